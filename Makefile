@@ -1,0 +1,51 @@
+# The two commands of the quick start: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+MODEL := models/baton.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+
+.PHONY: run test install system-deps model lint format bench clean
+
+## run: install, train if the data changed, create the demo accounts,
+## start Rasa + actions + hub
+run: $(INSTALLED) $(MODEL)
+	$(PY) -m bot seed-demo
+	$(PY) -m bot run
+
+## test: install everything the tests need, train once, lint, run all tests
+test: $(INSTALLED) system-deps $(MODEL) lint
+	$(PY) -m pytest
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	touch $@
+
+system-deps:
+	scripts/system-deps.sh
+
+model: $(MODEL)
+
+# Rasa itself skips training when the newest model matches the data; the
+# touch keeps make from asking again.
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	$(PY) -m bot train
+	touch $@
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(INSTALLED)
+	$(PY) -m bench.kb.run
+
+clean:
+	rm -rf $(VENV) models var results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,6 @@
+"""Baton's custom Rasa actions, served by ``rasa run actions --actions actions``.
+
+One module per area: :mod:`actions.handoff` hands the conversation over to a
+person, :mod:`actions.fallback` words the two-stage fallback and gives up to a
+person. Importing a module only defines classes: no clients, files or database.
+"""

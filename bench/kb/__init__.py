@@ -1,0 +1,1 @@
+"""Knowledge-base search benchmark: accuracy on held-out questions and latency."""

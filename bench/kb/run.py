@@ -1,0 +1,113 @@
+"""Measure knowledge-base search: accuracy on held-out questions, and latency.
+
+``python -m bench.kb.run`` prints the figures and writes them to
+``bench/kb/results.json``: top-1 accuracy on answerable questions, the
+wrong-answer rate on questions no article covers, and search latency (p50/p99)
+with the seed articles and with 1,000 articles (seed plus synthetic
+distractors), with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bench.kb.evaluate import HERE, QUESTIONS_PATH, Question, evaluate, load_questions
+from bench.kb.synthetic import synthesise
+from bot.knowledge import Article, KnowledgeIndex, load_seed
+
+LARGE_KB_SIZE = 1000
+LATENCY_ROUNDS = 20
+RESULTS_PATH = HERE / "results.json"
+
+
+def percentile(samples: Sequence[float], share: float) -> float:
+    ordered = sorted(samples)
+    position = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
+    return ordered[position]
+
+
+def measure_latency(
+    index: KnowledgeIndex, questions: Sequence[Question]
+) -> dict[str, float]:
+    for question in questions:
+        index.search(question.text)
+    samples_ms = []
+    for _ in range(LATENCY_ROUNDS):
+        for question in questions:
+            started = time.perf_counter()
+            index.search(
+                question.text,
+                intent=question.intent,
+                intent_confidence=question.confidence,
+            )
+            samples_ms.append((time.perf_counter() - started) * 1000)
+    return {
+        "searches": len(samples_ms),
+        "p50_ms": round(statistics.median(samples_ms), 4),
+        "p99_ms": round(percentile(samples_ms, 0.99), 4),
+        "max_ms": round(max(samples_ms), 4),
+    }
+
+
+def measure(
+    articles: Sequence[Article], questions: Sequence[Question]
+) -> dict[str, object]:
+    started = time.perf_counter()
+    index = KnowledgeIndex.build(articles)
+    build_ms = (time.perf_counter() - started) * 1000
+    metrics = evaluate(index, questions)
+    return {
+        "articles_indexed": len(index),
+        "build_ms": round(build_ms, 2),
+        **metrics.summary(),
+        "latency": measure_latency(index, questions),
+        "failures": metrics.failures,
+    }
+
+
+def main() -> None:
+    seed = load_seed()
+    questions = load_questions(QUESTIONS_PATH)
+    results: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "questions_file": QUESTIONS_PATH.name,
+        "seed": measure(seed, questions),
+        "large": measure(synthesise(seed, LARGE_KB_SIZE), questions),
+        "targets": {
+            "top1_accuracy_min": 0.9,
+            "wrong_answer_rate_on_none_max": 0.1,
+            "p99_ms_at_1000_max": 10.0,
+        },
+    }
+    RESULTS_PATH.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    for name in ("seed", "large"):
+        run = results[name]
+        print(
+            f"{name:>5}: {run['articles_indexed']:>4} articles  "
+            f"top-1 {run['top1_accuracy']:.1%}  "
+            f"wrong on none {run['wrong_answer_rate_on_none']:.1%}  "
+            f"p50 {run['latency']['p50_ms']:.3f} ms  "
+            f"p99 {run['latency']['p99_ms']:.3f} ms  "
+            f"build {run['build_ms']:.0f} ms"
+        )
+    print(f"machine: {results['machine']}")
+    print(f"written to {RESULTS_PATH}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Talking to the Rasa assistant: the hub's client and Rasa's input channel."""

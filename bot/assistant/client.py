@@ -1,0 +1,193 @@
+"""The hub's HTTP client for the Rasa server and the action server."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.exceptions import DependencyUnavailable
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """One message the assistant wants to send to the customer."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The assistant's answer to one customer message and what it understood."""
+
+    messages: list[BotMessage]
+    intent: str | None = None
+    confidence: float | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def handoff_reason(self) -> str | None:
+        """The reason given by the assistant for handing over, if it did."""
+        for message in self.messages:
+            handoff = message.custom.get("handoff")
+            if isinstance(handoff, dict):
+                return str(handoff.get("reason") or "customer_request")
+        return None
+
+
+def _parse_buttons(raw: Any) -> list[dict[str, str]]:
+    buttons = []
+    for button in raw if isinstance(raw, list) else []:
+        if isinstance(button, dict) and button.get("payload"):
+            buttons.append(
+                {
+                    "title": str(button.get("title") or button["payload"]),
+                    "payload": str(button["payload"]),
+                }
+            )
+    return buttons
+
+
+def parse_turn(body: dict[str, Any]) -> Turn:
+    """Build a :class:`Turn` from the Baton channel's JSON answer."""
+    messages = []
+    for raw in body.get("messages") or []:
+        if not isinstance(raw, dict):
+            continue
+        custom = raw.get("custom") if isinstance(raw.get("custom"), dict) else {}
+        text = raw.get("text")
+        messages.append(
+            BotMessage(
+                text=text if isinstance(text, str) else "",
+                buttons=_parse_buttons(raw.get("buttons")),
+                custom=custom or {},
+            )
+        )
+    intent = body.get("intent") or {}
+    confidence = intent.get("confidence")
+    return Turn(
+        messages=messages,
+        intent=intent.get("name"),
+        confidence=float(confidence) if confidence is not None else None,
+        entities=list(body.get("entities") or []),
+        slots=dict(body.get("slots") or {}),
+        actions=[str(a) for a in body.get("actions") or []],
+    )
+
+
+class RasaClient:
+    """Sends customer turns to Rasa and checks the health of Rasa's processes."""
+
+    def __init__(
+        self,
+        rasa_url: str,
+        action_server_url: str,
+        token: str,
+        timeout_s: float,
+    ) -> None:
+        self._rasa_url = rasa_url
+        self._action_server_url = action_server_url
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+
+    async def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any]
+    ) -> Turn:
+        """Run one turn of the conversation in Rasa.
+
+        Args:
+            conversation_id: Rasa's sender id.
+            text: What the assistant should read (already made safe).
+            metadata: Passed to Rasa with the message.
+
+        Returns:
+            The assistant's answer.
+
+        Raises:
+            DependencyUnavailable: Rasa is down, failed or timed out.
+        """
+        url = f"{self._rasa_url}/webhooks/baton/webhook"
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        payload = {"sender": conversation_id, "message": text, "metadata": metadata}
+        try:
+            async with self._client().post(
+                url, json=payload, headers=headers
+            ) as response:
+                if response.status != 200:
+                    raise DependencyUnavailable(
+                        f"the assistant answered HTTP {response.status}"
+                    )
+                body = await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            raise DependencyUnavailable(
+                f"the assistant is unreachable: {type(error).__name__}"
+            ) from error
+        if not isinstance(body, dict):
+            raise DependencyUnavailable("the assistant sent an unexpected answer")
+        return parse_turn(body)
+
+    async def append_events(
+        self, conversation_id: str, events: list[dict[str, Any]]
+    ) -> None:
+        """Append events (pause, resume, slots) to the conversation's tracker.
+
+        Raises:
+            DependencyUnavailable: Rasa is down or refused the events.
+        """
+        url = f"{self._rasa_url}/conversations/{conversation_id}/tracker/events"
+        try:
+            async with self._client().post(
+                url,
+                json=events,
+                params={"token": self._token, "include_events": "NONE"},
+                timeout=aiohttp.ClientTimeout(total=5),
+            ) as response:
+                if response.status != 200:
+                    raise DependencyUnavailable(
+                        f"the assistant refused the events: HTTP {response.status}"
+                    )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise DependencyUnavailable(
+                f"the assistant is unreachable: {type(error).__name__}"
+            ) from error
+
+    async def rasa_status(self) -> dict[str, Any]:
+        """Return Rasa's ``/status`` (loaded model); raise when it is not up."""
+        return await self._get_json(
+            f"{self._rasa_url}/status", params={"token": self._token}
+        )
+
+    async def action_server_status(self) -> dict[str, Any]:
+        """Return the action server's ``/health``; raise when it is not up."""
+        return await self._get_json(f"{self._action_server_url}/health")
+
+    async def _get_json(
+        self, url: str, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        try:
+            async with self._client().get(
+                url, params=params, timeout=aiohttp.ClientTimeout(total=3)
+            ) as response:
+                if response.status != 200:
+                    raise DependencyUnavailable(f"HTTP {response.status}")
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            raise DependencyUnavailable(type(error).__name__) from error
+        return body if isinstance(body, dict) else {}

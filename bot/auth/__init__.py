@@ -1,0 +1,43 @@
+"""Console accounts (agents, trainers, admins), login and sessions.
+
+The public surface: :class:`AuthService` (login, logout, session checks),
+:func:`require_role`, the records, and :data:`ROLES`.
+"""
+
+from bot.auth.passwords import MIN_PASSWORD_LENGTH, Passwords, validate_new_password
+from bot.auth.repository import (
+    PRESENCES,
+    ROLES,
+    AgentRecord,
+    AuthRepository,
+    SessionRecord,
+    normalize_email,
+)
+from bot.auth.service import (
+    AuthPolicy,
+    AuthService,
+    LoginResult,
+    Principal,
+    hash_session_token,
+    mask_email,
+    require_role,
+)
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "PRESENCES",
+    "ROLES",
+    "AgentRecord",
+    "AuthPolicy",
+    "AuthRepository",
+    "AuthService",
+    "LoginResult",
+    "Passwords",
+    "Principal",
+    "SessionRecord",
+    "hash_session_token",
+    "mask_email",
+    "normalize_email",
+    "require_role",
+    "validate_new_password",
+]

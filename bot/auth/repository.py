@@ -1,0 +1,362 @@
+"""SQL access for console accounts and their sessions (SQLite and PostgreSQL).
+
+Emails are stored lower-case, so the unique constraint on ``agents.email``
+makes them unique regardless of case. Sessions are rows keyed by the SHA-256
+of the token in the cookie: a leaked database does not leak live sessions, and
+every hub instance sees a logout at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.models import Agent, AgentSession, utcnow
+from bot.exceptions import Conflict, NotFound
+
+agents = Agent.__table__
+agent_sessions = AgentSession.__table__
+
+#: Console roles. Admins may do everything; agents handle chats; trainers
+#: improve the assistant.
+ROLES = ("agent", "trainer", "admin")
+PRESENCES = ("online", "away", "offline")
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    """A console account as the rest of the hub sees it (no secrets)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+    presence: str
+    created_at: dt.datetime
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of the account in API answers."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True)
+class AgentCredentials:
+    """What signing in needs: the account, its hash and its throttle state."""
+
+    agent: AgentRecord
+    password_hash: str
+    failed_logins: int
+    locked_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A console session row."""
+
+    id: str
+    agent_id: int
+    csrf_token: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+    ip: str | None
+    user_agent: str | None
+
+
+def normalize_email(email: str) -> str:
+    """The stored form of an email address: trimmed and lower-case."""
+    return email.strip().lower()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything Baton stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _agent(row: Any) -> AgentRecord:
+    return AgentRecord(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        role=row.role,
+        active=bool(row.active),
+        presence=row.presence,
+        created_at=_aware(row.created_at),
+    )
+
+
+def _session(row: Any) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        agent_id=row.agent_id,
+        csrf_token=row.csrf_token,
+        created_at=_aware(row.created_at),
+        last_seen_at=_aware(row.last_seen_at),
+        expires_at=_aware(row.expires_at),
+        ip=row.ip,
+        user_agent=row.user_agent,
+    )
+
+
+_AGENT_COLUMNS = (
+    agents.c.id,
+    agents.c.email,
+    agents.c.name,
+    agents.c.role,
+    agents.c.active,
+    agents.c.presence,
+    agents.c.created_at,
+)
+
+
+class AuthRepository:
+    """Reads and writes agents and agent sessions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def create_agent(
+        self, email: str, name: str, role: str, password_hash: str
+    ) -> AgentRecord:
+        """Insert an active, offline account.
+
+        Raises:
+            Conflict: An account with this email (in any case) exists.
+        """
+        email = normalize_email(email)
+        try:
+            async with self.engine.begin() as connection:
+                result = await connection.execute(
+                    agents.insert().values(
+                        email=email,
+                        name=name,
+                        role=role,
+                        password_hash=password_hash,
+                        active=True,
+                        presence="offline",
+                        failed_logins=0,
+                        created_at=utcnow(),
+                    )
+                )
+                agent_id = int(result.inserted_primary_key[0])
+        except IntegrityError as error:
+            raise Conflict(
+                f"an account with the email {email} already exists",
+                code="email_taken",
+            ) from error
+        return await self._require(agent_id)
+
+    async def get_agent(self, agent_id: int) -> AgentRecord | None:
+        """Return the account with this id, or ``None``."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(*_AGENT_COLUMNS).where(agents.c.id == agent_id)
+                )
+            ).first()
+        return _agent(row) if row else None
+
+    async def get_agent_by_email(self, email: str) -> AgentRecord | None:
+        """Return the account with this email (any case), or ``None``."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(*_AGENT_COLUMNS).where(
+                        agents.c.email == normalize_email(email)
+                    )
+                )
+            ).first()
+        return _agent(row) if row else None
+
+    async def credentials(self, email: str) -> AgentCredentials | None:
+        """Return what signing in with ``email`` needs, or ``None``."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agents).where(agents.c.email == normalize_email(email))
+                )
+            ).first()
+        if row is None:
+            return None
+        return AgentCredentials(
+            agent=_agent(row),
+            password_hash=row.password_hash,
+            failed_logins=row.failed_logins,
+            locked_until=_aware(row.locked_until) if row.locked_until else None,
+        )
+
+    async def _require(self, agent_id: int) -> AgentRecord:
+        found = await self.get_agent(agent_id)
+        if found is None:
+            raise NotFound("no such account", code="unknown_agent")
+        return found
+
+    async def _update(self, agent_id: int, **values: Any) -> AgentRecord:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                agents.update().where(agents.c.id == agent_id).values(**values)
+            )
+        if result.rowcount == 0:
+            raise NotFound("no such account", code="unknown_agent")
+        return await self._require(agent_id)
+
+    async def set_role(self, agent_id: int, role: str) -> AgentRecord:
+        """Change the account's role (raises :class:`NotFound`)."""
+        return await self._update(agent_id, role=role)
+
+    async def set_active(self, agent_id: int, active: bool) -> AgentRecord:
+        """Enable or disable the account; disabling ends all its sessions."""
+        agent = await self._update(agent_id, active=active)
+        if not active:
+            await self.delete_sessions_of(agent_id)
+        return agent
+
+    async def set_presence(self, agent_id: int, presence: str) -> AgentRecord:
+        """Set online / away / offline (raises :class:`NotFound`)."""
+        return await self._update(agent_id, presence=presence)
+
+    async def set_password_hash(self, agent_id: int, password_hash: str) -> None:
+        """Store a new password hash (a rehash or a password change)."""
+        await self._update(agent_id, password_hash=password_hash)
+
+    async def record_failed_login(
+        self, agent_id: int, max_failures: int, locked_until: dt.datetime
+    ) -> dt.datetime | None:
+        """Count a failed login; the ``max_failures``-th in a row locks.
+
+        One conditional ``UPDATE`` does it, so failures arriving at several hub
+        instances at once are all counted.
+
+        Args:
+            agent_id: The account.
+            max_failures: Consecutive failures that lock the account.
+            locked_until: When the lock would end if this failure locks it.
+
+        Returns:
+            The end of the lock if this failure locked the account, else ``None``.
+        """
+        reaches = agents.c.failed_logins + 1 >= max_failures
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                agents.update()
+                .where(agents.c.id == agent_id)
+                .values(
+                    failed_logins=sa.case(
+                        (reaches, 0), else_=agents.c.failed_logins + 1
+                    ),
+                    locked_until=sa.case(
+                        (reaches, locked_until), else_=agents.c.locked_until
+                    ),
+                )
+            )
+            row = (
+                await connection.execute(
+                    sa.select(agents.c.locked_until).where(agents.c.id == agent_id)
+                )
+            ).first()
+        if row is None or row.locked_until is None:
+            return None
+        lock = _aware(row.locked_until)
+        return lock if lock == locked_until else None
+
+    async def clear_failed_logins(self, agent_id: int) -> None:
+        """Forget failed logins and any lock (after a successful login)."""
+        await self._update(agent_id, failed_logins=0, locked_until=None)
+
+    async def create_session(self, session: SessionRecord) -> None:
+        """Insert a session row."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                agent_sessions.insert().values(
+                    id=session.id,
+                    agent_id=session.agent_id,
+                    csrf_token=session.csrf_token,
+                    created_at=session.created_at,
+                    last_seen_at=session.last_seen_at,
+                    expires_at=session.expires_at,
+                    ip=session.ip,
+                    user_agent=session.user_agent,
+                )
+            )
+
+    async def get_session(
+        self, session_id: str
+    ) -> tuple[SessionRecord, AgentRecord] | None:
+        """Return the session and its account, or ``None``."""
+        columns = [c.label(f"account_{c.name}") for c in _AGENT_COLUMNS]
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agent_sessions, *columns)
+                    .join(agents, agents.c.id == agent_sessions.c.agent_id)
+                    .where(agent_sessions.c.id == session_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        mapping = row._mapping
+        agent = AgentRecord(
+            id=mapping["account_id"],
+            email=mapping["account_email"],
+            name=mapping["account_name"],
+            role=mapping["account_role"],
+            active=bool(mapping["account_active"]),
+            presence=mapping["account_presence"],
+            created_at=_aware(mapping["account_created_at"]),
+        )
+        return _session(row), agent
+
+    async def touch_session(self, session_id: str, seen_at: dt.datetime) -> None:
+        """Record that the session was used at ``seen_at``."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                agent_sessions.update()
+                .where(agent_sessions.c.id == session_id)
+                .values(last_seen_at=seen_at)
+            )
+
+    async def delete_session(self, session_id: str) -> None:
+        """Delete the session (a no-op if it is gone already)."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                agent_sessions.delete().where(agent_sessions.c.id == session_id)
+            )
+
+    async def delete_sessions_of(self, agent_id: int) -> None:
+        """Delete every session of the account."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                agent_sessions.delete().where(agent_sessions.c.agent_id == agent_id)
+            )
+
+    async def delete_expired_sessions(self, agent_id: int, now: dt.datetime) -> None:
+        """Delete the account's sessions whose absolute lifetime has ended."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                agent_sessions.delete()
+                .where(agent_sessions.c.agent_id == agent_id)
+                .where(agent_sessions.c.expires_at <= now)
+            )
+
+    async def has_sessions(self, agent_id: int) -> bool:
+        """Whether the account has any session left."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agent_sessions.c.id)
+                    .where(agent_sessions.c.agent_id == agent_id)
+                    .limit(1)
+                )
+            ).first()
+        return row is not None

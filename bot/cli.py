@@ -1,0 +1,239 @@
+"""The ``baton`` command line (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.exceptions import BadRequest, ConfigurationError, Conflict, NotFound
+
+if TYPE_CHECKING:
+    from bot.auth import AuthService
+
+#: The password of the demo accounts ``baton seed-demo`` creates for
+#: ``make run``; never seed a deployment that others can reach.
+DEMO_PASSWORD = "baton-demo-pass"
+DEMO_ACCOUNTS = (
+    ("agent@demo.baton", "Demo Agent", "agent"),
+    ("trainer@demo.baton", "Demo Trainer", "trainer"),
+    ("admin@demo.baton", "Demo Admin", "admin"),
+)
+#: Where ``create-agent`` takes the password from (else it asks twice). It is
+#: a one-off input to that command, not configuration, so it is not a setting.
+NEW_PASSWORD_VARIABLE = "BATON_NEW_AGENT_PASSWORD"
+
+
+def _serve(settings: Settings) -> int:
+    from bot.web.app import create_app
+
+    app = create_app(settings, name="baton_hub")
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        motd=False,
+        workers=1,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+
+    async def upgrade() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(upgrade())
+    print("database is up to date")
+    return 0
+
+
+def _train(settings: Settings) -> int:
+    # Rasa skips training when the newest model already matches the data.
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--fixed-model-name",
+        "baton",
+        "--out",
+        str(settings.model_dir),
+    ]
+    env = {**os.environ, **settings.rasa_environment()}
+    return subprocess.call(command, cwd=settings.project_dir, env=env)
+
+
+def _with_accounts(
+    settings: Settings, work: Callable[[AuthService], Awaitable[int]]
+) -> int:
+    from bot.auth import AuthRepository, AuthService
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+
+    async def session() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            return await work(AuthService(AuthRepository(engine)))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(session())
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"baton: {message}", file=sys.stderr)
+    return status
+
+
+def _new_password() -> str | None:
+    password = os.environ.get(NEW_PASSWORD_VARIABLE)
+    if password:
+        return password
+    try:
+        first = getpass.getpass("Password for the new account: ")
+        second = getpass.getpass("The same password again: ")
+    except EOFError:
+        return None
+    return first if first == second else None
+
+
+def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.auth import ROLES
+
+    if args.role not in ROLES:
+        return _fail(f"unknown role {args.role!r}; use one of {', '.join(ROLES)}", 2)
+    password = _new_password()
+    if password is None:
+        return _fail(
+            f"no password: set {NEW_PASSWORD_VARIABLE} or type the same password twice",
+            2,
+        )
+
+    async def create(auth: AuthService) -> int:
+        try:
+            agent = await auth.create_agent(args.email, args.name, args.role, password)
+        except BadRequest as error:
+            return _fail(error.message, 2)
+        except Conflict as error:
+            return _fail(error.message, 1)
+        print(f"created {agent.role} account {agent.email} (id {agent.id})")
+        return 0
+
+    return _with_accounts(settings, create)
+
+
+def _set_role(settings: Settings, args: argparse.Namespace) -> int:
+    async def change(auth: AuthService) -> int:
+        try:
+            agent = await auth.set_role(args.email, args.role)
+        except BadRequest as error:
+            return _fail(error.message, 2)
+        except NotFound as error:
+            return _fail(error.message, 1)
+        print(f"{agent.email} is now {agent.role}")
+        return 0
+
+    return _with_accounts(settings, change)
+
+
+def _set_active(settings: Settings, args: argparse.Namespace) -> int:
+    active = args.command == "enable-agent"
+
+    async def change(auth: AuthService) -> int:
+        try:
+            agent = await auth.set_active(args.email, active)
+        except NotFound as error:
+            return _fail(error.message, 1)
+        print(f"{agent.email} is now {'enabled' if active else 'disabled'}")
+        return 0
+
+    return _with_accounts(settings, change)
+
+
+def _seed_demo(settings: Settings) -> int:
+    async def seed(auth: AuthService) -> int:
+        for email, name, role in DEMO_ACCOUNTS:
+            if await auth.repository.get_agent_by_email(email) is not None:
+                print(f"{email} exists")
+                continue
+            try:
+                await auth.create_agent(email, name, role, DEMO_PASSWORD)
+            except Conflict:
+                print(f"{email} exists")  # created meanwhile by another process
+                continue
+            print(f"created {role} account {email} (password {DEMO_PASSWORD})")
+        return 0
+
+    return _with_accounts(settings, seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a ``baton`` command; return the exit status."""
+    parser = argparse.ArgumentParser(prog="baton", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run Rasa, the action server and the hub")
+    commands.add_parser("serve", help="run the hub only")
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("train", help="train the Rasa model if data changed")
+    create_agent = commands.add_parser(
+        "create-agent",
+        help=f"create a console account (password from {NEW_PASSWORD_VARIABLE} "
+        "or asked twice)",
+    )
+    create_agent.add_argument("--email", required=True)
+    create_agent.add_argument("--name", required=True)
+    create_agent.add_argument("--role", required=True, help="agent, trainer or admin")
+    set_role = commands.add_parser("set-role", help="change an account's role")
+    set_role.add_argument("--email", required=True)
+    set_role.add_argument("--role", required=True, help="agent, trainer or admin")
+    for command, verb in (("enable-agent", "enable"), ("disable-agent", "disable")):
+        toggle = commands.add_parser(
+            command, help=f"{verb} a console account (disabling signs it out)"
+        )
+        toggle.add_argument("--email", required=True)
+    commands.add_parser(
+        "seed-demo",
+        help=f"create the demo accounts (*@demo.baton, password {DEMO_PASSWORD})",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        print(f"baton: configuration error: {error.message}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "run":
+        from bot.runner import run
+
+        return run(settings, dict(os.environ))
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "migrate":
+        return _migrate(settings)
+    if args.command == "create-agent":
+        return _create_agent(settings, args)
+    if args.command == "set-role":
+        return _set_role(settings, args)
+    if args.command in {"enable-agent", "disable-agent"}:
+        return _set_active(settings, args)
+    if args.command == "seed-demo":
+        return _seed_demo(settings)
+    return _train(settings)

@@ -1,0 +1,251 @@
+"""The one configuration object of Baton.
+
+Settings are read once, from environment variables with the ``BATON_`` prefix,
+parsed and validated here; nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.exceptions import ConfigurationError
+
+PREFIX = "BATON_"
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(PREFIX + name, "").strip()
+    return value or default
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{PREFIX}{name} must be a whole number, got {raw!r}"
+        ) from error
+    if value < minimum:
+        raise ConfigurationError(f"{PREFIX}{name} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{PREFIX}{name} must be a number, got {raw!r}"
+        ) from error
+    if value <= 0:
+        raise ConfigurationError(f"{PREFIX}{name} must be positive")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(PREFIX + name, "")
+    return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+
+
+def _url(value: str, name: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ConfigurationError(
+            f"{PREFIX}{name} must start with one of {', '.join(schemes)}: {value!r}"
+        )
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Abuse limits; over a limit the client gets a clear error."""
+
+    max_text_bytes: int = 4096
+    max_frame_bytes: int = 65536
+    messages_per_minute: int = 30
+    conversations_per_ip_per_hour: int = 30
+    logins_per_ip_per_minute: int = 10
+    failed_logins_before_lockout: int = 5
+    lockout_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a Baton deployment.
+
+    Attributes:
+        host: Interface the hub binds to.
+        port: Port of the hub.
+        project_dir: Folder with ``domain.yml``, ``data/``, ``endpoints.yml``.
+        data_dir: Folder for the embedded SQLite files and run-time state.
+        model_dir: Folder of trained Rasa models.
+        database_url: SQLAlchemy URL of the hub database (sync form).
+        redis_url: Redis URL; when set, the event bus and Rasa's lock store use
+            Redis, otherwise they are in-process.
+        rasa_url: Base URL of the Rasa server.
+        rasa_token: Shared secret for Rasa's HTTP API and the Baton channel.
+        action_server_url: Base URL of the action server.
+        rasa_timeout_s: How long a Rasa turn may take before the hub gives up
+            and hands the conversation to a person.
+        allowed_origins: Extra origins (besides the hub's own) allowed to open
+            WebSockets and call the customer API.
+        trust_proxy: Whether to take the client address from
+            ``X-Forwarded-For`` (only behind a trusted load balancer).
+        support_hours: When agents work, e.g. ``mon-fri 09:00-17:00`` or
+            ``always``; outside them a handoff becomes a follow-up.
+        timezone: Time zone of the support hours (IANA name).
+        follow_up_hours: How many opening hours a follow-up promise allows.
+        instance_id: Random identity of this hub process (relay leases).
+        session_hours: Absolute lifetime of a console session.
+        session_idle_minutes: A console session unused this long expires.
+        limits: Abuse limits.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    project_dir: Path = field(default_factory=Path.cwd)
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
+    model_dir: Path = field(default_factory=lambda: Path.cwd() / "models")
+    database_url: str = ""
+    redis_url: str | None = None
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_s: float = 20.0
+    allowed_origins: tuple[str, ...] = ()
+    trust_proxy: bool = False
+    log_level: str = "INFO"
+    support_hours: str = "always"
+    timezone: str = "UTC"
+    follow_up_hours: float = 4.0
+    instance_id: str = field(default_factory=lambda: secrets.token_hex(6))
+    session_hours: int = 12
+    session_idle_minutes: int = 120
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the settings from ``BATON_*`` variables.
+
+        Args:
+            env: The environment; ``os.environ`` when omitted.
+
+        Returns:
+            The parsed settings.
+
+        Raises:
+            ConfigurationError: A variable has an invalid value.
+        """
+        env = os.environ if env is None else env
+        project_dir = Path(_text(env, "PROJECT_DIR", str(Path.cwd()))).resolve()
+        data_dir = Path(_text(env, "DATA_DIR", str(project_dir / "var"))).resolve()
+        model_dir = Path(_text(env, "MODEL_DIR", str(project_dir / "models")))
+        database_url = _text(env, "DATABASE_URL", f"sqlite:///{data_dir / 'baton.db'}")
+        _url(database_url, "DATABASE_URL", ("sqlite", "postgresql", "postgres"))
+        redis_url = _text(env, "REDIS_URL", "") or None
+        if redis_url:
+            _url(redis_url, "REDIS_URL", ("redis", "rediss"))
+        level = _text(env, "LOG_LEVEL", "INFO").upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigurationError(f"{PREFIX}LOG_LEVEL must be DEBUG..ERROR")
+        return cls(
+            host=_text(env, "HOST", "127.0.0.1"),
+            port=_int(env, "PORT", 8000, minimum=0),
+            project_dir=project_dir,
+            data_dir=data_dir,
+            model_dir=model_dir.resolve(),
+            database_url=database_url,
+            redis_url=redis_url,
+            rasa_url=_url(
+                _text(env, "RASA_URL", "http://127.0.0.1:5005"),
+                "RASA_URL",
+                ("http", "https"),
+            ),
+            rasa_token=_text(env, "RASA_TOKEN", ""),
+            action_server_url=_url(
+                _text(env, "ACTION_SERVER_URL", "http://127.0.0.1:5055"),
+                "ACTION_SERVER_URL",
+                ("http", "https"),
+            ),
+            rasa_timeout_s=_float(env, "RASA_TIMEOUT", 20.0),
+            allowed_origins=_list(env, "ALLOWED_ORIGINS"),
+            trust_proxy=_text(env, "TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
+            log_level=level,
+            support_hours=_text(env, "SUPPORT_HOURS", "always"),
+            timezone=_text(env, "TIMEZONE", "UTC"),
+            follow_up_hours=_float(env, "FOLLOW_UP_HOURS", 4.0),
+            session_hours=_int(env, "SESSION_HOURS", 12, minimum=1),
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 120, minimum=1),
+            limits=Limits(
+                max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
+                max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),
+                messages_per_minute=_int(env, "MESSAGES_PER_MINUTE", 30, minimum=1),
+                conversations_per_ip_per_hour=_int(
+                    env, "CONVERSATIONS_PER_IP_PER_HOUR", 30, minimum=1
+                ),
+                logins_per_ip_per_minute=_int(
+                    env, "LOGINS_PER_IP_PER_MINUTE", 10, minimum=1
+                ),
+                failed_logins_before_lockout=_int(
+                    env, "FAILED_LOGINS_BEFORE_LOCKOUT", 5, minimum=1
+                ),
+                lockout_minutes=_int(env, "LOCKOUT_MINUTES", 15, minimum=1),
+            ),
+        )
+
+    def with_changes(self, **changes: object) -> Settings:
+        """Return a copy with some fields replaced (used by tests and the runner)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def uses_postgresql(self) -> bool:
+        """Whether the hub database is PostgreSQL."""
+        return self.database_url.startswith(("postgresql", "postgres"))
+
+    def rasa_environment(self) -> dict[str, str]:
+        """Variables that ``endpoints.yml`` and ``credentials.yml`` refer to.
+
+        Rasa's tracker store uses the same PostgreSQL database as the hub; with
+        the embedded default it gets its own SQLite file so that two processes
+        never contend for one SQLite write lock.
+        """
+        if self.uses_postgresql:
+            tracker_url = self.database_url.replace("postgres://", "postgresql://", 1)
+            tracker_dialect = "postgresql"
+        else:
+            tracker_url = f"sqlite:///{self.data_dir / 'rasa-tracker.db'}"
+            tracker_dialect = "sqlite"
+        env = {
+            "BATON_TRACKER_DIALECT": tracker_dialect,
+            "BATON_TRACKER_URL": tracker_url,
+            "BATON_ACTION_SERVER_URL": self.action_server_url,
+            "BATON_RASA_TOKEN": self.rasa_token,
+            "BATON_LOCK_STORE": "in_memory",
+            "BATON_LOCK_REDIS_HOST": "127.0.0.1",
+            "BATON_LOCK_REDIS_PORT": "6379",
+            "BATON_LOCK_REDIS_DB": "0",
+            "BATON_LOCK_REDIS_PASSWORD": "",
+            # Rasa would otherwise send usage data and crash reports out.
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+        if self.redis_url:
+            parts = urlsplit(self.redis_url)
+            env.update(
+                BATON_LOCK_STORE="redis",
+                BATON_LOCK_REDIS_HOST=parts.hostname or "127.0.0.1",
+                BATON_LOCK_REDIS_PORT=str(parts.port or 6379),
+                BATON_LOCK_REDIS_DB=(parts.path.lstrip("/") or "0"),
+                BATON_LOCK_REDIS_PASSWORD=parts.password or "",
+            )
+        return env

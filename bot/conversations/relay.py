@@ -1,0 +1,220 @@
+"""Relaying customer messages to the assistant, in order, one at a time.
+
+Customer messages are stored with ``relay_state='pending'`` before they are
+acknowledged. A per-conversation worker sends them to Rasa in sequence order,
+so Rasa's lock for the conversation is never contended and nobody waits on
+its once-a-second lock polling. Across hub instances a database lease
+(``conversations.relay_owner``) makes one instance the relay of a
+conversation at a time; a periodic sweep picks up messages left pending by a
+crashed instance. When Rasa fails or times out, the conversation goes to a
+person with the reason ``bot_unavailable``: the customer is never stranded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from bot.assistant.client import RasaClient, Turn
+from bot.conversations.repository import MessageRecord, NewMessage
+from bot.conversations.service import ConversationService, text_for_assistant
+from bot.exceptions import DependencyUnavailable
+from bot.handoff.service import HandoffService
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE_TEXT = (
+    "Sorry, our assistant is having trouble right now. I'm passing your "
+    "conversation to a person from our support team, with everything you've "
+    "written so far."
+)
+NO_ANSWER_TEXT = (
+    "I'm not able to help with that myself, so I'm passing your conversation "
+    "to a person from our support team."
+)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.dirty = True
+        self.task: asyncio.Task[None] | None = None
+
+
+class Relay:
+    """Runs the per-conversation relay workers of one hub instance."""
+
+    def __init__(
+        self,
+        service: ConversationService,
+        handoffs: HandoffService,
+        assistant: RasaClient,
+        *,
+        owner: str,
+        lease_s: float,
+        sweep_interval_s: float = 5.0,
+    ) -> None:
+        self.service = service
+        self.handoffs = handoffs
+        self.assistant = assistant
+        self.owner = owner
+        self.lease_s = lease_s
+        self.sweep_interval_s = sweep_interval_s
+        self._workers: dict[str, _Worker] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def repository(self) -> Any:
+        """The conversation repository."""
+        return self.service.repository
+
+    def start(self) -> None:
+        """Start the sweep that recovers messages left pending by a crash."""
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def stop(self) -> None:
+        """Stop the sweep and wait for running workers to finish their turn.
+
+        Nothing is cancelled in the middle of a query: a cancelled database
+        call would leave its connection open.
+        """
+        self._stopping.set()
+        if self._sweeper is not None:
+            await self._sweeper
+        tasks = [w.task for w in self._workers.values() if w.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.lease_s)
+
+    async def idle(self) -> None:
+        """Wait until no worker is running (tests and graceful shutdown)."""
+        while self._workers:
+            tasks = [w.task for w in self._workers.values() if w.task is not None]
+            await asyncio.wait(tasks)
+
+    def kick(self, conversation_id: str) -> None:
+        """Make sure pending messages of the conversation get relayed."""
+        worker = self._workers.get(conversation_id)
+        if worker is not None:
+            worker.dirty = True
+            return
+        worker = _Worker()
+        self._workers[conversation_id] = worker
+        worker.task = asyncio.get_running_loop().create_task(
+            self._run(conversation_id, worker)
+        )
+
+    async def _run(self, conversation_id: str, worker: _Worker) -> None:
+        try:
+            while worker.dirty:
+                worker.dirty = False
+                if not await self.repository.acquire_relay_lease(
+                    conversation_id, self.owner, self.lease_s
+                ):
+                    # Another instance relays it; it re-checks for pending
+                    # messages after releasing its lease.
+                    return
+                try:
+                    await self._drain(conversation_id)
+                finally:
+                    await self.repository.release_relay_lease(
+                        conversation_id, self.owner
+                    )
+                if await self.repository.next_pending(conversation_id) is not None:
+                    worker.dirty = True
+        except Exception:
+            logger.exception("relay failed; the sweep will retry")
+        finally:
+            self._workers.pop(conversation_id, None)
+
+    async def _drain(self, conversation_id: str) -> None:
+        while True:
+            message = await self.repository.next_pending(conversation_id)
+            if message is None:
+                return
+            await self._relay(conversation_id, message)
+            await self.repository.acquire_relay_lease(
+                conversation_id, self.owner, self.lease_s
+            )
+
+    async def _relay(self, conversation_id: str, message: MessageRecord) -> None:
+        conversation = await self.repository.get(conversation_id)
+        if conversation is None or conversation.state != "bot":
+            await self.repository.set_relay_state(message.id, "skipped")
+            return
+        await self.service.announce_typing(conversation_id, "bot")
+        text = message.payload or text_for_assistant(message.text)
+        metadata = {"seq": message.seq, "locale": conversation.locale}
+        try:
+            turn = await self.assistant.send(conversation_id, text, metadata)
+        except DependencyUnavailable as error:
+            logger.warning("assistant unavailable: %s", error.message)
+            await self.repository.set_relay_state(message.id, "failed")
+            await self._hand_off(conversation_id, "bot_unavailable", UNAVAILABLE_TEXT)
+            return
+        await self._store_turn(conversation_id, message, turn)
+
+    async def _store_turn(
+        self, conversation_id: str, message: MessageRecord, turn: Turn
+    ) -> None:
+        # Kept for the agent's handoff card; "_" keys never go on the wire.
+        understood = {
+            "_nlu": {
+                "intent": turn.intent,
+                "confidence": turn.confidence,
+                "entities": turn.entities,
+                "slots": turn.slots,
+                "actions": turn.actions,
+            }
+        }
+        replies = [
+            NewMessage(
+                role="bot",
+                text=reply.text,
+                buttons=reply.buttons,
+                meta=_public_meta(reply.custom),
+            )
+            for reply in turn.messages
+            if reply.text or reply.buttons
+        ]
+        if not replies:
+            # A turn with nothing to say is a dead end: hand over instead.
+            await self.repository.set_relay_state(message.id, "failed", understood)
+            await self._hand_off(conversation_id, "bot_unavailable", NO_ANSWER_TEXT)
+            return
+        stored = await self.service.post_bot_turn(
+            conversation_id, message, replies, understood
+        )
+        reason = turn.handoff_reason
+        if stored and reason:
+            await self.handoffs.start(conversation_id, reason)
+
+    async def _hand_off(self, conversation_id: str, reason: str, text: str) -> None:
+        conversation = await self.repository.get(conversation_id)
+        if conversation is None or conversation.state != "bot":
+            return
+        await self.service.post_system(conversation_id, text)
+        await self.handoffs.start(conversation_id, reason)
+
+    async def _sweep(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                pending = await self.repository.conversations_with_pending()
+                for conversation_id in pending:
+                    self.kick(conversation_id)
+            except Exception:
+                logger.warning("relay sweep failed", exc_info=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), timeout=self.sweep_interval_s
+                )
+
+
+def _public_meta(custom: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a bot message's custom payload that go on the wire."""
+    meta: dict[str, Any] = {}
+    article = custom.get("article")
+    if isinstance(article, str):
+        meta["article"] = article
+    return meta

@@ -1,0 +1,298 @@
+"""Customer conversations: creation, authentication, messages and status.
+
+Every message is persisted before it is announced on the bus, and the bus
+event carries the whole message so a connected client needs no extra query;
+a client that missed events catches up with ``after=SEQ`` from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import uuid
+from typing import Any
+
+from bot.bus import EventBus, conversation_channel
+from bot.config import Limits
+from bot.conversations.repository import (
+    ConversationRecord,
+    ConversationRepository,
+    MessageRecord,
+    NewMessage,
+)
+from bot.exceptions import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+
+logger = logging.getLogger(__name__)
+
+_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Rasa reads a message that starts with "/" (after white space) as an intent
+# with entities: typed text must never reach it in that form.
+_INTENT_PREFIX = re.compile(r"^[\s/]+")
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a conversation token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def text_for_assistant(text: str) -> str:
+    """Make customer text safe to give Rasa: never a ``/intent`` command."""
+    safe = _INTENT_PREFIX.sub("", text)
+    return safe or "?"
+
+
+def message_frame(message: MessageRecord) -> dict[str, Any]:
+    """The wire form of a message (DESIGN.md, public contract)."""
+    frame: dict[str, Any] = {
+        "type": "message",
+        "seq": message.seq,
+        "role": message.role,
+        "text": message.text,
+        "buttons": message.buttons,
+        "meta": {k: v for k, v in message.meta.items() if not k.startswith("_")},
+        "at": message.created_at.isoformat(),
+    }
+    if message.client_id:
+        frame["client_id"] = message.client_id
+    return frame
+
+
+def _optional_text(body: dict[str, Any], key: str, limit: int) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{key} must be a string")
+    if len(value) > limit:
+        raise BadRequest(f"{key} is longer than {limit} characters")
+    return value.strip() or None
+
+
+class ConversationService:
+    """What customers can do with their conversations."""
+
+    def __init__(
+        self, repository: ConversationRepository, bus: EventBus, limits: Limits
+    ) -> None:
+        self.repository = repository
+        self.bus = bus
+        self.limits = limits
+
+    async def create(self, body: dict[str, Any]) -> tuple[ConversationRecord, str]:
+        """Start a conversation owned by the bot.
+
+        Args:
+            body: The optional request body: ``locale``, ``page_url`` and an
+                unverified ``user`` (``id``, ``name``, ``email``).
+
+        Returns:
+            The conversation and its bearer token (shown once, stored hashed).
+
+        Raises:
+            BadRequest: A field has the wrong type or is too long.
+        """
+        user = body.get("user") or {}
+        if not isinstance(user, dict):
+            raise BadRequest("user must be an object")
+        if body.get("user_hash") is not None:
+            raise BadRequest(
+                "identity verification is not enabled on this server",
+                code="identity_unavailable",
+            )
+        token = secrets.token_urlsafe(32)
+        conversation = await self.repository.create(
+            secrets.token_urlsafe(16),
+            hash_token(token),
+            locale=_optional_text(body, "locale", 35),
+            page_url=_optional_text(body, "page_url", 2048),
+            user_id=_optional_text(user, "id", 255),
+            user_name=_optional_text(user, "name", 255),
+            user_email=_optional_text(user, "email", 320),
+        )
+        return conversation, token
+
+    async def authenticate(
+        self, conversation_id: str, token: str | None
+    ) -> ConversationRecord:
+        """Return the conversation if ``token`` is its token.
+
+        Raises:
+            NotFound: There is no such conversation.
+            Unauthorized: The token is missing or wrong.
+        """
+        if not _CONVERSATION_ID.match(conversation_id):
+            raise NotFound("no such conversation")
+        conversation = await self.repository.get(conversation_id)
+        if conversation is None:
+            raise NotFound("no such conversation")
+        if not token or not hmac.compare_digest(
+            hash_token(token), conversation.token_hash
+        ):
+            raise Unauthorized("wrong or missing conversation token")
+        return conversation
+
+    async def history(self, conversation_id: str, after: int) -> list[dict[str, Any]]:
+        """All messages after ``after``, as wire frames."""
+        return [
+            message_frame(m)
+            for m in await self.repository.messages_after(conversation_id, after)
+        ]
+
+    def validate_text(self, text: Any) -> str:
+        """Check a customer's text against the limits.
+
+        Raises:
+            BadRequest: Not a string, or empty.
+            PayloadTooLarge: Over the size limit.
+        """
+        if not isinstance(text, str):
+            raise BadRequest("text must be a string")
+        text = text.strip()
+        if not text:
+            raise BadRequest("the message is empty", code="empty_message")
+        if len(text.encode()) > self.limits.max_text_bytes:
+            raise PayloadTooLarge(
+                f"the message is longer than {self.limits.max_text_bytes} bytes"
+            )
+        return text
+
+    @staticmethod
+    def validate_client_id(client_id: Any) -> str:
+        """Return a valid client id; the sender's idempotency key."""
+        if client_id is None:
+            return str(uuid.uuid4())
+        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+            raise BadRequest(
+                "client_id must be 1-64 letters, digits or -_.:", code="bad_client_id"
+            )
+        return client_id
+
+    async def post_customer_text(
+        self, conversation: ConversationRecord, text: Any, client_id: Any
+    ) -> tuple[MessageRecord, bool]:
+        """Store a typed customer message once; announce it when new."""
+        message = NewMessage(
+            role="customer",
+            text=self.validate_text(text),
+            client_id=self.validate_client_id(client_id),
+            relay_state="pending",
+        )
+        return await self._post_customer(conversation.id, message)
+
+    async def post_customer_button(
+        self, conversation: ConversationRecord, payload: Any, client_id: Any
+    ) -> tuple[MessageRecord, bool]:
+        """Store a button press, if the bot offered that button in this chat.
+
+        Raises:
+            BadRequest: The payload was never offered here.
+        """
+        if not isinstance(payload, str) or not payload:
+            raise BadRequest("payload must be a non-empty string")
+        client_id = self.validate_client_id(client_id)
+        existing = await self.repository.find_by_client_id(conversation.id, client_id)
+        if existing is not None:
+            return existing, False
+        title = await self._offered_button_title(conversation.id, payload)
+        if title is None:
+            raise BadRequest(
+                "that button was not offered in this conversation",
+                code="unknown_button",
+            )
+        message = NewMessage(
+            role="customer",
+            text=title,
+            client_id=client_id,
+            payload=payload,
+            relay_state="pending",
+        )
+        return await self._post_customer(conversation.id, message)
+
+    async def _offered_button_title(
+        self, conversation_id: str, payload: str
+    ) -> str | None:
+        for message in reversed(
+            await self.repository.messages_after(conversation_id, 0, limit=10_000)
+        ):
+            if message.role != "bot":
+                continue
+            for button in message.buttons:
+                if button.get("payload") == payload:
+                    return button.get("title") or payload
+        return None
+
+    async def _post_customer(
+        self, conversation_id: str, message: NewMessage
+    ) -> tuple[MessageRecord, bool]:
+        stored, created = await self.repository.append(conversation_id, [message])
+        if created:
+            await self.announce(conversation_id, stored)
+        return stored[0], created
+
+    async def rate(
+        self, conversation: ConversationRecord, score: Any, comment: Any
+    ) -> None:
+        """Store the customer's 1-5 rating."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise BadRequest("score must be a whole number from 1 to 5")
+        if comment is not None and not isinstance(comment, str):
+            raise BadRequest("comment must be a string")
+        if comment and len(comment.encode()) > self.limits.max_text_bytes:
+            raise PayloadTooLarge("the comment is too long")
+        await self.repository.add_rating(conversation.id, score, comment or None)
+
+    async def post_bot_turn(
+        self,
+        conversation_id: str,
+        answered: MessageRecord,
+        new_messages: list[NewMessage],
+        understood: dict[str, Any],
+    ) -> list[MessageRecord]:
+        """Store the bot's answer to ``answered`` unless a human took over.
+
+        Returns:
+            The stored messages; empty when the conversation left the bot.
+        """
+        meta = {**answered.meta, **understood}
+        stored, _ = await self.repository.append(
+            conversation_id,
+            new_messages,
+            require_state="bot",
+            mark_relayed=(answered.id, "done", meta),
+        )
+        if not stored:
+            await self.repository.set_relay_state(answered.id, "skipped", meta)
+            logger.info("dropped a bot reply: the conversation left the bot")
+            return []
+        await self.announce(conversation_id, stored)
+        return stored
+
+    async def post_system(self, conversation_id: str, text: str) -> MessageRecord:
+        """Store and announce a system message."""
+        stored, _ = await self.repository.append(
+            conversation_id, [NewMessage(role="system", text=text)]
+        )
+        await self.announce(conversation_id, stored)
+        return stored[0]
+
+    async def announce(self, conversation_id: str, stored: list[MessageRecord]) -> None:
+        """Publish stored messages to everyone watching the conversation."""
+        channel = conversation_channel(conversation_id)
+        for message in stored:
+            await self.bus.publish(channel, message_frame(message))
+
+    async def announce_typing(self, conversation_id: str, role: str) -> None:
+        """Tell watchers that ``role`` is typing."""
+        await self.bus.publish(
+            conversation_channel(conversation_id), {"type": "typing", "role": role}
+        )
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    """Serialise a frame compactly for the wire."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Handing conversations from the bot to people and back."""

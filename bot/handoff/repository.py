@@ -1,0 +1,351 @@
+"""SQL state transitions of handoffs, each one a conditional update.
+
+The database is the truth for who owns a conversation. Every transition
+checks the state it expects in its ``WHERE`` clause, so of two agents clicking
+"claim" at once exactly one update matches a row: correct on SQLite (one
+writer at a time) and on PostgreSQL (row locks) without any extra locking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.db.models import Agent, Conversation, FollowUp, Handoff, utcnow
+
+handoffs = Handoff.__table__
+conversations = Conversation.__table__
+follow_ups = FollowUp.__table__
+agents = Agent.__table__
+
+#: Handoff states: waiting in the live queue, promised for later, owned by an
+#: agent, or closed in one of three ways.
+OPEN_STATES = ("queued", "follow_up", "claimed")
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class HandoffRecord:
+    """A handoff with the name of the agent who owns it, if any."""
+
+    id: int
+    conversation_id: str
+    reason: str
+    state: str
+    priority: int
+    agent_id: int | None
+    agent_name: str | None
+    outcome: str | None
+    summary: str | None
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    due_at: dt.datetime | None = None
+    follow_up_owner_id: int | None = None
+
+    def waited_s(self, now: dt.datetime) -> float:
+        """How long the customer has been waiting for a person."""
+        end = self.claimed_at or self.closed_at or now
+        return max(0.0, (end - self.created_at).total_seconds())
+
+
+def _record(row: Any) -> HandoffRecord:
+    return HandoffRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        reason=row.reason,
+        state=row.state,
+        priority=row.priority,
+        agent_id=row.agent_id,
+        agent_name=row.agent_name,
+        outcome=row.outcome,
+        summary=row.summary,
+        created_at=_aware(row.created_at) or utcnow(),
+        claimed_at=_aware(row.claimed_at),
+        closed_at=_aware(row.closed_at),
+        due_at=_aware(row.due_at),
+        follow_up_owner_id=row.follow_up_owner_id,
+    )
+
+
+def _select() -> sa.sql.Select:
+    open_follow_up = (
+        sa.select(
+            follow_ups.c.conversation_id,
+            sa.func.max(follow_ups.c.due_at).label("due_at"),
+            sa.func.max(follow_ups.c.owner_id).label("owner_id"),
+        )
+        .where(follow_ups.c.done_at.is_(None))
+        .group_by(follow_ups.c.conversation_id)
+        .subquery()
+    )
+    return sa.select(
+        handoffs,
+        agents.c.name.label("agent_name"),
+        open_follow_up.c.due_at,
+        open_follow_up.c.owner_id.label("follow_up_owner_id"),
+    ).select_from(
+        handoffs.outerjoin(agents, agents.c.id == handoffs.c.agent_id).outerjoin(
+            open_follow_up,
+            open_follow_up.c.conversation_id == handoffs.c.conversation_id,
+        )
+    )
+
+
+class HandoffRepository:
+    """Reads and changes handoffs together with their conversation's state."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def start(
+        self,
+        conversation_id: str,
+        reason: str,
+        priority: int,
+        *,
+        follow_up: tuple[dt.datetime, int | None] | None = None,
+    ) -> HandoffRecord | None:
+        """Take the conversation from the bot: into the queue, or a follow-up.
+
+        Args:
+            conversation_id: The conversation.
+            reason: Why the bot handed over.
+            priority: Base priority from the reason.
+            follow_up: ``(due time, owner id)`` when nobody can take it now.
+
+        Returns:
+            The new handoff, or ``None`` if the bot did not own the conversation.
+        """
+        now = utcnow()
+        state = "follow_up" if follow_up else "queued"
+        async with self.engine.begin() as connection:
+            moved = await connection.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .where(conversations.c.state == "bot")
+                .values(state=state, updated_at=now)
+            )
+            if moved.rowcount == 0:
+                return None
+            inserted = await connection.execute(
+                handoffs.insert().values(
+                    conversation_id=conversation_id,
+                    reason=reason,
+                    state=state,
+                    priority=priority,
+                    created_at=now,
+                )
+            )
+            if follow_up is not None:
+                await connection.execute(
+                    follow_ups.insert().values(
+                        conversation_id=conversation_id,
+                        owner_id=follow_up[1],
+                        due_at=follow_up[0],
+                        channel="email",
+                        created_at=now,
+                    )
+                )
+            handoff_id = int(inserted.inserted_primary_key[0])
+            return await self._get(connection, handoff_id)
+
+    async def get(self, handoff_id: int) -> HandoffRecord | None:
+        """Return the handoff, or ``None``."""
+        async with self.engine.connect() as connection:
+            return await self._get(connection, handoff_id)
+
+    async def _get(
+        self, connection: AsyncConnection, handoff_id: int
+    ) -> HandoffRecord | None:
+        row = (
+            await connection.execute(_select().where(handoffs.c.id == handoff_id))
+        ).first()
+        return _record(row) if row else None
+
+    async def current(self, conversation_id: str) -> HandoffRecord | None:
+        """The conversation's open handoff, if it has one."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    _select()
+                    .where(handoffs.c.conversation_id == conversation_id)
+                    .where(handoffs.c.state.in_(OPEN_STATES))
+                    .order_by(handoffs.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return _record(row) if row else None
+
+    async def claim(self, handoff_id: int, agent_id: int) -> bool:
+        """Give a waiting handoff to ``agent_id``; ``False`` if someone was first."""
+        now = utcnow()
+        async with self.engine.begin() as connection:
+            won = await connection.execute(
+                handoffs.update()
+                .where(handoffs.c.id == handoff_id)
+                .where(handoffs.c.state.in_(("queued", "follow_up")))
+                .values(state="claimed", agent_id=agent_id, claimed_at=now)
+            )
+            if won.rowcount == 0:
+                return False
+            conversation_id = (
+                await connection.execute(
+                    sa.select(handoffs.c.conversation_id).where(
+                        handoffs.c.id == handoff_id
+                    )
+                )
+            ).scalar_one()
+            await connection.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(state="agent", updated_at=now)
+            )
+            await connection.execute(
+                follow_ups.update()
+                .where(follow_ups.c.conversation_id == conversation_id)
+                .where(follow_ups.c.done_at.is_(None))
+                .values(owner_id=agent_id)
+            )
+            return True
+
+    async def transfer(
+        self, handoff_id: int, from_agent_id: int | None, to_agent_id: int
+    ) -> bool:
+        """Move a claimed handoff to another agent (from its owner, or any)."""
+        update = (
+            handoffs.update()
+            .where(handoffs.c.id == handoff_id)
+            .where(handoffs.c.state == "claimed")
+            .values(agent_id=to_agent_id)
+        )
+        if from_agent_id is not None:
+            update = update.where(handoffs.c.agent_id == from_agent_id)
+        async with self.engine.begin() as connection:
+            return bool((await connection.execute(update)).rowcount)
+
+    async def close(
+        self,
+        handoff_id: int,
+        agent_id: int | None,
+        *,
+        handoff_state: str,
+        conversation_state: str,
+        outcome: str | None = None,
+        expected: tuple[str, ...] = ("claimed",),
+    ) -> bool:
+        """End a handoff and set the conversation's new owner state.
+
+        Args:
+            handoff_id: The handoff.
+            agent_id: Only this agent's handoff (``None``: anyone's).
+            handoff_state: ``handed_back``, ``resolved`` or ``cancelled``.
+            conversation_state: ``bot`` or ``resolved``.
+            outcome: The resolution outcome.
+            expected: States the handoff must be in.
+
+        Returns:
+            Whether the handoff was in an expected state (and owned).
+        """
+        now = utcnow()
+        update = (
+            handoffs.update()
+            .where(handoffs.c.id == handoff_id)
+            .where(handoffs.c.state.in_(expected))
+            .values(state=handoff_state, closed_at=now, outcome=outcome)
+        )
+        if agent_id is not None:
+            update = update.where(handoffs.c.agent_id == agent_id)
+        async with self.engine.begin() as connection:
+            if (await connection.execute(update)).rowcount == 0:
+                return False
+            conversation_id = (
+                await connection.execute(
+                    sa.select(handoffs.c.conversation_id).where(
+                        handoffs.c.id == handoff_id
+                    )
+                )
+            ).scalar_one()
+            await connection.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(state=conversation_state, updated_at=now)
+            )
+            await connection.execute(
+                follow_ups.update()
+                .where(follow_ups.c.conversation_id == conversation_id)
+                .where(follow_ups.c.done_at.is_(None))
+                .values(done_at=now)
+            )
+            return True
+
+    async def open_handoffs(self) -> list[HandoffRecord]:
+        """Every handoff still waiting for a person or owned by one."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                _select()
+                .where(handoffs.c.state.in_(OPEN_STATES))
+                .order_by(handoffs.c.created_at, handoffs.c.id)
+            )
+            return [_record(row) for row in rows]
+
+    async def agents_online(self) -> int:
+        """Agents (and admins) marked online, who can take chats."""
+        async with self.engine.connect() as connection:
+            count = (
+                await connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(agents)
+                    .where(agents.c.active.is_(True))
+                    .where(agents.c.presence == "online")
+                    .where(agents.c.role.in_(("agent", "admin")))
+                )
+            ).scalar_one()
+        return int(count)
+
+    async def least_busy_agent(self) -> int | None:
+        """The active agent with the fewest open follow-ups (their owner)."""
+        open_count = (
+            sa.select(sa.func.count())
+            .select_from(follow_ups)
+            .where(follow_ups.c.owner_id == agents.c.id)
+            .where(follow_ups.c.done_at.is_(None))
+            .scalar_subquery()
+        )
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agents.c.id)
+                    .where(agents.c.active.is_(True))
+                    .where(agents.c.role.in_(("agent", "admin")))
+                    .order_by(open_count, agents.c.id)
+                    .limit(1)
+                )
+            ).first()
+        return int(row.id) if row else None
+
+    async def recent_handle_times(self, limit: int = 50) -> list[float]:
+        """Seconds from claim to close of the most recent finished handoffs."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(handoffs.c.claimed_at, handoffs.c.closed_at)
+                .where(handoffs.c.claimed_at.is_not(None))
+                .where(handoffs.c.closed_at.is_not(None))
+                .order_by(handoffs.c.closed_at.desc())
+                .limit(limit)
+            )
+            times = []
+            for row in rows:
+                claimed, closed = _aware(row.claimed_at), _aware(row.closed_at)
+                assert claimed is not None and closed is not None
+                times.append(max(0.0, (closed - claimed).total_seconds()))
+        return times

@@ -1,0 +1,291 @@
+"""Handing conversations to people: the queue, honest waits, no dead ends.
+
+``start`` moves a conversation from the bot to the live queue — or, when
+nobody can take it (outside support hours, no agent online), to a follow-up
+with an owner and a due time. Agents claim (exactly one wins), transfer, hand
+back to the bot, or resolve. Each change is announced to the customer's
+conversation channel and to every agent console on the bus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from bot.assistant.client import RasaClient
+from bot.bus import AGENTS_CHANNEL, conversation_channel
+from bot.conversations.repository import ConversationRecord
+from bot.conversations.service import ConversationService
+from bot.db.models import utcnow
+from bot.exceptions import Conflict, DependencyUnavailable, NotFound
+from bot.handoff.hours import SupportHours
+from bot.handoff.repository import HandoffRecord, HandoffRepository
+
+logger = logging.getLogger(__name__)
+
+#: Base priority by reason: the unhappiest and the most sensitive go first.
+REASON_PRIORITY = {
+    "frustration": 30,
+    "sensitive": 20,
+    "kb_rejected": 15,
+    "bot_unavailable": 15,
+    "fallback": 10,
+    "customer_request": 10,
+}
+#: Minutes of waiting worth one point of priority.
+MINUTES_PER_PRIORITY_POINT = 1.0
+OUTCOMES = ("solved", "not_solved", "duplicate", "spam", "follow_up_sent")
+
+
+@dataclass(frozen=True)
+class HandoffPolicy:
+    """When people work and how much time a follow-up promise allows."""
+
+    hours: SupportHours
+    follow_up_within: dt.timedelta
+
+
+def effective_priority(handoff: HandoffRecord, now: dt.datetime) -> float:
+    """Base priority plus a point per minute waited (nobody waits forever)."""
+    waited_minutes = handoff.waited_s(now) / 60
+    return handoff.priority + waited_minutes / MINUTES_PER_PRIORITY_POINT
+
+
+def queue_order(
+    open_handoffs: list[HandoffRecord], now: dt.datetime
+) -> list[HandoffRecord]:
+    """The live queue, highest effective priority first, then oldest first."""
+    waiting = [h for h in open_handoffs if h.state == "queued"]
+    return sorted(
+        waiting, key=lambda h: (-effective_priority(h, now), h.created_at, h.id)
+    )
+
+
+def estimate_wait_s(
+    position: int, agents_online: int, handle_times: list[float]
+) -> int | None:
+    """Expected wait from the queue and recent handle times, or ``None``.
+
+    With nobody online, or no finished handoff to learn from, there is no
+    honest number to give.
+    """
+    if agents_online <= 0 or not handle_times:
+        return None
+    typical = statistics.median(handle_times)
+    rounds = math.ceil(position / agents_online)
+    return round(rounds * typical)
+
+
+class HandoffService:
+    """What the bot, the customer and the agents do with handoffs."""
+
+    def __init__(
+        self,
+        repository: HandoffRepository,
+        conversations: ConversationService,
+        assistant: RasaClient,
+        policy: HandoffPolicy,
+    ) -> None:
+        self.repository = repository
+        self.conversations = conversations
+        self.assistant = assistant
+        self.policy = policy
+
+    @property
+    def bus(self) -> Any:
+        """The event bus."""
+        return self.conversations.bus
+
+    async def start(self, conversation_id: str, reason: str) -> HandoffRecord | None:
+        """Hand the conversation from the bot to people.
+
+        Returns:
+            The handoff, or ``None`` when the bot did not own the conversation.
+        """
+        now = utcnow()
+        follow_up = None
+        if (
+            not self.policy.hours.is_open(now)
+            or await self.repository.agents_online() == 0
+        ):
+            due = self.policy.hours.add_open_time(now, self.policy.follow_up_within)
+            follow_up = (due, await self.repository.least_busy_agent())
+        handoff = await self.repository.start(
+            conversation_id,
+            reason,
+            REASON_PRIORITY.get(reason, 10),
+            follow_up=follow_up,
+        )
+        if handoff is None:
+            return None
+        logger.info("handoff %s started (reason: %s)", handoff.id, reason)
+        await self._pause_assistant(conversation_id)
+        if handoff.state == "follow_up" and handoff.due_at is not None:
+            await self.conversations.post_system(
+                conversation_id,
+                "Nobody from our team can join right now. Someone will get back "
+                f"to you by {handoff.due_at.strftime('%H:%M UTC on %A %d %B')}; "
+                "you can keep writing here and they will see everything.",
+            )
+        await self.announce(conversation_id)
+        return handoff
+
+    async def status(self, conversation: ConversationRecord) -> dict[str, Any]:
+        """The customer's status frame: state, place in line, wait, agent, due."""
+        fresh = await self.conversations.repository.get(conversation.id) or conversation
+        frame: dict[str, Any] = {"type": "status", "state": fresh.state}
+        if fresh.state not in {"queued", "agent", "follow_up"}:
+            return frame
+        handoff = await self.repository.current(fresh.id)
+        if handoff is None:
+            return frame
+        if fresh.state == "queued":
+            now = utcnow()
+            line = queue_order(await self.repository.open_handoffs(), now)
+            position = next(
+                (i + 1 for i, h in enumerate(line) if h.id == handoff.id), None
+            )
+            if position is not None:
+                frame["position"] = position
+                eta = estimate_wait_s(
+                    position,
+                    await self.repository.agents_online(),
+                    await self.repository.recent_handle_times(),
+                )
+                if eta is not None:
+                    frame["eta_s"] = eta
+        if fresh.state == "agent" and handoff.agent_name:
+            frame["agent"] = {"name": handoff.agent_name}
+        if handoff.due_at is not None:
+            frame["due_at"] = handoff.due_at.isoformat()
+        return frame
+
+    async def announce(self, conversation_id: str) -> None:
+        """Publish the new status to the customer and the queue to agents."""
+        conversation = await self.conversations.repository.get(conversation_id)
+        if conversation is not None:
+            await self.bus.publish(
+                conversation_channel(conversation_id), await self.status(conversation)
+            )
+        await self.bus.publish(
+            AGENTS_CHANNEL, {"type": "queue", "conversation_id": conversation_id}
+        )
+
+    async def require(self, handoff_id: int) -> HandoffRecord:
+        """Return the handoff or raise :class:`NotFound`."""
+        handoff = await self.repository.get(handoff_id)
+        if handoff is None:
+            raise NotFound("no such handoff")
+        return handoff
+
+    async def claim(
+        self, handoff_id: int, agent_id: int, agent_name: str
+    ) -> HandoffRecord:
+        """Take a waiting conversation; exactly one of many agents wins.
+
+        Raises:
+            Conflict: Someone else has it (the message names them).
+        """
+        await self.require(handoff_id)
+        if not await self.repository.claim(handoff_id, agent_id):
+            current = await self.require(handoff_id)
+            holder = current.agent_name or "someone else"
+            raise Conflict(
+                f"{holder} already has this conversation", code="already_claimed"
+            )
+        handoff = await self.require(handoff_id)
+        await self.conversations.post_system(
+            handoff.conversation_id, f"{agent_name} from support joined the chat."
+        )
+        await self.announce(handoff.conversation_id)
+        return handoff
+
+    async def transfer(
+        self, handoff_id: int, from_agent_id: int | None, to_agent_id: int
+    ) -> HandoffRecord:
+        """Give a claimed conversation to a colleague."""
+        if not await self.repository.transfer(handoff_id, from_agent_id, to_agent_id):
+            raise Conflict("only the agent who has the chat can transfer it")
+        handoff = await self.require(handoff_id)
+        await self.conversations.post_system(
+            handoff.conversation_id,
+            f"{handoff.agent_name or 'A colleague'} from support took over the chat.",
+        )
+        await self.announce(handoff.conversation_id)
+        return handoff
+
+    async def hand_back(self, handoff_id: int, agent_id: int | None) -> HandoffRecord:
+        """Return the conversation to the bot, telling the bot about it."""
+        if not await self.repository.close(
+            handoff_id,
+            agent_id,
+            handoff_state="handed_back",
+            conversation_state="bot",
+        ):
+            raise Conflict("only the agent who has the chat can hand it back")
+        handoff = await self.require(handoff_id)
+        await self._resume_assistant(handoff.conversation_id)
+        await self.conversations.post_system(
+            handoff.conversation_id,
+            "You're back with our virtual assistant. Ask anything else any time.",
+        )
+        await self.announce(handoff.conversation_id)
+        return handoff
+
+    async def resolve(
+        self, handoff_id: int, agent_id: int | None, outcome: str
+    ) -> HandoffRecord:
+        """Close the conversation with an outcome; the customer is asked to rate."""
+        if outcome not in OUTCOMES:
+            raise Conflict(f"outcome must be one of {', '.join(OUTCOMES)}")
+        if not await self.repository.close(
+            handoff_id,
+            agent_id,
+            handoff_state="resolved",
+            conversation_state="resolved",
+            outcome=outcome,
+        ):
+            raise Conflict("only the agent who has the chat can resolve it")
+        handoff = await self.require(handoff_id)
+        await self.announce(handoff.conversation_id)
+        return handoff
+
+    async def cancel(self, conversation_id: str) -> bool:
+        """The customer no longer waits: the bot owns the conversation again."""
+        handoff = await self.repository.current(conversation_id)
+        if handoff is None or handoff.state not in {"queued", "follow_up"}:
+            return False
+        if not await self.repository.close(
+            handoff.id,
+            None,
+            handoff_state="cancelled",
+            conversation_state="bot",
+            expected=("queued", "follow_up"),
+        ):
+            return False
+        await self._resume_assistant(conversation_id)
+        await self.announce(conversation_id)
+        return True
+
+    async def _pause_assistant(self, conversation_id: str) -> None:
+        # The hub already never relays while people own the chat; pausing the
+        # tracker makes Rasa agree, should anything else reach it.
+        try:
+            await self.assistant.append_events(conversation_id, [{"event": "pause"}])
+        except DependencyUnavailable as error:
+            logger.warning("could not pause the assistant: %s", error.message)
+
+    async def _resume_assistant(self, conversation_id: str) -> None:
+        events: list[dict[str, Any]] = [
+            {"event": "resume"},
+            {"event": "slot", "name": "handed_back", "value": True},
+            {"event": "action", "name": "action_listen"},
+        ]
+        try:
+            await self.assistant.append_events(conversation_id, events)
+        except DependencyUnavailable as error:
+            logger.warning("could not resume the assistant: %s", error.message)

@@ -1,0 +1,1 @@
+"""Custom components of Baton's Rasa NLU pipeline (``config.yml``)."""

@@ -1,0 +1,183 @@
+"""The hub's Sanic application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import BaseHTTPResponse, HTTPResponse, empty
+
+from bot.assistant.client import RasaClient
+from bot.auth import AuthPolicy, AuthRepository, AuthService
+from bot.bus import create_bus
+from bot.config import Settings
+from bot.conversations.relay import Relay
+from bot.conversations.repository import ConversationRepository
+from bot.conversations.service import ConversationService
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
+from bot.handoff.hours import SupportHours
+from bot.handoff.repository import HandoffRepository
+from bot.handoff.service import HandoffPolicy, HandoffService
+from bot.web import errors
+from bot.web.auth_api import auth_api
+from bot.web.context import Hub
+from bot.web.customer import customer
+from bot.web.health import health
+from bot.web.limits import KeyedLimiter
+from bot.web.openapi import openapi
+from bot.web.origins import origin_allowed
+from bot.web.pages import CONTENT_SECURITY_POLICY, pages
+
+logger = logging.getLogger("bot.access")
+
+_app_counter = 0
+
+
+def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
+    """Create the hub application for ``settings``.
+
+    Resources (database engine, event bus, HTTP client) are created when the
+    server starts and closed when it stops; creating the app does no I/O.
+
+    Args:
+        settings: The configuration.
+        name: Sanic application name (unique per process).
+
+    Returns:
+        The application, ready for ``app.run`` or a test client.
+    """
+    global _app_counter
+    _app_counter += 1
+    app = Sanic(name or f"baton_hub_{_app_counter}")
+    app.config.ACCESS_LOG = False  # our own log below never shows tokens
+    app.config.WEBSOCKET_MAX_SIZE = settings.limits.max_frame_bytes * 4
+    app.config.REQUEST_MAX_SIZE = 1024 * 1024
+    app.config.KEEP_ALIVE_TIMEOUT = 30
+    if settings.trust_proxy:
+        app.config.PROXIES_COUNT = 1
+    app.ctx.settings = settings
+
+    errors.install(app)
+    app.blueprint(customer)
+    app.blueprint(auth_api)
+    app.blueprint(pages)
+    app.blueprint(health)
+    app.blueprint(openapi)
+    # CORS preflight of the customer API, for widgets on allowed origins.
+    app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
+    app.add_route(
+        _preflight,
+        "/api/conversations/<conversation_id:str>/messages",
+        methods=["OPTIONS"],
+    )
+
+    app.register_listener(_start, "before_server_start")
+    app.register_listener(_after_start, "after_server_start")
+    app.register_listener(_before_stop, "before_server_stop")
+    app.register_listener(_stop, "after_server_stop")
+    app.register_middleware(_stamp_request, "request")
+    app.register_middleware(_secure_response, "response")
+    return app
+
+
+async def _start(app: Sanic, _: Any) -> None:
+    settings: Settings = app.ctx.settings
+    engine = create_engine(settings.database_url)
+    await upgrade_database(engine)
+    bus = create_bus(settings.redis_url)
+    assistant = RasaClient(
+        settings.rasa_url,
+        settings.action_server_url,
+        settings.rasa_token,
+        settings.rasa_timeout_s,
+    )
+    service = ConversationService(ConversationRepository(engine), bus, settings.limits)
+    handoffs = HandoffService(
+        HandoffRepository(engine),
+        service,
+        assistant,
+        HandoffPolicy(
+            hours=SupportHours.parse(settings.support_hours, settings.timezone),
+            follow_up_within=dt.timedelta(hours=settings.follow_up_hours),
+        ),
+    )
+    relay = Relay(
+        service,
+        handoffs,
+        assistant,
+        owner=settings.instance_id,
+        lease_s=settings.rasa_timeout_s * 2 + 10,
+    )
+    app.ctx.hub = Hub(
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        assistant=assistant,
+        conversations=service,
+        handoffs=handoffs,
+        relay=relay,
+        new_conversation_limiter=KeyedLimiter(
+            settings.limits.conversations_per_ip_per_hour, 3600.0, "new conversations"
+        ),
+        auth=AuthService(AuthRepository(engine), AuthPolicy.from_settings(settings)),
+        login_limiter=KeyedLimiter(
+            settings.limits.logins_per_ip_per_minute, 60.0, "login attempts"
+        ),
+    )
+
+
+async def _after_start(app: Sanic, _: Any) -> None:
+    app.ctx.hub.relay.start()
+
+
+async def _before_stop(app: Sanic, _: Any) -> None:
+    hub: Hub | None = getattr(app.ctx, "hub", None)
+    if hub is not None:
+        await hub.relay.stop()
+
+
+async def _stop(app: Sanic, _: Any) -> None:
+    hub: Hub | None = getattr(app.ctx, "hub", None)
+    if hub is None:
+        return
+    await hub.assistant.close()
+    await hub.bus.close()
+    await hub.engine.dispose()
+
+
+async def _preflight(request: Request, conversation_id: str = "") -> HTTPResponse:
+    return empty(status=204)
+
+
+async def _stamp_request(request: Request) -> None:
+    request.ctx.started = time.perf_counter()
+
+
+async def _secure_response(request: Request, response: BaseHTTPResponse) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if (response.content_type or "").startswith("text/html"):
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    origin = request.headers.get("Origin")
+    if (
+        origin
+        and request.path.startswith("/api/conversations")
+        and origin_allowed(request, request.app.ctx.settings)
+    ):
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = "Origin"
+        headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
+        headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    started = getattr(request.ctx, "started", None)
+    elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    # The path only: query strings carry conversation tokens.
+    logger.info(
+        "%s %s %s %.1fms", request.method, request.path, response.status, elapsed_ms
+    )

@@ -1,0 +1,32 @@
+"""Resources of a running hub, created at start and kept on ``app.ctx``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.assistant.client import RasaClient
+from bot.auth import AuthService
+from bot.bus import EventBus
+from bot.config import Settings
+from bot.conversations.relay import Relay
+from bot.conversations.service import ConversationService
+from bot.handoff.service import HandoffService
+from bot.web.limits import KeyedLimiter
+
+
+@dataclass
+class Hub:
+    """Everything a request handler may use."""
+
+    settings: Settings
+    engine: AsyncEngine
+    bus: EventBus
+    assistant: RasaClient
+    conversations: ConversationService
+    handoffs: HandoffService
+    relay: Relay
+    new_conversation_limiter: KeyedLimiter
+    auth: AuthService
+    login_limiter: KeyedLimiter

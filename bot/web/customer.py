@@ -1,0 +1,272 @@
+"""The customer side of the public contract: conversations, history, WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+from websockets.exceptions import ConnectionClosed
+
+from bot.bus import conversation_channel
+from bot.conversations.repository import ConversationRecord
+from bot.conversations.service import dumps, message_frame
+from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
+from bot.web.context import Hub
+from bot.web.errors import error_frame
+from bot.web.limits import TokenBucket
+from bot.web.origins import origin_allowed
+
+logger = logging.getLogger(__name__)
+
+customer = Blueprint("customer", url_prefix="/api/conversations")
+
+#: WebSocket close codes: 4000 + the HTTP status of the error.
+_CLOSE_BASE = 4000
+_TYPING_INTERVAL_S = 2.0
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.ctx.hub
+    return hub
+
+
+def client_address(request: Request) -> str:
+    """The customer's address (behind a trusted proxy: the forwarded one)."""
+    return str(request.remote_addr or request.ip or "unknown")
+
+
+def parse_after(raw: str | None) -> int:
+    """Parse the ``after`` sequence number of a resume or history request."""
+    if raw in (None, ""):
+        return 0
+    try:
+        after = int(str(raw))
+    except ValueError as error:
+        raise BadRequest("after must be a whole number", code="bad_after") from error
+    if after < 0:
+        raise BadRequest("after must not be negative", code="bad_after")
+    return after
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError as error:
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@customer.post("")
+async def create_conversation(request: Request) -> HTTPResponse:
+    """Start a conversation; returns its id and bearer token."""
+    hub = _hub(request)
+    if not origin_allowed(request, hub.settings):
+        raise Forbidden("this origin may not start conversations", code="bad_origin")
+    body = _json_body(request)
+    hub.new_conversation_limiter.take(client_address(request))
+    conversation, token = await hub.conversations.create(body)
+    return json_response(
+        {"conversation_id": conversation.id, "token": token}, status=201
+    )
+
+
+@customer.get("/<conversation_id:str>/messages")
+async def list_messages(request: Request, conversation_id: str) -> HTTPResponse:
+    """Messages after ``after`` and the current status."""
+    hub = _hub(request)
+    after = parse_after(request.args.get("after"))
+    conversation = await hub.conversations.authenticate(
+        conversation_id, _bearer(request)
+    )
+    return json_response(
+        {
+            "messages": await hub.conversations.history(conversation.id, after),
+            "status": await hub.handoffs.status(conversation),
+        }
+    )
+
+
+class _Outbox:
+    """Sends frames to one socket in order, each message exactly once."""
+
+    def __init__(self, ws: Any, hub: Hub, conversation_id: str, after: int) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.conversation_id = conversation_id
+        self.last_seq = after
+        self._lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self._lock:
+            await self.ws.send(dumps(frame))
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "resync":
+            await self.catch_up()
+            conversation = await self.hub.conversations.repository.get(
+                self.conversation_id
+            )
+            if conversation is not None:
+                await self.send(await self.hub.handoffs.status(conversation))
+        elif kind == "message":
+            seq = int(event.get("seq", 0))
+            if seq <= self.last_seq:
+                return
+            if seq > self.last_seq + 1:
+                await self.catch_up()
+                return
+            async with self._lock:
+                await self.ws.send(dumps(event))
+                self.last_seq = seq
+        elif kind == "typing" and event.get("role") == "customer":
+            return
+        else:
+            await self.send(event)
+
+    async def catch_up(self) -> None:
+        async with self._lock:
+            missed = await self.hub.conversations.repository.messages_after(
+                self.conversation_id, self.last_seq
+            )
+            for message in missed:
+                await self.ws.send(dumps(message_frame(message)))
+                self.last_seq = message.seq
+
+
+@customer.websocket("/<conversation_id:str>/ws")
+async def conversation_socket(request: Request, ws: Any, conversation_id: str) -> None:
+    """The customer's live connection: receive frames, push messages and status."""
+    hub = _hub(request)
+    try:
+        if not origin_allowed(request, hub.settings):
+            raise Forbidden("this origin may not connect", code="bad_origin")
+        after = parse_after(request.args.get("after"))
+        conversation = await hub.conversations.authenticate(
+            conversation_id, request.args.get("token")
+        )
+    except BatonError as error:
+        await ws.send(dumps(error_frame(error)))
+        await ws.close(code=_CLOSE_BASE + error.status, reason=error.code)
+        return
+    async with hub.bus.subscribe(conversation_channel(conversation.id)) as events:
+        outbox = _Outbox(ws, hub, conversation.id, after)
+        await outbox.catch_up()
+        await outbox.send(await hub.handoffs.status(conversation))
+        pump = asyncio.get_running_loop().create_task(_pump(events, outbox))
+        try:
+            await _receive(ws, hub, conversation, outbox)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+
+
+async def _pump(events: Any, outbox: _Outbox) -> None:
+    async for event in events:
+        try:
+            await outbox.deliver(event)
+        except ConnectionClosed:
+            return
+
+
+async def _receive(
+    ws: Any, hub: Hub, conversation: ConversationRecord, outbox: _Outbox
+) -> None:
+    limits = hub.settings.limits
+    bucket = TokenBucket(limits.messages_per_minute, 60.0)
+    last_typing = 0.0
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            raw = await ws.recv()
+        except ConnectionClosed:
+            return
+        if raw is None:
+            continue
+        client_id = None
+        try:
+            if len(raw) > limits.max_frame_bytes:
+                raise PayloadTooLarge(
+                    f"frames are limited to {limits.max_frame_bytes} bytes"
+                )
+            try:
+                frame = json.loads(raw)
+            except ValueError as error:
+                raise BadRequest(
+                    "the frame is not valid JSON", code="invalid_json"
+                ) from error
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                raise BadRequest('a frame is a JSON object with a "type"')
+            kind = frame["type"]
+            client_id = frame.get("client_id")
+            if kind == "typing":
+                if loop.time() - last_typing >= _TYPING_INTERVAL_S:
+                    last_typing = loop.time()
+                    await hub.conversations.announce_typing(conversation.id, "customer")
+                continue
+            if kind not in {"message", "button", "rating"}:
+                raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
+            bucket.take("messages")
+            await _handle(hub, conversation, kind, frame, outbox)
+        except BatonError as error:
+            await outbox.send(
+                error_frame(
+                    error, client_id=client_id if isinstance(client_id, str) else None
+                )
+            )
+        except ConnectionClosed:
+            return
+        except Exception:
+            logger.exception("failed to handle a customer frame")
+            await outbox.send(
+                {
+                    "type": "error",
+                    "code": "internal_error",
+                    "message": "something went wrong on our side; please retry",
+                }
+            )
+
+
+async def _handle(
+    hub: Hub,
+    conversation: ConversationRecord,
+    kind: str,
+    frame: dict[str, Any],
+    outbox: _Outbox,
+) -> None:
+    service = hub.conversations
+    if kind == "rating":
+        await service.rate(conversation, frame.get("score"), frame.get("comment"))
+        await outbox.send({"type": "rated", "score": frame.get("score")})
+        return
+    if kind == "message":
+        message, created = await service.post_customer_text(
+            conversation, frame.get("text"), frame.get("client_id")
+        )
+    else:
+        message, created = await service.post_customer_button(
+            conversation, frame.get("payload"), frame.get("client_id")
+        )
+    if created:
+        hub.relay.kick(conversation.id)
+    elif message.seq > outbox.last_seq:
+        # A retried send: the original is stored; make sure this client has it.
+        await outbox.catch_up()

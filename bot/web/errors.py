@@ -1,0 +1,59 @@
+"""Turning exceptions into JSON error answers, in exactly one place."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from sanic import Sanic
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from bot.exceptions import BatonError, RateLimited
+
+logger = logging.getLogger(__name__)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The public JSON shape of an error."""
+    return {"error": {"code": code, "message": message}}
+
+
+def error_frame(error: BatonError, **extra: Any) -> dict[str, Any]:
+    """The WebSocket frame for an error."""
+    frame: dict[str, Any] = {"type": "error", "code": error.code}
+    frame["message"] = error.message
+    if isinstance(error, RateLimited):
+        frame["retry_after_s"] = round(error.retry_after_s, 1)
+    frame.update({k: v for k, v in extra.items() if v is not None})
+    return frame
+
+
+def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
+    """Answer any exception with ``{"error": {"code", "message"}}``."""
+    if isinstance(exception, BatonError):
+        headers = {}
+        if isinstance(exception, RateLimited):
+            headers["Retry-After"] = str(max(1, round(exception.retry_after_s)))
+        return json(exception.to_dict(), status=exception.status, headers=headers)
+    if isinstance(exception, SanicException):
+        status = getattr(exception, "status_code", 500) or 500
+        code = _snake(type(exception).__name__).removesuffix("_error")
+        if status >= 500:
+            logger.error("server error on %s", request.path, exc_info=exception)
+        return json(error_body(code, str(exception) or code), status=status)
+    logger.error("unhandled error on %s", request.path, exc_info=exception)
+    return json(
+        error_body("internal_error", "something went wrong on our side"), status=500
+    )
+
+
+def install(app: Sanic) -> None:
+    """Register the error handler on ``app``."""
+    app.error_handler.add(Exception, handle_exception)

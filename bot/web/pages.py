@@ -1,0 +1,60 @@
+"""Pages and static files: the demo page and the embeddable widget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, file
+
+from bot.exceptions import NotFound
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+pages = Blueprint("pages")
+
+#: Pages get a strict policy: scripts only from the hub, no inline script.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'self'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+async def _static(name: str, mime_type: str) -> HTTPResponse:
+    path = STATIC_DIR / name
+    if not path.is_file():
+        raise NotFound(f"{name} is not available")
+    return await file(path, mime_type=mime_type, headers={"Cache-Control": "no-cache"})
+
+
+@pages.get("/")
+async def demo_page(_: Request) -> HTTPResponse:
+    """The demo website with the widget embedded."""
+    return await _static("index.html", "text/html; charset=utf-8")
+
+
+@pages.get("/widget.js")
+async def widget(_: Request) -> HTTPResponse:
+    """The embeddable chat widget."""
+    response = await _static("widget.js", "application/javascript; charset=utf-8")
+    # Any website may embed the widget.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@pages.get("/static/<name:str>")
+async def static_file(_: Request, name: str) -> HTTPResponse:
+    """Style sheets and images of the pages (no sub-folders, no dot-files)."""
+    if "/" in name or name.startswith("."):
+        raise NotFound("no such file")
+    mime = {
+        ".css": "text/css; charset=utf-8",
+        ".js": "application/javascript; charset=utf-8",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+    }.get(Path(name).suffix)
+    if mime is None:
+        raise NotFound("no such file")
+    return await _static(name, mime)

@@ -1,0 +1,633 @@
+/* Baton chat widget. Protocol: DESIGN.md, "Public contract (v1)".
+ * Message text is only ever rendered as text nodes, never parsed as HTML. */
+(() => {
+'use strict';
+const ONCE = Symbol.for('baton.widget');
+if (window[ONCE]) return; // the script was included twice
+window[ONCE] = true;
+
+// document.currentScript is only set while this script first runs.
+const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+const data = (script && script.dataset) || {};
+let base = location.origin;
+try {
+  const url = new URL(data.server || script.src, location.href);
+  base = data.server ? url.href.replace(/[?#].*$/, '').replace(/\/+$/, '') : url.origin;
+} catch {
+  // no script URL: the page's origin
+}
+const MAX_TEXT_BYTES = 4096;
+const CACHE_SIZE = 100;
+const ROLES = ['customer', 'bot', 'agent', 'system'];
+// "Not now" rather than "never": the send stays queued.
+const TRANSIENT = ['rate_limited', 'unavailable', 'internal_error'];
+
+const S = {
+  title: 'Support',
+  greeting: 'Hi! How can we help?',
+  open: 'Open chat',
+  close: 'Close chat',
+  inputLabel: 'Your message',
+  placeholder: 'Type your message…',
+  send: 'Send',
+  sending: 'Sending…',
+  failed: 'Not sent: {reason}',
+  you: 'You',
+  bot: 'Assistant',
+  agent: 'Support',
+  system: 'Notice',
+  queued: "You're in line — someone will be with you shortly",
+  position: "You're number {position} in line",
+  eta: '{line} — about {minutes} minutes',
+  etaOne: '{line} — about a minute',
+  agentJoined: '{name} from support joined',
+  agentJoinedAnon: 'Someone from support joined',
+  followUp: "We'll get back to you by {time}",
+  followUpSoon: "We'll get back to you as soon as we can",
+  resolved: 'Conversation resolved — how did we do?',
+  star: '{n} out of 5',
+  comment: 'Anything else to tell us? (optional)',
+  submitRating: 'Send rating',
+  thanks: 'Thanks for your feedback!',
+  typing: '{name} is typing…',
+  reconnecting: 'Connection lost — reconnecting…',
+  offline: "You're offline — please try again in a moment.",
+  tooLong: 'That message is too long — please shorten it.',
+  rateLimited: "You're sending messages quickly — we'll send it in a moment.",
+  restarted: 'Your previous conversation is no longer available, so we started a new one.',
+  error: 'Something went wrong. Please try again.',
+  unread: 'New messages: {n}',
+};
+try {
+  const custom = JSON.parse(data.strings || '{}');
+  for (const k in custom) if (typeof custom[k] === 'string') S[k] = custom[k];
+} catch {
+  // invalid data-strings: the defaults stay
+}
+if (data.title) S.title = data.title;
+if (data.greeting != null) S.greeting = data.greeting;
+const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+
+// localStorage (shared by tabs), namespaced by server; memory when blocked.
+const ns = 'baton:' + base + ':';
+const memory = {};
+const load = (key, fallback) => {
+  try {
+    const raw = localStorage.getItem(ns + key);
+    return raw ? JSON.parse(raw) : fallback;
+  } catch {
+    return key in memory ? memory[key] : fallback;
+  }
+};
+const save = (key, value) => {
+  memory[key] = value;
+  try {
+    if (value == null) localStorage.removeItem(ns + key);
+    else localStorage.setItem(ns + key, JSON.stringify(value));
+    return true;
+  } catch {
+    return false;
+  }
+};
+const list = (key) => [].concat(load(key, []));
+// randomUUID needs a secure context; the server takes 1-64 of [A-Za-z0-9_.:-].
+const uuid = () =>
+  crypto.randomUUID
+    ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+const h = (tag, props, ...children) => {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (v === true) el.setAttribute(k, '');
+    else if (v != null && v !== false) el.setAttribute(k, v);
+  }
+  el.append(...children.filter(Boolean));
+  return el;
+};
+
+// Append text to el, http(s) URLs as links; everything else as text nodes.
+const linkify = (el, text) => {
+  const re = /\bhttps?:\/\/[^\s<>"]+/gi;
+  let last = 0;
+  for (let m; (m = re.exec(text)); re.lastIndex = last) {
+    let url = m[0];
+    while (/[.,;:!?'"\])]$/.test(url) && !(url.endsWith(')') && url.includes('('))) url = url.slice(0, -1);
+    el.append(text.slice(last, m.index));
+    let href = '';
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') href = parsed.href;
+    } catch {
+      // not a URL after all: kept as text
+    }
+    if (href) {
+      const a = h('a', { target: '_blank', rel: 'noopener noreferrer nofollow', text: url });
+      a.href = href;
+      el.append(a);
+    } else el.append(url);
+    last = m.index + url.length;
+  }
+  el.append(text.slice(last));
+};
+
+const color = data.color && window.CSS && CSS.supports('color', data.color) ? data.color : '#4f46e5';
+const onColor = (() => {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color);
+  if (!m) return '#fff';
+  const hex = m[1].length === 3 ? m[1].replace(/./g, '$&$&') : m[1];
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return 0.299 * r + 0.587 * g + 0.114 * b > 165 ? '#111' : '#fff';
+})();
+
+const STYLE = `:host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}
+.w{position:fixed;bottom:20px;right:20px;z-index:2147483000;display:flex;flex-direction:column;align-items:flex-end;font:15px/1.45 system-ui,sans-serif;color:#1f2330}
+.w.left{right:auto;left:20px;align-items:flex-start}
+.launcher{width:56px;height:56px;border-radius:50%;border:0;background:var(--accent);color:var(--on-accent);box-shadow:0 6px 20px rgba(0,0,0,.22);cursor:pointer;display:grid;place-items:center;position:relative}
+.launcher svg{width:26px;height:26px;fill:currentColor}
+.badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;font-weight:700;line-height:20px}
+.panel{width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 110px);margin-bottom:14px;display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.24);overflow:hidden;animation:pop .18s ease-out}
+@keyframes pop{from{opacity:0;transform:translateY(12px)}}
+header{display:flex;align-items:center;gap:8px;padding:14px 12px 14px 16px;background:var(--accent);color:var(--on-accent)}
+h2{flex:1;margin:0;font-size:16px;font-weight:600}
+.x{background:none;border:0;color:inherit;font-size:26px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}
+.status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{background:#f1f2f8}.rate{display:grid;gap:6px}
+.star{border:0;background:none;padding:0 2px;font-size:28px;line-height:1;color:#c3c6d1;cursor:pointer}.star.on{color:#f59e0b}
+.log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:16px;display:flex;flex-direction:column;gap:8px}
+.msg{max-width:85%;align-self:flex-start;padding:8px 12px;border-radius:14px 14px 14px 4px;background:#f1f2f6;white-space:pre-wrap;overflow-wrap:anywhere}
+.msg.customer{align-self:flex-end;border-radius:14px 14px 4px 14px;background:var(--accent);color:var(--on-accent)}
+.msg.system{align-self:center;background:none;color:#5b6070;font-size:13px;text-align:center}
+.msg a{color:inherit}.who{display:block;font-size:12px;font-weight:600;color:#5b6070}
+.pending{opacity:.7}.msg.failed{background:#fdecec;color:#8a1c1c}.state{display:block;margin-top:2px;font-size:11px}
+.replies{display:flex;flex-wrap:wrap;gap:6px}
+.replies button{border:1px solid var(--accent);border-radius:16px;padding:6px 12px;background:#fff;color:var(--accent);font:inherit;font-size:14px;cursor:pointer}
+.replies button:disabled{opacity:.45;cursor:default}
+.typing{padding:0 16px 6px;color:#5b6070;font-size:12px;font-style:italic}
+.note,.err{margin:0;padding:6px 16px;font-size:13px}.note{background:#fff8e6;color:#6b4e00}.err{background:#fdecec;color:#9b1c1c}
+.composer{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e4e6ee}
+textarea{flex:1;width:100%;max-height:120px;resize:none;padding:8px 10px;border:1px solid #cfd2dc;border-radius:10px;background:#fff;color:inherit;font:inherit;font-size:16px}
+.send{border:0;border-radius:10px;padding:9px 14px;background:var(--accent);color:var(--on-accent);font:inherit;font-weight:600;cursor:pointer}
+.send:disabled{opacity:.5;cursor:default}
+button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.x:focus-visible,.launcher:focus-visible{outline-color:#1f2330}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:480px){.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
+@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}`;
+
+// DOM: everything lives in a shadow root, away from the page's CSS
+const host = document.createElement('baton-chat');
+const root = host.attachShadow({ mode: 'open' });
+host.style.setProperty('--accent', color);
+host.style.setProperty('--on-accent', onColor);
+try {
+  const sheet = new CSSStyleSheet(); // not subject to the page's style-src
+  sheet.replaceSync(STYLE);
+  root.adoptedStyleSheets = [sheet];
+} catch {
+  root.append(h('style', { text: STYLE }));
+}
+const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+svg.setAttribute('viewBox', '0 0 24 24');
+svg.setAttribute('aria-hidden', 'true');
+svg.append(document.createElementNS(svg.namespaceURI, 'path'));
+svg.firstChild.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z');
+
+const input = h('textarea', { id: 'in', rows: '1', placeholder: S.placeholder });
+const sendBtn = h('button', { type: 'button', class: 'send', text: S.send });
+const statusEl = h('p', { class: 'status', role: 'status', hidden: true });
+const rateEl = h('div', { class: 'rate', hidden: true });
+const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': S.title, tabindex: '0' });
+const typingEl = h('p', { class: 'typing', hidden: true, 'aria-hidden': 'true' });
+const noteEl = h('p', { class: 'note', role: 'status', hidden: true });
+const errEl = h('p', { class: 'err', role: 'alert', hidden: true });
+const closeBtn = h('button', { type: 'button', class: 'x', 'aria-label': S.close, text: '×' });
+const header = h('header', null, h('h2', { id: 'title', text: S.title }), closeBtn);
+const composer = h('div', { class: 'composer' }, h('label', { for: 'in', class: 'sr', text: S.inputLabel }), input, sendBtn);
+const panel = h('section', { class: 'panel', id: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true });
+panel.append(header, statusEl, rateEl, log, typingEl, noteEl, errEl, composer);
+const badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
+const launcher = h('button', { type: 'button', class: 'launcher', 'aria-label': S.open, 'aria-controls': 'panel', 'aria-expanded': 'false' }, svg, badge);
+const wrap = h('div', { class: data.position === 'left' ? 'w left' : 'w' }, panel, launcher);
+root.append(wrap);
+
+// State
+let conv = load('conversation', null); // {conversation_id, token, last_seq, rated}
+if (!conv || typeof conv.conversation_id !== 'string' || typeof conv.token !== 'string') conv = null;
+let cache = conv ? list('log') : []; // recent messages, redrawn after a reload
+let lastSeq = 0; // the highest seq rendered
+let ws = null;
+let creating = false;
+let attempt = 0;
+let timer = 0;
+let agentName = '';
+let unread = 0;
+let lastTyping = 0;
+let typingTimer = 0;
+let errTimer = 0;
+let rating = null; // {score, submit, busy} while the rating control exists
+const pending = new Map(); // client_id -> bubble waiting for its echo
+
+const saveConv = () => conv && save('conversation', conv);
+const outbox = () => list('outbox');
+const saveOutbox = (list) => save('outbox', list.length ? list : null);
+const inOutbox = (id) => outbox().find((e) => e.client_id === id);
+const dropOutbox = (id) => {
+  const list = outbox();
+  const rest = list.filter((e) => e.client_id !== id);
+  if (rest.length !== list.length) saveOutbox(rest);
+};
+const connected = () => ws && ws.readyState === WebSocket.OPEN;
+
+const showError = (text) => {
+  note(text, errEl);
+  clearTimeout(errTimer);
+  errTimer = setTimeout(() => (errEl.hidden = true), 8000);
+};
+const note = (text, el = noteEl) => {
+  el.textContent = text;
+  el.hidden = !text;
+};
+const scroll = (force) => {
+  if (force || log.scrollHeight - log.scrollTop - log.clientHeight < 120) log.scrollTop = log.scrollHeight;
+};
+
+// Rendering
+const bubble = (role, text, name) => {
+  const who = name
+    ? h('span', { class: 'who', text: name })
+    : h('span', { class: 'sr', text: (role === 'customer' ? S.you : S[role]) + ': ' });
+  const el = h('div', { class: 'msg ' + role }, who);
+  linkify(el, text);
+  return el;
+};
+// Confirmed messages go before the first bubble still waiting for its echo.
+const place = (el) => el && log.insertBefore(el, log.querySelector('.pending'));
+const disableReplies = () => {
+  for (const b of log.querySelectorAll('.replies button')) b.disabled = true;
+};
+const quickReplies = (buttons) => {
+  const set = h('div', { class: 'replies' });
+  for (const b of buttons) {
+    if (!b || typeof b.payload !== 'string' || !b.payload) continue;
+    const text = String(b.title || b.payload);
+    const onclick = () => queue({ client_id: uuid(), type: 'button', payload: b.payload, text });
+    set.append(h('button', { type: 'button', text, onclick }));
+  }
+  return set.firstChild && set;
+};
+const greet = () => S.greeting && log.append(bubble('bot', S.greeting));
+
+function renderMessage(f, fromCache) {
+  const seq = f.seq;
+  if (!Number.isInteger(seq) || seq <= lastSeq) return;
+  lastSeq = seq;
+  const role = ROLES.includes(f.role) ? f.role : 'system';
+  const text = typeof f.text === 'string' ? f.text : '';
+  const name = role === 'agent' ? f.name || agentName || S.agent : '';
+  let el = null;
+  if (role === 'customer' && typeof f.client_id === 'string') {
+    dropOutbox(f.client_id);
+    el = pending.get(f.client_id);
+    pending.delete(f.client_id);
+    if (el) {
+      el.classList.remove('pending', 'failed');
+      el.querySelector('.state').remove();
+    }
+  }
+  if (!el && text) el = bubble(role, text, name);
+  if (role !== 'system') disableReplies();
+  place(el);
+  if (role === 'bot' && Array.isArray(f.buttons)) place(quickReplies(f.buttons));
+  if (role !== 'customer') {
+    hideTyping();
+    if (!fromCache && panel.hidden) {
+      unread += 1;
+      badge.textContent = unread > 9 ? '9+' : String(unread);
+      badge.hidden = false;
+      launcher.setAttribute('aria-label', S.open + ', ' + fmt(S.unread, { n: unread }));
+    }
+  }
+  if (!fromCache) {
+    const { buttons, client_id, at } = f;
+    cache = cache.concat({ seq, role, text, buttons, client_id, at, name }).slice(-CACHE_SIZE);
+    if (!save('log', cache)) save('log', null); // storage full: redraw from the server
+    conv.last_seq = seq;
+    saveConv();
+  }
+  scroll(role === 'customer');
+}
+
+function renderPending(entry) {
+  if (pending.has(entry.client_id)) return;
+  const el = bubble('customer', entry.text);
+  el.classList.add('pending');
+  el.append(h('span', { class: 'state', text: S.sending }));
+  pending.set(entry.client_id, el);
+  disableReplies();
+  log.append(el);
+  scroll(true);
+}
+
+function failSend(entry, reason) {
+  dropOutbox(entry.client_id);
+  const el = pending.get(entry.client_id);
+  pending.delete(entry.client_id);
+  if (el) {
+    el.classList.replace('pending', 'failed');
+    el.querySelector('.state').textContent = fmt(S.failed, { reason });
+  }
+  // Give the words back, so nothing typed is lost.
+  if (entry.type === 'message' && !input.value.trim()) {
+    input.value = entry.text;
+    autosize();
+  }
+}
+
+function renderStatus(f) {
+  const state = f.state;
+  if (f.agent && typeof f.agent.name === 'string') agentName = f.agent.name;
+  let text = '';
+  if (state === 'queued') {
+    const line = f.position > 0 ? fmt(S.position, { position: f.position }) : S.queued;
+    const minutes = f.eta_s > 0 ? Math.max(1, Math.round(f.eta_s / 60)) : 0;
+    text = minutes ? fmt(minutes === 1 ? S.etaOne : S.eta, { line, minutes }) : line;
+  } else if (state === 'agent') {
+    text = agentName ? fmt(S.agentJoined, { name: agentName }) : S.agentJoinedAnon;
+  } else if (state === 'follow_up') {
+    const due = new Date(f.due_at || NaN);
+    const time = isNaN(due) ? '' : due.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    text = time ? fmt(S.followUp, { time }) : S.followUpSoon;
+  } else if (state === 'resolved') {
+    text = conv.rated ? S.thanks : S.resolved;
+  } else if (conv.rated) {
+    conv.rated = false; // reopened: the next resolution gets its own rating
+    saveConv();
+  }
+  statusEl.textContent = text;
+  statusEl.hidden = !text;
+  if (state === 'resolved' && !conv.rated) showRating();
+  else rateEl.hidden = true;
+}
+
+function showRating() {
+  rateEl.hidden = false;
+  if (rating) return;
+  const comment = h('textarea', { id: 'comment', rows: '2', maxlength: '1000' });
+  const submit = h('button', { type: 'button', class: 'send', text: S.submitRating, disabled: true });
+  rating = { score: 0, submit, busy: false };
+  const stars = [1, 2, 3, 4, 5].map((n) => {
+    const onclick = () => {
+      rating.score = n;
+      stars.forEach((s, i) => {
+        s.classList.toggle('on', i < n);
+        s.setAttribute('aria-pressed', String(i + 1 === n));
+      });
+      submit.disabled = rating.busy;
+    };
+    return h('button', { type: 'button', class: 'star', text: '★', 'aria-pressed': 'false', 'aria-label': fmt(S.star, { n }), onclick });
+  });
+  submit.addEventListener('click', () => {
+    if (!rating.score || rating.busy) return;
+    if (!connected()) return showError(S.offline);
+    rating.busy = submit.disabled = true;
+    ws.send(JSON.stringify({ type: 'rating', score: rating.score, comment: comment.value.trim() }));
+  });
+  rateEl.append(
+    h('div', { role: 'group', 'aria-label': S.resolved }, ...stars),
+    h('label', { for: 'comment', text: S.comment }),
+    comment,
+    submit,
+  );
+}
+
+function rated() {
+  if (rating) rating.busy = false;
+  conv.rated = true;
+  saveConv();
+  rateEl.hidden = true;
+  statusEl.textContent = S.thanks;
+  statusEl.hidden = false;
+}
+
+function showTyping(role) {
+  typingEl.textContent = fmt(S.typing, { name: role === 'agent' ? agentName || S.agent : S.bot });
+  typingEl.hidden = false;
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(hideTyping, 4000);
+}
+function hideTyping() {
+  clearTimeout(typingTimer);
+  typingEl.hidden = true;
+}
+
+// Connection
+// Exponential backoff with full jitter: from 500 ms, doubling, capped at 30 s.
+function later(fn) {
+  clearTimeout(timer);
+  timer = setTimeout(fn, Math.random() * Math.min(30000, 500 * 2 ** attempt));
+  attempt = Math.min(attempt + 1, 10);
+}
+
+// Connect when there is a conversation; start one when something waits to be sent.
+function kick() {
+  if (ws || creating) return;
+  if (conv) connect();
+  else if (outbox().length) create();
+}
+
+async function create() {
+  if (ws || creating || conv) return;
+  creating = true;
+  let retry = true;
+  try {
+    const res = await fetch(base + '/api/conversations', {
+      method: 'POST',
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ locale: navigator.language, page_url: location.href.slice(0, 2048) }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok || typeof body.conversation_id !== 'string' || typeof body.token !== 'string') {
+      retry = res.status === 429 || res.status >= 500; // other refusals: retried on the next send
+      throw new Error((body.error && body.error.message) || S.error);
+    }
+    conv = { conversation_id: body.conversation_id, token: body.token, last_seq: 0, rated: false };
+    saveConv();
+    creating = false;
+    connect();
+  } catch (e) {
+    creating = false;
+    if (e instanceof TypeError) note(S.reconnecting); // the network, not the server
+    else showError(e.message);
+    if (retry) later(kick);
+  }
+}
+
+function connect() {
+  if (ws || !conv) return;
+  clearTimeout(timer);
+  const id = encodeURIComponent(conv.conversation_id);
+  const query = '?token=' + encodeURIComponent(conv.token) + '&after=' + lastSeq;
+  let socket;
+  try {
+    socket = new WebSocket(base.replace(/^http/, 'ws') + '/api/conversations/' + id + '/ws' + query);
+  } catch {
+    return later(kick);
+  }
+  ws = socket;
+  socket.onopen = () => ws === socket && (note(''), flush());
+  socket.onmessage = (e) => ws === socket && onFrame(e.data);
+  socket.onclose = (e) => {
+    if (ws !== socket) return;
+    ws = null;
+    if (e.code === 4401 || e.code === 4404) return restart();
+    note(S.reconnecting);
+    later(kick);
+  };
+}
+
+// The conversation is gone (unknown id or refused token): start a new one,
+// keeping typed messages that never arrived.
+function restart() {
+  const socket = ws;
+  ws = conv = rating = null;
+  if (socket) socket.close();
+  cache = [];
+  lastSeq = 0;
+  save('conversation', null);
+  save('log', null);
+  saveOutbox(outbox().filter((e) => e.type === 'message')); // buttons belonged to the old chat
+  pending.clear();
+  log.replaceChildren();
+  greet();
+  log.append(bubble('system', S.restarted));
+  statusEl.hidden = rateEl.hidden = true;
+  rateEl.replaceChildren();
+  for (const e of outbox()) renderPending(e);
+  later(create);
+}
+
+function transmit(entry) {
+  if (!connected()) return false;
+  const { type, client_id } = entry;
+  ws.send(JSON.stringify(type === 'button' ? { type, payload: entry.payload, client_id } : { type, text: entry.text, client_id }));
+  return true;
+}
+
+// Every (re)connect resends the whole outbox with the same client_ids: the
+// server stores a retried send once and echoes it.
+function flush() {
+  for (const entry of outbox()) {
+    renderPending(entry);
+    transmit(entry);
+  }
+}
+
+function queue(entry) {
+  saveOutbox(outbox().concat(entry));
+  renderPending(entry);
+  if (!transmit(entry)) kick();
+}
+
+function onFrame(raw) {
+  let f;
+  try {
+    f = JSON.parse(raw);
+  } catch {
+    return;
+  }
+  if (!f) return;
+  if (f.type === 'message' || f.type === 'status') {
+    attempt = 0; // the connection works: reset the backoff
+    if (f.type === 'message') renderMessage(f, false);
+    else renderStatus(f);
+  } else if (f.type === 'typing') {
+    if (f.role === 'agent' || f.role === 'bot') showTyping(f.role);
+  } else if (f.type === 'rated') {
+    rated();
+  } else if (f.type === 'error') {
+    onError(f);
+  }
+}
+
+function onError(f) {
+  const code = String(f.code || '');
+  if (code === 'unauthorized' || code === 'not_found') return restart();
+  const messages = { too_large: S.tooLong, rate_limited: S.rateLimited };
+  const message = messages[code] || String(f.message || S.error);
+  const entry = typeof f.client_id === 'string' && inOutbox(f.client_id);
+  if (entry && TRANSIENT.includes(code)) {
+    const wait = Number(f.retry_after_s) > 0 ? Number(f.retry_after_s) * 1000 : 5000;
+    setTimeout(() => inOutbox(entry.client_id) && transmit(entry), wait);
+  } else if (entry) {
+    failSend(entry, message);
+  }
+  if (rating && rating.busy) {
+    rating.busy = false;
+    rating.submit.disabled = !rating.score;
+  }
+  showError(message);
+}
+
+// Interaction
+function autosize() {
+  input.style.height = 'auto';
+  input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
+}
+
+function sendDraft() {
+  const text = input.value.trim();
+  if (!text) return;
+  if (new TextEncoder().encode(text).length > MAX_TEXT_BYTES) return showError(S.tooLong);
+  input.value = '';
+  autosize();
+  errEl.hidden = true;
+  queue({ client_id: uuid(), type: 'message', text });
+}
+
+function setOpen(open) {
+  panel.hidden = !open;
+  wrap.classList.toggle('open', open);
+  launcher.setAttribute('aria-expanded', String(open));
+  if (!open) return launcher.focus();
+  unread = 0;
+  badge.hidden = true;
+  launcher.setAttribute('aria-label', S.open);
+  scroll(true);
+  input.focus();
+}
+launcher.addEventListener('click', () => setOpen(panel.hidden));
+closeBtn.addEventListener('click', () => setOpen(false));
+sendBtn.addEventListener('click', () => (sendDraft(), input.focus()));
+panel.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape') return;
+  e.stopPropagation();
+  setOpen(false);
+});
+input.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+  e.preventDefault();
+  sendDraft();
+});
+input.addEventListener('input', () => {
+  autosize();
+  // At most one typing frame every 3 s.
+  if (input.value.trim() && connected() && Date.now() - lastTyping >= 3000) {
+    lastTyping = Date.now();
+    ws.send(JSON.stringify({ type: 'typing' }));
+  }
+});
+window.addEventListener('online', () => ((attempt = 0), kick()));
+
+// Start
+greet();
+for (const f of cache) renderMessage(f, true);
+for (const entry of outbox()) renderPending(entry);
+kick();
+if (document.body) document.body.append(host);
+else document.addEventListener('DOMContentLoaded', () => document.body.append(host));
+window.BatonWidget = { open: () => setOpen(true), close: () => setOpen(false) };
+})();

@@ -1,0 +1,279 @@
+"""Search: tokenizer, ranking, intent prior, exclusion, threshold, speed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.knowledge import (
+    Article,
+    KnowledgeIndex,
+    SearchResult,
+    SearchSettings,
+    load_seed,
+    tokenize,
+)
+from bot.knowledge.search import stem
+
+
+@pytest.fixture(scope="module")
+def index() -> KnowledgeIndex:
+    return KnowledgeIndex.build(load_seed())
+
+
+def make_article(slug: str, title: str, body: str, **fields: object) -> Article:
+    return Article.from_dict(
+        {"slug": slug, "title": title, "summary": title + ".", "body": body, **fields}
+    )
+
+
+@pytest.mark.parametrize(
+    ("words", "shared_stem"),
+    [
+        (["sync", "syncing", "synced", "syncs"], "sync"),
+        (["install", "installing", "installed", "installation"], "instal"),
+        (["cancel", "cancelled", "cancelling", "cancellation"], "cancel"),
+        (["charge", "charged", "charges", "charging"], "charg"),
+        (["notify", "notified", "notification", "notifications"], "notify"),
+        (["reply", "replies", "replied"], "reply"),
+        (["password", "passwords"], "password"),
+    ],
+)
+def test_stem_conflates_word_forms(words: list[str], shared_stem: str) -> None:
+    assert {stem(word) for word in words} == {shared_stem}
+
+
+@pytest.mark.parametrize("word", ["2fa", "ios", "app", "pdf", "vat", "10"])
+def test_stem_keeps_short_words_and_codes(word: str) -> None:
+    assert stem(word) == word
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("I can't LOG in!!!", ["log"]),
+        ("How do I reset my password?", ["reset", "password"]),
+        ("two-factor, 2FA: broken.", ["two", "factor", "2fa", "broken"]),
+        ("Don\u2019t charge me", ["charg"]),
+        ("", []),
+        ("the and of", []),
+    ],
+)
+def test_tokenize(text: str, terms: list[str]) -> None:
+    assert tokenize(text) == terms
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("I totally forgot my password", "password-reset"),
+        ("account temporarily locked after wrong passwords", "account-locked"),
+        ("authenticator app codes rejected on my new phone", "two-factor-reset"),
+        ("update the email address I sign in with", "change-email"),
+        ("download a pdf invoice for my accountant", "billing-invoice"),
+        ("replace the expired credit card", "update-payment-method"),
+        ("I was billed twice and want my money back", "refund-request"),
+        ("stop my subscription from renewing", "cancel-subscription"),
+        ("notes don't sync between my laptop and phone", "sync-not-working"),
+        ("installer for linux", "install-desktop-app"),
+        ("is lumen having an outage", "service-status"),
+        ("what are your support hours", "contact-support-hours"),
+        ("export every notebook as markdown", "export-notes"),
+        ("permanently delete my account", "delete-account"),
+        ("move from monthly to yearly billing", "change-plan"),
+        ("restore a note from the trash", "restore-deleted-note"),
+        ("import my evernote enex file", "import-from-other-apps"),
+        ("single sign-on with okta", "sso-login"),
+        ("pasword reset", "password-reset"),
+        ("refnud please", "refund-request"),
+    ],
+)
+def test_paraphrase_finds_the_right_article(
+    index: KnowledgeIndex, query: str, slug: str
+) -> None:
+    result = index.search(query)
+    assert result.answer is not None
+    assert result.answer.slug == slug
+    assert result.hits[0] == result.answer
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "what is the capital of peru",
+        "recommend a good pizza place",
+        "asdfghjkl",
+        "",
+        "the and of",
+    ],
+)
+def test_no_answer_when_nothing_fits(index: KnowledgeIndex, query: str) -> None:
+    assert index.search(query).answer is None
+
+
+def test_threshold_decides_whether_to_answer() -> None:
+    articles = load_seed()
+    query = "my card got declined"
+    lenient = KnowledgeIndex.build(articles, SearchSettings(threshold=0.0))
+    strict = KnowledgeIndex.build(articles, SearchSettings(threshold=1.01))
+    assert lenient.search(query).answer == lenient.search(query).hits[0]
+    assert strict.search(query).answer is None
+    assert strict.search(query).hits == lenient.search(query).hits
+
+
+def test_scores_are_normalised_and_sorted(index: KnowledgeIndex) -> None:
+    for query in ("sync", "refund refund refund", "billing invoice payment card"):
+        hits = index.search(
+            query, intent="billing_question", intent_confidence=1.0
+        ).hits
+        scores = [hit.score for hit in hits]
+        assert all(0.0 < score <= 1.0 for score in scores)
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_matching_every_word_best_scores_one(index: KnowledgeIndex) -> None:
+    assert index.search("refund").hits[0].score == pytest.approx(1.0)
+
+
+def test_unknown_words_lower_the_score(index: KnowledgeIndex) -> None:
+    plain = index.search("refund").hits[0].score
+    diluted = index.search("refund zebra giraffe").hits[0].score
+    assert diluted < plain
+
+
+def test_intent_prior_breaks_a_tie() -> None:
+    first = make_article("first", "Card settings", "Card settings.")
+    second = make_article(
+        "second", "Card settings", "Card settings.", intents=["update_payment"]
+    )
+    index = KnowledgeIndex.build([first, second])
+    assert index.search("card settings zebra").hits[0].slug == "first"
+    boosted = index.search(
+        "card settings zebra", intent="update_payment", intent_confidence=0.9
+    )
+    assert boosted.hits[0].slug == "second"
+
+
+@pytest.mark.parametrize("confidence", [0.2, 0.5, 0.8, 1.0])
+def test_intent_boost_grows_with_confidence(
+    index: KnowledgeIndex, confidence: float
+) -> None:
+    query = "card zebra"
+
+    def score(value: float) -> float:
+        result = index.search(
+            query, intent="update_payment", intent_confidence=value, limit=40
+        )
+        return next(h.score for h in result.hits if h.slug == "update-payment-method")
+
+    assert score(confidence) > score(confidence / 2) > score(0.0)
+
+
+def test_intent_boost_follows_the_formula(index: KnowledgeIndex) -> None:
+    lexical = index.search("card zebra", limit=40)
+    plain = next(h.score for h in lexical.hits if h.slug == "update-payment-method")
+    boosted = index.search(
+        "card zebra", intent="update_payment", intent_confidence=0.5, limit=40
+    )
+    prior = index.settings.intent_weight * 0.5
+    expected = 1 - (1 - plain) * (1 - prior)
+    got = next(h.score for h in boosted.hits if h.slug == "update-payment-method")
+    assert got == pytest.approx(expected, abs=1e-3)
+
+
+def test_intent_reorders_close_candidates(index: KnowledgeIndex) -> None:
+    query = "card zebra"
+    assert index.search(query).hits[0].slug == "update-payment-method"
+    boosted = index.search(query, intent="billing_question", intent_confidence=0.9)
+    assert boosted.hits[0].slug == "payment-failed"
+
+
+def test_intent_alone_never_answers(index: KnowledgeIndex) -> None:
+    result = index.search("zebra", intent="refund_request", intent_confidence=1.0)
+    assert result.hits[0].slug == "refund-request"
+    assert result.answer is None
+
+
+@pytest.mark.parametrize("confidence", [-1.0, 0.0])
+def test_no_boost_without_confidence(index: KnowledgeIndex, confidence: float) -> None:
+    result = index.search(
+        "zebra", intent="refund_request", intent_confidence=confidence
+    )
+    assert result.hits == []
+
+
+def test_unknown_intent_is_ignored(index: KnowledgeIndex) -> None:
+    assert index.search("refund", intent="no_such_intent", intent_confidence=1.0) == (
+        index.search("refund")
+    )
+
+
+def test_exclude_gives_the_next_best(index: KnowledgeIndex) -> None:
+    query = "two factor authenticator codes"
+    first = index.search(query)
+    assert first.answer is not None
+    second = index.search(query, exclude=[first.answer.slug])
+    assert first.answer.slug not in [hit.slug for hit in second.hits]
+    assert second.hits[0] == first.hits[1]
+
+
+def test_exclude_everything_leaves_nothing(index: KnowledgeIndex) -> None:
+    slugs = [article.slug for article in load_seed()]
+    assert index.search("password", exclude=slugs) == SearchResult()
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 10])
+def test_limit(index: KnowledgeIndex, limit: int) -> None:
+    assert len(index.search("account password email", limit=limit).hits) == limit
+
+
+def test_limit_must_be_positive(index: KnowledgeIndex) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        index.search("password", limit=0)
+
+
+def test_drafts_are_not_indexed(index: KnowledgeIndex) -> None:
+    draft = next(article for article in load_seed() if not article.is_published)
+    assert index.article(draft.slug) is None
+    hits = index.search(draft.examples[0], limit=40).hits
+    assert draft.slug not in [hit.slug for hit in hits]
+
+
+def test_article_lookup(index: KnowledgeIndex) -> None:
+    article = index.article("password-reset")
+    assert article is not None and article.title
+    assert index.article("missing") is None
+    assert len(index) == sum(a.is_published for a in load_seed())
+
+
+def test_hits_carry_titles(index: KnowledgeIndex) -> None:
+    hit = index.search("refund").hits[0]
+    article = index.article(hit.slug)
+    assert article is not None and hit.title == article.title
+
+
+def test_empty_index() -> None:
+    index = KnowledgeIndex.build([])
+    assert len(index) == 0
+    assert index.search("password") == SearchResult()
+
+
+def test_search_is_fast_with_a_thousand_articles() -> None:
+    seed = [article for article in load_seed() if article.is_published]
+    words = sorted({term for article in seed for term in tokenize(article.body)})
+    articles = list(seed)
+    for number in range(1000 - len(seed)):
+        picked = " ".join(
+            words[(number * 7 + step * 13) % len(words)] for step in range(60)
+        )
+        articles.append(make_article(f"generated-{number}", f"Topic {number}", picked))
+    index = KnowledgeIndex.build(articles)
+    queries = [example for article in seed for example in article.examples]
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        index.search(query, intent="sync_problem", intent_confidence=0.7)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    assert timings[int(len(timings) * 0.99) - 1] < 0.010

@@ -1,0 +1,57 @@
+"""Settings are read once from BATON_* variables and validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.exceptions import ConfigurationError
+
+
+def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
+    settings = Settings.from_env({"BATON_PROJECT_DIR": str(tmp_path)})
+    assert settings.host == "127.0.0.1" and settings.port == 8000
+    assert settings.database_url == f"sqlite:///{tmp_path / 'var' / 'baton.db'}"
+    assert settings.redis_url is None
+    env = settings.rasa_environment()
+    assert env["BATON_LOCK_STORE"] == "in_memory"
+    assert env["BATON_TRACKER_URL"].endswith("var/rasa-tracker.db")
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+def test_production_setup_shares_postgresql_and_redis() -> None:
+    settings = Settings.from_env(
+        {
+            "BATON_DATABASE_URL": "postgresql://baton:pw@db:5432/baton",
+            "BATON_REDIS_URL": "redis://:secret@cache:6380/2",
+            "BATON_ALLOWED_ORIGINS": "https://shop.example, https://help.example/",
+            "BATON_PORT": "9000",
+        }
+    )
+    env = settings.rasa_environment()
+    assert env["BATON_TRACKER_URL"] == "postgresql://baton:pw@db:5432/baton"
+    assert (env["BATON_LOCK_STORE"], env["BATON_LOCK_REDIS_HOST"]) == ("redis", "cache")
+    assert (env["BATON_LOCK_REDIS_PORT"], env["BATON_LOCK_REDIS_DB"]) == ("6380", "2")
+    assert env["BATON_LOCK_REDIS_PASSWORD"] == "secret"
+    assert settings.allowed_origins == ("https://shop.example", "https://help.example")
+    assert settings.port == 9000
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "eighty"),
+        ("PORT", "-1"),
+        ("DATABASE_URL", "mysql://x"),
+        ("REDIS_URL", "http://cache"),
+        ("RASA_URL", "ftp://rasa"),
+        ("RASA_TIMEOUT", "0"),
+        ("LOG_LEVEL", "LOUD"),
+        ("MAX_FRAME_BYTES", "10"),
+    ],
+)
+def test_invalid_values_are_refused_with_the_variable_named(name, value) -> None:
+    with pytest.raises(ConfigurationError, match=f"BATON_{name}"):
+        Settings.from_env({f"BATON_{name}": value})

@@ -1,0 +1,56 @@
+"""The process runner with real child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot import runner
+from bot.runner import Child, Runner
+
+
+async def test_a_crashed_child_is_reported_restarted_then_given_up(
+    hub_settings, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(runner, "MAX_RESTARTS", 2)
+    crashing = Child(
+        "flaky", [sys.executable, "-c", "print('boom'); raise SystemExit(3)"], {}
+    )
+    steady = Child("steady", [sys.executable, "-c", "import time; time.sleep(60)"], {})
+    supervisor = Runner(hub_settings, [crashing, steady])
+    code = await asyncio.wait_for(supervisor.run(), timeout=30)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "[flaky] boom" in out
+    assert "flaky exited with code 3; restarting" in out
+    assert "giving up after 2 restarts" in out
+    assert steady.process is not None and steady.process.returncode is not None
+
+
+async def test_stopping_stops_every_child(hub_settings) -> None:
+    children = [
+        Child(name, [sys.executable, "-c", "import time; time.sleep(60)"], {})
+        for name in ("one", "two")
+    ]
+    supervisor = Runner(hub_settings, children)
+    task = asyncio.get_running_loop().create_task(supervisor.run())
+    await asyncio.sleep(1)
+    supervisor.stopping.set()
+    assert await asyncio.wait_for(task, timeout=30) == 0
+    assert all(c.process.returncode is not None for c in children)
+
+
+def test_run_refuses_to_start_without_a_model(hub_settings, tmp_path, capsys) -> None:
+    settings = hub_settings.with_changes(model_dir=tmp_path / "no-models")
+    assert runner.run(settings, {}) == 2
+    assert "no trained model" in capsys.readouterr().out
+
+
+def test_a_token_that_looks_like_an_option_reaches_rasa_intact(hub_settings) -> None:
+    settings = hub_settings.with_changes(rasa_token="-starts-with-a-dash")
+    rasa = next(
+        c for c in runner.children(settings, Path("m.tar.gz"), {}) if c.name == "rasa"
+    )
+    assert "--auth-token=-starts-with-a-dash" in rasa.argv
+    assert rasa.env["RASA_TELEMETRY_ENABLED"] == "false"

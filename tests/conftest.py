@@ -1,0 +1,141 @@
+"""Shared fixtures: real PostgreSQL and Redis, databases, buses, a running hub.
+
+PostgreSQL and Redis are found at ``BATON_TEST_POSTGRES_URL`` and
+``BATON_TEST_REDIS_URL`` (defaults: the local servers). Without them the
+suites that need them skip, except when ``CI`` is set: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sanic import Sanic
+
+from bot.bus import EventBus, create_bus
+from bot.config import Settings
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
+from tests.hub import RunningHub, running_hub
+
+Sanic.test_mode = True
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BATON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = bool(os.environ.get("CI"))
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def unavailable(what: str, error: Exception) -> None:
+    """Skip (or, in CI, fail) a test whose real dependency is not there."""
+    message = f"{what} is not reachable ({type(error).__name__}: {error})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI requires it", pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    import psycopg2
+
+    name = f"baton_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg2.connect(POSTGRES_ADMIN_URL, connect_timeout=3)
+    except Exception as error:
+        unavailable("PostgreSQL", error)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the real Redis server."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as error:
+        unavailable("Redis", error)
+    return REDIS_URL
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each SQL test runs on the embedded SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'baton.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[object]:
+    """A migrated database engine."""
+    engine = create_engine(database_url)
+    await upgrade_database(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def bus_factory(request: pytest.FixtureRequest) -> Iterator[object]:
+    """Creates buses of one backend; Redis ones share a per-test prefix."""
+    prefix = f"baton-test-{secrets.token_hex(4)}:"
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    shared = create_bus(url, prefix=prefix) if url is None else None
+    created: list[EventBus] = []
+
+    def make() -> EventBus:
+        # In-process buses are one per process: every "instance" shares it.
+        bus = shared if shared is not None else create_bus(url, prefix=prefix)
+        created.append(bus)
+        return bus
+
+    make.backend = request.param  # type: ignore[attr-defined]
+    yield make
+
+
+@pytest.fixture
+def hub_settings(tmp_path: Path) -> Settings:
+    """Settings of a hub on the embedded defaults, Rasa not running."""
+    return Settings(
+        host="127.0.0.1",
+        port=free_port(),
+        project_dir=PROJECT_DIR,
+        data_dir=tmp_path,
+        model_dir=PROJECT_DIR / "models",
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+        rasa_timeout_s=5.0,
+    )
+
+
+@pytest.fixture
+async def hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
+    """A hub served on loopback, in this process."""
+    async with running_hub(hub_settings) as running:
+        yield running

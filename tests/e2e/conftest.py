@@ -1,0 +1,107 @@
+"""The real stack — trained model, Rasa, action server, hub — started once per
+configuration through ``python -m bot run`` (what ``make run`` runs)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, free_port
+
+STARTUP_TIMEOUT_S = 300
+
+
+@dataclass
+class Stack:
+    """A running Baton deployment."""
+
+    url: str
+    ws_url: str
+    data_dir: Path
+    mode: str
+    log: Path
+    database_url: str
+
+
+def ensure_model() -> Path:
+    model = PROJECT_DIR / "models" / "baton.tar.gz"
+    if not model.exists():
+        subprocess.run(
+            [sys.executable, "-m", "bot", "train"], cwd=PROJECT_DIR, check=True
+        )
+    return model
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the stack exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
+                if response.status == 200:
+                    return
+        except Exception:
+            pass
+        time.sleep(1)
+    pytest.fail(f"the stack was not healthy in time:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        "embedded",
+        pytest.param("production", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ],
+)
+def stack(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stack]:
+    """Start the whole system; stop it (and check it stopped cleanly) after."""
+    ensure_model()
+    data_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
+    port = free_port()
+    env = {
+        **os.environ,
+        "BATON_PORT": str(port),
+        "BATON_RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "BATON_ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
+        "BATON_DATA_DIR": str(data_dir),
+        "BATON_MODEL_DIR": str(PROJECT_DIR / "models"),
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+    }
+    database_url = f"sqlite:///{data_dir / 'baton.db'}"
+    if request.param == "production":
+        database_url = request.getfixturevalue("postgres_url")
+        env["BATON_DATABASE_URL"] = database_url
+        env["BATON_REDIS_URL"] = request.getfixturevalue("redis_url")
+    log = data_dir / "stack.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log)
+        yield Stack(
+            url, f"ws://127.0.0.1:{port}", data_dir, request.param, log, database_url
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+        assert code == 0, log.read_text()[-4000:]
