@@ -7,9 +7,12 @@ suites that need them skip, except when ``CI`` is set: then they fail.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import secrets
 import socket
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -30,6 +33,37 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = bool(os.environ.get("CI"))
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Seconds a finished test run may take to exit before it is made to.
+EXIT_GRACE_S = 60.0
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Make sure a finished run exits, and say what held it if it did not.
+
+    A thread that outlives the tests (an unclosed aiosqlite connection, a
+    stuck executor job) keeps the interpreter alive after the summary, and CI
+    would wait for it until its time limit. After a grace period, print every
+    thread's stack and exit with the run's own status.
+    """
+    status = int(getattr(config, "_baton_exit_status", 0))
+
+    def force_exit() -> None:
+        print(
+            f"\nthe test run did not exit {EXIT_GRACE_S:.0f}s after it finished; "
+            "threads still running:",
+            file=sys.stderr,
+        )
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        os._exit(status)
+
+    timer = threading.Timer(EXIT_GRACE_S, force_exit)
+    timer.daemon = True
+    timer.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remember the run's status for :func:`pytest_unconfigure`."""
+    session.config._baton_exit_status = exitstatus  # type: ignore[attr-defined]
 
 
 def unavailable(what: str, error: Exception) -> None:
