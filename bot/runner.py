@@ -86,9 +86,17 @@ def children(settings: Settings, model: Path, base_env: dict[str, str]) -> list[
 class Runner:
     """Starts, watches and stops the children."""
 
-    def __init__(self, settings: Settings, children: list[Child]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        children: list[Child],
+        demo_logins: list[tuple[str, str]] | None = None,
+        demo_password: str = "",
+    ) -> None:
         self.settings = settings
         self.children = children
+        self.demo_logins = demo_logins or []
+        self.demo_password = demo_password
         self.stopping = asyncio.Event()
         self.failed = False
 
@@ -167,7 +175,7 @@ class Runner:
                         f"{hub_url}/health", timeout=aiohttp.ClientTimeout(total=3)
                     ) as response:
                         if response.status == 200:
-                            banner(hub_url)
+                            banner(hub_url, self.demo_logins, self.demo_password)
                             return
                 await asyncio.sleep(1)
         say(f"not healthy after {READY_TIMEOUT_S:.0f}s: see {hub_url}/health")
@@ -206,26 +214,38 @@ def say(text: str) -> None:
     print(f"[baton] {text}", flush=True)
 
 
-def banner(hub_url: str) -> None:
-    """Print where to go once everything is up."""
+def banner(
+    hub_url: str, demo_logins: list[tuple[str, str]], demo_password: str
+) -> None:
+    """Print where to go once everything is up, and how to sign in."""
     lines = [
         "",
         "Baton is running.",
         f"  Demo website with the chat widget:  {hub_url}/",
+        f"  Agent and trainer console:          {hub_url}/console",
         f"  Health of every process:            {hub_url}/health",
         f"  API description (OpenAPI):          {hub_url}/api/openapi.json",
-        "Press Ctrl-C to stop everything.",
-        "",
     ]
+    if demo_logins:
+        lines.append(f"Demo sign-in for the console (password {demo_password}):")
+        lines.extend(f"  {role:<8} {email}" for email, role in demo_logins)
+    lines += ["Press Ctrl-C to stop everything.", ""]
     print("\n".join(lines), flush=True)
 
 
-def run(settings: Settings, base_env: dict[str, str]) -> int:
+def run(
+    settings: Settings,
+    base_env: dict[str, str],
+    demo_logins: list[tuple[str, str]] | None = None,
+    demo_password: str = "",
+) -> int:
     """Run the whole system in the foreground.
 
     Args:
         settings: The configuration.
         base_env: The environment the children inherit.
+        demo_logins: ``(email, role)`` of demo accounts to show once ready.
+        demo_password: Their password.
 
     Returns:
         The exit status.
@@ -240,4 +260,7 @@ def run(settings: Settings, base_env: dict[str, str]) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = {**base_env, "BATON_RASA_TOKEN": settings.rasa_token}
     say(f"model {model.name}; starting the action server, Rasa and the hub")
-    return asyncio.run(Runner(settings, children(settings, model, env)).run())
+    runner = Runner(
+        settings, children(settings, model, env), demo_logins, demo_password
+    )
+    return asyncio.run(runner.run())

@@ -54,3 +54,23 @@ def test_a_token_that_looks_like_an_option_reaches_rasa_intact(hub_settings) -> 
     )
     assert "--auth-token=-starts-with-a-dash" in rasa.argv
     assert rasa.env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+def test_the_banner_names_every_page_and_the_demo_sign_in(capsys) -> None:
+    runner.banner(
+        "http://127.0.0.1:8000",
+        [("agent@demo.baton", "agent"), ("admin@demo.baton", "admin")],
+        "demo-pass",
+    )
+    out = capsys.readouterr().out
+    assert "chat widget:  http://127.0.0.1:8000/\n" in out
+    assert "http://127.0.0.1:8000/console" in out
+    assert "http://127.0.0.1:8000/health" in out
+    assert "(password demo-pass)" in out
+    assert "agent    agent@demo.baton" in out
+    assert "admin    admin@demo.baton" in out
+
+
+def test_without_demo_accounts_the_banner_shows_no_password(capsys) -> None:
+    runner.banner("http://127.0.0.1:8000", [], "demo-pass")
+    assert "demo-pass" not in capsys.readouterr().out
