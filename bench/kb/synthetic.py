@@ -101,7 +101,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _sentences(articles: Sequence[Article]) -> list[str]:
-    found = []
+    found: list[str] = []
     for article in articles:
         for paragraph in article.body.split("\n\n"):
             text = " ".join(

@@ -1,75 +1,203 @@
-"""Grid-search the ranking constants on the development set only.
+"""Tune the ranking weights and fit the answer confidence, on the dev set only.
 
-``python -m bench.kb.tune`` prints the best settings on ``bench/kb/dev.yml``
-(objective: top-1 accuracy on answerable questions minus the wrong-answer rate
-on ``none`` questions). The held-out ``questions.yml`` is never read here.
+``python -m bench.kb.tune`` reads ``bench/kb/dev.yml`` (the held-out
+``questions.yml`` is never read here) and, for each combination of the
+ranking weights in :data:`GRID`:
+
+1. ranks the seed articles for every dev question;
+2. fits the confidence (a logistic regression from the best hit's score, lead,
+   similarity, lexical score, intent prior, "none" similarity and share of
+   unknown terms to "the best
+   hit is the expected article") with 5-fold cross-validation, so that each
+   question is judged by coefficients fitted without it;
+3. picks the lowest threshold whose cross-validated wrong-answer rate on
+   ``none`` questions stays at most :data:`MAX_WRONG_ON_NONE`.
+
+It prints the best combinations by cross-validated top-1 accuracy, and the
+coefficients refitted on the whole dev set for the best one: the values to
+copy into :class:`~bot.knowledge.search.SearchSettings`. A combination is
+refused when the intent alone (a message of unknown words with a confident
+intent) would be answered.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
 from bench.kb.evaluate import DEV_PATH, Question, load_questions
 from bot.knowledge import KnowledgeIndex, SearchSettings, load_seed
+from bot.knowledge.search import Signals, answer_confidence, combine
 
 GRID: dict[str, tuple[float, ...]] = {
-    "k1": (1.2, 1.6),
-    "b": (0.3, 0.75),
-    "title_weight": (2.0, 3.0),
-    "tags_weight": (1.0, 2.0),
-    "body_weight": (0.25, 0.5),
-    "unknown_word_weight": (0.5, 1.0, 2.0, 3.0),
-    "min_word_evidence": (0.0, 0.25, 0.5, 0.75, 1.0),
-    "intent_weight": (0.2, 0.3, 0.4, 0.5, 0.6),
+    "char_weight": (0.3, 0.5, 0.7),
+    "similarity_weight": (0.3, 0.4, 0.5, 0.6, 0.7),
+    "intent_weight": (0.3, 0.4, 0.5),
 }
-THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(10))
+THRESHOLDS = tuple(round(0.2 + 0.025 * step, 3) for step in range(29))
+MAX_WRONG_ON_NONE = 0.1
+REGULARISATION = 1.0
+FOLDS = 5
 
 
-def score_thresholds(
-    index: KnowledgeIndex, questions: Sequence[Question]
-) -> list[tuple[float, float, float]]:
-    """Return (threshold, top-1 accuracy, wrong-answer rate on none) per threshold."""
-    tops = []
-    for question in questions:
-        hits = index.search(
-            question.text, intent=question.intent, intent_confidence=question.confidence
-        ).hits
-        tops.append((hits[0].slug, hits[0].score) if hits else (None, 0.0))
-    answerable = [q.answerable for q in questions]
-    results = []
-    for threshold in THRESHOLDS:
-        correct = wrong_none = 0
-        for question, (slug, score) in zip(questions, tops, strict=True):
-            answered = slug is not None and score >= threshold
-            if question.answerable:
-                correct += answered and slug == question.expected
-            else:
-                wrong_none += answered
-        accuracy = correct / sum(answerable)
-        wrong_rate = wrong_none / (len(questions) - sum(answerable))
-        results.append((threshold, accuracy, wrong_rate))
-    return results
+@dataclasses.dataclass
+class Decision:
+    """One question's best hit, whether it is right, and the confidence inputs."""
+
+    question: Question
+    top: str
+    features: tuple[float, ...]
+
+    @property
+    def right(self) -> bool:
+        return self.question.answerable and self.top == self.question.expected
+
+
+def decisions(
+    index: KnowledgeIndex,
+    signals: Sequence[Signals],
+    questions: Sequence[Question],
+    settings: SearchSettings,
+) -> list[Decision]:
+    """Rank the articles for each question with these weights."""
+    slugs = index.slugs
+    found = []
+    for question, raw in zip(questions, signals, strict=True):
+        scaled = dataclasses.replace(raw, prior=raw.prior * settings.intent_weight)
+        scores = combine(scaled, settings)
+        order = np.argsort(-scores, kind="stable")
+        best, second = int(order[0]), int(order[1])
+        features = (
+            float(scores[best]),
+            float(scores[best] - scores[second]),
+            float(scaled.similarity[best]),
+            float(scaled.lexical[best]),
+            float(scaled.prior[best]),
+            scaled.negative,
+            scaled.unknown,
+        )
+        found.append(Decision(question, slugs[best], features))
+    return found
+
+
+def fit(rows: Sequence[Decision]) -> LogisticRegression:
+    """Fit the confidence on some decisions."""
+    model = LogisticRegression(C=REGULARISATION, max_iter=1000)
+    model.fit(np.array([row.features for row in rows]), [row.right for row in rows])
+    return model
+
+
+def cross_validated(rows: Sequence[Decision]) -> np.ndarray:
+    """Each decision's confidence from coefficients fitted without it."""
+    labels = np.array([row.right for row in rows])
+    strata = np.array([row.question.answerable * 2 + row.right for row in rows])
+    predicted = np.zeros(len(rows))
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=7)
+    for train, test in folds.split(np.zeros(len(rows)), strata):
+        if len(set(labels[train])) < 2:
+            continue
+        model = fit([rows[i] for i in train])
+        predicted[test] = model.predict_proba(
+            np.array([rows[i].features for i in test])
+        )[:, 1]
+    return predicted
+
+
+def rates(
+    rows: Sequence[Decision], confidence: np.ndarray, threshold: float
+) -> tuple[float, float]:
+    """Top-1 accuracy and wrong-answer rate on none at one threshold."""
+    answerable = [row.question.answerable for row in rows]
+    correct = sum(
+        row.right and value >= threshold
+        for row, value in zip(rows, confidence, strict=True)
+    )
+    wrong_none = sum(
+        (not row.question.answerable) and value >= threshold
+        for row, value in zip(rows, confidence, strict=True)
+    )
+    return correct / sum(answerable), wrong_none / (len(rows) - sum(answerable))
+
+
+def settings_for(
+    base: SearchSettings, model: LogisticRegression, threshold: float
+) -> SearchSettings:
+    """The settings with a fitted confidence and threshold."""
+    weights = tuple(round(float(value), 3) for value in model.coef_[0])
+    return dataclasses.replace(
+        base,
+        confidence_bias=round(float(model.intercept_[0]), 3),
+        confidence_weights=weights,
+        threshold=threshold,
+    )
+
+
+def intent_alone_answers(settings: SearchSettings) -> bool:
+    """Whether a confident intent with no matching words would be answered."""
+    prior = settings.intent_weight
+    features = (prior, prior, 0.0, 0.0, prior, 0.0, 1.0)
+    return answer_confidence(features, settings) >= settings.threshold
 
 
 def main() -> None:
     articles = load_seed()
     questions = load_questions(DEV_PATH)
     ranked = []
-    names = list(GRID)
-    for values in itertools.product(*GRID.values()):
-        chosen = dict(zip(names, values, strict=True))
-        index = KnowledgeIndex.build(articles, SearchSettings(**chosen))
-        for threshold, accuracy, wrong_rate in score_thresholds(index, questions):
-            ranked.append(
-                (accuracy - wrong_rate, accuracy, wrong_rate, threshold, chosen)
-            )
-    ranked.sort(key=lambda item: -item[0])
-    for objective, accuracy, wrong_rate, threshold, chosen in ranked[:20]:
-        print(
-            f"objective={objective:.3f} top1={accuracy:.3f} "
-            f"wrong_none={wrong_rate:.3f} threshold={threshold} {chosen}"
+    for char_weight in GRID["char_weight"]:
+        # Signals with the prior at intent_weight 1, scaled per combination.
+        index = KnowledgeIndex.build(
+            articles, SearchSettings(char_weight=char_weight, intent_weight=1.0)
         )
+        raw = [
+            index.signals(q.text, intent=q.intent, intent_confidence=q.confidence)
+            for q in questions
+        ]
+        for similarity_weight, intent_weight in itertools.product(
+            GRID["similarity_weight"], GRID["intent_weight"]
+        ):
+            base = dataclasses.replace(
+                index.settings,
+                similarity_weight=similarity_weight,
+                intent_weight=intent_weight,
+            )
+            rows = decisions(index, raw, questions, base)
+            confidence = cross_validated(rows)
+            ranked_first = np.mean(
+                [row.right for row in rows if row.question.answerable]
+            )
+            for threshold in THRESHOLDS:
+                accuracy, wrong = rates(rows, confidence, threshold)
+                if wrong <= MAX_WRONG_ON_NONE:
+                    ranked.append(
+                        (accuracy, -wrong, threshold, ranked_first, base, rows)
+                    )
+                    break
+    ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    print(f"current defaults: {dataclasses.asdict(SearchSettings())}")
+    for accuracy, negative_wrong, threshold, first, base, _ in ranked[:15]:
+        print(
+            f"cv top1={accuracy:.3f} wrong_none={-negative_wrong:.3f} "
+            f"ranked_first={first:.3f} threshold={threshold} "
+            f"char={base.char_weight} similarity={base.similarity_weight} "
+            f"intent={base.intent_weight}"
+        )
+    for accuracy, _, threshold, _, base, rows in ranked:
+        chosen = settings_for(base, fit(rows), threshold)
+        if intent_alone_answers(chosen):
+            continue
+        full = np.array([answer_confidence(row.features, chosen) for row in rows])
+        fitted_accuracy, fitted_wrong = rates(rows, full, threshold)
+        print(
+            f"best (cv top1 {accuracy:.3f}); refitted on all of dev: "
+            f"top1={fitted_accuracy:.3f} wrong_none={fitted_wrong:.3f}"
+        )
+        print(dataclasses.asdict(chosen))
+        break
 
 
 if __name__ == "__main__":

@@ -429,6 +429,32 @@ def load_directory(path: str | Path) -> list[Article]:
     return _load_entries(folder.iterdir())
 
 
+def load_path(path: str | Path) -> list[Article]:
+    """Load the articles of one article file, or of every article file in a folder.
+
+    Args:
+        path: A ``*.yml``, ``*.yaml`` or ``*.md`` file named after its slug,
+            or a folder of them.
+
+    Returns:
+        The articles, sorted by slug.
+
+    Raises:
+        KnowledgeError: The path does not exist or is not an article file,
+            or an article is invalid (see :func:`load_directory`).
+    """
+    target = Path(path)
+    if target.is_dir():
+        return load_directory(target)
+    if not target.is_file() or not _is_article_file(target.name):
+        raise KnowledgeError(
+            f"{target} is neither a folder nor a .yml, .yaml or .md article file",
+            code="not_an_article_file",
+            source=str(target),
+        )
+    return _load_entries([target])
+
+
 def dump_directory(
     articles: Sequence[Article], path: str | Path, *, file_format: FileFormat = "yaml"
 ) -> list[Path]:

@@ -1,17 +1,21 @@
 """Find the knowledge-base article that answers a customer's message.
 
-Ranking has two parts:
+Ranking has three parts:
 
 1. **Words.** Okapi BM25 over each article's title, summary, tags, example
    questions and body (fields weighted, see :class:`SearchSettings`), with a
    tokenizer that lowercases, drops punctuation and a small stopword list, and
    strips common English suffixes. A query word the index has never seen is
    corrected to a known word one edit away (``pasword`` → ``password``).
-2. **Intent.** Articles linked to the intent the NLU predicted get a boost
+2. **Nearest examples.** The cosine between the message and the closest of
+   each article's title, summary, tags and example questions, over TF-IDF
+   word and character n-grams (:mod:`bot.knowledge.similarity`); the same
+   cosine with sentences no article answers (chit-chat, off-topic requests:
+   the "none" class) is evidence *against* answering.
+3. **Intent.** Articles linked to the intent the NLU predicted get a boost
    proportional to the intent's confidence.
 
-Scores are normalised to ``[0, 1]`` so that one threshold decides whether the
-bot answers:
+Scores are normalised to ``[0, 1]``:
 
 - The *lexical score* of an article is its BM25 score divided by the best
   score any article could reach for the same query: the sum, over the query's
@@ -22,104 +26,39 @@ bot answers:
   article contains). An article that matches every query
   word as well as any article does scores 1; a query full of words the
   knowledge base does not know scores low everywhere.
+- The *text score* mixes the two: ``(1 - similarity_weight) * lexical +
+  similarity_weight * similarity``.
 - The *intent prior* is ``intent_weight * intent_confidence`` for articles
-  linked to the predicted intent, 0 for others. The two are combined as a
-  noisy-OR, ``1 - (1 - lexical) * (1 - prior)``, which stays in ``[0, 1]``,
-  never lowers an article, and rises with either kind of evidence.
+  linked to the predicted intent, 0 for others. Text score and prior are
+  combined as a noisy-OR, ``1 - (1 - text) * (1 - prior)``, which stays in
+  ``[0, 1]``, never lowers an article, and rises with either kind of evidence.
 
-``answer`` is the best hit only when its score reaches ``threshold``; below
-it the caller should not guess (ask again, or hand over to a person).
+Whether to answer is a separate, calibrated decision: the *confidence* is a
+logistic function of the best hit's score, its lead over the second best, its
+similarity, its lexical score, its intent prior and the similarity to the
+"none" sentences, with coefficients fitted on the development questions
+(``python -m bench.kb.tune``), i.e. an estimate of the probability that the
+best hit is the right answer. ``answer`` is the best hit only when that
+confidence reaches ``threshold``; below it the caller should not guess (ask
+again, or hand over to a person).
+
+Everything is built from the published articles alone, in well under a second
+for the seed (see ``bench/kb``), so an edit is searchable at once.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from bot.knowledge.articles import Article
-
-WORD_PATTERN = re.compile(r"[a-z0-9]+")
-APOSTROPHES = str.maketrans("", "", "'\u2019`")
-VOWELS = frozenset("aeiouy")
-
-STOPWORDS = frozenset(
-    """
-    a about after again all also am an and any are as at be been being but by
-    can cant could did didnt do does doesnt dont for from had has have having
-    hello hey hi how i id if im in into is isnt it its ive just let lets me
-    my myself no not of on or our out please so some than thank thanks that
-    the their them then there these they this those to too u us very was we
-    were what when where which who why will with wont would you your yours
-    """.split()
-)
-
-# Ordered: the first matching suffix is replaced, the stem must keep at least
-# ``min_stem`` letters so that short words ("thing", "need") stay whole.
-SUFFIX_RULES: tuple[tuple[str, str, int], ...] = (
-    ("ication", "y", 3),
-    ("ation", "", 3),
-    ("ied", "y", 3),
-    ("ing", "", 3),
-    ("ed", "", 3),
-    ("ment", "", 3),
-    ("ly", "", 4),
-)
-
-
-def stem(word: str) -> str:
-    """Reduce an English word to a crude stem, the same way for every form.
-
-    Plurals, ``-ing``, ``-ed``, ``-ly``, ``-ment`` and ``-ation`` are stripped,
-    a final ``e`` is dropped and a final doubled consonant is collapsed, so
-    that e.g. *syncing*, *synced* and *syncs* all become ``sync`` and
-    *installation* and *installing* both become ``instal``. Stems need not be
-    words; they only need to agree.
-
-    Args:
-        word: A lowercase word.
-
-    Returns:
-        The stem.
-    """
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix, replacement, min_stem in SUFFIX_RULES:
-        if word.endswith(suffix):
-            base = word[: -len(suffix)]
-            if len(base) >= min_stem and VOWELS.intersection(base):
-                word = base + replacement
-            break
-    if len(word) >= 4 and word.endswith("e"):
-        word = word[:-1]
-    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in VOWELS:
-        word = word[:-1]
-    return word
-
-
-def tokenize(text: str) -> list[str]:
-    """Split text into search terms.
-
-    Lowercases, removes apostrophes (``can't`` → ``cant``), splits on anything
-    that is not a letter or digit, drops stopwords, and stems what is left.
-
-    Args:
-        text: Any text: a query or an article field.
-
-    Returns:
-        The terms, in order, with repetitions.
-    """
-    words = WORD_PATTERN.findall(text.lower().translate(APOSTROPHES))
-    return [stem(word) for word in words if word not in STOPWORDS]
+from bot.knowledge.negatives import NEGATIVE_EXAMPLES
+from bot.knowledge.similarity import ExampleMatcher
+from bot.knowledge.text import tokenize
 
 
 @dataclass(frozen=True)
@@ -136,27 +75,54 @@ class SearchSettings:
         body_weight: How many times a body word counts.
         unknown_word_weight: Share of a never-seen word's weight that counts
             against every article (0: unknown words are ignored).
+        unknown_word_exponent: The penalty grows with the number of unknown
+            words to this power (1: linearly; below 1: long messages full of
+            everyday words are penalised less).
         min_word_evidence: Least weight a known query word adds to the ideal
             score, as a share of a never-seen word's weight, so that a common
             word alone (``work``, ``time``) cannot make a perfect match.
         intent_weight: Prior given to an article linked to the predicted
             intent at confidence 1.
-        threshold: Lowest score at which the bot answers.
+        similarity_weight: Share of the nearest-example similarity in an
+            article's text score (the rest is the lexical score).
+        char_weight: Share of the character n-grams in the similarity (the
+            rest is word n-grams).
+        threshold: Lowest confidence (estimated probability that the best
+            hit is right, 0 to 1) at which the bot answers.
+        confidence_bias: Intercept of the confidence's logistic function.
+        confidence_weights: Its coefficients for, in order: the best hit's
+            score, its lead over the second best, its similarity, its
+            lexical score, its intent prior, the similarity to the "none"
+            sentences, and the share of the message's terms no article
+            contains.
         min_typo_length: Shortest unknown term that is corrected to a known
             term one edit away.
     """
 
     k1: float = 1.2
-    b: float = 0.3
-    title_weight: float = 3.0
+    b: float = 0.75
+    title_weight: float = 2.0
     summary_weight: float = 1.0
     tags_weight: float = 2.0
     examples_weight: float = 1.0
-    body_weight: float = 0.5
-    unknown_word_weight: float = 3.0
-    min_word_evidence: float = 0.25
-    intent_weight: float = 0.4
-    threshold: float = 0.55
+    body_weight: float = 0.25
+    unknown_word_weight: float = 4.0
+    min_word_evidence: float = 0.5
+    unknown_word_exponent: float = 0.5
+    intent_weight: float = 0.5
+    similarity_weight: float = 0.7
+    char_weight: float = 0.5
+    threshold: float = 0.8
+    confidence_bias: float = -0.766
+    confidence_weights: tuple[float, ...] = (
+        1.936,
+        1.092,
+        1.359,
+        2.034,
+        0.708,
+        -1.642,
+        -1.605,
+    )
     min_typo_length: int = 5
 
 
@@ -184,10 +150,68 @@ class SearchResult:
             useful as suggestions to an agent).
         answer: The best hit if it reached the threshold, else ``None``: the
             bot should not guess.
+        confidence: Estimated probability that the best hit is right.
     """
 
     hits: list[Hit] = field(default_factory=list)
     answer: Hit | None = None
+    confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The evidence a search weighs, per article in index (slug) order.
+
+    Attributes:
+        lexical: Normalised BM25 score, 0 to 1.
+        similarity: Best cosine with one of the article's sentences, 0 to 1.
+        prior: Intent prior (``intent_weight * intent_confidence`` if linked).
+        negative: Best cosine with a sentence no article answers.
+        unknown: Share of the message's terms that no article contains
+            (1 for a message without terms).
+    """
+
+    lexical: np.ndarray
+    similarity: np.ndarray
+    prior: np.ndarray
+    negative: float
+    unknown: float = 0.0
+
+
+def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
+    """Score every article from its signals (see the module docstring).
+
+    Args:
+        signals: The evidence of one search.
+        settings: The weights.
+
+    Returns:
+        One score in ``[0, 1]`` per article.
+    """
+    text = (
+        1 - settings.similarity_weight
+    ) * signals.lexical + settings.similarity_weight * signals.similarity
+    scores: np.ndarray = 1 - (1 - text) * (1 - signals.prior)
+    return scores
+
+
+def answer_confidence(features: Sequence[float], settings: SearchSettings) -> float:
+    """Estimated probability that the best hit is the right answer.
+
+    Args:
+        features: The best hit's score, its lead over the second best, its
+            similarity, its lexical score, its intent prior, the similarity
+            to the "none" sentences, and the share of unknown terms.
+        settings: The fitted coefficients.
+
+    Returns:
+        A probability, 0 to 1.
+    """
+    logit = settings.confidence_bias + sum(
+        weight * value
+        for weight, value in zip(settings.confidence_weights, features, strict=True)
+    )
+    return 1 / (1 + math.exp(-max(min(logit, 50.0), -50.0)))
 
 
 def _single_deletions(term: str) -> set[str]:
@@ -210,8 +234,10 @@ class KnowledgeIndex:
         unseen_term_weight: float,
         deletion_index: dict[str, list[str]],
         settings: SearchSettings,
+        matcher: ExampleMatcher,
     ) -> None:
         self._articles = list(articles)
+        self._matcher = matcher
         self._position = {article.slug: index for index, article in enumerate(articles)}
         self._postings = postings
         self._best_contribution = best_contribution
@@ -222,17 +248,26 @@ class KnowledgeIndex:
         for index, article in enumerate(self._articles):
             for intent in article.intents:
                 linked[intent].append(index)
-        self._by_intent = dict(linked)
+        self._by_intent = {
+            intent: np.array(positions, dtype=np.int64)
+            for intent, positions in linked.items()
+        }
 
     @classmethod
     def build(
-        cls, articles: Iterable[Article], settings: SearchSettings | None = None
+        cls,
+        articles: Iterable[Article],
+        settings: SearchSettings | None = None,
+        *,
+        negatives: Iterable[str] = NEGATIVE_EXAMPLES,
     ) -> KnowledgeIndex:
         """Index the published articles among ``articles``.
 
         Args:
             articles: Articles of any status; drafts are left out.
             settings: Ranking constants; the tuned defaults when omitted.
+            negatives: Sentences no article answers (the "none" class); the
+                built-in chit-chat and off-topic examples when omitted.
 
         Returns:
             The index.
@@ -281,10 +316,18 @@ class KnowledgeIndex:
             inverse_document_frequency(0),
             dict(deletion_index),
             settings,
+            ExampleMatcher.build(
+                published, negatives, char_weight=settings.char_weight
+            ),
         )
 
     def __len__(self) -> int:
         return len(self._articles)
+
+    @property
+    def slugs(self) -> list[str]:
+        """The indexed articles' slugs, in index order (that of :class:`Signals`)."""
+        return [article.slug for article in self._articles]
 
     @property
     def settings(self) -> SearchSettings:
@@ -295,6 +338,38 @@ class KnowledgeIndex:
         """Return the indexed (published) article with this slug, if any."""
         position = self._position.get(slug)
         return None if position is None else self._articles[position]
+
+    def signals(
+        self, query: str, *, intent: str | None = None, intent_confidence: float = 0.0
+    ) -> Signals:
+        """The evidence for every article, before it is combined into scores.
+
+        Args:
+            query: The customer's message, as typed.
+            intent: The intent the NLU predicted, if any.
+            intent_confidence: The NLU's confidence in ``intent``, 0 to 1.
+
+        Returns:
+            Lexical score, similarity and intent prior per article (in index
+            order) and the similarity to the "none" sentences.
+        """
+        count = len(self._articles)
+        lexical = np.zeros(count)
+        scores, unknown = self._lexical_scores(query)
+        for index, score in scores.items():
+            lexical[index] = score
+        similarities = self._matcher.similarities(query)
+        prior = np.zeros(count)
+        weight = self._settings.intent_weight * min(max(intent_confidence, 0.0), 1.0)
+        if intent is not None and weight > 0 and intent in self._by_intent:
+            prior[self._by_intent[intent]] = weight
+        return Signals(
+            lexical=np.clip(lexical, 0.0, 1.0),
+            similarity=similarities.articles,
+            prior=prior,
+            negative=similarities.negative,
+            unknown=unknown,
+        )
 
     def search(
         self,
@@ -322,13 +397,68 @@ class KnowledgeIndex:
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
+        if not self._articles:
+            return SearchResult()
+        signals = self.signals(
+            query, intent=intent, intent_confidence=intent_confidence
+        )
+        scores = combine(signals, self._settings)
+        for slug in exclude:
+            position = self._position.get(slug)
+            if position is not None:
+                scores[position] = 0.0
+        wanted = min(max(limit, 2), len(scores))
+        candidates = np.argpartition(-scores, wanted - 1)[:wanted]
+        # Best first; ties in index (slug) order.
+        ranked = sorted(
+            (int(index) for index in candidates if scores[index] > 0),
+            key=lambda index: (-scores[index], index),
+        )
+        hits = [
+            Hit(
+                slug=self._articles[index].slug,
+                score=round(float(min(scores[index], 1.0)), 4),
+                title=self._articles[index].title,
+            )
+            for index in ranked
+        ]
+        if not ranked:
+            return SearchResult()
+        best = ranked[0]
+        second = float(scores[ranked[1]]) if len(ranked) > 1 else 0.0
+        confidence = answer_confidence(
+            (
+                float(scores[best]),
+                float(scores[best]) - second,
+                float(signals.similarity[best]),
+                float(signals.lexical[best]),
+                float(signals.prior[best]),
+                signals.negative,
+                signals.unknown,
+            ),
+            self._settings,
+        )
+        answer = hits[0] if confidence >= self._settings.threshold else None
+        return SearchResult(
+            hits=hits[:limit], answer=answer, confidence=round(confidence, 4)
+        )
+
+    def _lexical_scores(self, query: str) -> tuple[dict[int, float], float]:
+        """Normalised BM25 scores, and the share of unknown terms, of a query.
+
+        Returns:
+            The score of every article sharing a word with ``query``, and the
+            share of the query's distinct terms that no article contains.
+        """
         settings = self._settings
         scores: dict[int, float] = {}
         ideal = 0.0
-        for term in dict.fromkeys(tokenize(query)):
+        unknown = 0
+        terms = dict.fromkeys(tokenize(query))
+        for term in terms:
             known = self._resolve(term)
             if known is None:
-                ideal += settings.unknown_word_weight * self._unseen_term_weight
+                unknown += 1
                 continue
             ideal += max(
                 self._best_contribution[known],
@@ -336,30 +466,16 @@ class KnowledgeIndex:
             )
             for index, contribution in self._postings[known]:
                 scores[index] = scores.get(index, 0.0) + contribution
+        # Sublinear in the number of unknown words: a long message written in
+        # everyday words is not off-topic, a short one about "gym" may be.
+        ideal += (
+            settings.unknown_word_weight
+            * self._unseen_term_weight
+            * unknown**settings.unknown_word_exponent
+        )
         if ideal > 0:
             scores = {index: score / ideal for index, score in scores.items()}
-        prior = settings.intent_weight * min(max(intent_confidence, 0.0), 1.0)
-        if intent is not None and prior > 0:
-            for index in self._by_intent.get(intent, ()):
-                lexical = scores.get(index, 0.0)
-                scores[index] = 1 - (1 - lexical) * (1 - prior)
-        excluded = set(exclude)
-        candidates = (
-            (score, index)
-            for index, score in scores.items()
-            if score > 0 and self._articles[index].slug not in excluded
-        )
-        best = heapq.nsmallest(limit, candidates, key=lambda item: (-item[0], item[1]))
-        hits = [
-            Hit(
-                slug=self._articles[index].slug,
-                score=round(min(score, 1.0), 4),
-                title=self._articles[index].title,
-            )
-            for score, index in best
-        ]
-        answer = hits[0] if hits and hits[0].score >= settings.threshold else None
-        return SearchResult(hits=hits, answer=answer)
+        return scores, (unknown / len(terms) if terms else 1.0)
 
     def _resolve(self, term: str) -> str | None:
         """Return ``term`` if indexed, else the indexed term one edit away."""

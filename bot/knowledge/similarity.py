@@ -1,0 +1,243 @@
+"""Nearest-example matching: how close a message is to what each article answers.
+
+BM25 (:mod:`bot.knowledge.search`) rewards the *words* an article shares with
+a message. This module compares the message, as a whole, with every sentence
+that says what an article is about — its title, its summary, its tags and each
+of its example questions — and with a set of *negative* sentences that no
+article answers (greetings, chit-chat, off-topic requests; see
+:mod:`bot.knowledge.negatives`):
+
+- Each sentence becomes a TF-IDF vector of word unigrams and bigrams (the
+  stemmed terms of :func:`~bot.knowledge.search.tokenize`) and of character
+  2- to 5-grams inside words (which match typos, word forms and compounds:
+  ``pasword``, ``re-install``, ``2fa``). Both parts are L2-normalised and
+  mixed with ``char_weight``.
+- A message is vectorised the same way; n-grams the index has never seen keep
+  their (highest) weight in the message's norm, so that a message made mostly
+  of unknown words is far from everything.
+- An article's *similarity* is the best cosine between the message and any of
+  its sentences; the *negative similarity* is the best cosine with a negative
+  sentence.
+
+The matrix is built in one pass, with numpy and scipy, whenever the knowledge
+base changes (no model file, no training run): an example question added
+through the API is matched by the next search.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from bot.knowledge.articles import Article
+from bot.knowledge.text import APOSTROPHES, WORD_PATTERN, tokenize
+
+MIN_CHAR_GRAM = 2
+MAX_CHAR_GRAM = 5
+
+
+def word_features(text: str) -> list[str]:
+    """Stemmed terms and adjacent-term bigrams of a text."""
+    terms = tokenize(text)
+    return [f"w:{term}" for term in terms] + [
+        f"b:{first} {second}" for first, second in itertools.pairwise(terms)
+    ]
+
+
+def char_features(text: str) -> list[str]:
+    """Character 2- to 5-grams inside each word, the word padded with spaces."""
+    grams: list[str] = []
+    for word in WORD_PATTERN.findall(text.lower().translate(APOSTROPHES)):
+        padded = f" {word} "
+        for size in range(MIN_CHAR_GRAM, MAX_CHAR_GRAM + 1):
+            grams.extend(
+                padded[start : start + size] for start in range(len(padded) - size + 1)
+            )
+    return grams
+
+
+@dataclass(frozen=True)
+class Similarities:
+    """How close one message is to each article and to the negative sentences.
+
+    Attributes:
+        articles: Best cosine per article, in index order, each in ``[0, 1]``.
+        negative: Best cosine with a negative sentence (0 without negatives).
+    """
+
+    articles: np.ndarray
+    negative: float
+
+
+class _Space:
+    """One TF-IDF feature space (words or characters) fitted on the sentences."""
+
+    def __init__(self, documents: Sequence[Counter[str]]) -> None:
+        frequency: Counter[str] = Counter()
+        for features in documents:
+            frequency.update(features.keys())
+        self.vocabulary = {feature: column for column, feature in enumerate(frequency)}
+        count = len(documents)
+        # The smoothed idf of scikit-learn; a never-seen feature gets the
+        # highest value, that of a feature in no sentence.
+        self.idf = np.array(
+            [math.log((1 + count) / (1 + frequency[f])) + 1 for f in self.vocabulary]
+        )
+        self.unseen_idf = math.log(1 + count) + 1
+
+    def matrix(self, documents: Sequence[Counter[str]]) -> sparse.csr_matrix:
+        """The L2-normalised TF-IDF rows of the fitted sentences."""
+        indptr = [0]
+        indices: list[int] = []
+        values: list[float] = []
+        for features in documents:
+            for feature, count in features.items():
+                indices.append(self.vocabulary[feature])
+                values.append(1 + math.log(count))
+            indptr.append(len(indices))
+        rows = sparse.csr_matrix(
+            (np.array(values), np.array(indices, dtype=np.int64), np.array(indptr)),
+            shape=(len(documents), len(self.vocabulary)),
+        )
+        rows = rows.multiply(self.idf).tocsr()
+        norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1 / norms) @ rows)
+
+    def vector(self, features: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and L2-normalised weights of a message's known features."""
+        columns: list[int] = []
+        weights: list[float] = []
+        norm = 0.0
+        for feature, count in features.items():
+            column = self.vocabulary.get(feature)
+            idf = self.unseen_idf if column is None else self.idf[column]
+            weight = (1 + math.log(count)) * idf
+            norm += weight * weight
+            if column is not None:
+                columns.append(column)
+                weights.append(weight)
+        scale = 1 / math.sqrt(norm) if norm else 0.0
+        return np.array(columns, dtype=np.int64), np.array(weights) * scale
+
+
+class ExampleMatcher:
+    """Cosine similarity of a message to each article's sentences.
+
+    Build it with :meth:`build`; :meth:`similarities` is pure and safe to call
+    from several threads.
+    """
+
+    def __init__(
+        self,
+        words: _Space,
+        characters: _Space,
+        word_rows: sparse.csr_matrix,
+        char_rows: sparse.csr_matrix,
+        owners: np.ndarray,
+        article_count: int,
+        negative_rows: int,
+        char_weight: float,
+    ) -> None:
+        self._words = words
+        self._characters = characters
+        # Feature-major copies: a message touches only the rows of its columns.
+        self._word_columns = sparse.csr_matrix(word_rows.T)
+        self._char_columns = sparse.csr_matrix(char_rows.T)
+        self._owners = owners
+        self._article_count = article_count
+        self._negative_rows = negative_rows
+        self._char_weight = char_weight
+        self._row_count = len(owners) + negative_rows
+
+    @classmethod
+    def build(
+        cls,
+        articles: Sequence[Article],
+        negatives: Iterable[str] = (),
+        *,
+        char_weight: float = 0.5,
+    ) -> ExampleMatcher:
+        """Vectorise the articles' sentences and the negative sentences.
+
+        Args:
+            articles: The indexed articles, in index order.
+            negatives: Sentences that no article answers.
+            char_weight: Share of the character n-grams in the similarity
+                (the rest is words), 0 to 1.
+
+        Returns:
+            The matcher.
+        """
+        sentences: list[str] = []
+        owners: list[int] = []
+        for position, article in enumerate(articles):
+            for sentence in sentences_of(article):
+                sentences.append(sentence)
+                owners.append(position)
+        negative_sentences = [text for text in negatives if text.strip()]
+        sentences.extend(negative_sentences)
+        word_counts = [Counter(word_features(text)) for text in sentences]
+        char_counts = [Counter(char_features(text)) for text in sentences]
+        words = _Space(word_counts)
+        characters = _Space(char_counts)
+        return cls(
+            words,
+            characters,
+            words.matrix(word_counts),
+            characters.matrix(char_counts),
+            np.array(owners, dtype=np.int64),
+            len(articles),
+            len(negative_sentences),
+            char_weight,
+        )
+
+    def similarities(self, text: str) -> Similarities:
+        """Compare a message with every article and with the negatives.
+
+        Args:
+            text: The customer's message.
+
+        Returns:
+            The best cosine per article and with a negative sentence.
+        """
+        cosines = np.zeros(self._row_count)
+        for space, columns_matrix, features, share in (
+            (
+                self._words,
+                self._word_columns,
+                Counter(word_features(text)),
+                1 - self._char_weight,
+            ),
+            (
+                self._characters,
+                self._char_columns,
+                Counter(char_features(text)),
+                self._char_weight,
+            ),
+        ):
+            columns, weights = space.vector(features)
+            if share <= 0 or not len(columns):
+                continue
+            selected = columns_matrix[columns]
+            cosines += share * np.asarray(selected.T @ weights).ravel()
+        per_article = np.zeros(self._article_count)
+        article_rows = len(self._owners)
+        if article_rows:
+            np.maximum.at(per_article, self._owners, cosines[:article_rows])
+        negative = float(cosines[article_rows:].max()) if self._negative_rows else 0.0
+        return Similarities(articles=np.clip(per_article, 0.0, 1.0), negative=negative)
+
+
+def sentences_of(article: Article) -> list[str]:
+    """The sentences that say what an article answers, each compared alone."""
+    sentences = [article.title, article.summary, *article.examples]
+    if article.tags:
+        sentences.append(" ".join(article.tags))
+    return [sentence for sentence in sentences if sentence.strip()]

@@ -1,0 +1,442 @@
+"""Knowledge-base articles over HTTP: list and search, edit, versions, publish.
+
+Every route needs a signed-in console session (agents, trainers and admins
+may all edit articles) and, for changes, the session's CSRF token
+(``bot/web/auth_api.py``). Every change saves a new version and is used by
+the bot's next answer, without a restart (``bot/knowledge/service.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, empty
+from sanic.response import json as json_response
+
+from bot.exceptions import BadRequest, PayloadTooLarge
+from bot.knowledge import Article, KnowledgeError
+from bot.knowledge.articles import STATUSES
+from bot.knowledge.repository import EDITABLE_FIELDS
+from bot.web.auth_api import require_agent
+from bot.web.context import Hub
+
+#: Roles that may read and edit articles (admins always may).
+EDITOR_ROLES = ("agent", "trainer")
+#: Largest request body accepted, well above the largest valid article.
+MAX_BODY_BYTES = 256 * 1024
+
+ARTICLE_PATH = "/api/kb/articles"
+
+kb_api = Blueprint("kb_api", url_prefix="/api/kb")
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.ctx.hub
+    return hub
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    raw = request.body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"the body is {len(raw)} bytes, the limit is {MAX_BODY_BYTES}",
+            code="body_too_large",
+        )
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as error:
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _expected_version(body: dict[str, Any]) -> int | None:
+    version = body.pop("version", None)
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise KnowledgeError(
+            "'version' must be the whole number of the version you edited",
+            code="wrong_type",
+            field="version",
+        )
+    return version
+
+
+def _version_number(raw: str) -> int:
+    if not raw.isdigit():
+        raise BadRequest(f"version must be a number, got {raw!r}", code="bad_version")
+    return int(raw)
+
+
+@kb_api.get("/articles")
+async def list_articles(request: Request) -> HTTPResponse:
+    """List articles (``?status=``, ``?q=`` on slug and title), or search them.
+
+    With ``?search=<customer message>``, the published articles are ranked as
+    the bot ranks them, each with its score, and ``answer`` says which one the
+    bot would give (``null``: it would not guess).
+    """
+    await require_agent(request, *EDITOR_ROLES)
+    hub = _hub(request)
+    search = request.args.get("search")
+    if search is not None:
+        result = await hub.knowledge.search(search, limit=10)
+        return json_response(
+            {
+                "hits": [
+                    {"slug": hit.slug, "title": hit.title, "score": hit.score}
+                    for hit in result.hits
+                ],
+                "answer": result.answer.slug if result.answer else None,
+            }
+        )
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise BadRequest(
+            f"status must be one of {', '.join(STATUSES)}", code="bad_status"
+        )
+    articles = await hub.knowledge.repository.list_articles(
+        status=status, query=request.args.get("q")
+    )
+    return json_response({"articles": [stored.public() for stored in articles]})
+
+
+@kb_api.post("/articles")
+async def create_article(request: Request) -> HTTPResponse:
+    """Create an article (version 1); ``status`` defaults to ``draft``."""
+    agent = await require_agent(request, *EDITOR_ROLES)
+    body = _json_object(request)
+    body.pop("version", None)
+    body.setdefault("status", "draft")
+    article = Article.from_dict(body)
+    stored = await _hub(request).knowledge.repository.create(
+        article, author=agent.email
+    )
+    return json_response({"article": stored.public()}, status=201)
+
+
+@kb_api.get("/articles/<slug:str>")
+async def get_article(request: Request, slug: str) -> HTTPResponse:
+    """The current version of an article."""
+    await require_agent(request, *EDITOR_ROLES)
+    stored = await _hub(request).knowledge.repository.get(slug)
+    return json_response({"article": stored.public()})
+
+
+async def _update(request: Request, slug: str) -> HTTPResponse:
+    agent = await require_agent(request, *EDITOR_ROLES)
+    body = _json_object(request)
+    expected = _expected_version(body)
+    given_slug = body.pop("slug", slug)
+    if given_slug != slug:
+        raise KnowledgeError(
+            "an article's slug cannot be changed; create a new article instead",
+            code="slug_immutable",
+            field="slug",
+        )
+    if not body:
+        raise KnowledgeError(
+            f"nothing to change; send some of: {', '.join(EDITABLE_FIELDS)}",
+            code="missing_field",
+        )
+    stored = await _hub(request).knowledge.repository.update(
+        slug, body, author=agent.email, expected_version=expected
+    )
+    return json_response({"article": stored.public()})
+
+
+@kb_api.put("/articles/<slug:str>")
+async def replace_article(request: Request, slug: str) -> HTTPResponse:
+    """Save a new version with the fields given (the others are kept).
+
+    An optional ``version`` is the version the editor started from: if
+    someone saved another one meanwhile, the answer is ``409
+    version_conflict``.
+    """
+    return await _update(request, slug)
+
+
+@kb_api.patch("/articles/<slug:str>")
+async def patch_article(request: Request, slug: str) -> HTTPResponse:
+    """Same as ``PUT``: save a new version with the fields given."""
+    return await _update(request, slug)
+
+
+@kb_api.delete("/articles/<slug:str>")
+async def delete_article(request: Request, slug: str) -> HTTPResponse:
+    """Delete an article and its history (unpublish it to keep them)."""
+    await require_agent(request, *EDITOR_ROLES)
+    await _hub(request).knowledge.repository.delete(slug)
+    return empty(status=204)
+
+
+@kb_api.post("/articles/<slug:str>/publish")
+async def publish_article(request: Request, slug: str) -> HTTPResponse:
+    """Publish an article (a new version): the bot may answer with it."""
+    agent = await require_agent(request, *EDITOR_ROLES)
+    stored = await _hub(request).knowledge.repository.update(
+        slug, {"status": "published"}, author=agent.email
+    )
+    return json_response({"article": stored.public()})
+
+
+@kb_api.post("/articles/<slug:str>/unpublish")
+async def unpublish_article(request: Request, slug: str) -> HTTPResponse:
+    """Make an article a draft again (a new version): the bot stops using it."""
+    agent = await require_agent(request, *EDITOR_ROLES)
+    stored = await _hub(request).knowledge.repository.update(
+        slug, {"status": "draft"}, author=agent.email
+    )
+    return json_response({"article": stored.public()})
+
+
+@kb_api.get("/articles/<slug:str>/versions")
+async def list_versions(request: Request, slug: str) -> HTTPResponse:
+    """Every saved version of an article, newest first."""
+    await require_agent(request, *EDITOR_ROLES)
+    versions = await _hub(request).knowledge.repository.versions(slug)
+    return json_response({"versions": [version.public() for version in versions]})
+
+
+@kb_api.get("/articles/<slug:str>/versions/<version:str>")
+async def get_version(request: Request, slug: str, version: str) -> HTTPResponse:
+    """One saved version of an article."""
+    await require_agent(request, *EDITOR_ROLES)
+    found = await _hub(request).knowledge.repository.version(
+        slug, _version_number(version)
+    )
+    return json_response({"version": found.public()})
+
+
+@kb_api.post("/articles/<slug:str>/versions/<version:str>/restore")
+async def restore_version(request: Request, slug: str, version: str) -> HTTPResponse:
+    """Save an old version's content as the article's newest version."""
+    agent = await require_agent(request, *EDITOR_ROLES)
+    stored = await _hub(request).knowledge.repository.restore(
+        slug, _version_number(version), author=agent.email
+    )
+    return json_response({"article": stored.public()})
+
+
+def add_kb_paths(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the knowledge-base endpoints to the OpenAPI ``document`` (in place)."""
+    error = {"$ref": "#/components/schemas/Error"}
+    article_ref = {"$ref": "#/components/schemas/KbArticle"}
+    session: list[dict[str, list[str]]] = [{"sessionCookie": []}]
+    csrf = {
+        "name": "X-CSRF-Token",
+        "in": "header",
+        "required": True,
+        "description": "the csrf_token of the session (from login or /me)",
+        "schema": {"type": "string"},
+    }
+    slug = {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    version = {
+        "name": "version",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+    text_list = {"type": "array", "items": {"type": "string"}}
+    fields = {
+        "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+        "title": {"type": "string", "maxLength": 200},
+        "summary": {"type": "string", "maxLength": 600},
+        "body": {"type": "string", "description": "Markdown, at most 64 KB"},
+        "steps": text_list,
+        "tags": text_list,
+        "intents": text_list,
+        "examples": text_list,
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "version": {"type": "integer", "minimum": 1},
+    }
+    article = {
+        "type": "object",
+        "required": ["slug", "title", "summary", "body", "status", "version"],
+        "properties": {
+            **fields,
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "updated_by": {"type": "string", "nullable": True},
+        },
+    }
+    changes = {
+        "type": "object",
+        "description": "Some of the article's fields; `version`, if given, is "
+        "the version edited (409 version_conflict if it is not current).",
+        "properties": {name: fields[name] for name in (*EDITABLE_FIELDS, "version")},
+    }
+
+    def errors(*statuses: int) -> dict[str, Any]:
+        return {
+            str(status): {
+                "description": "error",
+                "content": {"application/json": {"schema": error}},
+            }
+            for status in statuses
+        }
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+
+    one = {
+        "type": "object",
+        "required": ["article"],
+        "properties": {"article": article_ref},
+    }
+    with_article = answer("the article, as saved now", one)
+    reading = {"security": session, "tags": ["knowledge base"]}
+    writing = {"security": session, "tags": ["knowledge base"], "parameters": [csrf]}
+    paths = document.setdefault("paths", {})
+    paths[ARTICLE_PATH] = {
+        "get": {
+            **reading,
+            "summary": "List articles, or rank them for a customer message",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": fields["status"]},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "text in the slug or title",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "search",
+                    "in": "query",
+                    "description": "a customer message: rank the published "
+                    "articles as the bot does",
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": answer(
+                    "the articles (or, with search, the hits and the answer)",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "articles": {"type": "array", "items": article_ref},
+                            "hits": {"type": "array", "items": {"type": "object"}},
+                            "answer": {"type": "string", "nullable": True},
+                        },
+                    },
+                ),
+                **errors(400, 401, 403),
+            },
+        },
+        "post": {
+            **writing,
+            "summary": "Create an article (version 1, a draft unless status says)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            **article,
+                            "required": ["slug", "title", "summary", "body"],
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": with_article,
+                **errors(400, 401, 403, 409, 413),
+            },
+        },
+    }
+    item = f"{ARTICLE_PATH}/{{slug}}"
+    update = {
+        **writing,
+        "parameters": [slug, csrf],
+        "summary": "Save a new version with the fields given",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": changes}},
+        },
+        "responses": {"200": with_article, **errors(400, 401, 403, 404, 409, 413)},
+    }
+    paths[item] = {
+        "get": {
+            **reading,
+            "parameters": [slug],
+            "summary": "The current version of an article",
+            "responses": {"200": with_article, **errors(401, 403, 404)},
+        },
+        "put": update,
+        "patch": update,
+        "delete": {
+            **writing,
+            "parameters": [slug, csrf],
+            "summary": "Delete an article and its history",
+            "responses": {"204": {"description": "deleted"}, **errors(401, 403, 404)},
+        },
+    }
+    for action, summary in (
+        ("publish", "Publish: the bot may answer with it (a new version)"),
+        ("unpublish", "Make it a draft: the bot stops using it (a new version)"),
+    ):
+        paths[f"{item}/{action}"] = {
+            "post": {
+                **writing,
+                "parameters": [slug, csrf],
+                "summary": summary,
+                "responses": {"200": with_article, **errors(401, 403, 404)},
+            }
+        }
+    paths[f"{item}/versions"] = {
+        "get": {
+            **reading,
+            "parameters": [slug],
+            "summary": "Every saved version, newest first",
+            "responses": {
+                "200": answer(
+                    "the versions",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "versions": {"type": "array", "items": article_ref}
+                        },
+                    },
+                ),
+                **errors(401, 403, 404),
+            },
+        }
+    }
+    paths[f"{item}/versions/{{version}}"] = {
+        "get": {
+            **reading,
+            "parameters": [slug, version],
+            "summary": "One saved version",
+            "responses": {
+                "200": answer(
+                    "the version",
+                    {"type": "object", "properties": {"version": article_ref}},
+                ),
+                **errors(400, 401, 403, 404),
+            },
+        }
+    }
+    paths[f"{item}/versions/{{version}}/restore"] = {
+        "post": {
+            **writing,
+            "parameters": [slug, version, csrf],
+            "summary": "Save an old version's content as the newest version",
+            "responses": {"200": with_article, **errors(400, 401, 403, 404)},
+        }
+    }
+    document.setdefault("components", {}).setdefault("schemas", {})["KbArticle"] = (
+        article
+    )
+    return document
