@@ -3,7 +3,7 @@
 Like Rasa's REST channel, but made for the hub: it requires the shared token,
 passes the hub's metadata through, reports a failed turn as an error instead
 of an empty answer, and returns what the handoff card needs about the turn
-(intent, confidence, entities, slots, actions run).
+(intent, confidence, entities, slots, actions run, frustration score).
 """
 
 from __future__ import annotations
@@ -26,6 +26,29 @@ from sanic.response import HTTPResponse
 logger = logging.getLogger(__name__)
 
 _QUIET_ACTIONS = {"action_listen", "action_session_start"}
+
+
+class TurnCollector(CollectingOutputChannel):
+    """Collects the bot's messages of one turn, each message kept whole.
+
+    Rasa's collector would split a message with text and a custom payload into
+    two messages (and its text at blank lines); the hub needs the custom
+    payload on the message it belongs to, e.g. the knowledge-base article an
+    answer was taken from (``meta.article`` on the wire).
+    """
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Keep the message's text, buttons, image and custom payload together."""
+        await self._persist_message(
+            self._message(
+                recipient_id,
+                text=message.get("text") or None,
+                image=message.get("image"),
+                buttons=message.get("buttons") or message.get("quick_replies"),
+                attachment=message.get("attachment"),
+                custom=message.get("custom"),
+            )
+        )
 
 
 class BatonInput(InputChannel):
@@ -71,7 +94,7 @@ class BatonInput(InputChannel):
             if not isinstance(sender, str) or not isinstance(text, str):
                 return _error(400, "bad_request", "sender and message are required")
             metadata = body.get("metadata")
-            collector = CollectingOutputChannel()
+            collector = TurnCollector()
             try:
                 await on_new_message(
                     UserMessage(
@@ -126,5 +149,6 @@ async def _describe_turn(request: Request, sender: str) -> dict[str, Any]:
             if value is not None
         },
         "actions": list(reversed(actions)),
+        "frustration": parse.get("frustration"),
         "paused": tracker.is_paused(),
     }

@@ -30,6 +30,8 @@ class Turn:
     entities: list[dict[str, Any]] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
+    #: The frustration detector's verdict on the message (bot/nlu/frustration.py).
+    frustration: dict[str, Any] | None = None
 
     @property
     def handoff_reason(self) -> str | None:
@@ -71,6 +73,7 @@ def parse_turn(body: dict[str, Any]) -> Turn:
         )
     intent = body.get("intent") or {}
     confidence = intent.get("confidence")
+    frustration = body.get("frustration")
     return Turn(
         messages=messages,
         intent=intent.get("name"),
@@ -78,6 +81,7 @@ def parse_turn(body: dict[str, Any]) -> Turn:
         entities=list(body.get("entities") or []),
         slots=dict(body.get("slots") or {}),
         actions=[str(a) for a in body.get("actions") or []],
+        frustration=frustration if isinstance(frustration, dict) else None,
     )
 
 

@@ -166,6 +166,7 @@ class Relay:
                 "entities": turn.entities,
                 "slots": turn.slots,
                 "actions": turn.actions,
+                "frustration": turn.frustration,
             }
         }
         replies = [

@@ -13,14 +13,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db.models import Agent, Conversation, FollowUp, Handoff, utcnow
+from bot.conversations.repository import MessageRecord
+from bot.db.models import (
+    Agent,
+    Conversation,
+    Feedback,
+    FollowUp,
+    Handoff,
+    Message,
+    Note,
+    utcnow,
+)
 
 handoffs = Handoff.__table__
 conversations = Conversation.__table__
 follow_ups = FollowUp.__table__
 agents = Agent.__table__
+messages = Message.__table__
+notes = Note.__table__
+feedback = Feedback.__table__
 
 #: Handoff states: waiting in the live queue, promised for later, owned by an
 #: agent, or closed in one of three ways.
@@ -56,6 +70,53 @@ class HandoffRecord:
         """How long the customer has been waiting for a person."""
         end = self.claimed_at or self.closed_at or now
         return max(0.0, (end - self.created_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    """An internal note on a conversation, by an agent."""
+
+    id: int
+    conversation_id: str
+    agent_id: int
+    agent_name: str | None
+    text: str
+    created_at: dt.datetime
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of the note in API answers."""
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "agent": {"id": self.agent_id, "name": self.agent_name},
+            "text": self.text,
+            "at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class ArticleFeedback:
+    """A customer's "did this help?" answer on a knowledge-base article."""
+
+    article_slug: str
+    helped: bool | None
+    created_at: dt.datetime
+
+
+def _message_record(row: Any) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        role=row.role,
+        text=row.text,
+        buttons=list(row.buttons or []),
+        meta=dict(row.meta or {}),
+        client_id=row.client_id,
+        payload=row.payload,
+        relay_state=row.relay_state,
+        created_at=_aware(row.created_at) or utcnow(),
+    )
 
 
 def _record(row: Any) -> HandoffRecord:
@@ -349,3 +410,217 @@ class HandoffRepository:
                 assert claimed is not None and closed is not None
                 times.append(max(0.0, (closed - claimed).total_seconds()))
         return times
+
+    async def set_summary(self, handoff_id: int, summary: str) -> None:
+        """Keep the one-line summary shown in the queue and on the card."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                handoffs.update()
+                .where(handoffs.c.id == handoff_id)
+                .values(summary=summary)
+            )
+
+    async def held_by(self, agent_id: int) -> list[HandoffRecord]:
+        """The handoffs ``agent_id`` has claimed and not closed yet."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                _select()
+                .where(handoffs.c.state == "claimed")
+                .where(handoffs.c.agent_id == agent_id)
+                .order_by(handoffs.c.claimed_at, handoffs.c.id)
+            )
+            return [_record(row) for row in rows]
+
+    async def append_agent_message(
+        self,
+        conversation_id: str,
+        agent_id: int,
+        text: str,
+        client_id: str,
+        meta: dict[str, Any],
+    ) -> tuple[MessageRecord, bool] | None:
+        """Store an agent's reply, if that agent holds the conversation.
+
+        The ownership check and the sequence number come from one conditional
+        update of the conversation row, so a reply can never slip in after a
+        transfer, a hand back or a resolve. A retried send (same
+        ``client_id``) is stored once.
+
+        Returns:
+            The message and whether it was stored just now, or ``None`` when
+            the agent does not hold the conversation (nothing stored).
+        """
+        holds = (
+            sa.select(handoffs.c.id)
+            .where(handoffs.c.conversation_id == conversation_id)
+            .where(handoffs.c.state == "claimed")
+            .where(handoffs.c.agent_id == agent_id)
+            .exists()
+        )
+        now = utcnow()
+        try:
+            async with self.engine.begin() as connection:
+                existing = await self._by_client_id(
+                    connection, conversation_id, client_id
+                )
+                if existing is not None:
+                    return existing, False
+                bumped = await connection.execute(
+                    conversations.update()
+                    .where(conversations.c.id == conversation_id)
+                    .where(conversations.c.state == "agent")
+                    .where(holds)
+                    .values(last_seq=conversations.c.last_seq + 1, updated_at=now)
+                )
+                if bumped.rowcount == 0:
+                    return None
+                seq = (
+                    await connection.execute(
+                        sa.select(conversations.c.last_seq).where(
+                            conversations.c.id == conversation_id
+                        )
+                    )
+                ).scalar_one()
+                values = {
+                    "conversation_id": conversation_id,
+                    "seq": seq,
+                    "role": "agent",
+                    "text": text,
+                    "buttons": [],
+                    "meta": meta,
+                    "client_id": client_id,
+                    "payload": None,
+                    "relay_state": None,
+                    "author_id": agent_id,
+                    "created_at": now,
+                }
+                inserted = await connection.execute(messages.insert().values(**values))
+                stored = await connection.execute(
+                    sa.select(messages).where(
+                        messages.c.id == inserted.inserted_primary_key[0]
+                    )
+                )
+                return _message_record(stored.one()), True
+        except IntegrityError:
+            # A concurrent retry with the same client_id was stored first.
+            async with self.engine.connect() as connection:
+                existing = await self._by_client_id(
+                    connection, conversation_id, client_id
+                )
+            if existing is None:
+                raise
+            return existing, False
+
+    async def _by_client_id(
+        self, connection: AsyncConnection, conversation_id: str, client_id: str
+    ) -> MessageRecord | None:
+        row = (
+            await connection.execute(
+                sa.select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .where(messages.c.client_id == client_id)
+            )
+        ).first()
+        return _message_record(row) if row else None
+
+    async def add_note(
+        self, conversation_id: str, agent_id: int, text: str
+    ) -> NoteRecord:
+        """Store an internal note on the conversation."""
+        async with self.engine.begin() as connection:
+            inserted = await connection.execute(
+                notes.insert().values(
+                    conversation_id=conversation_id,
+                    agent_id=agent_id,
+                    text=text,
+                    created_at=utcnow(),
+                )
+            )
+            note_id = int(inserted.inserted_primary_key[0])
+            found = await self._notes(connection, notes.c.id == note_id)
+        return found[0]
+
+    async def notes_of(self, conversation_id: str) -> list[NoteRecord]:
+        """The conversation's internal notes, oldest first."""
+        async with self.engine.connect() as connection:
+            return await self._notes(
+                connection, notes.c.conversation_id == conversation_id
+            )
+
+    async def _notes(
+        self, connection: AsyncConnection, condition: Any
+    ) -> list[NoteRecord]:
+        rows = await connection.execute(
+            sa.select(notes, agents.c.name.label("agent_name"))
+            .select_from(notes.outerjoin(agents, agents.c.id == notes.c.agent_id))
+            .where(condition)
+            .order_by(notes.c.created_at, notes.c.id)
+        )
+        return [
+            NoteRecord(
+                id=row.id,
+                conversation_id=row.conversation_id,
+                agent_id=row.agent_id,
+                agent_name=row.agent_name,
+                text=row.text,
+                created_at=_aware(row.created_at) or utcnow(),
+            )
+            for row in rows
+        ]
+
+    async def article_feedback(self, conversation_id: str) -> list[ArticleFeedback]:
+        """The customer's "did this help?" answers in this conversation."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(
+                    feedback.c.article_slug, feedback.c.helped, feedback.c.created_at
+                )
+                .where(feedback.c.conversation_id == conversation_id)
+                .where(feedback.c.kind == "article")
+                .where(feedback.c.article_slug.is_not(None))
+                .order_by(feedback.c.created_at, feedback.c.id)
+            )
+            return [
+                ArticleFeedback(
+                    article_slug=row.article_slug,
+                    helped=row.helped,
+                    created_at=_aware(row.created_at) or utcnow(),
+                )
+                for row in rows
+            ]
+
+    async def transcript(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of the conversation, in order."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.seq)
+            )
+            return [_message_record(row) for row in rows]
+
+    async def latest(self, conversation_id: str) -> HandoffRecord | None:
+        """The conversation's most recent handoff, open or closed."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    _select()
+                    .where(handoffs.c.conversation_id == conversation_id)
+                    .order_by(handoffs.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return _record(row) if row else None
+
+    async def agent_exists(self, agent_id: int) -> bool:
+        """Whether an active agent (or admin) with this id may take chats."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agents.c.id)
+                    .where(agents.c.id == agent_id)
+                    .where(agents.c.active.is_(True))
+                    .where(agents.c.role.in_(("agent", "admin")))
+                )
+            ).first()
+        return row is not None

@@ -18,12 +18,13 @@ from typing import Any
 
 from bot.assistant.client import RasaClient
 from bot.bus import AGENTS_CHANNEL, conversation_channel
-from bot.conversations.repository import ConversationRecord
+from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
-from bot.exceptions import Conflict, DependencyUnavailable, NotFound
+from bot.exceptions import BadRequest, Conflict, DependencyUnavailable, NotFound
+from bot.handoff.card import build_card, handoff_view, summarize
 from bot.handoff.hours import SupportHours
-from bot.handoff.repository import HandoffRecord, HandoffRepository
+from bot.handoff.repository import HandoffRecord, HandoffRepository, NoteRecord
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,12 @@ REASON_PRIORITY = {
 #: Minutes of waiting worth one point of priority.
 MINUTES_PER_PRIORITY_POINT = 1.0
 OUTCOMES = ("solved", "not_solved", "duplicate", "spam", "follow_up_sent")
+#: Extra priority of a follow-up whose promised time is near, or missed.
+FOLLOW_UP_DUE_SOON = dt.timedelta(minutes=30)
+DUE_SOON_PRIORITY = 25
+OVERDUE_PRIORITY = 50
+#: Longest internal note.
+MAX_NOTE_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,32 @@ def queue_order(
     waiting = [h for h in open_handoffs if h.state == "queued"]
     return sorted(
         waiting, key=lambda h: (-effective_priority(h, now), h.created_at, h.id)
+    )
+
+
+def console_priority(handoff: HandoffRecord, now: dt.datetime) -> float:
+    """Priority in the agents' queue: promised times count as well.
+
+    A follow-up due within :data:`FOLLOW_UP_DUE_SOON` gains
+    :data:`DUE_SOON_PRIORITY`, an overdue one :data:`OVERDUE_PRIORITY`, so a
+    promise about to be broken rises above fresh chats.
+    """
+    priority = effective_priority(handoff, now)
+    if handoff.due_at is not None:
+        if now > handoff.due_at:
+            priority += OVERDUE_PRIORITY
+        elif handoff.due_at - now <= FOLLOW_UP_DUE_SOON:
+            priority += DUE_SOON_PRIORITY
+    return priority
+
+
+def console_queue(
+    open_handoffs: list[HandoffRecord], now: dt.datetime
+) -> list[HandoffRecord]:
+    """What agents may claim: the live queue and follow-ups, most urgent first."""
+    waiting = [h for h in open_handoffs if h.state in {"queued", "follow_up"}]
+    return sorted(
+        waiting, key=lambda h: (-console_priority(h, now), h.created_at, h.id)
     )
 
 
@@ -123,6 +156,9 @@ class HandoffService:
         if handoff is None:
             return None
         logger.info("handoff %s started (reason: %s)", handoff.id, reason)
+        summary = summarize(await self.repository.transcript(conversation_id), reason)
+        await self.repository.set_summary(handoff.id, summary)
+        handoff = await self.require(handoff.id)
         await self._pause_assistant(conversation_id)
         if handoff.state == "follow_up" and handoff.due_at is not None:
             await self.conversations.post_system(
@@ -193,10 +229,15 @@ class HandoffService:
         await self.require(handoff_id)
         if not await self.repository.claim(handoff_id, agent_id):
             current = await self.require(handoff_id)
-            holder = current.agent_name or "someone else"
-            raise Conflict(
-                f"{holder} already has this conversation", code="already_claimed"
-            )
+            if current.state != "claimed":
+                raise Conflict(
+                    f"this conversation is {current.state.replace('_', ' ')}",
+                    code="not_waiting",
+                )
+            message = f"{current.agent_name or 'someone else'} already has this"
+            if current.agent_id == agent_id:
+                message = "you already have this"
+            raise Conflict(f"{message} conversation", code="already_claimed")
         handoff = await self.require(handoff_id)
         await self.conversations.post_system(
             handoff.conversation_id, f"{agent_name} from support joined the chat."
@@ -207,7 +248,17 @@ class HandoffService:
     async def transfer(
         self, handoff_id: int, from_agent_id: int | None, to_agent_id: int
     ) -> HandoffRecord:
-        """Give a claimed conversation to a colleague."""
+        """Give a claimed conversation to a colleague.
+
+        Raises:
+            BadRequest: The colleague does not exist, cannot take chats, or is
+                the agent who already has it.
+            Conflict: The caller does not hold the conversation.
+        """
+        if to_agent_id == from_agent_id:
+            raise BadRequest("you already have this conversation", code="same_agent")
+        if not await self.repository.agent_exists(to_agent_id):
+            raise BadRequest("no active agent has that id", code="unknown_agent")
         if not await self.repository.transfer(handoff_id, from_agent_id, to_agent_id):
             raise Conflict("only the agent who has the chat can transfer it")
         handoff = await self.require(handoff_id)
@@ -241,7 +292,9 @@ class HandoffService:
     ) -> HandoffRecord:
         """Close the conversation with an outcome; the customer is asked to rate."""
         if outcome not in OUTCOMES:
-            raise Conflict(f"outcome must be one of {', '.join(OUTCOMES)}")
+            raise BadRequest(
+                f"outcome must be one of {', '.join(OUTCOMES)}", code="bad_outcome"
+            )
         if not await self.repository.close(
             handoff_id,
             agent_id,
@@ -270,6 +323,135 @@ class HandoffService:
         await self._resume_assistant(conversation_id)
         await self.announce(conversation_id)
         return True
+
+    async def queue(self) -> dict[str, Any]:
+        """The agents' view: what waits (most urgent first), who holds what."""
+        now = utcnow()
+        open_handoffs = await self.repository.open_handoffs()
+        live = queue_order(open_handoffs, now)
+        agents_online = await self.repository.agents_online()
+        handle_times = await self.repository.recent_handle_times()
+        entries = []
+        for handoff in console_queue(open_handoffs, now):
+            entry = handoff_view(handoff, now)
+            entry["effective_priority"] = round(console_priority(handoff, now), 1)
+            if handoff.state == "queued":
+                position = live.index(handoff) + 1
+                entry["position"] = position
+                entry["eta_s"] = estimate_wait_s(position, agents_online, handle_times)
+            entries.append(entry)
+        held = [handoff_view(h, now) for h in open_handoffs if h.state == "claimed"]
+        return {
+            "queue": entries,
+            "claimed": held,
+            "agents_online": agents_online,
+            "at": now.isoformat(),
+        }
+
+    async def card(self, handoff_id: int) -> dict[str, Any]:
+        """The handoff card of a handoff (DESIGN.md)."""
+        handoff = await self.require(handoff_id)
+        conversation = await self.conversations.repository.get(handoff.conversation_id)
+        if conversation is None:
+            raise NotFound("no such conversation")
+        return build_card(
+            conversation,
+            handoff,
+            await self.repository.transcript(conversation.id),
+            await self.repository.article_feedback(conversation.id),
+            await self.repository.notes_of(conversation.id),
+            utcnow(),
+        )
+
+    async def holding(self, conversation_id: str, agent_id: int) -> HandoffRecord:
+        """The open handoff of a conversation the agent holds.
+
+        Raises:
+            NotFound: No such conversation.
+            Conflict: ``not_owner``: the agent does not hold it (the message
+                says who does, or that nobody does).
+        """
+        if await self.conversations.repository.get(conversation_id) is None:
+            raise NotFound("no such conversation")
+        handoff = await self.repository.current(conversation_id)
+        if handoff is None or handoff.state != "claimed":
+            raise Conflict(
+                "no agent holds this conversation; claim it first", code="not_owner"
+            )
+        if handoff.agent_id != agent_id:
+            raise Conflict(
+                f"{handoff.agent_name or 'another agent'} has this conversation",
+                code="not_owner",
+            )
+        return handoff
+
+    async def reply(
+        self,
+        conversation_id: str,
+        agent_id: int,
+        agent_name: str,
+        text: Any,
+        client_id: Any,
+    ) -> tuple[MessageRecord, bool]:
+        """Send an agent's reply to the customer, once per ``client_id``.
+
+        Raises:
+            BadRequest, PayloadTooLarge: The text or client id is invalid.
+            NotFound: No such conversation.
+            Conflict: ``not_owner``: the agent does not hold the conversation.
+        """
+        text = self.conversations.validate_text(text)
+        client_id = self.conversations.validate_client_id(client_id)
+        await self.holding(conversation_id, agent_id)
+        meta = {"agent": {"name": agent_name}}
+        result = await self.repository.append_agent_message(
+            conversation_id, agent_id, text, client_id, meta
+        )
+        if result is None:
+            # Lost the conversation between the check and the write.
+            await self.holding(conversation_id, agent_id)
+            raise Conflict("you no longer hold this conversation", code="not_owner")
+        message, created = result
+        if created:
+            await self.conversations.announce(conversation_id, [message])
+        return message, created
+
+    async def add_note(
+        self,
+        conversation_id: str,
+        agent_id: int,
+        text: Any,
+        *,
+        require_owner: bool = True,
+    ) -> NoteRecord:
+        """Keep an internal note on a conversation; never sent to the customer.
+
+        Notes are for colleagues: they go to the agents' channel only, never
+        to the conversation's channel.
+
+        Args:
+            conversation_id: The conversation.
+            agent_id: The author.
+            text: The note.
+            require_owner: Only the agent who holds the conversation may note
+                it (admins are exempt).
+
+        Raises:
+            BadRequest: The text is missing or too long.
+            NotFound: No such conversation.
+            Conflict: ``not_owner``.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest("a note needs some text", code="empty_note")
+        if len(text) > MAX_NOTE_CHARS:
+            raise BadRequest(f"notes are limited to {MAX_NOTE_CHARS} characters")
+        if require_owner:
+            await self.holding(conversation_id, agent_id)
+        elif await self.conversations.repository.get(conversation_id) is None:
+            raise NotFound("no such conversation")
+        note = await self.repository.add_note(conversation_id, agent_id, text.strip())
+        await self.bus.publish(AGENTS_CHANNEL, {"type": "note", **note.public()})
+        return note
 
     async def _pause_assistant(self, conversation_id: str) -> None:
         # The hub already never relays while people own the chat; pausing the

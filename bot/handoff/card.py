@@ -1,0 +1,311 @@
+"""The handoff card: everything the bot saw and did, on one screen.
+
+An agent who takes a conversation must never have to ask the customer to
+repeat themselves (DESIGN.md, lesson 1). The card is built from what the hub
+already keeps: the transcript, and for each customer turn the bot answered,
+what Rasa understood (``meta["_nlu"]``, written by the relay: intent,
+confidence, entities, slots, actions, frustration); knowledge-base articles
+shown (``meta["article"]`` on bot messages) and the customer's "did this
+help?" answers (the ``feedback`` table, else their next reply to the article);
+the reason for the handoff, an extractive summary, and the wait so far.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bot.conversations.repository import ConversationRecord, MessageRecord
+from bot.conversations.service import message_frame
+from bot.handoff.repository import ArticleFeedback, HandoffRecord, NoteRecord
+
+#: Intents that say nothing about the problem itself.
+_SMALL_TALK = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        "bot_challenge",
+        "request_human",
+        "nlu_fallback",
+    }
+)
+#: Intents that name no support topic: the customer vents or is off topic.
+_NOT_A_TOPIC = frozenset({"complaint", "out_of_scope"})
+_STOPWORDS = frozenset(
+    """a an and are as at be but by can do does for from have hi hello how i i'm
+    if in is it it's me my no not of on or please so that the there this to too
+    want was we what when why with would yes you your""".split()
+)
+_WORD = re.compile(r"[a-z0-9']+")
+#: Longest quote of the customer in the one-line summary.
+SUMMARY_QUOTE_CHARS = 140
+
+REASON_TEXT = {
+    "customer_request": "the customer asked for a person",
+    "fallback": "the bot did not understand, twice",
+    "kb_rejected": "knowledge-base answers did not help, twice",
+    "sensitive": "a sensitive topic",
+    "frustration": "the customer sounded frustrated",
+    "bot_unavailable": "the assistant was unavailable",
+}
+
+
+def understood(message: MessageRecord) -> dict[str, Any]:
+    """What Rasa understood of a customer message (empty if it never saw it)."""
+    nlu = message.meta.get("_nlu")
+    return nlu if isinstance(nlu, dict) else {}
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SUMMARY_QUOTE_CHARS:
+        return text
+    return text[: SUMMARY_QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def problem_statement(transcript: Sequence[MessageRecord]) -> MessageRecord | None:
+    """The customer message that best states the problem.
+
+    Extractive, not generated: the customer's own words. Small talk ("hi",
+    "yes", "a person please") never counts; a message the bot understood as
+    a support topic beats one that only vents or that it did not place
+    (complaint, out of scope, not seen by the bot); then the message with
+    the most distinct content words; the earliest wins a tie, as people
+    usually state their problem first.
+    """
+    best: tuple[tuple[bool, int], MessageRecord] | None = None
+    for message in transcript:
+        if message.role != "customer" or message.payload:
+            continue
+        intent = understood(message).get("intent")
+        if intent in _SMALL_TALK:
+            continue
+        words = len(_content_words(message.text))
+        if not words:
+            continue
+        rank = (intent is not None and intent not in _NOT_A_TOPIC, words)
+        if best is None or rank > best[0]:
+            best = (rank, message)
+    return best[1] if best else None
+
+
+def summarize(transcript: Sequence[MessageRecord], reason: str) -> str:
+    """A one-line summary for the queue and the card.
+
+    The problem in the customer's words, the articles the bot showed, and why
+    it handed over.
+    """
+    parts = []
+    problem = problem_statement(transcript)
+    if problem is not None:
+        topic = understood(problem).get("intent")
+        quote = f'"{_quote(problem.text)}"'
+        parts.append(f"{quote} ({topic.replace('_', ' ')})" if topic else quote)
+    else:
+        parts.append("No question asked yet")
+    shown = [
+        str(m.meta["article"])
+        for m in transcript
+        if m.role == "bot" and isinstance(m.meta.get("article"), str)
+    ]
+    if shown:
+        parts.append("bot showed " + ", ".join(dict.fromkeys(shown)))
+    parts.append(REASON_TEXT.get(reason, reason.replace("_", " ")))
+    return "; ".join(parts)
+
+
+def _turns(transcript: Sequence[MessageRecord]) -> list[dict[str, Any]]:
+    turns = []
+    for message in transcript:
+        if message.role != "customer":
+            continue
+        nlu = understood(message)
+        turn: dict[str, Any] = {
+            "seq": message.seq,
+            "text": message.text,
+            "at": message.created_at.isoformat(),
+            "handled_by": "bot" if nlu else "people",
+        }
+        if nlu:
+            turn.update(
+                intent=nlu.get("intent"),
+                confidence=nlu.get("confidence"),
+                entities=list(nlu.get("entities") or []),
+            )
+            frustration = nlu.get("frustration")
+            if isinstance(frustration, dict):
+                turn["frustration"] = frustration
+        turns.append(turn)
+    return turns
+
+
+def _next_after(
+    transcript: Sequence[MessageRecord], index: int, role: str
+) -> MessageRecord | None:
+    for message in transcript[index + 1 :]:
+        if message.role == role:
+            return message
+    return None
+
+
+def _articles(
+    transcript: Sequence[MessageRecord], answers: Sequence[ArticleFeedback]
+) -> list[dict[str, Any]]:
+    recorded: dict[str, bool | None] = {}
+    for answer in answers:
+        recorded[answer.article_slug] = answer.helped
+    shown = []
+    for index, message in enumerate(transcript):
+        slug = message.meta.get("article") if message.role == "bot" else None
+        if not isinstance(slug, str):
+            continue
+        entry: dict[str, Any] = {
+            "slug": slug,
+            "seq": message.seq,
+            "shown_at": message.created_at.isoformat(),
+            "helped": None,
+            "source": None,
+        }
+        if slug in recorded:
+            entry.update(helped=recorded[slug], source="feedback")
+        else:
+            reply = _next_after(transcript, index, "customer")
+            intent = understood(reply).get("intent") if reply else None
+            if intent in {"affirm", "deny"}:
+                entry.update(helped=intent == "affirm", source="reply")
+        shown.append(entry)
+    return shown
+
+
+def _actions(transcript: Sequence[MessageRecord]) -> list[dict[str, Any]]:
+    taken = []
+    for index, message in enumerate(transcript):
+        if message.role != "customer":
+            continue
+        actions = understood(message).get("actions") or []
+        if not actions:
+            continue
+        answer = _next_after(transcript, index, "bot")
+        at = (answer or message).created_at
+        for action in actions:
+            taken.append(
+                {"action": str(action), "after_seq": message.seq, "at": at.isoformat()}
+            )
+    return taken
+
+
+def _latest_slots(transcript: Sequence[MessageRecord]) -> dict[str, Any]:
+    for message in reversed(transcript):
+        slots = understood(message).get("slots")
+        if isinstance(slots, dict):
+            return slots
+    return {}
+
+
+def _entities(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for turn in turns:
+        for entity in turn.get("entities") or []:
+            found.append({**entity, "seq": turn["seq"]})
+    return found
+
+
+def customer_identity(conversation: ConversationRecord) -> dict[str, Any]:
+    """Who the customer is; unverified details are marked as such."""
+    return {
+        "conversation_id": conversation.id,
+        "verified": conversation.user_verified,
+        "user_id": conversation.user_id,
+        "name": conversation.user_name,
+        "email": conversation.user_email,
+        "page_url": conversation.page_url,
+        "locale": conversation.locale,
+        "started_at": conversation.created_at.isoformat(),
+    }
+
+
+def handoff_view(handoff: HandoffRecord, now: dt.datetime) -> dict[str, Any]:
+    """The handoff's state, owner, wait and promise, as the API shows it."""
+    view: dict[str, Any] = {
+        "id": handoff.id,
+        "conversation_id": handoff.conversation_id,
+        "state": handoff.state,
+        "reason": handoff.reason,
+        "reason_text": REASON_TEXT.get(handoff.reason, handoff.reason),
+        "priority": handoff.priority,
+        "summary": handoff.summary,
+        "created_at": handoff.created_at.isoformat(),
+        "waited_s": round(handoff.waited_s(now)),
+        "agent": (
+            {"id": handoff.agent_id, "name": handoff.agent_name}
+            if handoff.agent_id is not None
+            else None
+        ),
+        "claimed_at": handoff.claimed_at.isoformat() if handoff.claimed_at else None,
+        "outcome": handoff.outcome,
+        "follow_up": None,
+    }
+    if handoff.due_at is not None:
+        view["follow_up"] = {
+            "due_at": handoff.due_at.isoformat(),
+            "owner_id": handoff.follow_up_owner_id,
+            "overdue": now > handoff.due_at,
+        }
+    return view
+
+
+def build_card(
+    conversation: ConversationRecord,
+    handoff: HandoffRecord,
+    transcript: Sequence[MessageRecord],
+    article_answers: Sequence[ArticleFeedback],
+    notes: Sequence[NoteRecord],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Assemble the handoff card (DESIGN.md, "handoff card").
+
+    Args:
+        conversation: The conversation.
+        handoff: Its current (or latest) handoff.
+        transcript: Every message, in order.
+        article_answers: "Did this help?" answers recorded in ``feedback``.
+        notes: Internal notes of agents.
+        now: The current time (for the wait and overdue promises).
+
+    Returns:
+        The card as JSON-ready data.
+    """
+    turns = _turns(transcript)
+    return {
+        "handoff": handoff_view(handoff, now),
+        "customer": customer_identity(conversation),
+        "reason": handoff.reason,
+        "summary": handoff.summary or summarize(transcript, handoff.reason),
+        "waited_s": round(handoff.waited_s(now)),
+        "transcript": [message_frame(m) for m in transcript],
+        "turns": turns,
+        "slots": _latest_slots(transcript),
+        "entities": _entities(turns),
+        "articles": _articles(transcript, article_answers),
+        "actions": _actions(transcript),
+        "sentiment": [
+            {
+                "seq": turn["seq"],
+                "at": turn["at"],
+                "score": turn["frustration"].get("score"),
+                "frustrated": turn["frustration"].get("frustrated"),
+            }
+            for turn in turns
+            if "frustration" in turn
+        ],
+        "notes": [note.public() for note in notes],
+    }

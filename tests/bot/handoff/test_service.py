@@ -1,0 +1,293 @@
+"""Handoff service on SQLite and PostgreSQL: follow-ups, the queue, the card."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pytest
+import sqlalchemy as sa
+
+from bot.assistant.client import RasaClient
+from bot.bus import InMemoryEventBus
+from bot.config import Limits
+from bot.conversations.repository import ConversationRepository, NewMessage
+from bot.conversations.service import ConversationService
+from bot.db.models import Agent, Feedback, FollowUp, utcnow
+from bot.handoff.hours import SupportHours
+from bot.handoff.repository import HandoffRepository
+from bot.handoff.service import HandoffPolicy, HandoffService
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def closed_today() -> SupportHours:
+    """Support hours that open only tomorrow (UTC), 09:00-17:00."""
+    tomorrow = (utcnow() + dt.timedelta(days=1)).weekday()
+    return SupportHours.parse(f"{_DAYS[tomorrow]} 09:00-17:00", "UTC")
+
+
+def service_for(engine, hours: SupportHours) -> HandoffService:
+    conversations = ConversationService(
+        ConversationRepository(engine), InMemoryEventBus(), Limits()
+    )
+    # Nothing listens there: pausing the tracker fails quietly, as designed.
+    assistant = RasaClient("http://127.0.0.1:9", "http://127.0.0.1:9", "t", 1.0)
+    return HandoffService(
+        HandoffRepository(engine),
+        conversations,
+        assistant,
+        HandoffPolicy(hours=hours, follow_up_within=dt.timedelta(hours=4)),
+    )
+
+
+@pytest.fixture
+async def service(engine):
+    handoffs = service_for(engine, SupportHours.parse("always", "UTC"))
+    yield handoffs
+    await handoffs.assistant.close()
+
+
+async def add_agent(engine, presence: str = "online") -> int:
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            Agent.__table__.insert().values(
+                email=f"a-{secrets.token_hex(4)}@example.com",
+                name="Ann",
+                password_hash="x",
+                role="agent",
+                active=True,
+                presence=presence,
+                created_at=utcnow(),
+            )
+        )
+    return int(result.inserted_primary_key[0])
+
+
+async def nobody_online(engine) -> None:
+    """Take every agent offline (PostgreSQL is shared by the whole run)."""
+    async with engine.begin() as connection:
+        await connection.execute(Agent.__table__.update().values(presence="offline"))
+
+
+async def new_conversation(service: HandoffService, **details) -> str:
+    conversation_id = secrets.token_urlsafe(16)
+    await service.conversations.repository.create(conversation_id, "hash", **details)
+    return conversation_id
+
+
+def mine(queue: dict, *conversation_ids: str) -> list[dict]:
+    """This test's entries (PostgreSQL is shared by the whole run), in order."""
+    return [e for e in queue["queue"] if e["conversation_id"] in conversation_ids]
+
+
+async def test_outside_hours_the_customer_gets_a_follow_up_with_owner_and_due_time(
+    engine,
+) -> None:
+    service = service_for(engine, closed_today())
+    await add_agent(engine, presence="online")
+    conversation_id = await new_conversation(service)
+    handoff = await service.start(conversation_id, "customer_request")
+    await service.assistant.close()
+    assert handoff is not None and handoff.state == "follow_up"
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date()
+    expected_due = dt.datetime.combine(tomorrow, dt.time(13, 0), dt.timezone.utc)
+    assert handoff.due_at == expected_due  # opening 09:00 + 4 opening hours
+    # The owner is the least busy active agent (the database may hold others).
+    assert handoff.follow_up_owner_id is not None
+    messages = await service.conversations.repository.messages_after(conversation_id, 0)
+    assert "13:00 UTC" in messages[-1].text
+    [entry] = mine(await service.queue(), conversation_id)
+    assert entry["state"] == "follow_up"
+    assert entry["follow_up"] == {
+        "due_at": expected_due.isoformat(),
+        "owner_id": handoff.follow_up_owner_id,
+        "overdue": False,
+    }
+    status = await service.status(
+        await service.conversations.repository.get(conversation_id)
+    )
+    assert (status["state"], status["due_at"]) == (
+        "follow_up",
+        expected_due.isoformat(),
+    )
+
+
+async def test_with_nobody_online_the_chat_becomes_a_follow_up(service, engine) -> None:
+    await nobody_online(engine)
+    await add_agent(engine, presence="away")
+    conversation_id = await new_conversation(service)
+    handoff = await service.start(conversation_id, "fallback")
+    assert handoff is not None and handoff.state == "follow_up"
+    assert handoff.due_at is not None and handoff.follow_up_owner_id is not None
+
+
+async def test_a_missed_follow_up_is_flagged_overdue_and_goes_first(
+    service, engine
+) -> None:
+    await nobody_online(engine)
+    late = await new_conversation(service)
+    await service.start(late, "fallback")
+    await add_agent(engine, presence="online")
+    fresh = await new_conversation(service)
+    await service.start(fresh, "frustration")
+    async with engine.begin() as connection:
+        await connection.execute(
+            FollowUp.__table__.update()
+            .where(FollowUp.__table__.c.conversation_id == late)
+            .values(due_at=utcnow() - dt.timedelta(minutes=5))
+        )
+    entries = mine(await service.queue(), late, fresh)
+    assert [e["conversation_id"] for e in entries] == [late, fresh]
+    assert entries[0]["follow_up"]["overdue"] is True
+    assert entries[1]["follow_up"] is None
+    assert entries[1]["position"] >= 1  # the customer's place in line
+
+
+def nlu(intent, confidence, *, score=0.0, actions=(), slots=None, entities=()):
+    return {
+        "_nlu": {
+            "intent": intent,
+            "confidence": confidence,
+            "entities": list(entities),
+            "slots": slots or {},
+            "actions": list(actions),
+            "frustration": {"score": score, "frustrated": score >= 0.6, "signals": []},
+        }
+    }
+
+
+async def test_the_card_has_everything_the_bot_saw_and_did(service, engine) -> None:
+    await add_agent(engine)
+    conversation_id = await new_conversation(
+        service,
+        locale="en-GB",
+        page_url="https://lumen.example/pricing",
+        user_id="u-42",
+        user_name="Dana",
+        user_email="dana@example.com",
+        user_verified=True,
+    )
+    repository = service.conversations.repository
+    await repository.append(
+        conversation_id,
+        [
+            NewMessage("customer", "hi", meta=nlu("greet", 0.97)),
+            NewMessage("bot", "Hi, how can I help?"),
+            NewMessage(
+                "customer",
+                "my notes are not syncing between my phone and laptop",
+                meta=nlu(
+                    "sync_problem",
+                    0.88,
+                    score=0.1,
+                    actions=["action_answer_from_kb"],
+                    entities=[{"entity": "device", "value": "phone"}],
+                ),
+            ),
+            NewMessage(
+                "bot", "Try signing out and in.", meta={"article": "sync-basics"}
+            ),
+            NewMessage(
+                "customer",
+                "no",
+                meta=nlu(
+                    "deny",
+                    0.91,
+                    score=0.3,
+                    slots={"frustrated": None, "topic": "sync"},
+                ),
+            ),
+            NewMessage(
+                "bot", "Check the sync status page.", meta={"article": "sync-status"}
+            ),
+            NewMessage(
+                "customer",
+                "THIS IS USELESS",
+                meta=nlu(
+                    "complaint",
+                    0.7,
+                    score=0.9,
+                    actions=["utter_handoff", "action_handoff"],
+                    slots={"frustrated": True, "topic": "sync"},
+                ),
+            ),
+        ],
+    )
+    async with engine.begin() as connection:
+        await connection.execute(
+            Feedback.__table__.insert().values(
+                conversation_id=conversation_id,
+                kind="article",
+                article_slug="sync-status",
+                helped=False,
+                created_at=utcnow(),
+            )
+        )
+    handoff = await service.start(conversation_id, "frustration")
+    assert handoff is not None
+    await service.conversations.repository.append(
+        conversation_id, [NewMessage("customer", "hello? anyone?")]
+    )
+    card = await service.card(handoff.id)
+
+    assert card["customer"] == {
+        "conversation_id": conversation_id,
+        "verified": True,
+        "user_id": "u-42",
+        "name": "Dana",
+        "email": "dana@example.com",
+        "page_url": "https://lumen.example/pricing",
+        "locale": "en-GB",
+        "started_at": card["customer"]["started_at"],
+    }
+    texts = [m["text"] for m in card["transcript"]]
+    assert texts[0] == "hi" and texts[-1] == "hello? anyone?"
+    assert not [m for m in card["transcript"] if "_nlu" in m["meta"]]
+    turns = {t["text"]: t for t in card["turns"]}
+    assert (turns["hi"]["intent"], turns["hi"]["confidence"]) == ("greet", 0.97)
+    assert turns["THIS IS USELESS"]["intent"] == "complaint"
+    assert turns["hello? anyone?"]["handled_by"] == "people"
+    assert card["slots"] == {"frustrated": True, "topic": "sync"}
+    assert card["entities"] == [{"entity": "device", "value": "phone", "seq": 3}]
+    assert [(a["slug"], a["helped"], a["source"]) for a in card["articles"]] == [
+        ("sync-basics", False, "reply"),
+        ("sync-status", False, "feedback"),
+    ]
+    assert [a["action"] for a in card["actions"]] == [
+        "action_answer_from_kb",
+        "utter_handoff",
+        "action_handoff",
+    ]
+    assert [s["score"] for s in card["sentiment"]] == [0.0, 0.1, 0.3, 0.9]
+    assert card["sentiment"][-1]["frustrated"] is True
+    assert card["reason"] == "frustration"
+    assert card["summary"].startswith(
+        '"my notes are not syncing between my phone and laptop" (sync problem)'
+    )
+    assert "sync-basics, sync-status" in card["summary"]
+    assert card["waited_s"] >= 0
+    assert card["handoff"]["state"] == "queued"
+    assert card["notes"] == []
+
+
+async def test_the_summary_is_stored_when_the_handoff_starts(service, engine) -> None:
+    await add_agent(engine)
+    conversation_id = await new_conversation(service)
+    await service.conversations.repository.append(
+        conversation_id,
+        [NewMessage("customer", "I was charged twice for my subscription")],
+    )
+    handoff = await service.start(conversation_id, "sensitive")
+    assert handoff is not None
+    assert handoff.summary == (
+        '"I was charged twice for my subscription"; a sensitive topic'
+    )
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(
+                sa.text("SELECT summary FROM handoffs WHERE id = :id"),
+                {"id": handoff.id},
+            )
+        ).scalar_one()
+    assert stored == handoff.summary

@@ -1,0 +1,347 @@
+"""Handoff triggers and the agent's side, end to end with the real stack.
+
+Each trigger goes through the trained model, the action server and the hub;
+the agent uses the same HTTP API and WebSocket the console uses. The last
+test kills the Rasa server (found by its environment among the processes
+this test run started) and waits for the stack's supervisor to restart it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+import websockets
+
+from tests.conftest import PROJECT_DIR
+from tests.e2e.test_stack import connect, is_bot, start
+from tests.hub import drain, receive_until
+
+pytestmark = pytest.mark.stack
+
+DEMO_AGENT = "agent@demo.baton"
+DEMO_PASSWORD = "baton-demo-pass"
+
+
+@pytest.fixture(scope="module")
+def seeded(stack) -> None:
+    """The demo accounts, created with the command line as an operator would."""
+    env = {
+        **os.environ,
+        "BATON_DATA_DIR": str(stack.data_dir),
+        "BATON_DATABASE_URL": stack.database_url,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "bot", "seed-demo"], cwd=PROJECT_DIR, env=env, check=True
+    )
+
+
+class Console:
+    """An agent signed in over HTTP."""
+
+    def __init__(self, stack: Any, session: str, csrf: str) -> None:
+        self.stack, self.session, self.csrf = stack, session, csrf
+
+    async def call(
+        self, method: str, path: str, body: Any = None
+    ) -> tuple[int, dict[str, Any]]:
+        headers = {"Cookie": f"baton_session={self.session}", "X-CSRF-Token": self.csrf}
+        async with aiohttp.ClientSession() as client:
+            async with client.request(
+                method, f"{self.stack.url}{path}", json=body, headers=headers
+            ) as response:
+                text = await response.text()
+                return response.status, json.loads(text) if text else {}
+
+    def socket(self) -> Any:
+        return websockets.connect(
+            f"{self.stack.ws_url}/api/agent/ws",
+            extra_headers={"Cookie": f"baton_session={self.session}"},
+        )
+
+
+@pytest.fixture
+async def console(stack, seeded) -> Console:
+    async with aiohttp.ClientSession() as client:
+        async with client.post(
+            f"{stack.url}/api/auth/login",
+            json={"email": DEMO_AGENT, "password": DEMO_PASSWORD},
+        ) as response:
+            assert response.status == 200, await response.text()
+            body = await response.json()
+            cookies: SimpleCookie = SimpleCookie()
+            for header in response.headers.getall("Set-Cookie", []):
+                cookies.load(header)
+    agent = Console(stack, cookies["baton_session"].value, body["csrf_token"])
+    status, _ = await agent.call("POST", "/api/auth/presence", {"presence": "online"})
+    assert status == 200
+    return agent
+
+
+def handoffs_of(stack, conversation_id: str) -> list[tuple[int, str, str]]:
+    engine = sa.create_engine(stack.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT id, reason, state FROM handoffs "
+                    "WHERE conversation_id = :c ORDER BY id"
+                ),
+                {"c": conversation_id},
+            ).all()
+    finally:
+        engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def handed_over(frame: dict[str, Any]) -> bool:
+    return frame.get("type") == "status" and frame.get("state") in {
+        "queued",
+        "follow_up",
+    }
+
+
+async def send(ws: Any, text: str, client_id: str) -> None:
+    await ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+
+
+async def talk_until_handoff(
+    stack, texts: list[str]
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """Say each text in turn (waiting for the bot) until the chat is handed over."""
+    conversation_id, token = await start(stack)
+    frames: list[dict[str, Any]] = []
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        for n, text in enumerate(texts):
+            await send(ws, text, f"m{n}")
+            got = await receive_until(
+                ws, lambda f: is_bot(f) or handed_over(f), timeout=60
+            )
+            got += await drain(ws, quiet_s=1.5)
+            frames += got
+            if any(handed_over(f) for f in got):
+                return conversation_id, token, frames
+    pytest.fail(f"no handoff after {texts}: {frames}")
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["I forgot my password", "can I talk to a real person please"],
+        ["my notes don't sync", "get me a human"],
+        ["hello", "I'd rather speak to someone from your team"],
+    ],
+)
+async def test_asking_for_a_person_at_any_point_hands_over(stack, texts) -> None:
+    conversation_id, _, frames = await talk_until_handoff(stack, texts)
+    assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
+        "customer_request"
+    ]
+    said = [f["text"] for f in frames if is_bot(f)]
+    assert any("person from our support team" in text for text in said)
+
+
+async def test_not_understood_twice_hands_over(stack) -> None:
+    conversation_id, _, _ = await talk_until_handoff(
+        stack, ["qwzx plorb vint", "zzkv blarg frump", "xq jjv wubble", "mrrp tzz"]
+    )
+    assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
+        "fallback"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to make a formal complaint about your service",
+        "someone logged into my account from another country and changed my email",
+        "my bank statement shows a lumen charge that I never authorised",
+        "my lawyer is going to contact your company",
+    ],
+)
+async def test_a_sensitive_topic_goes_to_a_person(stack, text) -> None:
+    conversation_id, _, _ = await talk_until_handoff(stack, [text])
+    assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
+        "sensitive"
+    ]
+
+
+async def test_a_frustrated_customer_goes_to_a_person_and_the_card_shows_it(
+    stack, console
+) -> None:
+    conversation_id, _, _ = await talk_until_handoff(
+        stack, ["my notes don't sync", "WHY DOES NOTHING EVER WORK??? useless"]
+    )
+    [(handoff_id, reason, _)] = handoffs_of(stack, conversation_id)
+    assert reason == "frustration"
+    status, card = await console.call("GET", f"/api/handoffs/{handoff_id}")
+    assert status == 200, card
+    assert card["reason"] == "frustration"
+    assert card["sentiment"][-1]["frustrated"] is True
+    assert card["sentiment"][0]["score"] < card["sentiment"][-1]["score"]
+    assert card["turns"][0]["intent"] == "sync_problem"
+    assert card["turns"][0]["confidence"] > 0
+    assert "my notes don't sync" in card["summary"]
+    assert card["customer"]["locale"] == "en"
+    assert card["actions"]
+
+
+async def test_while_queued_the_agent_gets_every_message_and_the_bot_none(
+    stack, console
+) -> None:
+    conversation_id, token = await start(stack)
+    async with console.socket() as agent_ws:
+        await receive_until(agent_ws, lambda f: f.get("type") == "queue")
+        async with connect(stack, conversation_id, token) as ws:
+            await ws.recv()
+            await send(ws, "talk to an agent", "h1")
+            await receive_until(ws, handed_over, timeout=60)
+            await receive_until(
+                agent_ws,
+                lambda f: (
+                    f.get("type") == "watching"
+                    and f["conversation_id"] == conversation_id
+                ),
+            )
+            await send(ws, "I forgot my password", "q1")
+            await send(ws, "hello?", "q2")
+            to_agent = await receive_until(
+                agent_ws, lambda f: f.get("client_id") == "q2", timeout=30
+            )
+            to_customer = await drain(ws, quiet_s=3.0)
+    texts = [f["text"] for f in to_agent if f.get("type") == "message"]
+    assert texts[-2:] == ["I forgot my password", "hello?"]
+    assert not [f for f in to_customer if is_bot(f)]
+    engine = sa.create_engine(stack.database_url)
+    with engine.connect() as connection:
+        states = connection.execute(
+            sa.text(
+                "SELECT relay_state FROM messages WHERE conversation_id = :c "
+                "AND client_id IN ('q1', 'q2')"
+            ),
+            {"c": conversation_id},
+        ).scalars()
+        assert set(states) == {"skipped"}
+    engine.dispose()
+
+
+async def test_after_hand_back_the_next_question_gets_the_right_answer(
+    stack, console
+) -> None:
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await send(ws, "I want to talk to a human", "h1")
+        await receive_until(ws, handed_over, timeout=60)
+        [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
+        status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
+        assert status == 200, body
+        status, body = await console.call(
+            "POST",
+            f"/api/conversations/{conversation_id}/messages",
+            {"text": "Hi, Demo Agent here. What's up?", "client_id": "a1"},
+        )
+        assert status == 201, body
+        reply = await receive_until(ws, lambda f: f.get("role") == "agent")
+        assert reply[-1]["meta"]["agent"]["name"]
+        status, body = await console.call(
+            "POST", f"/api/handoffs/{handoff_id}/handback"
+        )
+        assert status == 200, body
+        await receive_until(ws, lambda f: f.get("state") == "bot")
+        await send(ws, "I forgot my password", "p1")
+        frames = await receive_until(ws, is_bot, timeout=60)
+    answer = next(f for f in frames if is_bot(f))
+    assert "password" in answer["text"].lower()
+    assert "reset" in answer["text"].lower()
+    engine = sa.create_engine(stack.database_url)
+    with engine.connect() as connection:
+        meta = connection.execute(
+            sa.text(
+                "SELECT meta FROM messages WHERE conversation_id = :c "
+                "AND client_id = 'p1'"
+            ),
+            {"c": conversation_id},
+        ).scalar_one()
+    engine.dispose()
+    nlu = (json.loads(meta) if isinstance(meta, str) else meta)["_nlu"]
+    assert nlu["intent"] == "password_reset"
+    assert nlu["slots"].get("handed_back") is True
+
+
+def rasa_server_pid(data_dir: Path) -> int:
+    """The Rasa server this test run's stack started (matched by its data dir)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--enable-api" not in cmdline or b"run" not in cmdline:
+            continue
+        if f"BATON_DATA_DIR={data_dir}".encode() in environ:
+            return int(entry.name)
+    pytest.fail("the stack's Rasa server was not found")
+
+
+def wait_healthy(url: str, timeout_s: float = 240) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
+                if response.status == 200:
+                    return
+        except Exception:
+            pass
+        time.sleep(1)
+    pytest.fail("the stack did not recover")
+
+
+async def test_rasa_stopped_mid_conversation_hands_over_and_loses_nothing(
+    stack,
+) -> None:
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await send(ws, "my notes don't sync", "s1")
+        await receive_until(ws, is_bot, timeout=60)
+        await drain(ws, quiet_s=1.0)
+        os.kill(rasa_server_pid(stack.data_dir), signal.SIGKILL)
+        await send(ws, "it still doesn't work on my phone", "s2")
+        frames = await receive_until(ws, handed_over, timeout=90)
+        await send(ws, "are you there?", "s3")
+        frames += await receive_until(ws, lambda f: f.get("client_id") == "s3")
+    system = [f["text"] for f in frames if f.get("role") == "system"]
+    assert any("having trouble" in text for text in system)
+    assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
+        "bot_unavailable"
+    ]
+    async with aiohttp.ClientSession() as client:
+        async with client.get(
+            f"{stack.url}/api/conversations/{conversation_id}/messages",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            history = (await response.json())["messages"]
+    customer = [m["text"] for m in history if m["role"] == "customer"]
+    assert customer == [
+        "my notes don't sync",
+        "it still doesn't work on my phone",
+        "are you there?",
+    ]
+    # Leave the stack as we found it: the supervisor restarts Rasa.
+    await asyncio.to_thread(wait_healthy, stack.url)
