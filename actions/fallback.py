@@ -50,6 +50,9 @@ INTENT_PHRASES: Mapping[str, str] = {
     "install_problem": "a problem installing or opening the Lumen app",
     "service_status": "whether Lumen is down or having problems",
     "complaint": "that you want to make a complaint",
+    "account_compromised": "that someone else got into your account",
+    "payment_dispute": "that you don't recognise a charge",
+    "legal_request": "a legal matter",
 }
 
 ASK_REPHRASE_TEXT = (

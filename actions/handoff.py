@@ -42,8 +42,19 @@ _REASON_BY_INTENT: Mapping[str, HandoffReason] = {
     "request_human": HandoffReason.CUSTOMER_REQUEST,
     # "Yes" to the bot's offer of a person (utter_offer_human) is a request too.
     "affirm": HandoffReason.CUSTOMER_REQUEST,
+    # Sensitive topics: the bot does not try to settle them itself.
     "complaint": HandoffReason.SENSITIVE,
+    "account_compromised": HandoffReason.SENSITIVE,
+    "payment_dispute": HandoffReason.SENSITIVE,
+    "legal_request": HandoffReason.SENSITIVE,
 }
+
+#: Intents whose own rules hand over at once (data/rules/handoff.yml).
+SENSITIVE_INTENTS = frozenset(
+    intent
+    for intent, reason in _REASON_BY_INTENT.items()
+    if reason is HandoffReason.SENSITIVE
+)
 
 
 def handoff_reason(intent: str | None, frustrated: bool = False) -> HandoffReason:
@@ -58,7 +69,8 @@ def handoff_reason(intent: str | None, frustrated: bool = False) -> HandoffReaso
         ``FRUSTRATION`` for a frustrated message, whatever its intent: it is what
         the agents' queue puts first, and the intent stays on the handoff card.
         Otherwise ``CUSTOMER_REQUEST`` when the customer asked for (or accepted)
-        a person, ``SENSITIVE`` for a complaint, and ``FALLBACK`` for the rest:
+        a person, ``SENSITIVE`` for a complaint, a compromised account, a
+        disputed payment or a legal matter, and ``FALLBACK`` for the rest:
         the remaining ways into a handoff are messages the bot could not
         understand.
     """

@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import (
+    SENSITIVE_INTENTS,
     ActionCheckFrustration,
     ActionHandoff,
     HandoffReason,
@@ -47,6 +48,9 @@ def tracker_after(
         ("request_human", HandoffReason.CUSTOMER_REQUEST),
         ("affirm", HandoffReason.CUSTOMER_REQUEST),
         ("complaint", HandoffReason.SENSITIVE),
+        ("account_compromised", HandoffReason.SENSITIVE),
+        ("payment_dispute", HandoffReason.SENSITIVE),
+        ("legal_request", HandoffReason.SENSITIVE),
         ("nlu_fallback", HandoffReason.FALLBACK),
         ("out_of_scope", HandoffReason.FALLBACK),
         ("password_reset", HandoffReason.FALLBACK),
@@ -78,6 +82,9 @@ def test_handoff_message_is_plain_json(reason: HandoffReason) -> None:
     [
         ("request_human", "customer_request"),
         ("complaint", "sensitive"),
+        ("account_compromised", "sensitive"),
+        ("payment_dispute", "sensitive"),
+        ("legal_request", "sensitive"),
         ("nlu_fallback", "fallback"),
     ],
 )
@@ -147,7 +154,7 @@ async def test_check_frustration_keeps_the_slot_in_step(
     assert dispatcher.messages == []
 
 
-def test_the_frustration_rule_covers_every_intent_but_complaint() -> None:
+def test_the_frustration_rule_covers_every_intent_but_the_sensitive_ones() -> None:
     domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text())
     rules = yaml.safe_load((PROJECT_DIR / "data/rules/handoff.yml").read_text())
     [rule] = [
@@ -157,7 +164,21 @@ def test_the_frustration_rule_covers_every_intent_but_complaint() -> None:
     ]
 
     covered = {step["intent"] for step in rule["steps"][0]["or"]}
-    assert covered == set(domain["intents"]) - {"complaint"} | {"nlu_fallback"}
+    assert covered == set(domain["intents"]) - SENSITIVE_INTENTS | {"nlu_fallback"}
     assert domain["slots"]["frustrated"]["mappings"] == [
         {"type": "custom", "action": "action_check_frustration"}
     ]
+
+
+def test_every_sensitive_intent_has_a_rule_that_hands_over() -> None:
+    domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text())
+    rules = yaml.safe_load((PROJECT_DIR / "data/rules/handoff.yml").read_text())
+    handing_over = {
+        rule["steps"][0]["intent"]
+        for rule in rules["rules"]
+        if "intent" in rule["steps"][0]
+        and rule["steps"][-2:]
+        == [{"action": "utter_handoff"}, {"action": "action_handoff"}]
+    }
+    assert SENSITIVE_INTENTS <= set(domain["intents"])
+    assert SENSITIVE_INTENTS <= handing_over
