@@ -78,7 +78,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[RunningHub]:
 
 
 async def receive_until(
-    ws: Any, predicate: Any, timeout: float = 10.0
+    ws: Any, predicate: Any, timeout: float = 20.0
 ) -> list[dict[str, Any]]:
     """Collect frames until one satisfies ``predicate``; return them all."""
     frames: list[dict[str, Any]] = []

@@ -7,12 +7,14 @@ a client that missed events catches up with ``after=SEQ`` from the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
 import re
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -24,7 +26,16 @@ from bot.conversations.repository import (
     MessageRecord,
     NewMessage,
 )
-from bot.exceptions import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from bot.db.models import utcnow
+from bot.exceptions import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+)
+from bot.mail import Mailer, OutboxRecord, build_recap, valid_email
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +44,50 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # Rasa reads a message that starts with "/" (after white space) as an intent
 # with entities: typed text must never reach it in that form.
 _INTENT_PREFIX = re.compile(r"^[\s/]+")
+
+
+#: Recap e-mails a conversation may ask for per hour.
+RECAPS_PER_HOUR = 3
+
+
+def sign_identity(secret: str, user_id: str, expires: int) -> str:
+    """The ``user_hash`` a website computes for a signed-in user.
+
+    ``hex(HMAC-SHA256(secret, f"{user_id}:{expires}"))``, where ``expires`` is
+    the Unix time (whole seconds) after which the signature is refused.
+    """
+    message = f"{user_id}:{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_identity(
+    secret: str, user_id: str, expires: Any, user_hash: Any, now: float
+) -> None:
+    """Check a website's signature of a user's identity.
+
+    Raises:
+        BadRequest: ``bad_identity``: the fields are missing or malformed.
+        Unauthorized: ``identity_expired`` or ``identity_invalid`` (forged).
+    """
+    if not isinstance(user_hash, str) or not re.fullmatch(
+        r"[0-9a-fA-F]{64}", user_hash
+    ):
+        raise BadRequest(
+            "user_hash must be 64 hexadecimal characters", code="bad_identity"
+        )
+    if isinstance(expires, bool) or not isinstance(expires, int):
+        raise BadRequest(
+            "user_expires must be a Unix time in whole seconds", code="bad_identity"
+        )
+    expected = sign_identity(secret, user_id, expires)
+    if not hmac.compare_digest(expected, user_hash.lower()):
+        raise Unauthorized(
+            "the identity signature does not match", code="identity_invalid"
+        )
+    if expires <= now:
+        raise Unauthorized(
+            "the identity signature has expired", code="identity_expired"
+        )
 
 
 def hash_token(token: str) -> str:
@@ -77,42 +132,70 @@ class ConversationService:
     """What customers can do with their conversations."""
 
     def __init__(
-        self, repository: ConversationRepository, bus: EventBus, limits: Limits
+        self,
+        repository: ConversationRepository,
+        bus: EventBus,
+        limits: Limits,
+        *,
+        identity_secret: str | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         self.repository = repository
         self.bus = bus
         self.limits = limits
+        self.identity_secret = identity_secret
+        self.mailer = mailer
 
     async def create(self, body: dict[str, Any]) -> tuple[ConversationRecord, str]:
         """Start a conversation owned by the bot.
 
         Args:
-            body: The optional request body: ``locale``, ``page_url`` and an
-                unverified ``user`` (``id``, ``name``, ``email``).
+            body: The optional request body: ``locale``, ``page_url``, a
+                ``user`` (``id``, ``name``, ``email``), and to have that user
+                marked verified, ``user_hash`` and ``user_expires`` (see
+                :func:`sign_identity`).
 
         Returns:
             The conversation and its bearer token (shown once, stored hashed).
 
         Raises:
-            BadRequest: A field has the wrong type or is too long.
+            BadRequest: A field has the wrong type or is too long, or
+                ``user_hash`` is sent to a server without an identity secret
+                (``identity_unavailable``).
+            Unauthorized: The identity signature is forged
+                (``identity_invalid``) or expired (``identity_expired``).
         """
         user = body.get("user") or {}
         if not isinstance(user, dict):
             raise BadRequest("user must be an object")
+        user_id = _optional_text(user, "id", 255)
+        verified = False
         if body.get("user_hash") is not None:
-            raise BadRequest(
-                "identity verification is not enabled on this server",
-                code="identity_unavailable",
+            if not self.identity_secret:
+                raise BadRequest(
+                    "identity verification is not enabled on this server",
+                    code="identity_unavailable",
+                )
+            if user_id is None:
+                raise BadRequest("a signed identity needs user.id", code="bad_identity")
+            verify_identity(
+                self.identity_secret,
+                user_id,
+                body.get("user_expires"),
+                body.get("user_hash"),
+                time.time(),
             )
+            verified = True
         token = secrets.token_urlsafe(32)
         conversation = await self.repository.create(
             secrets.token_urlsafe(16),
             hash_token(token),
             locale=_optional_text(body, "locale", 35),
             page_url=_optional_text(body, "page_url", 2048),
-            user_id=_optional_text(user, "id", 255),
+            user_id=user_id,
             user_name=_optional_text(user, "name", 255),
             user_email=_optional_text(user, "email", 320),
+            user_verified=verified,
         )
         return conversation, token
 
@@ -245,6 +328,54 @@ class ConversationService:
         if comment and len(comment.encode()) > self.limits.max_text_bytes:
             raise PayloadTooLarge("the comment is too long")
         await self.repository.add_rating(conversation.id, score, comment or None)
+
+    async def request_recap(
+        self, conversation: ConversationRecord, email: Any
+    ) -> OutboxRecord:
+        """Mail the customer the transcript and the steps taken.
+
+        Args:
+            conversation: The conversation.
+            email: Where to send it; a verified customer's own address when
+                omitted.
+
+        Returns:
+            The outbox entry: ``sent``, ``kept`` (demo mode) or ``failed``.
+
+        Raises:
+            BadRequest: ``bad_email``.
+            Conflict: ``nothing_to_recap`` (no message yet) or
+                ``mail_unavailable``.
+            RateLimited: ``too_many_recaps`` in the last hour.
+        """
+        if email in (None, "") and conversation.user_verified:
+            email = conversation.user_email
+        if not valid_email(email):
+            raise BadRequest("that is not a valid e-mail address", code="bad_email")
+        if self.mailer is None:
+            raise Conflict("e-mail is not available here", code="mail_unavailable")
+        hour_ago = utcnow() - dt.timedelta(hours=1)
+        outbox = self.mailer.repository
+        if (
+            await outbox.count_for_conversation(conversation.id, "recap", hour_ago)
+            >= RECAPS_PER_HOUR
+        ):
+            raise RateLimited(
+                f"at most {RECAPS_PER_HOUR} recaps per hour",
+                retry_after_s=3600.0,
+                code="too_many_recaps",
+            )
+        messages = await self.repository.messages_after(conversation.id, 0, 10_000)
+        if not any(m.role != "system" for m in messages):
+            raise Conflict("there is nothing to recap yet", code="nothing_to_recap")
+        recap = build_recap(conversation, messages)
+        return await self.mailer.deliver(
+            recipient=str(email),
+            subject=recap.subject,
+            body=recap.body,
+            kind="recap",
+            conversation_id=conversation.id,
+        )
 
     async def post_bot_turn(
         self,

@@ -14,10 +14,12 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 from websockets.exceptions import ConnectionClosed
 
+from bot.auth.service import mask_email
 from bot.bus import conversation_channel
 from bot.conversations.repository import ConversationRecord
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
+from bot.mail import OutboxRecord
 from bot.web.context import Hub
 from bot.web.errors import error_frame
 from bot.web.limits import TokenBucket
@@ -30,6 +32,9 @@ customer = Blueprint("customer", url_prefix="/api/conversations")
 #: WebSocket close codes: 4000 + the HTTP status of the error.
 _CLOSE_BASE = 4000
 _TYPING_INTERVAL_S = 2.0
+#: How often a queued customer's place in line and wait are recomputed: the
+#: queue moves when others are claimed or leave, not only on their own events.
+STATUS_REFRESH_S = 10.0
 
 
 def _hub(request: Request) -> Hub:
@@ -103,6 +108,26 @@ async def list_messages(request: Request, conversation_id: str) -> HTTPResponse:
     )
 
 
+@customer.post("/<conversation_id:str>/recap")
+async def request_recap(request: Request, conversation_id: str) -> HTTPResponse:
+    """Mail the customer a recap of the conversation (``{"email": "..."}``)."""
+    hub = _hub(request)
+    if not origin_allowed(request, hub.settings):
+        raise Forbidden("this origin may not ask for recaps", code="bad_origin")
+    conversation = await hub.conversations.authenticate(
+        conversation_id, _bearer(request)
+    )
+    mail = await hub.conversations.request_recap(
+        conversation, _json_body(request).get("email")
+    )
+    return json_response(_recap_frame(mail), status=202)
+
+
+def _recap_frame(mail: OutboxRecord) -> dict[str, Any]:
+    """What the customer is told about their recap (the address masked)."""
+    return {"type": "recap", "status": mail.status, "email": mask_email(mail.recipient)}
+
+
 class _Outbox:
     """Sends frames to one socket in order, each message exactly once."""
 
@@ -111,11 +136,23 @@ class _Outbox:
         self.hub = hub
         self.conversation_id = conversation_id
         self.last_seq = after
+        self.last_status: dict[str, Any] = {}
         self._lock = asyncio.Lock()
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._lock:
             await self.ws.send(dumps(frame))
+            if frame.get("type") == "status":
+                self.last_status = frame
+
+    async def refresh_status(self) -> None:
+        """Send the status again if it changed (a queued customer's place)."""
+        conversation = await self.hub.conversations.repository.get(self.conversation_id)
+        if conversation is None:
+            return
+        frame = await self.hub.handoffs.status(conversation)
+        if frame != self.last_status:
+            await self.send(frame)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -170,13 +207,19 @@ async def conversation_socket(request: Request, ws: Any, conversation_id: str) -
         outbox = _Outbox(ws, hub, conversation.id, after)
         await outbox.catch_up()
         await outbox.send(await hub.handoffs.status(conversation))
-        pump = asyncio.get_running_loop().create_task(_pump(events, outbox))
+        loop = asyncio.get_running_loop()
+        tasks = [
+            loop.create_task(_pump(events, outbox)),
+            loop.create_task(_refresh_while_queued(outbox)),
+        ]
         try:
             await _receive(ws, hub, conversation, outbox)
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
 
 async def _pump(events: Any, outbox: _Outbox) -> None:
@@ -185,6 +228,21 @@ async def _pump(events: Any, outbox: _Outbox) -> None:
             await outbox.deliver(event)
         except ConnectionClosed:
             return
+
+
+async def _refresh_while_queued(outbox: _Outbox) -> None:
+    while True:
+        await asyncio.sleep(STATUS_REFRESH_S)
+        if outbox.last_status.get("state") != "queued":
+            continue
+        try:
+            await outbox.refresh_status()
+        except ConnectionClosed:
+            return
+        except Exception:
+            logger.warning(
+                "could not refresh a queued customer's status", exc_info=True
+            )
 
 
 async def _receive(
@@ -222,7 +280,7 @@ async def _receive(
                     last_typing = loop.time()
                     await hub.conversations.announce_typing(conversation.id, "customer")
                 continue
-            if kind not in {"message", "button", "rating"}:
+            if kind not in {"message", "button", "rating", "recap"}:
                 raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
             bucket.take("messages")
             await _handle(hub, conversation, kind, frame, outbox)
@@ -256,6 +314,10 @@ async def _handle(
     if kind == "rating":
         await service.rate(conversation, frame.get("score"), frame.get("comment"))
         await outbox.send({"type": "rated", "score": frame.get("score")})
+        return
+    if kind == "recap":
+        mail = await service.request_recap(conversation, frame.get("email"))
+        await outbox.send(_recap_frame(mail))
         return
     if kind == "message":
         message, created = await service.post_customer_text(

@@ -30,6 +30,8 @@ class Stack:
     mode: str
     log: Path
     database_url: str
+    #: The ``python -m bot run`` supervisor; tests may kill its hub child.
+    pid: int = 0
 
 
 def ensure_model() -> Path:
@@ -95,7 +97,13 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stack]:
     try:
         wait_healthy(url, process, log)
         yield Stack(
-            url, f"ws://127.0.0.1:{port}", data_dir, request.param, log, database_url
+            url,
+            f"ws://127.0.0.1:{port}",
+            data_dir,
+            request.param,
+            log,
+            database_url,
+            pid=process.pid,
         )
     finally:
         process.send_signal(signal.SIGINT)

@@ -1,14 +1,27 @@
-"""The demo page's widget in headless Chromium, against the real stack."""
+"""The demo page's widget in headless Chromium, against the real stack.
+
+One stack (Rasa, action server, hub via ``python -m bot run``) serves the whole
+module; each test gets a fresh browser context (empty storage). Screenshots
+go to ``test-artifacts/``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
-from tests.conftest import PROJECT_DIR, unavailable
+from tests.conftest import PROJECT_DIR, free_port, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -22,6 +35,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+AGENT_PASSWORD = "a long enough password"
+BOT_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +55,7 @@ async def browser() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def page(browser) -> AsyncIterator[object]:
+async def page(browser) -> AsyncIterator[Any]:
     context = await browser.new_context(viewport={"width": 1280, "height": 860})
     page = await context.new_page()
     yield page
@@ -50,6 +65,29 @@ async def page(browser) -> AsyncIterator[object]:
 def artifact(name: str) -> str:
     ARTIFACTS.mkdir(exist_ok=True)
     return str(Path(ARTIFACTS / name))
+
+
+async def send(page: Any, text: str) -> None:
+    await page.fill("textarea#in", text)
+    await page.keyboard.press("Enter")
+
+
+async def conversation_of(page: Any) -> dict[str, Any]:
+    """The widget's stored conversation (id, token, last seq)."""
+    raw = await page.evaluate(
+        "() => Object.entries(localStorage)"
+        ".find(([k]) => k.endsWith(':conversation'))[1]"
+    )
+    return json.loads(raw)
+
+
+async def history(stack: Any, conversation: dict[str, Any]) -> dict[str, Any]:
+    url = f"{stack.url}/api/conversations/{conversation['conversation_id']}/messages"
+    headers = {"Authorization": f"Bearer {conversation['token']}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, headers=headers) as response:
+            assert response.status == 200
+            return await response.json()
 
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
@@ -62,18 +100,32 @@ async def test_customer_chats_with_the_bot_on_the_demo_page(stack, page) -> None
     response = await page.goto(stack.url)
     assert "script-src 'self'" in response.headers["content-security-policy"]
     await page.click("button.launcher")
-    await page.fill("textarea#in", "I forgot my password")
-    await page.keyboard.press("Enter")
+    await send(page, "I forgot my password")
     answer = page.locator(".msg.bot", has_text="password")
-    await answer.first.wait_for(timeout=60_000)
+    await answer.first.wait_for(timeout=BOT_TIMEOUT_MS)
     await page.screenshot(path=artifact("widget-answer.png"))
+
+    # A quick reply: the button's title is sent as the customer's turn, once,
+    # and the offered buttons are disabled once used.
+    button = page.locator(".replies button:not([disabled])").first
+    await button.wait_for(timeout=BOT_TIMEOUT_MS)
+    title = (await button.inner_text()).strip()
+    handle = await button.element_handle()
+    await button.click()
+    pressed = page.locator(".msg.customer", has_text=title)
+    await pressed.first.wait_for()
+    await page.locator(".msg.bot").nth(2).wait_for(timeout=BOT_TIMEOUT_MS)
+    assert await pressed.count() == 1
+    assert await handle.is_disabled()
 
     # Markup typed by a customer is shown as text, never run.
     attack = '<img src=x onerror="window.__xss=1">'
-    await page.fill("textarea#in", attack)
-    await page.keyboard.press("Enter")
-    await page.locator(".msg.customer", has_text="<img src=x").wait_for()
+    await send(page, attack)
+    shown = page.locator(".msg.customer", has_text="<img src=x")
+    await shown.wait_for()
+    assert await page.locator("baton-chat img").count() == 0
     assert await page.evaluate("window.__xss") is None
+    await page.screenshot(path=artifact("widget-xss-as-text.png"))
 
     # A reload keeps the conversation; nothing is shown twice.
     await page.reload()
@@ -82,5 +134,250 @@ async def test_customer_chats_with_the_bot_on_the_demo_page(stack, page) -> None
     await mine.first.wait_for()
     await page.wait_for_timeout(1500)
     assert await mine.count() == 1
+    assert await page.locator(".msg.customer", has_text="<img src=x").count() == 1
     await page.screenshot(path=artifact("widget-after-reload.png"))
     assert csp_errors == []
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_keyboard_only_open_send_and_close(stack, page) -> None:
+    await page.goto(stack.url)
+    focused_launcher = (
+        "() => document.activeElement?.tagName === 'BATON-CHAT' && "
+        "document.activeElement.shadowRoot.activeElement?.classList"
+        ".contains('launcher')"
+    )
+    for _ in range(60):  # Tab through the page's links to the launcher
+        await page.keyboard.press("Tab")
+        if await page.evaluate(focused_launcher):
+            break
+    else:
+        pytest.fail("the launcher cannot be reached with Tab")
+    await page.keyboard.press("Enter")
+    active = "() => document.activeElement.shadowRoot.activeElement?.id"
+    assert await page.evaluate(active) == "in"  # focus moved to the message box
+    await page.keyboard.type("Hello, I have a question about my plan")
+    await page.keyboard.press("Enter")
+    await page.locator(".msg.customer", has_text="question about my plan").wait_for()
+    await page.locator(".msg.bot").nth(1).wait_for(timeout=BOT_TIMEOUT_MS)
+    live = page.locator(".log")
+    assert await live.get_attribute("aria-live") == "polite"
+    await page.screenshot(path=artifact("widget-keyboard.png"))
+    await page.keyboard.press("Escape")
+    assert await page.locator(".panel").is_hidden()
+    assert await page.evaluate(focused_launcher)
+
+
+def hub_pid(supervisor: int) -> int:
+    """The ``python -m bot serve`` child of the stack's supervisor."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == supervisor and b"serve" in cmdline:
+            return int(entry.name)
+    raise AssertionError("the stack has no hub process")
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_a_message_sent_while_the_hub_restarts_arrives_once(stack, page) -> None:
+    await page.goto(stack.url)
+    await page.click("button.launcher")
+    await send(page, "hello")
+    await page.locator(".msg.bot").nth(1).wait_for(timeout=BOT_TIMEOUT_MS)
+
+    old_hub = hub_pid(stack.pid)
+    os.kill(old_hub, signal.SIGKILL)
+    # Typed at once: the socket may still look open, so the frame can vanish
+    # with the hub; the widget keeps it queued and resends it on reconnect.
+    await send(page, "are you still there?")
+    pending = page.locator(".msg.customer.pending", has_text="still there")
+    await pending.wait_for()
+    await page.screenshot(path=artifact("widget-hub-down.png"))
+    # The supervisor restarts the hub; the widget reconnects with after=SEQ.
+    await page.locator(".msg.customer:not(.pending)", has_text="still there").wait_for(
+        timeout=BOT_TIMEOUT_MS
+    )
+    assert hub_pid(stack.pid) != old_hub
+    await page.locator(".msg.bot").nth(2).wait_for(timeout=BOT_TIMEOUT_MS)
+    conversation = await conversation_of(page)
+    stored = await history(stack, conversation)
+    texts = [m["text"] for m in stored["messages"] if m["role"] == "customer"]
+    assert texts.count("are you still there?") == 1
+    assert await page.locator(".msg.customer", has_text="still there").count() == 1
+    # Reloading now shows each message once as well.
+    await page.reload()
+    await page.click("button.launcher")
+    await page.locator(".msg.customer", has_text="still there").wait_for()
+    await page.wait_for_timeout(1000)
+    assert await page.locator(".msg.customer", has_text="still there").count() == 1
+    await page.screenshot(path=artifact("widget-after-hub-restart.png"))
+
+
+class Agent:
+    """A signed-in console session, over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.session.request(
+            method,
+            f"{self.url}{path}",
+            json=body,
+            headers={"X-CSRF-Token": self.csrf, "Origin": self.url},
+        ) as response:
+            answer = await response.json()
+            assert response.status < 300, answer
+            return answer
+
+    async def login(self, email: str) -> None:
+        answer = await self.call(
+            "POST", "/api/auth/login", {"email": email, "password": AGENT_PASSWORD}
+        )
+        self.csrf = answer["csrf_token"]
+
+
+def create_agent(stack: Any, email: str, name: str) -> None:
+    env = {
+        **os.environ,
+        "BATON_DATABASE_URL": stack.database_url,
+        "BATON_DATA_DIR": str(stack.data_dir),
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+        "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD,
+    }
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "create-agent"),
+            *("--email", email, "--name", name, "--role", "agent"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_handoff_agent_rating_and_recap(stack, page) -> None:
+    create_agent(stack, "ann@example.com", "Ann")
+    agent = Agent(stack.url)
+    try:
+        await agent.login("ann@example.com")
+        await agent.call("POST", "/api/auth/presence", {"presence": "online"})
+
+        await page.goto(stack.url)
+        await page.click("button.launcher")
+        await send(page, "I want to talk to a person")
+        status = page.locator(".status")
+        await status.filter(has_text="in line").wait_for(timeout=BOT_TIMEOUT_MS)
+        assert "number 1" in await status.inner_text()
+        await page.screenshot(path=artifact("widget-queued.png"))
+
+        conversation = await conversation_of(page)
+        queue = await agent.call("GET", "/api/queue")
+        (handoff,) = [
+            h
+            for h in queue["queue"]
+            if h["conversation_id"] == conversation["conversation_id"]
+        ]
+        await agent.call("POST", f"/api/handoffs/{handoff['id']}/claim")
+        await status.filter(has_text="Ann from support joined").wait_for()
+        await agent.call(
+            "POST",
+            f"/api/conversations/{conversation['conversation_id']}/messages",
+            {"text": "Hi, I'm Ann. See https://lumen.example/help <b>now</b>"},
+        )
+        reply = page.locator(".msg.agent", has_text="I'm Ann")
+        await reply.wait_for()
+        assert await reply.locator(".who").inner_text() == "Ann"
+        link = reply.locator("a")
+        assert await link.get_attribute("href") == "https://lumen.example/help"
+        assert await link.get_attribute("rel") == "noopener noreferrer nofollow"
+        assert await reply.locator("b").count() == 0
+        await page.screenshot(path=artifact("widget-agent-joined.png"))
+
+        await agent.call(
+            "POST", f"/api/handoffs/{handoff['id']}/resolve", {"outcome": "solved"}
+        )
+        await page.locator(".star").nth(3).wait_for()
+        await page.locator(".star").nth(3).click()
+        await page.fill("textarea#comment", "Ann was quick")
+        await page.click("text=Send rating")
+        await page.locator(".rate", has_text="Thanks for your feedback").wait_for()
+
+        await page.fill("input#recap-email", "not an email")
+        await page.click("text=Send recap")
+        await page.locator(".rate", has_text="valid e-mail").wait_for()
+        await page.fill("input#recap-email", "ada@example.com")
+        await page.click("text=Send recap")
+        await page.locator(
+            ".rate", has_text="Recap sent to a***@example.com"
+        ).wait_for()
+        await page.screenshot(path=artifact("widget-rated-recap.png"))
+
+        outbox = await agent.call(
+            "GET", f"/api/outbox?conversation_id={conversation['conversation_id']}"
+        )
+        (mail,) = outbox["mails"]
+        assert mail["status"] == "kept" and mail["recipient"] == "ada@example.com"
+        assert "I want to talk to a person" in mail["body"]
+        assert "I'm Ann" in mail["body"]
+    finally:
+        await agent.session.close()
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_widget_embedded_on_another_site_with_its_own_styles(stack, page) -> None:
+    """One script tag on a foreign page: the hub URL comes from the script's
+    src, data-* attributes configure it, and the page's CSS does not leak in."""
+    html = f"""<!doctype html><html><head><style>
+      * {{ color: rgb(255, 0, 0) !important; font-size: 40px !important; }}
+      button {{ display: none !important; }}
+    </style></head><body><p>Another shop</p>
+    <script src="{stack.url}/widget.js" data-title="Shop help"
+      data-color="#0f766e" data-position="left" data-greeting="Welcome to the shop"
+      data-strings='{{"send": "Go"}}'></script></body></html>"""
+
+    async def shop_page(_: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    # The shop is a real server on another port: another origin, on loopback
+    # as Chromium lets only local pages load from loopback addresses.
+    app = web.Application()
+    app.router.add_get("/", shop_page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await page.goto(f"http://127.0.0.1:{port}/")
+        await check_foreign_embedding(page)
+    finally:
+        await runner.cleanup()
+
+
+async def check_foreign_embedding(page: Any) -> None:
+    launcher = page.locator("button.launcher")
+    await launcher.wait_for()
+    box = await launcher.bounding_box()
+    assert box is not None and box["x"] < 100  # data-position="left"
+    await launcher.click()
+    assert await page.locator(".panel h2").inner_text() == "Shop help"
+    assert await page.locator("button.send").inner_text() == "Go"
+    greeting = page.locator(".msg.bot", has_text="Welcome to the shop")
+    colour = await greeting.evaluate("e => getComputedStyle(e).color")
+    assert colour != "rgb(255, 0, 0)"
+    # This origin is not in BATON_ALLOWED_ORIGINS: the hub refuses to start a
+    # conversation, so the message stays queued in the widget, not lost.
+    await send(page, "hi")
+    await page.locator(".msg.customer.pending", has_text="hi").wait_for()
+    await page.locator(".note", has_text="reconnecting").wait_for()
+    await page.screenshot(path=artifact("widget-foreign-site.png"))

@@ -49,6 +49,16 @@ const S = {
   comment: 'Anything else to tell us? (optional)',
   submitRating: 'Send rating',
   thanks: 'Thanks for your feedback!',
+  end: 'Rate or get a recap',
+  endLabel: 'Rate this conversation or get an e-mail recap',
+  rateTitle: 'How did we do?',
+  recapLabel: 'E-mail me a recap of this conversation',
+  recapSend: 'Send recap',
+  recapSent: 'Recap sent to {email}.',
+  recapFailed: "We couldn't send the recap just now; please try again later.",
+  badEmail: 'Please enter a valid e-mail address.',
+  steps: 'Steps',
+  article: 'From our help center',
   typing: '{name} is typing…',
   reconnecting: 'Connection lost — reconnecting…',
   offline: "You're offline — please try again in a moment.",
@@ -66,6 +76,9 @@ try {
 }
 if (data.title) S.title = data.title;
 if (data.greeting != null) S.greeting = data.greeting;
+// A signed-in site passes its user: data-user-id, -name, -email, and to have
+// the user shown as verified, data-user-hash and data-user-expires (README).
+const user = data.userId ? { id: data.userId, name: data.userName, email: data.userEmail } : null;
 const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 
 // localStorage (shared by tabs), namespaced by server; memory when blocked.
@@ -134,6 +147,38 @@ const linkify = (el, text) => {
   el.append(text.slice(last));
 };
 
+// Bot and agent text: numbered ("1. ") and bulleted ("- ") lines become lists,
+// as knowledge-base answers carry their steps that way. Text nodes only.
+const LIST_ITEM = /^\s*(\d+[.)]|[-*•])\s+(.*)$/;
+const richText = (el, text) => {
+  let list = null;
+  let para = [];
+  const flushPara = () => {
+    const body = para.join('\n').trim();
+    para = [];
+    if (!body) return;
+    const p = h('p');
+    linkify(p, body);
+    el.append(p);
+  };
+  for (const line of text.split('\n')) {
+    const m = LIST_ITEM.exec(line);
+    if (!m) {
+      list = null;
+      para.push(line);
+      continue;
+    }
+    flushPara();
+    const tag = /\d/.test(m[1]) ? 'OL' : 'UL';
+    if (!list || list.tagName !== tag) el.append((list = h(tag.toLowerCase())));
+    const li = h('li');
+    linkify(li, m[2]);
+    list.append(li);
+  }
+  flushPara();
+  return el.querySelector('ol');
+};
+
 const color = data.color && window.CSS && CSS.supports('color', data.color) ? data.color : '#4f46e5';
 const onColor = (() => {
   const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color);
@@ -160,7 +205,9 @@ h2{flex:1;margin:0;font-size:16px;font-weight:600}
 .msg{max-width:85%;align-self:flex-start;padding:8px 12px;border-radius:14px 14px 14px 4px;background:#f1f2f6;white-space:pre-wrap;overflow-wrap:anywhere}
 .msg.customer{align-self:flex-end;border-radius:14px 14px 4px 14px;background:var(--accent);color:var(--on-accent)}
 .msg.system{align-self:center;background:none;color:#5b6070;font-size:13px;text-align:center}
-.msg a{color:inherit}.who{display:block;font-size:12px;font-weight:600;color:#5b6070}
+.msg a{color:inherit}.msg p{margin:0}.msg p+*,.msg ol+p,.msg ul+p{margin-top:6px}.msg ol,.msg ul{margin:4px 0 0;padding-left:22px}.msg li+li{margin-top:2px}.src{display:block;margin-top:6px;font-size:12px;color:#5b6070}
+.end{background:none;border:1px solid currentColor;border-radius:8px;color:inherit;font:inherit;font-size:12px;padding:4px 8px;cursor:pointer;opacity:.9}
+.rating{display:grid;gap:6px}.rate h3{margin:0;font-size:14px}.rate input{width:100%;padding:7px 10px;border:1px solid #cfd2dc;border-radius:10px;font:inherit;font-size:15px}.row{display:flex;gap:8px}.rate textarea{font-size:15px}.ok{color:#166534}.who{display:block;font-size:12px;font-weight:600;color:#5b6070}
 .pending{opacity:.7}.msg.failed{background:#fdecec;color:#8a1c1c}.state{display:block;margin-top:2px;font-size:11px}
 .replies{display:flex;flex-wrap:wrap;gap:6px}
 .replies button{border:1px solid var(--accent);border-radius:16px;padding:6px 12px;background:#fff;color:var(--accent);font:inherit;font-size:14px;cursor:pointer}
@@ -198,13 +245,14 @@ svg.firstChild.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v
 const input = h('textarea', { id: 'in', rows: '1', placeholder: S.placeholder });
 const sendBtn = h('button', { type: 'button', class: 'send', text: S.send });
 const statusEl = h('p', { class: 'status', role: 'status', hidden: true });
-const rateEl = h('div', { class: 'rate', hidden: true });
+const rateEl = h('div', { class: 'rate', id: 'rate', hidden: true });
 const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': S.title, tabindex: '0' });
 const typingEl = h('p', { class: 'typing', hidden: true, 'aria-hidden': 'true' });
 const noteEl = h('p', { class: 'note', role: 'status', hidden: true });
 const errEl = h('p', { class: 'err', role: 'alert', hidden: true });
 const closeBtn = h('button', { type: 'button', class: 'x', 'aria-label': S.close, text: '×' });
-const header = h('header', null, h('h2', { id: 'title', text: S.title }), closeBtn);
+const endBtn = h('button', { type: 'button', class: 'end', text: S.end, title: S.endLabel, 'aria-controls': 'rate', 'aria-expanded': 'false', hidden: true });
+const header = h('header', null, h('h2', { id: 'title', text: S.title }), endBtn, closeBtn);
 const composer = h('div', { class: 'composer' }, h('label', { for: 'in', class: 'sr', text: S.inputLabel }), input, sendBtn);
 const panel = h('section', { class: 'panel', id: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true });
 panel.append(header, statusEl, rateEl, log, typingEl, noteEl, errEl, composer);
@@ -214,8 +262,16 @@ const wrap = h('div', { class: data.position === 'left' ? 'w left' : 'w' }, pane
 root.append(wrap);
 
 // State
-let conv = load('conversation', null); // {conversation_id, token, last_seq, rated}
+let conv = load('conversation', null); // {conversation_id, token, last_seq, rated, user_id}
 if (!conv || typeof conv.conversation_id !== 'string' || typeof conv.token !== 'string') conv = null;
+if (conv && (conv.user_id || null) !== (user ? user.id : null)) {
+  // Someone else signed in on this browser: their chat is not this one.
+  conv = null;
+  save('conversation', null);
+  save('log', null);
+  save('outbox', null);
+}
+let signIdentity = Boolean(user && data.userHash); // off once the hub refuses it
 let cache = conv ? list('log') : []; // recent messages, redrawn after a reload
 let lastSeq = 0; // the highest seq rendered
 let ws = null;
@@ -227,7 +283,7 @@ let unread = 0;
 let lastTyping = 0;
 let typingTimer = 0;
 let errTimer = 0;
-let rating = null; // {score, submit, busy} while the rating control exists
+let rating = null; // the closing panel's controls, once built
 const pending = new Map(); // client_id -> bubble waiting for its echo
 
 const saveConv = () => conv && save('conversation', conv);
@@ -255,12 +311,22 @@ const scroll = (force) => {
 };
 
 // Rendering
-const bubble = (role, text, name) => {
+const bubble = (role, text, name, meta) => {
   const who = name
     ? h('span', { class: 'who', text: name })
     : h('span', { class: 'sr', text: (role === 'customer' ? S.you : S[role]) + ': ' });
   const el = h('div', { class: 'msg ' + role }, who);
-  linkify(el, text);
+  if (role !== 'bot' && role !== 'agent') {
+    linkify(el, text);
+    return el;
+  }
+  const steps = meta && Array.isArray(meta.steps) ? meta.steps.filter((x) => typeof x === 'string') : [];
+  if (!richText(el, text) && steps.length) {
+    const list = h('ol', { 'aria-label': S.steps });
+    for (const step of steps) linkify(list.appendChild(h('li')), step);
+    el.append(list);
+  }
+  if (meta && typeof meta.article === 'string') el.append(h('span', { class: 'src', text: S.article }));
   return el;
 };
 // Confirmed messages go before the first bubble still waiting for its echo.
@@ -284,6 +350,7 @@ function renderMessage(f, fromCache) {
   const seq = f.seq;
   if (!Number.isInteger(seq) || seq <= lastSeq) return;
   lastSeq = seq;
+  endBtn.hidden = false;
   const role = ROLES.includes(f.role) ? f.role : 'system';
   const text = typeof f.text === 'string' ? f.text : '';
   const name = role === 'agent' ? f.name || agentName || S.agent : '';
@@ -297,7 +364,8 @@ function renderMessage(f, fromCache) {
       el.querySelector('.state').remove();
     }
   }
-  if (!el && text) el = bubble(role, text, name);
+  const meta = f.meta && typeof f.meta === 'object' ? f.meta : null;
+  if (!el && text) el = bubble(role, text, name, meta);
   if (role !== 'system') disableReplies();
   place(el);
   if (role === 'bot' && Array.isArray(f.buttons)) place(quickReplies(f.buttons));
@@ -312,7 +380,7 @@ function renderMessage(f, fromCache) {
   }
   if (!fromCache) {
     const { buttons, client_id, at } = f;
-    cache = cache.concat({ seq, role, text, buttons, client_id, at, name }).slice(-CACHE_SIZE);
+    cache = cache.concat({ seq, role, text, buttons, client_id, at, name, meta }).slice(-CACHE_SIZE);
     if (!save('log', cache)) save('log', null); // storage full: redraw from the server
     conv.last_seq = seq;
     saveConv();
@@ -368,16 +436,17 @@ function renderStatus(f) {
   }
   statusEl.textContent = text;
   statusEl.hidden = !text;
-  if (state === 'resolved' && !conv.rated) showRating();
-  else rateEl.hidden = true;
+  if (state === 'resolved' && !conv.rated) showClosing(true, false);
 }
 
-function showRating() {
-  rateEl.hidden = false;
+// The closing panel: a 1-5 rating with a comment, and an e-mail recap.
+function buildClosing() {
   if (rating) return;
   const comment = h('textarea', { id: 'comment', rows: '2', maxlength: '1000' });
   const submit = h('button', { type: 'button', class: 'send', text: S.submitRating, disabled: true });
-  rating = { score: 0, submit, busy: false };
+  const email = h('input', { id: 'recap-email', type: 'email', autocomplete: 'email', value: (user && user.email) || null });
+  const recapBtn = h('button', { type: 'button', class: 'send', text: S.recapSend });
+  const recapNote = h('p', { class: 'ok', role: 'status' });
   const stars = [1, 2, 3, 4, 5].map((n) => {
     const onclick = () => {
       rating.score = n;
@@ -389,27 +458,56 @@ function showRating() {
     };
     return h('button', { type: 'button', class: 'star', text: '★', 'aria-pressed': 'false', 'aria-label': fmt(S.star, { n }), onclick });
   });
+  const box = h(
+    'div',
+    { class: 'rating' },
+    h('h3', { id: 'rate-title', text: S.rateTitle }),
+    h('div', { role: 'group', 'aria-labelledby': 'rate-title' }, ...stars),
+    h('label', { for: 'comment', text: S.comment }),
+    comment,
+    submit,
+  );
+  rating = { score: 0, submit, busy: false, box, email, recapBtn, recapNote, recapBusy: false };
   submit.addEventListener('click', () => {
     if (!rating.score || rating.busy) return;
     if (!connected()) return showError(S.offline);
     rating.busy = submit.disabled = true;
     ws.send(JSON.stringify({ type: 'rating', score: rating.score, comment: comment.value.trim() }));
   });
-  rateEl.append(
-    h('div', { role: 'group', 'aria-label': S.resolved }, ...stars),
-    h('label', { for: 'comment', text: S.comment }),
-    comment,
-    submit,
-  );
+  const sendRecap = () => {
+    const address = email.value.trim();
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) return (recapNote.textContent = S.badEmail), email.focus();
+    if (!connected()) return showError(S.offline);
+    rating.recapBusy = recapBtn.disabled = true;
+    recapNote.textContent = '';
+    ws.send(JSON.stringify({ type: 'recap', email: address }));
+  };
+  recapBtn.addEventListener('click', sendRecap);
+  email.addEventListener('keydown', (e) => e.key === 'Enter' && (e.preventDefault(), sendRecap()));
+  if (conv && conv.rated) box.replaceChildren(h('p', { class: 'ok', text: S.thanks }));
+  rateEl.append(box, h('label', { for: 'recap-email', text: S.recapLabel }), h('div', { class: 'row' }, email, recapBtn), recapNote);
+}
+
+function showClosing(show, focus) {
+  if (show) buildClosing();
+  rateEl.hidden = !show;
+  endBtn.setAttribute('aria-expanded', String(show));
+  if (show && focus) (rateEl.querySelector('.star') || rating.email).focus();
 }
 
 function rated() {
-  if (rating) rating.busy = false;
   conv.rated = true;
   saveConv();
-  rateEl.hidden = true;
-  statusEl.textContent = S.thanks;
-  statusEl.hidden = false;
+  if (!rating) return;
+  rating.busy = false;
+  rating.box.replaceChildren(h('p', { class: 'ok', text: S.thanks }));
+  rating.email.focus();
+}
+
+function recapDone(f) {
+  if (!rating) return;
+  rating.recapBusy = rating.recapBtn.disabled = false;
+  rating.recapNote.textContent = fmt(f.status === 'failed' ? S.recapFailed : S.recapSent, { email: String(f.email || '') });
 }
 
 function showTyping(role) {
@@ -438,6 +536,18 @@ function kick() {
   else if (outbox().length) create();
 }
 
+function startBody() {
+  const body = { locale: data.locale || navigator.language, page_url: location.href.slice(0, 2048) };
+  if (user) {
+    body.user = user;
+    if (signIdentity) {
+      body.user_hash = data.userHash;
+      body.user_expires = Number(data.userExpires);
+    }
+  }
+  return body;
+}
+
 async function create() {
   if (ws || creating || conv) return;
   creating = true;
@@ -447,14 +557,22 @@ async function create() {
       method: 'POST',
       credentials: 'omit',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ locale: navigator.language, page_url: location.href.slice(0, 2048) }),
+      body: JSON.stringify(startBody()),
     });
     const body = await res.json().catch(() => ({}));
+    const code = body.error && body.error.code;
+    if (signIdentity && /^(identity_|bad_identity)/.test(code || '')) {
+      // A stale or broken signature must not keep the customer out:
+      // chat anyway, unverified.
+      signIdentity = false;
+      creating = false;
+      return create();
+    }
     if (!res.ok || typeof body.conversation_id !== 'string' || typeof body.token !== 'string') {
       retry = res.status === 429 || res.status >= 500; // other refusals: retried on the next send
       throw new Error((body.error && body.error.message) || S.error);
     }
-    conv = { conversation_id: body.conversation_id, token: body.token, last_seq: 0, rated: false };
+    conv = { conversation_id: body.conversation_id, token: body.token, last_seq: 0, rated: false, user_id: user ? user.id : null };
     saveConv();
     creating = false;
     connect();
@@ -504,7 +622,7 @@ function restart() {
   log.replaceChildren();
   greet();
   log.append(bubble('system', S.restarted));
-  statusEl.hidden = rateEl.hidden = true;
+  statusEl.hidden = rateEl.hidden = endBtn.hidden = true;
   rateEl.replaceChildren();
   for (const e of outbox()) renderPending(e);
   later(create);
@@ -548,6 +666,8 @@ function onFrame(raw) {
     if (f.role === 'agent' || f.role === 'bot') showTyping(f.role);
   } else if (f.type === 'rated') {
     rated();
+  } else if (f.type === 'recap') {
+    recapDone(f);
   } else if (f.type === 'error') {
     onError(f);
   }
@@ -568,6 +688,10 @@ function onError(f) {
   if (rating && rating.busy) {
     rating.busy = false;
     rating.submit.disabled = !rating.score;
+  }
+  if (rating && rating.recapBusy) {
+    rating.recapBusy = rating.recapBtn.disabled = false;
+    rating.recapNote.textContent = code === 'bad_email' ? S.badEmail : message;
   }
   showError(message);
 }
@@ -601,6 +725,7 @@ function setOpen(open) {
 }
 launcher.addEventListener('click', () => setOpen(panel.hidden));
 closeBtn.addEventListener('click', () => setOpen(false));
+endBtn.addEventListener('click', () => showClosing(rateEl.hidden, true));
 sendBtn.addEventListener('click', () => (sendDraft(), input.focus()));
 panel.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape') return;

@@ -284,3 +284,36 @@ async def test_health_reports_each_dependency(hub) -> None:
     assert body["checks"]["bus"]["status"] == "ok"
     assert body["checks"]["rasa"]["status"] == "down"
     assert body["checks"]["action_server"]["status"] == "down"
+
+
+async def test_queued_customers_see_their_place_move_and_the_agent_join(
+    hub, monkeypatch
+) -> None:
+    from bot.web import customer as customer_module
+
+    monkeypatch.setattr(customer_module, "STATUS_REFRESH_S", 0.2)
+    agent = await hub.ctx.auth.create_agent(
+        "ann@example.com", "Ann", "agent", "a long enough password"
+    )
+    await hub.ctx.auth.set_presence(agent, "online")
+    first_id, first_token = await hub.new_conversation()
+    second_id, second_token = await hub.new_conversation()
+    async with (
+        hub.socket(first_id, first_token) as first,
+        hub.socket(second_id, second_token) as second,
+    ):
+        await first.recv()
+        await second.recv()
+        await first.send(json.dumps({"type": "message", "text": "help me"}))
+        await receive_until(first, lambda f: f.get("state") == "queued")
+        await second.send(json.dumps({"type": "message", "text": "me too"}))
+        frames = await receive_until(second, lambda f: f.get("state") == "queued")
+        assert frames[-1]["position"] == 2
+        # Ann takes the first customer: the second moves up without doing
+        # anything, and the first sees who joined.
+        handoff = await hub.ctx.handoffs.repository.current(first_id)
+        await hub.ctx.handoffs.claim(handoff.id, agent.id, agent.name)
+        joined = await receive_until(first, lambda f: f.get("state") == "agent")
+        assert joined[-1]["agent"] == {"name": "Ann"}
+        moved = await receive_until(second, lambda f: f.get("position") == 1)
+    assert moved[-1]["state"] == "queued"

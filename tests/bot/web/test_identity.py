@@ -1,0 +1,109 @@
+"""Signed customer identities: valid, forged, expired (and off without a secret).
+
+The website computes ``user_hash = hex(HMAC-SHA256(secret, f"{id}:{expires}"))``
+and sends it with ``user_expires`` (Unix seconds) when starting a conversation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+from bot.conversations.service import sign_identity
+from tests.hub import RunningHub, running_hub
+
+SECRET = "site-secret-for-tests"
+
+
+@pytest.fixture
+async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
+    settings = hub_settings.with_changes(
+        database_url=database_url, identity_secret=SECRET
+    )
+    async with running_hub(settings) as running:
+        yield running
+
+
+async def start(hub: RunningHub, body: Any) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{hub.url}/api/conversations", data=json.dumps(body)
+        ) as response:
+            return response.status, await response.json()
+
+
+def signed(user_id: str = "u-42", expires_in: int = 600, **user: str) -> dict:
+    expires = int(time.time()) + expires_in
+    return {
+        "user": {"id": user_id, **user},
+        "user_hash": sign_identity(SECRET, user_id, expires),
+        "user_expires": expires,
+    }
+
+
+async def test_a_valid_signature_marks_the_customer_verified(hub) -> None:
+    body = signed(name="Ada Lovelace", email="ada@example.com")
+    status, answer = await start(hub, body)
+    assert status == 201
+    stored = await hub.ctx.conversations.repository.get(answer["conversation_id"])
+    assert stored is not None and stored.user_verified
+    assert (stored.user_id, stored.user_name, stored.user_email) == (
+        "u-42",
+        "Ada Lovelace",
+        "ada@example.com",
+    )
+    # The same user without a signature is kept, but not verified.
+    status, answer = await start(hub, {"user": {"id": "u-42"}})
+    stored = await hub.ctx.conversations.repository.get(answer["conversation_id"])
+    assert status == 201 and stored is not None and not stored.user_verified
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda b: b["user"].update(id="u-43"), id="other user"),
+        pytest.param(lambda b: b.update(user_expires=b["user_expires"] + 1), id="exp"),
+        pytest.param(
+            lambda b: b.update(user_hash=sign_identity("guess", "u-42", 1)), id="key"
+        ),
+        pytest.param(lambda b: b.update(user_hash="0" * 64), id="zeros"),
+    ],
+)
+async def test_a_forged_signature_is_refused(hub, forge) -> None:
+    body = signed()
+    forge(body)
+    status, answer = await start(hub, body)
+    assert status == 401 and answer["error"]["code"] == "identity_invalid"
+
+
+async def test_an_expired_signature_is_refused(hub) -> None:
+    status, answer = await start(hub, signed(expires_in=-5))
+    assert status == 401 and answer["error"]["code"] == "identity_expired"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"user_hash": "not hex"}, id="hash not hex"),
+        pytest.param({"user_hash": 5}, id="hash not text"),
+        pytest.param({"user_expires": "tomorrow"}, id="expires not a number"),
+        pytest.param({"user_expires": None}, id="no expiry"),
+        pytest.param({"user": {"name": "no id"}}, id="no user id"),
+    ],
+)
+async def test_malformed_identities_get_clear_errors(hub, change) -> None:
+    status, answer = await start(hub, {**signed(), **change})
+    assert status == 400 and answer["error"]["code"] == "bad_identity"
+    assert answer["error"]["message"]
+
+
+async def test_without_a_secret_signatures_are_refused(hub_settings) -> None:
+    async with running_hub(hub_settings) as plain:
+        status, answer = await start(plain, signed())
+    assert status == 400 and answer["error"]["code"] == "identity_unavailable"
