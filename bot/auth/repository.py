@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import Agent, AgentSession, utcnow
+from bot.db.models import Agent, AgentSession, AuditEntry, utcnow
 from bot.exceptions import Conflict, NotFound
 
 agents = Agent.__table__
 agent_sessions = AgentSession.__table__
+audit_log = AuditEntry.__table__
 
 #: Console roles. Admins may do everything; agents handle chats; trainers
 #: improve the assistant.
@@ -166,6 +167,33 @@ class AuthRepository:
                 )
             ).first()
         return _agent(row) if row else None
+
+    async def list_agents(self) -> list[AgentRecord]:
+        """Every account, enabled ones first, then by name."""
+        async with self.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(*_AGENT_COLUMNS).order_by(
+                        agents.c.active.desc(), agents.c.name, agents.c.id
+                    )
+                )
+            ).all()
+        return [_agent(row) for row in rows]
+
+    async def record_audit(
+        self, actor: str, action: str, subject: str, detail: dict[str, Any]
+    ) -> None:
+        """Add a row to the audit log (who did what to which account)."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                audit_log.insert().values(
+                    actor=actor,
+                    action=action,
+                    subject=subject,
+                    detail=detail,
+                    created_at=utcnow(),
+                )
+            )
 
     async def get_agent_by_email(self, email: str) -> AgentRecord | None:
         """Return the account with this email (any case), or ``None``."""

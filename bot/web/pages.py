@@ -35,6 +35,12 @@ async def demo_page(_: Request) -> HTTPResponse:
     return await _static("index.html", "text/html; charset=utf-8")
 
 
+@pages.get("/console")
+async def console(_: Request) -> HTTPResponse:
+    """The agent console (sign-in, queue, chats, accounts)."""
+    return await _static("console.html", "text/html; charset=utf-8")
+
+
 @pages.get("/widget.js")
 async def widget(_: Request) -> HTTPResponse:
     """The embeddable chat widget."""

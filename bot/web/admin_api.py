@@ -1,0 +1,332 @@
+"""Console accounts over HTTP: colleagues for a transfer, and admin management.
+
+``GET /api/agents`` lists the colleagues who can take a chat (agents and
+admins; for the console's transfer menu). Everything under
+``/api/admin/agents`` is for admins only: list every account, create one,
+change its role, disable or enable it. Changes need the session's CSRF token
+(``bot.web.auth_api.require_agent``), validate the whole request before
+touching anything, and are written to the audit log.
+
+An admin cannot take away their own admin role or disable their own account
+(``409 own_account``): the last admin must not lock everybody out of account
+management by mistake.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from bot.auth import ROLES, AgentRecord
+from bot.bus import AGENTS_CHANNEL
+from bot.exceptions import BadRequest, Conflict, NotFound
+from bot.web.auth_api import require_agent
+from bot.web.context import Hub
+
+admin_api = Blueprint("admin_api")
+
+#: Roles whose accounts can hold chats (and so can receive a transfer).
+CHAT_ROLES = ("agent", "admin")
+_CREATE_FIELDS = ("email", "name", "role", "password")
+_CHANGE_FIELDS = frozenset({"role", "active"})
+#: Largest body accepted; an account is a few hundred bytes.
+MAX_BODY_BYTES = 16 * 1024
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.ctx.hub
+    return hub
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    raw = request.body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest("the body is too large", code="body_too_large")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as error:
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="invalid_json")
+    return body
+
+
+def account_view(agent: AgentRecord) -> dict[str, Any]:
+    """An account as admins see it: no secrets, but its state."""
+    return {
+        **agent.public(),
+        "active": agent.active,
+        "presence": agent.presence,
+        "created_at": agent.created_at.isoformat(),
+    }
+
+
+def _check_role(role: object) -> str:
+    if not isinstance(role, str) or role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}", code="bad_role")
+    return role
+
+
+@admin_api.get("/api/agents")
+async def colleagues(request: Request) -> HTTPResponse:
+    """Enabled accounts that can take a chat, with their presence."""
+    await require_agent(request, "agent")
+    accounts = await _hub(request).auth.repository.list_agents()
+    return json_response(
+        {
+            "agents": [
+                {
+                    "id": agent.id,
+                    "name": agent.name,
+                    "role": agent.role,
+                    "presence": agent.presence,
+                }
+                for agent in accounts
+                if agent.active and agent.role in CHAT_ROLES
+            ]
+        }
+    )
+
+
+@admin_api.get("/api/admin/agents")
+async def list_accounts(request: Request) -> HTTPResponse:
+    """Every console account, enabled ones first (admins only)."""
+    await require_agent(request, "admin")
+    accounts = await _hub(request).auth.repository.list_agents()
+    response = json_response(
+        {"agents": [account_view(agent) for agent in accounts], "roles": list(ROLES)}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@admin_api.post("/api/admin/agents")
+async def create_account(request: Request) -> HTTPResponse:
+    """Create an account: ``{"email", "name", "role", "password"}`` (admins only).
+
+    Errors: ``400`` (``bad_email``, ``bad_name``, ``bad_role``,
+    ``weak_password``, ...), ``409 email_taken``.
+    """
+    admin = await require_agent(request, "admin")
+    body = _json_object(request)
+    missing = [
+        field for field in _CREATE_FIELDS if not isinstance(body.get(field), str)
+    ]
+    if missing:
+        raise BadRequest(
+            f"{', '.join(missing)} must be given as text", code="missing_fields"
+        )
+    _check_role(body["role"])
+    hub = _hub(request)
+    agent = await hub.auth.create_agent(
+        body["email"], body["name"], body["role"], body["password"]
+    )
+    await hub.auth.repository.record_audit(
+        admin.email, "agent.create", agent.email, {"role": agent.role}
+    )
+    return json_response({"agent": account_view(agent)}, status=201)
+
+
+@admin_api.patch("/api/admin/agents/<agent_id:int>")
+async def change_account(request: Request, agent_id: int) -> HTTPResponse:
+    """Change an account's ``role`` and/or ``active`` flag (admins only).
+
+    Disabling ends the account's sessions at once, on every hub instance.
+    """
+    admin = await require_agent(request, "admin")
+    body = _json_object(request)
+    unknown = sorted(set(body) - _CHANGE_FIELDS)
+    if unknown:
+        raise BadRequest(
+            f"only role and active can be changed, not {', '.join(unknown)}",
+            code="bad_field",
+        )
+    if not body:
+        raise BadRequest("nothing to change: give role or active", code="bad_field")
+    role = _check_role(body["role"]) if "role" in body else None
+    active = body.get("active")
+    if "active" in body and not isinstance(active, bool):
+        raise BadRequest("active must be true or false", code="bad_active")
+    hub = _hub(request)
+    agent = await hub.auth.repository.get_agent(agent_id)
+    if agent is None:
+        raise NotFound("no such account", code="unknown_agent")
+    if agent.id == admin.id and (
+        (role is not None and role != "admin") or active is False
+    ):
+        raise Conflict(
+            "you cannot take away your own admin role or disable your own "
+            "account; ask another admin",
+            code="own_account",
+        )
+    changes: dict[str, Any] = {}
+    if role is not None and role != agent.role:
+        agent = await hub.auth.set_role(agent.email, role)
+        changes["role"] = role
+    if isinstance(active, bool) and active != agent.active:
+        agent = await hub.auth.set_active(agent.email, active)
+        changes["active"] = active
+    if changes:
+        await hub.auth.repository.record_audit(
+            admin.email, "agent.change", agent.email, changes
+        )
+        # Who can take chats changed: every console's queue and ETA follow.
+        await hub.bus.publish(
+            AGENTS_CHANNEL,
+            {"type": "presence", "agent_id": agent.id, "presence": agent.presence},
+        )
+    return json_response({"agent": account_view(agent)})
+
+
+def add_admin_paths(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the account endpoints to the OpenAPI ``document`` (in place)."""
+    error = {
+        "description": "error",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        },
+    }
+    csrf = {
+        "name": "X-CSRF-Token",
+        "in": "header",
+        "required": True,
+        "description": "the csrf_token of the session (from login or /me)",
+        "schema": {"type": "string"},
+    }
+    account = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string"},
+            "role": {"type": "string", "enum": list(ROLES)},
+            "active": {"type": "boolean"},
+            "presence": {"type": "string", "enum": ["online", "away", "offline"]},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    }
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+
+    def errors(*statuses: int) -> dict[str, Any]:
+        return {str(status): error for status in statuses}
+
+    session: list[dict[str, list[str]]] = [{"sessionCookie": []}]
+    paths = document.setdefault("paths", {})
+    paths.setdefault("/api/agents", {})["get"] = {
+        "summary": "Colleagues who can take a chat (agents and admins)",
+        "description": "Enabled agent and admin accounts with their presence, "
+        "for choosing whom to transfer a conversation to.",
+        "security": session,
+        "responses": {
+            "200": answer(
+                "the colleagues",
+                {
+                    "type": "object",
+                    "properties": {"agents": {"type": "array", "items": account}},
+                },
+            ),
+            **errors(401, 403),
+        },
+    }
+    paths.setdefault("/api/admin/agents", {}).update(
+        {
+            "get": {
+                "summary": "Every console account (admins only)",
+                "security": session,
+                "responses": {
+                    "200": answer(
+                        "enabled accounts first",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "agents": {"type": "array", "items": account},
+                                "roles": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    ),
+                    **errors(401, 403),
+                },
+            },
+            "post": {
+                "summary": "Create a console account (admins only)",
+                "description": "400 bad_email, bad_name, bad_role, weak_password "
+                "or missing_fields; 409 email_taken.",
+                "security": session,
+                "parameters": [csrf],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": list(_CREATE_FIELDS),
+                                "properties": {
+                                    "email": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "role": {"type": "string", "enum": list(ROLES)},
+                                    "password": {
+                                        "type": "string",
+                                        "format": "password",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": answer(
+                        "created",
+                        {"type": "object", "properties": {"agent": account}},
+                    ),
+                    **errors(400, 401, 403, 409),
+                },
+            },
+        }
+    )
+    paths.setdefault("/api/admin/agents/{agent_id}", {})["patch"] = {
+        "summary": "Change an account's role, or disable / enable it (admins only)",
+        "description": "Disabling ends the account's sessions at once. An admin "
+        "cannot demote or disable their own account (409 own_account).",
+        "security": session,
+        "parameters": [
+            {
+                "name": "agent_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer"},
+            },
+            csrf,
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "role": {"type": "string", "enum": list(ROLES)},
+                            "active": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": answer(
+                "the account as it is now",
+                {"type": "object", "properties": {"agent": account}},
+            ),
+            **errors(400, 401, 403, 404, 409),
+        },
+    }
+    return document

@@ -1,0 +1,477 @@
+"""The agent console in headless Chromium, against the real stack.
+
+The agent works in the console page (``/console``) exactly as a person would;
+the customer is a real client of the customer WebSocket, so every message
+goes through the hub, Rasa and the action server. Accounts are created with
+the command line, as an operator would. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot.auth.repository import agent_sessions, agents
+from bot.config import Limits, Settings
+from tests.conftest import PROJECT_DIR, unavailable
+from tests.e2e.test_stack import connect, is_bot, start
+from tests.e2e.test_widget_browser import AGENT_PASSWORD, CHROMIUM_FLAGS, artifact
+from tests.hub import drain, receive_until, running_hub
+
+pytestmark = pytest.mark.browser
+
+#: Frames a customer socket may take to show something the console did.
+CUSTOMER_TIMEOUT_S = 20.0
+ASK_FOR_A_PERSON = "I want to talk to a person"
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        unavailable("chromium", FileNotFoundError("apt-get install chromium"))
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(browser) -> AsyncIterator[Any]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    page.problems = []  # type: ignore[attr-defined]
+    page.on(
+        "console",
+        lambda m: (
+            page.problems.append(m.text) if "Content Security" in m.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    yield page
+    await context.close()
+
+
+def new_agent(stack: Any, name: str, role: str = "agent") -> str:
+    """Create an account with ``python -m bot create-agent``; return its email."""
+    email = f"{name.split()[0].lower()}-{secrets.token_hex(3)}@example.com"
+    env = {
+        **os.environ,
+        "BATON_DATABASE_URL": stack.database_url,
+        "BATON_DATA_DIR": str(stack.data_dir),
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+        "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD,
+    }
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "create-agent"),
+            *("--email", email, "--name", name, "--role", role),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return email
+
+
+async def sign_in(page: Any, stack: Any, email: str) -> None:
+    await page.goto(f"{stack.url}/console")
+    await page.fill("#signin-email", email)
+    await page.fill("#signin-password", AGENT_PASSWORD)
+    await page.click("#signin-submit")
+    await page.locator("#app-view").wait_for()
+    # The console's socket is open: the agent is online and sees the queue.
+    await page.locator(".connection.is-live").wait_for()
+
+
+def status_is(*states: str) -> Any:
+    return lambda f: f.get("type") == "status" and f.get("state") in states
+
+
+async def say(ws: Any, text: str) -> None:
+    await ws.send(
+        json.dumps({"type": "message", "text": text, "client_id": secrets.token_hex(8)})
+    )
+
+
+async def ask_for_a_person(ws: Any) -> list[dict[str, Any]]:
+    await say(ws, ASK_FOR_A_PERSON)
+    return await receive_until(ws, status_is("queued"), timeout=60)
+
+
+def entry(page: Any, conversation_id: str, where: str = "#queue-list") -> Any:
+    return page.locator(f'{where} .entry[data-conversation="{conversation_id}"]')
+
+
+# On both setups: the embedded defaults, and PostgreSQL + Redis.
+@pytest.mark.stack
+async def test_agent_takes_over_notes_hands_back_and_resolves(stack, page) -> None:
+    name = "Ann Console"
+    email = new_agent(stack, name)
+
+    # A wrong password is refused with a clear message; the right one works.
+    await page.goto(f"{stack.url}/console")
+    await page.fill("#signin-email", email)
+    await page.fill("#signin-password", "not the password")
+    await page.click("#signin-submit")
+    error = page.locator("#signin-error")
+    await error.filter(has_text="Wrong email or password").wait_for()
+    await page.screenshot(path=artifact("console-signin-error.png"))
+    await sign_in(page, stack, email)
+
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as customer:
+        await say(customer, "My notes vanished after the update")
+        await receive_until(customer, is_bot, timeout=60)
+        await drain(customer, quiet_s=1.0)
+        await ask_for_a_person(customer)
+
+        # The handoff appears in the queue without a reload.
+        waiting = entry(page, conversation_id)
+        await waiting.wait_for()
+        assert "asked for a person" in await waiting.inner_text()
+        assert "waiting" in await waiting.locator(".waited").inner_text()
+        await page.screenshot(path=artifact("console-queue.png"))
+
+        await waiting.locator("button.claim").click()
+        await page.locator("#composer").wait_for()
+        assert await page.evaluate("document.activeElement.id") == "compose-text"
+        await entry(page, conversation_id, "#mine-list").wait_for()
+        joined = await receive_until(customer, status_is("agent"), CUSTOMER_TIMEOUT_S)
+        assert joined[-1]["agent"]["name"] == name
+        # The card shows what the bot saw: the first message and its intent.
+        first = page.locator(".msg-customer", has_text="My notes vanished")
+        await first.wait_for()
+        assert await first.locator(".chip-intent").count() == 1
+        assert "asked for a person" in await page.locator("#card-reason").inner_text()
+
+        # The agent's reply reaches the customer with the agent's name.
+        await page.fill("#compose-text", "Hi, I'm Ann. Let me look at your sync.")
+        await page.keyboard.press("Enter")
+        reply = (
+            await receive_until(
+                customer,
+                lambda f: f.get("type") == "message" and f.get("role") == "agent",
+                CUSTOMER_TIMEOUT_S,
+            )
+        )[-1]
+        assert reply["text"] == "Hi, I'm Ann. Let me look at your sync."
+        assert reply["meta"]["agent"]["name"] == name
+        await page.locator(".msg-agent", has_text="Let me look at your sync").wait_for()
+
+        # The customer's typing and messages appear live.
+        await customer.send(json.dumps({"type": "typing"}))
+        await page.locator("#typing", has_text="is typing").wait_for()
+        await say(customer, "It happens on my phone since Tuesday")
+        await page.locator(".msg-customer", has_text="on my phone").wait_for()
+
+        # An internal note is shown to agents, never to the customer.
+        await page.click("label[for=mode-note]")
+        await page.fill("#compose-text", "Known iOS sync issue, see ticket 42")
+        await page.keyboard.press("Enter")
+        note = page.locator(".msg-note", has_text="Known iOS sync issue")
+        await note.wait_for()
+        assert "Only agents see this" in await note.inner_text()
+        await page.screenshot(path=artifact("console-chat.png"))
+        heard = await drain(customer, quiet_s=1.5)
+        assert "Known iOS sync issue" not in json.dumps(heard)
+
+        # Back to the bot: it answers the customer's next question.
+        await page.click("label[for=mode-reply]")
+        await page.click("#handback-button")
+        await page.locator("#chat-banner", has_text="Handed back").wait_for()
+        await receive_until(customer, status_is("bot"), CUSTOMER_TIMEOUT_S)
+        await drain(customer, quiet_s=1.0)
+        await say(customer, "I forgot my password")
+        answer = await receive_until(customer, is_bot, timeout=60)
+        assert "password" in answer[-1]["text"].lower()
+        await drain(customer, quiet_s=1.0)
+        await entry(page, conversation_id, "#mine-list").wait_for(state="detached")
+
+        # A second handoff of the same chat: claimed and resolved.
+        await ask_for_a_person(customer)
+        again = entry(page, conversation_id)
+        await again.wait_for()
+        await again.locator("button.claim").click()
+        await page.locator("#composer").wait_for()
+        await page.select_option("#outcome", "solved")
+        await page.click("#resolve-button")
+        await page.locator("#chat-banner", has_text="Resolved: Solved").wait_for()
+        await receive_until(customer, status_is("resolved"), CUSTOMER_TIMEOUT_S)
+        assert await page.locator("#composer").is_hidden()
+        await page.screenshot(path=artifact("console-resolved.png"))
+
+    history = await stored_messages(stack, conversation_id, token)
+    texts = [m["text"] for m in history]
+    assert "Known iOS sync issue, see ticket 42" not in texts
+    assert texts.count("Hi, I'm Ann. Let me look at your sync.") == 1
+    assert page.problems == []
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_claimed_by_a_colleague_and_markup_shown_as_text(stack, page) -> None:
+    ann = new_agent(stack, "Ann Second")
+    bob_email = new_agent(stack, "Bob Quick")
+    # Frames from the hub to the console can be held back, so that Bob's
+    # claim is certain to land before Ann's console hears of it.
+    hold: dict[str, Any] = {"on": False, "frames": [], "page_side": None}
+
+    def relay(ws: Any) -> None:
+        server = ws.connect_to_server()
+        hold["page_side"] = ws
+
+        def from_hub(frame: Any) -> None:
+            if hold["on"]:
+                hold["frames"].append(frame)
+            else:
+                ws.send(frame)
+
+        server.on_message(from_hub)
+
+    await page.route_web_socket("**/api/agent/ws", relay)
+    await sign_in(page, stack, ann)
+
+    conversation_id, token = await start(stack)
+    attack = '<img src=x onerror="window.__xss=1"> my invoice is wrong'
+    async with connect(stack, conversation_id, token) as customer:
+        await say(customer, attack)
+        await receive_until(customer, is_bot, timeout=60)
+        await drain(customer, quiet_s=1.0)
+        await ask_for_a_person(customer)
+        waiting = entry(page, conversation_id)
+        await waiting.wait_for()
+
+        # Opening the chat shows the markup as text, in the list and the chat.
+        await waiting.locator(".entry-open").click()
+        shown = page.locator(".msg-customer", has_text="<img src=x")
+        await shown.wait_for()
+        assert await page.locator("#transcript img, #queue-list img").count() == 0
+        assert await page.evaluate("window.__xss") is None
+        assert "Preview" in await page.locator("#chat-banner").inner_text()
+        await page.screenshot(path=artifact("console-markup-as-text.png"))
+
+        # Bob claims it a moment before Ann clicks: she is told who has it.
+        hold["on"] = True
+        async with aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True)
+        ) as bob:
+            async with bob.post(
+                f"{stack.url}/api/auth/login",
+                json={"email": bob_email, "password": AGENT_PASSWORD},
+            ) as response:
+                assert response.status == 200
+                csrf = (await response.json())["csrf_token"]
+            handoff_id = int(await waiting.get_attribute("data-handoff"))
+            async with bob.post(
+                f"{stack.url}/api/handoffs/{handoff_id}/claim",
+                headers={"X-CSRF-Token": csrf},
+            ) as response:
+                assert response.status == 200
+        await page.click("#claim-button")
+        await page.locator("#chat-error", has_text="Bob Quick").wait_for()
+        hold["on"] = False
+        for frame in hold["frames"]:
+            hold["page_side"].send(frame)
+        await page.locator("#chat-banner", has_text="Bob Quick has this").wait_for()
+        assert await page.locator("#composer").is_hidden()
+        await page.screenshot(path=artifact("console-claimed-by-colleague.png"))
+    assert page.problems == []
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_admin_creates_an_account_in_the_console(stack, page) -> None:
+    admin = new_agent(stack, "Ada Admin", role="admin")
+    await sign_in(page, stack, admin)
+    await page.click("#tab-admin")
+    await page.locator("#admin-rows tr").first.wait_for()
+    email = f"carl-{secrets.token_hex(3)}@example.com"
+    await page.fill("#new-name", "Carl New")
+    await page.fill("#new-email", email)
+    await page.select_option("#new-role", "trainer")
+    await page.fill("#new-password", "short")
+    await page.click("#create-agent button[type=submit]")
+    await page.locator("#create-error", has_text="at least").wait_for()
+    await page.fill("#new-password", AGENT_PASSWORD)
+    await page.click("#create-agent button[type=submit]")
+    await page.locator("#admin-status", has_text="Carl New").wait_for()
+    row = page.locator("#admin-rows tr", has_text=email)
+    assert await row.locator("select").input_value() == "trainer"
+    await row.locator("select").select_option("agent")
+    await page.locator("#admin-status", has_text="Carl New is now Agent").wait_for()
+    await (
+        page.locator("#admin-rows tr", has_text=email)
+        .locator("button", has_text="Disable")
+        .click()
+    )
+    await page.locator("#admin-status", has_text="disabled").wait_for()
+    await page.screenshot(path=artifact("console-accounts.png"))
+
+    # The account can no longer sign in.
+    async with aiohttp.ClientSession() as client:
+        async with client.post(
+            f"{stack.url}/api/auth/login",
+            json={"email": email, "password": AGENT_PASSWORD},
+        ) as response:
+            assert response.status == 401
+
+    # Signing out returns to the sign-in form.
+    await page.click("#signout")
+    await page.locator("#signin-view").wait_for()
+    await page.locator("#signin-error", has_text="signed out").wait_for()
+    assert page.problems == []
+
+
+async def stored_messages(stack: Any, conversation_id: str, token: str) -> list[Any]:
+    url = f"{stack.url}/api/conversations/{conversation_id}/messages"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            url, headers={"Authorization": f"Bearer {token}"}
+        ) as response:
+            assert response.status == 200
+            return list((await response.json())["messages"])
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_an_expired_session_returns_to_sign_in(stack, page) -> None:
+    email = new_agent(stack, "Eve Expiring")
+    await sign_in(page, stack, email)
+    engine = sa.create_engine(stack.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                agent_sessions.update()
+                .where(
+                    agent_sessions.c.agent_id
+                    == sa.select(agents.c.id)
+                    .where(agents.c.email == email)
+                    .scalar_subquery()
+                )
+                .values(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+            )
+    finally:
+        engine.dispose()
+    # The console's socket notices at its next session check and closes.
+    await page.locator("#signin-view").wait_for(timeout=30_000)
+    await page.locator("#signin-error", has_text="session has expired").wait_for()
+    assert await page.locator("#app-view").is_hidden()
+    assert await page.evaluate("document.activeElement.id") == "signin-email"
+    await page.screenshot(path=artifact("console-session-expired.png"))
+    assert page.problems == []
+
+
+async def test_sign_in_errors_say_what_happened(hub_settings: Settings, page) -> None:
+    """Wrong password, locked account, too many attempts: each told plainly.
+
+    A hub in this process (no Rasa needed) with low limits: the second
+    failure in a row locks the account, and an address may try three times a
+    minute.
+    """
+    settings = hub_settings.with_changes(
+        limits=Limits(failed_logins_before_lockout=2, logins_per_ip_per_minute=3)
+    )
+    async with running_hub(settings) as hub:
+        email = "lou@example.com"
+        await hub.ctx.auth.create_agent(email, "Lou", "agent", AGENT_PASSWORD)
+        await page.goto(f"{hub.url}/console")
+        error = page.locator("#signin-error")
+
+        async def attempt(password: str, expected: str) -> None:
+            await page.fill("#signin-email", email)
+            await page.fill("#signin-password", password)
+            await page.click("#signin-submit")
+            await error.filter(has_text=expected).wait_for()
+
+        await attempt("wrong password 1", "Wrong email or password")
+        await attempt("wrong password 2", "Wrong email or password")
+        # Locked now: even the right password is refused, with the wait.
+        await attempt(AGENT_PASSWORD, "this account is locked. Try again in 15 minutes")
+        await page.screenshot(path=artifact("console-locked-out.png"))
+        await attempt(AGENT_PASSWORD, "Too many sign-in attempts from here. Wait")
+        assert await page.locator("#app-view").is_hidden()
+        assert await page.evaluate("document.activeElement.id") == "signin-password"
+    assert page.problems == []
+
+
+async def test_transfer_and_suggested_replies(hub_settings: Settings, page) -> None:
+    """On a hub in this process: with Rasa down the hub hands chats over itself."""
+    async with running_hub(hub_settings) as hub:
+        ann = await hub.ctx.auth.create_agent(
+            "ann@example.com", "Ann Desk", "agent", AGENT_PASSWORD
+        )
+        bob = await hub.ctx.auth.create_agent(
+            "bob@example.com", "Bob Desk", "agent", AGENT_PASSWORD
+        )
+        await page.goto(f"{hub.url}/console")
+        await page.fill("#signin-email", ann.email)
+        await page.fill("#signin-password", AGENT_PASSWORD)
+        await page.click("#signin-submit")
+        await page.locator(".connection.is-live").wait_for()
+
+        conversation_id, token = await hub.new_conversation(locale="en-GB")
+        async with hub.socket(conversation_id, token) as customer:
+            await say(customer, "My notes vanished after the update")
+            await receive_until(customer, status_is("queued"))
+            waiting = entry(page, conversation_id)
+            await waiting.wait_for()
+            await waiting.locator("button.claim").click()
+            await page.locator("#composer").wait_for()
+
+            # The customer sees the agent typing.
+            await page.locator("#compose-text").press_sequentially("Hel")
+            await receive_until(
+                customer, lambda f: f.get("type") == "typing" and f["role"] == "agent"
+            )
+            await page.fill("#compose-text", "")
+
+            # A suggested article, then a canned reply, go into the reply box.
+            suggestion = page.locator("#kb-results .suggestion").first
+            await suggestion.wait_for()
+            title = await suggestion.locator(".suggestion-title").inner_text()
+            await suggestion.locator("button").click()
+            box = page.locator("#compose-text")
+            await page.wait_for_function(
+                "t => document.getElementById('compose-text').value.startsWith(t)",
+                arg=title,
+            )
+            await page.select_option("#canned", label="Anything else")
+            await page.click("#canned-insert")
+            text = await box.input_value()
+            assert text.startswith(title + ": ")
+            assert text.endswith("Is there anything else I can help you with today?")
+            await page.keyboard.press("Enter")
+            sent = await receive_until(
+                customer,
+                lambda f: f.get("type") == "message" and f.get("role") == "agent",
+            )
+            assert sent[-1]["text"] == text.strip()
+
+            # Transfer to Bob: he holds it now, and the customer is told.
+            await page.select_option("#transfer-to", str(bob.id))
+            await page.click("#transfer-button")
+            await page.locator("#chat-banner", has_text="Bob Desk").wait_for()
+            told = await receive_until(customer, status_is("agent"))
+            assert told[-1]["agent"]["name"] == "Bob Desk"
+            assert await page.locator("#composer").is_hidden()
+            await page.screenshot(path=artifact("console-transferred.png"))
+        handoff = await hub.ctx.handoffs.repository.current(conversation_id)
+        assert handoff is not None and handoff.agent_id == bob.id
+    assert page.problems == []
