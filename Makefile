@@ -9,10 +9,9 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml'
 .PHONY: run test install system-deps model lint format bench clean
 
 ## run: install, train if the data changed, create the demo accounts,
-## start Rasa + actions + hub
+## start Rasa + actions + hub, print the URLs and the demo sign-in
 run: $(INSTALLED) $(MODEL)
-	$(PY) -m bot seed-demo
-	$(PY) -m bot run
+	$(PY) -m bot run --demo
 
 ## test: install everything the tests need, train once, lint, run all tests
 test: $(INSTALLED) system-deps $(MODEL) lint

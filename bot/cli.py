@@ -182,11 +182,60 @@ def _seed_demo(settings: Settings) -> int:
     return _with_accounts(settings, seed)
 
 
+def _knowledge_base(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+    from bot.knowledge import (
+        KnowledgeError,
+        KnowledgeRepository,
+        dump_directory,
+        load_path,
+        load_seed,
+    )
+
+    async def work() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            repository = KnowledgeRepository(engine)
+            # An import into a fresh database comes on top of the seed, as
+            # the hub would have it after its first start.
+            await repository.seed_if_new(load_seed())
+            if args.kb_command == "import":
+                report = await repository.import_articles(
+                    load_path(args.path), author="import"
+                )
+                print(
+                    f"imported {args.path}: {len(report.created)} created, "
+                    f"{len(report.updated)} updated (new version), "
+                    f"{len(report.unchanged)} unchanged"
+                )
+                return 0
+            articles = [stored.article for stored in await repository.list_articles()]
+            written = dump_directory(articles, args.path, file_format=args.format)
+            print(f"exported {len(written)} articles to {args.path} ({args.format})")
+            return 0
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(work())
+    except KnowledgeError as error:
+        return _fail(error.message, 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a ``baton`` command; return the exit status."""
     parser = argparse.ArgumentParser(prog="baton", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run Rasa, the action server and the hub")
+    run_command = commands.add_parser(
+        "run", help="run Rasa, the action server and the hub"
+    )
+    run_command.add_argument(
+        "--demo",
+        action="store_true",
+        help="create the demo accounts first and print their sign-in",
+    )
     commands.add_parser("serve", help="run the hub only")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("train", help="train the Rasa model if data changed")
@@ -210,6 +259,22 @@ def main(argv: list[str] | None = None) -> int:
         "seed-demo",
         help=f"create the demo accounts (*@demo.baton, password {DEMO_PASSWORD})",
     )
+    knowledge = commands.add_parser(
+        "kb", help="import or export knowledge-base articles (YAML or Markdown)"
+    )
+    kb_commands = knowledge.add_subparsers(dest="kb_command", required=True)
+    kb_import = kb_commands.add_parser(
+        "import",
+        help="create new articles and save a new version of changed ones",
+    )
+    kb_import.add_argument("path", help="an article file (.yml, .md) or a folder")
+    kb_export = kb_commands.add_parser(
+        "export", help="write every article to a folder, one file per slug"
+    )
+    kb_export.add_argument("path", help="the folder to write to")
+    kb_export.add_argument(
+        "--format", choices=("yaml", "markdown"), default="yaml", help="file format"
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -223,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from bot.runner import run
 
-        return run(settings, dict(os.environ))
+        demo_logins: list[tuple[str, str]] = []
+        if args.demo:
+            if _seed_demo(settings) != 0:
+                return 1
+            demo_logins = [(email, role) for email, _, role in DEMO_ACCOUNTS]
+        return run(settings, dict(os.environ), demo_logins, DEMO_PASSWORD)
     if args.command == "serve":
         return _serve(settings)
     if args.command == "migrate":
@@ -236,4 +306,6 @@ def main(argv: list[str] | None = None) -> int:
         return _set_active(settings, args)
     if args.command == "seed-demo":
         return _seed_demo(settings)
+    if args.command == "kb":
+        return _knowledge_base(settings, args)
     return _train(settings)

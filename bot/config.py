@@ -81,6 +81,40 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """Where e-mail (conversation recaps) goes; no host means demo mode.
+
+    In demo mode mail is kept in the outbox table, readable by agents and
+    admins at ``GET /api/outbox``, instead of being sent.
+    """
+
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "Baton Support <support@localhost>"
+    #: ``starttls`` (upgrade a plain connection), ``tls`` (implicit TLS,
+    #: usually port 465) or ``none``.
+    security: str = "starttls"
+    timeout_s: float = 10.0
+
+
+def _smtp(env: Mapping[str, str]) -> Smtp:
+    security = _text(env, "SMTP_SECURITY", "starttls").lower()
+    if security not in {"starttls", "tls", "none"}:
+        raise ConfigurationError(f"{PREFIX}SMTP_SECURITY must be starttls, tls or none")
+    return Smtp(
+        host=_text(env, "SMTP_HOST", "") or None,
+        port=_int(env, "SMTP_PORT", 465 if security == "tls" else 587, minimum=1),
+        username=_text(env, "SMTP_USERNAME", "") or None,
+        password=_text(env, "SMTP_PASSWORD", "") or None,
+        sender=_text(env, "SMTP_FROM", "Baton Support <support@localhost>"),
+        security=security,
+        timeout_s=_float(env, "SMTP_TIMEOUT", 10.0),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about a Baton deployment.
 
@@ -110,6 +144,9 @@ class Settings:
         session_hours: Absolute lifetime of a console session.
         session_idle_minutes: A console session unused this long expires.
         limits: Abuse limits.
+        smtp: Outgoing mail (``BATON_SMTP_*``).
+        identity_secret: The site secret that signs customer identities
+            (``user_hash``); identity verification is off without it.
     """
 
     host: str = "127.0.0.1"
@@ -133,6 +170,8 @@ class Settings:
     session_hours: int = 12
     session_idle_minutes: int = 120
     limits: Limits = field(default_factory=Limits)
+    smtp: Smtp = field(default_factory=Smtp)
+    identity_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -187,6 +226,8 @@ class Settings:
             follow_up_hours=_float(env, "FOLLOW_UP_HOURS", 4.0),
             session_hours=_int(env, "SESSION_HOURS", 12, minimum=1),
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 120, minimum=1),
+            smtp=_smtp(env),
+            identity_secret=_text(env, "IDENTITY_SECRET", "") or None,
             limits=Limits(
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),

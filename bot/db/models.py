@@ -210,7 +210,71 @@ class Feedback(Base):
 
     __table_args__ = (
         sa.CheckConstraint("kind in ('rating', 'article')", name="ck_feedback_kind"),
+        sa.Index("ix_feedback_conversation", "conversation_id", "created_at"),
     )
+
+
+class KnowledgeArticle(Base):
+    """The current version of a knowledge-base article (bot/knowledge)."""
+
+    __tablename__ = "kb_articles"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    slug = sa.Column(sa.String(80), nullable=False)
+    title = sa.Column(sa.String(200), nullable=False)
+    summary = sa.Column(sa.Text, nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    steps = sa.Column(sa.JSON, nullable=False, default=list)
+    tags = sa.Column(sa.JSON, nullable=False, default=list)
+    intents = sa.Column(sa.JSON, nullable=False, default=list)
+    examples = sa.Column(sa.JSON, nullable=False, default=list)
+    status = sa.Column(sa.String(16), nullable=False, default="published")
+    version = sa.Column(sa.Integer, nullable=False, default=1)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_by = sa.Column(sa.String(320))
+
+    __table_args__ = (
+        sa.UniqueConstraint("slug", name="uq_kb_articles_slug"),
+        sa.CheckConstraint(
+            "status in ('published', 'draft')", name="ck_kb_articles_status"
+        ),
+    )
+
+
+class KnowledgeArticleVersion(Base):
+    """Every saved version of an article, as the article's fields in JSON."""
+
+    __tablename__ = "kb_article_versions"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    article_id = sa.Column(
+        sa.Integer, sa.ForeignKey("kb_articles.id", ondelete="CASCADE"), nullable=False
+    )
+    version = sa.Column(sa.Integer, nullable=False)
+    content = sa.Column(sa.JSON, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    author = sa.Column(sa.String(320))
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "article_id", "version", name="uq_kb_article_versions_version"
+        ),
+    )
+
+
+class KnowledgeState(Base):
+    """One row: a counter bumped by every KB change, and whether it was seeded.
+
+    Search indexes in other processes compare the counter to rebuild after an
+    edit without a restart.
+    """
+
+    __tablename__ = "kb_state"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    revision = sa.Column(sa.Integer, nullable=False, default=0)
+    seeded = sa.Column(sa.Boolean, nullable=False, default=False)
 
 
 class AuditEntry(Base):
@@ -224,3 +288,30 @@ class AuditEntry(Base):
     subject = sa.Column(sa.String(255))
     detail = sa.Column(sa.JSON, nullable=False, default=dict)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class MailOutbox(Base):
+    """An e-mail to a customer (a recap): sent by SMTP, or kept in demo mode."""
+
+    __tablename__ = "mail_outbox"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    conversation_id = sa.Column(
+        sa.String(32), sa.ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    kind = sa.Column(sa.String(16), nullable=False)
+    recipient = sa.Column(sa.String(320), nullable=False)
+    subject = sa.Column(sa.String(255), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    #: ``kept`` (no SMTP server configured: demo mode), ``sent`` or ``failed``.
+    status = sa.Column(sa.String(16), nullable=False)
+    error = sa.Column(sa.String(255))
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = sa.Column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status in ('kept', 'sent', 'failed')", name="ck_mail_outbox_status"
+        ),
+        sa.Index("ix_mail_outbox_conversation", "conversation_id", "created_at"),
+    )

@@ -23,14 +23,20 @@ from bot.db.migrate import upgrade_database
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService
+from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
+from bot.mail import Mailer, OutboxRepository
 from bot.web import errors
+from bot.web.admin_api import admin_api
+from bot.web.agent_api import agent_api
 from bot.web.auth_api import auth_api
 from bot.web.context import Hub
 from bot.web.customer import customer
 from bot.web.health import health
+from bot.web.kb_api import kb_api
 from bot.web.limits import KeyedLimiter
 from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
+from bot.web.outbox_api import outbox_api
 from bot.web.pages import CONTENT_SECURITY_POLICY, pages
 
 logger = logging.getLogger("bot.access")
@@ -65,14 +71,23 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     errors.install(app)
     app.blueprint(customer)
     app.blueprint(auth_api)
+    app.blueprint(agent_api)
+    app.blueprint(admin_api)
+    app.blueprint(kb_api)
     app.blueprint(pages)
     app.blueprint(health)
     app.blueprint(openapi)
+    app.blueprint(outbox_api)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
     app.add_route(
         _preflight,
         "/api/conversations/<conversation_id:str>/messages",
+        methods=["OPTIONS"],
+    )
+    app.add_route(
+        _preflight,
+        "/api/conversations/<conversation_id:str>/recap",
         methods=["OPTIONS"],
     )
 
@@ -96,7 +111,13 @@ async def _start(app: Sanic, _: Any) -> None:
         settings.rasa_token,
         settings.rasa_timeout_s,
     )
-    service = ConversationService(ConversationRepository(engine), bus, settings.limits)
+    service = ConversationService(
+        ConversationRepository(engine),
+        bus,
+        settings.limits,
+        identity_secret=settings.identity_secret,
+        mailer=Mailer(OutboxRepository(engine), settings.smtp),
+    )
     handoffs = HandoffService(
         HandoffRepository(engine),
         service,
@@ -106,6 +127,9 @@ async def _start(app: Sanic, _: Any) -> None:
             follow_up_within=dt.timedelta(hours=settings.follow_up_hours),
         ),
     )
+    knowledge = KnowledgeBase(KnowledgeRepository(engine))
+    # The first start loads the seed articles; later starts keep the edits.
+    await knowledge.repository.seed_if_new(load_seed())
     relay = Relay(
         service,
         handoffs,
@@ -128,6 +152,7 @@ async def _start(app: Sanic, _: Any) -> None:
         login_limiter=KeyedLimiter(
             settings.limits.logins_per_ip_per_minute, 60.0, "login attempts"
         ),
+        knowledge=knowledge,
     )
 
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.conversations.relay import Relay
 from bot.conversations.service import ConversationService
 from bot.handoff.service import HandoffService
+from bot.knowledge import KnowledgeBase
 from bot.web.limits import KeyedLimiter
 
 
@@ -30,3 +31,4 @@ class Hub:
     new_conversation_limiter: KeyedLimiter
     auth: AuthService
     login_limiter: KeyedLimiter
+    knowledge: KnowledgeBase

@@ -9,6 +9,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 import bot
+from bot.web.admin_api import add_admin_paths
+from bot.web.agent_api import add_agent_paths
+from bot.web.kb_api import add_kb_paths
 
 openapi = Blueprint("openapi")
 
@@ -38,6 +41,77 @@ _CSRF_HEADER = {
 
 def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
+
+
+_USER_HASH = (
+    "hex(HMAC-SHA256(BATON_IDENTITY_SECRET, f'{user.id}:{user_expires}')): "
+    "the conversation is marked verified. 400 identity_unavailable without a "
+    "secret, 400 bad_identity when malformed, 401 identity_invalid when forged, "
+    "401 identity_expired after user_expires."
+)
+
+
+def _mail_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
+    recap = {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["recap"]},
+            "status": {"type": "string", "enum": ["sent", "kept", "failed"]},
+            "email": {"type": "string", "description": "the address, masked"},
+        },
+    }
+    return {
+        "/api/conversations/{conversation_id}/recap": {
+            "post": {
+                "summary": "E-mail the customer a recap (transcript, steps taken)",
+                "description": 'Also a WebSocket frame: {"type": "recap", '
+                '"email"}. Without email, a verified customer\'s own address. '
+                "Errors: bad_email, nothing_to_recap (409), too_many_recaps (429, "
+                "3 per hour). Without SMTP (demo mode) the mail is kept in the "
+                "outbox (status kept).",
+                "security": [{"conversationToken": []}],
+                "parameters": [conversation_id],
+                "requestBody": {
+                    "content": _json_content(
+                        {"type": "object", "properties": {"email": {"type": "string"}}}
+                    )
+                },
+                "responses": {
+                    "202": {"description": "accepted", "content": _json_content(recap)},
+                    **_errors(400, 401, 404, 409, 429),
+                },
+            }
+        },
+        "/api/outbox": {
+            "get": {
+                "summary": "Mail sent, failed, or kept in demo mode (agents, admins)",
+                "security": _SESSION,
+                "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": t}}
+                    for n, t in (
+                        ("limit", "integer"),
+                        ("before", "integer"),
+                        ("conversation_id", "string"),
+                    )
+                ],
+                "responses": {
+                    "200": {
+                        "description": "newest first",
+                        "content": _json_content(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "mails": {"type": "array", "items": {}},
+                                    "demo_mode": {"type": "boolean"},
+                                },
+                            }
+                        ),
+                    },
+                    **_errors(400, 401, 403),
+                },
+            }
+        },
+    }
 
 
 def _auth_paths() -> dict[str, Any]:
@@ -218,6 +292,15 @@ def document() -> dict[str, Any]:
                                                 "email": {"type": "string"},
                                             },
                                         },
+                                        "user_hash": {
+                                            "type": "string",
+                                            "description": _USER_HASH,
+                                        },
+                                        "user_expires": {
+                                            "type": "integer",
+                                            "description": "Unix time (seconds) "
+                                            "after which user_hash is refused",
+                                        },
                                     },
                                 }
                             }
@@ -239,10 +322,11 @@ def document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_errors(400, 403, 429),
+                        **_errors(400, 401, 403, 429),
                     },
                 }
             },
+            **_mail_paths(conversation_id),
             "/api/conversations/{conversation_id}/messages": {
                 "get": {
                     "summary": "Messages after a sequence number, and the status",
@@ -335,4 +419,4 @@ def document() -> dict[str, Any]:
 @openapi.get("/api/openapi.json")
 async def openapi_document(_: Request) -> HTTPResponse:
     """Serve the OpenAPI document."""
-    return json(document())
+    return json(add_admin_paths(add_kb_paths(add_agent_paths(document()))))
