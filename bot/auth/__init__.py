@@ -6,6 +6,7 @@ The public surface: :class:`AuthService` (login, logout, session checks),
 
 from bot.auth.passwords import MIN_PASSWORD_LENGTH, Passwords, validate_new_password
 from bot.auth.repository import (
+    CHAT_ROLES,
     PRESENCES,
     ROLES,
     AgentRecord,
@@ -24,6 +25,7 @@ from bot.auth.service import (
 )
 
 __all__ = [
+    "CHAT_ROLES",
     "MIN_PASSWORD_LENGTH",
     "PRESENCES",
     "ROLES",

@@ -26,6 +26,8 @@ audit_log = AuditEntry.__table__
 #: Console roles. Admins may do everything; agents handle chats; trainers
 #: improve the assistant.
 ROLES = ("agent", "trainer", "admin")
+#: Roles that take chats: only they may hold a conversation or a promise.
+CHAT_ROLES = ("agent", "admin")
 PRESENCES = ("online", "away", "offline")
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.auth import CHAT_ROLES
 from bot.conversations.repository import MessageRecord
 from bot.db.models import (
     Agent,
@@ -349,6 +350,63 @@ class HandoffRepository:
             )
             return True
 
+    async def release_unable_holders(self) -> list[str]:
+        """Give chats and promises of accounts that can no longer take them back.
+
+        A disabled account, or one whose role no longer handles chats, must
+        not keep a customer waiting: its claimed chats go back to the queue
+        (each a conditional update, so a concurrent claim or close wins), and
+        its open follow-ups go to the least busy agent who can take them.
+
+        Returns:
+            The conversations that went back to the queue.
+        """
+        unable = sa.select(agents.c.id).where(
+            sa.or_(agents.c.active.is_(False), agents.c.role.not_in(CHAT_ROLES))
+        )
+        now = utcnow()
+        released: list[str] = []
+        async with self.engine.begin() as connection:
+            held = await connection.execute(
+                sa.select(handoffs.c.id, handoffs.c.conversation_id)
+                .where(handoffs.c.state == "claimed")
+                .where(handoffs.c.agent_id.in_(unable))
+            )
+            for handoff_id, conversation_id in held.all():
+                moved = await connection.execute(
+                    handoffs.update()
+                    .where(handoffs.c.id == handoff_id)
+                    .where(handoffs.c.state == "claimed")
+                    .where(handoffs.c.agent_id.in_(unable))
+                    .values(state="queued", agent_id=None, claimed_at=None)
+                )
+                if moved.rowcount:
+                    await connection.execute(
+                        conversations.update()
+                        .where(conversations.c.id == conversation_id)
+                        .where(conversations.c.state == "agent")
+                        .values(state="queued", updated_at=now)
+                    )
+                    released.append(conversation_id)
+            orphaned = (
+                await connection.execute(
+                    sa.select(follow_ups.c.id)
+                    .where(follow_ups.c.done_at.is_(None))
+                    .where(follow_ups.c.owner_id.in_(unable))
+                )
+            ).scalars()
+            promise_ids = list(orphaned)
+        for follow_up_id in promise_ids:
+            owner = await self.least_busy_agent()
+            async with self.engine.begin() as connection:
+                await connection.execute(
+                    follow_ups.update()
+                    .where(follow_ups.c.id == follow_up_id)
+                    .where(follow_ups.c.owner_id.in_(unable))
+                    .values(owner_id=owner)
+                )
+        return released
+
     async def open_handoffs(self) -> list[HandoffRecord]:
         """Every handoff still waiting for a person or owned by one."""
         async with self.engine.connect() as connection:
@@ -368,7 +426,7 @@ class HandoffRepository:
                     .select_from(agents)
                     .where(agents.c.active.is_(True))
                     .where(agents.c.presence == "online")
-                    .where(agents.c.role.in_(("agent", "admin")))
+                    .where(agents.c.role.in_(CHAT_ROLES))
                 )
             ).scalar_one()
         return int(count)
@@ -387,7 +445,7 @@ class HandoffRepository:
                 await connection.execute(
                     sa.select(agents.c.id)
                     .where(agents.c.active.is_(True))
-                    .where(agents.c.role.in_(("agent", "admin")))
+                    .where(agents.c.role.in_(CHAT_ROLES))
                     .order_by(open_count, agents.c.id)
                     .limit(1)
                 )
@@ -620,7 +678,7 @@ class HandoffRepository:
                     sa.select(agents.c.id)
                     .where(agents.c.id == agent_id)
                     .where(agents.c.active.is_(True))
-                    .where(agents.c.role.in_(("agent", "admin")))
+                    .where(agents.c.role.in_(CHAT_ROLES))
                 )
             ).first()
         return row is not None

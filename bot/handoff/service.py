@@ -9,6 +9,8 @@ conversation channel and to every agent console on the bus.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -39,6 +41,11 @@ REASON_PRIORITY = {
 }
 #: Minutes of waiting worth one point of priority.
 MINUTES_PER_PRIORITY_POINT = 1.0
+#: What a customer is told when their agent can no longer take the chat.
+REQUEUED_TEXT = (
+    "The person who was helping you is no longer available. You're back in "
+    "line for the next person from our team, who will see everything so far."
+)
 OUTCOMES = ("solved", "not_solved", "duplicate", "spam", "follow_up_sent")
 #: Extra priority of a follow-up whose promised time is near, or missed.
 FOLLOW_UP_DUE_SOON = dt.timedelta(minutes=30)
@@ -307,6 +314,23 @@ class HandoffService:
         await self.announce(handoff.conversation_id)
         return handoff
 
+    async def release_unable_holders(self) -> int:
+        """Requeue chats held by accounts that can no longer take them.
+
+        Disabling an account, or giving it a role that does not take chats,
+        must not leave its customers without an owner: their chats go back to
+        the queue (the customer is told) and its follow-ups to a colleague.
+
+        Returns:
+            How many chats went back to the queue.
+        """
+        released = await self.repository.release_unable_holders()
+        for conversation_id in released:
+            logger.info("conversation back in the queue: its agent was disabled")
+            await self.conversations.post_system(conversation_id, REQUEUED_TEXT)
+            await self.announce(conversation_id)
+        return len(released)
+
     async def cancel(self, conversation_id: str) -> bool:
         """The customer no longer waits: the bot owns the conversation again."""
         handoff = await self.repository.current(conversation_id)
@@ -471,3 +495,36 @@ class HandoffService:
             await self.assistant.append_events(conversation_id, events)
         except DependencyUnavailable as error:
             logger.warning("could not resume the assistant: %s", error.message)
+
+
+class OwnershipSweep:
+    """Periodically gives an owner back to chats whose agent cannot keep them.
+
+    An account disabled from the command line or by another hub instance is
+    noticed here within ``interval_s``; the admin API also releases at once.
+    """
+
+    def __init__(self, handoffs: HandoffService, interval_s: float = 5.0) -> None:
+        self.handoffs = handoffs
+        self.interval_s = interval_s
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start sweeping in the background."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop after the current sweep (never cancelled mid-query)."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.handoffs.release_unable_holders()
+            except Exception:
+                logger.warning("ownership sweep failed", exc_info=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval_s)

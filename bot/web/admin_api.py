@@ -22,7 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from bot.auth import ROLES, AgentRecord
+from bot.auth import CHAT_ROLES, ROLES, AgentRecord
 from bot.bus import AGENTS_CHANNEL
 from bot.exceptions import BadRequest, Conflict, NotFound
 from bot.web.auth_api import require_agent
@@ -30,8 +30,6 @@ from bot.web.context import Hub
 
 admin_api = Blueprint("admin_api")
 
-#: Roles whose accounts can hold chats (and so can receive a transfer).
-CHAT_ROLES = ("agent", "admin")
 _CREATE_FIELDS = ("email", "name", "role", "password")
 _CHANGE_FIELDS = frozenset({"role", "active"})
 #: Largest body accepted; an account is a few hundred bytes.
@@ -180,6 +178,9 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
             AGENTS_CHANNEL,
             {"type": "presence", "agent_id": agent.id, "presence": agent.presence},
         )
+        # A disabled account, or one that no longer takes chats, hands its
+        # chats back to the queue now rather than at the next sweep.
+        await hub.handoffs.release_unable_holders()
     return json_response({"agent": account_view(agent)})
 
 

@@ -22,7 +22,7 @@ from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
-from bot.handoff.service import HandoffPolicy, HandoffService
+from bot.handoff.service import HandoffPolicy, HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.mail import Mailer, OutboxRepository
 from bot.web import errors
@@ -145,6 +145,7 @@ async def _start(app: Sanic, _: Any) -> None:
         conversations=service,
         handoffs=handoffs,
         relay=relay,
+        ownership=OwnershipSweep(handoffs),
         new_conversation_limiter=KeyedLimiter(
             settings.limits.conversations_per_ip_per_hour, 3600.0, "new conversations"
         ),
@@ -158,12 +159,14 @@ async def _start(app: Sanic, _: Any) -> None:
 
 async def _after_start(app: Sanic, _: Any) -> None:
     app.ctx.hub.relay.start()
+    app.ctx.hub.ownership.start()
 
 
 async def _before_stop(app: Sanic, _: Any) -> None:
     hub: Hub | None = getattr(app.ctx, "hub", None)
     if hub is not None:
         await hub.relay.stop()
+        await hub.ownership.stop()
 
 
 async def _stop(app: Sanic, _: Any) -> None:

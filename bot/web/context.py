@@ -12,7 +12,7 @@ from bot.bus import EventBus
 from bot.config import Settings
 from bot.conversations.relay import Relay
 from bot.conversations.service import ConversationService
-from bot.handoff.service import HandoffService
+from bot.handoff.service import HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase
 from bot.web.limits import KeyedLimiter
 
@@ -28,6 +28,7 @@ class Hub:
     conversations: ConversationService
     handoffs: HandoffService
     relay: Relay
+    ownership: OwnershipSweep
     new_conversation_limiter: KeyedLimiter
     auth: AuthService
     login_limiter: KeyedLimiter

@@ -16,7 +16,7 @@ from bot.conversations.service import ConversationService
 from bot.db.models import Agent, Feedback, FollowUp, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
-from bot.handoff.service import HandoffPolicy, HandoffService
+from bot.handoff.service import REQUEUED_TEXT, HandoffPolicy, HandoffService
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -291,3 +291,75 @@ async def test_the_summary_is_stored_when_the_handoff_starts(service, engine) ->
             )
         ).scalar_one()
     assert stored == handoff.summary
+
+
+@pytest.mark.parametrize(
+    "change", [{"active": False}, {"role": "trainer"}], ids=["disabled", "trainer"]
+)
+async def test_a_chat_whose_agent_cannot_keep_it_goes_back_to_the_queue(
+    service, engine, change
+) -> None:
+    leaving = await add_agent(engine, presence="offline")
+    colleague = await add_agent(engine, presence="offline")
+    conversation_id = await new_conversation(service)
+    handoff = await service.start(conversation_id, "customer_request")
+    assert handoff is not None
+    await service.claim(handoff.id, leaving, "Ann")
+    promised = await new_conversation(service)
+    async with engine.begin() as connection:
+        await connection.execute(
+            FollowUp.__table__.insert().values(
+                conversation_id=promised,
+                owner_id=leaving,
+                due_at=utcnow() + dt.timedelta(hours=2),
+                channel="email",
+                created_at=utcnow(),
+            )
+        )
+        await connection.execute(
+            Agent.__table__.update().where(Agent.id == leaving).values(**change)
+        )
+
+    assert await service.release_unable_holders() >= 1
+
+    current = await service.repository.current(conversation_id)
+    assert current is not None
+    assert (current.state, current.agent_id, current.claimed_at) == (
+        "queued",
+        None,
+        None,
+    )
+    conversation = await service.conversations.repository.get(conversation_id)
+    assert conversation is not None and conversation.state == "queued"
+    said = await service.conversations.repository.messages_after(conversation_id, 0)
+    assert said[-1].role == "system" and said[-1].text == REQUEUED_TEXT
+    async with engine.connect() as connection:
+        owner = (
+            await connection.execute(
+                sa.select(FollowUp.owner_id).where(FollowUp.conversation_id == promised)
+            )
+        ).scalar_one()
+    assert owner is not None and owner != leaving
+    # Another agent can now claim it; a second sweep changes nothing.
+    await service.claim(current.id, colleague, "Bob")
+    await service.release_unable_holders()
+    reclaimed = await service.repository.current(conversation_id)
+    assert reclaimed is not None and reclaimed.agent_id == colleague
+
+
+async def test_chats_of_agents_who_may_keep_them_stay_where_they_are(
+    service, engine
+) -> None:
+    agent = await add_agent(engine, presence="offline")
+    conversation_id = await new_conversation(service)
+    handoff = await service.start(conversation_id, "customer_request")
+    assert handoff is not None
+    await service.claim(handoff.id, agent, "Ann")
+
+    await service.release_unable_holders()
+
+    current = await service.repository.current(conversation_id)
+    assert current is not None and (current.state, current.agent_id) == (
+        "claimed",
+        agent,
+    )

@@ -6,6 +6,7 @@ nothing: the accounts table and the audit log are compared before and after.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -329,3 +330,49 @@ async def test_the_console_page_is_served_with_a_strict_policy(hub) -> None:
                     assert "script-src 'self'" in policy
                     page = await response.text()
                     assert "<script>" not in page and " style=" not in page
+
+
+async def claimed_chat(hub: RunningHub, agent: Account) -> str:
+    """A conversation handed to people and claimed by ``agent``."""
+    conversation_id, _ = await hub.new_conversation()
+    handoff = await hub.ctx.handoffs.start(conversation_id, "customer_request")
+    assert handoff is not None
+    await hub.ctx.handoffs.claim(handoff.id, agent.id, "Test agent")
+    return conversation_id
+
+
+async def test_disabling_an_agent_puts_their_chats_back_in_the_queue(hub) -> None:
+    admin = await signed_in(hub, "admin")
+    leaving = await signed_in(hub, "agent")
+    conversation_id = await claimed_chat(hub, leaving)
+
+    status, _ = await admin.call(
+        hub, "PATCH", f"/api/admin/agents/{leaving.id}", json={"active": False}
+    )
+
+    assert status == 200
+    current = await hub.ctx.handoffs.repository.current(conversation_id)
+    assert current is not None and (current.state, current.agent_id) == (
+        "queued",
+        None,
+    )
+
+
+async def test_an_account_disabled_elsewhere_loses_its_chats_at_the_next_sweep(
+    hub,
+) -> None:
+    leaving = await signed_in(hub, "agent")
+    conversation_id = await claimed_chat(hub, leaving)
+
+    # As `baton disable-agent` does, from another process: no hub is told.
+    await hub.ctx.auth.set_active(leaving.email, False)
+
+    async def requeued() -> bool:
+        current = await hub.ctx.handoffs.repository.current(conversation_id)
+        return current is not None and current.state == "queued"
+
+    for _ in range(100):
+        if await requeued():
+            break
+        await asyncio.sleep(0.2)
+    assert await requeued()
