@@ -29,6 +29,8 @@ class HandoffReason(str, Enum):
     FALLBACK = "fallback"
     SENSITIVE = "sensitive"
     FRUSTRATION = "frustration"
+    KB_REJECTED = "kb_rejected"
+    BOT_UNAVAILABLE = "bot_unavailable"
 
 
 FRUSTRATED_SLOT = "frustrated"

@@ -27,6 +27,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.handoff import HandoffReason, handoff_message
 from bot.knowledge import MAX_REJECTIONS, Answer, SharedKnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,9 @@ ARTICLE_SLOT = "kb_article"
 QUERY_SLOT = "kb_query"
 REJECTED_SLOT = "kb_rejected"
 #: Handoff reason when the customer said twice that an answer did not help.
-KB_REJECTED = "kb_rejected"
+KB_REJECTED = HandoffReason.KB_REJECTED
 #: Handoff reason when the knowledge base cannot be read.
-UNAVAILABLE = "bot_unavailable"
+UNAVAILABLE = HandoffReason.BOT_UNAVAILABLE
 
 #: The knowledge base of this action server process, created on first use.
 shared_knowledge = SharedKnowledgeBase()
@@ -46,11 +47,6 @@ shared_knowledge = SharedKnowledgeBase()
 def article_payload(answer: Answer) -> dict[str, Any]:
     """The custom payload of an answer message: the article's slug."""
     return {"article": answer.slug}
-
-
-def handoff_payload(reason: str) -> dict[str, Any]:
-    """The custom message that tells the hub to hand over (actions/handoff.py)."""
-    return {"handoff": {"reason": reason}}
 
 
 def _intent(tracker: Tracker) -> tuple[str | None, float]:
@@ -69,9 +65,11 @@ def _send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(response="utter_did_that_help")
 
 
-def _hand_over(dispatcher: CollectingDispatcher, reason: str) -> list[dict[str, Any]]:
+def _hand_over(
+    dispatcher: CollectingDispatcher, reason: HandoffReason
+) -> list[dict[str, Any]]:
     dispatcher.utter_message(response="utter_handoff")
-    dispatcher.utter_message(json_message=handoff_payload(reason))
+    dispatcher.utter_message(json_message=handoff_message(reason))
     return [SlotSet(ARTICLE_SLOT, None), SlotSet(REJECTED_SLOT, None)]
 
 
