@@ -15,7 +15,7 @@ from sanic.response import json as json_response
 from websockets.exceptions import ConnectionClosed
 
 from bot.auth.service import mask_email
-from bot.bus import conversation_channel
+from bot.bus import AGENTS_CHANNEL, conversation_channel
 from bot.conversations.repository import ConversationRecord
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
@@ -32,8 +32,9 @@ customer = Blueprint("customer", url_prefix="/api/conversations")
 #: WebSocket close codes: 4000 + the HTTP status of the error.
 _CLOSE_BASE = 4000
 _TYPING_INTERVAL_S = 2.0
-#: How often a queued customer's place in line and wait are recomputed: the
-#: queue moves when others are claimed or leave, not only on their own events.
+#: A queued customer's place in line and wait are recomputed at every change
+#: of the queue (claims, new handoffs, agents coming and going, on any hub),
+#: and at the latest this often, so a missed event costs seconds, not the wait.
 STATUS_REFRESH_S = 10.0
 
 
@@ -210,7 +211,7 @@ async def conversation_socket(request: Request, ws: Any, conversation_id: str) -
         loop = asyncio.get_running_loop()
         tasks = [
             loop.create_task(_pump(events, outbox)),
-            loop.create_task(_refresh_while_queued(outbox)),
+            loop.create_task(_refresh_while_queued(hub, outbox)),
         ]
         try:
             await _receive(ws, hub, conversation, outbox)
@@ -230,19 +231,25 @@ async def _pump(events: Any, outbox: _Outbox) -> None:
             return
 
 
-async def _refresh_while_queued(outbox: _Outbox) -> None:
-    while True:
-        await asyncio.sleep(STATUS_REFRESH_S)
-        if outbox.last_status.get("state") != "queued":
-            continue
-        try:
-            await outbox.refresh_status()
-        except ConnectionClosed:
-            return
-        except Exception:
-            logger.warning(
-                "could not refresh a queued customer's status", exc_info=True
-            )
+async def _refresh_while_queued(hub: Hub, outbox: _Outbox) -> None:
+    async with hub.bus.subscribe(AGENTS_CHANNEL) as queue_changes:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await queue_changes.get(timeout=STATUS_REFRESH_S)
+            if outbox.last_status.get("state") == "queued":
+                if not await _refresh(outbox):
+                    return
+
+
+async def _refresh(outbox: _Outbox) -> bool:
+    """Send a queued customer their new place; ``False`` once they are gone."""
+    try:
+        await outbox.refresh_status()
+    except ConnectionClosed:
+        return False
+    except Exception:
+        logger.warning("could not refresh a queued customer's status", exc_info=True)
+    return True
 
 
 async def _receive(

@@ -286,12 +286,19 @@ async def test_health_reports_each_dependency(hub) -> None:
     assert body["checks"]["action_server"]["status"] == "down"
 
 
+@pytest.mark.parametrize(
+    "refresh_s",
+    # 3600: only the queue-change event can move the customer up in time;
+    # 0.2: the periodic refresh alone would do it too.
+    [3600.0, 0.2],
+    ids=["on-queue-events", "periodic"],
+)
 async def test_queued_customers_see_their_place_move_and_the_agent_join(
-    hub, monkeypatch
+    hub, monkeypatch, refresh_s
 ) -> None:
     from bot.web import customer as customer_module
 
-    monkeypatch.setattr(customer_module, "STATUS_REFRESH_S", 0.2)
+    monkeypatch.setattr(customer_module, "STATUS_REFRESH_S", refresh_s)
     agent = await hub.ctx.auth.create_agent(
         "ann@example.com", "Ann", "agent", "a long enough password"
     )
