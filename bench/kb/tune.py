@@ -6,10 +6,11 @@ ranking weights in :data:`GRID`:
 
 1. ranks the seed articles for every dev question;
 2. fits the confidence (a logistic regression from the best hit's score, lead,
-   similarity, lexical score, intent prior, "none" similarity and share of
-   unknown terms to "the best
-   hit is the expected article") with 5-fold cross-validation, so that each
-   question is judged by coefficients fitted without it;
+   similarity, lexical score, intent prior, "none" similarity, share of
+   unknown terms, confidence of an intent no article is linked to and message
+   length to "the best hit is the expected article") with 5-fold
+   cross-validation (grouped by question text), so that each question is
+   judged by coefficients fitted without it;
 3. picks the lowest threshold whose cross-validated wrong-answer rate on
    ``none`` questions stays at most :data:`MAX_WRONG_ON_NONE`.
 
@@ -18,28 +19,41 @@ coefficients refitted on the whole dev set for the best one: the values to
 copy into :class:`~bot.knowledge.search.SearchSettings`. A combination is
 refused when the intent alone (a message of unknown words with a confident
 intent) would be answered.
+
+``--nlu`` chooses each dev question's intent: the hand-written simulation of
+the file, the prediction of the trained Rasa model (``models/baton.tar.gz``,
+what the action gets in production), or ``both`` (the default: each question
+once with each, so that the confidence holds for either kind of NLU).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 
 from bench.kb.evaluate import DEV_PATH, Question, load_questions
+from bench.kb.nlu import with_model_intents
 from bot.knowledge import KnowledgeIndex, SearchSettings, load_seed
-from bot.knowledge.search import Signals, answer_confidence, combine
+from bot.knowledge.search import (
+    Signals,
+    answer_confidence,
+    combine,
+    confidence_features,
+)
 
 GRID: dict[str, tuple[float, ...]] = {
     "char_weight": (0.3, 0.5, 0.7),
     "similarity_weight": (0.3, 0.4, 0.5, 0.6, 0.7),
-    "intent_weight": (0.3, 0.4, 0.5),
+    "intent_weight": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5),
 }
-THRESHOLDS = tuple(round(0.2 + 0.025 * step, 3) for step in range(29))
+THRESHOLDS = tuple(round(0.2 + 0.01 * step, 3) for step in range(75))
 MAX_WRONG_ON_NONE = 0.1
 REGULARISATION = 1.0
 FOLDS = 5
@@ -72,15 +86,7 @@ def decisions(
         scores = combine(scaled, settings)
         order = np.argsort(-scores, kind="stable")
         best, second = int(order[0]), int(order[1])
-        features = (
-            float(scores[best]),
-            float(scores[best] - scores[second]),
-            float(scaled.similarity[best]),
-            float(scaled.lexical[best]),
-            float(scaled.prior[best]),
-            scaled.negative,
-            scaled.unknown,
-        )
+        features = confidence_features(scaled, scores, best, second)
         found.append(Decision(question, slugs[best], features))
     return found
 
@@ -97,8 +103,10 @@ def cross_validated(rows: Sequence[Decision]) -> np.ndarray:
     labels = np.array([row.right for row in rows])
     strata = np.array([row.question.answerable * 2 + row.right for row in rows])
     predicted = np.zeros(len(rows))
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=7)
-    for train, test in folds.split(np.zeros(len(rows)), strata):
+    # A question asked with both intent sources stays in one fold.
+    groups = np.array([row.question.text for row in rows])
+    folds = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=7)
+    for train, test in folds.split(np.zeros(len(rows)), strata, groups):
         if len(set(labels[train])) < 2:
             continue
         model = fit([rows[i] for i in train])
@@ -138,15 +146,42 @@ def settings_for(
 
 
 def intent_alone_answers(settings: SearchSettings) -> bool:
-    """Whether a confident intent with no matching words would be answered."""
+    """Whether a confident intent with no matching words would be answered.
+
+    Checked for messages of 1 to 12 unknown words.
+    """
     prior = settings.intent_weight
-    features = (prior, prior, 0.0, 0.0, prior, 0.0, 1.0)
-    return answer_confidence(features, settings) >= settings.threshold
+    return any(
+        answer_confidence(
+            (prior, prior, 0.0, 0.0, prior, 0.0, 1.0, 0.0, math.log1p(length)),
+            settings,
+        )
+        >= settings.threshold
+        for length in range(1, 13)
+    )
+
+
+def dev_questions(nlu: str) -> list[Question]:
+    """The dev questions with the simulated intents, the model's, or both."""
+    simulated = load_questions(DEV_PATH)
+    if nlu == "simulated":
+        return simulated
+    model = with_model_intents(simulated)
+    return model if nlu == "model" else simulated + model
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--nlu",
+        choices=("simulated", "model", "both"),
+        default="both",
+        help="intent of each dev question: the hand-written simulation, the "
+        "trained Rasa model's prediction, or each question once with each",
+    )
+    arguments = parser.parse_args()
     articles = load_seed()
-    questions = load_questions(DEV_PATH)
+    questions = dev_questions(arguments.nlu)
     ranked = []
     for char_weight in GRID["char_weight"]:
         # Signals with the prior at intent_weight 1, scaled per combination.

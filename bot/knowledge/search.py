@@ -13,7 +13,11 @@ Ranking has three parts:
    cosine with sentences no article answers (chit-chat, off-topic requests:
    the "none" class) is evidence *against* answering.
 3. **Intent.** Articles linked to the intent the NLU predicted get a boost
-   proportional to the intent's confidence.
+   proportional to the intent's confidence (a larger one when the message is
+   a button's ``/intent`` payload: the customer chose the topic). An intent
+   that no article is linked to (``greet``, ``out_of_scope``, ...; not Rasa's
+   "not sure" ``nlu_fallback``) is, with its confidence, evidence against
+   answering.
 
 Scores are normalised to ``[0, 1]``:
 
@@ -35,8 +39,10 @@ Scores are normalised to ``[0, 1]``:
 
 Whether to answer is a separate, calibrated decision: the *confidence* is a
 logistic function of the best hit's score, its lead over the second best, its
-similarity, its lexical score, its intent prior and the similarity to the
-"none" sentences, with coefficients fitted on the development questions
+similarity, its lexical score, its intent prior, the similarity to the
+"none" sentences, the share of unknown words, the confidence of an intent
+no article is linked to and the length of the message (short messages reach
+high scores more easily), with coefficients fitted on the development questions
 (``python -m bench.kb.tune``), i.e. an estimate of the probability that the
 best hit is the right answer. ``answer`` is the best hit only when that
 confidence reaches ``threshold``; below it the caller should not guess (ask
@@ -49,6 +55,7 @@ for the seed (see ``bench/kb``), so an edit is searchable at once.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +66,12 @@ from bot.knowledge.articles import Article
 from bot.knowledge.negatives import NEGATIVE_EXAMPLES
 from bot.knowledge.similarity import ExampleMatcher
 from bot.knowledge.text import tokenize
+
+#: Intents that say the NLU is not sure rather than what the message is
+#: about (Rasa's ``FallbackClassifier``): no evidence either way.
+UNSURE_INTENTS = frozenset({"nlu_fallback"})
+#: A Rasa intent payload, as sent by a button: ``/intent`` or ``/intent{...}``.
+PAYLOAD_PATTERN = re.compile(r"/(?P<intent>[A-Za-z0-9_\-]+)(?:\{.*\})?", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,10 @@ class SearchSettings:
             word alone (``work``, ``time``) cannot make a perfect match.
         intent_weight: Prior given to an article linked to the predicted
             intent at confidence 1.
+        payload_intent_weight: The same when the message is the ``/intent``
+            payload of a button (a topic the customer chose, with no words
+            of their own to search); not tuned (the benchmark has no
+            payloads).
         similarity_weight: Share of the nearest-example similarity in an
             article's text score (the rest is the lexical score).
         char_weight: Share of the character n-grams in the similarity (the
@@ -93,8 +110,10 @@ class SearchSettings:
         confidence_weights: Its coefficients for, in order: the best hit's
             score, its lead over the second best, its similarity, its
             lexical score, its intent prior, the similarity to the "none"
-            sentences, and the share of the message's terms no article
-            contains.
+            sentences, the share of the message's terms no article
+            contains, the NLU's confidence in an intent no article is
+            linked to, and ``log(1 + n)`` for a message of ``n`` distinct
+            terms.
         min_typo_length: Shortest unknown term that is corrected to a known
             term one edit away.
     """
@@ -109,19 +128,22 @@ class SearchSettings:
     unknown_word_weight: float = 4.0
     min_word_evidence: float = 0.5
     unknown_word_exponent: float = 0.5
-    intent_weight: float = 0.5
-    similarity_weight: float = 0.7
-    char_weight: float = 0.5
-    threshold: float = 0.8
-    confidence_bias: float = -0.766
+    intent_weight: float = 0.05
+    payload_intent_weight: float = 0.5
+    similarity_weight: float = 0.3
+    char_weight: float = 0.7
+    threshold: float = 0.7
+    confidence_bias: float = -2.764
     confidence_weights: tuple[float, ...] = (
-        1.936,
-        1.092,
-        1.359,
-        2.034,
-        0.708,
-        -1.642,
-        -1.605,
+        2.1,
+        2.645,
+        2.974,
+        1.599,
+        0.25,
+        -2.316,
+        -1.57,
+        -1.232,
+        0.81,
     )
     min_typo_length: int = 5
 
@@ -169,6 +191,10 @@ class Signals:
         negative: Best cosine with a sentence no article answers.
         unknown: Share of the message's terms that no article contains
             (1 for a message without terms).
+        off_intent: The NLU's confidence in the intent it predicted when no
+            article is linked to that intent (0 without an intent, for a
+            linked one, and for :data:`UNSURE_INTENTS`).
+        terms: Number of distinct terms in the message.
     """
 
     lexical: np.ndarray
@@ -176,6 +202,8 @@ class Signals:
     prior: np.ndarray
     negative: float
     unknown: float = 0.0
+    off_intent: float = 0.0
+    terms: int = 0
 
 
 def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
@@ -195,13 +223,44 @@ def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
     return scores
 
 
+def confidence_features(
+    signals: Signals, scores: np.ndarray, best: int, second: int | None
+) -> tuple[float, ...]:
+    """The inputs of :func:`answer_confidence` for the best article.
+
+    Args:
+        signals: The evidence of the search.
+        scores: The combined score of every article.
+        best: Position of the best article.
+        second: Position of the second best, if any.
+
+    Returns:
+        The features, in the order of ``SearchSettings.confidence_weights``.
+    """
+    top = float(scores[best])
+    runner_up = float(scores[second]) if second is not None else 0.0
+    return (
+        top,
+        top - runner_up,
+        float(signals.similarity[best]),
+        float(signals.lexical[best]),
+        float(signals.prior[best]),
+        signals.negative,
+        signals.unknown,
+        signals.off_intent,
+        math.log1p(signals.terms),
+    )
+
+
 def answer_confidence(features: Sequence[float], settings: SearchSettings) -> float:
     """Estimated probability that the best hit is the right answer.
 
     Args:
         features: The best hit's score, its lead over the second best, its
             similarity, its lexical score, its intent prior, the similarity
-            to the "none" sentences, and the share of unknown terms.
+            to the "none" sentences, the share of unknown terms, the
+            confidence of an intent no article is linked to and the log of
+            the message's length (see :func:`confidence_features`).
         settings: The fitted coefficients.
 
     Returns:
@@ -355,20 +414,33 @@ class KnowledgeIndex:
         """
         count = len(self._articles)
         lexical = np.zeros(count)
-        scores, unknown = self._lexical_scores(query)
+        scores, unknown, terms = self._lexical_scores(query)
         for index, score in scores.items():
             lexical[index] = score
         similarities = self._matcher.similarities(query)
         prior = np.zeros(count)
-        weight = self._settings.intent_weight * min(max(intent_confidence, 0.0), 1.0)
-        if intent is not None and weight > 0 and intent in self._by_intent:
-            prior[self._by_intent[intent]] = weight
+        confidence = min(max(intent_confidence, 0.0), 1.0)
+        payload = PAYLOAD_PATTERN.fullmatch(query.strip())
+        chosen = payload is not None and payload["intent"] == intent
+        weight = confidence * (
+            self._settings.payload_intent_weight
+            if chosen
+            else self._settings.intent_weight
+        )
+        off_intent = 0.0
+        if intent is not None and intent in self._by_intent:
+            if weight > 0:
+                prior[self._by_intent[intent]] = weight
+        elif intent is not None and intent not in UNSURE_INTENTS:
+            off_intent = confidence
         return Signals(
             lexical=np.clip(lexical, 0.0, 1.0),
             similarity=similarities.articles,
             prior=prior,
             negative=similarities.negative,
             unknown=unknown,
+            off_intent=off_intent,
+            terms=terms,
         )
 
     def search(
@@ -424,17 +496,9 @@ class KnowledgeIndex:
         ]
         if not ranked:
             return SearchResult()
-        best = ranked[0]
-        second = float(scores[ranked[1]]) if len(ranked) > 1 else 0.0
         confidence = answer_confidence(
-            (
-                float(scores[best]),
-                float(scores[best]) - second,
-                float(signals.similarity[best]),
-                float(signals.lexical[best]),
-                float(signals.prior[best]),
-                signals.negative,
-                signals.unknown,
+            confidence_features(
+                signals, scores, ranked[0], ranked[1] if len(ranked) > 1 else None
             ),
             self._settings,
         )
@@ -443,12 +507,13 @@ class KnowledgeIndex:
             hits=hits[:limit], answer=answer, confidence=round(confidence, 4)
         )
 
-    def _lexical_scores(self, query: str) -> tuple[dict[int, float], float]:
+    def _lexical_scores(self, query: str) -> tuple[dict[int, float], float, int]:
         """Normalised BM25 scores, and the share of unknown terms, of a query.
 
         Returns:
-            The score of every article sharing a word with ``query``, and the
-            share of the query's distinct terms that no article contains.
+            The score of every article sharing a word with ``query``, the
+            share of the query's distinct terms that no article contains, and
+            the number of distinct terms.
         """
         settings = self._settings
         scores: dict[int, float] = {}
@@ -475,7 +540,7 @@ class KnowledgeIndex:
         )
         if ideal > 0:
             scores = {index: score / ideal for index, score in scores.items()}
-        return scores, (unknown / len(terms) if terms else 1.0)
+        return scores, (unknown / len(terms) if terms else 1.0), len(terms)
 
     def _resolve(self, term: str) -> str | None:
         """Return ``term`` if indexed, else the indexed term one edit away."""

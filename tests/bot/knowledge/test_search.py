@@ -204,10 +204,28 @@ def test_no_boost_without_confidence(index: KnowledgeIndex, confidence: float) -
     ).prior.any()
 
 
-def test_unknown_intent_is_ignored(index: KnowledgeIndex) -> None:
-    assert index.search("refund", intent="no_such_intent", intent_confidence=1.0) == (
+def test_an_intent_no_article_is_linked_to_only_lowers_the_confidence(
+    index: KnowledgeIndex,
+) -> None:
+    plain = index.search("refund")
+    greeting = index.search("refund", intent="greet", intent_confidence=1.0)
+    assert greeting.hits == plain.hits
+    assert greeting.confidence < plain.confidence
+    assert index.signals(
+        "refund", intent="greet", intent_confidence=0.8
+    ).off_intent == (pytest.approx(0.8))
+
+
+def test_the_fallback_intent_is_ignored(index: KnowledgeIndex) -> None:
+    assert index.search("refund", intent="nlu_fallback", intent_confidence=1.0) == (
         index.search("refund")
     )
+    assert (
+        index.signals("refund", intent="nlu_fallback", intent_confidence=1.0).off_intent
+        == 0.0
+    )
+    linked = index.signals("refund", intent="refund_request", intent_confidence=1.0)
+    assert linked.off_intent == 0.0
 
 
 def test_exclude_gives_the_next_best(index: KnowledgeIndex) -> None:
@@ -338,3 +356,22 @@ def test_one_unknown_word_costs_the_same_whatever_the_exponent() -> None:
         for exponent in (0.5, 1.0)
     }
     assert scores[0.5] == scores[1.0]
+
+
+def test_signals_count_the_distinct_terms_of_the_message(
+    index: KnowledgeIndex,
+) -> None:
+    assert index.signals("Sync, syncing and my notes!").terms == 2
+    assert index.signals("hi there").terms == 0
+
+
+def test_a_button_payload_leans_on_the_chosen_intent(index: KnowledgeIndex) -> None:
+    chosen = index.signals("/sync_problem", intent="sync_problem", intent_confidence=1)
+    typed = index.signals("sync problem", intent="sync_problem", intent_confidence=1)
+    position = index.slugs.index("sync-not-working")
+    assert chosen.prior[position] == index.settings.payload_intent_weight
+    assert typed.prior[position] == index.settings.intent_weight
+    assert chosen.prior[position] > typed.prior[position]
+    # A payload of another intent than the one given is just text.
+    other = index.signals("/sync_problem", intent="refund_request", intent_confidence=1)
+    assert other.prior[position] == 0.0

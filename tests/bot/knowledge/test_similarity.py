@@ -119,8 +119,8 @@ def test_negative_examples_lower_the_confidence() -> None:
 
 def test_confidence_is_a_probability_rising_with_the_score() -> None:
     settings = SearchSettings()
-    low = answer_confidence((0.1, 0.0, 0.1, 0.1, 0.0, 0.5, 0.5), settings)
-    high = answer_confidence((0.9, 0.5, 0.9, 0.9, 0.0, 0.1, 0.0), settings)
+    low = answer_confidence((0.1, 0.0, 0.1, 0.1, 0.0, 0.5, 0.5, 0.0, 1.1), settings)
+    high = answer_confidence((0.9, 0.5, 0.9, 0.9, 0.0, 0.1, 0.0, 0.0, 1.1), settings)
     assert 0.0 < low < high < 1.0
 
 
