@@ -38,13 +38,14 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 from websockets.exceptions import ConnectionClosed
 
-from bot.auth import Principal, require_role
+from bot.auth import AgentRecord, Principal, require_role
 from bot.bus import AGENTS_CHANNEL, RESYNC, Subscription, conversation_channel
 from bot.conversations.service import dumps, message_frame
 from bot.db.models import utcnow
 from bot.exceptions import BadRequest, BatonError, Conflict, Forbidden, Unauthorized
 from bot.handoff.card import handoff_view
 from bot.handoff.presence import PresenceTracker
+from bot.handoff.repository import HandoffRecord
 from bot.web.auth_api import SESSION_COOKIE, require_agent
 from bot.web.context import Hub
 from bot.web.errors import error_frame
@@ -104,7 +105,9 @@ async def handoff_card(request: Request, handoff_id: int) -> HTTPResponse:
 async def claim(request: Request, handoff_id: int) -> HTTPResponse:
     """Take a waiting conversation; of many agents exactly one wins (409)."""
     agent = await require_agent(request, "agent")
-    handoff = await _hub(request).handoffs.claim(handoff_id, agent.id, agent.name)
+    hub = _hub(request)
+    handoff = await hub.handoffs.claim(handoff_id, agent.id, agent.name)
+    await _audit(hub, agent, "handoff.claim", handoff, {})
     return json_response({"handoff": handoff_view(handoff, utcnow())})
 
 
@@ -118,6 +121,7 @@ async def transfer(request: Request, handoff_id: int) -> HTTPResponse:
     hub = _hub(request)
     await _owned(hub, handoff_id, agent.id)
     handoff = await hub.handoffs.transfer(handoff_id, agent.id, target)
+    await _audit(hub, agent, "handoff.transfer", handoff, {"to_agent_id": target})
     return json_response({"handoff": handoff_view(handoff, utcnow())})
 
 
@@ -128,6 +132,7 @@ async def hand_back(request: Request, handoff_id: int) -> HTTPResponse:
     hub = _hub(request)
     await _owned(hub, handoff_id, agent.id)
     handoff = await hub.handoffs.hand_back(handoff_id, agent.id)
+    await _audit(hub, agent, "handoff.handback", handoff, {})
     return json_response({"handoff": handoff_view(handoff, utcnow())})
 
 
@@ -139,7 +144,24 @@ async def resolve(request: Request, handoff_id: int) -> HTTPResponse:
     hub = _hub(request)
     await _owned(hub, handoff_id, agent.id)
     handoff = await hub.handoffs.resolve(handoff_id, agent.id, str(outcome or ""))
+    await _audit(hub, agent, "handoff.resolve", handoff, {"outcome": handoff.outcome})
     return json_response({"handoff": handoff_view(handoff, utcnow())})
+
+
+async def _audit(
+    hub: Hub,
+    agent: AgentRecord,
+    action: str,
+    handoff: HandoffRecord,
+    detail: dict[str, Any],
+) -> None:
+    """Record who changed a conversation's owner, for later review."""
+    await hub.auth.repository.record_audit(
+        agent.email,
+        action,
+        f"conversation:{handoff.conversation_id}",
+        {"handoff_id": handoff.id, **detail},
+    )
 
 
 async def _owned(hub: Hub, handoff_id: int, agent_id: int) -> None:

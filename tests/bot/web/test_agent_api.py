@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 import websockets
 
+from bot.auth.repository import audit_log
 from bot.config import Limits, Settings
 from bot.db.models import Agent as AgentRow
 from bot.db.models import Handoff, Message, Note
@@ -332,6 +333,28 @@ async def test_transfer_hand_back_and_resolve(hub) -> None:
         "resolved",
         "solved",
     )
+
+    # Who changed each conversation's owner is in the audit log; the refused
+    # calls (not the owner, a bad outcome) left no trace.
+    async with hub.ctx.engine.connect() as connection:
+        audited = (
+            await connection.execute(
+                sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.detail)
+                .where(audit_log.c.actor.in_((ann.email, bob.email)))
+                .order_by(audit_log.c.id)
+            )
+        ).all()
+    assert [tuple(row) for row in audited] == [
+        (ann.email, "handoff.claim", {"handoff_id": handoff_id}),
+        (
+            ann.email,
+            "handoff.transfer",
+            {"handoff_id": handoff_id, "to_agent_id": bob.id},
+        ),
+        (bob.email, "handoff.handback", {"handoff_id": handoff_id}),
+        (ann.email, "handoff.claim", {"handoff_id": second}),
+        (ann.email, "handoff.resolve", {"handoff_id": second, "outcome": "solved"}),
+    ]
 
 
 @pytest.mark.parametrize(
