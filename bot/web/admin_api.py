@@ -14,7 +14,6 @@ management by mistake.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sanic import Blueprint
@@ -26,6 +25,7 @@ from bot.auth import CHAT_ROLES, ROLES, AgentRecord
 from bot.bus import AGENTS_CHANNEL
 from bot.exceptions import BadRequest, Conflict, NotFound
 from bot.web.auth_api import require_agent
+from bot.web.bodies import json_object
 from bot.web.context import Hub
 
 admin_api = Blueprint("admin_api")
@@ -39,19 +39,6 @@ MAX_BODY_BYTES = 16 * 1024
 def _hub(request: Request) -> Hub:
     hub: Hub = request.app.ctx.hub
     return hub
-
-
-def _json_object(request: Request) -> dict[str, Any]:
-    raw = request.body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("the body is too large", code="body_too_large")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as error:
-        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="invalid_json")
-    return body
 
 
 def account_view(agent: AgentRecord) -> dict[str, Any]:
@@ -111,7 +98,7 @@ async def create_account(request: Request) -> HTTPResponse:
     ``weak_password``, ...), ``409 email_taken``.
     """
     admin = await require_agent(request, "admin")
-    body = _json_object(request)
+    body = json_object(request, MAX_BODY_BYTES)
     missing = [
         field for field in _CREATE_FIELDS if not isinstance(body.get(field), str)
     ]
@@ -137,7 +124,7 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
     Disabling ends the account's sessions at once, on every hub instance.
     """
     admin = await require_agent(request, "admin")
-    body = _json_object(request)
+    body = json_object(request, MAX_BODY_BYTES)
     unknown = sorted(set(body) - _CHANGE_FIELDS)
     if unknown:
         raise BadRequest(

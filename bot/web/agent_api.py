@@ -47,6 +47,7 @@ from bot.handoff.card import handoff_view
 from bot.handoff.presence import PresenceTracker
 from bot.handoff.repository import HandoffRecord
 from bot.web.auth_api import SESSION_COOKIE, require_agent
+from bot.web.bodies import json_object
 from bot.web.context import Hub
 from bot.web.errors import error_frame
 from bot.web.origins import own_origin
@@ -73,18 +74,6 @@ def _presence(app: Sanic) -> PresenceTracker:
         tracker = PresenceTracker(hub.auth, hub.bus)
         app.ctx.agent_presence = tracker
     return tracker
-
-
-def _body(request: Request) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        body = json.loads(request.body)
-    except ValueError as error:
-        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
 
 
 @agent_api.get("/api/queue")
@@ -115,7 +104,7 @@ async def claim(request: Request, handoff_id: int) -> HTTPResponse:
 async def transfer(request: Request, handoff_id: int) -> HTTPResponse:
     """Give a conversation you hold to a colleague (``{"agent_id": N}``)."""
     agent = await require_agent(request, "agent")
-    target = _body(request).get("agent_id")
+    target = json_object(request).get("agent_id")
     if isinstance(target, bool) or not isinstance(target, int):
         raise BadRequest("agent_id must be a whole number", code="bad_agent_id")
     hub = _hub(request)
@@ -140,7 +129,7 @@ async def hand_back(request: Request, handoff_id: int) -> HTTPResponse:
 async def resolve(request: Request, handoff_id: int) -> HTTPResponse:
     """Close a conversation you hold with an outcome (``{"outcome": ...}``)."""
     agent = await require_agent(request, "agent")
-    outcome = _body(request).get("outcome")
+    outcome = json_object(request).get("outcome")
     hub = _hub(request)
     await _owned(hub, handoff_id, agent.id)
     handoff = await hub.handoffs.resolve(handoff_id, agent.id, str(outcome or ""))
@@ -183,7 +172,7 @@ async def agent_reply(request: Request, conversation_id: str) -> HTTPResponse:
     stored once (``200`` instead of ``201``).
     """
     agent = await require_agent(request, "agent")
-    body = _body(request)
+    body = json_object(request)
     message, created = await _hub(request).handoffs.reply(
         conversation_id, agent.id, agent.name, body.get("text"), body.get("client_id")
     )
@@ -199,7 +188,7 @@ async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
     note = await _hub(request).handoffs.add_note(
         conversation_id,
         agent.id,
-        _body(request).get("text"),
+        json_object(request).get("text"),
         require_owner=agent.role != "admin",
     )
     return json_response({"note": note.public()}, status=201)

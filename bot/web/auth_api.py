@@ -10,9 +10,6 @@ route with::
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, empty
@@ -20,6 +17,7 @@ from sanic.response import json as json_response
 
 from bot.auth import AgentRecord, Principal, require_role
 from bot.exceptions import BadRequest, Forbidden, Unauthorized
+from bot.web.bodies import json_object
 from bot.web.context import Hub
 from bot.web.customer import client_address
 from bot.web.origins import origin_allowed
@@ -71,16 +69,6 @@ async def require_agent(request: Request, *roles: str) -> AgentRecord:
     return (await require_session(request, *roles)).agent
 
 
-def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as error:
-        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
-
-
 def _set_session_cookie(
     request: Request, response: HTTPResponse, token: str, max_age: int
 ) -> None:
@@ -108,7 +96,7 @@ async def login(request: Request) -> HTTPResponse:
         raise Forbidden("this origin may not sign in", code="bad_origin")
     address = client_address(request)
     hub.login_limiter.take(address)
-    body = _json_object(request)
+    body = json_object(request)
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise BadRequest("email and password must be strings")
@@ -157,6 +145,6 @@ async def me(request: Request) -> HTTPResponse:
 async def presence(request: Request) -> HTTPResponse:
     """Set the agent's presence: online, away or offline (agents and admins)."""
     agent = await require_agent(request, "agent")
-    body = _json_object(request)
+    body = json_object(request)
     updated = await _hub(request).auth.set_presence(agent, body.get("presence"))
     return json_response({"agent": updated.public(), "presence": updated.presence})

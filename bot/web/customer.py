@@ -20,6 +20,7 @@ from bot.conversations.repository import ConversationRecord
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
 from bot.mail import OutboxRecord
+from bot.web.bodies import json_object
 from bot.web.context import Hub
 from bot.web.errors import error_frame
 from bot.web.limits import TokenBucket
@@ -61,18 +62,6 @@ def parse_after(raw: str | None) -> int:
     return after
 
 
-def _json_body(request: Request) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        body = json.loads(request.body)
-    except ValueError as error:
-        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
-
-
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -85,7 +74,7 @@ async def create_conversation(request: Request) -> HTTPResponse:
     hub = _hub(request)
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not start conversations", code="bad_origin")
-    body = _json_body(request)
+    body = json_object(request)
     hub.new_conversation_limiter.take(client_address(request))
     conversation, token = await hub.conversations.create(body)
     return json_response(
@@ -119,7 +108,7 @@ async def request_recap(request: Request, conversation_id: str) -> HTTPResponse:
         conversation_id, _bearer(request)
     )
     mail = await hub.conversations.request_recap(
-        conversation, _json_body(request).get("email")
+        conversation, json_object(request).get("email")
     )
     return json_response(_recap_frame(mail), status=202)
 

@@ -8,7 +8,6 @@ the bot's next answer, without a restart (``bot/knowledge/service.py``).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sanic import Blueprint
@@ -16,11 +15,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, empty
 from sanic.response import json as json_response
 
-from bot.exceptions import BadRequest, PayloadTooLarge
+from bot.exceptions import BadRequest
 from bot.knowledge import Article, KnowledgeError
 from bot.knowledge.articles import STATUSES
 from bot.knowledge.repository import EDITABLE_FIELDS
 from bot.web.auth_api import require_agent
+from bot.web.bodies import json_object
 from bot.web.context import Hub
 
 #: Roles that may read and edit articles (admins always may).
@@ -36,22 +36,6 @@ kb_api = Blueprint("kb_api", url_prefix="/api/kb")
 def _hub(request: Request) -> Hub:
     hub: Hub = request.app.ctx.hub
     return hub
-
-
-def _json_object(request: Request) -> dict[str, Any]:
-    raw = request.body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(
-            f"the body is {len(raw)} bytes, the limit is {MAX_BODY_BYTES}",
-            code="body_too_large",
-        )
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as error:
-        raise BadRequest("the body is not valid JSON", code="invalid_json") from error
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="invalid_json")
-    return body
 
 
 def _expected_version(body: dict[str, Any]) -> int | None:
@@ -110,7 +94,7 @@ async def list_articles(request: Request) -> HTTPResponse:
 async def create_article(request: Request) -> HTTPResponse:
     """Create an article (version 1); ``status`` defaults to ``draft``."""
     agent = await require_agent(request, *EDITOR_ROLES)
-    body = _json_object(request)
+    body = json_object(request, MAX_BODY_BYTES)
     body.pop("version", None)
     body.setdefault("status", "draft")
     article = Article.from_dict(body)
@@ -130,7 +114,7 @@ async def get_article(request: Request, slug: str) -> HTTPResponse:
 
 async def _update(request: Request, slug: str) -> HTTPResponse:
     agent = await require_agent(request, *EDITOR_ROLES)
-    body = _json_object(request)
+    body = json_object(request, MAX_BODY_BYTES)
     expected = _expected_version(body)
     given_slug = body.pop("slug", slug)
     if given_slug != slug:

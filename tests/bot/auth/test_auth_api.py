@@ -183,7 +183,7 @@ async def test_wrong_password_and_unknown_email_look_the_same(
     ("data", "code"),
     [
         (b"{nope", "invalid_json"),
-        (b"[]", "bad_request"),
+        (b"[]", "invalid_json"),
         (b"{}", "bad_request"),
         (json.dumps({"email": "a@example.com"}).encode(), "bad_request"),
         (json.dumps({"email": 5, "password": "x" * 12}).encode(), "bad_request"),

@@ -46,7 +46,7 @@ async def test_create_conversation_returns_id_and_token(hub) -> None:
     ("body", "code"),
     [
         (b"{not json", "invalid_json"),
-        (b"[1, 2]", "bad_request"),
+        (b"[1, 2]", "invalid_json"),
         (json.dumps({"locale": 5}).encode(), "bad_request"),
         (json.dumps({"page_url": "x" * 5000}).encode(), "bad_request"),
         (json.dumps({"user": "me"}).encode(), "bad_request"),
