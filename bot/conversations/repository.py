@@ -94,7 +94,8 @@ def _conversation(row: Any) -> ConversationRecord:
     )
 
 
-def _message(row: Any) -> MessageRecord:
+def message_record(row: Any) -> MessageRecord:
+    """A ``messages`` row as a :class:`MessageRecord`."""
     return MessageRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -108,6 +109,20 @@ def _message(row: Any) -> MessageRecord:
         relay_state=row.relay_state,
         created_at=_aware(row.created_at),
     )
+
+
+async def message_by_client_id(
+    connection: AsyncConnection, conversation_id: str, client_id: str
+) -> MessageRecord | None:
+    """The message sent with ``client_id`` in the conversation, if stored."""
+    row = (
+        await connection.execute(
+            sa.select(messages)
+            .where(messages.c.conversation_id == conversation_id)
+            .where(messages.c.client_id == client_id)
+        )
+    ).first()
+    return message_record(row) if row else None
 
 
 class ConversationRepository:
@@ -175,26 +190,14 @@ class ConversationRepository:
                 .order_by(messages.c.seq)
                 .limit(limit)
             )
-            return [_message(row) for row in rows]
+            return [message_record(row) for row in rows]
 
     async def find_by_client_id(
         self, conversation_id: str, client_id: str
     ) -> MessageRecord | None:
         """Return the message sent with ``client_id``, if it was stored."""
         async with self.engine.connect() as connection:
-            return await self._find_by_client_id(connection, conversation_id, client_id)
-
-    async def _find_by_client_id(
-        self, connection: AsyncConnection, conversation_id: str, client_id: str
-    ) -> MessageRecord | None:
-        row = (
-            await connection.execute(
-                sa.select(messages)
-                .where(messages.c.conversation_id == conversation_id)
-                .where(messages.c.client_id == client_id)
-            )
-        ).first()
-        return _message(row) if row else None
+            return await message_by_client_id(connection, conversation_id, client_id)
 
     async def append(
         self,
@@ -226,7 +229,7 @@ class ConversationRepository:
         try:
             async with self.engine.begin() as connection:
                 if len(client_ids) == 1:
-                    existing = await self._find_by_client_id(
+                    existing = await message_by_client_id(
                         connection, conversation_id, client_ids[0]
                     )
                     if existing is not None:
@@ -335,7 +338,7 @@ class ConversationRepository:
                     .limit(1)
                 )
             ).first()
-        return _message(row) if row else None
+        return message_record(row) if row else None
 
     async def conversations_with_pending(self, limit: int = 100) -> list[str]:
         """Conversations with customer messages waiting and no live relay lease."""

@@ -17,7 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.auth import CHAT_ROLES
-from bot.conversations.repository import MessageRecord
+from bot.conversations.repository import (
+    MessageRecord,
+    message_by_client_id,
+    message_record,
+)
 from bot.db.models import (
     Agent,
     Conversation,
@@ -102,22 +106,6 @@ class ArticleFeedback:
     article_slug: str
     helped: bool | None
     created_at: dt.datetime
-
-
-def _message_record(row: Any) -> MessageRecord:
-    return MessageRecord(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        seq=row.seq,
-        role=row.role,
-        text=row.text,
-        buttons=list(row.buttons or []),
-        meta=dict(row.meta or {}),
-        client_id=row.client_id,
-        payload=row.payload,
-        relay_state=row.relay_state,
-        created_at=_aware(row.created_at) or utcnow(),
-    )
 
 
 def _record(row: Any) -> HandoffRecord:
@@ -518,7 +506,7 @@ class HandoffRepository:
         now = utcnow()
         try:
             async with self.engine.begin() as connection:
-                existing = await self._by_client_id(
+                existing = await message_by_client_id(
                     connection, conversation_id, client_id
                 )
                 if existing is not None:
@@ -558,28 +546,16 @@ class HandoffRepository:
                         messages.c.id == inserted.inserted_primary_key[0]
                     )
                 )
-                return _message_record(stored.one()), True
+                return message_record(stored.one()), True
         except IntegrityError:
             # A concurrent retry with the same client_id was stored first.
             async with self.engine.connect() as connection:
-                existing = await self._by_client_id(
+                existing = await message_by_client_id(
                     connection, conversation_id, client_id
                 )
             if existing is None:
                 raise
             return existing, False
-
-    async def _by_client_id(
-        self, connection: AsyncConnection, conversation_id: str, client_id: str
-    ) -> MessageRecord | None:
-        row = (
-            await connection.execute(
-                sa.select(messages)
-                .where(messages.c.conversation_id == conversation_id)
-                .where(messages.c.client_id == client_id)
-            )
-        ).first()
-        return _message_record(row) if row else None
 
     async def add_note(
         self, conversation_id: str, agent_id: int, text: str
@@ -655,7 +631,7 @@ class HandoffRepository:
                 .where(messages.c.conversation_id == conversation_id)
                 .order_by(messages.c.seq)
             )
-            return [_message_record(row) for row in rows]
+            return [message_record(row) for row in rows]
 
     async def latest(self, conversation_id: str) -> HandoffRecord | None:
         """The conversation's most recent handoff, open or closed."""
