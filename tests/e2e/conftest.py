@@ -4,18 +4,20 @@ configuration through ``python -m bot run`` (what ``make run`` runs)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, free_port
+from tests.conftest import PROJECT_DIR, free_port, unavailable
 
 STARTUP_TIMEOUT_S = 300
 
@@ -113,3 +115,39 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stack]:
             process.kill()
             code = process.wait()
         assert code == 0, log.read_text()[-4000:]
+
+
+ARTIFACTS = PROJECT_DIR / "test-artifacts"
+#: How Debian's chromium must start here: headless as root, with no network
+#: beyond loopback (background services would only fail to connect).
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def artifact(name: str) -> str:
+    """Path of a screenshot kept after the run, in ``test-artifacts/``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return str(ARTIFACTS / name)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """Headless Debian chromium driven by Playwright, one per test module."""
+    from playwright.async_api import async_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        unavailable("chromium", FileNotFoundError("apt-get install chromium"))
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        await browser.close()

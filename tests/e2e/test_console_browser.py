@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -24,9 +23,10 @@ import sqlalchemy as sa
 
 from bot.auth.repository import agent_sessions, agents
 from bot.config import Limits, Settings
-from tests.conftest import PROJECT_DIR, unavailable
+from tests.conftest import PROJECT_DIR
+from tests.e2e.conftest import artifact
 from tests.e2e.test_stack import connect, is_bot, start
-from tests.e2e.test_widget_browser import AGENT_PASSWORD, CHROMIUM_FLAGS, artifact
+from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import drain, receive_until, running_hub
 
 pytestmark = pytest.mark.browser
@@ -34,21 +34,6 @@ pytestmark = pytest.mark.browser
 #: Frames a customer socket may take to show something the console did.
 CUSTOMER_TIMEOUT_S = 20.0
 ASK_FOR_A_PERSON = "I want to talk to a person"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        unavailable("chromium", FileNotFoundError("apt-get install chromium"))
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

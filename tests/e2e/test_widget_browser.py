@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,37 +20,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import PROJECT_DIR, free_port, unavailable
+from tests.conftest import PROJECT_DIR, free_port
+from tests.e2e.conftest import artifact
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
-ARTIFACTS = PROJECT_DIR / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AGENT_PASSWORD = "a long enough password"
 BOT_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        unavailable("chromium", FileNotFoundError("apt-get install chromium"))
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -60,11 +35,6 @@ async def page(browser) -> AsyncIterator[Any]:
     page = await context.new_page()
     yield page
     await context.close()
-
-
-def artifact(name: str) -> str:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return str(Path(ARTIFACTS / name))
 
 
 async def send(page: Any, text: str) -> None:
