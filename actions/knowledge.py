@@ -19,6 +19,7 @@ index follows every edit of the articles without a restart.
 
 from __future__ import annotations
 
+import abc
 import logging
 from typing import Any
 
@@ -73,8 +74,8 @@ def _hand_over(
     return [SlotSet(ARTICLE_SLOT, None), SlotSet(REJECTED_SLOT, None)]
 
 
-class ActionAnswerFromKnowledgeBase(Action):
-    """Answers a support question with the best knowledge-base article.
+class KnowledgeAction(Action, abc.ABC):
+    """An action that uses the knowledge base (not registered itself).
 
     Args:
         knowledge: Where the knowledge base comes from; the process's shared
@@ -83,6 +84,14 @@ class ActionAnswerFromKnowledgeBase(Action):
 
     def __init__(self, knowledge: SharedKnowledgeBase | None = None) -> None:
         self.knowledge = knowledge or shared_knowledge
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """Return the action's name as used in the domain and rules."""
+
+
+class ActionAnswerFromKnowledgeBase(KnowledgeAction):
+    """Answers a support question with the best knowledge-base article."""
 
     def name(self) -> str:
         """Return the action's name as used in the domain and rules."""
@@ -125,16 +134,8 @@ class ActionAnswerFromKnowledgeBase(Action):
         return [SlotSet(ARTICLE_SLOT, answer.slug), SlotSet(QUERY_SLOT, query)]
 
 
-class ActionKnowledgeFeedback(Action):
-    """Records "Did that solve your problem?" and acts on the answer.
-
-    Args:
-        knowledge: Where the knowledge base comes from; the process's shared
-            one by default.
-    """
-
-    def __init__(self, knowledge: SharedKnowledgeBase | None = None) -> None:
-        self.knowledge = knowledge or shared_knowledge
+class ActionKnowledgeFeedback(KnowledgeAction):
+    """Records "Did that solve your problem?" and acts on the answer."""
 
     def name(self) -> str:
         """Return the action's name as used in the domain and rules."""
