@@ -27,6 +27,7 @@ from bot.exceptions import BadRequest, Conflict, NotFound
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object
 from bot.web.context import Hub
+from bot.web.openapi_parts import CSRF_HEADER, ERROR_RESPONSE
 
 admin_api = Blueprint("admin_api")
 
@@ -173,19 +174,8 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
 
 def add_admin_paths(document: dict[str, Any]) -> dict[str, Any]:
     """Add the account endpoints to the OpenAPI ``document`` (in place)."""
-    error = {
-        "description": "error",
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-        },
-    }
-    csrf = {
-        "name": "X-CSRF-Token",
-        "in": "header",
-        "required": True,
-        "description": "the csrf_token of the session (from login or /me)",
-        "schema": {"type": "string"},
-    }
+    error = ERROR_RESPONSE
+    csrf = CSRF_HEADER
     account = {
         "type": "object",
         "properties": {

@@ -50,6 +50,7 @@ from bot.web.auth_api import SESSION_COOKIE, require_agent
 from bot.web.bodies import json_object
 from bot.web.context import Hub
 from bot.web.errors import error_frame
+from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
 from bot.web.origins import own_origin
 
 logger = logging.getLogger(__name__)
@@ -490,18 +491,6 @@ class AgentSocket:
             raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
 
 
-def _error_responses(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): {
-            "description": "error",
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-            },
-        }
-        for status in statuses
-    }
-
-
 def _operation(
     summary: str,
     *,
@@ -513,24 +502,16 @@ def _operation(
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
-        "security": [{"sessionCookie": []}],
+        "security": SESSION,
         "responses": {
             ok: {"description": "done", "content": {"application/json": {}}},
-            **_error_responses(*errors),
+            **error_responses(*errors),
         },
     }
     if description:
         operation["description"] = description
     if unsafe:
-        operation["parameters"] = [
-            {
-                "name": "X-CSRF-Token",
-                "in": "header",
-                "required": True,
-                "description": "the csrf_token of the session (from login or /me)",
-                "schema": {"type": "string"},
-            }
-        ]
+        operation["parameters"] = [CSRF_HEADER]
     if body is not None:
         operation["requestBody"] = {
             "required": True,

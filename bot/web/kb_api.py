@@ -22,6 +22,7 @@ from bot.knowledge.repository import EDITABLE_FIELDS
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object
 from bot.web.context import Hub
+from bot.web.openapi_parts import CSRF_HEADER, ERROR_SCHEMA, SESSION
 
 #: Roles that may read and edit articles (admins always may).
 EDITOR_ROLES = ("agent", "trainer")
@@ -209,16 +210,10 @@ async def restore_version(request: Request, slug: str, version: str) -> HTTPResp
 
 def add_kb_paths(document: dict[str, Any]) -> dict[str, Any]:
     """Add the knowledge-base endpoints to the OpenAPI ``document`` (in place)."""
-    error = {"$ref": "#/components/schemas/Error"}
+    error = ERROR_SCHEMA
     article_ref = {"$ref": "#/components/schemas/KbArticle"}
-    session: list[dict[str, list[str]]] = [{"sessionCookie": []}]
-    csrf = {
-        "name": "X-CSRF-Token",
-        "in": "header",
-        "required": True,
-        "description": "the csrf_token of the session (from login or /me)",
-        "schema": {"type": "string"},
-    }
+    session = SESSION
+    csrf = CSRF_HEADER
     slug = {
         "name": "slug",
         "in": "path",

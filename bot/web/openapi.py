@@ -12,31 +12,11 @@ import bot
 from bot.web.admin_api import add_admin_paths
 from bot.web.agent_api import add_agent_paths
 from bot.web.kb_api import add_kb_paths
+from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
 
 openapi = Blueprint("openapi")
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): {
-            "description": "error",
-            "content": {"application/json": {"schema": _ERROR}},
-        }
-        for status in statuses
-    }
-
-
 _AGENT = {"$ref": "#/components/schemas/Agent"}
-_SESSION: list[dict[str, list[str]]] = [{"sessionCookie": []}]
-_CSRF_HEADER = {
-    "name": "X-CSRF-Token",
-    "in": "header",
-    "required": True,
-    "description": "the csrf_token of the session (from login or /me)",
-    "schema": {"type": "string"},
-}
 
 
 def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
@@ -78,14 +58,14 @@ def _mail_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
                 },
                 "responses": {
                     "202": {"description": "accepted", "content": _json_content(recap)},
-                    **_errors(400, 401, 404, 409, 429),
+                    **error_responses(400, 401, 404, 409, 429),
                 },
             }
         },
         "/api/outbox": {
             "get": {
                 "summary": "Mail sent, failed, or kept in demo mode (agents, admins)",
-                "security": _SESSION,
+                "security": SESSION,
                 "parameters": [
                     {"name": n, "in": "query", "schema": {"type": t}}
                     for n, t in (
@@ -107,7 +87,7 @@ def _mail_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
                             }
                         ),
                     },
-                    **_errors(400, 401, 403),
+                    **error_responses(400, 401, 403),
                 },
             }
         },
@@ -157,33 +137,33 @@ def _auth_paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    **_errors(400, 401, 403, 429),
+                    **error_responses(400, 401, 403, 429),
                 },
             }
         },
         "/api/auth/logout": {
             "post": {
                 "summary": "End the session and expire the cookie",
-                "security": _SESSION,
-                "parameters": [_CSRF_HEADER],
+                "security": SESSION,
+                "parameters": [CSRF_HEADER],
                 "responses": {
                     "204": {"description": "signed out"},
-                    **_errors(403),
+                    **error_responses(403),
                 },
             }
         },
         "/api/auth/me": {
             "get": {
                 "summary": "The signed-in account",
-                "security": _SESSION,
-                "responses": {"200": signed_in, **_errors(401)},
+                "security": SESSION,
+                "responses": {"200": signed_in, **error_responses(401)},
             }
         },
         "/api/auth/presence": {
             "post": {
                 "summary": "Set the agent's presence (agents and admins)",
-                "security": _SESSION,
-                "parameters": [_CSRF_HEADER],
+                "security": SESSION,
+                "parameters": [CSRF_HEADER],
                 "requestBody": {
                     "required": True,
                     "content": _json_content(
@@ -212,7 +192,7 @@ def _auth_paths() -> dict[str, Any]:
                             }
                         ),
                     },
-                    **_errors(400, 401, 403),
+                    **error_responses(400, 401, 403),
                 },
             }
         },
@@ -322,7 +302,7 @@ def document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_errors(400, 401, 403, 429),
+                        **error_responses(400, 401, 403, 429),
                     },
                 }
             },
@@ -357,7 +337,7 @@ def document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_errors(400, 401, 404),
+                        **error_responses(400, 401, 404),
                     },
                 }
             },
