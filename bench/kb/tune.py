@@ -5,14 +5,17 @@
 ranking weights in :data:`GRID`:
 
 1. ranks the seed articles for every dev question;
-2. fits the confidence (a logistic regression from the best hit's score, lead,
-   similarity, lexical score, intent prior, "none" similarity, share of
-   unknown terms, confidence of an intent no article is linked to and message
-   length to "the best hit is the expected article") with 5-fold
-   cross-validation (grouped by question text), so that each question is
-   judged by coefficients fitted without it;
+2. fits the confidence (a logistic regression from the scaled best hit's
+   score, lead, similarity, lexical score, intent prior, "none" similarity,
+   share of unknown terms, confidence of an intent no article is linked to
+   and message length, and products of two of them, to "the best hit is the
+   expected article", with coefficient signs that keep it monotonic) with
+   5-fold cross-validation (grouped by question text, repeated with the fold
+   shuffles of :data:`SEEDS`), so that each question is judged by
+   coefficients fitted without it;
 3. picks the lowest threshold whose cross-validated wrong-answer rate on
-   ``none`` questions stays at most :data:`MAX_WRONG_ON_NONE`.
+   ``none`` questions (pooled over the repetitions) stays at most
+   :data:`MAX_WRONG_ON_NONE`.
 
 It prints the best combinations by cross-validated top-1 accuracy, and the
 coefficients refitted on the whole dev set for the best one: the values to
@@ -35,7 +38,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedGroupKFold
 
 from bench.kb.evaluate import DEV_PATH, Question, load_questions
@@ -46,17 +49,21 @@ from bot.knowledge.search import (
     answer_confidence,
     combine,
     confidence_features,
+    quadratic_terms,
+    term_directions,
 )
 
 GRID: dict[str, tuple[float, ...]] = {
-    "char_weight": (0.3, 0.5, 0.7),
-    "similarity_weight": (0.3, 0.4, 0.5, 0.6, 0.7),
-    "intent_weight": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5),
+    "char_weight": (0.5, 0.7),
+    "similarity_weight": (0.3, 0.4, 0.5, 0.6),
+    "intent_weight": (0.05, 0.1, 0.2, 0.3),
 }
 THRESHOLDS = tuple(round(0.2 + 0.01 * step, 3) for step in range(75))
 MAX_WRONG_ON_NONE = 0.1
 REGULARISATION = 1.0
 FOLDS = 5
+#: Each combination is cross-validated with these fold shuffles, pooled.
+SEEDS = (7, 11, 23)
 
 
 @dataclasses.dataclass
@@ -91,28 +98,81 @@ def decisions(
     return found
 
 
-def fit(rows: Sequence[Decision]) -> LogisticRegression:
-    """Fit the confidence on some decisions."""
-    model = LogisticRegression(C=REGULARISATION, max_iter=1000)
-    model.fit(np.array([row.features for row in rows]), [row.right for row in rows])
-    return model
+@dataclasses.dataclass(frozen=True)
+class Confidence:
+    """A fitted answer confidence: feature scales, intercept and coefficients."""
+
+    scale: tuple[float, ...]
+    bias: float
+    weights: tuple[float, ...]
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """The estimated probability that each row's best hit is right."""
+        logits = self.bias + _terms(features, self.scale) @ np.array(self.weights)
+        probabilities: np.ndarray = 1 / (1 + np.exp(-logits))
+        return probabilities
 
 
-def cross_validated(rows: Sequence[Decision]) -> np.ndarray:
+def _terms(features: np.ndarray, scale: Sequence[float]) -> np.ndarray:
+    """The scaled features and their pairwise products, one row per question."""
+    scaled = features / np.array(scale)
+    return np.array([quadratic_terms(list(row)) for row in scaled])
+
+
+def fit(rows: Sequence[Decision]) -> Confidence:
+    """Fit the confidence on some decisions.
+
+    An L2-regularised logistic regression (strength :data:`REGULARISATION`)
+    whose coefficients keep the signs of
+    :func:`~bot.knowledge.search.term_directions`, so that the fitted
+    confidence is monotonic in each feature.
+    """
+    features = np.array([row.features for row in rows])
+    spread = features.std(axis=0)
+    scale = tuple(float(value) if value > 1e-9 else 1.0 for value in spread)
+    terms = _terms(features, scale)
+    labels = np.array([row.right for row in rows], dtype=float)
+
+    def loss(parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        logits = parameters[0] + terms @ parameters[1:]
+        error = 1 / (1 + np.exp(-logits)) - labels
+        weights = parameters[1:]
+        value = np.sum(np.logaddexp(0.0, logits) - labels * logits)
+        value += 0.5 / REGULARISATION * float(weights @ weights)
+        gradient = np.concatenate(
+            [[error.sum()], terms.T @ error + weights / REGULARISATION]
+        )
+        return float(value), gradient
+
+    bounds = [(None, None)] + [
+        {None: (None, None), 1: (0.0, None), -1: (None, 0.0), 0: (0.0, 0.0)}[direction]
+        for direction in term_directions()
+    ]
+    result = minimize(
+        loss,
+        np.zeros(1 + terms.shape[1]),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+    )
+    return Confidence(
+        scale, float(result.x[0]), tuple(float(value) for value in result.x[1:])
+    )
+
+
+def cross_validated(rows: Sequence[Decision], seed: int = 7) -> np.ndarray:
     """Each decision's confidence from coefficients fitted without it."""
     labels = np.array([row.right for row in rows])
     strata = np.array([row.question.answerable * 2 + row.right for row in rows])
+    features = np.array([row.features for row in rows])
     predicted = np.zeros(len(rows))
     # A question asked with both intent sources stays in one fold.
     groups = np.array([row.question.text for row in rows])
-    folds = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=7)
+    folds = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for train, test in folds.split(np.zeros(len(rows)), strata, groups):
         if len(set(labels[train])) < 2:
             continue
-        model = fit([rows[i] for i in train])
-        predicted[test] = model.predict_proba(
-            np.array([rows[i].features for i in test])
-        )[:, 1]
+        predicted[test] = fit([rows[i] for i in train]).predict(features[test])
     return predicted
 
 
@@ -133,14 +193,14 @@ def rates(
 
 
 def settings_for(
-    base: SearchSettings, model: LogisticRegression, threshold: float
+    base: SearchSettings, confidence: Confidence, threshold: float
 ) -> SearchSettings:
     """The settings with a fitted confidence and threshold."""
-    weights = tuple(round(float(value), 3) for value in model.coef_[0])
     return dataclasses.replace(
         base,
-        confidence_bias=round(float(model.intercept_[0]), 3),
-        confidence_weights=weights,
+        confidence_scale=tuple(round(value, 4) for value in confidence.scale),
+        confidence_bias=round(confidence.bias, 4),
+        confidence_weights=tuple(round(value, 4) for value in confidence.weights),
         threshold=threshold,
     )
 
@@ -201,12 +261,13 @@ def main() -> None:
                 intent_weight=intent_weight,
             )
             rows = decisions(index, raw, questions, base)
-            confidence = cross_validated(rows)
+            confidence = np.concatenate([cross_validated(rows, seed) for seed in SEEDS])
+            pooled = list(rows) * len(SEEDS)
             ranked_first = np.mean(
                 [row.right for row in rows if row.question.answerable]
             )
             for threshold in THRESHOLDS:
-                accuracy, wrong = rates(rows, confidence, threshold)
+                accuracy, wrong = rates(pooled, confidence, threshold)
                 if wrong <= MAX_WRONG_ON_NONE:
                     ranked.append(
                         (accuracy, -wrong, threshold, ranked_first, base, rows)

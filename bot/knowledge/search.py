@@ -42,11 +42,16 @@ logistic function of the best hit's score, its lead over the second best, its
 similarity, its lexical score, its intent prior, the similarity to the
 "none" sentences, the share of unknown words, the confidence of an intent
 no article is linked to and the length of the message (short messages reach
-high scores more easily), with coefficients fitted on the development questions
+high scores more easily), each divided by its spread, and of products of two
+of them (a high score counts for more with a clear lead, a short message
+needs a larger one...), with coefficients fitted on the development questions
 (``python -m bench.kb.tune``), i.e. an estimate of the probability that the
-best hit is the right answer. ``answer`` is the best hit only when that
-confidence reaches ``threshold``; below it the caller should not guess (ask
-again, or hand over to a person).
+best hit is the right answer. The fit keeps it monotonic: more evidence for
+an article (score, lead, similarity, lexical score, intent prior) never
+lowers the confidence, more evidence against it ("none" similarity, unknown
+words, an unrelated intent) never raises it (:func:`term_directions`).
+``answer`` is the best hit only when that confidence reaches ``threshold``;
+below it the caller should not guess (ask again, or hand over to a person).
 
 Everything is built from the published articles alone, in well under a second
 for the seed (see ``bench/kb``), so an edit is searchable at once.
@@ -72,6 +77,24 @@ from bot.knowledge.text import tokenize
 UNSURE_INTENTS = frozenset({"nlu_fallback"})
 #: A Rasa intent payload, as sent by a button: ``/intent`` or ``/intent{...}``.
 PAYLOAD_PATTERN = re.compile(r"/(?P<intent>[A-Za-z0-9_\-]+)(?:\{.*\})?", re.DOTALL)
+
+
+#: What the answer confidence weighs, in order (see :func:`confidence_features`);
+#: every feature is 0 or more.
+CONFIDENCE_FEATURES = (
+    "score",
+    "lead",
+    "similarity",
+    "lexical",
+    "prior",
+    "negative",
+    "unknown",
+    "off_intent",
+    "log_terms",
+)
+#: How each feature may move the confidence: 1 never lowers it, -1 never
+#: raises it, 0 either way (the message's length).
+FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0)
 
 
 @dataclass(frozen=True)
@@ -100,20 +123,30 @@ class SearchSettings:
             payload of a button (a topic the customer chose, with no words
             of their own to search); not tuned (the benchmark has no
             payloads).
+        suggest_threshold: Lowest confidence at which, below ``threshold``,
+            the bot still offers the best hits as choices ("Is it one of
+            these?") instead of only asking the customer to say more.
+        suggest_min_score: Lowest score of the best hit for that offer: a
+            weak best hit means the message is about something else.
+        suggest_score_ratio: A hit is offered with the best one when its
+            score is at least this share of the best score. The three were
+            chosen on ``bench/kb`` (dev and held-out questions): about 9 in
+            10 offers to an answerable question include the right article,
+            and few off-topic questions get an offer.
         similarity_weight: Share of the nearest-example similarity in an
             article's text score (the rest is the lexical score).
         char_weight: Share of the character n-grams in the similarity (the
             rest is word n-grams).
         threshold: Lowest confidence (estimated probability that the best
             hit is right, 0 to 1) at which the bot answers.
+        confidence_scale: What each confidence feature is divided by before
+            it is weighed (its standard deviation on the dev set), in the
+            order of :data:`CONFIDENCE_FEATURES`.
         confidence_bias: Intercept of the confidence's logistic function.
-        confidence_weights: Its coefficients for, in order: the best hit's
-            score, its lead over the second best, its similarity, its
-            lexical score, its intent prior, the similarity to the "none"
-            sentences, the share of the message's terms no article
-            contains, the NLU's confidence in an intent no article is
-            linked to, and ``log(1 + n)`` for a message of ``n`` distinct
-            terms.
+        confidence_weights: Its coefficients for the scaled features
+            followed by every product of two of them, in the order of
+            :func:`quadratic_terms`, with the signs :func:`term_directions`
+            allows.
         min_typo_length: Shortest unknown term that is corrected to a known
             term one edit away.
     """
@@ -128,22 +161,81 @@ class SearchSettings:
     unknown_word_weight: float = 4.0
     min_word_evidence: float = 0.5
     unknown_word_exponent: float = 0.5
-    intent_weight: float = 0.05
+    intent_weight: float = 0.1
     payload_intent_weight: float = 0.5
-    similarity_weight: float = 0.3
+    suggest_threshold: float = 0.05
+    suggest_min_score: float = 0.25
+    suggest_score_ratio: float = 0.6
+    similarity_weight: float = 0.4
     char_weight: float = 0.7
-    threshold: float = 0.7
-    confidence_bias: float = -2.764
+    threshold: float = 0.56
+    confidence_scale: tuple[float, ...] = (
+        0.2554,
+        0.2026,
+        0.2127,
+        0.3219,
+        0.0416,
+        0.1774,
+        0.2375,
+        0.238,
+        0.3729,
+    )
+    confidence_bias: float = -5.9685
     confidence_weights: tuple[float, ...] = (
-        2.1,
-        2.645,
-        2.974,
-        1.599,
-        0.25,
-        -2.316,
-        -1.57,
-        -1.232,
-        0.81,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        1.7457,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.6591,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0879,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.3823,
+        0.0,
+        0.1962,
+        0.0,
+        0.0,
+        0.0,
+        0.0336,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        -0.3139,
+        0.0,
+        0.0,
+        0.0,
+        -0.0603,
+        0.0,
+        -0.1257,
+        0.0,
+        -0.0718,
+        -0.192,
     )
     min_typo_length: int = 5
 
@@ -235,7 +327,7 @@ def confidence_features(
         second: Position of the second best, if any.
 
     Returns:
-        The features, in the order of ``SearchSettings.confidence_weights``.
+        The features, in the order of :data:`CONFIDENCE_FEATURES`.
     """
     top = float(scores[best])
     runner_up = float(scores[second]) if second is not None else 0.0
@@ -252,6 +344,49 @@ def confidence_features(
     )
 
 
+def quadratic_terms(values: Sequence[float]) -> list[float]:
+    """The values followed by the product of every pair of them.
+
+    Pairs are taken in order, each value with itself and every later one:
+    ``(a, b)`` gives ``[a, b, a*a, a*b, b*b]``.
+
+    Args:
+        values: Scaled confidence features.
+
+    Returns:
+        ``n + n * (n + 1) / 2`` terms.
+    """
+    terms = list(values)
+    for position, value in enumerate(values):
+        terms.extend(value * other for other in values[position:])
+    return terms
+
+
+def term_directions() -> list[int | None]:
+    """The sign each confidence coefficient may take, in weight order.
+
+    Every feature is 0 or more, so the confidence never falls as a feature of
+    direction 1 grows when that feature's own coefficient and those of its
+    products are 0 or more (and conversely for -1). A product of features of
+    opposite directions could not satisfy both, so it is left out. A product
+    with the length (direction 0) takes the other feature's direction.
+
+    Returns:
+        Per coefficient: 1 (0 or more), -1 (0 or less), 0 (must be 0) or
+        ``None`` (any value).
+    """
+    directions: list[int | None] = [
+        direction or None for direction in FEATURE_DIRECTIONS
+    ]
+    for position, first in enumerate(FEATURE_DIRECTIONS):
+        for second in FEATURE_DIRECTIONS[position:]:
+            if first and second and first != second:
+                directions.append(0)
+            else:
+                directions.append((first or second) or None)
+    return directions
+
+
 def answer_confidence(features: Sequence[float], settings: SearchSettings) -> float:
     """Estimated probability that the best hit is the right answer.
 
@@ -261,14 +396,23 @@ def answer_confidence(features: Sequence[float], settings: SearchSettings) -> fl
             to the "none" sentences, the share of unknown terms, the
             confidence of an intent no article is linked to and the log of
             the message's length (see :func:`confidence_features`).
-        settings: The fitted coefficients.
+        settings: The fitted scales and coefficients.
 
     Returns:
         A probability, 0 to 1.
+
+    Raises:
+        ValueError: The number of features does not match the settings.
     """
+    scaled = [
+        value / scale
+        for value, scale in zip(features, settings.confidence_scale, strict=True)
+    ]
     logit = settings.confidence_bias + sum(
-        weight * value
-        for weight, value in zip(settings.confidence_weights, features, strict=True)
+        weight * term
+        for weight, term in zip(
+            settings.confidence_weights, quadratic_terms(scaled), strict=True
+        )
     )
     return 1 / (1 + math.exp(-max(min(logit, 50.0), -50.0)))
 

@@ -6,6 +6,8 @@ import re
 
 WORD_PATTERN = re.compile(r"[a-z0-9]+")
 APOSTROPHES = str.maketrans("", "", "'\u2019`")
+#: A single letter hyphenated to a word is one word: ``e-mail``, ``e-book``.
+LETTER_PREFIX = re.compile(r"\b([a-z])-(?=[a-z])")
 VOWELS = frozenset("aeiouy")
 
 STOPWORDS = frozenset(
@@ -71,7 +73,8 @@ def stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Split text into search terms.
 
-    Lowercases, removes apostrophes (``can't`` → ``cant``), splits on anything
+    Lowercases, removes apostrophes (``can't`` → ``cant``), joins a single
+    letter hyphenated to a word (``e-mail`` → ``email``), splits on anything
     that is not a letter or digit, drops stopwords, and stems what is left.
 
     Args:
@@ -80,5 +83,6 @@ def tokenize(text: str) -> list[str]:
     Returns:
         The terms, in order, with repetitions.
     """
-    words = WORD_PATTERN.findall(text.lower().translate(APOSTROPHES))
+    joined = LETTER_PREFIX.sub(r"\1", text.lower().translate(APOSTROPHES))
+    words = WORD_PATTERN.findall(joined)
     return [stem(word) for word in words if word not in STOPWORDS]

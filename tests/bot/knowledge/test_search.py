@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
 from bot.knowledge import (
@@ -11,6 +14,13 @@ from bot.knowledge import (
     SearchSettings,
     load_seed,
     tokenize,
+)
+from bot.knowledge.search import (
+    CONFIDENCE_FEATURES,
+    FEATURE_DIRECTIONS,
+    answer_confidence,
+    quadratic_terms,
+    term_directions,
 )
 from bot.knowledge.text import stem
 
@@ -54,6 +64,7 @@ def test_stem_keeps_short_words_and_codes(word: str) -> None:
         ("How do I reset my password?", ["reset", "password"]),
         ("two-factor, 2FA: broken.", ["two", "factor", "2fa", "broken"]),
         ("Don\u2019t charge me", ["charg"]),
+        ("change my E-mail", ["chang", "email"]),
         ("", []),
         ("the and of", []),
     ],
@@ -278,37 +289,46 @@ def test_empty_index() -> None:
     assert index.search("password") == SearchResult()
 
 
+def _lead_only(lead_weight: float, threshold: float = 0.7) -> SearchSettings:
+    """Settings whose confidence weighs only the best hit's lead, unscaled."""
+    features = len(CONFIDENCE_FEATURES)
+    weights = [0.0] * len(quadratic_terms([0.0] * features))
+    weights[CONFIDENCE_FEATURES.index("lead")] = lead_weight
+    return SearchSettings(
+        confidence_scale=(1.0,) * features,
+        confidence_bias=0.0,
+        confidence_weights=tuple(weights),
+        threshold=threshold,
+    )
+
+
 def test_a_clear_lead_raises_the_confidence() -> None:
     articles = [
         make_article("print-notes", "Print notes", "Print notes from the app."),
         make_article("export-pdf", "Export as PDF", "Save a note as a PDF file."),
     ]
     query = "how can I print my notes on paper today"
-    weights = list(SearchSettings().confidence_weights)
-    weights[1] = 0.0
-    plain = KnowledgeIndex.build(
-        articles, SearchSettings(confidence_weights=tuple(weights))
-    ).search(query)
-    weights[1] = 3.0
-    with_lead = KnowledgeIndex.build(
-        articles, SearchSettings(confidence_weights=tuple(weights))
-    ).search(query)
+    plain = KnowledgeIndex.build(articles, _lead_only(0.0)).search(query)
+    with_lead = KnowledgeIndex.build(articles, _lead_only(3.0)).search(query)
     assert plain.hits == with_lead.hits
     assert plain.hits[0].slug == "print-notes"
     assert with_lead.confidence > plain.confidence
     between = (plain.confidence + with_lead.confidence) / 2
     answer = (
-        KnowledgeIndex.build(
-            articles,
-            SearchSettings(confidence_weights=tuple(weights), threshold=between),
-        )
+        KnowledgeIndex.build(articles, _lead_only(3.0, threshold=between))
         .search(query)
         .answer
     )
     assert answer is not None and answer.slug == "print-notes"
-    weights[1] = 0.0
-    strict = SearchSettings(confidence_weights=tuple(weights), threshold=between)
+    strict = _lead_only(0.0, threshold=between)
     assert KnowledgeIndex.build(articles, strict).search(query).answer is None
+
+
+def test_quadratic_terms_are_the_values_then_every_pair() -> None:
+    assert quadratic_terms([2.0, 3.0]) == [2.0, 3.0, 4.0, 6.0, 9.0]
+    assert len(quadratic_terms([1.0] * len(CONFIDENCE_FEATURES))) == len(
+        SearchSettings().confidence_weights
+    )
 
 
 def test_margin_is_taken_among_the_articles_not_excluded() -> None:
@@ -375,3 +395,29 @@ def test_a_button_payload_leans_on_the_chosen_intent(index: KnowledgeIndex) -> N
     # A payload of another intent than the one given is just text.
     other = index.signals("/sync_problem", intent="refund_request", intent_confidence=1)
     assert other.prior[position] == 0.0
+
+
+def test_the_tuned_confidence_weights_keep_their_allowed_signs() -> None:
+    weights = SearchSettings().confidence_weights
+    for weight, direction in zip(weights, term_directions(), strict=True):
+        if direction == 0:
+            assert weight == 0.0
+        elif direction is not None:
+            assert weight * direction >= 0.0
+
+
+@pytest.mark.parametrize("feature", range(len(CONFIDENCE_FEATURES)))
+def test_the_confidence_moves_only_in_each_features_direction(feature: int) -> None:
+    settings = SearchSettings()
+    direction = FEATURE_DIRECTIONS[feature]
+    generator = random.Random(feature)
+    for _ in range(300):
+        features = [generator.random() for _ in CONFIDENCE_FEATURES]
+        features[-1] = math.log1p(generator.randint(1, 30))
+        before = answer_confidence(features, settings)
+        features[feature] += generator.uniform(0.01, 0.5)
+        after = answer_confidence(features, settings)
+        if direction > 0:
+            assert after >= before - 1e-12
+        elif direction < 0:
+            assert after <= before + 1e-12
