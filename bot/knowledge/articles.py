@@ -70,6 +70,13 @@ class KnowledgeError(BadRequest):
         self.field = field
         self.source = source
 
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """Return the public JSON shape, with ``field`` when it names one."""
+        shape = super().to_dict()
+        if self.field is not None:
+            shape["error"]["field"] = self.field
+        return shape
+
 
 @dataclass(frozen=True)
 class Article:

@@ -372,6 +372,11 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
+                                "field": {
+                                    "type": "string",
+                                    "description": "the request field at fault, "
+                                    "when the error is about one",
+                                },
                             },
                         }
                     },

@@ -221,6 +221,7 @@ async def test_missing_field_is_400(
         ({"title": ""}, "empty_field"),
         ({"colour": "red"}, "unknown_field"),
         ({"body": "x" * (70 * 1024)}, "body_too_large"),
+        ({"intents": ["Password Reset"]}, "bad_intent"),
     ],
 )
 async def test_invalid_article_is_400(
@@ -232,6 +233,30 @@ async def test_invalid_article_is_400(
     )
     assert status == 400, body
     assert body["error"]["code"] == code
+    # The error names the field at fault, so an editor can point at it.
+    expected_field = "intents" if code == "bad_intent" else next(iter(fields))
+    assert body["error"]["field"] == expected_field
+
+
+async def test_an_invalid_edit_names_its_field(
+    hub: RunningHub, editor: tuple[str, str]
+) -> None:
+    session, csrf = editor
+    slug = (await create(hub, editor))["slug"]
+    status, body, _ = await call(
+        hub,
+        "PUT",
+        f"{ARTICLES}/{slug}",
+        session=session,
+        csrf=csrf,
+        json={"title": "  ", "body": "still fine", "version": 1},
+    )
+    assert status == 400, body
+    assert body["error"] == {
+        "code": "empty_field",
+        "message": "'title' is empty",
+        "field": "title",
+    }
 
 
 @pytest.mark.parametrize("size", [300 * 1024, 1024 * 1024, 2 * 1024 * 1024])
