@@ -4,8 +4,13 @@ Rasa runs the loop (rasa/core/actions/two_stage_fallback.py); these actions
 replace its defaults:
 
 1. ``action_default_ask_affirmation`` asks "Did you mean ...?" in words rather
-   than intent names. "Yes" sends ``/<intent>``; "No" sends ``/out_of_scope``,
-   the intent the loop takes as a rejected suggestion.
+   than intent names. When the knowledge base is confident about the message
+   on its own words (the NLU was not sure of the intent, the text search
+   is), it names that article instead, and "Yes" sends the article's
+   ``/choose_article{"article": ...}`` payload, which the loop replays and
+   ``action_kb_choose_article`` answers. Otherwise "Yes" sends ``/<intent>``.
+   "No" sends ``/out_of_scope``, the intent the loop takes as a rejected
+   suggestion.
 2. ``action_default_ask_rephrase`` asks the customer to say it differently.
 3. ``action_default_fallback`` runs when Rasa gives up: the loop runs it when the
    customer is still not understood, and RulePolicy predicts it when no rule
@@ -14,6 +19,7 @@ replace its defaults:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,14 +29,28 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import HandoffReason, handoff_message
+from actions.knowledge import KnowledgeAction, choice_payload
+from bot.knowledge import Answer
 
 TWO_STAGE_FALLBACK = "action_two_stage_fallback"
+logger = logging.getLogger(__name__)
+
 NLU_FALLBACK_INTENT = "nlu_fallback"
 # The loop treats this intent as "No, that's not what I meant".
 REJECTION_INTENT = "out_of_scope"
 # Never offered as "Did you mean ...?": the fallback and rejection intents would
-# make "Yes" meaningless, and "Did you mean yes?" helps nobody.
-NOT_SUGGESTED = frozenset({NLU_FALLBACK_INTENT, REJECTION_INTENT, "affirm", "deny"})
+# make "Yes" meaningless, "Did you mean yes?" helps nobody, and choosing among
+# offered articles only makes sense right after an offer.
+NOT_SUGGESTED = frozenset(
+    {
+        NLU_FALLBACK_INTENT,
+        REJECTION_INTENT,
+        "affirm",
+        "deny",
+        "choose_article",
+        "none_of_these",
+    }
+)
 
 # How to say each intent in "Did you mean ...?".
 INTENT_PHRASES: Mapping[str, str] = {
@@ -107,8 +127,8 @@ def describe_intent(intent: str) -> str:
     return "'" + intent.replace("_", " ") + "'"
 
 
-class ActionDefaultAskAffirmation(Action):
-    """First stage: asks whether the customer meant the most likely intent."""
+class ActionDefaultAskAffirmation(KnowledgeAction):
+    """First stage: asks whether the customer meant an article, or an intent."""
 
     def name(self) -> str:
         """Return the name that replaces Rasa's default affirmation action."""
@@ -130,6 +150,18 @@ class ActionDefaultAskAffirmation(Action):
         Returns:
             No events.
         """
+        article = await self._confident_article(tracker)
+        if article is not None:
+            dispatcher.utter_message(
+                text=f"Sorry, I'm not sure I understood. Is your question about "
+                f"\u201c{article.article.title}\u201d?",
+                buttons=[
+                    {"title": "Yes", "payload": choice_payload(article.slug)},
+                    {"title": "No", "payload": f"/{REJECTION_INTENT}"},
+                    TALK_TO_PERSON_BUTTON,
+                ],
+            )
+            return []
         intent = intent_to_suggest(tracker.latest_message or {})
         if intent is None:
             dispatcher.utter_message(
@@ -146,6 +178,22 @@ class ActionDefaultAskAffirmation(Action):
             ],
         )
         return []
+
+    async def _confident_article(self, tracker: Tracker) -> Answer | None:
+        """The article the knowledge base would answer the message with, if any.
+
+        A failing knowledge base is no reason to skip the question: it is
+        logged and the intent is suggested instead.
+        """
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not text.strip() or text.startswith("/"):
+            return None
+        try:
+            knowledge = await self.knowledge.get()
+            return await knowledge.answer(text)
+        except Exception:
+            logger.exception("knowledge base unavailable for the fallback")
+            return None
 
 
 class ActionDefaultAskRephrase(Action):

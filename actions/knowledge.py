@@ -3,14 +3,26 @@
 ``action_answer_from_kb`` answers a support question with the best article,
 its text and steps, and asks "Did that solve your problem?". The article's
 slug travels in the message's custom payload, which the hub puts on the wire
-as ``meta.article``. Below the score threshold the bot does not guess: it asks
-the customer to say more, or offers a person.
+as ``meta.article``. Below the score threshold the bot does not guess: when
+some articles are plausible it offers them as buttons ("I'm not sure which
+of these you mean:", then "Something else" and "Talk to a person"), else it
+asks the customer to say more, or offers a person. A message the NLU finds out of
+scope gets no offer: articles that merely share a word with it would be
+noise.
+
+``action_kb_choose_article`` answers with the article the customer picked
+among those offered: by button (``/choose_article{"article": "<slug>"}``) or
+by position ("the second one", matched against the ``kb_offered`` slot); then
+"Did that solve your problem?" as for any answer. An article unpublished
+since it was offered is not shown: the bot says so and asks for more.
+"Something else" (``/none_of_these``) needs no action: a rule asks the
+customer to describe the problem (``utter_kb_describe``).
 
 ``action_kb_feedback`` handles the answer to "Did that solve your problem?":
 it records it (``feedback`` table, for trainers and the handoff card); after
-a "no" it tries the next best article, or asks a clarifying question; after
-the second "no" it hands the conversation to a person (reason
-``kb_rejected``).
+a "no" it tries the next best article, or offers the plausible ones, or asks
+a clarifying question; after the second "no" it hands the conversation to a
+person (reason ``kb_rejected``).
 
 The knowledge base and its database engine are created on the first run,
 from the ``BATON_`` settings the action server shares with the hub; the
@@ -20,6 +32,7 @@ index follows every edit of the articles without a restart.
 from __future__ import annotations
 
 import abc
+import json
 import logging
 from typing import Any
 
@@ -29,13 +42,29 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import HandoffReason, handoff_message
-from bot.knowledge import MAX_REJECTIONS, Answer, SharedKnowledgeBase
+from bot.knowledge import (
+    MAX_REJECTIONS,
+    Answer,
+    SharedKnowledgeBase,
+    Suggestions,
+    offered_choice,
+)
 
 logger = logging.getLogger(__name__)
 
 ARTICLE_SLOT = "kb_article"
 QUERY_SLOT = "kb_query"
 REJECTED_SLOT = "kb_rejected"
+#: The slugs last offered as choices, in the order shown ("the second one").
+OFFERED_SLOT = "kb_offered"
+#: The intent and entity of a chosen article's button payload.
+CHOOSE_ARTICLE_INTENT = "choose_article"
+ARTICLE_ENTITY = "article"
+#: The buttons under the offered articles: type again, or a person.
+OFFER_EXITS = (
+    {"title": "Something else", "payload": "/none_of_these"},
+    {"title": "Talk to a person", "payload": "/request_human"},
+)
 #: Handoff reason when the customer said twice that an answer did not help.
 KB_REJECTED = HandoffReason.KB_REJECTED
 #: Handoff reason when the knowledge base cannot be read.
@@ -50,6 +79,12 @@ def article_payload(answer: Answer) -> dict[str, Any]:
     return {"article": answer.slug}
 
 
+def choice_payload(slug: str) -> str:
+    """The payload of the button that picks an offered article."""
+    entities = json.dumps({ARTICLE_ENTITY: slug}, separators=(",", ":"))
+    return f"/{CHOOSE_ARTICLE_INTENT}{entities}"
+
+
 def _intent(tracker: Tracker) -> tuple[str | None, float]:
     intent = tracker.latest_message.get("intent") or {}
     confidence = intent.get("confidence")
@@ -61,9 +96,25 @@ def _rejected(tracker: Tracker) -> list[str]:
     return [str(slug) for slug in value] if isinstance(value, list) else []
 
 
+def _offered(tracker: Tracker) -> list[str]:
+    value = tracker.get_slot(OFFERED_SLOT)
+    return [str(slug) for slug in value] if isinstance(value, list) else []
+
+
 def _send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(text=answer.text, json_message=article_payload(answer))
     dispatcher.utter_message(response="utter_did_that_help")
+
+
+def _send_offer(
+    dispatcher: CollectingDispatcher, suggestions: Suggestions, response: str
+) -> None:
+    # One message: the widget disables a message's buttons once another comes.
+    buttons = [
+        {"title": hit.title, "payload": choice_payload(hit.slug)}
+        for hit in suggestions.hits
+    ]
+    dispatcher.utter_message(response=response, buttons=[*buttons, *OFFER_EXITS])
 
 
 def _hand_over(
@@ -103,19 +154,21 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[dict[str, Any]]:
-        """Answer the latest message from the knowledge base, or ask for more.
+        """Answer the latest message from the knowledge base, offer, or ask.
 
         Articles the customer already rejected (since the last one that
         helped) are not offered again.
 
         Returns:
-            The slots remembering the article shown and the question asked.
+            The slots remembering the article shown, the question asked and
+            the articles offered.
         """
         query = tracker.latest_message.get("text") or ""
         intent, confidence = _intent(tracker)
+        out_of_scope = intent == "out_of_scope"
         try:
             knowledge = await self.knowledge.get()
-            answer = await knowledge.answer(
+            reply = await knowledge.answer_or_suggest(
                 query,
                 intent=intent,
                 intent_confidence=confidence,
@@ -125,13 +178,66 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
             # The edge of the action: never leave the customer without an owner.
             logger.exception("knowledge base unavailable")
             return _hand_over(dispatcher, UNAVAILABLE)
+        if out_of_scope and isinstance(reply, Suggestions):
+            reply = None
+        asked = SlotSet(QUERY_SLOT, query)
+        if isinstance(reply, Answer):
+            _send_answer(dispatcher, reply)
+            return [
+                SlotSet(ARTICLE_SLOT, reply.slug),
+                asked,
+                SlotSet(OFFERED_SLOT, None),
+            ]
+        if isinstance(reply, Suggestions):
+            _send_offer(dispatcher, reply, "utter_kb_offer")
+            offered = SlotSet(OFFERED_SLOT, reply.slugs)
+            return [SlotSet(ARTICLE_SLOT, None), asked, offered]
+        response = "utter_out_of_scope" if out_of_scope else "utter_kb_not_sure"
+        dispatcher.utter_message(response=response)
+        return [SlotSet(ARTICLE_SLOT, None), asked, SlotSet(OFFERED_SLOT, None)]
+
+
+class ActionChooseArticle(KnowledgeAction):
+    """Answers with the article the customer picked among those offered."""
+
+    def name(self) -> str:
+        """Return the action's name as used in the domain and rules."""
+        return "action_kb_choose_article"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[dict[str, Any]]:
+        """Show the chosen article and ask whether it helped.
+
+        The choice is the ``article`` entity of a button's payload, else the
+        position the message names among the articles last offered.
+
+        Returns:
+            The article shown (for ``action_kb_feedback``); no change when the
+            choice is unclear (the offer stands).
+        """
+        chosen = next(tracker.get_latest_entity_values(ARTICLE_ENTITY), None)
+        offered = _offered(tracker)
+        if not isinstance(chosen, str) or not chosen:
+            chosen = offered_choice(tracker.latest_message.get("text") or "", offered)
+        if chosen is None:
+            unclear = "utter_kb_which_one" if offered else "utter_kb_not_sure"
+            dispatcher.utter_message(response=unclear)
+            return []
+        try:
+            knowledge = await self.knowledge.get()
+            answer = await knowledge.answer_with(chosen)
+        except Exception:
+            logger.exception("knowledge base unavailable")
+            return _hand_over(dispatcher, UNAVAILABLE)
         if answer is None:
-            out_of_scope = intent == "out_of_scope"
-            response = "utter_out_of_scope" if out_of_scope else "utter_kb_not_sure"
-            dispatcher.utter_message(response=response)
-            return [SlotSet(ARTICLE_SLOT, None), SlotSet(QUERY_SLOT, query)]
+            dispatcher.utter_message(response="utter_kb_article_gone")
+            return [SlotSet(ARTICLE_SLOT, None), SlotSet(OFFERED_SLOT, None)]
         _send_answer(dispatcher, answer)
-        return [SlotSet(ARTICLE_SLOT, answer.slug), SlotSet(QUERY_SLOT, query)]
+        return [SlotSet(ARTICLE_SLOT, answer.slug)]
 
 
 class ActionKnowledgeFeedback(KnowledgeAction):
@@ -151,8 +257,9 @@ class ActionKnowledgeFeedback(KnowledgeAction):
 
         - yes: record it, say so, forget the rejected articles;
         - no: record it; after :data:`MAX_REJECTIONS` "no"s hand over to a
-          person, else offer the next best article for the same question, or
-          ask a clarifying question when no other article is good enough.
+          person, else show the next best article for the same question, or
+          offer the plausible ones, or ask a clarifying question when no
+          other article is plausible.
 
         Returns:
             The updated knowledge-base slots.
@@ -179,16 +286,21 @@ class ActionKnowledgeFeedback(KnowledgeAction):
         if knowledge is None:
             return _hand_over(dispatcher, UNAVAILABLE)
         query = tracker.get_slot(QUERY_SLOT)
-        answer = None
+        reply = None
         if isinstance(query, str) and query:
             try:
-                answer = await knowledge.answer(query, exclude=rejected)
+                reply = await knowledge.answer_or_suggest(query, exclude=rejected)
             except Exception:
                 logger.exception("knowledge base unavailable")
                 return _hand_over(dispatcher, UNAVAILABLE)
-        if answer is None:
-            dispatcher.utter_message(response="utter_kb_clarify")
-            return [SlotSet(ARTICLE_SLOT, None), SlotSet(REJECTED_SLOT, rejected)]
-        dispatcher.utter_message(response="utter_kb_next_article")
-        _send_answer(dispatcher, answer)
-        return [SlotSet(ARTICLE_SLOT, answer.slug), SlotSet(REJECTED_SLOT, rejected)]
+        remembered = SlotSet(REJECTED_SLOT, rejected)
+        if isinstance(reply, Answer):
+            dispatcher.utter_message(response="utter_kb_next_article")
+            _send_answer(dispatcher, reply)
+            return [SlotSet(ARTICLE_SLOT, reply.slug), remembered]
+        if isinstance(reply, Suggestions):
+            _send_offer(dispatcher, reply, "utter_kb_next_offer")
+            offered = SlotSet(OFFERED_SLOT, reply.slugs)
+            return [SlotSet(ARTICLE_SLOT, None), remembered, offered]
+        dispatcher.utter_message(response="utter_kb_clarify")
+        return [SlotSet(ARTICLE_SLOT, None), remembered]

@@ -4,7 +4,9 @@ Public surface: :class:`Article` and :class:`KnowledgeError`, the file helpers
 (:func:`load_directory`, :func:`dump_directory`, :func:`load_seed`),
 :class:`KnowledgeIndex` with its results (:class:`SearchResult`, :class:`Hit`),
 the SQL store (:class:`KnowledgeRepository`, articles with versions) and
-:class:`KnowledgeBase`, the always-current search the bot answers from.
+:class:`KnowledgeBase`, the always-current search the bot answers from (or
+offers :class:`Suggestions` from, which the customer picks by position with
+:func:`offered_choice`).
 """
 
 from bot.knowledge.articles import (
@@ -37,15 +39,21 @@ from bot.knowledge.search import (
 from bot.knowledge.service import (
     ACTION_SERVER_RECHECK_S,
     MAX_REJECTIONS,
+    MAX_SUGGESTIONS,
     Answer,
     KnowledgeBase,
     SharedKnowledgeBase,
+    Suggestions,
     answer_text,
+    chosen_position,
+    offered_choice,
+    plausible_hits,
 )
 
 __all__ = [
     "ACTION_SERVER_RECHECK_S",
     "MAX_REJECTIONS",
+    "MAX_SUGGESTIONS",
     "Answer",
     "Article",
     "ArticleFeedback",
@@ -61,14 +69,18 @@ __all__ = [
     "SearchSettings",
     "SharedKnowledgeBase",
     "StoredArticle",
+    "Suggestions",
     "answer_text",
     "article_from_markdown",
     "article_from_yaml",
     "article_to_markdown",
     "article_to_yaml",
+    "chosen_position",
     "dump_directory",
     "load_directory",
     "load_path",
     "load_seed",
+    "offered_choice",
+    "plausible_hits",
     "tokenize",
 ]

@@ -6,6 +6,13 @@ index was built (one read of ``kb_state.revision``, at most once a second in
 the action server); if it did, it rebuilds the index. An edit saved by any hub
 is therefore used by the bot's answers within a second, in every process,
 without a restart or a retraining.
+
+Between answering and not guessing there is a middle ground: when no article
+is confident enough but some are plausible (:func:`plausible_hits`), the bot
+offers them as choices (:class:`Suggestions`); the customer picks one with a
+button or by position ("the second one", :func:`offered_choice`), and
+:meth:`KnowledgeBase.answer_with` answers with exactly that article, if it is
+still published.
 """
 
 from __future__ import annotations
@@ -13,15 +20,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.knowledge.articles import Article
 from bot.knowledge.repository import KnowledgeRepository
-from bot.knowledge.search import KnowledgeIndex, SearchResult, SearchSettings
+from bot.knowledge.search import Hit, KnowledgeIndex, SearchResult, SearchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +39,16 @@ ACTION_SERVER_RECHECK_S = 1.0
 #: "No" answers to "Did that solve it?" after which the bot stops suggesting
 #: articles and hands the conversation to a person (reason ``kb_rejected``).
 MAX_REJECTIONS = 2
+#: Most articles offered as choices when the bot is not sure which one answers.
+MAX_SUGGESTIONS = 3
+
+#: Words naming a position in a list: "the second one", "the last".
+_ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "last": -1}
+#: Words after which a number names a position: "option 2", "number two".
+_POSITION_NOUNS = frozenset({"option", "number", "nr", "choice", "article"})
+_NUMBERS = {"one": 1, "two": 2, "three": 3}
+_WORD = re.compile(r"\d+(?:st|nd|rd|th)?|[a-z]+")
+_NUMBERED_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 
 
 @dataclass(frozen=True)
@@ -39,7 +57,8 @@ class Answer:
 
     Attributes:
         article: The article.
-        score: Its search score, 0 to 1.
+        score: Its search score, 0 to 1 (1 for an article the customer
+            chose among suggestions).
         text: The chat answer: the summary, then the steps.
     """
 
@@ -51,6 +70,101 @@ class Answer:
     def slug(self) -> str:
         """The article's slug (``meta.article`` on the wire)."""
         return self.article.slug
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Articles that may answer a message, none confidently enough to answer it.
+
+    Attributes:
+        hits: The articles to offer, best first (1 to :data:`MAX_SUGGESTIONS`).
+        confidence: Estimated probability that the first one is right (below
+            the answer threshold).
+    """
+
+    hits: tuple[Hit, ...]
+    confidence: float
+
+    @property
+    def slugs(self) -> list[str]:
+        """The offered articles' slugs, in the order offered."""
+        return [hit.slug for hit in self.hits]
+
+
+def plausible_hits(result: SearchResult, settings: SearchSettings) -> list[Hit]:
+    """The hits of a search worth offering as choices.
+
+    Plausible means: the search's confidence reaches
+    ``settings.suggest_threshold`` (evidence against any answer, such as
+    chit-chat or unknown words, keeps it low), the best hit's score reaches
+    ``settings.suggest_min_score``, and each offered hit scores at least
+    ``settings.suggest_score_ratio`` times the best (an article far behind
+    the best is noise, not an alternative).
+
+    Args:
+        result: A search's result.
+        settings: The ranking constants the search used.
+
+    Returns:
+        Up to :data:`MAX_SUGGESTIONS` hits, best first; empty when nothing is
+        plausible.
+    """
+    if not result.hits or result.confidence < settings.suggest_threshold:
+        return []
+    best = result.hits[0].score
+    if best < settings.suggest_min_score:
+        return []
+    return [
+        hit
+        for hit in result.hits[:MAX_SUGGESTIONS]
+        if hit.score >= settings.suggest_score_ratio * best
+    ]
+
+
+def chosen_position(text: str) -> int | None:
+    """The position a customer names in a list: 1 for "the first one".
+
+    Ordinals count anywhere ("the second one please", "2nd"); a number counts
+    after a word such as "option" or "number" ("option 2", "number two"), or
+    alone ("3"). "The last one" is -1.
+
+    Args:
+        text: The customer's message.
+
+    Returns:
+        The position, or ``None`` when the message names none, or several.
+    """
+    words = _WORD.findall(text.lower())
+    positions: set[int] = set()
+    for index, word in enumerate(words):
+        numbered = _NUMBERED_ORDINAL.fullmatch(word)
+        if word in _ORDINALS:
+            positions.add(_ORDINALS[word])
+        elif numbered is not None:
+            positions.add(int(numbered[1]))
+        elif word.isdigit() or word in _NUMBERS:
+            named = int(word) if word.isdigit() else _NUMBERS[word]
+            if len(words) == 1 or (index and words[index - 1] in _POSITION_NOUNS):
+                positions.add(named)
+    return positions.pop() if len(positions) == 1 else None
+
+
+def offered_choice(text: str, offered: Sequence[str]) -> str | None:
+    """The offered article a customer picks by position ("the second one").
+
+    Args:
+        text: The customer's message.
+        offered: The slugs offered, in the order shown.
+
+    Returns:
+        The slug, or ``None`` when the message names no position among them.
+    """
+    position = chosen_position(text)
+    if position == -1 and offered:
+        return offered[-1]
+    if position is not None and 1 <= position <= len(offered):
+        return offered[position - 1]
+    return None
 
 
 def answer_text(article: Article) -> str:
@@ -177,20 +291,74 @@ class KnowledgeBase:
             intent_confidence=intent_confidence,
             exclude=exclude,
         )
-        if result.answer is None:
-            return None
-        article = index.article(result.answer.slug)
+        return _confident_answer(index, result)
+
+    async def answer_or_suggest(
+        self,
+        query: str,
+        *,
+        intent: str | None = None,
+        intent_confidence: float = 0.0,
+        exclude: Collection[str] = (),
+    ) -> Answer | Suggestions | None:
+        """Answer a message, or else offer the articles it may be about.
+
+        Args:
+            query: The customer's message.
+            intent: The intent the NLU predicted, if any.
+            intent_confidence: The NLU's confidence in it.
+            exclude: Slugs the customer already said did not help.
+
+        Returns:
+            The answer when one reaches the threshold; else the plausible
+            articles (:func:`plausible_hits`) to offer as choices; ``None``
+            when nothing is plausible: the caller should ask or offer a
+            person.
+        """
+        index = await self.index()
+        result = index.search(
+            query,
+            intent=intent,
+            intent_confidence=intent_confidence,
+            exclude=exclude,
+            limit=MAX_SUGGESTIONS,
+        )
+        answer = _confident_answer(index, result)
+        if answer is not None:
+            return answer
+        hits = plausible_hits(result, index.settings)
+        return Suggestions(tuple(hits), result.confidence) if hits else None
+
+    async def answer_with(self, slug: str) -> Answer | None:
+        """Answer with the article the customer chose, as it is published now.
+
+        Args:
+            slug: The chosen article's slug.
+
+        Returns:
+            The answer (score 1: the customer chose it), or ``None`` when no
+            published article has that slug (it was unpublished or renamed
+            since it was offered).
+        """
+        article = (await self.index()).article(slug)
         if article is None:
             return None
-        return Answer(
-            article=article, score=result.answer.score, text=answer_text(article)
-        )
+        return Answer(article=article, score=1.0, text=answer_text(article))
 
     async def record_feedback(
         self, conversation_id: str, slug: str, *, helped: bool
     ) -> None:
         """Store whether an article shown in a conversation helped."""
         await self.repository.record_feedback(conversation_id, slug, helped=helped)
+
+
+def _confident_answer(index: KnowledgeIndex, result: SearchResult) -> Answer | None:
+    if result.answer is None:
+        return None
+    article = index.article(result.answer.slug)
+    if article is None:
+        return None
+    return Answer(article=article, score=result.answer.score, text=answer_text(article))
 
 
 class SharedKnowledgeBase:
@@ -203,10 +371,16 @@ class SharedKnowledgeBase:
     Args:
         settings_factory: Returns the settings; :meth:`Settings.from_env` by
             default.
+        search_settings: Ranking constants; the tuned defaults when omitted.
     """
 
-    def __init__(self, settings_factory: Callable[[], Settings] = Settings.from_env):
+    def __init__(
+        self,
+        settings_factory: Callable[[], Settings] = Settings.from_env,
+        search_settings: SearchSettings | None = None,
+    ) -> None:
         self._settings_factory = settings_factory
+        self._search_settings = search_settings
         self._knowledge: KnowledgeBase | None = None
 
     async def get(self) -> KnowledgeBase:
@@ -215,7 +389,9 @@ class SharedKnowledgeBase:
             settings = self._settings_factory()
             engine = create_engine(settings.database_url)
             self._knowledge = KnowledgeBase(
-                KnowledgeRepository(engine), recheck_s=ACTION_SERVER_RECHECK_S
+                KnowledgeRepository(engine),
+                self._search_settings,
+                recheck_s=ACTION_SERVER_RECHECK_S,
             )
         return self._knowledge
 

@@ -15,6 +15,9 @@ from actions.fallback import (
     describe_intent,
     intent_to_suggest,
 )
+from actions.knowledge import choice_payload
+from bot.config import Settings
+from bot.knowledge import SharedKnowledgeBase
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
 
@@ -80,11 +83,13 @@ def test_describe_intent_words_an_intent_without_a_phrase() -> None:
     assert describe_intent("export_notes") == "'export notes'"
 
 
-async def test_ask_affirmation_offers_yes_no_and_a_person() -> None:
+async def test_ask_affirmation_offers_yes_no_and_a_person(
+    knowledge: SharedKnowledgeBase,
+) -> None:
     dispatcher = CollectingDispatcher()
     tracker = tracker_with(parse_data("nlu_fallback", "sync_problem"))
 
-    events = await ActionDefaultAskAffirmation().run(dispatcher, tracker, {})
+    events = await ActionDefaultAskAffirmation(knowledge).run(dispatcher, tracker, {})
 
     assert events == []
     [message] = dispatcher.messages
@@ -100,17 +105,78 @@ async def test_ask_affirmation_offers_yes_no_and_a_person() -> None:
     ]
 
 
-async def test_ask_affirmation_without_a_candidate_asks_to_rephrase() -> None:
+async def test_ask_affirmation_without_a_candidate_asks_to_rephrase(
+    knowledge: SharedKnowledgeBase,
+) -> None:
     dispatcher = CollectingDispatcher()
     tracker = tracker_with(parse_data("nlu_fallback"))
 
-    await ActionDefaultAskAffirmation().run(dispatcher, tracker, {})
+    await ActionDefaultAskAffirmation(knowledge).run(dispatcher, tracker, {})
 
     [message] = dispatcher.messages
     assert "Did you mean" not in message["text"]
     assert message["buttons"] == [
         {"title": "Talk to a person", "payload": "/request_human"}
     ]
+
+
+def unsure_about(text: str) -> dict[str, Any]:
+    """What the NLU gives a message it is not sure about."""
+    return {**parse_data("nlu_fallback", "account_locked"), "text": text}
+
+
+async def test_ask_affirmation_names_the_article_the_knowledge_base_is_sure_of(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    text = "I lost my phone and the authenticator app with my 2fa codes"
+    tracker = tracker_with(unsure_about(text))
+
+    events = await ActionDefaultAskAffirmation(knowledge).run(dispatcher, tracker, {})
+
+    assert events == []
+    [message] = dispatcher.messages
+    assert message["text"] == (
+        "Sorry, I'm not sure I understood. Is your question about "
+        "\u201cLost access to two-factor authentication\u201d?"
+    )
+    assert message["buttons"] == [
+        {"title": "Yes", "payload": choice_payload("two-factor-reset")},
+        {"title": "No", "payload": "/out_of_scope"},
+        {"title": "Talk to a person", "payload": "/request_human"},
+    ]
+
+
+async def test_ask_affirmation_suggests_the_intent_when_no_article_is_sure(
+    unsure: SharedKnowledgeBase,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_with(unsure_about("I lost my phone and my 2fa codes"))
+
+    await ActionDefaultAskAffirmation(unsure).run(dispatcher, tracker, {})
+
+    [message] = dispatcher.messages
+    assert message["text"].endswith("Did you mean that your account is locked?")
+    assert message["buttons"][0] == {"title": "Yes", "payload": "/account_locked"}
+
+
+async def test_ask_affirmation_without_a_knowledge_base_still_suggests_the_intent(
+    tmp_path: Path,
+) -> None:
+    unreachable = SharedKnowledgeBase(
+        lambda: Settings(
+            data_dir=tmp_path, database_url="postgresql://baton@127.0.0.1:9/none"
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_with(unsure_about("I lost my phone and my 2fa codes"))
+    try:
+        await ActionDefaultAskAffirmation(unreachable).run(dispatcher, tracker, {})
+    finally:
+        await unreachable.close()
+
+    [message] = dispatcher.messages
+    assert message["text"].endswith("Did you mean that your account is locked?")
 
 
 async def test_ask_rephrase_offers_topics_and_a_person() -> None:

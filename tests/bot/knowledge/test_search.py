@@ -218,8 +218,9 @@ def test_no_boost_without_confidence(index: KnowledgeIndex, confidence: float) -
 def test_an_intent_no_article_is_linked_to_only_lowers_the_confidence(
     index: KnowledgeIndex,
 ) -> None:
-    plain = index.search("refund")
-    greeting = index.search("refund", intent="greet", intent_confidence=1.0)
+    query = "a refund for the thing"
+    plain = index.search(query)
+    greeting = index.search(query, intent="greet", intent_confidence=1.0)
     assert greeting.hits == plain.hits
     assert greeting.confidence < plain.confidence
     assert index.signals(

@@ -8,14 +8,28 @@ import pytest
 
 from bot.config import Settings
 from bot.knowledge import (
+    MAX_SUGGESTIONS,
+    Answer,
     Article,
+    Hit,
     KnowledgeBase,
     KnowledgeRepository,
+    SearchResult,
     SearchSettings,
     SharedKnowledgeBase,
+    Suggestions,
     answer_text,
+    chosen_position,
     load_seed,
+    offered_choice,
+    plausible_hits,
 )
+
+#: Matches the two two-factor articles about as well as each other: the bot
+#: cannot know which one is meant.
+AMBIGUOUS = "a question about my two factor codes"
+#: Never answers, offers whatever is plausible (the default plausibility).
+UNSURE = SearchSettings(threshold=float("inf"), suggest_threshold=0.0)
 
 
 @pytest.fixture
@@ -179,3 +193,155 @@ async def test_recheck_interval_bounds_how_stale_an_answer_can_be(
     assert rebuilt is not first
     article = rebuilt.article("password-reset")
     assert article is not None and article.title == "Reset it"
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("the first one", 1),
+        ("the second one please", 2),
+        ("I think it's the third", 3),
+        ("option 2", 2),
+        ("Option two", 2),
+        ("number 1", 1),
+        ("#3", 3),
+        ("the 2nd one", 2),
+        ("2", 2),
+        ("the last one", -1),
+        ("the top one", 1),
+        ("the one about two factor codes", None),
+        ("I have two phones", None),
+        ("the first one, no wait, the second", None),
+        ("none of these", None),
+        ("", None),
+    ],
+)
+def test_chosen_position(text: str, position: int | None) -> None:
+    assert chosen_position(text) == position
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("the first one", "a"),
+        ("option 3", "c"),
+        ("the last", "c"),
+        ("the fourth one", None),
+        ("option 4", None),
+        ("something else", None),
+    ],
+)
+def test_offered_choice(text: str, slug: str | None) -> None:
+    assert offered_choice(text, ["a", "b", "c"]) == slug
+
+
+def test_offered_choice_needs_an_offer() -> None:
+    assert offered_choice("the first one", []) is None
+    assert offered_choice("the last one", []) is None
+
+
+def hits(*scores: float) -> list[Hit]:
+    return [
+        Hit(slug=f"a{number}", score=score, title=f"A{number}")
+        for number, score in enumerate(scores)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("result", "offered"),
+    [
+        (SearchResult(hits=hits(0.5, 0.4, 0.2), confidence=0.3), ["a0", "a1"]),
+        (SearchResult(hits=hits(0.5, 0.31, 0.3), confidence=0.3), ["a0", "a1", "a2"]),
+        (
+            SearchResult(hits=hits(0.5, 0.45, 0.4, 0.35), confidence=0.3),
+            ["a0", "a1", "a2"],
+        ),
+        (SearchResult(hits=hits(0.5, 0.4), confidence=0.05), ["a0", "a1"]),
+        (SearchResult(hits=hits(0.5, 0.4), confidence=0.04), []),
+        (SearchResult(hits=hits(0.24, 0.24), confidence=0.3), []),
+        (SearchResult(hits=[], confidence=0.3), []),
+    ],
+)
+def test_plausible_hits(result: SearchResult, offered: list[str]) -> None:
+    settings = SearchSettings(
+        suggest_threshold=0.05, suggest_min_score=0.25, suggest_score_ratio=0.6
+    )
+    assert [hit.slug for hit in plausible_hits(result, settings)] == offered
+    assert len(offered) <= MAX_SUGGESTIONS
+
+
+async def test_answer_or_suggest_answers_when_confident(kb_engine: Any) -> None:
+    repository = KnowledgeRepository(kb_engine)
+    await repository.seed_if_new(load_seed())
+    lenient = KnowledgeBase(repository, SearchSettings(threshold=0.0))
+    reply = await lenient.answer_or_suggest(
+        "I forgot my password", intent="password_reset", intent_confidence=0.9
+    )
+    assert isinstance(reply, Answer)
+    assert reply.slug == "password-reset"
+    assert reply.text == answer_text(reply.article)
+
+
+async def test_answer_or_suggest_offers_the_plausible_articles(kb_engine: Any) -> None:
+    repository = KnowledgeRepository(kb_engine)
+    await repository.seed_if_new(load_seed())
+    unsure = KnowledgeBase(repository, UNSURE)
+    reply = await unsure.answer_or_suggest(AMBIGUOUS)
+    assert isinstance(reply, Suggestions)
+    assert {"two-factor-reset", "two-factor-setup"} <= set(reply.slugs)
+    assert 1 <= len(reply.hits) <= MAX_SUGGESTIONS
+    best = reply.hits[0].score
+    assert all(hit.score >= UNSURE.suggest_score_ratio * best for hit in reply.hits)
+    titles = {hit.slug: hit.title for hit in reply.hits}
+    article = (await repository.get("two-factor-reset")).article
+    assert titles["two-factor-reset"] == article.title
+
+
+async def test_answer_or_suggest_leaves_out_rejected_articles(kb_engine: Any) -> None:
+    repository = KnowledgeRepository(kb_engine)
+    await repository.seed_if_new(load_seed())
+    unsure = KnowledgeBase(repository, UNSURE)
+    reply = await unsure.answer_or_suggest(AMBIGUOUS, exclude=["two-factor-reset"])
+    assert isinstance(reply, Suggestions)
+    assert "two-factor-reset" not in reply.slugs
+    assert "two-factor-setup" in reply.slugs
+
+
+async def test_answer_or_suggest_offers_nothing_implausible(kb_engine: Any) -> None:
+    repository = KnowledgeRepository(kb_engine)
+    await repository.seed_if_new(load_seed())
+    unsure = KnowledgeBase(repository, UNSURE)
+    assert await unsure.answer_or_suggest("recommend a good pizza recipe") is None
+    picky = KnowledgeBase(
+        repository, SearchSettings(threshold=float("inf"), suggest_threshold=1.0)
+    )
+    assert await picky.answer_or_suggest(AMBIGUOUS) is None
+
+
+async def test_answer_with_a_chosen_article(knowledge: KnowledgeBase) -> None:
+    answer = await knowledge.answer_with("two-factor-reset")
+    assert answer is not None
+    assert answer.slug == "two-factor-reset"
+    assert answer.score == 1.0
+    assert answer.text == answer_text(answer.article)
+
+
+async def test_answer_with_the_article_as_it_is_now(knowledge: KnowledgeBase) -> None:
+    await knowledge.answer_with("two-factor-reset")
+    await knowledge.repository.update(
+        "two-factor-reset", {"summary": "Reworded while it was offered."}, author=None
+    )
+    answer = await knowledge.answer_with("two-factor-reset")
+    assert answer is not None
+    assert answer.text.startswith("Reworded while it was offered.")
+
+
+async def test_answer_with_an_unpublished_article_is_none(
+    knowledge: KnowledgeBase,
+) -> None:
+    assert await knowledge.answer_with("two-factor-reset") is not None
+    await knowledge.repository.update(
+        "two-factor-reset", {"status": "draft"}, author=None
+    )
+    assert await knowledge.answer_with("two-factor-reset") is None
+    assert await knowledge.answer_with("no-such-article") is None
