@@ -8,9 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import KnowledgeIndex
+from bot.knowledge import KnowledgeIndex, SearchResult, plausible_hits
 
 NO_ANSWER = "none"
+#: The intent after which the action offers no articles.
+OUT_OF_SCOPE = "out_of_scope"
 HERE = Path(__file__).resolve().parent
 QUESTIONS_PATH = HERE / "questions.yml"
 DEV_PATH = HERE / "dev.yml"
@@ -41,6 +43,8 @@ class Metrics:
     abstained: int = 0
     ranked_first: int = 0
     answered_none: int = 0
+    offered_right: int = 0
+    offered_none: int = 0
     failures: list[dict[str, object]] = field(default_factory=list)
 
     @property
@@ -64,7 +68,30 @@ class Metrics:
                 self.ranked_first / self.answerable if self.answerable else 0.0, 4
             ),
             "wrong_answer_rate_on_none": round(self.wrong_answer_rate_none, 4),
+            "abstained_but_offered_expected_article": self.offered_right,
+            "answered_or_offered_expected_article": round(
+                (self.correct + self.offered_right) / self.answerable
+                if self.answerable
+                else 0.0,
+                4,
+            ),
+            "none_questions_offered_articles": round(
+                self.offered_none / self.unanswerable if self.unanswerable else 0.0,
+                4,
+            ),
         }
+
+
+def offered_slugs(
+    index: KnowledgeIndex, result: SearchResult, question: Question
+) -> list[str]:
+    """The articles the bot offers when it does not answer, as the action does.
+
+    Nothing is offered for a message the NLU finds out of scope.
+    """
+    if question.intent == OUT_OF_SCOPE:
+        return []
+    return [hit.slug for hit in plausible_hits(result, index.settings)]
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -80,7 +107,21 @@ def load_questions(path: Path) -> list[Question]:
     ]
 
 
-def evaluate(index: KnowledgeIndex, questions: Sequence[Question]) -> Metrics:
+def evaluate(
+    index: KnowledgeIndex, questions: Sequence[Question], *, with_texts: bool = True
+) -> Metrics:
+    """Search every question; count answers, abstentions and offers.
+
+    Args:
+        index: The index to search.
+        questions: The labelled questions.
+        with_texts: Whether the failures list each question's text. The
+            held-out set's are left out, so that nobody tunes on them by
+            reading ``results.json``: its failures are slugs only.
+
+    Returns:
+        The counts, and one entry per question that was not answered right.
+    """
     metrics = Metrics()
     for question in questions:
         result = index.search(
@@ -90,6 +131,7 @@ def evaluate(index: KnowledgeIndex, questions: Sequence[Question]) -> Metrics:
         )
         answer = result.answer.slug if result.answer else None
         top = result.hits[0].slug if result.hits else None
+        offered = [] if answer else offered_slugs(index, result, question)
         if question.answerable:
             metrics.answerable += 1
             metrics.ranked_first += top == question.expected
@@ -98,19 +140,21 @@ def evaluate(index: KnowledgeIndex, questions: Sequence[Question]) -> Metrics:
                 continue
             if answer is None:
                 metrics.abstained += 1
+                metrics.offered_right += question.expected in offered
             else:
                 metrics.wrong += 1
         else:
             metrics.unanswerable += 1
+            metrics.offered_none += bool(offered)
             if answer is None:
                 continue
             metrics.answered_none += 1
-        metrics.failures.append(
-            {
-                "text": question.text,
-                "expected": question.expected,
-                "answer": answer,
-                "hits": [(hit.slug, hit.score) for hit in result.hits],
-            }
+        failure: dict[str, object] = {"text": question.text} if with_texts else {}
+        failure.update(
+            expected=question.expected,
+            answer=answer,
+            offered=offered,
+            hits=[(hit.slug, hit.score) for hit in result.hits],
         )
+        metrics.failures.append(failure)
     return metrics

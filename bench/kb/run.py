@@ -125,7 +125,7 @@ def measure(
         "build_ms": round(build_ms, 2),
     }
     for source, questions in question_sets.items():
-        metrics = evaluate(index, questions)
+        metrics = evaluate(index, questions, with_texts=False)
         measured[source] = {**metrics.summary(), "failures": metrics.failures}
     measured["latency"] = measure_latency(index, question_sets["simulated_nlu"])
     return measured
@@ -191,7 +191,10 @@ def main() -> None:
                 f"       {source:<14} top-1 {accuracy['top1_accuracy']:.1%}  "
                 f"wrong on none {accuracy['wrong_answer_rate_on_none']:.1%}  "
                 "ranked first "
-                f"{accuracy['expected_article_ranked_first_ignoring_threshold']:.1%}"
+                f"{accuracy['expected_article_ranked_first_ignoring_threshold']:.1%}  "
+                "answered or offered "
+                f"{accuracy['answered_or_offered_expected_article']:.1%}  "
+                f"none offered {accuracy['none_questions_offered_articles']:.1%}"
             )
     for name in ("answer_latency", "answer_latency_check_every_time"):
         answers = results[name]

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedGroupKFold
 
-from bench.kb.evaluate import DEV_PATH, Question, load_questions
+from bench.kb.evaluate import DEV_PATH, Question, evaluate, load_questions
 from bench.kb.nlu import with_model_intents
 from bot.knowledge import KnowledgeIndex, SearchSettings, load_seed
 from bot.knowledge.search import (
@@ -60,6 +60,11 @@ GRID: dict[str, tuple[float, ...]] = {
 }
 THRESHOLDS = tuple(round(0.2 + 0.01 * step, 3) for step in range(75))
 MAX_WRONG_ON_NONE = 0.1
+#: Candidate ``suggest_threshold`` values, and the most "none" questions (that
+#: were not answered) which may get an offer of articles: an offer costs such
+#: a customer one click on "Something else", a wrong answer costs more.
+SUGGEST_THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+MAX_OFFERED_ON_NONE = 0.2
 REGULARISATION = 1.0
 FOLDS = 5
 #: Each combination is cross-validated with these fold shuffles, pooled.
@@ -221,6 +226,31 @@ def intent_alone_answers(settings: SearchSettings) -> bool:
     )
 
 
+def choose_suggest_threshold(
+    settings: SearchSettings, questions: Sequence[Question]
+) -> SearchSettings:
+    """The lowest ``suggest_threshold`` whose offers to "none" stay rare.
+
+    Prints, for each candidate, the share of answerable dev questions that
+    are answered right or offered their article when not answered, and the
+    share of "none" questions offered articles.
+    """
+    articles = load_seed()
+    chosen = settings
+    for candidate in sorted(SUGGEST_THRESHOLDS, reverse=True):
+        trial = dataclasses.replace(settings, suggest_threshold=candidate)
+        metrics = evaluate(KnowledgeIndex.build(articles, trial), questions).summary()
+        offered_none = metrics["none_questions_offered_articles"]
+        print(
+            f"suggest_threshold={candidate}: answered or offered "
+            f"{metrics['answered_or_offered_expected_article']:.3f}, "
+            f"none offered {offered_none:.3f}"
+        )
+        if offered_none <= MAX_OFFERED_ON_NONE:
+            chosen = trial
+    return chosen
+
+
 def dev_questions(nlu: str) -> list[Question]:
     """The dev questions with the simulated intents, the model's, or both."""
     simulated = load_questions(DEV_PATH)
@@ -292,6 +322,7 @@ def main() -> None:
             f"best (cv top1 {accuracy:.3f}); refitted on all of dev: "
             f"top1={fitted_accuracy:.3f} wrong_none={fitted_wrong:.3f}"
         )
+        chosen = choose_suggest_threshold(chosen, questions)
         print(dataclasses.asdict(chosen))
         break
 

@@ -4,8 +4,10 @@ The nearest-example matcher (:mod:`bot.knowledge.similarity`) compares a
 message with these as well as with the articles; a message closer to them
 than to any article is less likely to be a support question. The first
 groups are the chit-chat and out-of-scope examples of the NLU training data
-(``data/nlu/chitchat.yml``); the last one was written for this module:
-other companies' products, everyday requests and small talk.
+(``data/nlu/chitchat.yml``); the last two were written for this module:
+other companies' products, everyday requests and small talk, then questions
+about a notes app that no article answers and long off-topic messages that
+share everyday words (account, app, phone, password) with the articles.
 """
 
 from __future__ import annotations
@@ -525,4 +527,90 @@ NEGATIVE_EXAMPLES: tuple[str, ...] = (
     "sing happy birthday",
     "where can I buy a new laptop",
     "which phone should I buy",
+    # notes-app questions the knowledge base does not answer
+    "how do I turn on dark mode",
+    "can I change the font size in the editor",
+    "is there a way to pin a note to the top of the list",
+    "how do I insert a table into a note",
+    "can I change the colour of a notebook",
+    "how do I create a notebook inside another notebook",
+    "can I rename a tag everywhere at once",
+    "do you have note templates for meeting minutes",
+    "does the ipad app support handwriting with the apple pencil",
+    "can lumen search for text inside photos",
+    "can I record voice memos in a note",
+    "is there a home screen widget for android",
+    "do you have a public API or a zapier integration",
+    "is there a web clipper extension to save articles",
+    "can I write math formulas with LaTeX",
+    "does the code block support syntax highlighting for python",
+    "where can I see the word count of a note",
+    "how do I print a note",
+    "can I switch the app language to spanish",
+    "how do I change my profile picture",
+    "can I lock the app with face id",
+    "how do I link one note to another",
+    "is there a graph view of linked notes like obsidian",
+    "can I scan paper documents into a note with my phone camera",
+    "can I buy lumen plus as a gift for my sister",
+    "do you sell a lifetime license",
+    "please add a kanban board view, that would be great",
+    "how do I move a note to a different notebook",
+    "the spell checker underlines everything in german, can I change its language",
+    "does lumen support right to left text for hebrew",
+    "does the app work with a screen reader",
+    "how do I sort notes by date created instead of title",
+    "can I archive old notes so they don't clutter my list",
+    "how do I mark a note as a favourite",
+    "can I set a default notebook for new notes",
+    "can I add emoji to my notebook names",
+    "is there a way to draw sketches inside a note",
+    "can I make the editor wider, the text column is so narrow",
+    "how do I merge two notebooks into one",
+    "how do I strike through text in a note",
+    (
+        "My bank app on my phone asks for a new password every time I open it. I "
+        "already changed it twice this week. How do I make it stop?"
+    ),
+    (
+        "I share a Netflix account with my brother and he changed the password without"
+        " telling me. Now I can't watch anything on my phone. How should I bring it up"
+        " with him?"
+    ),
+    (
+        "I spend way too much time on my phone. My screen time report says six hours a"
+        " day. Any tips for cutting down?"
+    ),
+    (
+        "My mum forgot the password to her Facebook account and she can't get into her"
+        " old email anymore. How does Facebook recover accounts?"
+    ),
+    (
+        "I'm trying to set up an online account with my electricity provider to see my"
+        " bills. Their app says my customer number is invalid. Who should I call?"
+    ),
+    (
+        "My son wants his own phone for his ninth birthday. Is that too early? Which "
+        "app should I use to limit his time on it?"
+    ),
+    (
+        "The Uber app charged me twice for the same ride yesterday. I have the receipt"
+        " in my email. How do I get them to fix it?"
+    ),
+    (
+        "I need to renew my passport before my trip in March. The government website "
+        "wants me to create an account first. How long does the appointment take?"
+    ),
+    (
+        "My Spotify family plan keeps kicking my daughter out of her account on her "
+        "tablet. It happens every time she opens the app. Is there a fix?"
+    ),
+    (
+        "My wife and I have two weeks of time off in June. We want to travel around "
+        "Italy by train. Which cities should we visit?"
+    ),
+    (
+        "I got a text message saying my Apple ID is locked and I must click a link. Is"
+        " that a scam? I don't even use that account much."
+    ),
 )

@@ -313,7 +313,7 @@ def test_seed_has_required_slug(slug: str) -> None:
 
 @pytest.mark.parametrize("article", SEED, ids=lambda article: article.slug)
 def test_seed_article_is_complete(article: Article) -> None:
-    assert 5 <= len(article.examples) <= 20
+    assert 5 <= len(article.examples) <= 40
     assert set(article.intents) <= KNOWN_INTENTS
     assert article.tags
     sentences = re.findall(r"[.!?](?:\s|$)", article.summary)
