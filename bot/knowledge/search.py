@@ -161,39 +161,36 @@ class SearchSettings:
     unknown_word_weight: float = 4.0
     min_word_evidence: float = 0.5
     unknown_word_exponent: float = 0.5
-    intent_weight: float = 0.2
+    intent_weight: float = 0.05
     payload_intent_weight: float = 0.5
     suggest_threshold: float = 0.15
     suggest_min_score: float = 0.25
     suggest_score_ratio: float = 0.6
-    similarity_weight: float = 0.5
+    similarity_weight: float = 0.4
     char_weight: float = 0.7
-    threshold: float = 0.53
+    threshold: float = 0.66
     confidence_scale: tuple[float, ...] = (
-        0.2302,
-        0.1803,
-        0.2137,
-        0.2952,
-        0.0845,
-        0.1728,
-        0.1962,
-        0.2704,
-        0.4252,
+        0.2353,
+        0.1879,
+        0.2067,
+        0.288,
+        0.0208,
+        0.1721,
+        0.1844,
+        0.2669,
+        0.4244,
     )
-    confidence_bias: float = -5.2152
+    confidence_bias: float = -4.666
     confidence_weights: tuple[float, ...] = (
         0.0,
         0.0,
-        0.6163,
-        0.3751,
+        0.8991,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.6681,
         0.0,
-        0.0,
-        0.0,
+        0.7162,
         0.0,
         0.0,
         0.0,
@@ -202,40 +199,43 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
-        0.109,
+        0.0367,
+        0.0,
+        0.0,
+        0.0834,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.1917,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.199,
-        0.215,
-        0.1035,
-        0.0,
-        0.0,
-        0.0,
-        0.1066,
+        0.2323,
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.1928,
         0.0,
-        -0.0411,
+        0.0617,
         0.0,
-        -0.4047,
-        0.0,
+        0.1061,
         0.0,
         0.0,
-        -0.0816,
-        -0.0755,
+        0.0,
+        0.2271,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0487,
+        -0.1786,
+        -0.1371,
+        0.0,
+        0.0,
+        -0.1801,
+        0.0,
+        0.0,
+        0.0,
+        -0.0585,
+        -0.0996,
     )
     min_typo_length: int = 5
 
@@ -442,7 +442,15 @@ class KnowledgeIndex:
         self._articles = list(articles)
         self._matcher = matcher
         self._position = {article.slug: index for index, article in enumerate(articles)}
-        self._postings = postings
+        # Per term, the articles containing it and their contributions, as
+        # arrays: a query adds them up without a Python loop over articles.
+        self._postings = {
+            term: (
+                np.array([index for index, _ in entries], dtype=np.int64),
+                np.array([contribution for _, contribution in entries]),
+            )
+            for term, entries in postings.items()
+        }
         self._best_contribution = best_contribution
         self._unseen_term_weight = unseen_term_weight
         self._deletion_index = deletion_index
@@ -557,10 +565,7 @@ class KnowledgeIndex:
             order) and the similarity to the "none" sentences.
         """
         count = len(self._articles)
-        lexical = np.zeros(count)
-        scores, unknown, terms = self._lexical_scores(query)
-        for index, score in scores.items():
-            lexical[index] = score
+        lexical, unknown, terms = self._lexical_scores(query)
         similarities = self._matcher.similarities(query)
         prior = np.zeros(count)
         confidence = min(max(intent_confidence, 0.0), 1.0)
@@ -651,16 +656,16 @@ class KnowledgeIndex:
             hits=hits[:limit], answer=answer, confidence=round(confidence, 4)
         )
 
-    def _lexical_scores(self, query: str) -> tuple[dict[int, float], float, int]:
+    def _lexical_scores(self, query: str) -> tuple[np.ndarray, float, int]:
         """Normalised BM25 scores, and the share of unknown terms, of a query.
 
         Returns:
-            The score of every article sharing a word with ``query``, the
-            share of the query's distinct terms that no article contains, and
-            the number of distinct terms.
+            The score of every article, in index order (0 for one sharing no
+            word with ``query``), the share of the query's distinct terms
+            that no article contains, and the number of distinct terms.
         """
         settings = self._settings
-        scores: dict[int, float] = {}
+        scores = np.zeros(len(self._articles))
         ideal = 0.0
         unknown = 0
         terms = dict.fromkeys(tokenize(query))
@@ -673,8 +678,9 @@ class KnowledgeIndex:
                 self._best_contribution[known],
                 settings.min_word_evidence * self._unseen_term_weight,
             )
-            for index, contribution in self._postings[known]:
-                scores[index] = scores.get(index, 0.0) + contribution
+            # Each article appears once in a term's postings.
+            indices, contributions = self._postings[known]
+            scores[indices] += contributions
         # Sublinear in the number of unknown words: a long message written in
         # everyday words is not off-topic, a short one about "gym" may be.
         ideal += (
@@ -683,7 +689,7 @@ class KnowledgeIndex:
             * unknown**settings.unknown_word_exponent
         )
         if ideal > 0:
-            scores = {index: score / ideal for index, score in scores.items()}
+            scores /= ideal
         return scores, (unknown / len(terms) if terms else 1.0), len(terms)
 
     def _resolve(self, term: str) -> str | None:
