@@ -284,14 +284,10 @@ class KnowledgeBase:
             The answer, or ``None`` below the score threshold: the caller
             should not guess, but ask or offer a person.
         """
-        index = await self.index()
-        result = index.search(
-            query,
-            intent=intent,
-            intent_confidence=intent_confidence,
-            exclude=exclude,
+        reply = await self.answer_or_suggest(
+            query, intent=intent, intent_confidence=intent_confidence, exclude=exclude
         )
-        return _confident_answer(index, result)
+        return reply if isinstance(reply, Answer) else None
 
     async def answer_or_suggest(
         self,
@@ -323,9 +319,14 @@ class KnowledgeBase:
             exclude=exclude,
             limit=MAX_SUGGESTIONS,
         )
-        answer = _confident_answer(index, result)
-        if answer is not None:
-            return answer
+        if result.answer is not None:
+            article = index.article(result.answer.slug)
+            if article is not None:
+                return Answer(
+                    article=article,
+                    score=result.answer.score,
+                    text=answer_text(article),
+                )
         hits = plausible_hits(result, index.settings)
         return Suggestions(tuple(hits), result.confidence) if hits else None
 
@@ -350,15 +351,6 @@ class KnowledgeBase:
     ) -> None:
         """Store whether an article shown in a conversation helped."""
         await self.repository.record_feedback(conversation_id, slug, helped=helped)
-
-
-def _confident_answer(index: KnowledgeIndex, result: SearchResult) -> Answer | None:
-    if result.answer is None:
-        return None
-    article = index.article(result.answer.slug)
-    if article is None:
-        return None
-    return Answer(article=article, score=result.answer.score, text=answer_text(article))
 
 
 class SharedKnowledgeBase:
