@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sanic import Sanic
@@ -23,6 +24,7 @@ from bot.bus import EventBus, create_bus
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
+from bot.knowledge.repository import kb_articles, kb_state, kb_versions
 from tests.hub import RunningHub, running_hub
 
 Sanic.test_mode = True
@@ -72,6 +74,19 @@ def unavailable(what: str, error: Exception) -> None:
     if IN_CI:
         pytest.fail(f"{message}; CI requires it", pytrace=False)
     pytest.skip(message)
+
+
+async def empty_knowledge_base(engine: Any) -> None:
+    """Delete every article and version, and mark the KB as never seeded.
+
+    The PostgreSQL database is shared by a whole run: a test that needs a
+    known knowledge base starts from this rather than from what earlier tests
+    left (the next hub, or ``seed_if_new``, seeds it afresh).
+    """
+    async with engine.begin() as connection:
+        await connection.execute(kb_versions.delete())
+        await connection.execute(kb_articles.delete())
+        await connection.execute(kb_state.update().values(seeded=False))
 
 
 def free_port() -> int:

@@ -15,16 +15,13 @@ from bot.knowledge import (
     SharedKnowledgeBase,
     load_seed,
 )
-from bot.knowledge.repository import kb_articles, kb_state, kb_versions
+from tests.conftest import empty_knowledge_base
 
 
 async def seeded(
     engine: Any, database_url: str, tmp_path: Path, search: SearchSettings | None
 ) -> AsyncIterator[SharedKnowledgeBase]:
-    async with engine.begin() as connection:
-        await connection.execute(kb_versions.delete())
-        await connection.execute(kb_articles.delete())
-        await connection.execute(kb_state.update().values(seeded=False))
+    await empty_knowledge_base(engine)
     await KnowledgeRepository(engine).seed_if_new(load_seed())
     shared = SharedKnowledgeBase(
         lambda: Settings(data_dir=tmp_path, database_url=database_url), search

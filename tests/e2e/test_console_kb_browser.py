@@ -20,9 +20,10 @@ import pytest
 
 from bot.config import Settings
 from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.knowledge.service import ACTION_SERVER_RECHECK_S
-from tests.conftest import PROJECT_DIR, free_port
+from tests.conftest import PROJECT_DIR, empty_knowledge_base, free_port
 from tests.e2e.conftest import artifact
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import RunningHub, running_hub
@@ -70,7 +71,16 @@ def kb_settings(
 
 @pytest.fixture(scope="module")
 async def hub(kb_settings: Settings) -> AsyncIterator[RunningHub]:
-    """One hub for the module; each test edits articles of its own."""
+    """One hub for the module, on a freshly seeded knowledge base.
+
+    Each test edits articles of its own.
+    """
+    engine = create_engine(kb_settings.database_url)
+    try:
+        await upgrade_database(engine)
+        await empty_knowledge_base(engine)
+    finally:
+        await engine.dispose()
     async with running_hub(kb_settings) as running:
         yield running
 

@@ -10,15 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.knowledge.repository import kb_articles, kb_state, kb_versions
-
-
-async def empty_knowledge_base(engine: Any) -> None:
-    """Delete every article and version, and mark the KB as never seeded."""
-    async with engine.begin() as connection:
-        await connection.execute(kb_versions.delete())
-        await connection.execute(kb_articles.delete())
-        await connection.execute(kb_state.update().values(seeded=False))
+from tests.conftest import empty_knowledge_base
 
 
 @pytest.fixture
