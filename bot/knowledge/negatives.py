@@ -4,10 +4,13 @@ The nearest-example matcher (:mod:`bot.knowledge.similarity`) compares a
 message with these as well as with the articles; a message closer to them
 than to any article is less likely to be a support question. The first
 groups are the chit-chat and out-of-scope examples of the NLU training data
-(``data/nlu/chitchat.yml``); the last two were written for this module:
-other companies' products, everyday requests and small talk, then questions
+(``data/nlu/chitchat.yml``); the rest were written for this module:
+other companies' products, everyday requests and small talk; questions
 about a notes app that no article answers and long off-topic messages that
-share everyday words (account, app, phone, password) with the articles.
+share everyday words (account, app, phone, password) with the articles;
+other companies' products described in the words of Lumen's own topics
+(an Apple ID password, a Netflix double charge, a stuck Windows update);
+and messages of a few words that name no topic ("not working", "help me").
 """
 
 from __future__ import annotations
@@ -613,4 +616,241 @@ NEGATIVE_EXAMPLES: tuple[str, ...] = (
         "I got a text message saying my Apple ID is locked and I must click a link. Is"
         " that a scam? I don't even use that account much."
     ),
+    # other companies' products described in the words of Lumen's topics
+    "forgot my apple id password and now my iphone wont let me download anything",
+    (
+        "How do I recover my Yahoo Mail account? I no longer have the recovery "
+        "phone number they have on file."
+    ),
+    (
+        "outlook.com keeps telling me my password is wrong but I literally reset "
+        "it an hour ago"
+    ),
+    "PayPal is supposed to text me a security code to log in but the SMS never arrives",
+    "steam guard code not working, cant log into steam on my new pc",
+    "instagram wont send me the 6 digit login code, been waiting 20 min already",
+    (
+        "Google Photos stopped syncing between my Pixel and my laptop, the "
+        "browser only shows pictures from last month"
+    ),
+    (
+        "iCloud Drive isn't syncing my Desktop folder between my iMac and my "
+        "MacBook, the files just sit there with a little cloud icon"
+    ),
+    (
+        'Dropbox has said "syncing 1,204 files" for two days on my Windows 11 '
+        "machine, how do I make it finish"
+    ),
+    (
+        "OneDrive keeps creating duplicate copies of my Excel files with my "
+        "computer's name added at the end, why?"
+    ),
+    (
+        "Netflix charged me twice this month, two identical charges of 15.49 on "
+        "my card statement"
+    ),
+    "Disney+ billed me again after I cancelled, how do I get my money back from them",
+    (
+        "How do I cancel my Amazon Prime membership and get refunded for the "
+        "months I didn't use?"
+    ),
+    "hulu double charged me wtf",
+    (
+        "I want a refund from Ryanair for a flight THEY cancelled and their "
+        "website just loops me back to the booking page"
+    ),
+    (
+        "the Lufthansa app crashes every time I try to check in for my flight "
+        "tomorrow morning, any idea?"
+    ),
+    (
+        "My Chase banking app logs me out constantly and asks for a verification "
+        "code by text every single time I open it"
+    ),
+    "Revolut froze my card after I paid for something abroad, how do I unblock it?",
+    "barclays app wont open at all since the latest update on my samsung",
+    (
+        'Facebook locked my account for "suspicious activity" and now wants me to '
+        "upload a photo of my ID, is that safe?"
+    ),
+    (
+        "X (twitter) won't let me change the email on my account, says the "
+        "address is already in use"
+    ),
+    "How do I change the email address linked to my PlayStation Network account?",
+    "discord says my account has been disabled and I didn't even do anything",
+    "WhatsApp backup to Google Drive has been stuck at 0% for hours",
+    (
+        "Telegram desktop isn't showing the messages I get on my phone, they're "
+        "out of sync since yesterday"
+    ),
+    (
+        "Epic Games Launcher just closes by itself since the update, I can't "
+        "start Fortnite"
+    ),
+    (
+        "Roblox charged my credit card for Robux my 8 year old bought without "
+        "asking, can I get that refunded?"
+    ),
+    "minecraft java keeps crashing with exit code 1 after i installed some mods",
+    (
+        "Xbox Game Pass renewed itself even though I turned off auto-renew in my "
+        "Microsoft account"
+    ),
+    (
+        "Microsoft Word takes forever to open documents on my work laptop since "
+        "the last Office update"
+    ),
+    (
+        'Google Docs keeps saying "trying to connect" and won\'t save my edits, '
+        "I'm on good wifi"
+    ),
+    "How do I cancel Microsoft 365 Family without losing the files I keep in OneDrive?",
+    (
+        "windows 11 update stuck at 35% for 3 hours now... is it safe to just "
+        "turn the pc off??"
+    ),
+    (
+        'macOS Sonoma update failed with "an error occurred while installing the '
+        'selected updates", what do I do'
+    ),
+    (
+        "Since the iOS 17 update my iPhone 12 is sluggish and gets warm when I'm "
+        "just scrolling"
+    ),
+    (
+        "my android phone says storage full even after I deleted all my photos, "
+        '"System" is using 40GB??'
+    ),
+    (
+        "My iCloud storage is full. Do I have to pay Apple for more space or can "
+        "I just delete old iPhone backups?"
+    ),
+    (
+        "Gmail says I'm out of storage and I stopped receiving emails, what is "
+        "eating my 15 GB"
+    ),
+    (
+        "the HP Smart app can't find my printer on the wifi anymore after the "
+        "router was replaced"
+    ),
+    "Canon printer driver won't install on my Mac, the installer quits halfway through",
+    (
+        "Verizon charged me a $35 activation fee that the guy in the store "
+        "promised would be waived"
+    ),
+    "is T-Mobile down right now? no signal in Chicago since this morning",
+    (
+        "What are Vodafone's customer service opening hours? I need to port my "
+        "number before Friday"
+    ),
+    "what time does Xfinity support open on sundays",
+    "Is Slack down? Nobody in our company can send messages since 9am",
+    "Zoom crashes every single time I try to share my screen on my MacBook Air",
+    (
+        "Microsoft Teams is eating 3GB of RAM, that's insane for a chat app, how "
+        "do I make it lighter?"
+    ),
+    (
+        "Evernote charged me for another year of Personal even though I stopped "
+        "using it, how do I get Evernote to refund that renewal?"
+    ),
+    (
+        "Notion won't load for me, just the spinning logo forever. Is Notion "
+        "having an outage today?"
+    ),
+    (
+        "OneNote on my iPad shows sync error 0xE0000024 on our shared SharePoint "
+        "notebook at work"
+    ),
+    "how do I switch my Obsidian Sync subscription from monthly to yearly billing",
+    (
+        "Todoist reminders stopped showing up on my Android right after I "
+        "upgraded to Todoist Pro"
+    ),
+    (
+        "Spotify won't let me log in with Facebook anymore since I deleted my FB "
+        "account, how do I get my playlists back"
+    ),
+    (
+        "YouTube Premium family plan invite says the link expired, how do I send "
+        "my sister a new one"
+    ),
+    "my Audible credits disappeared after I paused my membership, where did they go",
+    "Kindle app isn't syncing the last page I read between my phone and my Paperwhite",
+    (
+        "Duolingo streak freeze didn't work and I lost my 400 day streak!! can "
+        "Duolingo support restore it?"
+    ),
+    "Garmin Express says it can't find my watch when I try to update the firmware",
+    (
+        "Adobe wants a 50% early termination fee to cancel my Creative Cloud "
+        "annual plan, is that even legal?"
+    ),
+    (
+        "Canva Pro charged me after the free trial ended, I had no idea it would "
+        "auto renew"
+    ),
+    (
+        "hi, I forgot to cancel my LinkedIn Premium trial and got charged $39.99, "
+        "can LinkedIn refund it?"
+    ),
+    (
+        "my Coinbase account is restricted and I can't withdraw anything, their "
+        "support only sends bot replies"
+    ),
+    (
+        "Google account recovery keeps saying \"Google couldn't verify this "
+        "account belongs to you\", I've tried 6 times"
+    ),
+    "Samsung account password reset email never arrives, checked spam and everything",
+    "Proton Mail Bridge stopped syncing with Thunderbird after I updated it",
+    (
+        "Apple support chat hours in the UK? I need to talk to a real person "
+        "about my AirPods warranty"
+    ),
+    (
+        "Booking.com charged my card 240 euros even though the hotel said free "
+        "cancellation, who refunds me, booking or the hotel?"
+    ),
+    "my Nintendo Switch eshop purchase went through twice, same game, two charges",
+    "Venmo says my payment was declined but the money still left my bank account",
+    (
+        "Hello, I am writing because my husband's Hotmail was hacked last week "
+        "and the hacker changed the phone number and the recovery email, "
+        "Microsoft keeps sending the codes to the hacker's number, we have 15 "
+        "years of family photos attached to emails in there, is there any way to "
+        "talk to a human at Microsoft?"
+    ),
+    # a few words that name no topic at all
+    "problem",
+    "I have a problem",
+    "not working",
+    "it's not working!!",
+    "doesnt work",
+    "help me",
+    "help pls",
+    "HELP",
+    "someone help",
+    "this is useless",
+    "useless bot",
+    "helloooo??",
+    "urgent",
+    "very urgent please",
+    "it broke again",
+    "broken",
+    "ugh",
+    "seriously?",
+    "wtf",
+    "omg",
+    "so annoying",
+    "this is ridiculous",
+    "something's wrong",
+    "huh?",
+    "it happened again",
+    "why",
+    "nothing works",
+    "doesn't do anything",
+    "fix this",
+    "is this normal?",
 )
