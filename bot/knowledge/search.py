@@ -53,8 +53,8 @@ words, an unrelated intent) never raises it (:func:`term_directions`).
 ``answer`` is the best hit only when that confidence reaches ``threshold``;
 below it the caller should not guess (ask again, or hand over to a person).
 
-Everything is built from the published articles alone, in well under a second
-for the seed (see ``bench/kb``), so an edit is searchable at once.
+Everything is built from the published articles alone, in about half a second
+for the seed (see ``bench/kb``), so an edit is searchable almost at once.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@
 checks, before every search, whether the knowledge base changed since the
 index was built (one read of ``kb_state.revision``, at most once a second in
 the action server); if it did, it rebuilds the index. An edit saved by any hub
-is therefore used by the bot's answers within a second, in every process,
-without a restart or a retraining.
+is therefore used by the bot's answers within the recheck interval plus a
+rebuild (about half a second for the seed), in every process, without a
+restart or a retraining.
 
 Between answering and not guessing there is a middle ground: when no article
 is confident enough but some are plausible (:func:`plausible_hits`), the bot
