@@ -44,6 +44,7 @@ from rasa_sdk.types import DomainDict
 from actions.handoff import HandoffReason, handoff_message
 from bot.knowledge import (
     MAX_REJECTIONS,
+    NO_OFFER_INTENT,
     Answer,
     SharedKnowledgeBase,
     Suggestions,
@@ -165,7 +166,7 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
         """
         query = tracker.latest_message.get("text") or ""
         intent, confidence = _intent(tracker)
-        out_of_scope = intent == "out_of_scope"
+        out_of_scope = intent == NO_OFFER_INTENT
         try:
             knowledge = await self.knowledge.get()
             reply = await knowledge.answer_or_suggest(
@@ -178,8 +179,6 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
             # The edge of the action: never leave the customer without an owner.
             logger.exception("knowledge base unavailable")
             return _hand_over(dispatcher, UNAVAILABLE)
-        if out_of_scope and isinstance(reply, Suggestions):
-            reply = None
         asked = SlotSet(QUERY_SLOT, query)
         if isinstance(reply, Answer):
             _send_answer(dispatcher, reply)

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import KnowledgeIndex, SearchResult, plausible_hits
+from bot.knowledge import KnowledgeIndex, plausible_hits
 
 NO_ANSWER = "none"
-#: The intent after which the action offers no articles.
-OUT_OF_SCOPE = "out_of_scope"
 HERE = Path(__file__).resolve().parent
 QUESTIONS_PATH = HERE / "questions.yml"
 DEV_PATH = HERE / "dev.yml"
@@ -82,18 +80,6 @@ class Metrics:
         }
 
 
-def offered_slugs(
-    index: KnowledgeIndex, result: SearchResult, question: Question
-) -> list[str]:
-    """The articles the bot offers when it does not answer, as the action does.
-
-    Nothing is offered for a message the NLU finds out of scope.
-    """
-    if question.intent == OUT_OF_SCOPE:
-        return []
-    return [hit.slug for hit in plausible_hits(result, index.settings)]
-
-
 def load_questions(path: Path) -> list[Question]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [
@@ -131,7 +117,14 @@ def evaluate(
         )
         answer = result.answer.slug if result.answer else None
         top = result.hits[0].slug if result.hits else None
-        offered = [] if answer else offered_slugs(index, result, question)
+        offered = (
+            []
+            if answer
+            else [
+                hit.slug
+                for hit in plausible_hits(result, index.settings, question.intent)
+            ]
+        )
         if question.answerable:
             metrics.answerable += 1
             metrics.ranked_first += top == question.expected

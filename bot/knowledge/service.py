@@ -42,6 +42,8 @@ ACTION_SERVER_RECHECK_S = 1.0
 MAX_REJECTIONS = 2
 #: Most articles offered as choices when the bot is not sure which one answers.
 MAX_SUGGESTIONS = 3
+#: The intent whose messages are never offered articles (:func:`plausible_hits`).
+NO_OFFER_INTENT = "out_of_scope"
 
 #: Words naming a position in a list: "the second one", "the last".
 _ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "last": -1}
@@ -92,10 +94,14 @@ class Suggestions:
         return [hit.slug for hit in self.hits]
 
 
-def plausible_hits(result: SearchResult, settings: SearchSettings) -> list[Hit]:
+def plausible_hits(
+    result: SearchResult, settings: SearchSettings, intent: str | None = None
+) -> list[Hit]:
     """The hits of a search worth offering as choices.
 
-    Plausible means: the search's confidence reaches
+    Nothing is plausible for a message the NLU finds out of scope
+    (:data:`NO_OFFER_INTENT`): articles that merely share a word with it would
+    be noise. Otherwise plausible means: the search's confidence reaches
     ``settings.suggest_threshold`` (evidence against any answer, such as
     chit-chat or unknown words, keeps it low), the best hit's score reaches
     ``settings.suggest_min_score``, and each offered hit scores at least
@@ -105,11 +111,14 @@ def plausible_hits(result: SearchResult, settings: SearchSettings) -> list[Hit]:
     Args:
         result: A search's result.
         settings: The ranking constants the search used.
+        intent: The intent the NLU predicted for the message, if any.
 
     Returns:
         Up to :data:`MAX_SUGGESTIONS` hits, best first; empty when nothing is
         plausible.
     """
+    if intent == NO_OFFER_INTENT:
+        return []
     if not result.hits or result.confidence < settings.suggest_threshold:
         return []
     best = result.hits[0].score
@@ -328,7 +337,7 @@ class KnowledgeBase:
                     score=result.answer.score,
                     text=answer_text(article),
                 )
-        hits = plausible_hits(result, index.settings)
+        hits = plausible_hits(result, index.settings, intent)
         return Suggestions(tuple(hits), result.confidence) if hits else None
 
     async def answer_with(self, slug: str) -> Answer | None:

@@ -9,6 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.knowledge import (
     MAX_SUGGESTIONS,
+    NO_OFFER_INTENT,
     Answer,
     Article,
     Hit,
@@ -268,6 +269,14 @@ def test_plausible_hits(result: SearchResult, offered: list[str]) -> None:
     )
     assert [hit.slug for hit in plausible_hits(result, settings)] == offered
     assert len(offered) <= MAX_SUGGESTIONS
+
+
+def test_nothing_is_plausible_for_an_out_of_scope_message() -> None:
+    result = SearchResult(hits=hits(0.5, 0.4), confidence=0.3)
+    settings = SearchSettings(suggest_threshold=0.05)
+    assert [hit.slug for hit in plausible_hits(result, settings)] == ["a0", "a1"]
+    assert plausible_hits(result, settings, "greet") == plausible_hits(result, settings)
+    assert plausible_hits(result, settings, NO_OFFER_INTENT) == []
 
 
 async def test_answer_or_suggest_answers_when_confident(kb_engine: Any) -> None:
