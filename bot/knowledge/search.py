@@ -68,8 +68,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.knowledge.articles import Article
+from bot.knowledge.embedding import SentenceEncoder, shared_encoder
 from bot.knowledge.negatives import NEGATIVE_EXAMPLES
-from bot.knowledge.similarity import ExampleMatcher
+from bot.knowledge.similarity import ExampleMatcher, SemanticMatcher
 from bot.knowledge.text import tokenize
 
 #: Intents that say the NLU is not sure rather than what the message is
@@ -91,10 +92,12 @@ CONFIDENCE_FEATURES = (
     "unknown",
     "off_intent",
     "log_terms",
+    "semantic",
+    "semantic_negative",
 )
 #: How each feature may move the confidence: 1 never lowers it, -1 never
 #: raises it, 0 either way (the message's length).
-FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0)
+FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0, 1, -1)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,10 @@ class SearchSettings:
             10 offers to an answerable question include the right article,
             and few off-topic questions get an offer.
         similarity_weight: Share of the nearest-example similarity in an
-            article's text score (the rest is the lexical score).
+            article's text score.
+        semantic_weight: Share of the sentence-embedding similarity in an
+            article's text score (the rest, after ``similarity_weight``, is
+            the lexical score).
         char_weight: Share of the character n-grams in the similarity (the
             rest is word n-grams).
         threshold: Lowest confidence (estimated probability that the best
@@ -161,81 +167,107 @@ class SearchSettings:
     unknown_word_weight: float = 4.0
     min_word_evidence: float = 0.5
     unknown_word_exponent: float = 0.5
-    intent_weight: float = 0.05
+    intent_weight: float = 0.1
     payload_intent_weight: float = 0.5
-    suggest_threshold: float = 0.1
+    suggest_threshold: float = 0.15
     suggest_min_score: float = 0.25
     suggest_score_ratio: float = 0.6
-    similarity_weight: float = 0.4
+    similarity_weight: float = 0.2
+    semantic_weight: float = 0.6
     char_weight: float = 0.7
-    threshold: float = 0.63
+    threshold: float = 0.61
     confidence_scale: tuple[float, ...] = (
-        0.234,
-        0.1848,
-        0.2059,
-        0.2862,
-        0.0207,
-        0.1736,
-        0.1847,
-        0.267,
-        0.4278,
+        0.18,
+        0.1408,
+        0.2079,
+        0.2954,
+        0.0414,
+        0.1669,
+        0.1817,
+        0.2666,
+        0.4229,
+        0.1697,
+        0.1456,
     )
-    confidence_bias: float = -3.3893
+    confidence_bias: float = -1.8632
     confidence_weights: tuple[float, ...] = (
         0.0,
-        0.0884,
-        0.6422,
+        0.057,
+        0.0,
+        0.0646,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.0,
-        0.228,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0277,
-        0.0,
-        0.2578,
-        0.0154,
-        0.0,
-        0.0,
-        0.0,
-        0.0682,
+        -0.3442,
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.1499,
-        0.0,
-        0.0205,
-        0.0,
-        0.0,
-        0.0,
-        0.279,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0577,
-        -0.2292,
-        -0.0908,
-        -0.0172,
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.0448,
-        -0.056,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0177,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0726,
+        0.04,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.1723,
+        0.0862,
+        0.0,
+        0.0,
+        0.0,
+        0.256,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0094,
+        0.0,
+        0.0,
+        -0.0282,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        -0.0084,
+        0.0,
+        0.0,
+        -0.0814,
+        0.243,
+        0.0,
+        0.117,
+        0.0,
+        -0.1955,
     )
     min_typo_length: int = 5
 
@@ -279,6 +311,8 @@ class Signals:
     Attributes:
         lexical: Normalised BM25 score, 0 to 1.
         similarity: Best cosine with one of the article's sentences, 0 to 1.
+        semantic: Best cosine of sentence embeddings with one of the
+            article's sentences, 0 to 1.
         prior: Intent prior (``intent_weight * intent_confidence`` if linked).
         negative: Best cosine with a sentence no article answers.
         unknown: Share of the message's terms that no article contains
@@ -287,15 +321,19 @@ class Signals:
             article is linked to that intent (0 without an intent, for a
             linked one, and for :data:`UNSURE_INTENTS`).
         terms: Number of distinct terms in the message.
+        semantic_negative: Best cosine of sentence embeddings with a
+            sentence no article answers.
     """
 
     lexical: np.ndarray
     similarity: np.ndarray
+    semantic: np.ndarray
     prior: np.ndarray
     negative: float
     unknown: float = 0.0
     off_intent: float = 0.0
     terms: int = 0
+    semantic_negative: float = 0.0
 
 
 def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
@@ -308,9 +346,12 @@ def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
     Returns:
         One score in ``[0, 1]`` per article.
     """
+    lexical_weight = 1 - settings.similarity_weight - settings.semantic_weight
     text = (
-        1 - settings.similarity_weight
-    ) * signals.lexical + settings.similarity_weight * signals.similarity
+        lexical_weight * signals.lexical
+        + settings.similarity_weight * signals.similarity
+        + settings.semantic_weight * signals.semantic
+    )
     scores: np.ndarray = 1 - (1 - text) * (1 - signals.prior)
     return scores
 
@@ -341,6 +382,8 @@ def confidence_features(
         signals.unknown,
         signals.off_intent,
         math.log1p(signals.terms),
+        float(signals.semantic[best]),
+        signals.semantic_negative,
     )
 
 
@@ -438,9 +481,11 @@ class KnowledgeIndex:
         deletion_index: dict[str, list[str]],
         settings: SearchSettings,
         matcher: ExampleMatcher,
+        semantic: SemanticMatcher,
     ) -> None:
         self._articles = list(articles)
         self._matcher = matcher
+        self._semantic = semantic
         self._position = {article.slug: index for index, article in enumerate(articles)}
         # Per term, the articles containing it and their contributions, as
         # arrays: a query adds them up without a Python loop over articles.
@@ -471,6 +516,7 @@ class KnowledgeIndex:
         settings: SearchSettings | None = None,
         *,
         negatives: Iterable[str] = NEGATIVE_EXAMPLES,
+        encoder: SentenceEncoder | None = None,
     ) -> KnowledgeIndex:
         """Index the published articles among ``articles``.
 
@@ -479,10 +525,17 @@ class KnowledgeIndex:
             settings: Ranking constants; the tuned defaults when omitted.
             negatives: Sentences no article answers (the "none" class); the
                 built-in chit-chat and off-topic examples when omitted.
+            encoder: The sentence encoder; the process's shared one when
+                omitted.
 
         Returns:
             The index.
+
+        Raises:
+            EmbeddingModelMissing: No encoder was given and the model files
+                are not installed.
         """
+        negatives = list(negatives)
         settings = settings or SearchSettings()
         published = sorted(
             (article for article in articles if article.is_published),
@@ -530,6 +583,7 @@ class KnowledgeIndex:
             ExampleMatcher.build(
                 published, negatives, char_weight=settings.char_weight
             ),
+            SemanticMatcher.build(published, negatives, encoder or shared_encoder()),
         )
 
     def __len__(self) -> int:
@@ -550,8 +604,17 @@ class KnowledgeIndex:
         position = self._position.get(slug)
         return None if position is None else self._articles[position]
 
+    def embed(self, query: str) -> np.ndarray:
+        """A message's sentence embedding, as :meth:`signals` takes it."""
+        return self._semantic.vector(query)
+
     def signals(
-        self, query: str, *, intent: str | None = None, intent_confidence: float = 0.0
+        self,
+        query: str,
+        *,
+        intent: str | None = None,
+        intent_confidence: float = 0.0,
+        vector: np.ndarray | None = None,
     ) -> Signals:
         """The evidence for every article, before it is combined into scores.
 
@@ -559,6 +622,8 @@ class KnowledgeIndex:
             query: The customer's message, as typed.
             intent: The intent the NLU predicted, if any.
             intent_confidence: The NLU's confidence in ``intent``, 0 to 1.
+            vector: The message's embedding (:meth:`embed`), when it is
+                already known; computed here otherwise.
 
         Returns:
             Lexical score, similarity and intent prior per article (in index
@@ -567,6 +632,13 @@ class KnowledgeIndex:
         count = len(self._articles)
         lexical, unknown, terms = self._lexical_scores(query)
         similarities = self._matcher.similarities(query)
+        given = vector is not None
+        if vector is None:
+            vector = self.embed(query)
+        meanings = self._semantic.similarities(vector)
+        if given:
+            # A re-search of the same text (after "no") reuses the vector.
+            self._semantic.encoder.remember(query, vector)
         prior = np.zeros(count)
         confidence = min(max(intent_confidence, 0.0), 1.0)
         payload = PAYLOAD_PATTERN.fullmatch(query.strip())
@@ -585,11 +657,13 @@ class KnowledgeIndex:
         return Signals(
             lexical=np.clip(lexical, 0.0, 1.0),
             similarity=similarities.articles,
+            semantic=meanings.articles,
             prior=prior,
             negative=similarities.negative,
             unknown=unknown,
             off_intent=off_intent,
             terms=terms,
+            semantic_negative=meanings.negative,
         )
 
     def search(
@@ -600,6 +674,7 @@ class KnowledgeIndex:
         intent_confidence: float = 0.0,
         exclude: Collection[str] = (),
         limit: int = 3,
+        vector: np.ndarray | None = None,
     ) -> SearchResult:
         """Rank the articles for a customer's message.
 
@@ -609,6 +684,7 @@ class KnowledgeIndex:
             intent_confidence: The NLU's confidence in ``intent``, 0 to 1.
             exclude: Slugs not to return, e.g. answers the customer rejected.
             limit: How many hits to return at most.
+            vector: The message's embedding, when it is already known.
 
         Returns:
             The best hits, and the answer if the best one is confident enough.
@@ -621,7 +697,7 @@ class KnowledgeIndex:
         if not self._articles:
             return SearchResult()
         signals = self.signals(
-            query, intent=intent, intent_confidence=intent_confidence
+            query, intent=intent, intent_confidence=intent_confidence, vector=vector
         )
         scores = combine(signals, self._settings)
         for slug in exclude:

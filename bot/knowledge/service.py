@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.knowledge.articles import Article
@@ -260,6 +262,7 @@ class KnowledgeBase:
         intent_confidence: float = 0.0,
         exclude: Collection[str] = (),
         limit: int = 3,
+        vector: np.ndarray | None = None,
     ) -> SearchResult:
         """Rank the published articles for a customer's message.
 
@@ -272,6 +275,7 @@ class KnowledgeBase:
             intent_confidence=intent_confidence,
             exclude=exclude,
             limit=limit,
+            vector=vector,
         )
 
     async def answer(
@@ -281,6 +285,7 @@ class KnowledgeBase:
         intent: str | None = None,
         intent_confidence: float = 0.0,
         exclude: Collection[str] = (),
+        vector: np.ndarray | None = None,
     ) -> Answer | None:
         """Choose the article that answers a message, if one is good enough.
 
@@ -289,13 +294,18 @@ class KnowledgeBase:
             intent: The intent the NLU predicted, if any.
             intent_confidence: The NLU's confidence in it.
             exclude: Slugs the customer already said did not help.
+            vector: The message's embedding from the NLU pipeline, if any.
 
         Returns:
             The answer, or ``None`` below the score threshold: the caller
             should not guess, but ask or offer a person.
         """
         reply = await self.answer_or_suggest(
-            query, intent=intent, intent_confidence=intent_confidence, exclude=exclude
+            query,
+            intent=intent,
+            intent_confidence=intent_confidence,
+            exclude=exclude,
+            vector=vector,
         )
         return reply if isinstance(reply, Answer) else None
 
@@ -306,6 +316,7 @@ class KnowledgeBase:
         intent: str | None = None,
         intent_confidence: float = 0.0,
         exclude: Collection[str] = (),
+        vector: np.ndarray | None = None,
     ) -> Answer | Suggestions | None:
         """Answer a message, or else offer the articles it may be about.
 
@@ -314,6 +325,8 @@ class KnowledgeBase:
             intent: The intent the NLU predicted, if any.
             intent_confidence: The NLU's confidence in it.
             exclude: Slugs the customer already said did not help.
+            vector: The message's embedding from the NLU pipeline, if any
+                (computed here otherwise).
 
         Returns:
             The answer when one reaches the threshold; else the plausible
@@ -328,6 +341,7 @@ class KnowledgeBase:
             intent_confidence=intent_confidence,
             exclude=exclude,
             limit=MAX_SUGGESTIONS,
+            vector=vector,
         )
         if result.answer is not None:
             article = index.article(result.answer.slug)

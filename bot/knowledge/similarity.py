@@ -20,8 +20,13 @@ article answers (greetings, chit-chat, off-topic requests; see
   sentence.
 
 The matrix is built in one pass, with numpy and scipy, whenever the knowledge
-base changes (no model file, no training run): an example question added
-through the API is matched by the next search.
+base changes (no training run): an example question added through the API is
+matched by the next search.
+
+:class:`SemanticMatcher` compares the same sentences by *meaning*: the cosine
+of their sentence embeddings (:mod:`bot.knowledge.embedding`), which matches
+"my phone was stolen and the code app was on it" with "I lost the phone with
+my authenticator" though they share no word.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import numpy as np
 from scipy import sparse
 
 from bot.knowledge.articles import Article
+from bot.knowledge.embedding import SentenceEncoder
 from bot.knowledge.text import APOSTROPHES, WORD_PATTERN, tokenize
 
 MIN_CHAR_GRAM = 2
@@ -234,14 +240,99 @@ class ExampleMatcher:
             # the columns of the message's features, which for common
             # character n-grams are most of the matrix anyway.
             cosines += share * (rows @ query)
-        per_article = np.zeros(self._article_count)
-        article_rows = len(self._owners)
-        if article_rows:
-            starts = self._first_rows[self._has_rows]
-            best = np.maximum.reduceat(cosines[:article_rows], starts)
-            per_article[self._has_rows] = best
-        negative = float(cosines[article_rows:].max()) if self._negative_rows else 0.0
-        return Similarities(articles=np.clip(per_article, 0.0, 1.0), negative=negative)
+        return _best_per_article(
+            cosines, self._first_rows, self._has_rows, len(self._owners)
+        )
+
+
+def _best_per_article(
+    cosines: np.ndarray, first_rows: np.ndarray, has_rows: np.ndarray, article_rows: int
+) -> Similarities:
+    """Best cosine per article (consecutive rows) and among the negative rows."""
+    per_article = np.zeros(len(has_rows))
+    if article_rows:
+        best = np.maximum.reduceat(cosines[:article_rows], first_rows[has_rows])
+        per_article[has_rows] = best
+    negatives = cosines[article_rows:]
+    negative = float(negatives.max()) if len(negatives) else 0.0
+    return Similarities(
+        articles=np.clip(per_article, 0.0, 1.0), negative=max(negative, 0.0)
+    )
+
+
+class SemanticMatcher:
+    """Cosine of sentence embeddings: a message against each article's sentences.
+
+    The same sentences as :class:`ExampleMatcher` (and the negatives), each a
+    unit vector of :class:`~bot.knowledge.embedding.SentenceEncoder`; a
+    message's vector against all of them is one matrix-vector product.
+    """
+
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        rows: np.ndarray,
+        owners: np.ndarray,
+        article_count: int,
+    ) -> None:
+        self.encoder = encoder
+        self._rows = rows
+        self._article_rows = len(owners)
+        self._first_rows = np.searchsorted(owners, np.arange(article_count))
+        self._has_rows = np.bincount(owners, minlength=article_count) > 0
+
+    @classmethod
+    def build(
+        cls,
+        articles: Sequence[Article],
+        negatives: Iterable[str],
+        encoder: SentenceEncoder,
+    ) -> SemanticMatcher:
+        """Embed the articles' sentences and the negative sentences.
+
+        Sentences the encoder has embedded before (an unchanged article when
+        the knowledge base is rebuilt) are not computed again.
+        """
+        sentences: list[str] = []
+        owners: list[int] = []
+        for position, article in enumerate(articles):
+            for sentence in sentences_of(article):
+                sentences.append(sentence)
+                owners.append(position)
+        sentences.extend(text for text in negatives if text.strip())
+        return cls(
+            encoder,
+            encoder.encode(sentences),
+            np.array(owners, dtype=np.int64),
+            len(articles),
+        )
+
+    def vector(self, text: str) -> np.ndarray:
+        """The message's embedding (what :meth:`similarities` takes)."""
+        vector: np.ndarray = self.encoder.encode([text])[0]
+        return vector
+
+    def similarities(self, vector: np.ndarray) -> Similarities:
+        """Compare a message's embedding with every article and the negatives.
+
+        Args:
+            vector: The message's unit-length embedding.
+
+        Returns:
+            The best cosine per article and with a negative sentence.
+
+        Raises:
+            ValueError: The vector does not have the encoder's dimension.
+        """
+        if vector.shape != (self.encoder.dimension,):
+            raise ValueError(
+                f"expected an embedding of {self.encoder.dimension} numbers, "
+                f"got shape {vector.shape}"
+            )
+        cosines = (self._rows @ vector.astype(np.float32)).astype(np.float64)
+        return _best_per_article(
+            cosines, self._first_rows, self._has_rows, self._article_rows
+        )
 
 
 def sentences_of(article: Article) -> list[str]:

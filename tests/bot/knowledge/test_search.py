@@ -432,7 +432,8 @@ def test_the_confidence_moves_only_in_each_features_direction(feature: int) -> N
     generator = random.Random(feature)
     for _ in range(300):
         features = [generator.random() for _ in CONFIDENCE_FEATURES]
-        features[-1] = math.log1p(generator.randint(1, 30))
+        length = CONFIDENCE_FEATURES.index("log_terms")
+        features[length] = math.log1p(generator.randint(1, 30))
         before = answer_confidence(features, settings)
         features[feature] += generator.uniform(0.01, 0.5)
         after = answer_confidence(features, settings)

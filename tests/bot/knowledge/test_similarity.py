@@ -119,8 +119,12 @@ def test_negative_examples_lower_the_confidence() -> None:
 
 def test_confidence_is_a_probability_rising_with_the_score() -> None:
     settings = SearchSettings()
-    low = answer_confidence((0.1, 0.0, 0.1, 0.1, 0.0, 0.5, 0.5, 0.0, 1.1), settings)
-    high = answer_confidence((0.9, 0.5, 0.9, 0.9, 0.0, 0.1, 0.0, 0.0, 1.1), settings)
+    low = answer_confidence(
+        (0.1, 0.0, 0.1, 0.1, 0.0, 0.5, 0.5, 0.0, 1.1, 0.2, 0.5), settings
+    )
+    high = answer_confidence(
+        (0.9, 0.5, 0.9, 0.9, 0.0, 0.1, 0.0, 0.0, 1.1, 0.8, 0.2), settings
+    )
     assert 0.0 < low < high < 1.0
 
 
@@ -132,7 +136,12 @@ def test_confidence_features_must_match_the_coefficients() -> None:
 def test_signals_are_in_index_order(index: KnowledgeIndex) -> None:
     signals = index.signals("refund", intent="refund_request", intent_confidence=1.0)
     position = index.slugs.index("refund-request")
-    assert len(signals.lexical) == len(signals.similarity) == len(index)
+    assert (
+        len(signals.lexical)
+        == len(signals.similarity)
+        == len(signals.semantic)
+        == len(index)
+    )
     assert signals.prior[position] == pytest.approx(index.settings.intent_weight)
     assert signals.similarity[position] == signals.similarity.max()
     assert signals.unknown == 0.0
