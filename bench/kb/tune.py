@@ -55,9 +55,10 @@ from bot.knowledge.search import (
 
 GRID: dict[str, tuple[float, ...]] = {
     "char_weight": (0.7,),
-    "similarity_weight": (0.1, 0.2, 0.3, 0.4),
-    "semantic_weight": (0.4, 0.5, 0.6, 0.7),
-    "intent_weight": (0.05, 0.1),
+    "similarity_weight": (0.2, 0.3),
+    "semantic_weight": (0.1, 0.2, 0.3),
+    "classifier_weight": (0.1, 0.2, 0.3),
+    "intent_weight": (0.05,),
 }
 THRESHOLDS = tuple(round(0.2 + 0.01 * step, 3) for step in range(75))
 MAX_WRONG_ON_NONE = 0.1
@@ -231,6 +232,9 @@ def intent_alone_answers(settings: SearchSettings) -> bool:
                 math.log1p(length),
                 0.0,
                 0.0,
+                0.0,
+                0.0,
+                0.0,
             ),
             settings,
         )
@@ -295,15 +299,24 @@ def main() -> None:
             index.signals(q.text, intent=q.intent, intent_confidence=q.confidence)
             for q in questions
         ]
-        for similarity_weight, semantic_weight, intent_weight in itertools.product(
-            GRID["similarity_weight"], GRID["semantic_weight"], GRID["intent_weight"]
+        for (
+            similarity_weight,
+            semantic_weight,
+            classifier_weight,
+            intent_weight,
+        ) in itertools.product(
+            GRID["similarity_weight"],
+            GRID["semantic_weight"],
+            GRID["classifier_weight"],
+            GRID["intent_weight"],
         ):
-            if similarity_weight + semantic_weight >= 1:
+            if similarity_weight + semantic_weight + classifier_weight >= 1:
                 continue
             base = dataclasses.replace(
                 index.settings,
                 similarity_weight=similarity_weight,
                 semantic_weight=semantic_weight,
+                classifier_weight=classifier_weight,
                 intent_weight=intent_weight,
             )
             rows = decisions(index, raw, questions, base)
@@ -327,6 +340,7 @@ def main() -> None:
             f"ranked_first={first:.3f} threshold={threshold} "
             f"char={base.char_weight} similarity={base.similarity_weight} "
             f"semantic={base.semantic_weight} "
+            f"classifier={base.classifier_weight} "
             f"intent={base.intent_weight}"
         )
     for accuracy, _, threshold, _, base, rows in ranked:

@@ -24,7 +24,9 @@ elsewhere.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
 import os
 import threading
 import unicodedata
@@ -51,6 +53,13 @@ BATCH_SIZE = 64
 #: edited article re-encodes only that article's sentences): ~1.5 KB each,
 #: enough for the sentences of ~1,500 articles and the negatives.
 CACHE_SIZE = 60_000
+
+#: The file, in the model directory, of the vectors of the sentences embedded
+#: so far (articles, negatives; never customers' messages). Replaced with the
+#: model, since the fetch script replaces the whole directory.
+STORE_NAME = "sentence-vectors.npz"
+
+logger = logging.getLogger(__name__)
 
 _SAFETENSORS_TYPES = {
     "F32": np.float32,
@@ -283,7 +292,18 @@ class SentenceEncoder:
     :data:`CACHE_SIZE` sentences it encoded.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, store: Path | None = None) -> None:
+        """Load the model.
+
+        Args:
+            directory: The model directory (:data:`MODEL_FILES`).
+            store: A file of vectors computed earlier (:meth:`save`), read
+                now if it exists: a process that restarts does not embed the
+                articles' sentences again.
+
+        Raises:
+            EmbeddingModelMissing: A model file is not there.
+        """
         missing = [name for name in MODEL_FILES if not (directory / name).is_file()]
         if missing:
             raise EmbeddingModelMissing(
@@ -321,6 +341,53 @@ class SentenceEncoder:
         ]
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._store = store
+        self._stored: dict[bytes, np.ndarray] = {}
+        self._unsaved = False
+        self._fingerprint = (
+            f"{MODEL_NAME}:{(directory / 'model.safetensors').stat().st_size}"
+        )
+        if store is not None:
+            self._stored = _read_store(store, self._fingerprint, self.dimension)
+
+    def save(self) -> None:
+        """Write the cached vectors to the store file, if any and if new.
+
+        Atomic (a temporary file renamed); a store that cannot be written (a
+        read-only directory) is logged and skipped: it only saves time.
+        """
+        if self._store is None:
+            return
+        with self._lock:
+            if not self._unsaved:
+                return
+            stored = dict(self._stored)
+            stored.update(
+                (_digest(text), vector) for text, vector in self._cache.items()
+            )
+            self._unsaved = False
+        keys = list(stored)[-CACHE_SIZE:]
+        try:
+            self._store.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._store.with_name(f"{self._store.name}.{os.getpid()}.tmp")
+            with partial.open("wb") as handle:
+                np.savez(
+                    handle,
+                    fingerprint=np.array(self._fingerprint),
+                    # Raw digests as rows of bytes (an "S32" array would
+                    # drop trailing zero bytes).
+                    keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(
+                        len(keys), 32
+                    ),
+                    vectors=np.array(
+                        [stored[key] for key in keys], dtype=np.float32
+                    ).reshape(len(keys), self.dimension),
+                )
+            partial.replace(self._store)
+        except OSError as error:
+            logger.warning(
+                "could not save sentence vectors to %s: %s", self._store, error
+            )
 
     def remember(self, text: str, vector: np.ndarray) -> None:
         """Keep a vector computed elsewhere (the NLU pipeline) for ``text``."""
@@ -350,6 +417,10 @@ class SentenceEncoder:
                 if cached is not None:
                     self._cache.move_to_end(text)
                     result[position] = cached
+                elif cache and self._stored and (_digest(text) in self._stored):
+                    vector = self._stored[_digest(text)]
+                    self._cache[text] = vector
+                    result[position] = vector
                 else:
                     todo.setdefault(text, []).append(position)
         if not todo:
@@ -368,6 +439,7 @@ class SentenceEncoder:
                         result[position] = vector
                     if cache:
                         self._cache[text] = vector
+                        self._unsaved = True
                         if len(self._cache) > CACHE_SIZE:
                             self._cache.popitem(last=False)
         return result
@@ -423,6 +495,34 @@ class SentenceEncoder:
         return result
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def _read_store(
+    path: Path, fingerprint: str, dimension: int
+) -> dict[bytes, np.ndarray]:
+    """The vectors of a store file; empty if missing, damaged or of another model."""
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["fingerprint"]) != fingerprint:
+                return {}
+            keys = data["keys"]
+            vectors = data["vectors"]
+            if keys.dtype != np.uint8 or keys.shape != (len(vectors), 32):
+                return {}
+            if vectors.shape != (len(keys), dimension):
+                return {}
+            return {
+                key.tobytes(): vector for key, vector in zip(keys, vectors, strict=True)
+            }
+    except (OSError, ValueError, KeyError, EOFError) as error:
+        logger.warning("ignoring the sentence-vector store %s: %s", path, error)
+        return {}
+
+
 _shared: dict[Path, SentenceEncoder] = {}
 _shared_lock = threading.Lock()
 
@@ -434,7 +534,8 @@ def shared_encoder(directory: Path | None = None) -> SentenceEncoder:
         directory: The model directory; :func:`model_directory` when omitted.
 
     Returns:
-        The encoder (one per directory per process: the weights are ~90 MB).
+        The encoder (one per directory per process: the weights are ~90 MB),
+        with its store of vectors in the model directory.
 
     Raises:
         EmbeddingModelMissing: The model files are not there.
@@ -443,7 +544,7 @@ def shared_encoder(directory: Path | None = None) -> SentenceEncoder:
     with _shared_lock:
         encoder = _shared.get(path)
         if encoder is None:
-            encoder = SentenceEncoder(path)
+            encoder = SentenceEncoder(path, store=path / STORE_NAME)
             _shared[path] = encoder
         return encoder
 

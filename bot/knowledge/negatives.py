@@ -11,6 +11,11 @@ share everyday words (account, app, phone, password) with the articles;
 other companies' products described in the words of Lumen's own topics
 (an Apple ID password, a Netflix double charge, a stuck Windows update);
 and messages of a few words that name no topic ("not working", "help me").
+The last four groups (160 sentences, "round 10") were written by a writer who
+saw only the articles and the sentences above: features and services Lumen
+has no article about (webhooks, an API rate limit, a Slack integration),
+other companies' products and everyday tech problems, small talk, and more
+topic-less messages.
 """
 
 from __future__ import annotations
@@ -853,4 +858,363 @@ NEGATIVE_EXAMPLES: tuple[str, ...] = (
     "doesn't do anything",
     "fix this",
     "is this normal?",
+    # notes-app questions the knowledge base does not answer (round 10)
+    (
+        "do you guys have webhooks? want to ping our CRM whenever a note in the "
+        "sales notebook changes"
+    ),
+    (
+        "our script hitting the lumen api keeps getting 429 too many requests, whats "
+        "the actual rate limit"
+    ),
+    (
+        "Is there an official Slack integration so I can save a Slack message "
+        "straight into a Lumen notebook?"
+    ),
+    "can my lumen reminders show up in google calendar as events",
+    (
+        "Is there a special email address I can forward newsletters to so they land "
+        "in Lumen as notes?"
+    ),
+    (
+        'does lumen work with siri shortcuts? I want to say "hey siri, new lumen '
+        'note" while driving'
+    ),
+    (
+        "Any plans for an Apple Watch app? would love to dictate quick thoughts from "
+        "my wrist"
+    ),
+    (
+        "Can we host Lumen on our own servers? Our security team refuses any cloud "
+        "note tool, it has to be on-premise."
+    ),
+    (
+        "Do you have a VPAT or WCAG 2.1 AA conformance report? Our university "
+        "procurement office won't sign off without one."
+    ),
+    (
+        "is there a high contrast mode? my eyesight is going and the light grey text "
+        "is really hard to read"
+    ),
+    (
+        "Can I switch the editor font to OpenDyslexic? I'm dyslexic and it makes a "
+        "huge difference for me"
+    ),
+    "can lumen read my notes out loud to me, like text to speech",
+    (
+        "vim keybindings in the editor?? pretty please, I keep typing :wq into my "
+        "notes lol"
+    ),
+    (
+        "When I type Japanese with the IME the first character gets duplicated after "
+        "I press enter to confirm the kanji. happens on mac and windows"
+    ),
+    "can I load my own custom CSS to restyle the app",
+    (
+        "are there any other colour themes, like sepia or nord? the default look is "
+        "a bit bland"
+    ),
+    "how do i make the line spacing bigger, everything feels so cramped",
+    "Can I turn off all the animations? The sliding panels make me motion sick",
+    (
+        "Where can I see your product roadmap? I'd like to know what's coming this "
+        "year before our team renews"
+    ),
+    "how do I duplicate a note? I want to copy my weekly template without retyping it",
+    (
+        "Where do I submit a feature request, and can I upvote other people's ideas "
+        "somewhere?"
+    ),
+    (
+        "do you run a bug bounty program? think I found an XSS issue and want to "
+        "report it properly"
+    ),
+    (
+        "Are you hiring? I'm a frontend dev based in Lisbon, love the app, but "
+        "couldn't find a careers page anywhere"
+    ),
+    (
+        "i applied for the product designer job 3 weeks ago and never heard anything "
+        "back, who can I ask about it"
+    ),
+    (
+        "Do you have an affiliate program? I run a productivity YouTube channel with "
+        "about 80k subscribers and recommend Lumen a lot"
+    ),
+    (
+        "We're a small IT consultancy and would like to become an official Lumen "
+        "implementation partner. Who handles partnerships?"
+    ),
+    (
+        "Hi, I'm a journalist writing a piece on note-taking apps, who should I "
+        "contact for a press inquiry or a press kit?"
+    ),
+    (
+        "Am I allowed to use the Lumen logo in the thumbnail of a tutorial video I'm "
+        "making?"
+    ),
+    (
+        "will you ever do a lifetime deal on appsumo or similar, I'm so tired of "
+        "subscriptions"
+    ),
+    "any black friday or cyber monday sale this year? thinking of getting plus",
+    "my promo code from the podcast ad says invalid at checkout",
+    "Do you have a refer a friend thing where we both get a free month?",
+    (
+        "Is there a family plan? I'd like to share Plus with my wife and our two "
+        "teenagers without paying for four accounts"
+    ),
+    (
+        "Do you do regional pricing for Brazil? $6 a month is a lot here with the "
+        "exchange rate"
+    ),
+    (
+        "We're looking at roughly 1,500 seats. Is there an enterprise tier with a "
+        "volume discount and our own MSA?"
+    ),
+    (
+        "Can your security team fill out our vendor risk questionnaire (CAIQ lite)? "
+        "Procurement needs it before we buy"
+    ),
+    (
+        "Is Lumen HIPAA compliant and will you sign a BAA? I'm a therapist and want "
+        "to keep session notes in it"
+    ),
+    "where can I find your list of subprocessors, our DPO is asking",
+    "Do you hold an ISO 27001 certificate? our public tender requires it",
+    (
+        "Is there an audit log in the admin console showing which member exported or "
+        "deleted which notes?"
+    ),
+    (
+        "can we have separate workspaces for marketing and engineering but pay with "
+        "one company bill"
+    ),
+    "can I see how many people opened my shared link, like view stats",
+    (
+        "Can I publish a notebook as a public website on my own domain, like "
+        "docs.mycompany.com?"
+    ),
+    "does lumen render mermaid diagrams",
+    "can I add footnotes to a note? writing academic stuff",
+    (
+        "Is there a daily notes feature that creates a new journal entry every "
+        "morning automatically?"
+    ),
+    "can reminders repeat? like every monday 9am for my weekly report",
+    "is there search syntax like tag:work or created:2023 to narrow down results",
+    "Can Lumen transcribe my recorded lectures into text?",
+    (
+        "Does Lumen have some AI that can summarise my meeting notes? saw someone "
+        "mention a Labs thing on twitter"
+    ),
+    "do you have a vs code extension, want my notes right next to my code",
+    "command line tool for lumen? I want to append a line to a note from my terminal",
+    (
+        "Does Lumen integrate with Zotero? Writing my thesis and I need my citations "
+        "linked to my reading notes"
+    ),
+    "git sync?? would love my notes versioned in a private github repo",
+    (
+        "can I be logged into my work and my personal lumen accounts at once and "
+        "switch between them without signing out every time"
+    ),
+    (
+        "I accidentally made two accounts, one with Google and one with my email. "
+        "Can you merge them into one so I don't lose anything?"
+    ),
+    "how do I change the name other people see when I leave comments on shared notes",
+    (
+        "can I change the date format to day/month/year? everything shows in "
+        "american format and it confuses me"
+    ),
+    "Is there a Lumen app for Huawei phones? we don't have Google Play on ours",
+    "Do you have an app for Apple Vision Pro?",
+    "can I react with emoji to comments instead of replying every time",
+    "Is there a beta or TestFlight program I can join to try new features early?",
+    (
+        "Is there an official Lumen forum, Discord server or subreddit where users "
+        "help each other?"
+    ),
+    (
+        "do you offer a live onboarding webinar for our team? 40 people starting "
+        "next month and most never used a notes app"
+    ),
+    (
+        "is lumen open source? i'd like to look at the code before trusting it with "
+        "my journal"
+    ),
+    (
+        "Can I lock one specific note with its own password? It's my diary and my "
+        "roommate sometimes uses my laptop"
+    ),
+    "Is there a Jira or Confluence integration so I can link notes to tickets?",
+    "can my Readwise highlights sync into Lumen",
+    "can I sign up with my github account instead of an email",
+    (
+        "Does the iOS app support Intune app protection policies? Our MDM team wants "
+        "to block copy/paste into personal apps"
+    ),
+    # other companies' products and everyday tech problems (round 10)
+    (
+        "Bear notes aren't syncing between my iPhone and my Mac anymore, iCloud is "
+        "on for both"
+    ),
+    (
+        "forgot the password for my locked notes in Apple Notes, is there any way to "
+        "open them"
+    ),
+    (
+        "Google Keep reminders never go off on my Pixel 8 even though notifications "
+        "are allowed"
+    ),
+    "Joplin sync with my Nextcloud keeps failing with a 423 locked error",
+    "I deleted a note in Simplenote by accident, how do I get it back from their trash",
+    (
+        "GoodNotes charged me for version 6 even though I paid for 5 ages ago, how "
+        "do I get a refund from them"
+    ),
+    (
+        "my debit card got blocked after I typed the wrong PIN three times at the "
+        "ATM, how long until it unblocks"
+    ),
+    (
+        'Apple Pay keeps saying "card declined" at the supermarket but the '
+        "physical card works fine"
+    ),
+    (
+        "My Monzo card was declined on a foreign website, do I need to turn "
+        "something on in their app?"
+    ),
+    'iOS update has been stuck on "preparing update" all night on my iPhone 13',
+    (
+        "my samsung galaxy is stuck in a boot loop after the one ui update, will I "
+        "lose my photos"
+    ),
+    'Pixel says "installation problem" every time it tries the monthly system update',
+    "Brother printer shows offline in Windows 11 even though it's on the same wifi",
+    "epson printer prints blank pages after I changed the ink cartridges",
+    (
+        "laptop says connected to wifi but no internet, phone works fine on the same "
+        "network"
+    ),
+    "my old laptop doesnt see the 5GHz wifi network at all, only the 2.4 one",
+    "Gmail isn't receiving any emails from my kid's school, they're not in spam either",
+    (
+        'Outlook desktop app stuck on "trying to connect" since this morning, '
+        "webmail works fine"
+    ),
+    (
+        "How do I create an app-specific password for my iCloud mail so Thunderbird "
+        "can sign in?"
+    ),
+    (
+        'App Store keeps asking "verification required" even for free apps, I '
+        "don't want to add a card"
+    ),
+    (
+        "google play says my payment was declined when I try to buy an app, card is "
+        "fine everywhere else"
+    ),
+    (
+        "my kid bought 50 euros of gems in a game on my ipad, how do I ask Apple for "
+        "that money back"
+    ),
+    "Apple Music family sharing isn't working, my son still gets asked to subscribe",
+    "Max (HBO) keeps logging me out on my Samsung smart TV every couple of days",
+    (
+        "Netflix says my TV isn't part of my household and blocks me while I'm at my "
+        "parents' place"
+    ),
+    "Prime Video keeps buffering on my Fire Stick, but YouTube streams fine",
+    "Crunchyroll charged me after the free trial, I was sure I cancelled it",
+    "my phone can't find the chromecast anymore since the router update",
+    (
+        "Bitwarden on my phone doesn't show the passwords I saved in the browser "
+        "extension yesterday"
+    ),
+    "I forgot my LastPass master password, can they reset it or is everything gone",
+    (
+        "how do I move my Google Authenticator codes to my new iPhone, the old one "
+        "still works"
+    ),
+    (
+        'Microsoft account locked for "unusual sign-in activity" and it wants to '
+        "text a number I don't have anymore"
+    ),
+    (
+        "Amazon put my account on hold and wants me to verify my identity with a "
+        "utility bill"
+    ),
+    (
+        "Airbnb host cancelled two days before the trip, how long does Airbnb take "
+        "to refund"
+    ),
+    (
+        "Windows Hello PIN stopped working after the last update, just says "
+        '"something went wrong"'
+    ),
+    (
+        'Time Machine backups on my Mac keep failing with "the backup disk could '
+        'not be found"'
+    ),
+    (
+        'Google Drive for desktop has been stuck on "syncing" for three days on my '
+        "Windows PC"
+    ),
+    "Firefox Sync isn't bringing my bookmarks across to my new laptop",
+    "my Fitbit won't sync with the app since I updated my phone",
+    "Trello says I don't have permission to view a board my coworker shared with me",
+    # small talk and personal requests (round 10)
+    "how do I keep basil alive on my windowsill, mine always dies within a week",
+    "my girlfriend is mad because I forgot our anniversary, what should I do",
+    "any tips for a job interview tomorrow? I'm super nervous",
+    "can you explain photosynthesis simply, it's for my 6th grade science homework",
+    "who do you think wins wimbledon this year",
+    "what's a good chess opening for beginners",
+    "is a tomato a fruit or a vegetable",
+    "write me a limerick about mondays",
+    "help me plan a birthday party for my 5 year old, about 10 kids are coming",
+    "do you ever dream?",
+    "how's your day going",
+    "i'm feeling kind of lonely today, can we just chat",
+    "whats your favourite food",
+    "rock paper scissors, I pick rock",
+    "just testing to see if this thing works",
+    "testing 1 2 3",
+    "knock knock",
+    "do you speak french? parlez-vous français?",
+    "best hiking trails near munich for a weekend",
+    "how long do I boil an egg for a runny yolk",
+    "should I text my ex? it's been 3 months",
+    "my roommate never does the dishes, how do I bring it up without a fight",
+    "how many players are on a rugby union team",
+    "who won the f1 race on sunday",
+    "recommend a board game for 4 adults",
+    "how do I get rid of hiccups",
+    "what's 30 celsius in fahrenheit",
+    "can you balance this chemical equation for me: H2 + O2 -> H2O",
+    "is it going to be hot in Barcelona in August?",
+    "tell me a riddle",
+    # a few words that name no topic (round 10)
+    "any update?",
+    "so?",
+    "pls respond",
+    "still waiting",
+    "and now?",
+    "what now",
+    "same issue",
+    "again??",
+    "it stopped",
+    "not again",
+    "can you check",
+    "any news?",
+    "well?",
+    "it's doing it again",
+    "that's it?",
+    "hurry up please",
+    "is it fixed yet",
+    "one more thing",
+    "wait what",
+    "anyone?",
 )

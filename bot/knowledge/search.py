@@ -1,6 +1,6 @@
 """Find the knowledge-base article that answers a customer's message.
 
-Ranking has three parts:
+Ranking has five parts:
 
 1. **Words.** Okapi BM25 over each article's title, summary, tags, example
    questions and body (fields weighted, see :class:`SearchSettings`), with a
@@ -12,7 +12,14 @@ Ranking has three parts:
    word and character n-grams (:mod:`bot.knowledge.similarity`); the same
    cosine with sentences no article answers (chit-chat, off-topic requests:
    the "none" class) is evidence *against* answering.
-3. **Intent.** Articles linked to the intent the NLU predicted get a boost
+3. **Meaning.** The cosine between the message's sentence embedding
+   (:mod:`bot.knowledge.embedding`) and the closest of the same sentences,
+   and with the "none" sentences: it matches paraphrases that share no word.
+4. **Meaning classifier.** A logistic regression over those embeddings, one
+   class per article plus "none", fitted when the index is built
+   (:meth:`~bot.knowledge.similarity.SemanticMatcher.fit_classifier`): each
+   article's probability, and that of "none".
+5. **Intent.** Articles linked to the intent the NLU predicted get a boost
    proportional to the intent's confidence (a larger one when the message is
    a button's ``/intent`` payload: the customer chose the topic). An intent
    that no article is linked to (``greet``, ``out_of_scope``, ...; not Rasa's
@@ -30,8 +37,9 @@ Scores are normalised to ``[0, 1]``:
   article contains). An article that matches every query
   word as well as any article does scores 1; a query full of words the
   knowledge base does not know scores low everywhere.
-- The *text score* mixes the two: ``(1 - similarity_weight) * lexical +
-  similarity_weight * similarity``.
+- The *text score* mixes them: ``similarity_weight * similarity +
+  semantic_weight * semantic + classifier_weight * probability``, and the
+  rest of the weight on the lexical score.
 - The *intent prior* is ``intent_weight * intent_confidence`` for articles
   linked to the predicted intent, 0 for others. Text score and prior are
   combined as a noisy-OR, ``1 - (1 - text) * (1 - prior)``, which stays in
@@ -41,20 +49,24 @@ Whether to answer is a separate, calibrated decision: the *confidence* is a
 logistic function of the best hit's score, its lead over the second best, its
 similarity, its lexical score, its intent prior, the similarity to the
 "none" sentences, the share of unknown words, the confidence of an intent
-no article is linked to and the length of the message (short messages reach
-high scores more easily), each divided by its spread, and of products of two
+no article is linked to, the length of the message (short messages reach
+high scores more easily), its semantic similarity and that to "none", and
+the classifier's probabilities of it and of "none", each divided by its
+spread, and of products of two
 of them (a high score counts for more with a clear lead, a short message
 needs a larger one...), with coefficients fitted on the development questions
 (``python -m bench.kb.tune``), i.e. an estimate of the probability that the
 best hit is the right answer. The fit keeps it monotonic: more evidence for
-an article (score, lead, similarity, lexical score, intent prior) never
-lowers the confidence, more evidence against it ("none" similarity, unknown
-words, an unrelated intent) never raises it (:func:`term_directions`).
+an article (score, lead, similarities, lexical score, intent prior,
+probability) never lowers the confidence, more evidence against it ("none"
+similarities and probability, unknown words, an unrelated intent) never
+raises it (:func:`term_directions`).
 ``answer`` is the best hit only when that confidence reaches ``threshold``;
 below it the caller should not guess (ask again, or hand over to a person).
 
-Everything is built from the published articles alone, in about half a second
-for the seed (see ``bench/kb``), so an edit is searchable almost at once.
+Everything is built from the published articles alone (no training run, no
+model file but the sentence encoder's): about a second for the seed once its
+sentences' vectors are stored, so an edit is searchable almost at once.
 """
 
 from __future__ import annotations
@@ -94,10 +106,13 @@ CONFIDENCE_FEATURES = (
     "log_terms",
     "semantic",
     "semantic_negative",
+    "classifier",
+    "classifier_none",
+    "unexplained",
 )
 #: How each feature may move the confidence: 1 never lowers it, -1 never
 #: raises it, 0 either way (the message's length).
-FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0, 1, -1)
+FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0, 1, -1, 1, -1, -1)
 
 
 @dataclass(frozen=True)
@@ -139,8 +154,12 @@ class SearchSettings:
         similarity_weight: Share of the nearest-example similarity in an
             article's text score.
         semantic_weight: Share of the sentence-embedding similarity in an
-            article's text score (the rest, after ``similarity_weight``, is
-            the lexical score).
+            article's text score.
+        classifier_weight: Share of the meaning classifier's probability in
+            an article's text score (the rest, after the two above, is the
+            lexical score).
+        classifier_strength: Inverse regularisation of that classifier
+            (:meth:`SemanticMatcher.fit_classifier`; not tuned).
         char_weight: Share of the character n-grams in the similarity (the
             rest is word n-grams).
         threshold: Lowest confidence (estimated probability that the best
@@ -167,87 +186,49 @@ class SearchSettings:
     unknown_word_weight: float = 4.0
     min_word_evidence: float = 0.5
     unknown_word_exponent: float = 0.5
-    intent_weight: float = 0.1
+    intent_weight: float = 0.05
     payload_intent_weight: float = 0.5
-    suggest_threshold: float = 0.15
+    suggest_threshold: float = 0.1
     suggest_min_score: float = 0.25
     suggest_score_ratio: float = 0.6
     similarity_weight: float = 0.2
-    semantic_weight: float = 0.6
+    semantic_weight: float = 0.2
+    classifier_weight: float = 0.3
+    classifier_strength: float = 10.0
     char_weight: float = 0.7
-    threshold: float = 0.61
+    threshold: float = 0.6
     confidence_scale: tuple[float, ...] = (
-        0.18,
-        0.1408,
-        0.2079,
-        0.2954,
-        0.0414,
-        0.1669,
-        0.1817,
-        0.2666,
-        0.4229,
-        0.1697,
-        0.1456,
+        0.2311,
+        0.2018,
+        0.2024,
+        0.2879,
+        0.0205,
+        0.1593,
+        0.1819,
+        0.2679,
+        0.4231,
+        0.1764,
+        0.1424,
+        0.3442,
+        0.3149,
+        0.3051,
     )
-    confidence_bias: float = -1.8632
+    confidence_bias: float = -1.0926
     confidence_weights: tuple[float, ...] = (
         0.0,
-        0.057,
-        0.0,
-        0.0646,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.3442,
+        -0.3018,
+        0.0,
+        0.0,
+        -0.1316,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0177,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0726,
-        0.04,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.1723,
-        0.0862,
-        0.0,
-        0.0,
-        0.0,
-        0.256,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0094,
-        0.0,
-        0.0,
-        -0.0282,
+        -0.2052,
         0.0,
         0.0,
         0.0,
@@ -259,15 +240,100 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
-        -0.0084,
         0.0,
         0.0,
-        -0.0814,
-        0.243,
         0.0,
-        0.117,
         0.0,
-        -0.1955,
+        0.0,
+        0.1286,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.2259,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.086,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        -0.0145,
+        0.0,
+        0.0,
+        -0.0632,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        -0.056,
+        -0.0113,
+        0.2142,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0579,
+        0.0,
+        0.1554,
+        0.0,
+        0.0,
+        -0.1132,
+        0.0,
+        -0.1132,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        -0.0488,
+        -0.0451,
     )
     min_typo_length: int = 5
 
@@ -313,6 +379,9 @@ class Signals:
         similarity: Best cosine with one of the article's sentences, 0 to 1.
         semantic: Best cosine of sentence embeddings with one of the
             article's sentences, 0 to 1.
+        classifier: The meaning classifier's probability of each article.
+        known_terms: Each known term of the message: its specificity (idf
+            over the largest idf) and the articles that contain it.
         prior: Intent prior (``intent_weight * intent_confidence`` if linked).
         negative: Best cosine with a sentence no article answers.
         unknown: Share of the message's terms that no article contains
@@ -334,6 +403,9 @@ class Signals:
     off_intent: float = 0.0
     terms: int = 0
     semantic_negative: float = 0.0
+    classifier: np.ndarray | None = None
+    classifier_none: float = 0.0
+    known_terms: tuple[tuple[float, np.ndarray], ...] = ()
 
 
 def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
@@ -346,12 +418,19 @@ def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
     Returns:
         One score in ``[0, 1]`` per article.
     """
-    lexical_weight = 1 - settings.similarity_weight - settings.semantic_weight
+    lexical_weight = (
+        1
+        - settings.similarity_weight
+        - settings.semantic_weight
+        - settings.classifier_weight
+    )
     text = (
         lexical_weight * signals.lexical
         + settings.similarity_weight * signals.similarity
         + settings.semantic_weight * signals.semantic
     )
+    if signals.classifier is not None:
+        text = text + settings.classifier_weight * signals.classifier
     scores: np.ndarray = 1 - (1 - text) * (1 - signals.prior)
     return scores
 
@@ -384,6 +463,27 @@ def confidence_features(
         math.log1p(signals.terms),
         float(signals.semantic[best]),
         signals.semantic_negative,
+        float(signals.classifier[best]) if signals.classifier is not None else 0.0,
+        signals.classifier_none,
+        unexplained(signals, best),
+    )
+
+
+def unexplained(signals: Signals, best: int) -> float:
+    """The most specific known word of the message that the best article lacks.
+
+    "Cancel my Notion subscription" is about cancelling, but "notion" is a
+    specific word (one article, about importing from Notion, has it) that
+    the cancellation article does not explain: the message is likely about
+    another company's product. 0 when the best article has every known word.
+    """
+    return max(
+        (
+            specificity
+            for specificity, containing in signals.known_terms
+            if not np.any(containing == best)
+        ),
+        default=0.0,
     )
 
 
@@ -517,6 +617,7 @@ class KnowledgeIndex:
         *,
         negatives: Iterable[str] = NEGATIVE_EXAMPLES,
         encoder: SentenceEncoder | None = None,
+        previous: KnowledgeIndex | None = None,
     ) -> KnowledgeIndex:
         """Index the published articles among ``articles``.
 
@@ -527,6 +628,8 @@ class KnowledgeIndex:
                 built-in chit-chat and off-topic examples when omitted.
             encoder: The sentence encoder; the process's shared one when
                 omitted.
+            previous: The index this one replaces (after an edit): its
+                meaning classifier is where the new one starts from.
 
         Returns:
             The index.
@@ -573,6 +676,13 @@ class KnowledgeIndex:
             if len(term) >= settings.min_typo_length - 1 and term.isalpha():
                 for variant in _single_deletions(term) | {term}:
                     deletion_index[variant].append(term)
+        semantic = SemanticMatcher.build(
+            published, negatives, encoder or shared_encoder()
+        )
+        semantic.fit_classifier(
+            settings.classifier_strength,
+            previous._semantic if previous is not None else None,
+        )
         return cls(
             published,
             dict(postings),
@@ -583,7 +693,7 @@ class KnowledgeIndex:
             ExampleMatcher.build(
                 published, negatives, char_weight=settings.char_weight
             ),
-            SemanticMatcher.build(published, negatives, encoder or shared_encoder()),
+            semantic,
         )
 
     def __len__(self) -> int:
@@ -630,12 +740,13 @@ class KnowledgeIndex:
             order) and the similarity to the "none" sentences.
         """
         count = len(self._articles)
-        lexical, unknown, terms = self._lexical_scores(query)
+        lexical, unknown, terms, known_terms = self._lexical_scores(query)
         similarities = self._matcher.similarities(query)
         given = vector is not None
         if vector is None:
             vector = self.embed(query)
         meanings = self._semantic.similarities(vector)
+        classified, classified_none = self._semantic.probabilities(vector)
         if given:
             # A re-search of the same text (after "no") reuses the vector.
             self._semantic.encoder.remember(query, vector)
@@ -664,6 +775,9 @@ class KnowledgeIndex:
             off_intent=off_intent,
             terms=terms,
             semantic_negative=meanings.negative,
+            classifier=classified,
+            classifier_none=classified_none,
+            known_terms=known_terms,
         )
 
     def search(
@@ -732,24 +846,37 @@ class KnowledgeIndex:
             hits=hits[:limit], answer=answer, confidence=round(confidence, 4)
         )
 
-    def _lexical_scores(self, query: str) -> tuple[np.ndarray, float, int]:
+    def _lexical_scores(
+        self, query: str
+    ) -> tuple[np.ndarray, float, int, tuple[tuple[float, np.ndarray], ...]]:
         """Normalised BM25 scores, and the share of unknown terms, of a query.
 
         Returns:
             The score of every article, in index order (0 for one sharing no
             word with ``query``), the share of the query's distinct terms
-            that no article contains, and the number of distinct terms.
+            that no article contains, the number of distinct terms, and per
+            known term its specificity (idf over the largest idf, 0 to 1)
+            and the articles containing it.
         """
         settings = self._settings
         scores = np.zeros(len(self._articles))
         ideal = 0.0
         unknown = 0
         terms = dict.fromkeys(tokenize(query))
+        found: list[tuple[float, np.ndarray]] = []
+        count = len(self._articles)
         for term in terms:
             known = self._resolve(term)
             if known is None:
                 unknown += 1
                 continue
+            containing = self._postings[known][0]
+            frequency = len(containing)
+            specificity = (
+                math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+                / self._unseen_term_weight
+            )
+            found.append((specificity, containing))
             ideal += max(
                 self._best_contribution[known],
                 settings.min_word_evidence * self._unseen_term_weight,
@@ -766,7 +893,8 @@ class KnowledgeIndex:
         )
         if ideal > 0:
             scores /= ideal
-        return scores, (unknown / len(terms) if terms else 1.0), len(terms)
+        share = unknown / len(terms) if terms else 1.0
+        return scores, share, len(terms), tuple(found)
 
     def _resolve(self, term: str) -> str | None:
         """Return ``term`` if indexed, else the indexed term one edit away."""

@@ -244,7 +244,10 @@ class KnowledgeBase:
             if self._index is None or revision != self._revision:
                 built_revision, articles = await self.repository.published()
                 self._index = await asyncio.to_thread(
-                    KnowledgeIndex.build, articles, self._settings
+                    KnowledgeIndex.build,
+                    articles,
+                    self._settings,
+                    previous=self._index,
                 )
                 self._revision = built_revision
                 logger.info(

@@ -9,6 +9,7 @@ same vectors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -26,6 +27,12 @@ from bot.knowledge.embedding import (
 )
 from bot.knowledge.similarity import SemanticMatcher
 
+#: A text whose SHA-256 digest ends with a zero byte.
+ZERO_ENDED = next(
+    text
+    for text in (f"sentence {n}" for n in range(100_000))
+    if hashlib.sha256(text.encode()).digest()[-1] == 0
+)
 REFERENCE = json.loads(
     (Path(__file__).parent / "data" / "minilm_reference.json").read_text("utf-8")
 )
@@ -166,3 +173,135 @@ def test_the_index_uses_a_given_vector(encoder: SentenceEncoder) -> None:
         computed.semantic[index.slugs.index("refund")]
         > computed.semantic[index.slugs.index("sync")]
     )
+
+
+def test_vectors_are_stored_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store" / "vectors.npz"
+    first = SentenceEncoder(model_directory(), store=store)
+    # The last text's digest ends with a zero byte, which must survive.
+    texts = ["export my notes as markdown", "change the app language", ZERO_ENDED]
+    vectors = first.encode(texts)
+    first.encode(["a customer's one-off message"], cache=False)
+    first.save()
+    assert store.is_file()
+
+    second = SentenceEncoder(model_directory(), store=store)
+
+    def no_model(sequences: object) -> np.ndarray:
+        raise AssertionError("a stored sentence was embedded again")
+
+    monkeypatch.setattr(second, "_forward", no_model)
+    assert np.array_equal(second.encode(texts), vectors)
+    # A later process adds a sentence and saves again, keeping what it read.
+    third = SentenceEncoder(model_directory(), store=store)
+    third.encode(["where are my deleted notes"])
+    third.save()
+    fourth = SentenceEncoder(model_directory(), store=store)
+    monkeypatch.setattr(fourth, "_forward", no_model)
+    assert np.array_equal(fourth.encode(texts), vectors)
+    assert fourth.encode(["where are my deleted notes"]).shape == (1, 384)
+    with pytest.raises(AssertionError, match="embedded again"):
+        second.encode(["a customer's one-off message"])
+
+
+@pytest.mark.parametrize(
+    "content", [b"not a numpy file", b""], ids=["garbage", "empty"]
+)
+def test_a_damaged_store_is_ignored(tmp_path: Path, content: bytes) -> None:
+    store = tmp_path / "vectors.npz"
+    store.write_bytes(content)
+    encoder = SentenceEncoder(model_directory(), store=store)
+    assert encoder.encode(["sync is stuck"]).shape == (1, encoder.dimension)
+    encoder.save()
+    assert SentenceEncoder(model_directory(), store=store)._stored
+
+
+def test_a_store_of_another_model_is_ignored(tmp_path: Path) -> None:
+    store = tmp_path / "vectors.npz"
+    np.savez(
+        store,
+        fingerprint=np.array("another-model:1"),
+        keys=np.zeros((1, 32), dtype=np.uint8),
+        vectors=np.zeros((1, 384), dtype=np.float32),
+    )
+    assert SentenceEncoder(model_directory(), store=store)._stored == {}
+
+
+def test_an_unwritable_store_only_costs_time(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    encoder = SentenceEncoder(model_directory(), store=blocker / "vectors.npz")
+    encoder.encode(["where is my invoice"])
+    encoder.save()  # logged, not raised
+
+
+def _articles(*titles: str) -> list[Article]:
+    return [
+        Article.from_dict(
+            {
+                "slug": title.lower().replace(" ", "-"),
+                "title": title,
+                "summary": title + ".",
+                "body": title,
+            }
+        )
+        for title in titles
+    ]
+
+
+def test_the_classifier_tells_articles_and_none_apart(encoder: SentenceEncoder) -> None:
+    articles = _articles("Request a refund", "Notes not syncing", "Reset a password")
+    negatives = ["what's the weather like", "tell me a joke", "who won the match"]
+    matcher = SemanticMatcher.build(articles, negatives, encoder)
+    matcher.fit_classifier(10.0)
+    refund, none = matcher.probabilities(matcher.vector("I want my money back"))
+    assert refund.argmax() == 0 and refund[0] > none
+    assert refund.sum() + none == pytest.approx(1.0)
+    _, none = matcher.probabilities(matcher.vector("will it rain tomorrow"))
+    assert none > 0.5
+
+
+def test_with_one_article_the_classifier_still_has_two_sides(
+    encoder: SentenceEncoder,
+) -> None:
+    matcher = SemanticMatcher.build(
+        _articles("Request a refund"), ["tell me a joke", "good morning"], encoder
+    )
+    matcher.fit_classifier(10.0)
+    article, none = matcher.probabilities(matcher.vector("refund please"))
+    assert article[0] > none
+    article, none = matcher.probabilities(matcher.vector("tell me a funny joke"))
+    assert none > article[0]
+
+
+def test_without_negatives_or_articles_there_is_no_classifier(
+    encoder: SentenceEncoder,
+) -> None:
+    matcher = SemanticMatcher.build(_articles("Request a refund"), [], encoder)
+    matcher.fit_classifier(10.0)
+    probabilities, none = matcher.probabilities(matcher.vector("refund"))
+    assert probabilities.tolist() == [0.0] and none == 0.0
+
+
+def test_a_warm_started_classifier_agrees_with_a_fresh_one(
+    encoder: SentenceEncoder,
+) -> None:
+    negatives = ["tell me a joke", "good morning", "what time is it"]
+    before = SemanticMatcher.build(
+        _articles("Request a refund", "Notes not syncing"), negatives, encoder
+    )
+    before.fit_classifier(10.0)
+    # An article added, one kept, one gone: coefficients follow the slugs.
+    after_articles = _articles("Export notes as PDF", "Request a refund")
+    warm = SemanticMatcher.build(after_articles, negatives, encoder)
+    warm.fit_classifier(10.0, previous=before)
+    cold = SemanticMatcher.build(after_articles, negatives, encoder)
+    cold.fit_classifier(10.0)
+    for text in ("save my note as a pdf", "money back", "hello there"):
+        vector = warm.vector(text)
+        warm_p, warm_none = warm.probabilities(vector)
+        cold_p, cold_none = cold.probabilities(vector)
+        assert np.allclose(warm_p, cold_p, atol=0.02)
+        assert warm_none == pytest.approx(cold_none, abs=0.02)

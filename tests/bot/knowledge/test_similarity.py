@@ -120,10 +120,12 @@ def test_negative_examples_lower_the_confidence() -> None:
 def test_confidence_is_a_probability_rising_with_the_score() -> None:
     settings = SearchSettings()
     low = answer_confidence(
-        (0.1, 0.0, 0.1, 0.1, 0.0, 0.5, 0.5, 0.0, 1.1, 0.2, 0.5), settings
+        (0.1, 0.0, 0.1, 0.1, 0.0, 0.5, 0.5, 0.0, 1.1, 0.2, 0.5, 0.05, 0.6, 0.5),
+        settings,
     )
     high = answer_confidence(
-        (0.9, 0.5, 0.9, 0.9, 0.0, 0.1, 0.0, 0.0, 1.1, 0.8, 0.2), settings
+        (0.9, 0.5, 0.9, 0.9, 0.0, 0.1, 0.0, 0.0, 1.1, 0.8, 0.2, 0.9, 0.02, 0.0),
+        settings,
     )
     assert 0.0 < low < high < 1.0
 
