@@ -61,7 +61,11 @@ GRID: dict[str, tuple[float, ...]] = {
     "intent_weight": (0.05,),
 }
 THRESHOLDS = tuple(round(0.2 + 0.01 * step, 3) for step in range(75))
-MAX_WRONG_ON_NONE = 0.1
+#: Half the issue's 10 %: on every blind set of rounds 9 to 11, "none"
+#: questions were answered about twice as often as cross-validation on dev
+#: predicted (11.4 % vs 9.6 %, 22.9 % vs 9.8 %, 18.4 % vs 9.7 %); dev's
+#: "none" questions have, over the rounds, become easier than fresh ones.
+MAX_WRONG_ON_NONE = 0.05
 #: Candidate ``suggest_threshold`` values, and the most "none" questions (that
 #: were not answered) which may get an offer of articles: an offer costs such
 #: a customer one click on "Something else", a wrong answer costs more.

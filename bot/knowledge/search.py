@@ -188,47 +188,47 @@ class SearchSettings:
     unknown_word_exponent: float = 0.5
     intent_weight: float = 0.05
     payload_intent_weight: float = 0.5
-    suggest_threshold: float = 0.1
+    suggest_threshold: float = 0.2
     suggest_min_score: float = 0.25
     suggest_score_ratio: float = 0.6
-    similarity_weight: float = 0.2
-    semantic_weight: float = 0.2
-    classifier_weight: float = 0.3
+    similarity_weight: float = 0.3
+    semantic_weight: float = 0.3
+    classifier_weight: float = 0.2
     classifier_strength: float = 10.0
     char_weight: float = 0.7
-    threshold: float = 0.6
+    threshold: float = 0.86
     confidence_scale: tuple[float, ...] = (
-        0.2311,
-        0.2018,
-        0.2024,
-        0.2879,
-        0.0205,
-        0.1593,
-        0.1819,
-        0.2679,
-        0.4231,
-        0.1764,
-        0.1424,
-        0.3442,
-        0.3149,
-        0.3051,
+        0.2031,
+        0.1738,
+        0.1983,
+        0.287,
+        0.0204,
+        0.1565,
+        0.1795,
+        0.2693,
+        0.4239,
+        0.1709,
+        0.1414,
+        0.3404,
+        0.3099,
+        0.3083,
     )
-    confidence_bias: float = -1.0926
+    confidence_bias: float = -0.5535
     confidence_weights: tuple[float, ...] = (
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.3018,
+        -0.0551,
         0.0,
         0.0,
-        -0.1316,
+        -0.5098,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.2052,
+        -0.0522,
         0.0,
         0.0,
         0.0,
@@ -245,11 +245,12 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
-        0.1286,
+        0.2251,
         0.0,
         0.0,
         0.0,
         0.0,
+        0.019,
         0.0,
         0.0,
         0.0,
@@ -267,13 +268,13 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
+        0.1736,
         0.0,
-        0.2259,
         0.0,
         0.0,
         0.0,
+        0.0624,
         0.0,
-        0.086,
         0.0,
         0.0,
         0.0,
@@ -293,11 +294,11 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
+        -0.084,
         0.0,
-        -0.0145,
         0.0,
+        -0.0428,
         0.0,
-        -0.0632,
         0.0,
         0.0,
         0.0,
@@ -311,29 +312,28 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
+        -0.0086,
+        0.026,
+        0.2392,
         0.0,
-        -0.056,
-        -0.0113,
-        0.2142,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.0579,
         0.0,
-        0.1554,
+        0.1815,
         0.0,
         0.0,
-        -0.1132,
+        -0.0866,
         0.0,
-        -0.1132,
+        -0.0773,
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.0488,
-        -0.0451,
+        -0.1045,
+        -0.1035,
     )
     min_typo_length: int = 5
 
