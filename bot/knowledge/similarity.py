@@ -190,12 +190,7 @@ class ExampleMatcher:
         Returns:
             The matcher.
         """
-        sentences: list[str] = []
-        owners: list[int] = []
-        for position, article in enumerate(articles):
-            for sentence in sentences_of(article):
-                sentences.append(sentence)
-                owners.append(position)
+        sentences, owners = all_sentences(articles)
         negative_sentences = [text for text in negatives if text.strip()]
         sentences.extend(negative_sentences)
         word_counts = [Counter(word_features(text)) for text in sentences]
@@ -389,12 +384,7 @@ class SemanticMatcher:
         Sentences the encoder has embedded before (an unchanged article when
         the knowledge base is rebuilt) are not computed again.
         """
-        sentences: list[str] = []
-        owners: list[int] = []
-        for position, article in enumerate(articles):
-            for sentence in sentences_of(article):
-                sentences.append(sentence)
-                owners.append(position)
+        sentences, owners = all_sentences(articles)
         sentences.extend(text for text in negatives if text.strip())
         rows = encoder.encode(sentences)
         encoder.save()
@@ -432,6 +422,17 @@ class SemanticMatcher:
         return _best_per_article(
             cosines, self._first_rows, self._has_rows, self._article_rows
         )
+
+
+def all_sentences(articles: Sequence[Article]) -> tuple[list[str], list[int]]:
+    """Every article's sentences, in order, and the position of each owner."""
+    sentences: list[str] = []
+    owners: list[int] = []
+    for position, article in enumerate(articles):
+        for sentence in sentences_of(article):
+            sentences.append(sentence)
+            owners.append(position)
+    return sentences, owners
 
 
 def sentences_of(article: Article) -> list[str]:
