@@ -53,6 +53,8 @@ BATCH_SIZE = 64
 #: edited article re-encodes only that article's sentences): ~1.5 KB each,
 #: enough for the sentences of ~1,500 articles and the negatives.
 CACHE_SIZE = 60_000
+#: How many customers' messages an encoder remembers, in memory only.
+MESSAGE_MEMORY = 1_000
 
 #: The file, in the model directory, of the vectors of the sentences embedded
 #: so far (articles, negatives; never customers' messages). Replaced with the
@@ -340,6 +342,7 @@ class SentenceEncoder:
             for index in range(int(config["num_hidden_layers"]))
         ]
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._messages: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._store = store
         self._stored: dict[bytes, np.ndarray] = {}
@@ -390,12 +393,30 @@ class SentenceEncoder:
             )
 
     def remember(self, text: str, vector: np.ndarray) -> None:
-        """Keep a vector computed elsewhere (the NLU pipeline) for ``text``."""
+        """Keep a customer message's vector (from the NLU pipeline) in memory.
+
+        Only the last :data:`MESSAGE_MEMORY` messages are kept, and never in
+        the store file: a re-search of the same text (after "no") reuses it.
+        """
         with self._lock:
-            self._cache[text] = np.asarray(vector, dtype=np.float32)
-            self._cache.move_to_end(text)
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            self._messages[text] = np.asarray(vector, dtype=np.float32)
+            self._messages.move_to_end(text)
+            if len(self._messages) > MESSAGE_MEMORY:
+                self._messages.popitem(last=False)
+
+    def embed_message(self, text: str) -> np.ndarray:
+        """A customer message's vector: remembered, or computed and remembered.
+
+        Unlike :meth:`encode`, never adds the message to the sentence cache,
+        so it never reaches the store file.
+        """
+        with self._lock:
+            known = self._messages.get(text)
+        if known is not None:
+            return known
+        vector: np.ndarray = self.encode([text], cache=False)[0]
+        self.remember(text, vector)
+        return vector
 
     def encode(self, texts: Sequence[str], *, cache: bool = True) -> np.ndarray:
         """Embed sentences.

@@ -397,9 +397,11 @@ class SemanticMatcher:
         )
 
     def vector(self, text: str) -> np.ndarray:
-        """The message's embedding (what :meth:`similarities` takes)."""
-        vector: np.ndarray = self.encoder.encode([text])[0]
-        return vector
+        """The message's embedding (what :meth:`similarities` takes).
+
+        Remembered in memory only (:meth:`SentenceEncoder.embed_message`).
+        """
+        return self.encoder.embed_message(text)
 
     def similarities(self, vector: np.ndarray) -> Similarities:
         """Compare a message's embedding with every article and the negatives.

@@ -305,3 +305,27 @@ def test_a_warm_started_classifier_agrees_with_a_fresh_one(
         cold_p, cold_none = cold.probabilities(vector)
         assert np.allclose(warm_p, cold_p, atol=0.02)
         assert warm_none == pytest.approx(cold_none, abs=0.02)
+
+
+def test_customers_messages_are_remembered_but_never_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "vectors.npz"
+    encoder = SentenceEncoder(model_directory(), store=store)
+    typed = "my card number is 4111 and the app crashed"
+    from_nlu = "another customer's message"
+    first = encoder.embed_message(typed)
+    encoder.remember(from_nlu, encoder.encode([from_nlu], cache=False)[0])
+    encoder.encode(["an article's example question"])
+    encoder.save()
+
+    def no_model(sequences: object) -> np.ndarray:
+        raise AssertionError("a remembered message was embedded again")
+
+    monkeypatch.setattr(encoder, "_forward", no_model)
+    assert np.array_equal(encoder.embed_message(typed), first)
+    encoder.embed_message(from_nlu)
+    stored = SentenceEncoder(model_directory(), store=store)._stored
+    assert hashlib.sha256(b"an article's example question").digest() in stored
+    for text in (typed, from_nlu):
+        assert hashlib.sha256(text.encode()).digest() not in stored
