@@ -380,6 +380,7 @@ class Signals:
         semantic: Best cosine of sentence embeddings with one of the
             article's sentences, 0 to 1.
         classifier: The meaning classifier's probability of each article.
+        classifier_none: Its probability of "none".
         known_terms: Each known term of the message: its specificity (idf
             over the largest idf) and the articles that contain it.
         prior: Intent prior (``intent_weight * intent_confidence`` if linked).
@@ -397,13 +398,13 @@ class Signals:
     lexical: np.ndarray
     similarity: np.ndarray
     semantic: np.ndarray
+    classifier: np.ndarray
     prior: np.ndarray
     negative: float
     unknown: float = 0.0
     off_intent: float = 0.0
     terms: int = 0
     semantic_negative: float = 0.0
-    classifier: np.ndarray | None = None
     classifier_none: float = 0.0
     known_terms: tuple[tuple[float, np.ndarray], ...] = ()
 
@@ -428,9 +429,8 @@ def combine(signals: Signals, settings: SearchSettings) -> np.ndarray:
         lexical_weight * signals.lexical
         + settings.similarity_weight * signals.similarity
         + settings.semantic_weight * signals.semantic
+        + settings.classifier_weight * signals.classifier
     )
-    if signals.classifier is not None:
-        text = text + settings.classifier_weight * signals.classifier
     scores: np.ndarray = 1 - (1 - text) * (1 - signals.prior)
     return scores
 
@@ -463,7 +463,7 @@ def confidence_features(
         math.log1p(signals.terms),
         float(signals.semantic[best]),
         signals.semantic_negative,
-        float(signals.classifier[best]) if signals.classifier is not None else 0.0,
+        float(signals.classifier[best]),
         signals.classifier_none,
         unexplained(signals, best),
     )
@@ -560,6 +560,11 @@ def answer_confidence(features: Sequence[float], settings: SearchSettings) -> fl
     return 1 / (1 + math.exp(-max(min(logit, 50.0), -50.0)))
 
 
+def _idf(count: int, frequency: int) -> float:
+    """The Lucene form of BM25's idf: positive even for common terms."""
+    return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+
+
 def _single_deletions(term: str) -> set[str]:
     return {term[:index] + term[index + 1 :] for index in range(len(term))}
 
@@ -652,17 +657,13 @@ class KnowledgeIndex:
         for terms in frequencies:
             document_frequency.update(terms.keys())
 
-        def inverse_document_frequency(frequency: int) -> float:
-            # The Lucene form of BM25's idf: positive even for common terms.
-            return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
-
         postings: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, terms in enumerate(frequencies):
             length_norm = settings.k1 * (
                 1 - settings.b + settings.b * lengths[index] / average_length
             )
             for term, frequency in terms.items():
-                weight = inverse_document_frequency(document_frequency[term])
+                weight = _idf(count, document_frequency[term])
                 contribution = (
                     weight * frequency * (settings.k1 + 1) / (frequency + length_norm)
                 )
@@ -687,7 +688,7 @@ class KnowledgeIndex:
             published,
             dict(postings),
             best_contribution,
-            inverse_document_frequency(0),
+            _idf(count, 0),
             dict(deletion_index),
             settings,
             ExampleMatcher.build(
@@ -871,11 +872,7 @@ class KnowledgeIndex:
                 unknown += 1
                 continue
             containing = self._postings[known][0]
-            frequency = len(containing)
-            specificity = (
-                math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
-                / self._unseen_term_weight
-            )
+            specificity = _idf(count, len(containing)) / self._unseen_term_weight
             found.append((specificity, containing))
             ideal += max(
                 self._best_contribution[known],
