@@ -246,8 +246,8 @@ def _layer_norm(
 def _linear(values: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """``values @ weight.T + bias`` for rows of ``values``.
 
-    ``weight @ values.T`` is the faster order for the few rows of one
-    message (measured: ~30 % less time than ``values @ weight.T``).
+    Computed as ``(weight @ values.T).T``: faster for one product in
+    isolation; over a whole forward pass the two orders measured the same.
     """
     product: np.ndarray = (weight @ values.T).T + bias
     return product
@@ -438,10 +438,11 @@ class SentenceEncoder:
                 if cached is not None:
                     self._cache.move_to_end(text)
                     result[position] = cached
-                elif cache and self._stored and (_digest(text) in self._stored):
-                    vector = self._stored[_digest(text)]
-                    self._cache[text] = vector
-                    result[position] = vector
+                    continue
+                stored = self._stored.get(_digest(text)) if cache else None
+                if stored is not None:
+                    self._cache[text] = stored
+                    result[position] = stored
                 else:
                     todo.setdefault(text, []).append(position)
         if not todo:
