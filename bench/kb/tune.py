@@ -45,6 +45,7 @@ from bench.kb.evaluate import DEV_PATH, Question, evaluate, load_questions
 from bench.kb.nlu import with_model_intents
 from bot.knowledge import KnowledgeIndex, SearchSettings, load_seed
 from bot.knowledge.search import (
+    CONFIDENCE_FEATURES,
     Signals,
     answer_confidence,
     combine,
@@ -219,30 +220,24 @@ def settings_for(
 def intent_alone_answers(settings: SearchSettings) -> bool:
     """Whether a confident intent with no matching words would be answered.
 
-    Checked for messages of 1 to 12 unknown words.
+    Checked for messages of 1 to 12 unknown words: the intent prior is the
+    whole score and the lead, every word is unknown, every other feature is 0.
     """
     prior = settings.intent_weight
-    return any(
-        answer_confidence(
-            (
-                prior,
-                prior,
-                0.0,
-                0.0,
-                prior,
-                0.0,
-                1.0,
-                0.0,
-                math.log1p(length),
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-            ),
-            settings,
+
+    def features(length: int) -> tuple[float, ...]:
+        values = dict.fromkeys(CONFIDENCE_FEATURES, 0.0)
+        values.update(
+            score=prior,
+            lead=prior,
+            prior=prior,
+            unknown=1.0,
+            log_terms=math.log1p(length),
         )
-        >= settings.threshold
+        return tuple(values[name] for name in CONFIDENCE_FEATURES)
+
+    return any(
+        answer_confidence(features(length), settings) >= settings.threshold
         for length in range(1, 13)
     )
 
