@@ -8,12 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import KnowledgeIndex, plausible_hits
+from bot.knowledge import KnowledgeIndex, SearchResult, SearchSettings, plausible_hits
 
 NO_ANSWER = "none"
 HERE = Path(__file__).resolve().parent
 QUESTIONS_PATH = HERE / "questions.yml"
-DEV_PATH = HERE / "dev.yml"
+#: The development set: the labelled questions the search ships with.
+DEV_PATH = HERE.parents[1] / "bot" / "knowledge" / "labelled.yml"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Question:
     expected: str
     intent: str | None
     confidence: float
+    batch: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -88,6 +90,7 @@ def load_questions(path: Path) -> list[Question]:
             expected=str(item["expected"]),
             intent=item.get("intent"),
             confidence=float(item.get("confidence") or 0.0),
+            batch=str(item.get("batch") or ""),
         )
         for item in data["questions"]
     ]
@@ -108,22 +111,41 @@ def evaluate(
     Returns:
         The counts, and one entry per question that was not answered right.
     """
-    metrics = Metrics()
-    for question in questions:
-        result = index.search(
+    results = [
+        index.search(
             question.text,
             intent=question.intent,
             intent_confidence=question.confidence,
         )
+        for question in questions
+    ]
+    return evaluate_results(results, questions, index.settings, with_texts=with_texts)
+
+
+def evaluate_results(
+    results: Sequence[SearchResult],
+    questions: Sequence[Question],
+    settings: SearchSettings,
+    *,
+    with_texts: bool = True,
+) -> Metrics:
+    """Count answers, abstentions and offers of searches already made.
+
+    Args:
+        results: Each question's search result, in the order of ``questions``.
+        questions: The labelled questions.
+        settings: The settings that decide the offers (``suggest_threshold``
+            and the like; the answers are in the results).
+        with_texts: As for :func:`evaluate`.
+    """
+    metrics = Metrics()
+    for question, result in zip(questions, results, strict=True):
         answer = result.answer.slug if result.answer else None
         top = result.hits[0].slug if result.hits else None
         offered = (
             []
             if answer
-            else [
-                hit.slug
-                for hit in plausible_hits(result, index.settings, question.intent)
-            ]
+            else [hit.slug for hit in plausible_hits(result, settings, question.intent)]
         )
         if question.answerable:
             metrics.answerable += 1

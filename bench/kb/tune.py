@@ -1,8 +1,12 @@
 """Tune the ranking weights and fit the answer confidence, on the dev set only.
 
-``python -m bench.kb.tune`` reads ``bench/kb/dev.yml`` (the held-out
-``questions.yml`` is never read here) and, for each combination of the
-ranking weights in :data:`GRID`:
+``python -m bench.kb.tune`` reads the dev set, the labelled questions the
+search ships with (``bot/knowledge/labelled.yml``; the held-out
+``questions.yml`` is never read here). The search learns from those
+questions, so each batch of them (a retired held-out round, see ``batch``)
+is searched with an index built without it (:func:`batch_indexes`): the
+confidence is tuned on phrasings the index has not seen, as a customer's
+will be. Then, for each combination of the ranking weights in :data:`GRID`:
 
 1. ranks the seed articles for every dev question;
 2. fits the confidence (a logistic regression from the scaled best hit's
@@ -41,9 +45,10 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedGroupKFold
 
-from bench.kb.evaluate import DEV_PATH, Question, evaluate, load_questions
+from bench.kb.evaluate import DEV_PATH, Question, evaluate_results, load_questions
 from bench.kb.nlu import with_model_intents
-from bot.knowledge import KnowledgeIndex, SearchSettings, load_seed
+from bot.knowledge import Article, KnowledgeIndex, SearchSettings, load_seed
+from bot.knowledge.labelled import shipped_labelled
 from bot.knowledge.search import (
     CONFIDENCE_FEATURES,
     Signals,
@@ -242,6 +247,29 @@ def intent_alone_answers(settings: SearchSettings) -> bool:
     )
 
 
+def batch_indexes(
+    articles: Sequence[Article],
+    questions: Sequence[Question],
+    settings: SearchSettings,
+) -> dict[str, KnowledgeIndex]:
+    """One index per batch of dev questions, built without that batch.
+
+    Each index learns from the shipped labelled questions except the batch's
+    own (and any labelled question with the same text as one of them).
+    """
+    shipped = shipped_labelled()
+    indexes = {}
+    for batch in sorted({question.batch for question in questions}):
+        held_out = {question.text for question in questions if question.batch == batch}
+        kept = [
+            labelled
+            for labelled in shipped
+            if labelled.batch != batch and labelled.text not in held_out
+        ]
+        indexes[batch] = KnowledgeIndex.build(articles, settings, labelled=kept)
+    return indexes
+
+
 def choose_suggest_threshold(
     settings: SearchSettings, questions: Sequence[Question]
 ) -> SearchSettings:
@@ -249,13 +277,22 @@ def choose_suggest_threshold(
 
     Prints, for each candidate, the share of answerable dev questions that
     are answered right or offered their article when not answered, and the
-    share of "none" questions offered articles.
+    share of "none" questions offered articles (each batch searched by an
+    index built without it).
     """
-    articles = load_seed()
+    indexes = batch_indexes(load_seed(), questions, settings)
+    results = [
+        indexes[question.batch].search(
+            question.text,
+            intent=question.intent,
+            intent_confidence=question.confidence,
+        )
+        for question in questions
+    ]
     chosen = settings
     for candidate in sorted(SUGGEST_THRESHOLDS, reverse=True):
         trial = dataclasses.replace(settings, suggest_threshold=candidate)
-        metrics = evaluate(KnowledgeIndex.build(articles, trial), questions).summary()
+        metrics = evaluate_results(results, questions, trial).summary()
         offered_none = metrics["none_questions_offered_articles"]
         print(
             f"suggest_threshold={candidate}: answered or offered "
@@ -290,12 +327,18 @@ def main() -> None:
     questions = dev_questions(arguments.nlu)
     ranked = []
     for char_weight in GRID["char_weight"]:
-        # Signals with the prior at intent_weight 1, scaled per combination.
-        index = KnowledgeIndex.build(
-            articles, SearchSettings(char_weight=char_weight, intent_weight=1.0)
+        # Signals with the prior at intent_weight 1, scaled per combination;
+        # each batch's from an index that has not learned from it.
+        indexes = batch_indexes(
+            articles,
+            questions,
+            SearchSettings(char_weight=char_weight, intent_weight=1.0),
         )
+        index = next(iter(indexes.values()))
         raw = [
-            index.signals(q.text, intent=q.intent, intent_confidence=q.confidence)
+            indexes[q.batch].signals(
+                q.text, intent=q.intent, intent_confidence=q.confidence
+            )
             for q in questions
         ]
         for (

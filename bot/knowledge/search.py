@@ -75,12 +75,13 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bot.knowledge.articles import Article
 from bot.knowledge.embedding import SentenceEncoder, shared_encoder
+from bot.knowledge.labelled import LabelledQuestion, by_article, shipped_labelled
 from bot.knowledge.negatives import NEGATIVE_EXAMPLES
 from bot.knowledge.similarity import ExampleMatcher, SemanticMatcher
 from bot.knowledge.text import tokenize
@@ -117,7 +118,7 @@ FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0, 1, -1, 1, -1, -1)
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """The tunable constants of the ranking (tuned on ``bench/kb/dev.yml``).
+    """The tunable constants of the ranking (tuned on the labelled questions).
 
     Attributes:
         k1: BM25 term-frequency saturation.
@@ -188,47 +189,47 @@ class SearchSettings:
     unknown_word_exponent: float = 0.5
     intent_weight: float = 0.05
     payload_intent_weight: float = 0.5
-    suggest_threshold: float = 0.2
+    suggest_threshold: float = 0.02
     suggest_min_score: float = 0.25
     suggest_score_ratio: float = 0.6
     similarity_weight: float = 0.3
-    semantic_weight: float = 0.3
+    semantic_weight: float = 0.1
     classifier_weight: float = 0.2
     classifier_strength: float = 10.0
     char_weight: float = 0.7
-    threshold: float = 0.86
+    threshold: float = 0.62
     confidence_scale: tuple[float, ...] = (
-        0.2031,
-        0.1738,
-        0.1983,
-        0.287,
+        0.2345,
+        0.1994,
+        0.2201,
+        0.2694,
         0.0204,
+        0.1958,
         0.1565,
-        0.1795,
-        0.2693,
-        0.4239,
-        0.1709,
-        0.1414,
-        0.3404,
-        0.3099,
-        0.3083,
+        0.2718,
+        0.4339,
+        0.1891,
+        0.1588,
+        0.3638,
+        0.3418,
+        0.2766,
     )
-    confidence_bias: float = -0.5535
+    confidence_bias: float = -0.0707
     confidence_weights: tuple[float, ...] = (
         0.0,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.0551,
+        -0.3653,
         0.0,
         0.0,
-        -0.5098,
+        -0.0265,
         0.0,
+        -0.0209,
         0.0,
         0.0,
         0.0,
-        -0.0522,
         0.0,
         0.0,
         0.0,
@@ -245,13 +246,13 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
-        0.2251,
+        0.2756,
         0.0,
         0.0,
         0.0,
         0.0,
-        0.019,
         0.0,
+        0.0682,
         0.0,
         0.0,
         0.0,
@@ -268,13 +269,13 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
-        0.1736,
         0.0,
+        0.0194,
         0.0,
         0.0,
         0.0,
-        0.0624,
         0.0,
+        0.224,
         0.0,
         0.0,
         0.0,
@@ -290,15 +291,19 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
+        -0.0076,
         0.0,
+        -0.0695,
         0.0,
+        -0.0634,
         0.0,
+        -0.2835,
+        -0.185,
         0.0,
-        -0.084,
         0.0,
         0.0,
-        -0.0428,
         0.0,
+        -0.0199,
         0.0,
         0.0,
         0.0,
@@ -308,32 +313,28 @@ class SearchSettings:
         0.0,
         0.0,
         0.0,
+        -0.0299,
+        -0.0041,
+        0.2655,
+        -0.101,
         0.0,
         0.0,
         0.0,
         0.0,
-        -0.0086,
-        0.026,
-        0.2392,
         0.0,
         0.0,
         0.0,
         0.0,
+        -0.035,
         0.0,
+        -0.1246,
         0.0,
-        0.1815,
         0.0,
         0.0,
-        -0.0866,
         0.0,
-        -0.0773,
         0.0,
+        -0.1387,
         0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.1045,
-        -0.1035,
     )
     min_typo_length: int = 5
 
@@ -621,6 +622,7 @@ class KnowledgeIndex:
         settings: SearchSettings | None = None,
         *,
         negatives: Iterable[str] = NEGATIVE_EXAMPLES,
+        labelled: Iterable[LabelledQuestion] | None = None,
         encoder: SentenceEncoder | None = None,
         previous: KnowledgeIndex | None = None,
     ) -> KnowledgeIndex:
@@ -631,6 +633,10 @@ class KnowledgeIndex:
             settings: Ranking constants; the tuned defaults when omitted.
             negatives: Sentences no article answers (the "none" class); the
                 built-in chit-chat and off-topic examples when omitted.
+            labelled: Customer questions labelled with the article that
+                answers them, or "none" (:mod:`bot.knowledge.labelled`): each
+                is matched like one more example of its article, or one more
+                negative; the shipped ones when omitted, none with ``()``.
             encoder: The sentence encoder; the process's shared one when
                 omitted.
             previous: The index this one replaces (after an edit): its
@@ -649,7 +655,20 @@ class KnowledgeIndex:
             (article for article in articles if article.is_published),
             key=lambda article: article.slug,
         )
-        frequencies = [_weighted_terms(article, settings) for article in published]
+        learned, learned_none = by_article(
+            shipped_labelled() if labelled is None else labelled,
+            [article.slug for article in published],
+        )
+        negatives.extend(learned_none)
+        # What the scorers learn from: each article with its labelled
+        # questions as more examples. The index serves the articles as they are.
+        training = [
+            replace(article, examples=(*article.examples, *learned[article.slug]))
+            if learned[article.slug]
+            else article
+            for article in published
+        ]
+        frequencies = [_weighted_terms(article, settings) for article in training]
         lengths = [sum(terms.values()) for terms in frequencies]
         count = len(published)
         average_length = (sum(lengths) / count) if count else 1.0
@@ -678,7 +697,7 @@ class KnowledgeIndex:
                 for variant in _single_deletions(term) | {term}:
                     deletion_index[variant].append(term)
         semantic = SemanticMatcher.build(
-            published, negatives, encoder or shared_encoder()
+            training, negatives, encoder or shared_encoder()
         )
         semantic.fit_classifier(
             settings.classifier_strength,
@@ -691,9 +710,7 @@ class KnowledgeIndex:
             _idf(count, 0),
             dict(deletion_index),
             settings,
-            ExampleMatcher.build(
-                published, negatives, char_weight=settings.char_weight
-            ),
+            ExampleMatcher.build(training, negatives, char_weight=settings.char_weight),
             semantic,
         )
 

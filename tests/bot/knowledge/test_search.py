@@ -174,7 +174,9 @@ def test_intent_prior_breaks_a_tie() -> None:
         "second", "Card settings", "Card settings.", intents=["update_payment"]
     )
     index = KnowledgeIndex.build([first, second])
-    assert index.search("card settings zebra").hits[0].slug == "first"
+    plain = index.search("card settings zebra").hits
+    # Identical articles: equal scores but for the classifier's rounding.
+    assert plain[0].score == pytest.approx(plain[1].score, abs=1e-6)
     boosted = index.search(
         "card settings zebra", intent="update_payment", intent_confidence=0.9
     )
@@ -375,9 +377,12 @@ def test_many_everyday_words_cost_less_than_linearly(exponent: float) -> None:
     query = (
         "so this morning my brother and I tried again and honestly I forgot my password"
     )
-    linear = KnowledgeIndex.build(articles, SearchSettings(unknown_word_exponent=1))
+    # Without the labelled questions, whose words include these everyday ones.
+    linear = KnowledgeIndex.build(
+        articles, SearchSettings(unknown_word_exponent=1), labelled=()
+    )
     gentler = KnowledgeIndex.build(
-        articles, SearchSettings(unknown_word_exponent=exponent)
+        articles, SearchSettings(unknown_word_exponent=exponent), labelled=()
     )
     linear_top = linear.search(query).hits[0]
     gentler_top = gentler.search(query).hits[0]

@@ -110,8 +110,8 @@ def test_off_topic_text_is_not_answered(index: KnowledgeIndex, query: str) -> No
 def test_negative_examples_lower_the_confidence() -> None:
     articles = load_seed()
     query = "what's the weather like in paris tomorrow"
-    without = KnowledgeIndex.build(articles, negatives=())
-    with_none = KnowledgeIndex.build(articles, negatives=[query])
+    without = KnowledgeIndex.build(articles, negatives=(), labelled=())
+    with_none = KnowledgeIndex.build(articles, negatives=[query], labelled=())
     assert with_none.signals(query).negative == pytest.approx(1.0)
     assert without.signals(query).negative == 0.0
     assert with_none.search(query).confidence < without.search(query).confidence
