@@ -31,10 +31,11 @@ my authenticator" though they share no word.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import warnings
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,11 @@ from bot.knowledge.text import APOSTROPHES, WORD_PATTERN, tokenize
 #: Enough for the seed to converge (~100 iterations from scratch; a warm
 #: start after an edit needs far fewer).
 MAX_CLASSIFIER_ITERATIONS = 300
+#: Fitted classifiers remembered by their training data: a rebuild whose
+#: sentences did not change (a body or status edit elsewhere, new ranking
+#: settings) reuses the fit instead of repeating it.
+REMEMBERED_FITS = 4
+_fits: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 MIN_CHAR_GRAM = 2
 MAX_CHAR_GRAM = 5
 
@@ -303,6 +309,10 @@ class SemanticMatcher:
             previous: The matcher this one replaces: its coefficients (by
                 slug) are the starting point, so that after an edit the fit
                 takes a few iterations instead of a hundred.
+
+        The last :data:`REMEMBERED_FITS` fits are remembered by their training
+        data (sentence vectors, labels, strength): the same data is not fitted
+        again.
         """
         labels = np.concatenate(
             [
@@ -312,6 +322,14 @@ class SemanticMatcher:
         )
         classes = np.unique(labels)
         if len(classes) < 2:
+            return
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (self._rows, labels, np.array([strength, self._article_count])):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        key = digest.digest()
+        if key in _fits:
+            _fits.move_to_end(key)
+            self._classifier = _fits[key]
             return
         dimension = self._rows.shape[1]
         model = LogisticRegression(C=strength, max_iter=MAX_CLASSIFIER_ITERATIONS)
@@ -335,6 +353,9 @@ class SemanticMatcher:
             weights[classes] = model.coef_
             bias[classes] = model.intercept_
         self._classifier = (weights, bias)
+        _fits[key] = self._classifier
+        while len(_fits) > REMEMBERED_FITS:
+            _fits.popitem(last=False)
 
     def _starting_point(
         self, slugs: Sequence[str], dimension: int

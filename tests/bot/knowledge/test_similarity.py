@@ -189,3 +189,25 @@ async def test_knowledge_base_rebuilds_on_a_new_revision(kb_engine: Any) -> None
     answer = await knowledge.answer(query)
     assert answer is not None and answer.slug == "keyboard-shortcuts"
     assert await knowledge.index() is second
+
+
+def test_the_same_training_data_reuses_the_classifier_fit() -> None:
+    articles = load_seed()
+    first = KnowledgeIndex.build(articles, SearchSettings(threshold=0.3))
+    second = KnowledgeIndex.build(articles, SearchSettings(threshold=0.4))
+    assert first._semantic._classifier is second._semantic._classifier
+    edited = [
+        (
+            Article.from_dict(
+                {**article.to_dict(), "examples": [*article.examples, "card gone"]}
+            )
+            if article.slug == "update-payment-method"
+            else article
+        )
+        for article in articles
+    ]
+    refitted = KnowledgeIndex.build(edited, SearchSettings(threshold=0.4))
+    assert refitted._semantic._classifier is not second._semantic._classifier
+    assert refitted.signals("card gone").classifier.argmax() == refitted.slugs.index(
+        "update-payment-method"
+    )
