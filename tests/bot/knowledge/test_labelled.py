@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import Article, KnowledgeError, KnowledgeIndex, load_seed
+from bot.knowledge import KnowledgeError, KnowledgeIndex, load_seed
 from bot.knowledge.labelled import (
     MAX_TEXT_LENGTH,
     LabelledQuestion,
@@ -15,12 +15,7 @@ from bot.knowledge.labelled import (
     parse_labelled,
     shipped_labelled,
 )
-
-
-def make_article(slug: str, title: str, **fields: object) -> Article:
-    return Article.from_dict(
-        {"slug": slug, "title": title, "summary": title + ".", "body": title, **fields}
-    )
+from tests.bot.knowledge.helpers import make_article
 
 
 def test_shipped_questions_label_published_seed_articles_or_none() -> None:

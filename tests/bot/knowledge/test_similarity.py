@@ -17,12 +17,7 @@ from bot.knowledge import (
 )
 from bot.knowledge.search import answer_confidence
 from bot.knowledge.similarity import ExampleMatcher, char_features, word_features
-
-
-def make_article(slug: str, title: str, **fields: object) -> Article:
-    return Article.from_dict(
-        {"slug": slug, "title": title, "summary": title + ".", "body": title, **fields}
-    )
+from tests.bot.knowledge.helpers import make_article
 
 
 @pytest.fixture(scope="module")
