@@ -543,12 +543,15 @@ async def test_an_open_socket_makes_the_agent_online_and_feeds_the_eta(hub) -> N
         assert record is not None and record.presence == "online"
         _, body = await agent.call(hub, "GET", "/api/queue")
         assert body["agents_online"] == before + 1
-    # The hub notices the close asynchronously; the queue then says so.
-    for _ in range(100):
-        if await hub.ctx.handoffs.repository.agents_online() == before:
+    # The hub notices the close asynchronously (on a loaded machine, seconds
+    # later). Other tests' agents may come and go on the shared database, so
+    # this agent's own presence is what is checked.
+    for _ in range(300):
+        record = await hub.ctx.auth.repository.get_agent(agent.id)
+        if record is not None and record.presence == "offline":
             break
         await asyncio.sleep(0.05)
-    assert await hub.ctx.handoffs.repository.agents_online() == before
+    assert record is not None and record.presence == "offline"
 
 
 async def test_the_openapi_document_lists_the_agent_endpoints(hub) -> None:
