@@ -132,6 +132,9 @@ class Settings:
         action_server_url: Base URL of the action server.
         rasa_timeout_s: How long a Rasa turn may take before the hub gives up
             and hands the conversation to a person.
+        action_timeout_s: How long Rasa waits for one custom action before it
+            counts the action server as failed for the turn (the Baton
+            channel reports it, and the hub hands the conversation over).
         allowed_origins: Extra origins (besides the hub's own) allowed to open
             WebSockets and call the customer API.
         trust_proxy: Whether to take the client address from
@@ -160,6 +163,7 @@ class Settings:
     rasa_token: str = ""
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout_s: float = 20.0
+    action_timeout_s: float = 5.0
     allowed_origins: tuple[str, ...] = ()
     trust_proxy: bool = False
     log_level: str = "INFO"
@@ -218,6 +222,7 @@ class Settings:
                 ("http", "https"),
             ),
             rasa_timeout_s=_float(env, "RASA_TIMEOUT", 20.0),
+            action_timeout_s=_float(env, "ACTION_TIMEOUT", 5.0),
             allowed_origins=_list(env, "ALLOWED_ORIGINS"),
             trust_proxy=_text(env, "TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
             log_level=level,

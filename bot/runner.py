@@ -51,10 +51,20 @@ def children(settings: Settings, model: Path, base_env: dict[str, str]) -> list[
     action_port = str(urlsplit(settings.action_server_url).port or 5055)
     project = settings.project_dir
     return [
+        # Our entry point rather than ``python -m rasa_sdk``: it warms the
+        # knowledge index up at start and says when it is ready (/ready).
         Child(
             "actions",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "-p", action_port],
-            {**env, "SANIC_HOST": "127.0.0.1"},
+            [
+                python,
+                "-m",
+                "bot.actions_server",
+                "--actions",
+                "actions",
+                "-p",
+                action_port,
+            ],
+            env,
         ),
         Child(
             "rasa",
@@ -164,19 +174,31 @@ class Runner:
             await self._spawn(child)
 
     async def _announce_when_ready(self) -> None:
+        """Print the banner once ``/health`` is 200: every part can answer.
+
+        Until then, say what is still starting whenever that changes (the
+        action server's warm-up takes a while with many articles).
+        """
         hub_url = f"http://{self.settings.host}:{self.settings.port}"
         if self.settings.host in {"0.0.0.0", "::"}:
             hub_url = f"http://127.0.0.1:{self.settings.port}"
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
+        last_reason = ""
         async with aiohttp.ClientSession() as session:
             while asyncio.get_running_loop().time() < deadline:
-                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                with contextlib.suppress(
+                    aiohttp.ClientError, asyncio.TimeoutError, ValueError
+                ):
                     async with session.get(
-                        f"{hub_url}/health", timeout=aiohttp.ClientTimeout(total=3)
+                        f"{hub_url}/health", timeout=aiohttp.ClientTimeout(total=5)
                     ) as response:
                         if response.status == 200:
                             banner(hub_url, self.demo_logins, self.demo_password)
                             return
+                        reason = waiting_for(await response.json())
+                        if reason and reason != last_reason:
+                            say(f"not ready yet: {reason}")
+                            last_reason = reason
                 await asyncio.sleep(1)
         say(f"not healthy after {READY_TIMEOUT_S:.0f}s: see {hub_url}/health")
 
@@ -207,6 +229,22 @@ async def _prefix_output(name: str, stream: asyncio.StreamReader) -> None:
             return
         sys.stdout.buffer.write(prefix + line)
         sys.stdout.buffer.flush()
+
+
+def waiting_for(health: object) -> str:
+    """What a 503 ``/health`` body says is still starting (``starting`` checks).
+
+    Parts that are down are left out: while the processes start, each is
+    down for a moment, which is no news.
+    """
+    checks = health.get("checks") if isinstance(health, dict) else None
+    if not isinstance(checks, dict):
+        return ""
+    return "; ".join(
+        f"{name}: {check.get('error')}"
+        for name, check in checks.items()
+        if isinstance(check, dict) and check.get("status") == "starting"
+    )
 
 
 def say(text: str) -> None:

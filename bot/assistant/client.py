@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ class Turn:
     actions: list[str] = field(default_factory=list)
     #: The frustration detector's verdict on the message (bot/nlu/frustration.py).
     frustration: dict[str, Any] | None = None
+    #: Custom actions that failed in this turn (action server down, hung or
+    #: failing): the turn's messages may promise what never happened.
+    failed_actions: list[str] = field(default_factory=list)
 
     @property
     def handoff_reason(self) -> str | None:
@@ -82,6 +86,7 @@ def parse_turn(body: dict[str, Any]) -> Turn:
         slots=dict(body.get("slots") or {}),
         actions=[str(a) for a in body.get("actions") or []],
         frustration=frustration if isinstance(frustration, dict) else None,
+        failed_actions=[str(a) for a in body.get("failed_actions") or []],
     )
 
 
@@ -173,25 +178,51 @@ class RasaClient:
             ) from error
 
     async def rasa_status(self) -> dict[str, Any]:
-        """Return Rasa's ``/status`` (loaded model); raise when it is not up."""
-        return await self._get_json(
-            f"{self._rasa_url}/status", params={"token": self._token}
-        )
+        """Return the Baton channel's readiness: a model loaded and warmed up.
+
+        Returns:
+            ``{"status": "ready", "model_id": ...}``.
+
+        Raises:
+            DependencyUnavailable: Rasa is down, or (code ``not_ready``) up
+                but without a model or still warming it up, with the reason.
+        """
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        return await self._get_json(f"{self._rasa_url}/webhooks/baton/", headers)
 
     async def action_server_status(self) -> dict[str, Any]:
-        """Return the action server's ``/health``; raise when it is not up."""
-        return await self._get_json(f"{self._action_server_url}/health")
+        """Return the action server's readiness (``/ready``, :mod:`bot.actions_server`).
+
+        Raises:
+            DependencyUnavailable: The action server is down, or (code
+                ``not_ready``) up but still warming up, with the reason.
+        """
+        return await self._get_json(f"{self._action_server_url}/ready")
 
     async def _get_json(
-        self, url: str, params: dict[str, str] | None = None
+        self, url: str, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         try:
             async with self._client().get(
-                url, params=params, timeout=aiohttp.ClientTimeout(total=3)
+                url, headers=headers, timeout=aiohttp.ClientTimeout(total=3)
             ) as response:
-                if response.status != 200:
-                    raise DependencyUnavailable(f"HTTP {response.status}")
-                body = await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+                status, text = response.status, await response.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise DependencyUnavailable(type(error).__name__) from error
-        return body if isinstance(body, dict) else {}
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if status != 200:
+            raise _not_ready(status, body)
+        if not isinstance(body, dict):
+            raise DependencyUnavailable("the answer is not a JSON object")
+        return body
+
+
+def _not_ready(status: int, body: Any) -> DependencyUnavailable:
+    """The error for a non-200 answer: ``not_ready`` when it says why (503)."""
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if status == 503 and isinstance(reason, str) and reason:
+        return DependencyUnavailable(reason, code="not_ready")
+    return DependencyUnavailable(f"HTTP {status}")

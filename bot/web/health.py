@@ -1,4 +1,12 @@
-"""``GET /health``: the status of every dependency."""
+"""``GET /health``: whether every dependency is up and ready to answer.
+
+Ready means ready to answer in normal time, not merely listening: Rasa has a
+model loaded and warmed up (the Baton channel's readiness,
+:mod:`bot.assistant.channel`), and the action server has built the
+knowledge-base index and loaded the sentence encoder (its ``/ready``,
+:mod:`bot.actions_server`). Until then the answer is 503, with the reason;
+``baton run`` prints "Baton is running" only after a 200.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +19,22 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot.exceptions import DependencyUnavailable
 from bot.web.context import Hub
 
 health = Blueprint("health")
 
+#: Seconds a dependency may take to answer its check.
+PROBE_TIMEOUT_S = 3.0
+
 
 async def _check(probe: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
     try:
-        detail = await asyncio.wait_for(probe(), timeout=3)
+        detail = await asyncio.wait_for(probe(), timeout=PROBE_TIMEOUT_S)
+    except DependencyUnavailable as error:
+        # Up but not ready yet ("starting") is not the same news as down.
+        status = "starting" if error.code == "not_ready" else "down"
+        return {"status": status, "error": error.message}
     except Exception as error:
         reason = getattr(error, "message", None) or type(error).__name__
         return {"status": "down", "error": str(reason)}
@@ -42,20 +58,27 @@ async def dependency_status(hub: Hub) -> dict[str, dict[str, Any]]:
 
     async def rasa() -> dict[str, Any]:
         status = await hub.assistant.rasa_status()
-        if not status.get("model_id"):
-            raise RuntimeError("no model loaded")
         return {"model": status.get("model_id")}
 
+    async def action_server() -> dict[str, Any]:
+        ready = await hub.assistant.action_server_status()
+        return {"articles": ready.get("articles")}
+
     names = ("database", "bus", "rasa", "action_server")
-    probes = (database, bus, rasa, hub.assistant.action_server_status)
+    probes = (database, bus, rasa, action_server)
     results = await asyncio.gather(*(_check(probe) for probe in probes))
     return dict(zip(names, results, strict=True))
 
 
 @health.get("/health")
 async def health_check(request: Request) -> HTTPResponse:
-    """200 when every dependency is up, 503 with the same body otherwise."""
+    """200 when every dependency is ready, 503 with the same body and the reason."""
     checks = await dependency_status(request.app.ctx.hub)
-    healthy = all(check["status"] == "ok" for check in checks.values())
-    body = {"status": "ok" if healthy else "degraded", "checks": checks}
-    return json(body, status=200 if healthy else 503)
+    waiting = {name: c for name, c in checks.items() if c["status"] != "ok"}
+    body: dict[str, Any] = {"status": "degraded" if waiting else "ok", "checks": checks}
+    if waiting:
+        body["reason"] = "; ".join(
+            f"{name} {check['status']}: {check['error']}"
+            for name, check in waiting.items()
+        )
+    return json(body, status=503 if waiting else 200)
