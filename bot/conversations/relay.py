@@ -6,8 +6,11 @@ so Rasa's lock for the conversation is never contended and nobody waits on
 its once-a-second lock polling. Across hub instances a database lease
 (``conversations.relay_owner``) makes one instance the relay of a
 conversation at a time; a periodic sweep picks up messages left pending by a
-crashed instance. When Rasa fails or times out, the conversation goes to a
-person with the reason ``bot_unavailable``: the customer is never stranded.
+crashed instance. When Rasa fails or times out, or a custom action of the
+turn failed (the action server down, hung or failing; Rasa carries on without
+it, see :mod:`bot.assistant.channel`), the conversation goes to a person with
+the reason ``bot_unavailable`` (or the reason the bot gave): the customer is
+never stranded.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ UNAVAILABLE_TEXT = (
     "conversation to a person from our support team, with everything you've "
     "written so far."
 )
+#: Why the hub hands over when the assistant cannot answer.
+BOT_UNAVAILABLE = "bot_unavailable"
 NO_ANSWER_TEXT = (
     "I'm not able to help with that myself, so I'm passing your conversation "
     "to a person from our support team."
@@ -151,7 +156,7 @@ class Relay:
         except DependencyUnavailable as error:
             logger.warning("assistant unavailable: %s", error.message)
             await self.repository.set_relay_state(message.id, "failed")
-            await self._hand_off(conversation_id, "bot_unavailable", UNAVAILABLE_TEXT)
+            await self._hand_off(conversation_id, BOT_UNAVAILABLE, UNAVAILABLE_TEXT)
             return
         await self._store_turn(conversation_id, message, turn)
 
@@ -167,8 +172,24 @@ class Relay:
                 "slots": turn.slots,
                 "actions": turn.actions,
                 "frustration": turn.frustration,
+                "failed_actions": turn.failed_actions,
             }
         }
+        if turn.failed_actions:
+            # Whatever the turn said was said without its actions: it may
+            # promise a person that action_handoff never asked for, or an
+            # answer that never came. None of it is sent; the customer gets
+            # one message, from the hub, and a person.
+            logger.warning(
+                "actions failed in a turn: %s", ", ".join(turn.failed_actions)
+            )
+            await self.repository.set_relay_state(message.id, "failed", understood)
+            await self._hand_off(
+                conversation_id,
+                turn.handoff_reason or BOT_UNAVAILABLE,
+                UNAVAILABLE_TEXT,
+            )
+            return
         replies = [
             NewMessage(
                 role="bot",
@@ -182,7 +203,7 @@ class Relay:
         if not replies:
             # A turn with nothing to say is a dead end: hand over instead.
             await self.repository.set_relay_state(message.id, "failed", understood)
-            await self._hand_off(conversation_id, "bot_unavailable", NO_ANSWER_TEXT)
+            await self._hand_off(conversation_id, BOT_UNAVAILABLE, NO_ANSWER_TEXT)
             return
         stored = await self.service.post_bot_turn(
             conversation_id, message, replies, understood
