@@ -1,0 +1,148 @@
+"""The action server down or hung, with the real stack: nobody is stranded.
+
+One stack for the module (``python -m bot run``, embedded defaults). Its hub
+waits 120 s for a Rasa turn (``BATON_RASA_TIMEOUT``), far longer than these
+tests wait for a handoff: a handoff that arrives is the one decided from the
+failed actions Rasa reports, not the hub giving up on Rasa. The action server
+is frozen with SIGSTOP (hung: it accepts connections and never answers) or
+killed (down; the supervisor restarts it a few seconds later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, free_port
+from tests.e2e.conftest import Stack, ensure_model, wait_healthy
+from tests.e2e.test_handoff import handed_over, handoffs_of, send
+from tests.e2e.test_handoff import wait_healthy as wait_recovered
+from tests.e2e.test_stack import connect, is_bot, start
+from tests.hub import drain, receive_until
+
+pytestmark = pytest.mark.stack
+
+#: Far above the action deadline (BATON_ACTION_TIMEOUT, 5 s) and the time
+#: these tests allow for a handoff, so the hub's own timeout cannot be what
+#: hands over.
+RASA_TIMEOUT_S = 120
+HANDOFF_WAIT_S = 60
+QUESTIONS = ["talk to a person", "I forgot my password"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    ensure_model()
+    data_dir = tmp_path_factory.mktemp("stack-faults")
+    port = free_port()
+    env = {
+        **os.environ,
+        "BATON_PORT": str(port),
+        "BATON_RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "BATON_ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
+        "BATON_DATA_DIR": str(data_dir),
+        "BATON_MODEL_DIR": str(PROJECT_DIR / "models"),
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+        "BATON_RASA_TIMEOUT": str(RASA_TIMEOUT_S),
+    }
+    for name in ("BATON_DATABASE_URL", "BATON_REDIS_URL"):
+        env.pop(name, None)
+    log = data_dir / "stack.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log)
+        yield Stack(
+            url,
+            f"ws://127.0.0.1:{port}",
+            data_dir,
+            "embedded",
+            log,
+            f"sqlite:///{data_dir / 'baton.db'}",
+            pid=process.pid,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+        assert code == 0, log.read_text()[-4000:]
+
+
+def action_server_pid(data_dir: Path) -> int:
+    """The action server of this module's stack (matched by its data dir)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"bot.actions_server" not in cmdline:
+            continue
+        if f"BATON_DATA_DIR={data_dir}".encode() in environ:
+            return int(entry.name)
+    pytest.fail("the stack's action server was not found")
+
+
+async def ask(stack: Stack, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Say ``text`` in a new conversation; the frames up to the handoff."""
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await send(ws, text, "q1")
+        frames = await receive_until(ws, handed_over, timeout=HANDOFF_WAIT_S)
+        frames += await drain(ws, quiet_s=1.0)
+    return conversation_id, frames
+
+
+async def assert_everyone_reaches_a_person(stack: Stack) -> None:
+    for text in QUESTIONS:
+        conversation_id, frames = await ask(stack, text)
+        assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
+            "bot_unavailable"
+        ], text
+        system = [f["text"] for f in frames if f.get("role") == "system"]
+        assert any("having trouble" in line for line in system), (text, frames)
+        # One clear message: no "I'm bringing in a person" from a turn whose
+        # handoff action never ran, no answer the knowledge base never gave.
+        assert not [f for f in frames if is_bot(f)], (text, frames)
+
+
+async def test_a_hung_action_server_hands_every_question_to_a_person(stack) -> None:
+    pid = action_server_pid(stack.data_dir)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        await assert_everyone_reaches_a_person(stack)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+    await asyncio.to_thread(wait_recovered, stack.url)
+
+
+async def test_a_dead_action_server_hands_every_question_to_a_person(stack) -> None:
+    pid = action_server_pid(stack.data_dir)
+    os.kill(pid, signal.SIGKILL)
+    # The supervisor restarts it after a pause and a start of several
+    # seconds; the questions are asked at once, while nothing listens.
+    await assert_everyone_reaches_a_person(stack)
+    await asyncio.to_thread(wait_recovered, stack.url)
