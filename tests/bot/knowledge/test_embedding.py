@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -229,12 +230,35 @@ def test_a_store_of_another_model_is_ignored(tmp_path: Path) -> None:
     assert SentenceEncoder(model_directory(), store=store)._stored == {}
 
 
-def test_an_unwritable_store_only_costs_time(tmp_path: Path) -> None:
+def test_an_unwritable_store_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    encoder = SentenceEncoder(model_directory(), store=blocker / "vectors.npz")
-    encoder.encode(["where is my invoice"])
-    encoder.save()  # logged, not raised
+    store = blocker / "vectors.npz"
+    encoder = SentenceEncoder(model_directory(), store=store)
+    vectors = encoder.encode(["where is my invoice"])
+    with caplog.at_level(logging.WARNING):
+        encoder.save()  # must not raise
+    # Nothing was written (no store, no temporary file), and the failure is
+    # logged with the store's path.
+    assert [path.name for path in tmp_path.iterdir()] == ["file"]
+    assert blocker.read_text() == "not a directory"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        "could not save sentence vectors" in message and str(store) in message
+        for message in warnings
+    )
+
+    # The encoder keeps working from memory: the sentence is not embedded
+    # again, and a new one still is.
+    def no_model(sequences: object) -> np.ndarray:
+        raise AssertionError("a remembered sentence was embedded again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(encoder, "_forward", no_model)
+        assert np.array_equal(encoder.encode(["where is my invoice"]), vectors)
+    assert encoder.encode(["my sync is stuck"]).shape == (1, encoder.dimension)
 
 
 def _articles(*titles: str) -> list[Article]:
