@@ -21,11 +21,12 @@ will be. Then, for each combination of the ranking weights in :data:`GRID`:
    ``none`` questions (pooled over the repetitions) stays at most
    :data:`MAX_WRONG_ON_NONE`.
 
-It prints the best combinations by cross-validated top-1 accuracy, and the
-coefficients refitted on the whole dev set for the best one: the values to
-copy into :class:`~bot.knowledge.search.SearchSettings`. A combination is
-refused when the intent alone (a message of unknown words with a confident
-intent) would be answered.
+It prints the best combinations by cross-validated top-1 accuracy, and
+writes the settings of the best one, with the coefficients refitted on the
+whole dev set, to ``bot/knowledge/search_settings.yml`` (``--output``
+elsewhere): the file :class:`~bot.knowledge.settings.SearchSettings` loads
+its defaults from. A combination is refused when the intent alone (a message
+of unknown words with a confident intent) would be answered.
 
 ``--nlu`` chooses each dev question's intent: the hand-written simulation of
 the file, the prediction of the trained Rasa model (``models/baton.tar.gz``,
@@ -40,6 +41,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
@@ -49,12 +51,18 @@ from bench.kb.evaluate import DEV_PATH, Question, evaluate_results, load_questio
 from bench.kb.nlu import with_model_intents
 from bot.knowledge import Article, KnowledgeIndex, SearchSettings, load_seed
 from bot.knowledge.labelled import shipped_labelled
+from bot.knowledge.negatives import load_negatives
 from bot.knowledge.search import (
-    CONFIDENCE_FEATURES,
     Signals,
     answer_confidence,
     combine,
     confidence_features,
+)
+from bot.knowledge.settings import (
+    CONFIDENCE_FEATURES,
+    SETTINGS_FILE,
+    SHIPPED_PATH,
+    dump_search_settings,
     quadratic_terms,
     term_directions,
 )
@@ -141,7 +149,7 @@ def fit(rows: Sequence[Decision]) -> Confidence:
 
     An L2-regularised logistic regression (strength :data:`REGULARISATION`)
     whose coefficients keep the signs of
-    :func:`~bot.knowledge.search.term_directions`, so that the fitted
+    :func:`~bot.knowledge.settings.term_directions`, so that the fitted
     confidence is monotonic in each feature.
     """
     features = np.array([row.features for row in rows])
@@ -258,6 +266,7 @@ def batch_indexes(
     own (and any labelled question with the same text as one of them).
     """
     shipped = shipped_labelled()
+    negatives = load_negatives()
     indexes = {}
     for batch in sorted({question.batch for question in questions}):
         held_out = {question.text for question in questions if question.batch == batch}
@@ -266,7 +275,9 @@ def batch_indexes(
             for labelled in shipped
             if labelled.batch != batch and labelled.text not in held_out
         ]
-        indexes[batch] = KnowledgeIndex.build(articles, settings, labelled=kept)
+        indexes[batch] = KnowledgeIndex.build(
+            articles, settings, negatives=negatives, labelled=kept
+        )
     return indexes
 
 
@@ -321,6 +332,13 @@ def main() -> None:
         default="both",
         help="intent of each dev question: the hand-written simulation, the "
         "trained Rasa model's prediction, or each question once with each",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=SHIPPED_PATH,
+        help="where to write the chosen settings (default: the shipped "
+        f"bot/knowledge/{SETTINGS_FILE}, which the search loads)",
     )
     arguments = parser.parse_args()
     articles = load_seed()
@@ -397,6 +415,8 @@ def main() -> None:
         )
         chosen = choose_suggest_threshold(chosen, questions)
         print(dataclasses.asdict(chosen))
+        dump_search_settings(chosen, arguments.output)
+        print(f"written to {arguments.output}")
         break
 
 

@@ -287,13 +287,37 @@ def _yaml_text(data: Mapping[str, Any]) -> str:
     )
 
 
-def _parse_yaml(text: str, source: str | None) -> Any:
+def parse_yaml(text: str, source: str | None) -> Any:
+    """Parse YAML, or raise a :class:`KnowledgeError` (``bad_yaml``) naming it."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise KnowledgeError(
             f"not valid YAML: {error}", code="bad_yaml", source=source
         ) from error
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read and parse a YAML file of the knowledge base's data.
+
+    Raises:
+        KnowledgeError: The file cannot be read (``unreadable_file``) or is
+            not YAML (``bad_yaml``); the message names the file.
+    """
+    target = Path(path)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise KnowledgeError(
+            f"cannot read it: {error}", code="unreadable_file", source=str(target)
+        ) from error
+    return parse_yaml(text, str(target))
+
+
+def shipped_yaml(name: str) -> Any:
+    """Parse a YAML data file shipped in this package (``bot/knowledge/<name>``)."""
+    resource = resources.files("bot.knowledge").joinpath(name)
+    return parse_yaml(resource.read_text(encoding="utf-8"), f"bot/knowledge/{name}")
 
 
 def article_from_yaml(text: str, *, source: str | None = None) -> Article:
@@ -309,7 +333,7 @@ def article_from_yaml(text: str, *, source: str | None = None) -> Article:
     Raises:
         KnowledgeError: The YAML is malformed or the article is invalid.
     """
-    return Article.from_dict(_parse_yaml(text, source), source=source)
+    return Article.from_dict(parse_yaml(text, source), source=source)
 
 
 def article_to_yaml(article: Article) -> str:
@@ -349,7 +373,7 @@ def article_from_markdown(text: str, *, source: str | None = None) -> Article:
             code="bad_front_matter",
             source=source,
         )
-    metadata = _parse_yaml(header, source)
+    metadata = parse_yaml(header, source)
     if not isinstance(metadata, Mapping):
         raise KnowledgeError(
             "front matter must be a YAML mapping",

@@ -21,13 +21,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.knowledge.articles import SLUG_PATTERN, KnowledgeError
+from bot.knowledge.articles import (
+    SLUG_PATTERN,
+    KnowledgeError,
+    read_yaml,
+    shipped_yaml,
+)
 
 NO_ARTICLE = "none"
 MAX_TEXT_LENGTH = 1000
@@ -113,28 +115,13 @@ def load_labelled(path: str | Path) -> tuple[LabelledQuestion, ...]:
         KnowledgeError: The file is missing, is not YAML, or is invalid
             (see :func:`parse_labelled`).
     """
-    target = Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise KnowledgeError(
-            f"cannot read it: {error}", code="unreadable_file", source=str(target)
-        ) from error
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise KnowledgeError(
-            f"not valid YAML: {error}", code="bad_yaml", source=str(target)
-        ) from error
-    return parse_labelled(data, str(target))
+    return parse_labelled(read_yaml(path), str(path))
 
 
 @functools.cache
 def shipped_labelled() -> tuple[LabelledQuestion, ...]:
     """The labelled questions shipped with the package (read once)."""
-    resource = resources.files("bot.knowledge").joinpath("labelled.yml")
-    source = "bot/knowledge/labelled.yml"
-    return parse_labelled(yaml.safe_load(resource.read_text(encoding="utf-8")), source)
+    return parse_labelled(shipped_yaml("labelled.yml"), "bot/knowledge/labelled.yml")
 
 
 def by_article(

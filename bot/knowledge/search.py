@@ -3,7 +3,8 @@
 Ranking has five parts:
 
 1. **Words.** Okapi BM25 over each article's title, summary, tags, example
-   questions and body (fields weighted, see :class:`SearchSettings`), with a
+   questions and body (fields weighted, see
+   :class:`~bot.knowledge.settings.SearchSettings`), with a
    tokenizer that lowercases, drops punctuation and a small stopword list, and
    strips common English suffixes. A query word the index has never seen is
    corrected to a known word one edit away (``pasword`` → ``password``).
@@ -60,7 +61,7 @@ best hit is the right answer. The fit keeps it monotonic: more evidence for
 an article (score, lead, similarities, lexical score, intent prior,
 probability) never lowers the confidence, more evidence against it ("none"
 similarities and probability, unknown words, an unrelated intent) never
-raises it (:func:`term_directions`).
+raises it (:func:`~bot.knowledge.settings.term_directions`).
 ``answer`` is the best hit only when that confidence reaches ``threshold``;
 below it the caller should not guess (ask again, or hand over to a person).
 
@@ -82,7 +83,8 @@ import numpy as np
 from bot.knowledge.articles import Article
 from bot.knowledge.embedding import SentenceEncoder, shared_encoder
 from bot.knowledge.labelled import LabelledQuestion, by_article, shipped_labelled
-from bot.knowledge.negatives import NEGATIVE_EXAMPLES
+from bot.knowledge.negatives import load_negatives
+from bot.knowledge.settings import SearchSettings, quadratic_terms
 from bot.knowledge.similarity import ExampleMatcher, SemanticMatcher
 from bot.knowledge.text import tokenize
 
@@ -91,252 +93,6 @@ from bot.knowledge.text import tokenize
 UNSURE_INTENTS = frozenset({"nlu_fallback"})
 #: A Rasa intent payload, as sent by a button: ``/intent`` or ``/intent{...}``.
 PAYLOAD_PATTERN = re.compile(r"/(?P<intent>[A-Za-z0-9_\-]+)(?:\{.*\})?", re.DOTALL)
-
-
-#: What the answer confidence weighs, in order (see :func:`confidence_features`);
-#: every feature is 0 or more.
-CONFIDENCE_FEATURES = (
-    "score",
-    "lead",
-    "similarity",
-    "lexical",
-    "prior",
-    "negative",
-    "unknown",
-    "off_intent",
-    "log_terms",
-    "semantic",
-    "semantic_negative",
-    "classifier",
-    "classifier_none",
-    "unexplained",
-)
-#: How each feature may move the confidence: 1 never lowers it, -1 never
-#: raises it, 0 either way (the message's length).
-FEATURE_DIRECTIONS = (1, 1, 1, 1, 1, -1, -1, -1, 0, 1, -1, 1, -1, -1)
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """The tunable constants of the ranking (tuned on the labelled questions).
-
-    Attributes:
-        k1: BM25 term-frequency saturation.
-        b: BM25 document-length normalisation.
-        title_weight: How many times a title word counts.
-        summary_weight: How many times a summary word counts.
-        tags_weight: How many times a tag word counts.
-        examples_weight: How many times a word of an example question counts.
-        body_weight: How many times a body word counts.
-        unknown_word_weight: Share of a never-seen word's weight that counts
-            against every article (0: unknown words are ignored).
-        unknown_word_exponent: The penalty grows with the number of unknown
-            words to this power (1: linearly; below 1: long messages full of
-            everyday words are penalised less).
-        min_word_evidence: Least weight a known query word adds to the ideal
-            score, as a share of a never-seen word's weight, so that a common
-            word alone (``work``, ``time``) cannot make a perfect match.
-        intent_weight: Prior given to an article linked to the predicted
-            intent at confidence 1.
-        payload_intent_weight: The same when the message is the ``/intent``
-            payload of a button (a topic the customer chose, with no words
-            of their own to search); not tuned (the benchmark has no
-            payloads).
-        suggest_threshold: Lowest confidence at which, below ``threshold``,
-            the bot still offers the best hits as choices ("Is it one of
-            these?") instead of only asking the customer to say more.
-        suggest_min_score: Lowest score of the best hit for that offer: a
-            weak best hit means the message is about something else.
-        suggest_score_ratio: A hit is offered with the best one when its
-            score is at least this share of the best score. The three were
-            chosen on ``bench/kb`` (dev and held-out questions): about 9 in
-            10 offers to an answerable question include the right article,
-            and few off-topic questions get an offer.
-        similarity_weight: Share of the nearest-example similarity in an
-            article's text score.
-        semantic_weight: Share of the sentence-embedding similarity in an
-            article's text score.
-        classifier_weight: Share of the meaning classifier's probability in
-            an article's text score (the rest, after the two above, is the
-            lexical score).
-        classifier_strength: Inverse regularisation of that classifier
-            (:meth:`SemanticMatcher.fit_classifier`; not tuned).
-        char_weight: Share of the character n-grams in the similarity (the
-            rest is word n-grams).
-        threshold: Lowest confidence (estimated probability that the best
-            hit is right, 0 to 1) at which the bot answers.
-        confidence_scale: What each confidence feature is divided by before
-            it is weighed (its standard deviation on the dev set), in the
-            order of :data:`CONFIDENCE_FEATURES`.
-        confidence_bias: Intercept of the confidence's logistic function.
-        confidence_weights: Its coefficients for the scaled features
-            followed by every product of two of them, in the order of
-            :func:`quadratic_terms`, with the signs :func:`term_directions`
-            allows.
-        min_typo_length: Shortest unknown term that is corrected to a known
-            term one edit away.
-    """
-
-    k1: float = 1.2
-    b: float = 0.75
-    title_weight: float = 2.0
-    summary_weight: float = 1.0
-    tags_weight: float = 2.0
-    examples_weight: float = 1.0
-    body_weight: float = 0.25
-    unknown_word_weight: float = 4.0
-    min_word_evidence: float = 0.5
-    unknown_word_exponent: float = 0.5
-    intent_weight: float = 0.05
-    payload_intent_weight: float = 0.5
-    suggest_threshold: float = 0.02
-    suggest_min_score: float = 0.25
-    suggest_score_ratio: float = 0.6
-    similarity_weight: float = 0.3
-    semantic_weight: float = 0.1
-    classifier_weight: float = 0.2
-    classifier_strength: float = 10.0
-    char_weight: float = 0.7
-    threshold: float = 0.62
-    confidence_scale: tuple[float, ...] = (
-        0.2345,
-        0.1994,
-        0.2201,
-        0.2694,
-        0.0204,
-        0.1958,
-        0.1565,
-        0.2718,
-        0.4339,
-        0.1891,
-        0.1588,
-        0.3638,
-        0.3418,
-        0.2766,
-    )
-    confidence_bias: float = -0.0707
-    confidence_weights: tuple[float, ...] = (
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.3653,
-        0.0,
-        0.0,
-        -0.0265,
-        0.0,
-        -0.0209,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.2756,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0682,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0194,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.224,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.0076,
-        0.0,
-        -0.0695,
-        0.0,
-        -0.0634,
-        0.0,
-        -0.2835,
-        -0.185,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.0199,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.0299,
-        -0.0041,
-        0.2655,
-        -0.101,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.035,
-        0.0,
-        -0.1246,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        -0.1387,
-        0.0,
-    )
-    min_typo_length: int = 5
 
 
 @dataclass(frozen=True)
@@ -448,7 +204,8 @@ def confidence_features(
         second: Position of the second best, if any.
 
     Returns:
-        The features, in the order of :data:`CONFIDENCE_FEATURES`.
+        The features, in the order of
+        :data:`~bot.knowledge.settings.CONFIDENCE_FEATURES`.
     """
     top = float(scores[best])
     runner_up = float(scores[second]) if second is not None else 0.0
@@ -486,49 +243,6 @@ def unexplained(signals: Signals, best: int) -> float:
         ),
         default=0.0,
     )
-
-
-def quadratic_terms(values: Sequence[float]) -> list[float]:
-    """The values followed by the product of every pair of them.
-
-    Pairs are taken in order, each value with itself and every later one:
-    ``(a, b)`` gives ``[a, b, a*a, a*b, b*b]``.
-
-    Args:
-        values: Scaled confidence features.
-
-    Returns:
-        ``n + n * (n + 1) / 2`` terms.
-    """
-    terms = list(values)
-    for position, value in enumerate(values):
-        terms.extend(value * other for other in values[position:])
-    return terms
-
-
-def term_directions() -> list[int | None]:
-    """The sign each confidence coefficient may take, in weight order.
-
-    Every feature is 0 or more, so the confidence never falls as a feature of
-    direction 1 grows when that feature's own coefficient and those of its
-    products are 0 or more (and conversely for -1). A product of features of
-    opposite directions could not satisfy both, so it is left out. A product
-    with the length (direction 0) takes the other feature's direction.
-
-    Returns:
-        Per coefficient: 1 (0 or more), -1 (0 or less), 0 (must be 0) or
-        ``None`` (any value).
-    """
-    directions: list[int | None] = [
-        direction or None for direction in FEATURE_DIRECTIONS
-    ]
-    for position, first in enumerate(FEATURE_DIRECTIONS):
-        for second in FEATURE_DIRECTIONS[position:]:
-            if first and second and first != second:
-                directions.append(0)
-            else:
-                directions.append((first or second) or None)
-    return directions
 
 
 def answer_confidence(features: Sequence[float], settings: SearchSettings) -> float:
@@ -621,7 +335,7 @@ class KnowledgeIndex:
         articles: Iterable[Article],
         settings: SearchSettings | None = None,
         *,
-        negatives: Iterable[str] = NEGATIVE_EXAMPLES,
+        negatives: Iterable[str] | None = None,
         labelled: Iterable[LabelledQuestion] | None = None,
         encoder: SentenceEncoder | None = None,
         previous: KnowledgeIndex | None = None,
@@ -631,8 +345,9 @@ class KnowledgeIndex:
         Args:
             articles: Articles of any status; drafts are left out.
             settings: Ranking constants; the tuned defaults when omitted.
-            negatives: Sentences no article answers (the "none" class); the
-                built-in chit-chat and off-topic examples when omitted.
+            negatives: Sentences no article answers (the "none" class); when
+                omitted, :func:`~bot.knowledge.negatives.load_negatives` reads
+                the chit-chat of the NLU data and the shipped written ones.
             labelled: Customer questions labelled with the article that
                 answers them, or "none" (:mod:`bot.knowledge.labelled`): each
                 is matched like one more example of its article, or one more
@@ -648,8 +363,10 @@ class KnowledgeIndex:
         Raises:
             EmbeddingModelMissing: No encoder was given and the model files
                 are not installed.
+            KnowledgeError: No negatives were given and their files are
+                missing or invalid.
         """
-        negatives = list(negatives)
+        negatives = list(load_negatives() if negatives is None else negatives)
         settings = settings or SearchSettings()
         published = sorted(
             (article for article in articles if article.is_published),

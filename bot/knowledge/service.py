@@ -25,12 +25,15 @@ import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.knowledge.articles import Article
+from bot.knowledge.embedding import SentenceEncoder
+from bot.knowledge.negatives import load_negatives
 from bot.knowledge.repository import KnowledgeRepository
 from bot.knowledge.search import Hit, KnowledgeIndex, SearchResult, SearchSettings
 
@@ -209,6 +212,12 @@ class KnowledgeBase:
             :data:`ACTION_SERVER_RECHECK_S`, as opening a SQLite connection
             per check costs more than the search itself.
         clock: Monotonic seconds (for tests).
+        project_dir: The project whose NLU data holds the chit-chat "none"
+            sentences (:func:`~bot.knowledge.negatives.load_negatives`, read
+            with the first index); found from the working directory when
+            omitted.
+        encoder: The sentence encoder; the process's shared one
+            (:func:`~bot.knowledge.embedding.shared_encoder`) when omitted.
     """
 
     def __init__(
@@ -218,9 +227,14 @@ class KnowledgeBase:
         *,
         recheck_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        project_dir: Path | None = None,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
         self.repository = repository
         self._settings = settings
+        self._project_dir = project_dir
+        self._encoder = encoder
+        self._negatives: tuple[str, ...] | None = None
         self._recheck_s = recheck_s
         self._clock = clock
         self._index: KnowledgeIndex | None = None
@@ -244,10 +258,7 @@ class KnowledgeBase:
             if self._index is None or revision != self._revision:
                 built_revision, articles = await self.repository.published()
                 self._index = await asyncio.to_thread(
-                    KnowledgeIndex.build,
-                    articles,
-                    self._settings,
-                    previous=self._index,
+                    self._build, articles, self._index
                 )
                 self._revision = built_revision
                 logger.info(
@@ -256,6 +267,20 @@ class KnowledgeBase:
                     built_revision,
                 )
         return self._index
+
+    def _build(
+        self, articles: list[Article], previous: KnowledgeIndex | None
+    ) -> KnowledgeIndex:
+        """Build the index (in a worker thread); the negatives are read once."""
+        if self._negatives is None:
+            self._negatives = load_negatives(self._project_dir)
+        return KnowledgeIndex.build(
+            articles,
+            self._settings,
+            negatives=self._negatives,
+            encoder=self._encoder,
+            previous=previous,
+        )
 
     async def search(
         self,
@@ -391,15 +416,19 @@ class SharedKnowledgeBase:
         settings_factory: Returns the settings; :meth:`Settings.from_env` by
             default.
         search_settings: Ranking constants; the tuned defaults when omitted.
+        encoder: The sentence encoder; the process's shared one when omitted.
     """
 
     def __init__(
         self,
         settings_factory: Callable[[], Settings] = Settings.from_env,
         search_settings: SearchSettings | None = None,
+        *,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
         self._settings_factory = settings_factory
         self._search_settings = search_settings
+        self._encoder = encoder
         self._knowledge: KnowledgeBase | None = None
 
     async def get(self) -> KnowledgeBase:
@@ -411,6 +440,8 @@ class SharedKnowledgeBase:
                 KnowledgeRepository(engine),
                 self._search_settings,
                 recheck_s=ACTION_SERVER_RECHECK_S,
+                project_dir=settings.project_dir,
+                encoder=self._encoder,
             )
         return self._knowledge
 

@@ -16,13 +16,12 @@ from bot.knowledge import (
     plausible_hits,
     tokenize,
 )
-from bot.knowledge.search import (
+from bot.knowledge.search import answer_confidence, unexplained
+from bot.knowledge.settings import (
     CONFIDENCE_FEATURES,
     FEATURE_DIRECTIONS,
-    answer_confidence,
     quadratic_terms,
     term_directions,
-    unexplained,
 )
 from bot.knowledge.text import stem
 
