@@ -154,6 +154,25 @@ class Agent(Base):
     locked_until = sa.Column(sa.DateTime(timezone=True))
 
 
+class ConsoleLease(Base):
+    """An agent's console open on one hub instance, valid until it expires.
+
+    Each hub renews the leases of the consoles it serves; a console that went
+    away without a clean close (tab killed, network lost, hub killed) stops
+    counting once its lease runs out (``bot.handoff.presence``).
+    """
+
+    __tablename__ = "console_leases"
+
+    agent_id = sa.Column(
+        sa.Integer, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    instance_id = sa.Column(sa.String(32), primary_key=True)
+    expires_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (sa.Index("ix_console_leases_expires", "expires_at"),)
+
+
 class AgentSession(Base):
     """A signed-in console session; the cookie holds the token, not its hash."""
 

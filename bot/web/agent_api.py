@@ -30,12 +30,14 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
+from websockets.connection import State
 from websockets.exceptions import ConnectionClosed
 
 from bot.auth import AgentRecord, Principal, require_role
@@ -44,7 +46,7 @@ from bot.conversations.service import dumps, message_frame
 from bot.db.models import utcnow
 from bot.exceptions import BadRequest, BatonError, Conflict, Forbidden, Unauthorized
 from bot.handoff.card import handoff_view
-from bot.handoff.presence import PresenceTracker
+from bot.handoff.presence import Console, PresenceTracker
 from bot.handoff.repository import HandoffRecord
 from bot.web.auth_api import SESSION_COOKIE, require_agent
 from bot.web.bodies import json_object
@@ -69,12 +71,19 @@ def _hub(request: Request) -> Hub:
 
 
 def _presence(app: Sanic) -> PresenceTracker:
-    tracker: PresenceTracker | None = getattr(app.ctx, "agent_presence", None)
-    if tracker is None:
-        hub: Hub = app.ctx.hub
-        tracker = PresenceTracker(hub.auth, hub.bus)
-        app.ctx.agent_presence = tracker
+    tracker: PresenceTracker = app.ctx.agent_presence
     return tracker
+
+
+def _is_open(ws: Any) -> Callable[[], bool]:
+    """Whether the socket's connection is still open, from its protocol state.
+
+    Sanic wakes a pending ``recv`` when a close frame or an end of stream
+    arrives, but not when the connection is lost otherwise (a reset, a failed
+    keep-alive ping) nor when ``recv`` starts after the close; the state is
+    what tells.
+    """
+    return lambda: ws.connection.state is State.OPEN
 
 
 @agent_api.get("/api/queue")
@@ -217,12 +226,13 @@ async def agent_socket(request: Request, ws: Any) -> None:
         await ws.close(code=_CLOSE_BASE + error.status, reason=error.code)
         return
     presence = _presence(request.app)
-    await presence.connected(principal.agent)
-    socket = AgentSocket(ws, hub, principal, token or "", presence)
+    console = Console(principal.agent.id, _is_open(ws))
+    socket = AgentSocket(ws, hub, principal, token or "", presence, console)
     try:
+        await presence.connected(console, principal.agent)
         await socket.run()
     finally:
-        await presence.disconnected(principal.agent.id)
+        await presence.disconnected(console)
 
 
 class _Watch:
@@ -244,6 +254,7 @@ class AgentSocket:
         principal: Principal,
         token: str,
         presence: PresenceTracker,
+        console: Console,
     ) -> None:
         self.ws = ws
         self.hub = hub
@@ -251,6 +262,7 @@ class AgentSocket:
         self.agent = principal.agent
         self.token = token
         self.presence = presence
+        self.console = console
         self._send_lock = asyncio.Lock()
         self._watches: dict[str, _Watch] = {}
         self._refresh_dirty = False
@@ -423,9 +435,15 @@ class AgentSocket:
             )
 
     async def _check_session(self) -> None:
-        """Close the socket when the session ends (logout, expiry, disabled)."""
+        """Close the socket when the session ends (logout, expiry, disabled).
+
+        Also ends the handler when the connection is gone although no pending
+        ``recv`` was told (see :func:`_is_open`).
+        """
         while True:
             await asyncio.sleep(SESSION_CHECK_S)
+            if not self.console.is_open():
+                return
             try:
                 principal = await self.hub.auth.authenticate(self.token)
                 require_role(principal.agent, "agent")

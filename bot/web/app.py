@@ -21,6 +21,7 @@ from bot.conversations.service import ConversationService
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.handoff.hours import SupportHours
+from bot.handoff.presence import ConsoleLeases, PresenceTracker
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
@@ -155,11 +156,15 @@ async def _start(app: Sanic, _: Any) -> None:
         ),
         knowledge=knowledge,
     )
+    app.ctx.agent_presence = PresenceTracker(
+        app.ctx.hub.auth, bus, ConsoleLeases(engine), settings.instance_id
+    )
 
 
 async def _after_start(app: Sanic, _: Any) -> None:
     app.ctx.hub.relay.start()
     app.ctx.hub.ownership.start()
+    app.ctx.agent_presence.start()
 
 
 async def _before_stop(app: Sanic, _: Any) -> None:
@@ -167,6 +172,7 @@ async def _before_stop(app: Sanic, _: Any) -> None:
     if hub is not None:
         await hub.relay.stop()
         await hub.ownership.stop()
+        await app.ctx.agent_presence.stop()
 
 
 async def _stop(app: Sanic, _: Any) -> None:

@@ -551,14 +551,31 @@ async def test_an_open_socket_makes_the_agent_online_and_feeds_the_eta(hub) -> N
         if record is not None and record.presence == "offline":
             break
         await asyncio.sleep(0.05)
-    assert record is not None
-    if record.presence == "online" and hub.settings.database_url.startswith("postgres"):
-        # Known bug, open: on the PostgreSQL run, whose queue holds earlier
-        # tests' chats, the hub sometimes never sees this socket's close
-        # handshake (its state stays OPEN; reproduced with `CI=true pytest
-        # tests/bot/web -x` on a 2-CPU machine), so the agent stays online.
-        pytest.xfail("the hub missed the console socket's close (known bug)")
-    assert record.presence == "offline"
+    assert record is not None and record.presence == "offline"
+
+
+async def test_a_console_killed_without_a_close_stops_counting_as_online(
+    hub, monkeypatch
+) -> None:
+    # Checked often here so that the bound is short; 5 s in production.
+    monkeypatch.setattr(agent_api, "SESSION_CHECK_S", 0.1)
+    # Chats in the queue keep the hub busy watching them when the console
+    # dies: the moment it used to miss.
+    for _ in range(3):
+        await handed_off(hub)
+    agent = await sign_in(hub, online=False)
+    ws = await agent.socket(hub)
+    await receive_until(ws, lambda f: f.get("type") == "queue")
+    # A killed tab or a lost network: no close frame, the TCP connection ends.
+    ws.transport.abort()
+    record = None
+    for _ in range(300):
+        record = await hub.ctx.auth.repository.get_agent(agent.id)
+        if record is not None and record.presence == "offline":
+            break
+        await asyncio.sleep(0.05)
+    assert record is not None and record.presence == "offline"
+    assert hub.app.ctx.agent_presence.open_sockets(agent.id) == 0
 
 
 async def test_the_openapi_document_lists_the_agent_endpoints(hub) -> None:
