@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +48,7 @@ from bot.handoff.card import handoff_view
 from bot.handoff.presence import Console, PresenceTracker
 from bot.handoff.repository import HandoffRecord
 from bot.web.auth_api import SESSION_COOKIE, require_agent
-from bot.web.bodies import json_object
+from bot.web.bodies import json_object, parse_json
 from bot.web.context import Hub
 from bot.web.errors import error_frame
 from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
@@ -484,12 +483,7 @@ class AgentSocket:
     async def _handle(self, raw: str | bytes) -> None:
         if len(raw) > _MAX_FRAME_BYTES:
             raise BadRequest("the frame is too large", code="too_large")
-        try:
-            frame = json.loads(raw)
-        except ValueError as error:
-            raise BadRequest(
-                "the frame is not valid JSON", code="invalid_json"
-            ) from error
+        frame = parse_json(raw, "frame")
         if not isinstance(frame, dict):
             raise BadRequest('a frame is a JSON object with a "type"')
         kind = frame.get("type")

@@ -26,7 +26,7 @@ from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.mail import Mailer, OutboxRepository
-from bot.web import errors
+from bot.web import bodies, errors
 from bot.web.admin_api import admin_api
 from bot.web.agent_api import agent_api
 from bot.web.auth_api import auth_api
@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.register_listener(_before_stop, "before_server_stop")
     app.register_listener(_stop, "after_server_stop")
     app.register_middleware(_stamp_request, "request")
+    app.register_middleware(bodies.check_path_numbers, "request")
     app.register_middleware(_secure_response, "response")
     return app
 

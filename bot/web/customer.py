@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -20,7 +19,7 @@ from bot.conversations.repository import ConversationRecord
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
 from bot.mail import OutboxRecord
-from bot.web.bodies import json_object
+from bot.web.bodies import json_object, parse_json, whole_number
 from bot.web.context import Hub
 from bot.web.errors import error_frame
 from bot.web.limits import TokenBucket
@@ -51,15 +50,7 @@ def client_address(request: Request) -> str:
 
 def parse_after(raw: str | None) -> int:
     """Parse the ``after`` sequence number of a resume or history request."""
-    if raw in (None, ""):
-        return 0
-    try:
-        after = int(str(raw))
-    except ValueError as error:
-        raise BadRequest("after must be a whole number", code="bad_after") from error
-    if after < 0:
-        raise BadRequest("after must not be negative", code="bad_after")
-    return after
+    return whole_number(raw, "after", default=0) or 0
 
 
 def _bearer(request: Request) -> str | None:
@@ -261,12 +252,7 @@ async def _receive(
                 raise PayloadTooLarge(
                     f"frames are limited to {limits.max_frame_bytes} bytes"
                 )
-            try:
-                frame = json.loads(raw)
-            except ValueError as error:
-                raise BadRequest(
-                    "the frame is not valid JSON", code="invalid_json"
-                ) from error
+            frame = parse_json(raw, "frame")
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 raise BadRequest('a frame is a JSON object with a "type"')
             kind = frame["type"]

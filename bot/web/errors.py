@@ -8,6 +8,7 @@ from typing import Any
 
 from sanic import Sanic
 from sanic.exceptions import SanicException
+from sanic.handlers import ErrorHandler
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
@@ -54,6 +55,25 @@ def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
     )
 
 
+class PathOnlyErrorHandler(ErrorHandler):
+    """Sanic's error handler, logging the path of a failed request, not its URL.
+
+    Sanic logs the whole URL of a request whose handler raised (a WebSocket
+    handler's exceptions never reach :func:`handle_exception`), and query
+    strings carry conversation tokens.
+    """
+
+    @staticmethod
+    def log(request: Request, exception: BaseException) -> None:
+        """Log an exception a handler raised, naming only the request's path."""
+        if getattr(exception, "quiet", False) and not getattr(
+            request.app.config, "NOISY_EXCEPTIONS", False
+        ):
+            return
+        logger.error("unhandled error on %s", request.path, exc_info=exception)
+
+
 def install(app: Sanic) -> None:
     """Register the error handler on ``app``."""
+    app.error_handler = PathOnlyErrorHandler()
     app.error_handler.add(Exception, handle_exception)

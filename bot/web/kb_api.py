@@ -20,7 +20,7 @@ from bot.knowledge import Article, KnowledgeError
 from bot.knowledge.articles import STATUSES
 from bot.knowledge.repository import EDITABLE_FIELDS
 from bot.web.auth_api import require_agent
-from bot.web.bodies import json_object
+from bot.web.bodies import json_object, whole_number
 from bot.web.context import Hub
 from bot.web.openapi_parts import CSRF_HEADER, ERROR_SCHEMA, SESSION
 
@@ -53,9 +53,7 @@ def _expected_version(body: dict[str, Any]) -> int | None:
 
 
 def _version_number(raw: str) -> int:
-    if not raw.isdigit():
-        raise BadRequest(f"version must be a number, got {raw!r}", code="bad_version")
-    return int(raw)
+    return whole_number(raw, "version", minimum=1) or 1
 
 
 @kb_api.get("/articles")

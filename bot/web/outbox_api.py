@@ -11,26 +11,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from bot.exceptions import BadRequest, Conflict
+from bot.exceptions import Conflict
 from bot.web.auth_api import require_agent
+from bot.web.bodies import whole_number
 from bot.web.context import Hub
 
 outbox_api = Blueprint("outbox_api", url_prefix="/api/outbox")
 
 _MAX_LIMIT = 200
-
-
-def _whole_number(request: Request, name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(str(raw))
-    except ValueError as error:
-        raise BadRequest(f"{name} must be a whole number") from error
-    if value < 1:
-        raise BadRequest(f"{name} must be at least 1")
-    return value
 
 
 @outbox_api.get("")
@@ -41,11 +29,13 @@ async def list_outbox(request: Request) -> HTTPResponse:
     mailer = hub.conversations.mailer
     if mailer is None:
         raise Conflict("e-mail is not available here", code="mail_unavailable")
-    limit = min(_whole_number(request, "limit", 50) or 50, _MAX_LIMIT)
+    limit = min(
+        whole_number(request.args.get("limit"), "limit", minimum=1) or 50, _MAX_LIMIT
+    )
     conversation_id = request.args.get("conversation_id") or None
     mails = await mailer.repository.recent(
         limit=limit,
-        before_id=_whole_number(request, "before", None),
+        before_id=whole_number(request.args.get("before"), "before", minimum=1),
         conversation_id=conversation_id,
     )
     response = json_response(
