@@ -258,6 +258,7 @@ def handoff_view(handoff: HandoffRecord, now: dt.datetime) -> dict[str, Any]:
         view["follow_up"] = {
             "due_at": handoff.due_at.isoformat(),
             "owner_id": handoff.follow_up_owner_id,
+            "unowned": handoff.follow_up_owner_id is None,
             "overdue": now > handoff.due_at,
         }
     return view

@@ -108,6 +108,13 @@ class ArticleFeedback:
     created_at: dt.datetime
 
 
+def _unable_accounts() -> sa.sql.Select:
+    """Ids of accounts that may not take chats (disabled, or a trainer)."""
+    return sa.select(agents.c.id).where(
+        sa.or_(agents.c.active.is_(False), agents.c.role.not_in(CHAT_ROLES))
+    )
+
+
 def _record(row: Any) -> HandoffRecord:
     return HandoffRecord(
         id=row.id,
@@ -339,19 +346,17 @@ class HandoffRepository:
             return True
 
     async def release_unable_holders(self) -> list[str]:
-        """Give chats and promises of accounts that can no longer take them back.
+        """Give the chats of accounts that can no longer take them back.
 
         A disabled account, or one whose role no longer handles chats, must
         not keep a customer waiting: its claimed chats go back to the queue
-        (each a conditional update, so a concurrent claim or close wins), and
-        its open follow-ups go to the least busy agent who can take them.
+        (each a conditional update, so a concurrent claim or close wins).
+        Its promises are :meth:`own_follow_ups`' job.
 
         Returns:
             The conversations that went back to the queue.
         """
-        unable = sa.select(agents.c.id).where(
-            sa.or_(agents.c.active.is_(False), agents.c.role.not_in(CHAT_ROLES))
-        )
+        unable = _unable_accounts()
         now = utcnow()
         released: list[str] = []
         async with self.engine.begin() as connection:
@@ -376,24 +381,47 @@ class HandoffRepository:
                         .values(state="queued", updated_at=now)
                     )
                     released.append(conversation_id)
-            orphaned = (
-                await connection.execute(
-                    sa.select(follow_ups.c.id)
-                    .where(follow_ups.c.done_at.is_(None))
-                    .where(follow_ups.c.owner_id.in_(unable))
-                )
-            ).scalars()
-            promise_ids = list(orphaned)
-        for follow_up_id in promise_ids:
+        return released
+
+    async def own_follow_ups(self) -> int:
+        """Give every open follow-up without an able owner the least busy agent.
+
+        A promise is unowned when no account could take chats as it was made
+        (a fresh install, every agent disabled), or its owner was disabled
+        since. With nobody able, it stays unowned (``owner_id`` empty: shown
+        as such in the queue) until someone is; each update repeats its
+        condition, so concurrent sweeps of several hubs assign it once.
+
+        Returns:
+            How many follow-ups changed owner.
+        """
+        unable = _unable_accounts()
+        orphaned = sa.or_(
+            follow_ups.c.owner_id.is_(None), follow_ups.c.owner_id.in_(unable)
+        )
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(follow_ups.c.id, follow_ups.c.owner_id)
+                .where(follow_ups.c.done_at.is_(None))
+                .where(orphaned)
+                .order_by(follow_ups.c.due_at, follow_ups.c.id)
+            )
+            promises = rows.all()
+        changed = 0
+        for follow_up_id, owner_id in promises:
             owner = await self.least_busy_agent()
+            if owner is None and owner_id is None:
+                continue  # nobody can own it yet
             async with self.engine.begin() as connection:
-                await connection.execute(
+                moved = await connection.execute(
                     follow_ups.update()
                     .where(follow_ups.c.id == follow_up_id)
-                    .where(follow_ups.c.owner_id.in_(unable))
+                    .where(follow_ups.c.done_at.is_(None))
+                    .where(orphaned)
                     .values(owner_id=owner)
                 )
-        return released
+            changed += moved.rowcount
+        return changed
 
     async def open_handoffs(self) -> list[HandoffRecord]:
         """Every handoff still waiting for a person or owned by one."""

@@ -163,6 +163,12 @@ class HandoffService:
         if handoff is None:
             return None
         logger.info("handoff %s started (reason: %s)", handoff.id, reason)
+        if follow_up is not None and follow_up[1] is None:
+            logger.warning(
+                "handoff %s: the follow-up has no owner, as no account can take "
+                "chats; it is shown as unowned until one can",
+                handoff.id,
+            )
         summary = summarize(await self.repository.transcript(conversation_id), reason)
         await self.repository.set_summary(handoff.id, summary)
         handoff = await self.require(handoff.id)
@@ -319,7 +325,8 @@ class HandoffService:
 
         Disabling an account, or giving it a role that does not take chats,
         must not leave its customers without an owner: their chats go back to
-        the queue (the customer is told) and its follow-ups to a colleague.
+        the queue (the customer is told) and its follow-ups to a colleague
+        (:meth:`own_follow_ups`, which also owns the promises nobody could).
 
         Returns:
             How many chats went back to the queue.
@@ -329,7 +336,19 @@ class HandoffService:
             logger.info("conversation back in the queue: its agent was disabled")
             await self.conversations.post_system(conversation_id, REQUEUED_TEXT)
             await self.announce(conversation_id)
+        await self.own_follow_ups()
         return len(released)
+
+    async def own_follow_ups(self) -> int:
+        """Give unowned promises an owner as soon as an account can take them.
+
+        Returns:
+            How many follow-ups changed owner (consoles are told).
+        """
+        changed = await self.repository.own_follow_ups()
+        if changed:
+            await self.bus.publish(AGENTS_CHANNEL, {"type": "queue"})
+        return changed
 
     async def cancel(self, conversation_id: str) -> bool:
         """The customer no longer waits: the bot owns the conversation again."""
@@ -365,10 +384,16 @@ class HandoffService:
                 entry["eta_s"] = estimate_wait_s(position, agents_online, handle_times)
             entries.append(entry)
         held = [handoff_view(h, now) for h in open_handoffs if h.state == "claimed"]
+        unowned = [
+            h
+            for h in open_handoffs
+            if h.due_at is not None and h.follow_up_owner_id is None
+        ]
         return {
             "queue": entries,
             "claimed": held,
             "agents_online": agents_online,
+            "unowned_follow_ups": len(unowned),
             "at": now.isoformat(),
         }
 
@@ -498,10 +523,11 @@ class HandoffService:
 
 
 class OwnershipSweep:
-    """Periodically gives an owner back to chats whose agent cannot keep them.
+    """Periodically gives an owner back to chats and promises that lack one.
 
-    An account disabled from the command line or by another hub instance is
-    noticed here within ``interval_s``; the admin API also releases at once.
+    An account disabled from the command line or by another hub instance, or
+    the first account able to take chats, is noticed here within
+    ``interval_s``; the admin API also acts at once.
     """
 
     def __init__(self, handoffs: HandoffService, interval_s: float = 5.0) -> None:

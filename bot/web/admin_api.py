@@ -115,6 +115,8 @@ async def create_account(request: Request) -> HTTPResponse:
     await hub.auth.repository.record_audit(
         admin.email, "agent.create", agent.email, {"role": agent.role}
     )
+    # The first account that can take chats owns the promises nobody could.
+    await hub.handoffs.own_follow_ups()
     return json_response({"agent": account_view(agent)}, status=201)
 
 

@@ -569,8 +569,10 @@ def add_agent_paths(document: dict[str, Any]) -> dict[str, Any]:
                 "The live queue (agents and admins)",
                 description="Waiting handoffs and follow-ups, most urgent first "
                 "(priority, waiting time, promised times), each with its reason, "
-                "wait, summary, place in line and ETA, or due time and overdue "
-                "flag; the handoffs agents hold; and how many agents are online.",
+                "wait, summary, place in line and ETA, or due time, overdue flag "
+                "and owner (unowned while no account can take chats); the "
+                "handoffs agents hold; how many agents are online; and how many "
+                "follow-ups have no owner.",
                 errors=(401, 403),
                 unsafe=False,
             )

@@ -444,6 +444,12 @@
   }
 
   /* Who has a handoff, as far as the lists can tell: closed ones are gone. */
+  // Whose promise it is: yours, or nobody's (no account could take chats).
+  function followUpOwner(entry) {
+    if (entry.follow_up.unowned) return " · unowned";
+    return entry.follow_up.owner_id === (state.me && state.me.id) ? " · yours" : "";
+  }
+
   function ownerKey(handoff) {
     if (!handoff || ["queued", "follow_up", "claimed"].indexOf(handoff.state) < 0) return "closed";
     return handoff.state + ":" + (handoff.agent ? handoff.agent.id : "");
@@ -498,7 +504,7 @@
       var due = dueInfo(entry);
       item.classList.add("has-due");
       if (due.cls) item.classList.add(due.cls);
-      var ownerText = entry.follow_up.owner_id === (state.me && state.me.id) ? " · yours" : "";
+      var ownerText = followUpOwner(entry);
       open.appendChild(el("span", {
         class: "due " + due.cls, text: due.text + ownerText
       }));
@@ -562,7 +568,7 @@
         var label = item && item.querySelector(".due");
         if (!label) return;
         var due = dueInfo(entry);
-        var ownerText = entry.follow_up.owner_id === (state.me && state.me.id) ? " · yours" : "";
+        var ownerText = followUpOwner(entry);
         label.textContent = due.text + ownerText;
         label.className = "due " + due.cls;
         item.classList.toggle("is-overdue", due.cls === "is-overdue");

@@ -102,6 +102,7 @@ async def test_outside_hours_the_customer_gets_a_follow_up_with_owner_and_due_ti
     assert entry["follow_up"] == {
         "due_at": expected_due.isoformat(),
         "owner_id": handoff.follow_up_owner_id,
+        "unowned": False,
         "overdue": False,
     }
     status = await service.status(
