@@ -7,7 +7,7 @@ MODEL := models/baton.tar.gz
 EMBEDDINGS := models/all-MiniLM-L6-v2/model.safetensors
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
-.PHONY: run test install system-deps model lint format bench clean
+.PHONY: run test install system-deps model lint format bench bench-e2e clean
 
 ## run: install, train if the data changed, create the demo accounts,
 ## start Rasa + actions + hub, print the URLs and the demo sign-in
@@ -49,8 +49,13 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(INSTALLED) $(EMBEDDINGS)
+bench: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bench.kb.run
+	$(PY) -m bench.e2e.run
+
+## bench-e2e: what customers receive through the running stack (held-out set)
+bench-e2e: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
+	$(PY) -m bench.e2e.run
 
 clean:
 	rm -rf $(VENV) models var results .pytest_cache .mypy_cache .ruff_cache

@@ -53,6 +53,7 @@ from bot.knowledge import (
 )
 from bot.knowledge.embedding import PARSE_KEY as EMBEDDING_KEY
 from bot.knowledge.embedding import vector_from_parse_data
+from bot.nlu.decision import decided_article
 
 logger = logging.getLogger(__name__)
 
@@ -175,15 +176,28 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
         query = tracker.latest_message.get("text") or ""
         intent, confidence = _intent(tracker)
         out_of_scope = intent == NO_OFFER_INTENT
+        rejected = _rejected(tracker)
+        shown = tracker.get_slot(ARTICLE_SLOT)
+        if isinstance(shown, str) and shown and shown not in rejected:
+            # Still waiting for "Did that solve it?": a message that leads to
+            # the same article again ("my notes still don't sync") means it
+            # did not; the next best one is worth more than a repeat.
+            rejected = [*rejected, shown]
+        decided = decided_article(tracker.latest_message)
         try:
             knowledge = await self.knowledge.get()
-            reply = await knowledge.answer_or_suggest(
-                query,
-                intent=intent,
-                intent_confidence=confidence,
-                exclude=_rejected(tracker),
-                vector=_vector(tracker),
-            )
+            reply: Answer | Suggestions | None = None
+            if decided is not None and decided not in rejected:
+                # None when it was unpublished since: then search as usual.
+                reply = await knowledge.answer_with(decided)
+            if reply is None:
+                reply = await knowledge.answer_or_suggest(
+                    query,
+                    intent=intent,
+                    intent_confidence=confidence,
+                    exclude=rejected,
+                    vector=_vector(tracker),
+                )
         except Exception:
             # The edge of the action: never leave the customer without an owner.
             logger.exception("knowledge base unavailable")
@@ -203,6 +217,64 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
         response = "utter_out_of_scope" if out_of_scope else "utter_kb_not_sure"
         dispatcher.utter_message(response=response)
         return [SlotSet(ARTICLE_SLOT, None), asked, SlotSet(OFFERED_SLOT, None)]
+
+
+#: The usual reply to an intent that means something only in context, when
+#: it comes out of context and the knowledge search found no article.
+OUT_OF_CONTEXT_REPLIES = {
+    "affirm": "utter_anything_else",
+    "deny": "utter_anything_else",
+    "none_of_these": "utter_kb_describe",
+}
+
+
+class ActionAnswerIfKnown(KnowledgeAction):
+    """Answers a yes, no or "something else" out of context, if it is a question.
+
+    Such intents only mean something after one of the bot's questions, where
+    their own rules handle them. Out of context, the intent model sometimes
+    gives them to a real question ("can I use the web app with no wifi" as a
+    "no"); when the NLU's knowledge search found a confident article for the
+    message (:func:`bot.nlu.decision.decided_article`) the customer gets it,
+    else the intent's usual reply (:data:`OUT_OF_CONTEXT_REPLIES`).
+    """
+
+    def name(self) -> str:
+        """Return the action's name as used in the domain and rules."""
+        return "action_answer_if_known"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[dict[str, Any]]:
+        """Answer with the decided article, or give the intent's usual reply.
+
+        Returns:
+            The article slots when an article was shown, else none.
+        """
+        decided = decided_article(tracker.latest_message)
+        answer = None
+        if decided is not None:
+            try:
+                knowledge = await self.knowledge.get()
+                answer = await knowledge.answer_with(decided)
+            except Exception:
+                # The edge of the action: the usual reply still answers.
+                logger.exception("knowledge base unavailable")
+        if answer is not None:
+            _send_answer(dispatcher, answer)
+            query = tracker.latest_message.get("text") or ""
+            return [
+                SlotSet(ARTICLE_SLOT, answer.slug),
+                SlotSet(QUERY_SLOT, query),
+                SlotSet(OFFERED_SLOT, None),
+            ]
+        intent, _ = _intent(tracker)
+        reply = OUT_OF_CONTEXT_REPLIES.get(intent or "", "utter_anything_else")
+        dispatcher.utter_message(response=reply)
+        return []
 
 
 class ActionChooseArticle(KnowledgeAction):

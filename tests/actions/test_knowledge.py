@@ -20,6 +20,7 @@ from actions.knowledge import (
     QUERY_SLOT,
     REJECTED_SLOT,
     ActionAnswerFromKnowledgeBase,
+    ActionAnswerIfKnown,
     ActionChooseArticle,
     ActionKnowledgeFeedback,
     choice_payload,
@@ -508,3 +509,90 @@ async def test_a_rejected_choice_brings_the_others_then_a_person(
         (first, False),
         (second, False),
     ]
+
+
+def decided(text: str, intent: str, slug: str | None, **slots: Any) -> Tracker:
+    """A tracker whose message the NLU's knowledge search answered with ``slug``."""
+    current = tracker(text, intent, 0.6, **slots)
+    current.latest_message["knowledge"] = {"article": slug, "confidence": 0.97}
+    return current
+
+
+async def test_the_article_the_nlu_decided_on_is_the_answer(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    # The action's own search would not answer this with two-factor-setup;
+    # the customer gets the article the intent was decided on.
+    current = decided("a question for you", "out_of_scope", "two-factor-setup")
+    messages, events = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    assert messages[0]["custom"]["article"] == "two-factor-setup"
+    assert messages[1]["response"] == "utter_did_that_help"
+    assert slots(events)[ARTICLE_SLOT] == "two-factor-setup"
+
+
+async def test_a_decided_article_the_customer_rejected_is_not_shown(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    current = decided(
+        "I forgot my password",
+        "password_reset",
+        "password-reset",
+        **{REJECTED_SLOT: ["password-reset"]},
+    )
+    messages, _ = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    assert all(m.get("custom", {}).get("article") != "password-reset" for m in messages)
+
+
+async def test_the_article_still_waiting_for_feedback_is_not_repeated(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    # "Did that solve it?" was answered with the same problem again.
+    current = decided(
+        "no, my notes still don't sync",
+        "sync_problem",
+        "sync-not-working",
+        **{ARTICLE_SLOT: "sync-not-working"},
+    )
+    messages, _ = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    shown = [m.get("custom", {}).get("article") for m in messages]
+    assert "sync-not-working" not in shown
+
+
+async def test_a_decided_article_unpublished_since_is_searched_again(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    current = decided("I forgot my password", "password_reset", "no-such-article")
+    messages, _ = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    assert messages[0]["custom"]["article"] == "password-reset"
+
+
+@pytest.mark.parametrize(
+    ("intent", "response"),
+    [
+        ("affirm", "utter_anything_else"),
+        ("deny", "utter_anything_else"),
+        ("none_of_these", "utter_kb_describe"),
+    ],
+)
+async def test_out_of_context_answers_keep_their_reply_without_an_article(
+    knowledge: SharedKnowledgeBase, intent: str, response: str
+) -> None:
+    messages, events = await run(
+        ActionAnswerIfKnown(knowledge), decided("no", intent, None)
+    )
+    assert [m["response"] for m in messages] == [response]
+    assert events == []
+
+
+async def test_a_question_taken_for_a_no_gets_its_article(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    current = decided("can i use the web app with no wifi", "deny", "offline-mode")
+    messages, events = await run(ActionAnswerIfKnown(knowledge), current)
+    assert messages[0]["custom"]["article"] == "offline-mode"
+    assert messages[1]["response"] == "utter_did_that_help"
+    assert slots(events) == {
+        ARTICLE_SLOT: "offline-mode",
+        QUERY_SLOT: "can i use the web app with no wifi",
+        OFFERED_SLOT: None,
+    }

@@ -275,3 +275,118 @@ async def test_something_else_asks_for_more(stack: Any) -> None:
     [reply] = [f for f in frames if is_bot(f)]
     assert reply["text"].startswith("All right. Could you tell me in your own words")
     assert articles_shown(frames) == []
+
+
+# Answer first (bot/nlu/knowledge.py): one decision per message, made with the
+# intent model's and the knowledge base's confidence together.
+
+HANDED_OVER = {"queued", "follow_up"}
+
+
+async def first_turn(stack: Any, text: str) -> list[dict[str, Any]]:
+    """What a new customer sees after typing ``text``."""
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await ws.send(json.dumps({"type": "message", "text": text, "client_id": "t-1"}))
+        return await receive_until(
+            ws, lambda f: is_bot(f) or f.get("state") in HANDED_OVER, 60
+        ) + await drain(ws, 1.5)
+
+
+def handed_over(frames: list[dict[str, Any]]) -> bool:
+    return any(f.get("state") in HANDED_OVER for f in frames)
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        # Questions the intent model is unsure of (the fallback would have
+        # asked "Did you mean ...?"), or takes for something else (a request
+        # for a person, a "no"), while the knowledge base is sure.
+        ("how can my coworker join our team workspace", "team-invite"),
+        ("resend confirmation email", "verify-email"),
+        ("how do i invite my colleagues", "team-invite"),
+        ("can i use the web app with no wifi", "offline-mode"),
+    ],
+)
+async def test_a_confident_article_is_the_first_answer(
+    stack: Any, question: str, slug: str
+) -> None:
+    frames = await first_turn(stack, question)
+    texts = [f["text"] for f in frames if is_bot(f)]
+    assert articles_shown(frames) == [slug], texts
+    assert not handed_over(frames)
+    assert_asks_if_it_helped(frames)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "agent please",
+        "I want to talk to a human being, not a bot",
+        "can I speak to someone about my invoice",
+        "get me a real person, the sync thing is still broken",
+    ],
+)
+async def test_a_request_for_a_person_hands_over_in_any_wording(
+    stack: Any, request_text: str
+) -> None:
+    frames = await first_turn(stack, request_text)
+    assert handed_over(frames), [f.get("text") for f in frames if is_bot(f)]
+    assert articles_shown(frames) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_start"),
+    [
+        ("hey there", "Hi, I'm Baton"),
+        ("are you a robot", "I'm Baton, a virtual assistant"),
+    ],
+)
+async def test_small_talk_is_answered_as_small_talk(
+    stack: Any, text: str, reply_start: str
+) -> None:
+    frames = await first_turn(stack, text)
+    assert [f["text"][: len(reply_start)] for f in frames if is_bot(f)] == [reply_start]
+    assert articles_shown(frames) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dropbox not syncing",
+        "what's the weather like in Lisbon tomorrow",
+        "how do i turn on two factor for my instagram",
+    ],
+)
+async def test_out_of_scope_is_not_answered_with_an_article(
+    stack: Any, text: str
+) -> None:
+    frames = await first_turn(stack, text)
+    assert articles_shown(frames) == []
+
+
+async def test_the_end_to_end_benchmark_runs_on_a_slice(stack: Any) -> None:
+    """``python -m bench.e2e.run`` against the running stack, on the
+    validation set (never the held-out one): every question gets a first
+    turn, scored; the figures themselves are recorded by ``make bench-e2e``."""
+    from bench.e2e.run import (
+        OUTCOMES,
+        VALIDATION_QUESTIONS,
+        load_questions,
+        run_questions,
+        summarise,
+    )
+
+    questions = load_questions(VALIDATION_QUESTIONS)
+    results = await run_questions(stack.url, stack.ws_url, questions, 4)
+    assert len(results) == len(questions)
+    summary = summarise(results)
+    assert sum(row["n"] for row in summary["groups"].values()) == len(questions)
+    for row in summary["groups"].values():
+        assert abs(sum(row[name] for name in OUTCOMES) - 1.0) < 1e-6
+    # Requests for a person reach one; answerable questions mostly get their
+    # article first (the full figures are in bench/e2e/results.json).
+    assert summary["groups"]["human"]["handed_off"] >= 0.8
+    assert summary["groups"]["answerable"]["right_first"] >= 0.6

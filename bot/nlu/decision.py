@@ -1,0 +1,167 @@
+"""Answer first: when a confident article counts as the understood intent.
+
+The decision of :class:`bot.nlu.knowledge.KnowledgeFirst`, kept free of Rasa
+imports so that the action server can read its result
+(:func:`decided_article`) cheaply; see that module for the why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.knowledge.search import SearchResult
+
+#: Where the search's result goes in the parse data (and so in the tracker).
+PARSE_KEY = "knowledge"
+#: The intent an article without an intent of its own answers as.
+GENERIC_INTENT = "out_of_scope"
+FALLBACK_INTENT = "nlu_fallback"
+# Rasa's parse data (rasa.shared.nlu.constants), spelled here so that the
+# action server can read it without importing Rasa.
+INTENT = "intent"
+INTENT_RANKING_KEY = "intent_ranking"
+INTENT_NAME_KEY = "name"
+PREDICTED_CONFIDENCE_KEY = "confidence"
+
+
+@dataclass(frozen=True)
+class DecisionSettings:
+    """When a confident article overrides the intent model.
+
+    Attributes:
+        handoff_intents: Intents whose rules give the conversation to a person
+            (asking for one, complaints, sensitive matters): overridden only
+            when the intent model is unsure and the search is very sure.
+        smalltalk_intents: Intents answered with small talk: overridden
+            whenever the search is confident (its "none" sentences include
+            small talk, so it rarely is for real small talk).
+        kept_intents: Answers to the bot's own questions (yes, no, a choice):
+            never overridden unless the fallback already set them aside.
+        handoff_max_confidence: The intent model's confidence in a handoff
+            intent from which it stands, whatever the search says.
+        handoff_min_kb_confidence: The search's confidence needed to override
+            a handoff intent.
+    """
+
+    handoff_intents: frozenset[str]
+    smalltalk_intents: frozenset[str]
+    kept_intents: frozenset[str]
+    handoff_max_confidence: float
+    handoff_min_kb_confidence: float
+
+
+@dataclass(frozen=True)
+class Override:
+    """The intent a message gets because the knowledge base answers it."""
+
+    intent: str
+    confidence: float
+
+
+def _top_intent(parse: Mapping[str, Any]) -> tuple[str | None, float]:
+    intent = parse.get(INTENT) or {}
+    confidence = intent.get(PREDICTED_CONFIDENCE_KEY)
+    return intent.get(INTENT_NAME_KEY), float(confidence or 0.0)
+
+
+def _model_intent(ranking: Sequence[Mapping[str, Any]]) -> tuple[str | None, float]:
+    """The intent model's own best guess, under the fallback's verdict."""
+    for entry in ranking:
+        name = entry.get(INTENT_NAME_KEY)
+        if name and name != FALLBACK_INTENT:
+            return str(name), float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+    return None, 0.0
+
+
+def answer_intent(article_intents: Sequence[str], usable: Collection[str]) -> str:
+    """The intent a message answered by an article counts as.
+
+    Args:
+        article_intents: The intents the article lists, in order.
+        usable: The intents whose rules ask the knowledge base: known to the
+            intent model (its ranking), and not a handoff, small talk or
+            answer to the bot's questions (an article about contacting
+            support may list ``complaint``).
+
+    Returns:
+        The first listed usable intent, else :data:`GENERIC_INTENT`.
+    """
+    return next((name for name in article_intents if name in usable), GENERIC_INTENT)
+
+
+def decide(
+    parse: Mapping[str, Any],
+    result: SearchResult,
+    article_intents: Sequence[str],
+    settings: DecisionSettings,
+) -> Override | None:
+    """Whether a confident article overrides the pipeline's intent.
+
+    Args:
+        parse: The message's parse data so far (``intent``, ``intent_ranking``).
+        result: The knowledge-base search for the message.
+        article_intents: The intents of the article the search answers with.
+        settings: When to override.
+
+    Returns:
+        The new intent, or ``None`` to keep the pipeline's.
+    """
+    if result.answer is None:
+        return None
+    intent, _ = _top_intent(parse)
+    ranking = parse.get(INTENT_RANKING_KEY) or []
+    model_intent, model_confidence = _model_intent(ranking)
+    unsure = intent == FALLBACK_INTENT
+    if not unsure and intent in settings.kept_intents:
+        return None
+    if model_intent in settings.handoff_intents and (
+        model_confidence >= settings.handoff_max_confidence
+        or result.confidence < settings.handoff_min_kb_confidence
+    ):
+        return None
+    overridable = settings.handoff_intents | settings.smalltalk_intents
+    if not unsure and intent not in overridable:
+        # The intent model understood a question, and its rule asks the
+        # knowledge base already.
+        return None
+    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
+    usable = known - overridable - settings.kept_intents - {FALLBACK_INTENT}
+    return Override(answer_intent(article_intents, usable), result.confidence)
+
+
+def apply_override(parse: dict[str, Any], override: Override) -> None:
+    """Make ``override`` the message's intent, first in its ranking.
+
+    The fallback's verdict leaves the ranking (it was overruled); the intent
+    model's own guesses stay below, so trainers still see them.
+    """
+    top = {
+        INTENT_NAME_KEY: override.intent,
+        PREDICTED_CONFIDENCE_KEY: override.confidence,
+    }
+    ranking = [
+        entry
+        for entry in parse.get(INTENT_RANKING_KEY) or []
+        if entry.get(INTENT_NAME_KEY) not in {FALLBACK_INTENT, override.intent}
+    ]
+    parse[INTENT] = top
+    parse[INTENT_RANKING_KEY] = [dict(top), *ranking]
+
+
+def knowledge_parse_data(result: SearchResult, overrode: bool) -> dict[str, Any]:
+    """The ``knowledge`` entry of the parse data (JSON)."""
+    return {
+        "article": result.answer.slug if result.answer is not None else None,
+        "confidence": round(float(result.confidence), 4),
+        "ranking": [{"article": hit.slug, "score": hit.score} for hit in result.hits],
+        "decided": overrode,
+    }
+
+
+def decided_article(parse: Mapping[str, Any]) -> str | None:
+    """The article the NLU's knowledge search answered a message with, if any."""
+    found = parse.get(PARSE_KEY)
+    article = found.get("article") if isinstance(found, Mapping) else None
+    return article if isinstance(article, str) and article else None

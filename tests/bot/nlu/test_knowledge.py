@@ -1,0 +1,229 @@
+"""Answer first: the knowledge search decides the intent when it is confident."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.config import Settings
+from bot.knowledge import KnowledgeRepository, load_seed
+from bot.knowledge.search import Hit, SearchResult
+from bot.nlu.decision import (
+    PARSE_KEY,
+    DecisionSettings,
+    Override,
+    answer_intent,
+    apply_override,
+    decide,
+    decided_article,
+)
+from bot.nlu.knowledge import FollowedIndex, KnowledgeFirst
+from tests.conftest import empty_knowledge_base
+
+CONFIG = Path(__file__).resolve().parents[3] / "config.yml"
+DEFAULTS = KnowledgeFirst.get_default_config()
+SETTINGS = DecisionSettings(
+    handoff_intents=frozenset(DEFAULTS["handoff_intents"]),
+    smalltalk_intents=frozenset(DEFAULTS["smalltalk_intents"]),
+    kept_intents=frozenset(DEFAULTS["kept_intents"]),
+    handoff_max_confidence=0.95,
+    handoff_min_kb_confidence=0.9,
+)
+KNOWN = ["password_reset", "request_human", "greet", "deny", "out_of_scope"]
+
+
+def parse(intent: str, confidence: float, *ranking: tuple[str, float]) -> dict:
+    """Parse data as the pipeline leaves it before KnowledgeFirst."""
+    entries = [{"name": intent, "confidence": confidence}]
+    entries += [{"name": n, "confidence": c} for n, c in ranking]
+    known = {e["name"] for e in entries}
+    entries += [{"name": n, "confidence": 0.0} for n in KNOWN if n not in known]
+    return {"intent": dict(entries[0]), "intent_ranking": entries}
+
+
+def found(confidence: float, slug: str | None = "password-reset") -> SearchResult:
+    hit = Hit(slug="password-reset", score=0.9, title="Reset a forgotten password")
+    answer = hit if slug is not None else None
+    return SearchResult(hits=[hit], answer=answer, confidence=confidence)
+
+
+@pytest.mark.parametrize(
+    ("parsed", "result", "expected"),
+    [
+        # The fallback fired, the search is sure: the article answers.
+        (
+            parse("nlu_fallback", 0.5, ("password_reset", 0.4)),
+            found(0.8),
+            "password_reset",
+        ),
+        # Whatever the model's unsure guess under the fallback was.
+        (parse("nlu_fallback", 0.5, ("deny", 0.3)), found(0.8), "password_reset"),
+        # Small talk the search is sure is a question.
+        (parse("greet", 0.98), found(0.7), "password_reset"),
+        # A how-to question taken for a request for a person.
+        (parse("request_human", 0.73), found(0.95), "password_reset"),
+        # A request for a person the model is sure of stays one.
+        (parse("request_human", 0.99), found(1.0), None),
+        # ... and one the search is not very sure about.
+        (parse("request_human", 0.7), found(0.85), None),
+        (parse("nlu_fallback", 0.5, ("request_human", 0.45)), found(0.85), None),
+        # A yes/no answers the bot's question: never changed.
+        (parse("deny", 0.6), found(1.0), None),
+        # The model understood a question: its rule asks the knowledge base.
+        (parse("password_reset", 0.99), found(1.0), None),
+        # No confident article: nothing changes.
+        (parse("nlu_fallback", 0.5, ("greet", 0.3)), found(0.3, slug=None), None),
+    ],
+)
+def test_decides_when_a_confident_article_overrides_the_intent(
+    parsed: dict, result: SearchResult, expected: str | None
+) -> None:
+    override = decide(parsed, result, ["password_reset"], SETTINGS)
+    assert (override.intent if override else None) == expected
+    if override is not None:
+        assert override.confidence == result.confidence
+
+
+def test_an_article_without_a_known_intent_answers_as_out_of_scope() -> None:
+    assert answer_intent([], KNOWN) == "out_of_scope"
+    assert answer_intent(["made_up_intent"], KNOWN) == "out_of_scope"
+    assert answer_intent(["made_up", "password_reset"], KNOWN) == "password_reset"
+
+
+def test_an_article_listing_a_handoff_intent_still_answers() -> None:
+    # contact-support-hours lists "complaint": answering the question about
+    # support hours must not turn it into a complaint (handed to a person).
+    parsed = parse("nlu_fallback", 0.5, ("complaint", 0.4), ("bot_challenge", 0.3))
+    override = decide(parsed, found(0.97), ["complaint"], SETTINGS)
+    assert override == Override("out_of_scope", 0.97)
+
+
+def test_the_override_tops_the_ranking_and_drops_the_fallback() -> None:
+    parsed = parse("nlu_fallback", 0.5, ("password_reset", 0.4), ("greet", 0.1))
+    apply_override(parsed, Override("password_reset", 0.87))
+    assert parsed["intent"] == {"name": "password_reset", "confidence": 0.87}
+    names = [e["name"] for e in parsed["intent_ranking"]]
+    assert names[0] == "password_reset"
+    assert "nlu_fallback" not in names
+    assert names.count("password_reset") == 1
+    assert "greet" in names
+
+
+@pytest.mark.parametrize(
+    ("parsed", "article"),
+    [
+        ({PARSE_KEY: {"article": "refund-request"}}, "refund-request"),
+        ({PARSE_KEY: {"article": None}}, None),
+        ({PARSE_KEY: "garbage"}, None),
+        ({}, None),
+    ],
+)
+def test_the_action_reads_the_decided_article(
+    parsed: dict, article: str | None
+) -> None:
+    assert decided_article(parsed) == article
+
+
+def test_the_pipeline_runs_it_after_the_fallback_and_the_embedder() -> None:
+    names = [c["name"] for c in yaml.safe_load(CONFIG.read_text())["pipeline"]]
+    position = names.index("bot.nlu.knowledge.KnowledgeFirst")
+    assert names.index("FallbackClassifier") < position
+    assert names.index("bot.nlu.meaning.MessageEmbedder") < position
+
+
+@pytest.fixture
+async def followed(
+    engine: Any, database_url: str, tmp_path: Path
+) -> AsyncIterator[FollowedIndex]:
+    """A followed index of the seed articles on a real database."""
+    await empty_knowledge_base(engine)
+    await KnowledgeRepository(engine).seed_if_new(load_seed())
+    index = FollowedIndex(
+        lambda: Settings(data_dir=tmp_path, database_url=database_url),
+        recheck_s=0.05,
+    )
+    assert await asyncio.to_thread(index.start, 120.0)
+    yield index
+    index.stop()
+
+
+def message(text: str, intent: str, confidence: float, *ranking: Any) -> Message:
+    return Message(data={TEXT: text, **parse(intent, confidence, *ranking)})
+
+
+async def test_an_unsure_how_to_question_is_answered_not_confirmed(
+    followed: FollowedIndex,
+) -> None:
+    component = KnowledgeFirst(SETTINGS, followed)
+    unsure = message(
+        "I forgot my password and cannot sign in any more",
+        "nlu_fallback",
+        0.5,
+        ("password_reset", 0.45),
+    )
+    [parsed] = component.process([unsure])
+    output = parsed.as_dict(only_output_properties=True)
+    assert output[PARSE_KEY]["article"] == "password-reset"
+    assert output[PARSE_KEY]["decided"] is True
+    assert parsed.get("intent")["name"] == "password_reset"
+
+
+async def test_a_confident_request_for_a_person_is_left_alone(
+    followed: FollowedIndex,
+) -> None:
+    component = KnowledgeFirst(SETTINGS, followed)
+    [parsed] = component.process(
+        [message("I want to talk to a real person", "request_human", 0.99)]
+    )
+    assert parsed.get("intent")["name"] == "request_human"
+    assert parsed.get(PARSE_KEY)["decided"] is False
+
+
+async def test_button_payloads_are_not_searched(followed: FollowedIndex) -> None:
+    component = KnowledgeFirst(SETTINGS, followed)
+    [parsed] = component.process([message("/password_reset", "password_reset", 1.0)])
+    assert parsed.get(PARSE_KEY) is None
+
+
+async def test_an_edited_article_is_followed_without_a_restart(
+    followed: FollowedIndex, engine: Any
+) -> None:
+    await KnowledgeRepository(engine).update(
+        "password-reset", {"status": "draft"}, author=None
+    )
+    for _ in range(200):
+        current = followed.current
+        if current is not None and current.article("password-reset") is None:
+            break
+        await asyncio.sleep(0.05)
+    component = KnowledgeFirst(SETTINGS, followed)
+    [parsed] = component.process(
+        [message("I forgot my password", "nlu_fallback", 0.5, ("password_reset", 0.4))]
+    )
+    assert parsed.get(PARSE_KEY)["article"] != "password-reset"
+
+
+def test_an_unreadable_knowledge_base_leaves_messages_unchanged(
+    tmp_path: Path,
+) -> None:
+    # A database without the knowledge base's tables.
+    missing = f"sqlite:///{tmp_path / 'empty.db'}"
+    index = FollowedIndex(
+        lambda: Settings(data_dir=tmp_path, database_url=missing), recheck_s=0.05
+    )
+    assert index.start(wait_s=0.5) is False
+    try:
+        component = KnowledgeFirst(SETTINGS, index)
+        before = parse("nlu_fallback", 0.5, ("password_reset", 0.4))
+        [parsed] = component.process([Message(data={TEXT: "hello", **before})])
+        assert parsed.get("intent")["name"] == "nlu_fallback"
+        assert parsed.get(PARSE_KEY) is None
+    finally:
+        index.stop()
