@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 #: Seconds an answer may use the index without checking for edits, in the
 #: action server: an edit reaches the bot's answers within this time.
 ACTION_SERVER_RECHECK_S = 1.0
+#: Seconds an answer in the action server waits for a rebuild after an edit
+#: before the previous index answers (a rebuild takes ~8 s at 1,000 articles
+#: on 2 cores, longer than Rasa waits for an action).
+ACTION_SERVER_STALE_AFTER_S = 2.0
 #: "No" answers to "Did that solve it?" after which the bot stops suggesting
 #: articles and hands the conversation to a person (reason ``kb_rejected``).
 MAX_REJECTIONS = 2
@@ -218,6 +222,9 @@ class KnowledgeBase:
             omitted.
         encoder: The sentence encoder; the process's shared one
             (:func:`~bot.knowledge.embedding.shared_encoder`) when omitted.
+        stale_after_s: Seconds a caller waits for a rebuild before it gets
+            the previous index (the rebuild goes on); ``None`` (the default)
+            waits for the rebuild.
     """
 
     def __init__(
@@ -229,6 +236,7 @@ class KnowledgeBase:
         clock: Callable[[], float] = time.monotonic,
         project_dir: Path | None = None,
         encoder: SentenceEncoder | None = None,
+        stale_after_s: float | None = None,
     ) -> None:
         self.repository = repository
         self._settings = settings
@@ -240,12 +248,15 @@ class KnowledgeBase:
         self._index: KnowledgeIndex | None = None
         self._revision = -1
         self._checked_at = -math.inf
-        self._rebuilding = asyncio.Lock()
+        self._stale_after_s = stale_after_s
+        self._rebuild_task: asyncio.Future[KnowledgeIndex] | None = None
 
     async def index(self) -> KnowledgeIndex:
         """Return the index of the published articles as they are now.
 
-        Rebuilds it (off the event loop) when the revision counter moved.
+        Rebuilds it (off the event loop) when the revision counter moved. With
+        ``stale_after_s`` set, a caller waits that long for a rebuild and then
+        gets the previous index while the rebuild goes on.
         """
         now = self._clock()
         if self._index is not None and now - self._checked_at < self._recheck_s:
@@ -254,18 +265,28 @@ class KnowledgeBase:
         self._checked_at = now
         if self._index is not None and revision == self._revision:
             return self._index
-        async with self._rebuilding:
-            if self._index is None or revision != self._revision:
-                built_revision, articles = await self.repository.published()
-                self._index = await asyncio.to_thread(
-                    self._build, articles, self._index
-                )
-                self._revision = built_revision
-                logger.info(
-                    "knowledge index rebuilt: %d articles, revision %d",
-                    len(self._index),
-                    built_revision,
-                )
+        rebuild = self._rebuild_task
+        if rebuild is None or rebuild.done():
+            rebuild = self._rebuild_task = asyncio.ensure_future(self._rebuild())
+            rebuild.add_done_callback(_log_failed_rebuild)
+        if self._index is None or self._stale_after_s is None:
+            return await asyncio.shield(rebuild)
+        try:
+            return await asyncio.wait_for(asyncio.shield(rebuild), self._stale_after_s)
+        except asyncio.TimeoutError:
+            logger.info("answering from the previous index while it rebuilds")
+            return self._index
+
+    async def _rebuild(self) -> KnowledgeIndex:
+        built_revision, articles = await self.repository.published()
+        if self._index is None or built_revision != self._revision:
+            self._index = await asyncio.to_thread(self._build, articles, self._index)
+            self._revision = built_revision
+            logger.info(
+                "knowledge index rebuilt: %d articles, revision %d",
+                len(self._index),
+                built_revision,
+            )
         return self._index
 
     def _build(
@@ -405,6 +426,12 @@ class KnowledgeBase:
         await self.repository.record_feedback(conversation_id, slug, helped=helped)
 
 
+def _log_failed_rebuild(rebuild: asyncio.Future[KnowledgeIndex]) -> None:
+    """Log a rebuild that failed after every caller stopped waiting for it."""
+    if not rebuild.cancelled() and rebuild.exception() is not None:
+        logger.warning("knowledge index rebuild failed", exc_info=rebuild.exception())
+
+
 class SharedKnowledgeBase:
     """A :class:`KnowledgeBase` created on first use, from the ``BATON_`` settings.
 
@@ -440,6 +467,7 @@ class SharedKnowledgeBase:
                 KnowledgeRepository(engine),
                 self._search_settings,
                 recheck_s=ACTION_SERVER_RECHECK_S,
+                stale_after_s=ACTION_SERVER_STALE_AFTER_S,
                 project_dir=settings.project_dir,
                 encoder=self._encoder,
             )

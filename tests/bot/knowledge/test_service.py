@@ -113,6 +113,33 @@ async def test_an_edit_changes_the_next_answer(knowledge: KnowledgeBase) -> None
     assert after.text.startswith("Brand new wording of the reset answer.")
 
 
+async def test_a_slow_rebuild_answers_from_the_previous_index(kb_engine: Any) -> None:
+    repository = KnowledgeRepository(kb_engine)
+    await repository.seed_if_new(load_seed())
+    # Waits no time at all for a rebuild: the previous index answers while
+    # the new one is built, and the next answer after it uses the edit.
+    knowledge = KnowledgeBase(repository, stale_after_s=0.0)
+    before = await knowledge.answer("I forgot my password")
+    assert before is not None
+    new_summary = "Brand new wording of the reset answer."
+    await repository.update("password-reset", {"summary": new_summary}, author=None)
+    during = await knowledge.answer("I forgot my password")
+    assert during is not None and during.text == before.text
+    rebuilding = knowledge._rebuild_task
+    assert rebuilding is not None
+    await rebuilding
+    after = await knowledge.answer("I forgot my password")
+    assert after is not None and after.text.startswith(new_summary)
+
+
+async def test_the_first_index_is_always_waited_for(kb_engine: Any) -> None:
+    repository = KnowledgeRepository(kb_engine)
+    await repository.seed_if_new(load_seed())
+    knowledge = KnowledgeBase(repository, stale_after_s=0.0)
+    answer = await knowledge.answer("I forgot my password")
+    assert answer is not None and answer.slug == "password-reset"
+
+
 async def test_an_edit_by_another_process_is_seen(
     kb_engine: Any, knowledge: KnowledgeBase
 ) -> None:
