@@ -13,6 +13,7 @@ from bot.auth.repository import (
     AuthRepository,
     SessionRecord,
     normalize_email,
+    unable_accounts,
 )
 from bot.auth.service import (
     AuthPolicy,
@@ -41,5 +42,6 @@ __all__ = [
     "mask_email",
     "normalize_email",
     "require_role",
+    "unable_accounts",
     "validate_new_password",
 ]

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import Agent, AgentSession, AuditEntry, utcnow
+from bot.db.models import Agent, AgentSession, AuditEntry, FollowUp, utcnow
 from bot.exceptions import Conflict, NotFound
 
 agents = Agent.__table__
 agent_sessions = AgentSession.__table__
 audit_log = AuditEntry.__table__
+follow_ups = FollowUp.__table__
 
 #: Console roles. Admins may do everything; agents handle chats; trainers
 #: improve the assistant.
@@ -29,6 +30,13 @@ ROLES = ("agent", "trainer", "admin")
 #: Roles that take chats: only they may hold a conversation or a promise.
 CHAT_ROLES = ("agent", "admin")
 PRESENCES = ("online", "away", "offline")
+
+
+def unable_accounts() -> sa.sql.Select:
+    """Ids of accounts that may not take chats (disabled, or a trainer)."""
+    return sa.select(agents.c.id).where(
+        sa.or_(agents.c.active.is_(False), agents.c.role.not_in(CHAT_ROLES))
+    )
 
 
 @dataclass(frozen=True)
@@ -387,6 +395,54 @@ class AuthRepository:
                     sa.select(agent_sessions.c.id)
                     .where(agent_sessions.c.agent_id == agent_id)
                     .limit(1)
+                )
+            ).first()
+        return row is not None
+
+    async def agents_online(self) -> int:
+        """Agents (and admins) marked online, who can take chats."""
+        async with self.engine.connect() as connection:
+            count = (
+                await connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(agents)
+                    .where(agents.c.active.is_(True))
+                    .where(agents.c.presence == "online")
+                    .where(agents.c.role.in_(CHAT_ROLES))
+                )
+            ).scalar_one()
+        return int(count)
+
+    async def least_busy_agent(self) -> int | None:
+        """The active agent with the fewest open follow-ups (their owner)."""
+        open_count = (
+            sa.select(sa.func.count())
+            .select_from(follow_ups)
+            .where(follow_ups.c.owner_id == agents.c.id)
+            .where(follow_ups.c.done_at.is_(None))
+            .scalar_subquery()
+        )
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agents.c.id)
+                    .where(agents.c.active.is_(True))
+                    .where(agents.c.role.in_(CHAT_ROLES))
+                    .order_by(open_count, agents.c.id)
+                    .limit(1)
+                )
+            ).first()
+        return int(row.id) if row else None
+
+    async def can_take_chats(self, agent_id: int) -> bool:
+        """Whether an active agent (or admin) with this id may take chats."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(agents.c.id)
+                    .where(agents.c.id == agent_id)
+                    .where(agents.c.active.is_(True))
+                    .where(agents.c.role.in_(CHAT_ROLES))
                 )
             ).first()
         return row is not None

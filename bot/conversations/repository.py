@@ -5,7 +5,8 @@ the same transaction that inserts the messages: the row lock (PostgreSQL) or
 the write lock (SQLite) orders concurrent writers, and ``uq_messages_seq``
 guards the invariant. Writes on behalf of the bot are conditional on the
 conversation still being in the ``bot`` state, so a late bot reply can never
-talk over a human.
+talk over a human; an agent's reply is conditional on that agent holding the
+conversation. This repository is the only writer of ``messages``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db.models import Conversation, Feedback, Message, utcnow
+from bot.db.models import Conversation, Feedback, Handoff, Message, utcnow
 
 conversations = Conversation.__table__
 messages = Message.__table__
 feedback = Feedback.__table__
+handoffs = Handoff.__table__
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class NewMessage:
     client_id: str | None = None
     payload: str | None = None
     relay_state: str | None = None
+    author_id: int | None = None
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -192,6 +195,16 @@ class ConversationRepository:
             )
             return [message_record(row) for row in rows]
 
+    async def transcript(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of the conversation, in order."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.seq)
+            )
+            return [message_record(row) for row in rows]
+
     async def find_by_client_id(
         self, conversation_id: str, client_id: str
     ) -> MessageRecord | None:
@@ -205,6 +218,7 @@ class ConversationRepository:
         new_messages: Sequence[NewMessage],
         *,
         require_state: str | None = None,
+        held_by: int | None = None,
         mark_relayed: tuple[int, str, dict[str, Any]] | None = None,
     ) -> tuple[list[MessageRecord], bool]:
         """Append messages atomically, allocating consecutive sequence numbers.
@@ -216,6 +230,10 @@ class ConversationRepository:
             conversation_id: The conversation.
             new_messages: What to append, in order.
             require_state: Append only while the conversation is in this state.
+            held_by: Append only while this agent holds the conversation (a
+                claimed handoff of theirs), checked in the same conditional
+                update, so a reply never slips in after a transfer, a hand
+                back or a resolve.
             mark_relayed: ``(message id, relay state, meta)`` to set in the
                 same transaction (the customer message a bot reply answers), so
                 a crash can never make the bot answer one message twice.
@@ -235,7 +253,7 @@ class ConversationRepository:
                     if existing is not None:
                         return [existing], False
                 stored = await self._append(
-                    connection, conversation_id, new_messages, require_state
+                    connection, conversation_id, new_messages, require_state, held_by
                 )
                 if stored is None:
                     return [], False
@@ -257,6 +275,7 @@ class ConversationRepository:
         conversation_id: str,
         new_messages: Sequence[NewMessage],
         require_state: str | None,
+        held_by: int | None,
     ) -> list[MessageRecord] | None:
         count = len(new_messages)
         now = utcnow()
@@ -267,6 +286,14 @@ class ConversationRepository:
         )
         if require_state is not None:
             bump = bump.where(conversations.c.state == require_state)
+        if held_by is not None:
+            bump = bump.where(
+                sa.select(handoffs.c.id)
+                .where(handoffs.c.conversation_id == conversation_id)
+                .where(handoffs.c.state == "claimed")
+                .where(handoffs.c.agent_id == held_by)
+                .exists()
+            )
         result = await connection.execute(bump)
         if result.rowcount == 0:
             return None
@@ -295,7 +322,9 @@ class ConversationRepository:
                 "relay_state": relay_state,
                 "created_at": now,
             }
-            inserted = await connection.execute(messages.insert().values(**values))
+            inserted = await connection.execute(
+                messages.insert().values(**values, author_id=message.author_id)
+            )
             stored.append(
                 MessageRecord(
                     id=inserted.inserted_primary_key[0],

@@ -308,6 +308,20 @@ class ConversationService:
                 if button.get("payload") == payload:
                     return button.get("title") or payload
         return None
+    async def get(self, conversation_id: str) -> ConversationRecord | None:
+        """The conversation, or ``None`` if there is none."""
+        return await self.repository.get(conversation_id)
+
+    async def messages_after(
+        self, conversation_id: str, after: int
+    ) -> list[MessageRecord]:
+        """Messages with ``seq > after``, in order."""
+        return await self.repository.messages_after(conversation_id, after)
+
+    async def transcript(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of the conversation, in order."""
+        return await self.repository.transcript(conversation_id)
+
 
     async def _post_customer(
         self, conversation_id: str, message: NewMessage
@@ -427,3 +441,37 @@ class ConversationService:
 def dumps(frame: dict[str, Any]) -> str:
     """Serialise a frame compactly for the wire."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    async def post_agent_reply(
+        self,
+        conversation_id: str,
+        agent_id: int,
+        text: str,
+        client_id: str,
+        meta: dict[str, Any],
+    ) -> tuple[MessageRecord, bool] | None:
+        """Store an agent's reply once per ``client_id``, if the agent holds it.
+
+        Returns:
+            The message and whether it was stored just now (then announced),
+            or ``None`` when the agent does not hold the conversation.
+        """
+        stored, created = await self.repository.append(
+            conversation_id,
+            [
+                NewMessage(
+                    role="agent",
+                    text=text,
+                    meta=meta,
+                    client_id=client_id,
+                    author_id=agent_id,
+                )
+            ],
+            require_state="agent",
+            held_by=agent_id,
+        )
+        if not stored:
+            return None
+        if created:
+            await self.announce(conversation_id, stored)
+        return stored[0], created
+

@@ -19,7 +19,8 @@ from typing import Any
 
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import message_frame
-from bot.handoff.repository import ArticleFeedback, HandoffRecord, NoteRecord
+from bot.handoff.repository import HandoffRecord, NoteRecord
+from bot.knowledge import ArticleFeedback
 
 #: Intents that say nothing about the problem itself.
 _SMALL_TALK = frozenset(
@@ -160,9 +161,9 @@ def _next_after(
 def _articles(
     transcript: Sequence[MessageRecord], answers: Sequence[ArticleFeedback]
 ) -> list[dict[str, Any]]:
-    recorded: dict[str, bool | None] = {}
+    recorded: dict[str, bool] = {}
     for answer in answers:
-        recorded[answer.article_slug] = answer.helped
+        recorded[answer.slug] = answer.helped
     shown = []
     for index, message in enumerate(transcript):
         slug = message.meta.get("article") if message.role == "bot" else None

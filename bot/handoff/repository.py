@@ -13,33 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.auth import CHAT_ROLES
-from bot.conversations.repository import (
-    MessageRecord,
-    message_by_client_id,
-    message_record,
-)
-from bot.db.models import (
-    Agent,
-    Conversation,
-    Feedback,
-    FollowUp,
-    Handoff,
-    Message,
-    Note,
-    utcnow,
-)
+from bot.auth import unable_accounts
+from bot.db.models import Agent, Conversation, FollowUp, Handoff, Note, utcnow
 
 handoffs = Handoff.__table__
 conversations = Conversation.__table__
 follow_ups = FollowUp.__table__
 agents = Agent.__table__
-messages = Message.__table__
 notes = Note.__table__
-feedback = Feedback.__table__
 
 #: Handoff states: waiting in the live queue, promised for later, owned by an
 #: agent, or closed in one of three ways.
@@ -99,19 +82,10 @@ class NoteRecord:
         }
 
 
-@dataclass(frozen=True)
-class ArticleFeedback:
-    """A customer's "did this help?" answer on a knowledge-base article."""
-
-    article_slug: str
-    helped: bool | None
-    created_at: dt.datetime
-
-
-def _unable_accounts() -> sa.sql.Select:
-    """Ids of accounts that may not take chats (disabled, or a trainer)."""
-    return sa.select(agents.c.id).where(
-        sa.or_(agents.c.active.is_(False), agents.c.role.not_in(CHAT_ROLES))
+def _orphaned() -> sa.sql.ColumnElement[bool]:
+    """A follow-up without an owner who may act on it."""
+    return sa.or_(
+        follow_ups.c.owner_id.is_(None), follow_ups.c.owner_id.in_(unable_accounts())
     )
 
 
@@ -356,7 +330,7 @@ class HandoffRepository:
         Returns:
             The conversations that went back to the queue.
         """
-        unable = _unable_accounts()
+        unable = unable_accounts()
         now = utcnow()
         released: list[str] = []
         async with self.engine.begin() as connection:
@@ -383,45 +357,37 @@ class HandoffRepository:
                     released.append(conversation_id)
         return released
 
-    async def own_follow_ups(self) -> int:
-        """Give every open follow-up without an able owner the least busy agent.
+    async def orphaned_follow_ups(self) -> list[tuple[int, int | None]]:
+        """Open follow-ups without an able owner: ``(id, owner id)``, due first.
 
         A promise is unowned when no account could take chats as it was made
         (a fresh install, every agent disabled), or its owner was disabled
-        since. With nobody able, it stays unowned (``owner_id`` empty: shown
-        as such in the queue) until someone is; each update repeats its
-        condition, so concurrent sweeps of several hubs assign it once.
-
-        Returns:
-            How many follow-ups changed owner.
+        since.
         """
-        unable = _unable_accounts()
-        orphaned = sa.or_(
-            follow_ups.c.owner_id.is_(None), follow_ups.c.owner_id.in_(unable)
-        )
         async with self.engine.connect() as connection:
             rows = await connection.execute(
                 sa.select(follow_ups.c.id, follow_ups.c.owner_id)
                 .where(follow_ups.c.done_at.is_(None))
-                .where(orphaned)
+                .where(_orphaned())
                 .order_by(follow_ups.c.due_at, follow_ups.c.id)
             )
-            promises = rows.all()
-        changed = 0
-        for follow_up_id, owner_id in promises:
-            owner = await self.least_busy_agent()
-            if owner is None and owner_id is None:
-                continue  # nobody can own it yet
-            async with self.engine.begin() as connection:
-                moved = await connection.execute(
-                    follow_ups.update()
-                    .where(follow_ups.c.id == follow_up_id)
-                    .where(follow_ups.c.done_at.is_(None))
-                    .where(orphaned)
-                    .values(owner_id=owner)
-                )
-            changed += moved.rowcount
-        return changed
+            return [(row.id, row.owner_id) for row in rows]
+
+    async def give_follow_up(self, follow_up_id: int, owner_id: int | None) -> bool:
+        """Give an orphaned follow-up a new owner (``None``: visibly nobody's).
+
+        The update repeats the condition, so concurrent sweeps of several hubs
+        assign it once.
+        """
+        async with self.engine.begin() as connection:
+            moved = await connection.execute(
+                follow_ups.update()
+                .where(follow_ups.c.id == follow_up_id)
+                .where(follow_ups.c.done_at.is_(None))
+                .where(_orphaned())
+                .values(owner_id=owner_id)
+            )
+        return bool(moved.rowcount)
 
     async def open_handoffs(self) -> list[HandoffRecord]:
         """Every handoff still waiting for a person or owned by one."""
@@ -432,41 +398,6 @@ class HandoffRepository:
                 .order_by(handoffs.c.created_at, handoffs.c.id)
             )
             return [_record(row) for row in rows]
-
-    async def agents_online(self) -> int:
-        """Agents (and admins) marked online, who can take chats."""
-        async with self.engine.connect() as connection:
-            count = (
-                await connection.execute(
-                    sa.select(sa.func.count())
-                    .select_from(agents)
-                    .where(agents.c.active.is_(True))
-                    .where(agents.c.presence == "online")
-                    .where(agents.c.role.in_(CHAT_ROLES))
-                )
-            ).scalar_one()
-        return int(count)
-
-    async def least_busy_agent(self) -> int | None:
-        """The active agent with the fewest open follow-ups (their owner)."""
-        open_count = (
-            sa.select(sa.func.count())
-            .select_from(follow_ups)
-            .where(follow_ups.c.owner_id == agents.c.id)
-            .where(follow_ups.c.done_at.is_(None))
-            .scalar_subquery()
-        )
-        async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(agents.c.id)
-                    .where(agents.c.active.is_(True))
-                    .where(agents.c.role.in_(CHAT_ROLES))
-                    .order_by(open_count, agents.c.id)
-                    .limit(1)
-                )
-            ).first()
-        return int(row.id) if row else None
 
     async def recent_handle_times(self, limit: int = 50) -> list[float]:
         """Seconds from claim to close of the most recent finished handoffs."""
@@ -504,86 +435,6 @@ class HandoffRepository:
                 .order_by(handoffs.c.claimed_at, handoffs.c.id)
             )
             return [_record(row) for row in rows]
-
-    async def append_agent_message(
-        self,
-        conversation_id: str,
-        agent_id: int,
-        text: str,
-        client_id: str,
-        meta: dict[str, Any],
-    ) -> tuple[MessageRecord, bool] | None:
-        """Store an agent's reply, if that agent holds the conversation.
-
-        The ownership check and the sequence number come from one conditional
-        update of the conversation row, so a reply can never slip in after a
-        transfer, a hand back or a resolve. A retried send (same
-        ``client_id``) is stored once.
-
-        Returns:
-            The message and whether it was stored just now, or ``None`` when
-            the agent does not hold the conversation (nothing stored).
-        """
-        holds = (
-            sa.select(handoffs.c.id)
-            .where(handoffs.c.conversation_id == conversation_id)
-            .where(handoffs.c.state == "claimed")
-            .where(handoffs.c.agent_id == agent_id)
-            .exists()
-        )
-        now = utcnow()
-        try:
-            async with self.engine.begin() as connection:
-                existing = await message_by_client_id(
-                    connection, conversation_id, client_id
-                )
-                if existing is not None:
-                    return existing, False
-                bumped = await connection.execute(
-                    conversations.update()
-                    .where(conversations.c.id == conversation_id)
-                    .where(conversations.c.state == "agent")
-                    .where(holds)
-                    .values(last_seq=conversations.c.last_seq + 1, updated_at=now)
-                )
-                if bumped.rowcount == 0:
-                    return None
-                seq = (
-                    await connection.execute(
-                        sa.select(conversations.c.last_seq).where(
-                            conversations.c.id == conversation_id
-                        )
-                    )
-                ).scalar_one()
-                values = {
-                    "conversation_id": conversation_id,
-                    "seq": seq,
-                    "role": "agent",
-                    "text": text,
-                    "buttons": [],
-                    "meta": meta,
-                    "client_id": client_id,
-                    "payload": None,
-                    "relay_state": None,
-                    "author_id": agent_id,
-                    "created_at": now,
-                }
-                inserted = await connection.execute(messages.insert().values(**values))
-                stored = await connection.execute(
-                    sa.select(messages).where(
-                        messages.c.id == inserted.inserted_primary_key[0]
-                    )
-                )
-                return message_record(stored.one()), True
-        except IntegrityError:
-            # A concurrent retry with the same client_id was stored first.
-            async with self.engine.connect() as connection:
-                existing = await message_by_client_id(
-                    connection, conversation_id, client_id
-                )
-            if existing is None:
-                raise
-            return existing, False
 
     async def add_note(
         self, conversation_id: str, agent_id: int, text: str
@@ -630,37 +481,6 @@ class HandoffRepository:
             for row in rows
         ]
 
-    async def article_feedback(self, conversation_id: str) -> list[ArticleFeedback]:
-        """The customer's "did this help?" answers in this conversation."""
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(
-                sa.select(
-                    feedback.c.article_slug, feedback.c.helped, feedback.c.created_at
-                )
-                .where(feedback.c.conversation_id == conversation_id)
-                .where(feedback.c.kind == "article")
-                .where(feedback.c.article_slug.is_not(None))
-                .order_by(feedback.c.created_at, feedback.c.id)
-            )
-            return [
-                ArticleFeedback(
-                    article_slug=row.article_slug,
-                    helped=row.helped,
-                    created_at=_aware(row.created_at) or utcnow(),
-                )
-                for row in rows
-            ]
-
-    async def transcript(self, conversation_id: str) -> list[MessageRecord]:
-        """Every message of the conversation, in order."""
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(
-                sa.select(messages)
-                .where(messages.c.conversation_id == conversation_id)
-                .order_by(messages.c.seq)
-            )
-            return [message_record(row) for row in rows]
-
     async def latest(self, conversation_id: str) -> HandoffRecord | None:
         """The conversation's most recent handoff, open or closed."""
         async with self.engine.connect() as connection:
@@ -673,16 +493,3 @@ class HandoffRepository:
                 )
             ).first()
         return _record(row) if row else None
-
-    async def agent_exists(self, agent_id: int) -> bool:
-        """Whether an active agent (or admin) with this id may take chats."""
-        async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(agents.c.id)
-                    .where(agents.c.id == agent_id)
-                    .where(agents.c.active.is_(True))
-                    .where(agents.c.role.in_(CHAT_ROLES))
-                )
-            ).first()
-        return row is not None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.assistant.client import RasaClient
+from bot.auth import AuthRepository
 from bot.bus import AGENTS_CHANNEL, conversation_channel
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import ConversationService
@@ -27,6 +28,7 @@ from bot.exceptions import BadRequest, Conflict, DependencyUnavailable, NotFound
 from bot.handoff.card import build_card, handoff_view, summarize
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRecord, HandoffRepository, NoteRecord
+from bot.knowledge import KnowledgeRepository
 
 logger = logging.getLogger(__name__)
 
@@ -129,11 +131,26 @@ class HandoffService:
         conversations: ConversationService,
         assistant: RasaClient,
         policy: HandoffPolicy,
+        *,
+        accounts: AuthRepository,
+        knowledge: KnowledgeRepository,
     ) -> None:
+        """Wire the service to its neighbours.
+
+        Args:
+            repository: The handoffs' own store.
+            conversations: The owner of conversations and their messages.
+            assistant: The Rasa client (to pause and resume the bot).
+            policy: Support hours and the follow-up promise.
+            accounts: Who can take chats, and who is online.
+            knowledge: The customers' "did this help?" answers, for the card.
+        """
         self.repository = repository
         self.conversations = conversations
         self.assistant = assistant
         self.policy = policy
+        self.accounts = accounts
+        self.knowledge = knowledge
 
     @property
     def bus(self) -> Any:
@@ -150,10 +167,10 @@ class HandoffService:
         follow_up = None
         if (
             not self.policy.hours.is_open(now)
-            or await self.repository.agents_online() == 0
+            or await self.accounts.agents_online() == 0
         ):
             due = self.policy.hours.add_open_time(now, self.policy.follow_up_within)
-            follow_up = (due, await self.repository.least_busy_agent())
+            follow_up = (due, await self.accounts.least_busy_agent())
         handoff = await self.repository.start(
             conversation_id,
             reason,
@@ -169,7 +186,9 @@ class HandoffService:
                 "chats; it is shown as unowned until one can",
                 handoff.id,
             )
-        summary = summarize(await self.repository.transcript(conversation_id), reason)
+        summary = summarize(
+            await self.conversations.transcript(conversation_id), reason
+        )
         await self.repository.set_summary(handoff.id, summary)
         handoff = await self.require(handoff.id)
         await self._pause_assistant(conversation_id)
@@ -185,7 +204,7 @@ class HandoffService:
 
     async def status(self, conversation: ConversationRecord) -> dict[str, Any]:
         """The customer's status frame: state, place in line, wait, agent, due."""
-        fresh = await self.conversations.repository.get(conversation.id) or conversation
+        fresh = await self.conversations.get(conversation.id) or conversation
         frame: dict[str, Any] = {"type": "status", "state": fresh.state}
         if fresh.state not in {"queued", "agent", "follow_up"}:
             return frame
@@ -202,7 +221,7 @@ class HandoffService:
                 frame["position"] = position
                 eta = estimate_wait_s(
                     position,
-                    await self.repository.agents_online(),
+                    await self.accounts.agents_online(),
                     await self.repository.recent_handle_times(),
                 )
                 if eta is not None:
@@ -215,7 +234,7 @@ class HandoffService:
 
     async def announce(self, conversation_id: str) -> None:
         """Publish the new status to the customer and the queue to agents."""
-        conversation = await self.conversations.repository.get(conversation_id)
+        conversation = await self.conversations.get(conversation_id)
         if conversation is not None:
             await self.bus.publish(
                 conversation_channel(conversation_id), await self.status(conversation)
@@ -270,7 +289,7 @@ class HandoffService:
         """
         if to_agent_id == from_agent_id:
             raise BadRequest("you already have this conversation", code="same_agent")
-        if not await self.repository.agent_exists(to_agent_id):
+        if not await self.accounts.can_take_chats(to_agent_id):
             raise BadRequest("no active agent has that id", code="unknown_agent")
         if not await self.repository.transfer(handoff_id, from_agent_id, to_agent_id):
             raise Conflict("only the agent who has the chat can transfer it")
@@ -345,7 +364,12 @@ class HandoffService:
         Returns:
             How many follow-ups changed owner (consoles are told).
         """
-        changed = await self.repository.own_follow_ups()
+        changed = 0
+        for follow_up_id, owner_id in await self.repository.orphaned_follow_ups():
+            owner = await self.accounts.least_busy_agent()
+            if owner is None and owner_id is None:
+                continue  # nobody can own it yet
+            changed += await self.repository.give_follow_up(follow_up_id, owner)
         if changed:
             await self.bus.publish(AGENTS_CHANNEL, {"type": "queue"})
         return changed
@@ -372,7 +396,7 @@ class HandoffService:
         now = utcnow()
         open_handoffs = await self.repository.open_handoffs()
         live = queue_order(open_handoffs, now)
-        agents_online = await self.repository.agents_online()
+        agents_online = await self.accounts.agents_online()
         handle_times = await self.repository.recent_handle_times()
         entries = []
         for handoff in console_queue(open_handoffs, now):
@@ -400,14 +424,14 @@ class HandoffService:
     async def card(self, handoff_id: int) -> dict[str, Any]:
         """The handoff card of a handoff (DESIGN.md)."""
         handoff = await self.require(handoff_id)
-        conversation = await self.conversations.repository.get(handoff.conversation_id)
+        conversation = await self.conversations.get(handoff.conversation_id)
         if conversation is None:
             raise NotFound("no such conversation")
         return build_card(
             conversation,
             handoff,
-            await self.repository.transcript(conversation.id),
-            await self.repository.article_feedback(conversation.id),
+            await self.conversations.transcript(conversation.id),
+            await self.knowledge.feedback_for(conversation.id),
             await self.repository.notes_of(conversation.id),
             utcnow(),
         )
@@ -420,7 +444,7 @@ class HandoffService:
             Conflict: ``not_owner``: the agent does not hold it (the message
                 says who does, or that nobody does).
         """
-        if await self.conversations.repository.get(conversation_id) is None:
+        if await self.conversations.get(conversation_id) is None:
             raise NotFound("no such conversation")
         handoff = await self.repository.current(conversation_id)
         if handoff is None or handoff.state != "claimed":
@@ -453,17 +477,14 @@ class HandoffService:
         client_id = self.conversations.validate_client_id(client_id)
         await self.holding(conversation_id, agent_id)
         meta = {"agent": {"name": agent_name}}
-        result = await self.repository.append_agent_message(
+        result = await self.conversations.post_agent_reply(
             conversation_id, agent_id, text, client_id, meta
         )
         if result is None:
             # Lost the conversation between the check and the write.
             await self.holding(conversation_id, agent_id)
             raise Conflict("you no longer hold this conversation", code="not_owner")
-        message, created = result
-        if created:
-            await self.conversations.announce(conversation_id, [message])
-        return message, created
+        return result
 
     async def add_note(
         self,
@@ -496,7 +517,7 @@ class HandoffService:
             raise BadRequest(f"notes are limited to {MAX_NOTE_CHARS} characters")
         if require_owner:
             await self.holding(conversation_id, agent_id)
-        elif await self.conversations.repository.get(conversation_id) is None:
+        elif await self.conversations.get(conversation_id) is None:
             raise NotFound("no such conversation")
         note = await self.repository.add_note(conversation_id, agent_id, text.strip())
         await self.bus.publish(AGENTS_CHANNEL, {"type": "note", **note.public()})

@@ -359,7 +359,7 @@ class AgentSocket:
     async def _watch(self, conversation_id: str, held: bool) -> None:
         # Read the last seq before subscribing, catch up right after: nothing
         # stored in between is lost, and the seq check drops duplicates.
-        conversation = await self.hub.conversations.repository.get(conversation_id)
+        conversation = await self.hub.conversations.get(conversation_id)
         if conversation is None:
             return
         watch = _Watch(conversation.last_seq, held)
@@ -422,7 +422,7 @@ class AgentSocket:
             await self.send({**event, "conversation_id": conversation_id})
 
     async def _catch_up(self, conversation_id: str, watch: _Watch) -> None:
-        missed = await self.hub.conversations.repository.messages_after(
+        missed = await self.hub.conversations.messages_after(
             conversation_id, watch.last_seq
         )
         for message in missed:

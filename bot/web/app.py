@@ -121,6 +121,10 @@ async def _start(app: Sanic, _: Any) -> None:
         mailer=Mailer(OutboxRepository(engine), settings.smtp),
     )
     handoffs = HandoffService(
+    knowledge = KnowledgeBase(KnowledgeRepository(engine))
+    # The first start loads the seed articles; later starts keep the edits.
+    await knowledge.repository.seed_if_new(load_seed())
+    accounts = AuthRepository(engine)
         HandoffRepository(engine),
         service,
         assistant,
@@ -129,9 +133,8 @@ async def _start(app: Sanic, _: Any) -> None:
             follow_up_within=dt.timedelta(hours=settings.follow_up_hours),
         ),
     )
-    knowledge = KnowledgeBase(KnowledgeRepository(engine))
-    # The first start loads the seed articles; later starts keep the edits.
-    await knowledge.repository.seed_if_new(load_seed())
+        accounts=accounts,
+        knowledge=knowledge.repository,
     relay = Relay(
         service,
         handoffs,
@@ -151,7 +154,7 @@ async def _start(app: Sanic, _: Any) -> None:
         new_conversation_limiter=KeyedLimiter(
             settings.limits.conversations_per_ip_per_hour, 3600.0, "new conversations"
         ),
-        auth=AuthService(AuthRepository(engine), AuthPolicy.from_settings(settings)),
+        auth=AuthService(accounts, AuthPolicy.from_settings(settings)),
         login_limiter=KeyedLimiter(
             settings.limits.logins_per_ip_per_minute, 60.0, "login attempts"
         ),

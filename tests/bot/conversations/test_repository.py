@@ -6,8 +6,10 @@ import asyncio
 import secrets
 
 import pytest
+import sqlalchemy as sa
 
 from bot.conversations.repository import ConversationRepository, NewMessage
+from bot.db.models import Agent, Message, utcnow
 from bot.handoff.repository import HandoffRepository
 
 
@@ -102,6 +104,65 @@ async def test_bot_messages_are_dropped_once_a_human_owns_it(repository) -> None
     texts = [m.text for m in await repository.messages_after(conversation_id, 0)]
     assert texts == ["help"]
     assert (await repository.next_pending(conversation_id)).id == asked[0].id
+
+
+async def add_agent(repository: ConversationRepository) -> int:
+    async with repository.engine.begin() as connection:
+        inserted = await connection.execute(
+            Agent.__table__.insert().values(
+                email=f"a-{secrets.token_hex(4)}@example.com",
+                name="Ann",
+                password_hash="x",
+                role="agent",
+                active=True,
+                presence="online",
+                created_at=utcnow(),
+            )
+        )
+    return int(inserted.inserted_primary_key[0])
+
+
+def agent_reply(text: str, agent_id: int, client_id: str) -> NewMessage:
+    return NewMessage(role="agent", text=text, client_id=client_id, author_id=agent_id)
+
+
+async def test_an_agent_reply_is_stored_only_while_that_agent_holds_it(
+    repository,
+) -> None:
+    conversation_id = await new_conversation(repository)
+    owner, colleague = await add_agent(repository), await add_agent(repository)
+    handoffs = HandoffRepository(repository.engine)
+    handoff = await handoffs.start(conversation_id, "customer_request", 10)
+    assert handoff is not None
+
+    def reply(agent_id: int, client_id: str):
+        return repository.append(
+            conversation_id,
+            [agent_reply("hello", agent_id, client_id)],
+            require_state="agent",
+            held_by=agent_id,
+        )
+
+    # Queued, not yet claimed: nobody holds it.
+    assert await reply(owner, "c1") == ([], False)
+    assert await handoffs.claim(handoff.id, owner)
+    assert await reply(colleague, "c2") == ([], False)
+    stored, created = await reply(owner, "c3")
+    assert created and stored[0].role == "agent" and stored[0].seq == 1
+    # A retry is stored once, even after the agent lost the conversation.
+    assert await handoffs.transfer(handoff.id, owner, colleague)
+    again, created = await reply(owner, "c3")
+    assert (again[0].id, created) == (stored[0].id, False)
+    assert await reply(owner, "c4") == ([], False)
+    async with repository.engine.connect() as connection:
+        authors = (
+            await connection.execute(
+                sa.select(Message.__table__.c.author_id).where(
+                    Message.__table__.c.conversation_id == conversation_id
+                )
+            )
+        ).scalars()
+        assert list(authors) == [owner]
 
 
 async def test_customer_messages_for_a_human_are_not_pending(repository) -> None:

@@ -9,6 +9,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
+from bot.auth import AuthRepository
 from bot.conversations.repository import ConversationRepository
 from bot.db.models import Agent, utcnow
 from bot.handoff.repository import HandoffRepository
@@ -121,7 +122,7 @@ async def test_follow_up_has_an_owner_and_a_due_time(engine, handoffs) -> None:
     conversation_id = secrets.token_urlsafe(16)
     await ConversationRepository(engine).create(conversation_id, "hash")
     due = utcnow() + dt.timedelta(hours=4)
-    least_busy = await handoffs.least_busy_agent()
+    least_busy = await AuthRepository(engine).least_busy_agent()
     handoff = await handoffs.start(
         conversation_id, "customer_request", 10, follow_up=(due, least_busy)
     )
@@ -135,8 +136,9 @@ async def test_follow_up_has_an_owner_and_a_due_time(engine, handoffs) -> None:
     assert claimed.follow_up_owner_id == owner
 
 
-async def test_agents_online_counts_only_online_agents(engine, handoffs) -> None:
-    before = await handoffs.agents_online()
+async def test_agents_online_counts_only_online_agents(engine) -> None:
+    accounts = AuthRepository(engine)
+    before = await accounts.agents_online()
     await add_agents(engine, 2, presence="online")
     await add_agents(engine, 1, presence="away")
-    assert await handoffs.agents_online() == before + 2
+    assert await accounts.agents_online() == before + 2

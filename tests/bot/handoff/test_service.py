@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.assistant.client import RasaClient
+from bot.auth import AuthRepository
 from bot.bus import InMemoryEventBus
 from bot.config import Limits
 from bot.conversations.repository import ConversationRepository, NewMessage
@@ -17,6 +18,7 @@ from bot.db.models import Agent, Feedback, FollowUp, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import REQUEUED_TEXT, HandoffPolicy, HandoffService
+from bot.knowledge import KnowledgeRepository
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -38,6 +40,8 @@ def service_for(engine, hours: SupportHours) -> HandoffService:
         conversations,
         assistant,
         HandoffPolicy(hours=hours, follow_up_within=dt.timedelta(hours=4)),
+        accounts=AuthRepository(engine),
+        knowledge=KnowledgeRepository(engine),
     )
 
 

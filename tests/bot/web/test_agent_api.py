@@ -536,7 +536,7 @@ async def test_the_agent_socket_closes_when_the_session_expires(
 async def test_an_open_socket_makes_the_agent_online_and_feeds_the_eta(hub) -> None:
     agent = await sign_in(hub, online=False)
     # PostgreSQL is shared by the whole run: count from what is there.
-    before = await hub.ctx.handoffs.repository.agents_online()
+    before = await hub.ctx.handoffs.accounts.agents_online()
     async with agent.socket(hub) as ws:
         await receive_until(ws, lambda f: f.get("type") == "queue")
         record = await hub.ctx.auth.repository.get_agent(agent.id)
