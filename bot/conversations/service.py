@@ -219,6 +219,20 @@ class ConversationService:
             raise Unauthorized("wrong or missing conversation token")
         return conversation
 
+    async def get(self, conversation_id: str) -> ConversationRecord | None:
+        """The conversation, or ``None`` if there is none."""
+        return await self.repository.get(conversation_id)
+
+    async def messages_after(
+        self, conversation_id: str, after: int
+    ) -> list[MessageRecord]:
+        """Messages with ``seq > after``, in order."""
+        return await self.repository.messages_after(conversation_id, after)
+
+    async def transcript(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of the conversation, in order."""
+        return await self.repository.transcript(conversation_id)
+
     async def history(self, conversation_id: str, after: int) -> list[dict[str, Any]]:
         """All messages after ``after``, as wire frames."""
         return [
@@ -308,20 +322,6 @@ class ConversationService:
                 if button.get("payload") == payload:
                     return button.get("title") or payload
         return None
-    async def get(self, conversation_id: str) -> ConversationRecord | None:
-        """The conversation, or ``None`` if there is none."""
-        return await self.repository.get(conversation_id)
-
-    async def messages_after(
-        self, conversation_id: str, after: int
-    ) -> list[MessageRecord]:
-        """Messages with ``seq > after``, in order."""
-        return await self.repository.messages_after(conversation_id, after)
-
-    async def transcript(self, conversation_id: str) -> list[MessageRecord]:
-        """Every message of the conversation, in order."""
-        return await self.repository.transcript(conversation_id)
-
 
     async def _post_customer(
         self, conversation_id: str, message: NewMessage
@@ -417,30 +417,6 @@ class ConversationService:
         await self.announce(conversation_id, stored)
         return stored
 
-    async def post_system(self, conversation_id: str, text: str) -> MessageRecord:
-        """Store and announce a system message."""
-        stored, _ = await self.repository.append(
-            conversation_id, [NewMessage(role="system", text=text)]
-        )
-        await self.announce(conversation_id, stored)
-        return stored[0]
-
-    async def announce(self, conversation_id: str, stored: list[MessageRecord]) -> None:
-        """Publish stored messages to everyone watching the conversation."""
-        channel = conversation_channel(conversation_id)
-        for message in stored:
-            await self.bus.publish(channel, message_frame(message))
-
-    async def announce_typing(self, conversation_id: str, role: str) -> None:
-        """Tell watchers that ``role`` is typing."""
-        await self.bus.publish(
-            conversation_channel(conversation_id), {"type": "typing", "role": role}
-        )
-
-
-def dumps(frame: dict[str, Any]) -> str:
-    """Serialise a frame compactly for the wire."""
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
     async def post_agent_reply(
         self,
         conversation_id: str,
@@ -475,3 +451,27 @@ def dumps(frame: dict[str, Any]) -> str:
             await self.announce(conversation_id, stored)
         return stored[0], created
 
+    async def post_system(self, conversation_id: str, text: str) -> MessageRecord:
+        """Store and announce a system message."""
+        stored, _ = await self.repository.append(
+            conversation_id, [NewMessage(role="system", text=text)]
+        )
+        await self.announce(conversation_id, stored)
+        return stored[0]
+
+    async def announce(self, conversation_id: str, stored: list[MessageRecord]) -> None:
+        """Publish stored messages to everyone watching the conversation."""
+        channel = conversation_channel(conversation_id)
+        for message in stored:
+            await self.bus.publish(channel, message_frame(message))
+
+    async def announce_typing(self, conversation_id: str, role: str) -> None:
+        """Tell watchers that ``role`` is typing."""
+        await self.bus.publish(
+            conversation_channel(conversation_id), {"type": "typing", "role": role}
+        )
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    """Serialise a frame compactly for the wire."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

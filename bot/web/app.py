@@ -120,11 +120,11 @@ async def _start(app: Sanic, _: Any) -> None:
         identity_secret=settings.identity_secret,
         mailer=Mailer(OutboxRepository(engine), settings.smtp),
     )
-    handoffs = HandoffService(
     knowledge = KnowledgeBase(KnowledgeRepository(engine))
     # The first start loads the seed articles; later starts keep the edits.
     await knowledge.repository.seed_if_new(load_seed())
     accounts = AuthRepository(engine)
+    handoffs = HandoffService(
         HandoffRepository(engine),
         service,
         assistant,
@@ -132,9 +132,9 @@ async def _start(app: Sanic, _: Any) -> None:
             hours=SupportHours.parse(settings.support_hours, settings.timezone),
             follow_up_within=dt.timedelta(hours=settings.follow_up_hours),
         ),
-    )
         accounts=accounts,
         knowledge=knowledge.repository,
+    )
     relay = Relay(
         service,
         handoffs,
