@@ -150,6 +150,9 @@ class Settings:
         smtp: Outgoing mail (``BATON_SMTP_*``).
         identity_secret: The site secret that signs customer identities
             (``user_hash``); identity verification is off without it.
+        identity_max_hours: The longest a signed identity may live: a
+            ``user_expires`` further ahead than this is refused, so a leaked
+            signature cannot be replayed for years.
     """
 
     host: str = "127.0.0.1"
@@ -176,6 +179,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     smtp: Smtp = field(default_factory=Smtp)
     identity_secret: str | None = field(default=None, repr=False)
+    identity_max_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -233,6 +237,7 @@ class Settings:
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 120, minimum=1),
             smtp=_smtp(env),
             identity_secret=_text(env, "IDENTITY_SECRET", "") or None,
+            identity_max_hours=_int(env, "IDENTITY_MAX_HOURS", 24, minimum=1),
             limits=Limits(
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),

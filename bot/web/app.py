@@ -118,6 +118,7 @@ async def _start(app: Sanic, _: Any) -> None:
         bus,
         settings.limits,
         identity_secret=settings.identity_secret,
+        identity_max_hours=settings.identity_max_hours,
         mailer=Mailer(OutboxRepository(engine), settings.smtp),
     )
     knowledge = KnowledgeBase(KnowledgeRepository(engine))

@@ -24,10 +24,13 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _USER_HASH = (
-    "hex(HMAC-SHA256(BATON_IDENTITY_SECRET, f'{user.id}:{user_expires}')): "
-    "the conversation is marked verified. 400 identity_unavailable without a "
-    "secret, 400 bad_identity when malformed, 401 identity_invalid when forged, "
-    "401 identity_expired after user_expires."
+    "hex(HMAC-SHA256(BATON_IDENTITY_SECRET, 'baton-identity-v2\\n' + user.id + "
+    "'\\n' + user.name + '\\n' + user.email + '\\n' + str(user_expires))), a "
+    "missing name or email as '': the conversation is marked verified. 400 "
+    "identity_unavailable without a secret, 400 bad_identity when malformed, "
+    "401 identity_invalid when forged, 401 identity_expired after user_expires, "
+    "401 identity_too_long when user_expires is further ahead than "
+    "BATON_IDENTITY_MAX_HOURS."
 )
 
 

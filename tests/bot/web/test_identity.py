@@ -1,7 +1,9 @@
 """Signed customer identities: valid, forged, expired (and off without a secret).
 
-The website computes ``user_hash = hex(HMAC-SHA256(secret, f"{id}:{expires}"))``
-and sends it with ``user_expires`` (Unix seconds) when starting a conversation.
+The website computes ``user_hash = hex(HMAC-SHA256(secret, message))`` over
+``"baton-identity-v2\n{id}\n{name}\n{email}\n{expires}"`` (a missing name or
+e-mail is an empty line) and sends it with ``user_expires`` (Unix seconds) when
+starting a conversation: everything agents are shown as verified is signed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
-from bot.conversations.service import sign_identity
+from bot.conversations.service import sign_identity, sign_legacy_identity
 from tests.hub import RunningHub, running_hub
 
 SECRET = "site-secret-for-tests"
@@ -42,7 +44,13 @@ def signed(user_id: str = "u-42", expires_in: int = 600, **user: str) -> dict:
     expires = int(time.time()) + expires_in
     return {
         "user": {"id": user_id, **user},
-        "user_hash": sign_identity(SECRET, user_id, expires),
+        "user_hash": sign_identity(
+            SECRET,
+            user_id,
+            expires,
+            name=user.get("name", ""),
+            email=user.get("email", ""),
+        ),
         "user_expires": expires,
     }
 
@@ -68,6 +76,11 @@ async def test_a_valid_signature_marks_the_customer_verified(hub) -> None:
     "forge",
     [
         pytest.param(lambda b: b["user"].update(id="u-43"), id="other user"),
+        pytest.param(lambda b: b["user"].update(name="Mallory"), id="other name"),
+        pytest.param(
+            lambda b: b["user"].update(email="mallory@evil.example"), id="other email"
+        ),
+        pytest.param(lambda b: b["user"].pop("email"), id="email dropped"),
         pytest.param(lambda b: b.update(user_expires=b["user_expires"] + 1), id="exp"),
         pytest.param(
             lambda b: b.update(user_hash=sign_identity("guess", "u-42", 1)), id="key"
@@ -76,7 +89,7 @@ async def test_a_valid_signature_marks_the_customer_verified(hub) -> None:
     ],
 )
 async def test_a_forged_signature_is_refused(hub, forge) -> None:
-    body = signed()
+    body = signed(name="Ada Lovelace", email="ada@example.com")
     forge(body)
     status, answer = await start(hub, body)
     assert status == 401 and answer["error"]["code"] == "identity_invalid"
@@ -95,6 +108,7 @@ async def test_an_expired_signature_is_refused(hub) -> None:
         pytest.param({"user_expires": "tomorrow"}, id="expires not a number"),
         pytest.param({"user_expires": None}, id="no expiry"),
         pytest.param({"user": {"name": "no id"}}, id="no user id"),
+        pytest.param({"user": {"id": "u-42\nAda"}}, id="line break in a signed field"),
     ],
 )
 async def test_malformed_identities_get_clear_errors(hub, change) -> None:
@@ -107,3 +121,59 @@ async def test_without_a_secret_signatures_are_refused(hub_settings) -> None:
     async with running_hub(hub_settings) as plain:
         status, answer = await start(plain, signed())
     assert status == 400 and answer["error"]["code"] == "identity_unavailable"
+
+
+async def test_an_id_only_signature_does_not_vouch_for_the_name_and_email(
+    hub,
+) -> None:
+    # The former recipe signs the id alone: whoever holds one valid signature
+    # could put any name and e-mail beside it (and have recaps mailed there).
+    expires = int(time.time()) + 600
+    body = {
+        "user": {"id": "u-42", "name": "Mallory", "email": "mallory@evil.example"},
+        "user_hash": sign_legacy_identity(SECRET, "u-42", expires),
+        "user_expires": expires,
+    }
+    status, answer = await start(hub, body)
+    assert status == 201
+    stored = await hub.ctx.conversations.repository.get(answer["conversation_id"])
+    assert stored is not None and not stored.user_verified
+    assert (stored.user_name, stored.user_email) == ("Mallory", "mallory@evil.example")
+    # Nothing is mailed to the unverified address without the customer asking.
+    conversation = await hub.ctx.conversations.authenticate(
+        answer["conversation_id"], answer["token"]
+    )
+    await hub.ctx.conversations.post_customer_text(conversation, "hello", None)
+    with pytest.raises(Exception) as refused:
+        await hub.ctx.conversations.request_recap(conversation, None)
+    assert getattr(refused.value, "code", "") == "bad_email"
+
+
+async def test_an_id_only_signature_still_verifies_a_bare_id(hub) -> None:
+    # Websites signed before the name and e-mail were covered keep working
+    # when they send the id alone: the signature covers all that is shown.
+    expires = int(time.time()) + 600
+    body = {
+        "user": {"id": "u-42"},
+        "user_hash": sign_legacy_identity(SECRET, "u-42", expires),
+        "user_expires": expires,
+    }
+    status, answer = await start(hub, body)
+    stored = await hub.ctx.conversations.repository.get(answer["conversation_id"])
+    assert status == 201 and stored is not None and stored.user_verified
+
+
+@pytest.mark.parametrize("expires_in", [25 * 3600, 253402300799 - int(time.time())])
+async def test_a_signature_living_past_the_cap_is_refused(hub, expires_in) -> None:
+    status, answer = await start(hub, signed(expires_in=expires_in))
+    assert status == 401 and answer["error"]["code"] == "identity_too_long"
+    assert "24" in answer["error"]["message"]
+
+
+async def test_the_lifetime_cap_is_a_setting(hub_settings, database_url) -> None:
+    settings = hub_settings.with_changes(
+        database_url=database_url, identity_secret=SECRET, identity_max_hours=48
+    )
+    async with running_hub(settings) as longer:
+        status, _ = await start(longer, signed(expires_in=25 * 3600))
+    assert status == 201
