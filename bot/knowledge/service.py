@@ -33,8 +33,9 @@ from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.knowledge.articles import Article
 from bot.knowledge.embedding import SentenceEncoder
+from bot.knowledge.labelled import LabelledQuestion, shipped_labelled
 from bot.knowledge.negatives import load_negatives
-from bot.knowledge.repository import KnowledgeRepository
+from bot.knowledge.repository import ArticleNotFound, KnowledgeRepository
 from bot.knowledge.search import Hit, KnowledgeIndex, SearchResult, SearchSettings
 
 logger = logging.getLogger(__name__)
@@ -278,9 +279,15 @@ class KnowledgeBase:
             return self._index
 
     async def _rebuild(self) -> KnowledgeIndex:
-        built_revision, articles = await self.repository.published()
+        (
+            built_revision,
+            articles,
+            labelled,
+        ) = await self.repository.published_and_labelled()
         if self._index is None or built_revision != self._revision:
-            self._index = await asyncio.to_thread(self._build, articles, self._index)
+            self._index = await asyncio.to_thread(
+                self._build, articles, labelled, self._index
+            )
             self._revision = built_revision
             logger.info(
                 "knowledge index rebuilt: %d articles, revision %d",
@@ -290,15 +297,23 @@ class KnowledgeBase:
         return self._index
 
     def _build(
-        self, articles: list[Article], previous: KnowledgeIndex | None
+        self,
+        articles: list[Article],
+        labelled: list[LabelledQuestion],
+        previous: KnowledgeIndex | None,
     ) -> KnowledgeIndex:
-        """Build the index (in a worker thread); the negatives are read once."""
+        """Build the index (in a worker thread); the negatives are read once.
+
+        The index learns from the shipped labelled questions (the file
+        baseline) and the trainers' labels in SQL.
+        """
         if self._negatives is None:
             self._negatives = load_negatives(self._project_dir)
         return KnowledgeIndex.build(
             articles,
             self._settings,
             negatives=self._negatives,
+            labelled=(*shipped_labelled(), *labelled),
             encoder=self._encoder,
             previous=previous,
         )
@@ -393,7 +408,7 @@ class KnowledgeBase:
             vector=vector,
         )
         if result.answer is not None:
-            article = index.article(result.answer.slug)
+            article = await self._as_published(index, result.answer.slug)
             if article is not None:
                 return Answer(
                     article=article,
@@ -414,10 +429,28 @@ class KnowledgeBase:
             published article has that slug (it was unpublished or renamed
             since it was offered).
         """
-        article = (await self.index()).article(slug)
+        article = await self._as_published(await self.index(), slug)
         if article is None:
             return None
         return Answer(article=article, score=1.0, text=answer_text(article))
+
+    async def _as_published(self, index: KnowledgeIndex, slug: str) -> Article | None:
+        """An article as it is published now, even while the index rebuilds.
+
+        From an index that is current, its own copy; from the previous index
+        (a rebuild after an edit still running), the article read from SQL,
+        so an edited answer is shown at once and an unpublished one not at all.
+        """
+        if index is not self._index or not self._rebuild_pending():
+            return index.article(slug)
+        try:
+            stored = await self.repository.get(slug)
+        except ArticleNotFound:
+            return None
+        return stored.article if stored.article.is_published else None
+
+    def _rebuild_pending(self) -> bool:
+        return self._rebuild_task is not None and not self._rebuild_task.done()
 
     async def record_feedback(
         self, conversation_id: str, slug: str, *, helped: bool
