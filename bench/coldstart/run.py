@@ -21,71 +21,45 @@ import datetime
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import websockets
 
+from bench.stack import running_stack
+
 HERE = Path(__file__).resolve().parent
-PROJECT_DIR = HERE.parent.parent
 RESULTS_PATH = HERE / "results.json"
 QUESTION = "I forgot my password"
-STARTUP_TIMEOUT_S = 600.0
 ANSWER_TIMEOUT_S = 120.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class HealthLog:
+    """What ``/health`` said while the stack started, one entry per change."""
 
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.seen: list[dict[str, Any]] = []
 
-def health(url: str) -> tuple[int, dict[str, Any]]:
-    """The hub's ``/health`` status and body (0 when it does not answer)."""
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-    except (OSError, ValueError):
-        return 0, {}
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
-    """Poll ``/health`` once a second until 200; return what it said on the way."""
-    seen: list[dict[str, Any]] = []
-    started = time.monotonic()
-    while time.monotonic() - started < STARTUP_TIMEOUT_S:
-        if process.poll() is not None:
-            raise RuntimeError("the stack exited before it was healthy")
-        status, body = health(url)
+    def __call__(self, status: int, body: dict[str, Any]) -> None:
+        """Record the answer if it differs from the previous one."""
         reasons = {
             name: check.get("error")
             for name, check in (body.get("checks") or {}).items()
             if check.get("status") != "ok"
         }
-        if not seen or seen[-1]["status"] != status or seen[-1]["down"] != reasons:
-            seen.append(
+        last = self.seen[-1] if self.seen else None
+        if last is None or last["status"] != status or last["down"] != reasons:
+            self.seen.append(
                 {
-                    "after_s": round(time.monotonic() - started, 1),
+                    "after_s": round(time.monotonic() - self.started, 1),
                     "status": status,
                     "down": reasons,
                 }
             )
-        if status == 200:
-            return seen
-        time.sleep(1)
-    raise RuntimeError(f"not healthy after {STARTUP_TIMEOUT_S:.0f}s: {seen[-1:]}")
 
 
 async def ask(url: str, text: str) -> dict[str, Any]:
@@ -111,51 +85,17 @@ async def ask(url: str, text: str) -> dict[str, Any]:
 
 
 def run_stack(questions: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp)
-        port = free_port()
-        env = {
-            **os.environ,
-            "BATON_PORT": str(port),
-            "BATON_RASA_URL": f"http://127.0.0.1:{free_port()}",
-            "BATON_ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
-            "BATON_DATA_DIR": str(data_dir),
-            "BATON_PROJECT_DIR": str(PROJECT_DIR),
-        }
-        for name in ("BATON_DATABASE_URL", "BATON_REDIS_URL"):
-            env.pop(name, None)
-        log = data_dir / "stack.log"
-        url = f"http://127.0.0.1:{port}"
-        started = time.monotonic()
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=PROJECT_DIR,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            startup = wait_healthy(url, process)
-            healthy_s = round(time.monotonic() - started, 1)
-            answers = []
-            for n in range(questions):
-                answers.append(asyncio.run(ask(url, QUESTION)))
-                print(n + 1, answers[-1], flush=True)
-        except Exception:
-            print(log.read_text()[-4000:], file=sys.stderr)
-            raise
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    startup = HealthLog()
+    with running_stack(on_status=startup) as stack:
+        healthy_s = round(time.monotonic() - startup.started, 1)
+        answers = []
+        for n in range(questions):
+            answers.append(asyncio.run(ask(stack.url, QUESTION)))
+            print(n + 1, answers[-1], flush=True)
     later = [a["ms"] for a in answers[1:] if a["outcome"] == "answer"]
     return {
         "healthy_after_s": healthy_s,
-        "health_on_the_way": startup,
+        "health_on_the_way": startup.seen,
         "first": answers[0],
         "tenth": answers[min(9, len(answers) - 1)],
         "median_of_the_others_ms": round(statistics.median(later), 1)

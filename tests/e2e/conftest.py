@@ -3,13 +3,9 @@ configuration through ``python -m bot run`` (what ``make run`` runs)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, free_port, unavailable
+from bench.stack import StackError, running_stack
+from tests.conftest import PROJECT_DIR, unavailable
 
 STARTUP_TIMEOUT_S = 300
 
@@ -45,21 +42,6 @@ def ensure_model() -> Path:
     return model
 
 
-def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the stack exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
-                if response.status == 200:
-                    return
-        except Exception:
-            pass
-        time.sleep(1)
-    pytest.fail(f"the stack was not healthy in time:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(
     scope="module",
     params=[
@@ -70,51 +52,29 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 def stack(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stack]:
     """Start the whole system; stop it (and check it stopped cleanly) after."""
     ensure_model()
-    data_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
-    port = free_port()
-    env = {
-        **os.environ,
-        "BATON_PORT": str(port),
-        "BATON_RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "BATON_ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
-        "BATON_DATA_DIR": str(data_dir),
-        "BATON_MODEL_DIR": str(PROJECT_DIR / "models"),
-        "BATON_PROJECT_DIR": str(PROJECT_DIR),
-    }
-    database_url = f"sqlite:///{data_dir / 'baton.db'}"
+    env = {}
     if request.param == "production":
-        database_url = request.getfixturevalue("postgres_url")
-        env["BATON_DATABASE_URL"] = database_url
+        env["BATON_DATABASE_URL"] = request.getfixturevalue("postgres_url")
         env["BATON_REDIS_URL"] = request.getfixturevalue("redis_url")
-    log = data_dir / "stack.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
+    yield from started(env, data_dir, request.param)
+
+
+def started(env: dict[str, str], data_dir: Path, mode: str) -> Iterator[Stack]:
+    """A stack started by :func:`bench.stack.running_stack`, for a fixture."""
     try:
-        wait_healthy(url, process, log)
-        yield Stack(
-            url,
-            f"ws://127.0.0.1:{port}",
-            data_dir,
-            request.param,
-            log,
-            database_url,
-            pid=process.pid,
-        )
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = process.wait()
-        assert code == 0, log.read_text()[-4000:]
+        with running_stack(env, data_dir=data_dir) as running:
+            yield Stack(
+                running.url,
+                running.ws_url,
+                running.data_dir,
+                mode,
+                running.log,
+                running.database_url,
+                pid=running.pid,
+            )
+    except StackError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"

@@ -14,16 +14,13 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, free_port
-from tests.e2e.conftest import Stack, ensure_model, wait_healthy
+from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_handoff import handed_over, handoffs_of, send
 from tests.e2e.test_handoff import wait_healthy as wait_recovered
 from tests.e2e.test_stack import connect, is_bot, start
@@ -43,48 +40,9 @@ QUESTIONS = ["talk to a person", "I forgot my password"]
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ensure_model()
     data_dir = tmp_path_factory.mktemp("stack-faults")
-    port = free_port()
-    env = {
-        **os.environ,
-        "BATON_PORT": str(port),
-        "BATON_RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "BATON_ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
-        "BATON_DATA_DIR": str(data_dir),
-        "BATON_MODEL_DIR": str(PROJECT_DIR / "models"),
-        "BATON_PROJECT_DIR": str(PROJECT_DIR),
-        "BATON_RASA_TIMEOUT": str(RASA_TIMEOUT_S),
-    }
-    for name in ("BATON_DATABASE_URL", "BATON_REDIS_URL"):
-        env.pop(name, None)
-    log = data_dir / "stack.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log)
-        yield Stack(
-            url,
-            f"ws://127.0.0.1:{port}",
-            data_dir,
-            "embedded",
-            log,
-            f"sqlite:///{data_dir / 'baton.db'}",
-            pid=process.pid,
-        )
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = process.wait()
-        assert code == 0, log.read_text()[-4000:]
+    yield from started(
+        {"BATON_RASA_TIMEOUT": str(RASA_TIMEOUT_S)}, data_dir, "embedded"
+    )
 
 
 def action_server_pid(data_dir: Path) -> int:
