@@ -1,4 +1,7 @@
-"""The recap of a conversation: what was said, and what was done about it."""
+"""The recap of a conversation: what was said, and what was done about it.
+
+A view of the conversation's messages; :mod:`bot.mail` only delivers it.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +11,10 @@ from dataclasses import dataclass
 
 from bot.conversations.repository import ConversationRecord, MessageRecord
 
-# Deliberately simple: one "@", no spaces or control characters, a dot in the
-# domain. The SMTP server is the real judge; this catches typos and injection.
-_EMAIL = re.compile(
-    r"^[^@\s\x00-\x1f\x7f<>,;\"]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$"
-)
 _NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$")
 _ROLE_NAMES = {"customer": "You", "bot": "Assistant", "agent": "Support"}
 #: Rasa's own bookkeeping actions are not something "done" for the customer.
 _INTERNAL_ACTIONS = ("action_listen", "action_session_start", "action_restart")
-
-
-def valid_email(value: object) -> bool:
-    """Whether ``value`` looks like an e-mail address we may send to."""
-    return (
-        isinstance(value, str) and len(value) <= 320 and bool(_EMAIL.fullmatch(value))
-    )
 
 
 @dataclass(frozen=True)

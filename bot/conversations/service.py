@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.bus import EventBus, conversation_channel
 from bot.config import Limits
+from bot.conversations.recap import build_recap
 from bot.conversations.repository import (
     ConversationRecord,
     ConversationRepository,
@@ -35,7 +36,7 @@ from bot.exceptions import (
     RateLimited,
     Unauthorized,
 )
-from bot.mail import Mailer, OutboxRecord, build_recap, valid_email
+from bot.mail import Mailer, OutboxRecord, valid_email
 
 logger = logging.getLogger(__name__)
 

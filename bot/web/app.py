@@ -15,7 +15,6 @@ from bot.assistant.client import RasaClient
 from bot.auth import AuthPolicy, AuthRepository, AuthService
 from bot.bus import create_bus
 from bot.config import Settings
-from bot.conversations.relay import Relay
 from bot.conversations.repository import ConversationRepository
 from bot.conversations.service import ConversationService
 from bot.db.engine import create_engine
@@ -26,6 +25,7 @@ from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.mail import Mailer, OutboxRepository
+from bot.relay import Relay
 from bot.web import bodies, errors
 from bot.web.admin_api import admin_api
 from bot.web.agent_api import agent_api

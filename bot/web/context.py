@@ -10,10 +10,10 @@ from bot.assistant.client import RasaClient
 from bot.auth import AuthService
 from bot.bus import EventBus
 from bot.config import Settings
-from bot.conversations.relay import Relay
 from bot.conversations.service import ConversationService
 from bot.handoff.service import HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase
+from bot.relay import Relay
 from bot.web.limits import KeyedLimiter
 
 

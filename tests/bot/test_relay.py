@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.conversations.relay import UNAVAILABLE_TEXT
+from bot.relay import UNAVAILABLE_TEXT
 from tests.bot.assistant.rasa_parts import (
     HANDOFF_TEXT,
     TOKEN,

@@ -19,9 +19,10 @@ from aiosmtpd.controller import Controller
 
 from bot.auth.service import mask_email
 from bot.config import Settings, Smtp
+from bot.conversations.recap import build_recap
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.exceptions import BadRequest
-from bot.mail import build_recap, valid_email
+from bot.mail import valid_email
 from tests.conftest import free_port
 from tests.hub import RunningHub, receive_until, running_hub
 

@@ -1,0 +1,153 @@
+"""The packages of ``bot/`` import only downwards, and no modules import in a circle.
+
+Read from the source with :mod:`ast` (nothing is imported), so a new import
+that runs back up fails here before it becomes a knot to untie.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from pathlib import Path
+
+import pytest
+
+BOT = Path(__file__).resolve().parents[1] / "bot"
+
+#: Each top-level part of ``bot/`` and its layer: a part may import only
+#: parts of a lower layer or of its own (then without a circle).
+LAYERS: dict[str, int] = {
+    "__init__": 0,
+    "exceptions": 0,
+    "contract": 0,
+    "config": 1,
+    "db": 1,
+    "bus": 1,
+    "knowledge": 2,
+    "auth": 2,
+    "mail": 2,
+    "assistant": 2,
+    "nlu": 3,
+    "actions_server": 3,
+    "conversations": 3,
+    "handoff": 4,
+    "relay": 5,
+    "training": 5,
+    "web": 6,
+    "runner": 7,
+    "cli": 8,
+    "__main__": 9,
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(BOT.parent).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path, *, top_level_only: bool) -> set[str]:
+    """The ``bot`` modules a file imports (absolute and relative imports)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    package = _module_name(path)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0]
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            # ``from bot.x import y`` may name a module y.
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == "bot" or name.startswith("bot.")}
+
+
+def _files() -> list[Path]:
+    return sorted(p for p in BOT.rglob("*.py") if "migrations" not in p.parts)
+
+
+def _part(module: str) -> str:
+    return module.split(".")[1] if "." in module else "__init__"
+
+
+def test_every_part_of_bot_has_a_layer() -> None:
+    parts = {_part(_module_name(path)) for path in _files()}
+    assert parts <= set(LAYERS), f"give a layer to: {sorted(parts - set(LAYERS))}"
+
+
+def test_no_part_imports_a_part_above_it() -> None:
+    upward = []
+    for path in _files():
+        source = _part(_module_name(path))
+        for target in {_part(m) for m in _imports(path, top_level_only=False)}:
+            if LAYERS.get(target, 0) > LAYERS[source]:
+                upward.append(f"{path.relative_to(BOT.parent)} imports bot.{target}")
+    assert not upward, "imports running upwards:\n" + "\n".join(sorted(upward))
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    counter = itertools.count()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+@pytest.mark.parametrize("top_level_only", [True, False], ids=["module", "lazy"])
+def test_no_import_cycles(top_level_only: bool) -> None:
+    """No circle between parts (any import), nor between modules at import time."""
+    modules = {_module_name(path): path for path in _files()}
+    module_graph: dict[str, set[str]] = {}
+    part_graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = {
+            m for m in _imports(path, top_level_only=top_level_only) if m in modules
+        }
+        # A package's __init__ re-exports its modules: that is not a circle.
+        module_graph[name] = {t for t in targets if not name.startswith(t)}
+        part_graph.setdefault(_part(name), set()).update(
+            _part(t) for t in targets if _part(t) != _part(name)
+        )
+    graph = module_graph if top_level_only else part_graph
+    assert _cycles(graph) == []
+
+
+def test_the_checker_sees_an_upward_import_and_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+    assert LAYERS["conversations"] < LAYERS["handoff"] < LAYERS["relay"]
