@@ -334,3 +334,65 @@ class MailOutbox(Base):
         ),
         sa.Index("ix_mail_outbox_conversation", "conversation_id", "created_at"),
     )
+
+
+#: What a trainer can say about a customer message (bot/training). ``intent``
+#: (the right intent, a training example) is the next kind to come.
+ANNOTATION_KINDS = ("article", "out_of_scope", "dismiss")
+
+
+class TrainingAnnotation(Base):
+    """A trainer's decision about a customer message the bot struggled with.
+
+    One row per message and decision; an undo keeps the row and stamps it
+    (``undone_at``), so the history of who decided what stays readable. The
+    label columns sit side by side (``article_slug``, and later ``intent``)
+    so one decision may carry both.
+    """
+
+    __tablename__ = "training_annotations"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    message_id = sa.Column(
+        sa.Integer, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
+    )
+    kind = sa.Column(sa.String(16), nullable=False)
+    article_slug = sa.Column(sa.String(80))
+    intent = sa.Column(sa.String(64))
+    #: The message as the trainer saw it (masked), kept with the decision.
+    text = sa.Column(sa.Text, nullable=False)
+    created_by = sa.Column(sa.String(320), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    undone_by = sa.Column(sa.String(320))
+    undone_at = sa.Column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind in ('article', 'out_of_scope', 'dismiss')",
+            name="ck_training_annotations_kind",
+        ),
+        sa.Index("ix_training_annotations_message", "message_id", "undone_at"),
+    )
+
+
+class LabelledQuestion(Base):
+    """A customer question labelled with the article that answers it, or none.
+
+    The knowledge-base search learns from these (besides the shipped
+    ``bot/knowledge/labelled.yml``) at its next rebuild; adding or removing
+    one bumps ``kb_state.revision`` in the same transaction.
+    """
+
+    __tablename__ = "kb_labelled_questions"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    text = sa.Column(sa.Text, nullable=False)
+    #: The article's slug; NULL: no article answers it ("none").
+    article_slug = sa.Column(sa.String(80))
+    annotation_id = sa.Column(
+        sa.Integer, sa.ForeignKey("training_annotations.id", ondelete="CASCADE")
+    )
+    created_by = sa.Column(sa.String(320), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (sa.Index("ix_kb_labelled_questions_annotation", "annotation_id"),)

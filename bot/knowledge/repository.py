@@ -26,13 +26,20 @@ from bot.db.models import (
     KnowledgeState,
     utcnow,
 )
+from bot.db.models import (
+    LabelledQuestion as LabelledQuestionRow,
+)
 from bot.exceptions import Conflict, NotFound
 from bot.knowledge.articles import Article, KnowledgeError
+from bot.knowledge.labelled import LabelledQuestion
 
 kb_articles = KnowledgeArticle.__table__
 kb_versions = KnowledgeArticleVersion.__table__
 kb_state = KnowledgeState.__table__
+kb_labelled = LabelledQuestionRow.__table__
 feedback = Feedback.__table__
+#: The ``batch`` of a labelled question stored in SQL (a trainer's label).
+SQL_BATCH = "console"
 
 #: Fields of an article that an edit may change (``slug`` and ``version`` are
 #: the article's identity and history, kept by the repository).
@@ -193,6 +200,106 @@ class KnowledgeRepository:
                 )
             ).all()
         return int(revision or 0), [_stored(row).article for row in rows]
+
+    async def published_and_labelled(
+        self,
+    ) -> tuple[int, list[Article], list[LabelledQuestion]]:
+        """Return the revision, the published articles and the labelled questions.
+
+        Read in one transaction, like :meth:`published`: the labelled
+        questions in SQL (trainers' labels) are part of what the revision
+        counts.
+        """
+        async with self.engine.begin() as connection:
+            revision = await connection.scalar(
+                sa.select(kb_state.c.revision).where(kb_state.c.id == 1)
+            )
+            rows = (
+                await connection.execute(
+                    sa.select(kb_articles)
+                    .where(kb_articles.c.status == "published")
+                    .order_by(kb_articles.c.slug)
+                )
+            ).all()
+            labelled = (
+                await connection.execute(
+                    sa.select(kb_labelled.c.text, kb_labelled.c.article_slug).order_by(
+                        kb_labelled.c.id
+                    )
+                )
+            ).all()
+        return (
+            int(revision or 0),
+            [_stored(row).article for row in rows],
+            [
+                LabelledQuestion(text=row.text, slug=row.article_slug, batch=SQL_BATCH)
+                for row in labelled
+            ],
+        )
+
+    async def published_slugs(self, connection: AsyncConnection) -> set[str]:
+        """The slugs of the published articles, read on the caller's connection."""
+        return set(
+            (
+                await connection.execute(
+                    sa.select(kb_articles.c.slug).where(
+                        kb_articles.c.status == "published"
+                    )
+                )
+            ).scalars()
+        )
+
+    async def add_labelled(
+        self,
+        connection: AsyncConnection,
+        questions: Sequence[tuple[str, str | None, int | None]],
+        *,
+        author: str,
+    ) -> None:
+        """Store labelled questions in the caller's transaction, and bump.
+
+        The caller's transaction makes the label and the revision change one
+        step: every process's index rebuilds with the label, or none sees it.
+
+        Args:
+            connection: A connection inside the caller's transaction.
+            questions: ``(text, slug or None for "none", annotation id)``.
+            author: Who labelled them.
+        """
+        if not questions:
+            return
+        now = utcnow()
+        await connection.execute(
+            kb_labelled.insert(),
+            [
+                {
+                    "text": text,
+                    "article_slug": slug,
+                    "annotation_id": annotation_id,
+                    "created_by": author,
+                    "created_at": now,
+                }
+                for text, slug, annotation_id in questions
+            ],
+        )
+        await self._bump(connection)
+
+    async def remove_labelled(
+        self, connection: AsyncConnection, annotation_ids: Sequence[int]
+    ) -> int:
+        """Delete the labelled questions of some annotations, and bump if any.
+
+        Returns:
+            How many were deleted.
+        """
+        if not annotation_ids:
+            return 0
+        result = await connection.execute(
+            kb_labelled.delete().where(kb_labelled.c.annotation_id.in_(annotation_ids))
+        )
+        if result.rowcount:
+            await self._bump(connection)
+        return int(result.rowcount or 0)
 
     async def get(self, slug: str) -> StoredArticle:
         """Return the current version of an article.

@@ -39,6 +39,7 @@ from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
 from bot.web.outbox_api import outbox_api
 from bot.web.pages import CONTENT_SECURITY_POLICY, pages
+from bot.web.training_api import training_api
 
 logger = logging.getLogger("bot.access")
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.blueprint(health)
     app.blueprint(openapi)
     app.blueprint(outbox_api)
+    app.blueprint(training_api)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
     app.add_route(

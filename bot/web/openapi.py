@@ -13,6 +13,7 @@ from bot.web.admin_api import add_admin_paths
 from bot.web.agent_api import add_agent_paths
 from bot.web.kb_api import add_kb_paths
 from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
+from bot.web.training_api import add_training_paths
 
 openapi = Blueprint("openapi")
 
@@ -407,4 +408,6 @@ def document() -> dict[str, Any]:
 @openapi.get("/api/openapi.json")
 async def openapi_document(_: Request) -> HTTPResponse:
     """Serve the OpenAPI document."""
-    return json(add_admin_paths(add_kb_paths(add_agent_paths(document()))))
+    return json(
+        add_training_paths(add_admin_paths(add_kb_paths(add_agent_paths(document()))))
+    )

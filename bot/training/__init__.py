@@ -1,0 +1,25 @@
+"""Training: what trainers learn from real conversations.
+
+- :mod:`.masking`: e-mail addresses, phone numbers and card-like numbers
+  masked before a trainer sees a message.
+- :mod:`.repository`: reads the messages the bot struggled with; writes
+  trainers' annotations (the ``training_annotations`` table).
+- :mod:`.inbox`: the inbox: flagged customer messages with their context,
+  grouped by meaning so that one decision labels many.
+- :mod:`.annotations`: a trainer's decision (an article, out of scope,
+  dismiss) and its undo; an article or "none" becomes a labelled question the
+  knowledge-base search learns from at once.
+"""
+
+from bot.training.annotations import AnnotationRequest, Annotations
+from bot.training.inbox import Inbox, InboxFilter, Reason
+from bot.training.masking import mask
+
+__all__ = [
+    "AnnotationRequest",
+    "Annotations",
+    "Inbox",
+    "InboxFilter",
+    "Reason",
+    "mask",
+]

@@ -1,0 +1,327 @@
+"""The trainer's inbox: customer messages the bot struggled with, grouped.
+
+A message is in the inbox for one or more :class:`Reason`: the NLU fell back
+or was unsure (what the Baton channel stored with the message,
+``meta["_nlu"]``); it was the customer's last message before a handoff; it
+was answered with an article the customer said did not help; or it states
+the problem of a conversation rated 1 or 2. Messages a trainer annotated
+(and did not undo) leave the inbox.
+
+Similar messages are grouped so that one decision labels many: greedy
+clustering of their sentence embeddings (the knowledge base's encoder), each
+message joining the most similar group whose first message is at least
+:data:`GROUP_SIMILARITY` close, else starting a group. Every text a trainer
+sees is masked (:func:`~bot.training.masking.mask`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bot.conversations.repository import MessageRecord
+from bot.db.models import utcnow
+from bot.handoff.card import REASON_TEXT, problem_statement, understood
+from bot.knowledge.embedding import SentenceEncoder, shared_encoder
+from bot.knowledge.service import KnowledgeBase
+from bot.training.masking import mask
+from bot.training.repository import Evidence, TrainingRepository
+
+
+class Reason(str, enum.Enum):
+    """Why a message is in the inbox."""
+
+    FALLBACK = "fallback"
+    LOW_CONFIDENCE = "low_confidence"
+    HANDOFF = "handoff"
+    KB_REJECTED = "kb_rejected"
+    LOW_RATING = "low_rating"
+
+
+#: The intent Rasa's FallbackClassifier predicts when it is not sure enough.
+FALLBACK_INTENT = "nlu_fallback"
+#: Below this confidence an understood turn counts as unsure. The
+#: FallbackClassifier lets turns through from 0.5 (config.yml); those just
+#: above it are the ones a label would move most.
+LOW_CONFIDENCE = 0.7
+#: Cosine of sentence embeddings at or above which two messages share a
+#: group. Measured on the shipped labelled questions (bot/knowledge/labelled.yml,
+#: 2,282 customer phrasings, every pair): of the pairs at or above 0.75,
+#: 96.7 % carry the same label (2,205 pairs); at 0.7 93.5 %, at 0.6 76 %; at
+#: 0.8 98.6 %, but with a third fewer pairs grouped. A wrong merge costs a
+#: trainer one undo, a missed one a second click: 0.75.
+GROUP_SIMILARITY = 0.75
+#: Turns shown before and after the message.
+CONTEXT_TURNS = 2
+#: How far back the inbox looks by default.
+DEFAULT_SINCE = dt.timedelta(days=30)
+#: Most articles suggested per group.
+TOP_ARTICLES = 3
+#: Groups returned at most.
+MAX_GROUPS = 200
+SORTS = ("newest", "frequent")
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the trainer asks for.
+
+    Attributes:
+        reason: Only messages in the inbox for this reason.
+        since: Only events at or after this time (30 days back by default).
+        sort: ``newest`` (latest message first) or ``frequent`` (largest
+            group first).
+        limit: Most groups.
+    """
+
+    reason: Reason | None = None
+    since: dt.datetime | None = None
+    sort: str = "newest"
+    limit: int = 50
+
+
+@dataclass
+class _Item:
+    message: MessageRecord
+    transcript: list[MessageRecord]
+    reasons: set[Reason] = field(default_factory=set)
+    outcomes: list[str] = field(default_factory=list)
+    handoff_reason: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        nlu = understood(self.message)
+        position = next(
+            i for i, m in enumerate(self.transcript) if m.id == self.message.id
+        )
+        low = max(0, position - CONTEXT_TURNS)
+        context = self.transcript[low : position + CONTEXT_TURNS + 1]
+        return {
+            "message_id": self.message.id,
+            "conversation_id": self.message.conversation_id,
+            "seq": self.message.seq,
+            "text": mask(self.message.text),
+            "at": self.message.created_at.isoformat(),
+            "reasons": sorted(reason.value for reason in self.reasons),
+            "handoff_reason": self.handoff_reason,
+            "intents": _intents(nlu),
+            "context": [
+                {
+                    "seq": turn.seq,
+                    "role": turn.role,
+                    "text": mask(turn.text),
+                    "at": turn.created_at.isoformat(),
+                    "current": turn.id == self.message.id,
+                }
+                for turn in context
+            ],
+            "outcome": self.outcomes,
+        }
+
+
+def _intents(nlu: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model's top intents with confidences, as stored with the turn."""
+    ranking = nlu.get("intent_ranking")
+    if isinstance(ranking, list) and ranking:
+        return [
+            {"name": str(entry.get("name")), "confidence": entry.get("confidence")}
+            for entry in ranking[:3]
+            if isinstance(entry, dict)
+        ]
+    if nlu.get("intent"):
+        return [{"name": nlu["intent"], "confidence": nlu.get("confidence")}]
+    return []
+
+
+def nlu_reason(message: MessageRecord) -> Reason | None:
+    """Whether what the NLU understood of a customer message is trouble."""
+    nlu = understood(message)
+    if not nlu or not message.text.strip():
+        return None
+    if nlu.get("intent") == FALLBACK_INTENT:
+        return Reason.FALLBACK
+    confidence = nlu.get("confidence")
+    if isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE:
+        return Reason.LOW_CONFIDENCE
+    return None
+
+
+def _last_customer_before(
+    transcript: Sequence[MessageRecord], moment: dt.datetime
+) -> MessageRecord | None:
+    said = [
+        m
+        for m in transcript
+        if m.role == "customer" and m.text.strip() and m.created_at <= moment
+    ]
+    return said[-1] if said else None
+
+
+def collect(evidence: Evidence) -> list[_Item]:
+    """Turn what the repository read into inbox items, one per message."""
+    items: dict[int, _Item] = {}
+
+    def item(message: MessageRecord) -> _Item:
+        found = items.get(message.id)
+        if found is None:
+            found = items[message.id] = _Item(
+                message, evidence.transcripts[message.conversation_id]
+            )
+        return found
+
+    for transcript in evidence.transcripts.values():
+        for message in transcript:
+            if message.role == "customer":
+                reason = nlu_reason(message)
+                if reason is not None:
+                    entry = item(message)
+                    entry.reasons.add(reason)
+    for handoff in evidence.handoffs:
+        transcript = evidence.transcripts.get(handoff.conversation_id, [])
+        last = _last_customer_before(transcript, handoff.created_at)
+        if last is not None:
+            entry = item(last)
+            entry.reasons.add(Reason.HANDOFF)
+            entry.handoff_reason = handoff.reason
+            entry.outcomes.append(
+                "handed to a person: " + REASON_TEXT.get(handoff.reason, handoff.reason)
+            )
+    for event in evidence.feedback:
+        transcript = evidence.transcripts.get(event.conversation_id, [])
+        if event.kind == "article":
+            shown = [
+                m
+                for m in transcript
+                if m.role == "bot"
+                and m.meta.get("article") == event.article_slug
+                and m.created_at <= event.created_at
+            ]
+            asked = (
+                _last_customer_before(transcript, shown[-1].created_at)
+                if shown
+                else None
+            )
+            if asked is not None:
+                entry = item(asked)
+                entry.reasons.add(Reason.KB_REJECTED)
+                entry.outcomes.append(
+                    f"answered with '{event.article_slug}': the customer said "
+                    "it did not help"
+                )
+        else:
+            problem = problem_statement(transcript)
+            if problem is not None:
+                entry = item(problem)
+                entry.reasons.add(Reason.LOW_RATING)
+                entry.outcomes.append(f"the conversation was rated {event.score}/5")
+    return [
+        entry for entry in items.values() if entry.message.id not in evidence.annotated
+    ]
+
+
+def group(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list[int]]:
+    """Greedy clustering: each row joins the closest group's first row.
+
+    Args:
+        vectors: Unit-length rows, in the order groups should be seeded.
+        threshold: Least cosine with a group's first row to join it.
+
+    Returns:
+        The groups, as row positions, each in input order.
+    """
+    groups: list[list[int]] = []
+    seeds: list[np.ndarray] = []
+    for position, vector in enumerate(vectors):
+        if seeds:
+            similarity = np.stack(seeds) @ vector
+            best = int(np.argmax(similarity))
+            if similarity[best] >= threshold:
+                groups[best].append(position)
+                continue
+        seeds.append(vector)
+        groups.append([position])
+    return groups
+
+
+def group_id(message_ids: Sequence[int]) -> str:
+    """The id of a group: its messages' ids (what a group annotation labels)."""
+    return ",".join(str(message_id) for message_id in message_ids)
+
+
+class Inbox:
+    """Builds the inbox from the database and the knowledge base.
+
+    Args:
+        repository: Where conversations and annotations are read.
+        knowledge: The knowledge base, for each group's top articles.
+        encoder: The sentence encoder for grouping; the process's shared one
+            when omitted.
+    """
+
+    def __init__(
+        self,
+        repository: TrainingRepository,
+        knowledge: KnowledgeBase,
+        encoder: SentenceEncoder | None = None,
+    ) -> None:
+        self.repository = repository
+        self.knowledge = knowledge
+        self._encoder = encoder
+
+    async def groups(self, query: InboxFilter) -> list[dict[str, Any]]:
+        """The inbox's groups for ``query``, in the order asked for."""
+        since = query.since or utcnow() - DEFAULT_SINCE
+        evidence = await self.repository.evidence(
+            since, lambda message: nlu_reason(message) is not None
+        )
+        items = [
+            entry
+            for entry in collect(evidence)
+            if entry.message.created_at >= since
+            and (query.reason is None or query.reason in entry.reasons)
+        ]
+        items.sort(key=lambda entry: (entry.message.created_at, entry.message.id))
+        items.reverse()
+        if not items:
+            return []
+        encoder = self._encoder or shared_encoder()
+        texts = [entry.message.text for entry in items]
+        vectors = await asyncio.to_thread(encoder.encode, texts, cache=False)
+        groups: list[dict[str, Any]] = []
+        for positions in group(vectors):
+            members = [items[p] for p in positions]
+            seed = members[0]
+            nlu = understood(seed.message)
+            result = await self.knowledge.search(
+                seed.message.text,
+                intent=nlu.get("intent"),
+                intent_confidence=float(nlu.get("confidence") or 0.0),
+                limit=TOP_ARTICLES,
+                vector=vectors[positions[0]],
+            )
+            reasons: dict[str, int] = {}
+            for member in members:
+                for reason in member.reasons:
+                    reasons[reason.value] = reasons.get(reason.value, 0) + 1
+            groups.append(
+                {
+                    "group_id": group_id([m.message.id for m in members]),
+                    "text": mask(seed.message.text),
+                    "count": len(members),
+                    "latest_at": seed.message.created_at.isoformat(),
+                    "reasons": dict(sorted(reasons.items())),
+                    "articles": [
+                        {"slug": hit.slug, "title": hit.title, "score": hit.score}
+                        for hit in result.hits
+                    ],
+                    "items": [member.public() for member in members],
+                }
+            )
+        if query.sort == "frequent":
+            groups.sort(key=lambda g: -len(g["items"]))
+        return groups[: query.limit]

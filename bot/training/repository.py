@@ -1,0 +1,400 @@
+"""What the training inbox reads, and the one writer of ``training_annotations``.
+
+The inbox reads what other features stored (messages with what Rasa
+understood, handoffs, feedback); it writes only trainers' annotations. An
+annotation that labels a message with an article (or "none") also stores a
+labelled question through :class:`~bot.knowledge.repository.KnowledgeRepository`
+in the same transaction, which bumps ``kb_state.revision``: every process's
+knowledge index learns the label at its next search, or none does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.conversations.repository import MessageRecord, message_record
+from bot.db.models import (
+    Feedback,
+    Handoff,
+    Message,
+    TrainingAnnotation,
+    utcnow,
+)
+from bot.exceptions import Conflict, NotFound
+from bot.knowledge.repository import KnowledgeRepository
+
+messages = Message.__table__
+handoffs = Handoff.__table__
+feedback = Feedback.__table__
+annotation_rows = TrainingAnnotation.__table__
+
+#: Most customer messages looked at for NLU trouble in one inbox read; the
+#: newest ones count (an older backlog shows once the newer one is handled).
+MAX_SCANNED_MESSAGES = 20_000
+#: Conversations whose messages are read per query (keeps IN lists short).
+_CHUNK = 500
+#: Ratings at or below this are unhappy conversations worth a trainer's look.
+LOW_RATING = 2
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything Baton stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+class AnnotationNotFound(NotFound):
+    """No annotation has this id."""
+
+    code = "annotation_not_found"
+
+
+class MessageNotFound(NotFound):
+    """No customer message has this id."""
+
+    code = "message_not_found"
+
+
+@dataclass(frozen=True)
+class HandoffEvent:
+    """A handoff of a conversation: why and when."""
+
+    conversation_id: str
+    reason: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """A rejected article ("did this help?" → no) or a low rating."""
+
+    conversation_id: str
+    kind: str
+    created_at: dt.datetime
+    article_slug: str | None = None
+    score: int | None = None
+
+
+@dataclass
+class Evidence:
+    """What the inbox reads: the troubled conversations and what happened."""
+
+    transcripts: dict[str, list[MessageRecord]] = field(default_factory=dict)
+    handoffs: list[HandoffEvent] = field(default_factory=list)
+    feedback: list[FeedbackEvent] = field(default_factory=list)
+    annotated: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class AnnotationRecord:
+    """A trainer's decision about one message."""
+
+    id: int
+    message_id: int
+    kind: str
+    article: str | None
+    intent: str | None
+    text: str
+    created_by: str
+    created_at: dt.datetime
+    undone_by: str | None = None
+    undone_at: dt.datetime | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of the annotation in API answers."""
+        return {
+            "id": self.id,
+            "message_id": self.message_id,
+            "kind": self.kind,
+            "article": self.article,
+            "intent": self.intent,
+            "text": self.text,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "undone_by": self.undone_by,
+            "undone_at": self.undone_at.isoformat() if self.undone_at else None,
+        }
+
+
+def _annotation(row: Any) -> AnnotationRecord:
+    return AnnotationRecord(
+        id=row.id,
+        message_id=row.message_id,
+        kind=row.kind,
+        article=row.article_slug,
+        intent=row.intent,
+        text=row.text,
+        created_by=row.created_by,
+        created_at=_aware(row.created_at),
+        undone_by=row.undone_by,
+        undone_at=_aware(row.undone_at) if row.undone_at else None,
+    )
+
+
+class TrainingRepository:
+    """Reads the inbox's evidence; writes and undoes annotations."""
+
+    def __init__(self, engine: AsyncEngine, knowledge: KnowledgeRepository) -> None:
+        self.engine = engine
+        self.knowledge = knowledge
+
+    async def evidence(
+        self, since: dt.datetime, flagged: Callable[[MessageRecord], bool]
+    ) -> Evidence:
+        """Read the conversations where the bot struggled since ``since``.
+
+        Args:
+            since: Only events at or after this time.
+            flagged: Says whether a customer message's NLU data is trouble
+                (a predicate on a :class:`MessageRecord`).
+
+        Returns:
+            The transcripts of the conversations with a flagged message, a
+            handoff or unhappy feedback; those events; and the ids of the
+            messages already annotated (and not undone).
+        """
+        evidence = Evidence()
+        async with self.engine.connect() as connection:
+            recent = (
+                await connection.execute(
+                    sa.select(messages)
+                    .where(
+                        messages.c.role == "customer",
+                        messages.c.created_at >= since,
+                        messages.c.relay_state.in_(("done", "failed", "skipped")),
+                    )
+                    .order_by(messages.c.id.desc())
+                    .limit(MAX_SCANNED_MESSAGES)
+                )
+            ).all()
+            wanted = {
+                row.conversation_id for row in recent if flagged(message_record(row))
+            }
+            for row in (
+                await connection.execute(
+                    sa.select(
+                        handoffs.c.conversation_id,
+                        handoffs.c.reason,
+                        handoffs.c.created_at,
+                    ).where(handoffs.c.created_at >= since)
+                )
+            ).all():
+                evidence.handoffs.append(
+                    HandoffEvent(
+                        row.conversation_id, row.reason, _aware(row.created_at)
+                    )
+                )
+                wanted.add(row.conversation_id)
+            for row in (
+                await connection.execute(
+                    sa.select(feedback).where(
+                        feedback.c.created_at >= since,
+                        sa.or_(
+                            sa.and_(
+                                feedback.c.kind == "article",
+                                feedback.c.helped.is_(False),
+                            ),
+                            sa.and_(
+                                feedback.c.kind == "rating",
+                                feedback.c.score <= LOW_RATING,
+                            ),
+                        ),
+                    )
+                )
+            ).all():
+                evidence.feedback.append(
+                    FeedbackEvent(
+                        conversation_id=row.conversation_id,
+                        kind=row.kind,
+                        created_at=_aware(row.created_at),
+                        article_slug=row.article_slug,
+                        score=row.score,
+                    )
+                )
+                wanted.add(row.conversation_id)
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = ordered[start : start + _CHUNK]
+                for row in (
+                    await connection.execute(
+                        sa.select(messages)
+                        .where(messages.c.conversation_id.in_(chunk))
+                        .order_by(messages.c.conversation_id, messages.c.seq)
+                    )
+                ).all():
+                    evidence.transcripts.setdefault(row.conversation_id, []).append(
+                        message_record(row)
+                    )
+                evidence.annotated.update(
+                    (
+                        await connection.execute(
+                            sa.select(annotation_rows.c.message_id)
+                            .join(
+                                messages, messages.c.id == annotation_rows.c.message_id
+                            )
+                            .where(
+                                messages.c.conversation_id.in_(chunk),
+                                annotation_rows.c.undone_at.is_(None),
+                            )
+                        )
+                    ).scalars()
+                )
+        return evidence
+
+    async def customer_messages(
+        self, connection: AsyncConnection, message_ids: Sequence[int]
+    ) -> list[MessageRecord]:
+        """The customer messages with these ids, in the order given.
+
+        Raises:
+            MessageNotFound: One of them is not a stored customer message.
+        """
+        rows = {
+            row.id: message_record(row)
+            for row in (
+                await connection.execute(
+                    sa.select(messages).where(
+                        messages.c.id.in_(message_ids),
+                        messages.c.role == "customer",
+                    )
+                )
+            ).all()
+        }
+        missing = [str(i) for i in message_ids if i not in rows]
+        if missing:
+            raise MessageNotFound(f"no customer message {', '.join(missing)}")
+        return [rows[i] for i in message_ids]
+
+    async def add(
+        self,
+        connection: AsyncConnection,
+        labelled: Sequence[tuple[MessageRecord, str]],
+        *,
+        kind: str,
+        article: str | None,
+        author: str,
+    ) -> list[AnnotationRecord]:
+        """Annotate messages in the caller's transaction.
+
+        An ``article`` or ``out_of_scope`` annotation also becomes a labelled
+        question (the article's slug, or "none") and bumps the knowledge
+        base's revision in the same transaction.
+
+        Args:
+            connection: A connection inside the caller's transaction.
+            labelled: Each message with the (masked) text to keep.
+            kind: ``article``, ``out_of_scope`` or ``dismiss``.
+            article: The article's slug for ``article``.
+            author: Who decided.
+
+        Raises:
+            Conflict: ``already_annotated``: a message has an annotation that
+                was not undone.
+        """
+        ids = [message.id for message, _ in labelled]
+        taken = sorted(
+            (
+                await connection.execute(
+                    sa.select(annotation_rows.c.message_id).where(
+                        annotation_rows.c.message_id.in_(ids),
+                        annotation_rows.c.undone_at.is_(None),
+                    )
+                )
+            ).scalars()
+        )
+        if taken:
+            raise Conflict(
+                f"message {', '.join(map(str, taken))} is annotated already: "
+                "undo that annotation first",
+                code="already_annotated",
+            )
+        now = utcnow()
+        stored = []
+        for message, text in labelled:
+            result = await connection.execute(
+                annotation_rows.insert().values(
+                    message_id=message.id,
+                    kind=kind,
+                    article_slug=article,
+                    text=text,
+                    created_by=author,
+                    created_at=now,
+                )
+            )
+            (annotation_id,) = result.inserted_primary_key
+            stored.append(
+                AnnotationRecord(
+                    id=int(annotation_id),
+                    message_id=message.id,
+                    kind=kind,
+                    article=article,
+                    intent=None,
+                    text=text,
+                    created_by=author,
+                    created_at=now,
+                )
+            )
+        if kind in ("article", "out_of_scope"):
+            await self.knowledge.add_labelled(
+                connection,
+                [(record.text, article, record.id) for record in stored],
+                author=author,
+            )
+        return stored
+
+    async def undo(self, annotation_id: int, *, author: str) -> AnnotationRecord:
+        """Undo an annotation: its labelled question goes, the row is stamped.
+
+        Raises:
+            AnnotationNotFound: No annotation has this id.
+            Conflict: ``already_undone``.
+        """
+        async with self.engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(annotation_rows).where(
+                        annotation_rows.c.id == annotation_id
+                    )
+                )
+            ).first()
+            if row is None:
+                raise AnnotationNotFound(f"no annotation {annotation_id}")
+            now = utcnow()
+            undone = await connection.execute(
+                annotation_rows.update()
+                .where(
+                    annotation_rows.c.id == annotation_id,
+                    annotation_rows.c.undone_at.is_(None),
+                )
+                .values(undone_at=now, undone_by=author)
+            )
+            if undone.rowcount == 0:
+                raise Conflict(
+                    f"annotation {annotation_id} was undone already",
+                    code="already_undone",
+                )
+            await self.knowledge.remove_labelled(connection, [annotation_id])
+        return replace(_annotation(row), undone_by=author, undone_at=now)
+
+    async def get(self, annotation_id: int) -> AnnotationRecord:
+        """Return one annotation.
+
+        Raises:
+            AnnotationNotFound: No annotation has this id.
+        """
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(annotation_rows).where(
+                        annotation_rows.c.id == annotation_id
+                    )
+                )
+            ).first()
+        if row is None:
+            raise AnnotationNotFound(f"no annotation {annotation_id}")
+        return _annotation(row)

@@ -1,0 +1,62 @@
+"""Fill a hub's training inbox through its real services.
+
+Each customer turn is stored the way the relay stores it (the customer's
+message, then the bot's reply with what Rasa understood, ``post_bot_turn``);
+handoffs, "did this help?" answers and ratings through their services. The
+hub's relay is stopped first, so no message of these conversations is sent
+to a Rasa server (none runs in these tests).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.conversations.repository import ConversationRecord, MessageRecord, NewMessage
+from bot.db.models import LabelledQuestion, TrainingAnnotation
+from tests.hub import RunningHub
+
+
+async def quiet_relay(hub: RunningHub) -> None:
+    """Stop the hub's relay: these conversations never reach Rasa."""
+    await hub.ctx.relay.stop()
+
+
+async def conversation(hub: RunningHub) -> ConversationRecord:
+    record, _ = await hub.ctx.conversations.create({})
+    return record
+
+
+async def turn(
+    hub: RunningHub,
+    chat: ConversationRecord,
+    text: str,
+    *,
+    intent: str,
+    confidence: float,
+    reply: str = "Sorry, I did not get that. Could you rephrase it?",
+    article: str | None = None,
+) -> MessageRecord:
+    """A customer message and the bot's reply, with what the NLU understood."""
+    message, created = await hub.ctx.conversations.post_customer_text(
+        chat, text, uuid.uuid4().hex
+    )
+    assert created
+    meta: dict[str, Any] = {"article": article} if article else {}
+    stored = await hub.ctx.conversations.post_bot_turn(
+        chat.id,
+        message,
+        [NewMessage(role="bot", text=reply, meta=meta)],
+        {"_nlu": {"intent": intent, "confidence": confidence}},
+    )
+    assert stored, "the bot's reply was not stored"
+    return message
+
+
+async def clear_labels(hub: RunningHub) -> None:
+    """Remove every trainer's label (PostgreSQL is shared by a whole run)."""
+    async with hub.ctx.engine.begin() as connection:
+        await connection.execute(sa.delete(LabelledQuestion.__table__))
+        await connection.execute(sa.delete(TrainingAnnotation.__table__))
