@@ -67,6 +67,17 @@ def _url(value: str, name: str, schemes: tuple[str, ...]) -> str:
     return value.rstrip("/")
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, as browsers write an ``Origin``."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = "" if parts.port in (None, default) else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}"
+
+
 @dataclass(frozen=True)
 class Limits:
     """Abuse limits; over a limit the client gets a clear error."""
@@ -135,6 +146,10 @@ class Settings:
         action_timeout_s: How long Rasa waits for one custom action before it
             counts the action server as failed for the turn (the Baton
             channel reports it, and the hub hands the conversation over).
+        public_url: The URL(s) customers and agents reach the hub at,
+            comma-separated (``BATON_PUBLIC_URL``, e.g.
+            ``https://support.example.com``); their origins are the hub's own
+            (see :attr:`public_origins`). Empty: derived from host and port.
         allowed_origins: Extra origins (besides the hub's own) allowed to open
             WebSockets and call the customer API.
         trust_proxy: Whether to take the client address from
@@ -167,6 +182,7 @@ class Settings:
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout_s: float = 20.0
     action_timeout_s: float = 5.0
+    public_url: str = ""
     allowed_origins: tuple[str, ...] = ()
     trust_proxy: bool = False
     log_level: str = "INFO"
@@ -227,6 +243,10 @@ class Settings:
             ),
             rasa_timeout_s=_float(env, "RASA_TIMEOUT", 20.0),
             action_timeout_s=_float(env, "ACTION_TIMEOUT", 5.0),
+            public_url=",".join(
+                _url(url, "PUBLIC_URL", ("http", "https"))
+                for url in _list(env, "PUBLIC_URL")
+            ),
             allowed_origins=_list(env, "ALLOWED_ORIGINS"),
             trust_proxy=_text(env, "TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
             log_level=level,
@@ -258,6 +278,24 @@ class Settings:
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (used by tests and the runner)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def public_origins(self) -> tuple[str, ...]:
+        """The hub's own origins: what a browser on its pages sends as ``Origin``.
+
+        Those of :attr:`public_url`; without one, the embedded setup's
+        ``http://127.0.0.1:PORT`` and ``http://localhost:PORT`` (or
+        ``http://HOST:PORT`` when bound to a named interface). Never taken
+        from a request's ``Host``, which the page's own site chooses.
+        """
+        urls = [url.strip() for url in self.public_url.split(",") if url.strip()]
+        if urls:
+            return tuple(_origin(url) for url in urls)
+        suffix = "" if self.port == 80 else f":{self.port}"
+        if self.host in {"127.0.0.1", "localhost", "0.0.0.0", "::", "::1", ""}:
+            return (f"http://127.0.0.1{suffix}", f"http://localhost{suffix}")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (f"http://{host}{suffix}",)
 
     @property
     def uses_postgresql(self) -> bool:

@@ -52,7 +52,7 @@ from bot.web.bodies import json_object, parse_json
 from bot.web.context import Hub
 from bot.web.errors import error_frame
 from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
-from bot.web.origins import own_origin
+from bot.web.origins import is_hub_origin
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +206,7 @@ async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
 def _console_origin_ok(request: Request) -> bool:
     # The console is served by the hub itself: no other site may open an
     # agent socket with the agent's cookie.
-    origin = request.headers.get("Origin")
-    return origin is None or origin.rstrip("/") == own_origin(request)
+    return is_hub_origin(request, _hub(request).settings)
 
 
 @agent_api.websocket("/api/agent/ws")
