@@ -224,6 +224,42 @@ def _knowledge_base(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(error.message, 2)
 
 
+def _inbox(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the training inbox's groups: count, reasons, top article, text."""
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+    from bot.knowledge import KnowledgeBase, KnowledgeRepository
+    from bot.training import Inbox, InboxFilter, Reason
+    from bot.training.repository import TrainingRepository
+
+    async def work() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            knowledge = KnowledgeBase(
+                KnowledgeRepository(engine), project_dir=settings.project_dir
+            )
+            inbox = Inbox(TrainingRepository(engine, knowledge.repository), knowledge)
+            groups = await inbox.groups(
+                InboxFilter(
+                    reason=Reason(args.reason) if args.reason else None,
+                    sort=args.sort,
+                    limit=args.limit,
+                )
+            )
+        finally:
+            await engine.dispose()
+        if not groups:
+            print("the inbox is empty")
+        for group in groups:
+            reasons = ", ".join(f"{r} x{n}" for r, n in group["reasons"].items())
+            article = group["articles"][0]["slug"] if group["articles"] else "-"
+            print(f"{group['count']:>4}  {reasons:<32} {article:<26} {group['text']}")
+        return 0
+
+    return asyncio.run(work())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a ``baton`` command; return the exit status."""
     parser = argparse.ArgumentParser(prog="baton", description=__doc__)
@@ -275,6 +311,15 @@ def main(argv: list[str] | None = None) -> int:
     kb_export.add_argument(
         "--format", choices=("yaml", "markdown"), default="yaml", help="file format"
     )
+    inbox = commands.add_parser(
+        "inbox", help="the messages the bot struggled with, grouped (trainers)"
+    )
+    inbox.add_argument(
+        "--reason",
+        choices=("fallback", "low_confidence", "handoff", "kb_rejected", "low_rating"),
+    )
+    inbox.add_argument("--sort", choices=("newest", "frequent"), default="frequent")
+    inbox.add_argument("--limit", type=int, default=50, help="most groups")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -308,4 +353,6 @@ def main(argv: list[str] | None = None) -> int:
         return _seed_demo(settings)
     if args.command == "kb":
         return _knowledge_base(settings, args)
+    if args.command == "inbox":
+        return _inbox(settings, args)
     return _train(settings)
