@@ -13,7 +13,6 @@ into the ``frustrated`` slot after each message, and the rules hand over.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,17 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-
-class HandoffReason(str, Enum):
-    """Why the bot hands over; the hub shows it on the agent's handoff card."""
-
-    CUSTOMER_REQUEST = "customer_request"
-    FALLBACK = "fallback"
-    SENSITIVE = "sensitive"
-    FRUSTRATION = "frustration"
-    KB_REJECTED = "kb_rejected"
-    BOT_UNAVAILABLE = "bot_unavailable"
-
+from bot.contract import HandoffMessage, HandoffReason
 
 FRUSTRATED_SLOT = "frustrated"
 # Key of the NLU frustration detector's result in the parse data
@@ -95,7 +84,7 @@ def is_frustrated(parse_data: Mapping[str, Any]) -> bool:
     return isinstance(result, Mapping) and result.get("frustrated") is True
 
 
-def handoff_message(reason: HandoffReason) -> dict[str, Any]:
+def handoff_message(reason: HandoffReason) -> HandoffMessage:
     """Return the custom JSON message that tells the hub to hand over.
 
     Args:
@@ -134,7 +123,7 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         frustrated = tracker.get_slot(FRUSTRATED_SLOT) is True
         reason = handoff_reason(intent, frustrated)
-        dispatcher.utter_message(json_message=handoff_message(reason))
+        dispatcher.utter_message(json_message=dict(handoff_message(reason)))
         return []
 
 

@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 from bot.assistant.client import RasaClient, Turn
+from bot.contract import ConversationState, HandoffReason
 from bot.conversations.repository import MessageRecord, NewMessage
 from bot.conversations.service import ConversationService, text_for_assistant
 from bot.exceptions import DependencyUnavailable
@@ -34,7 +35,7 @@ UNAVAILABLE_TEXT = (
     "written so far."
 )
 #: Why the hub hands over when the assistant cannot answer.
-BOT_UNAVAILABLE = "bot_unavailable"
+BOT_UNAVAILABLE = HandoffReason.BOT_UNAVAILABLE
 NO_ANSWER_TEXT = (
     "I'm not able to help with that myself, so I'm passing your conversation "
     "to a person from our support team."
@@ -145,7 +146,7 @@ class Relay:
 
     async def _relay(self, conversation_id: str, message: MessageRecord) -> None:
         conversation = await self.repository.get(conversation_id)
-        if conversation is None or conversation.state != "bot":
+        if conversation is None or conversation.state != ConversationState.BOT:
             await self.repository.set_relay_state(message.id, "skipped")
             return
         await self.service.announce_typing(conversation_id, "bot")
@@ -214,7 +215,7 @@ class Relay:
 
     async def _hand_off(self, conversation_id: str, reason: str, text: str) -> None:
         conversation = await self.repository.get(conversation_id)
-        if conversation is None or conversation.state != "bot":
+        if conversation is None or conversation.state != ConversationState.BOT:
             return
         await self.service.post_system(conversation_id, text)
         await self.handoffs.start(conversation_id, reason)

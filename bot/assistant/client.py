@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.contract import HANDOFF_KEY, HandoffReason
 from bot.exceptions import DependencyUnavailable
 
 
@@ -41,9 +42,9 @@ class Turn:
     def handoff_reason(self) -> str | None:
         """The reason given by the assistant for handing over, if it did."""
         for message in self.messages:
-            handoff = message.custom.get("handoff")
+            handoff = message.custom.get(HANDOFF_KEY)
             if isinstance(handoff, dict):
-                return str(handoff.get("reason") or "customer_request")
+                return str(handoff.get("reason") or HandoffReason.CUSTOMER_REQUEST)
         return None
 
 

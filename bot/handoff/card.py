@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.contract import HandoffReason
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import message_frame
 from bot.handoff.repository import HandoffRecord, NoteRecord
@@ -46,13 +47,13 @@ _WORD = re.compile(r"[a-z0-9']+")
 #: Longest quote of the customer in the one-line summary.
 SUMMARY_QUOTE_CHARS = 140
 
-REASON_TEXT = {
-    "customer_request": "the customer asked for a person",
-    "fallback": "the bot did not understand, twice",
-    "kb_rejected": "knowledge-base answers did not help, twice",
-    "sensitive": "a sensitive topic",
-    "frustration": "the customer sounded frustrated",
-    "bot_unavailable": "the assistant was unavailable",
+REASON_TEXT: dict[str, str] = {
+    HandoffReason.CUSTOMER_REQUEST: "the customer asked for a person",
+    HandoffReason.FALLBACK: "the bot did not understand, twice",
+    HandoffReason.KB_REJECTED: "knowledge-base answers did not help, twice",
+    HandoffReason.SENSITIVE: "a sensitive topic",
+    HandoffReason.FRUSTRATION: "the customer sounded frustrated",
+    HandoffReason.BOT_UNAVAILABLE: "the assistant was unavailable",
 }
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.auth import unable_accounts
+from bot.contract import OPEN_HANDOFF_STATES
 from bot.db.models import Agent, Conversation, FollowUp, Handoff, Note, utcnow
 
 handoffs = Handoff.__table__
@@ -26,7 +27,7 @@ notes = Note.__table__
 
 #: Handoff states: waiting in the live queue, promised for later, owned by an
 #: agent, or closed in one of three ways.
-OPEN_STATES = ("queued", "follow_up", "claimed")
+OPEN_STATES = OPEN_HANDOFF_STATES
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

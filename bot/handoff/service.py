@@ -21,6 +21,12 @@ from typing import Any
 from bot.assistant.client import RasaClient
 from bot.auth import AuthRepository
 from bot.bus import AGENTS_CHANNEL, conversation_channel
+from bot.contract import (
+    ConversationState,
+    HandoffReason,
+    HandoffState,
+    StatusFrame,
+)
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
@@ -33,13 +39,13 @@ from bot.knowledge import KnowledgeRepository
 logger = logging.getLogger(__name__)
 
 #: Base priority by reason: the unhappiest and the most sensitive go first.
-REASON_PRIORITY = {
-    "frustration": 30,
-    "sensitive": 20,
-    "kb_rejected": 15,
-    "bot_unavailable": 15,
-    "fallback": 10,
-    "customer_request": 10,
+REASON_PRIORITY: dict[str, int] = {
+    HandoffReason.FRUSTRATION: 30,
+    HandoffReason.SENSITIVE: 20,
+    HandoffReason.KB_REJECTED: 15,
+    HandoffReason.BOT_UNAVAILABLE: 15,
+    HandoffReason.FALLBACK: 10,
+    HandoffReason.CUSTOMER_REQUEST: 10,
 }
 #: Minutes of waiting worth one point of priority.
 MINUTES_PER_PRIORITY_POINT = 1.0
@@ -75,7 +81,7 @@ def queue_order(
     open_handoffs: list[HandoffRecord], now: dt.datetime
 ) -> list[HandoffRecord]:
     """The live queue, highest effective priority first, then oldest first."""
-    waiting = [h for h in open_handoffs if h.state == "queued"]
+    waiting = [h for h in open_handoffs if h.state == HandoffState.QUEUED]
     return sorted(
         waiting, key=lambda h: (-effective_priority(h, now), h.created_at, h.id)
     )
@@ -101,7 +107,11 @@ def console_queue(
     open_handoffs: list[HandoffRecord], now: dt.datetime
 ) -> list[HandoffRecord]:
     """What agents may claim: the live queue and follow-ups, most urgent first."""
-    waiting = [h for h in open_handoffs if h.state in {"queued", "follow_up"}]
+    waiting = [
+        h
+        for h in open_handoffs
+        if h.state in {HandoffState.QUEUED, HandoffState.FOLLOW_UP}
+    ]
     return sorted(
         waiting, key=lambda h: (-console_priority(h, now), h.created_at, h.id)
     )
@@ -192,7 +202,7 @@ class HandoffService:
         await self.repository.set_summary(handoff.id, summary)
         handoff = await self.require(handoff.id)
         await self._pause_assistant(conversation_id)
-        if handoff.state == "follow_up" and handoff.due_at is not None:
+        if handoff.state == HandoffState.FOLLOW_UP and handoff.due_at is not None:
             await self.conversations.post_system(
                 conversation_id,
                 "Nobody from our team can join right now. Someone will get back "
@@ -205,13 +215,17 @@ class HandoffService:
     async def status(self, conversation: ConversationRecord) -> dict[str, Any]:
         """The customer's status frame: state, place in line, wait, agent, due."""
         fresh = await self.conversations.get(conversation.id) or conversation
-        frame: dict[str, Any] = {"type": "status", "state": fresh.state}
-        if fresh.state not in {"queued", "agent", "follow_up"}:
-            return frame
+        frame: StatusFrame = {"type": "status", "state": fresh.state}
+        if fresh.state not in {
+            ConversationState.QUEUED,
+            ConversationState.AGENT,
+            ConversationState.FOLLOW_UP,
+        }:
+            return dict(frame)
         handoff = await self.repository.current(fresh.id)
         if handoff is None:
-            return frame
-        if fresh.state == "queued":
+            return dict(frame)
+        if fresh.state == ConversationState.QUEUED:
             now = utcnow()
             line = queue_order(await self.repository.open_handoffs(), now)
             position = next(
@@ -226,11 +240,11 @@ class HandoffService:
                 )
                 if eta is not None:
                     frame["eta_s"] = eta
-        if fresh.state == "agent" and handoff.agent_name:
+        if fresh.state == ConversationState.AGENT and handoff.agent_name:
             frame["agent"] = {"name": handoff.agent_name}
         if handoff.due_at is not None:
             frame["due_at"] = handoff.due_at.isoformat()
-        return frame
+        return dict(frame)
 
     async def announce(self, conversation_id: str) -> None:
         """Publish the new status to the customer and the queue to agents."""
@@ -261,7 +275,7 @@ class HandoffService:
         await self.require(handoff_id)
         if not await self.repository.claim(handoff_id, agent_id):
             current = await self.require(handoff_id)
-            if current.state != "claimed":
+            if current.state != HandoffState.CLAIMED:
                 raise Conflict(
                     f"this conversation is {current.state.replace('_', ' ')}",
                     code="not_waiting",
@@ -306,8 +320,8 @@ class HandoffService:
         if not await self.repository.close(
             handoff_id,
             agent_id,
-            handoff_state="handed_back",
-            conversation_state="bot",
+            handoff_state=HandoffState.HANDED_BACK,
+            conversation_state=ConversationState.BOT,
         ):
             raise Conflict("only the agent who has the chat can hand it back")
         handoff = await self.require(handoff_id)
@@ -330,8 +344,8 @@ class HandoffService:
         if not await self.repository.close(
             handoff_id,
             agent_id,
-            handoff_state="resolved",
-            conversation_state="resolved",
+            handoff_state=HandoffState.RESOLVED,
+            conversation_state=ConversationState.RESOLVED,
             outcome=outcome,
         ):
             raise Conflict("only the agent who has the chat can resolve it")
@@ -377,14 +391,17 @@ class HandoffService:
     async def cancel(self, conversation_id: str) -> bool:
         """The customer no longer waits: the bot owns the conversation again."""
         handoff = await self.repository.current(conversation_id)
-        if handoff is None or handoff.state not in {"queued", "follow_up"}:
+        if handoff is None or handoff.state not in {
+            HandoffState.QUEUED,
+            HandoffState.FOLLOW_UP,
+        }:
             return False
         if not await self.repository.close(
             handoff.id,
             None,
-            handoff_state="cancelled",
-            conversation_state="bot",
-            expected=("queued", "follow_up"),
+            handoff_state=HandoffState.CANCELLED,
+            conversation_state=ConversationState.BOT,
+            expected=(HandoffState.QUEUED, HandoffState.FOLLOW_UP),
         ):
             return False
         await self._resume_assistant(conversation_id)
@@ -402,12 +419,16 @@ class HandoffService:
         for handoff in console_queue(open_handoffs, now):
             entry = handoff_view(handoff, now)
             entry["effective_priority"] = round(console_priority(handoff, now), 1)
-            if handoff.state == "queued":
+            if handoff.state == HandoffState.QUEUED:
                 position = live.index(handoff) + 1
                 entry["position"] = position
                 entry["eta_s"] = estimate_wait_s(position, agents_online, handle_times)
             entries.append(entry)
-        held = [handoff_view(h, now) for h in open_handoffs if h.state == "claimed"]
+        held = [
+            handoff_view(h, now)
+            for h in open_handoffs
+            if h.state == HandoffState.CLAIMED
+        ]
         unowned = [
             h
             for h in open_handoffs
@@ -447,7 +468,7 @@ class HandoffService:
         if await self.conversations.get(conversation_id) is None:
             raise NotFound("no such conversation")
         handoff = await self.repository.current(conversation_id)
-        if handoff is None or handoff.state != "claimed":
+        if handoff is None or handoff.state != HandoffState.CLAIMED:
             raise Conflict(
                 "no agent holds this conversation; claim it first", code="not_owner"
             )

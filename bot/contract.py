@@ -1,0 +1,136 @@
+"""The wire contract, spelled once: states, reasons and frame shapes.
+
+Imported by the hub and by the Rasa actions alike, so this module imports
+nothing but the standard library. The Enums are ``str`` valued: a member is
+equal to, hashes like and serialises to JSON as its value, so the wire and
+the database see the same strings as before (DESIGN.md, public contract).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal, TypedDict
+
+
+class WireEnum(str, Enum):
+    """A ``str`` Enum whose ``str()`` is its value, as on the wire."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class ConversationState(WireEnum):
+    """Who owns a conversation."""
+
+    BOT = "bot"
+    QUEUED = "queued"
+    FOLLOW_UP = "follow_up"
+    AGENT = "agent"
+    RESOLVED = "resolved"
+
+
+class HandoffState(WireEnum):
+    """Where a handoff stands: waiting, promised, owned, or closed three ways."""
+
+    QUEUED = "queued"
+    FOLLOW_UP = "follow_up"
+    CLAIMED = "claimed"
+    HANDED_BACK = "handed_back"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+#: Handoffs still waiting for a person or owned by one.
+OPEN_HANDOFF_STATES = (
+    HandoffState.QUEUED,
+    HandoffState.FOLLOW_UP,
+    HandoffState.CLAIMED,
+)
+
+
+class HandoffReason(WireEnum):
+    """Why the bot hands over; the hub shows it on the agent's handoff card."""
+
+    CUSTOMER_REQUEST = "customer_request"
+    FALLBACK = "fallback"
+    SENSITIVE = "sensitive"
+    FRUSTRATION = "frustration"
+    KB_REJECTED = "kb_rejected"
+    BOT_UNAVAILABLE = "bot_unavailable"
+
+
+#: Key of the custom bot message that asks the hub for a person:
+#: ``{"handoff": {"reason": ...}}``.
+HANDOFF_KEY = "handoff"
+
+
+class HandoffRequest(TypedDict):
+    """The body of the custom message an action sends to hand over."""
+
+    reason: str
+
+
+class HandoffMessage(TypedDict):
+    """The custom bot message ``{"handoff": {"reason": ...}}``."""
+
+    handoff: HandoffRequest
+
+
+class _MessageFrameRequired(TypedDict):
+    type: Literal["message"]
+    seq: int
+    role: str
+    text: str
+    buttons: list[dict[str, str]]
+    meta: dict[str, Any]
+    at: str
+
+
+class MessageFrame(_MessageFrameRequired, total=False):
+    """A stored message as the customer's and the agent's sockets get it."""
+
+    client_id: str
+    conversation_id: str
+
+
+class AgentOnStatus(TypedDict):
+    """The agent named in a status frame."""
+
+    name: str
+
+
+class _StatusFrameRequired(TypedDict):
+    type: Literal["status"]
+    state: str
+
+
+class StatusFrame(_StatusFrameRequired, total=False):
+    """Who owns the conversation, the place in line and the honest wait."""
+
+    position: int
+    eta_s: int
+    agent: AgentOnStatus
+    due_at: str
+
+
+class TypingFrame(TypedDict):
+    """Someone (``bot`` or ``agent``) is typing."""
+
+    type: Literal["typing"]
+    role: str
+
+
+class ErrorFrame(TypedDict):
+    """A refused frame or a closing socket: ``code`` and a readable message."""
+
+    type: Literal["error"]
+    code: str
+    message: str
+
+
+#: The frame sent when handling a frame failed on the hub's side.
+INTERNAL_ERROR_FRAME: ErrorFrame = {
+    "type": "error",
+    "code": "internal_error",
+    "message": "something went wrong on our side; please retry",
+}
