@@ -170,11 +170,13 @@ class KnowledgeRepository:
         if status is not None:
             statement = statement.where(kb_articles.c.status == status)
         if query:
-            pattern = f"%{query.lower()}%"
+            # autoescape: "%", "_" and the escape character are searched for
+            # literally, not as LIKE wildcards.
+            text = query.lower()
             statement = statement.where(
                 sa.or_(
-                    sa.func.lower(kb_articles.c.slug).like(pattern),
-                    sa.func.lower(kb_articles.c.title).like(pattern),
+                    sa.func.lower(kb_articles.c.slug).contains(text, autoescape=True),
+                    sa.func.lower(kb_articles.c.title).contains(text, autoescape=True),
                 )
             )
         async with self.engine.connect() as connection:

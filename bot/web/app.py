@@ -38,7 +38,7 @@ from bot.web.limits import KeyedLimiter
 from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
 from bot.web.outbox_api import outbox_api
-from bot.web.pages import CONTENT_SECURITY_POLICY, pages
+from bot.web.pages import CONTENT_SECURITY_POLICY, pages, transport_headers
 from bot.web.training_api import training_api
 
 logger = logging.getLogger("bot.access")
@@ -203,6 +203,7 @@ async def _secure_response(request: Request, response: BaseHTTPResponse) -> None
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.update(transport_headers(request, request.app.ctx.settings.trust_proxy))
     if (response.content_type or "").startswith("text/html"):
         headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -48,7 +48,11 @@ def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
         code = _snake(type(exception).__name__).removesuffix("_error")
         if status >= 500:
             logger.error("server error on %s", request.path, exc_info=exception)
-        return json(error_body(code, str(exception) or code), status=status)
+        # Sanic's own headers, e.g. the ``Allow`` of a 405.
+        headers = dict(getattr(exception, "headers", None) or {})
+        return json(
+            error_body(code, str(exception) or code), status=status, headers=headers
+        )
     logger.error("unhandled error on %s", request.path, exc_info=exception)
     return json(
         error_body("internal_error", "something went wrong on our side"), status=500

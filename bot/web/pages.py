@@ -22,6 +22,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: Sent behind a trusted TLS proxy: browsers use HTTPS only, for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def transport_headers(request: Request, trust_proxy: bool) -> dict[str, str]:
+    """Headers that depend on how the request reached the hub.
+
+    HSTS only when the hub sits behind a trusted proxy that says the client
+    used HTTPS: over plain HTTP browsers ignore it, and without a trusted
+    proxy ``X-Forwarded-Proto`` is whatever the client wrote.
+    """
+    if trust_proxy and request.scheme in {"https", "wss"}:
+        return {"Strict-Transport-Security": STRICT_TRANSPORT_SECURITY}
+    return {}
+
+
 async def _static(name: str, mime_type: str) -> HTTPResponse:
     path = STATIC_DIR / name
     if not path.is_file():
