@@ -31,6 +31,7 @@ from rasa_sdk.types import DomainDict
 from actions.handoff import HandoffReason, handoff_message
 from actions.knowledge import KnowledgeAction, choice_payload
 from bot.knowledge import Answer
+from bot.nlu.decision import decided_article
 
 TWO_STAGE_FALLBACK = "action_two_stage_fallback"
 logger = logging.getLogger(__name__)
@@ -182,14 +183,24 @@ class ActionDefaultAskAffirmation(KnowledgeAction):
     async def _confident_article(self, tracker: Tracker) -> Answer | None:
         """The article the knowledge base would answer the message with, if any.
 
+        The article the NLU's knowledge search found, else a search of the
+        text alone.
+
         A failing knowledge base is no reason to skip the question: it is
         logged and the intent is suggested instead.
         """
         text = (tracker.latest_message or {}).get("text") or ""
         if not text.strip() or text.startswith("/"):
             return None
+        decided = decided_article(tracker.latest_message or {})
         try:
             knowledge = await self.knowledge.get()
+            if decided is not None:
+                # The NLU's knowledge search was sure of it, yet asked
+                # (bot.nlu.knowledge: a confident request for a person).
+                answer = await knowledge.answer_with(decided)
+                if answer is not None:
+                    return answer
             return await knowledge.answer(text)
         except Exception:
             logger.exception("knowledge base unavailable for the fallback")

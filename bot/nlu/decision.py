@@ -43,6 +43,13 @@ class DecisionSettings:
             intent from which it stands, whatever the search says.
         handoff_min_kb_confidence: The search's confidence needed to override
             a handoff intent.
+        ask_intents: Handoff intents that, however sure the intent model is,
+            are asked about rather than acted on when the search is nearly
+            certain of an article that is not itself about reaching people
+            ("how do I get my colleague into our workspace" is not a request
+            for a person): the fallback asks "Is your question about …?",
+            with "Talk to a person" one click away.
+        ask_min_kb_confidence: The search's confidence needed to ask.
     """
 
     handoff_intents: frozenset[str]
@@ -50,6 +57,8 @@ class DecisionSettings:
     kept_intents: frozenset[str]
     handoff_max_confidence: float
     handoff_min_kb_confidence: float
+    ask_intents: frozenset[str] = frozenset()
+    ask_min_kb_confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,8 @@ def decide(
         settings: When to override.
 
     Returns:
-        The new intent, or ``None`` to keep the pipeline's.
+        The new intent (``nlu_fallback`` to ask), or ``None`` to keep the
+        pipeline's.
     """
     if result.answer is None:
         return None
@@ -120,6 +130,14 @@ def decide(
         model_confidence >= settings.handoff_max_confidence
         or result.confidence < settings.handoff_min_kb_confidence
     ):
+        about_people = settings.handoff_intents.intersection(article_intents)
+        if (
+            not unsure
+            and intent in settings.ask_intents
+            and result.confidence >= settings.ask_min_kb_confidence
+            and not about_people
+        ):
+            return Override(FALLBACK_INTENT, model_confidence)
         return None
     overridable = settings.handoff_intents | settings.smalltalk_intents
     if not unsure and intent not in overridable:

@@ -28,7 +28,11 @@ rare) the message counts as understood:
   ``handoff_max_confidence``) and the search is very sure (at least
   ``handoff_min_kb_confidence``): "how do I invite my colleagues" is a how-to
   question, while "agent please" still goes to a person even though an
-  article says how to contact support;
+  article says how to contact support; a request for a person the model is
+  sure of, while the search is nearly certain (``ask_min_kb_confidence``) of
+  an article not about reaching people, is asked about instead: the
+  fallback's "Is your question about …?" with "Talk to a person" one click
+  away;
 - answers to the bot's own questions (yes, no, picking an offered article)
   are never changed, unless the fallback already set them aside.
 
@@ -192,6 +196,8 @@ class KnowledgeFirst(GraphComponent):
             "kept_intents": ["affirm", "deny", "choose_article", "none_of_these"],
             "handoff_max_confidence": 0.95,
             "handoff_min_kb_confidence": 0.9,
+            "ask_intents": ["request_human"],
+            "ask_min_kb_confidence": 0.99,
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -213,6 +219,8 @@ class KnowledgeFirst(GraphComponent):
             kept_intents=frozenset(config["kept_intents"]),
             handoff_max_confidence=float(config["handoff_max_confidence"]),
             handoff_min_kb_confidence=float(config["handoff_min_kb_confidence"]),
+            ask_intents=frozenset(config["ask_intents"]),
+            ask_min_kb_confidence=float(config["ask_min_kb_confidence"]),
         )
         index = FollowedIndex()
         if not index.start(wait_s=WARM_TIMEOUT_S):

@@ -147,6 +147,30 @@ async def test_ask_affirmation_names_the_article_the_knowledge_base_is_sure_of(
     ]
 
 
+async def test_ask_affirmation_names_the_article_the_nlu_search_was_sure_of(
+    unsure: SharedKnowledgeBase,
+) -> None:
+    # A confident request for a person that the knowledge search found a
+    # how-to question in (bot.nlu.knowledge asks instead of handing over):
+    # the article it found is named, even when the text alone is not enough.
+    dispatcher = CollectingDispatcher()
+    latest = {
+        **unsure_about("how do I get my colleague into our workspace"),
+        "knowledge": {"article": "team-invite", "confidence": 0.995},
+    }
+    await ActionDefaultAskAffirmation(unsure).run(dispatcher, tracker_with(latest), {})
+    [message] = dispatcher.messages
+    assert message["text"].endswith("\u201cInvite people to your team\u201d?")
+    assert message["buttons"][0] == {
+        "title": "Yes",
+        "payload": choice_payload("team-invite"),
+    }
+    assert message["buttons"][2] == {
+        "title": "Talk to a person",
+        "payload": "/request_human",
+    }
+
+
 async def test_ask_affirmation_suggests_the_intent_when_no_article_is_sure(
     unsure: SharedKnowledgeBase,
 ) -> None:

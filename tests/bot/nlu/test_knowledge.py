@@ -35,6 +35,8 @@ SETTINGS = DecisionSettings(
     kept_intents=frozenset(DEFAULTS["kept_intents"]),
     handoff_max_confidence=0.95,
     handoff_min_kb_confidence=0.9,
+    ask_intents=frozenset({"request_human"}),
+    ask_min_kb_confidence=0.99,
 )
 KNOWN = ["password_reset", "request_human", "greet", "deny", "out_of_scope"]
 
@@ -69,8 +71,12 @@ def found(confidence: float, slug: str | None = "password-reset") -> SearchResul
         (parse("greet", 0.98), found(0.7), "password_reset"),
         # A how-to question taken for a request for a person.
         (parse("request_human", 0.73), found(0.95), "password_reset"),
-        # A request for a person the model is sure of stays one.
-        (parse("request_human", 0.99), found(1.0), None),
+        # A request for a person the model is sure of stays one ...
+        (parse("request_human", 0.99), found(0.98), None),
+        # ... unless the search is nearly certain: then the fallback asks.
+        (parse("request_human", 0.99), found(0.995), "nlu_fallback"),
+        # Complaints and sensitive matters are never asked about.
+        (parse("complaint", 0.99), found(0.995), None),
         # ... and one the search is not very sure about.
         (parse("request_human", 0.7), found(0.85), None),
         (parse("nlu_fallback", 0.5, ("request_human", 0.45)), found(0.85), None),
@@ -87,7 +93,7 @@ def test_decides_when_a_confident_article_overrides_the_intent(
 ) -> None:
     override = decide(parsed, result, ["password_reset"], SETTINGS)
     assert (override.intent if override else None) == expected
-    if override is not None:
+    if override is not None and override.intent != "nlu_fallback":
         assert override.confidence == result.confidence
 
 
@@ -95,6 +101,12 @@ def test_an_article_without_a_known_intent_answers_as_out_of_scope() -> None:
     assert answer_intent([], KNOWN) == "out_of_scope"
     assert answer_intent(["made_up_intent"], KNOWN) == "out_of_scope"
     assert answer_intent(["made_up", "password_reset"], KNOWN) == "password_reset"
+
+
+def test_a_request_for_a_person_is_not_asked_about_an_article_about_people() -> None:
+    # "agent please" matches contact-support-hours, which lists "complaint".
+    override = decide(parse("request_human", 0.99), found(1.0), ["complaint"], SETTINGS)
+    assert override is None
 
 
 def test_an_article_listing_a_handoff_intent_still_answers() -> None:
