@@ -85,6 +85,7 @@ class Limits:
     max_text_bytes: int = 4096
     max_frame_bytes: int = 65536
     messages_per_minute: int = 30
+    messages_per_ip_per_minute: int = 120
     conversations_per_ip_per_hour: int = 30
     logins_per_ip_per_minute: int = 10
     failed_logins_before_lockout: int = 5
@@ -262,6 +263,9 @@ class Settings:
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),
                 messages_per_minute=_int(env, "MESSAGES_PER_MINUTE", 30, minimum=1),
+                messages_per_ip_per_minute=_int(
+                    env, "MESSAGES_PER_IP_PER_MINUTE", 120, minimum=1
+                ),
                 conversations_per_ip_per_hour=_int(
                     env, "CONVERSATIONS_PER_IP_PER_HOUR", 30, minimum=1
                 ),

@@ -34,7 +34,7 @@ from bot.web.context import Hub
 from bot.web.customer import customer
 from bot.web.health import health
 from bot.web.kb_api import kb_api
-from bot.web.limits import KeyedLimiter
+from bot.web.limits import KeyedLimiter, SharedLimiter, create_counter
 from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
 from bot.web.outbox_api import outbox_api
@@ -163,6 +163,16 @@ async def _start(app: Sanic, _: Any) -> None:
         ),
         knowledge=knowledge,
     )
+    counter = create_counter(engine, settings.redis_url)
+    app.ctx.hub.conversation_messages = SharedLimiter(
+        counter, settings.limits.messages_per_minute, 60.0, "messages"
+    )
+    app.ctx.hub.address_messages = SharedLimiter(
+        counter,
+        settings.limits.messages_per_ip_per_minute,
+        60.0,
+        "messages from your address",
+    )
     app.ctx.agent_presence = PresenceTracker(
         app.ctx.hub.auth, bus, ConsoleLeases(engine), settings.instance_id
     )
@@ -187,6 +197,8 @@ async def _stop(app: Sanic, _: Any) -> None:
     if hub is None:
         return
     await hub.assistant.close()
+    if hub.conversation_messages is not None:
+        await hub.conversation_messages.counter.close()
     await hub.bus.close()
     await hub.engine.dispose()
 

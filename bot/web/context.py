@@ -14,7 +14,7 @@ from bot.conversations.service import ConversationService
 from bot.handoff.service import HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase
 from bot.relay import Relay
-from bot.web.limits import KeyedLimiter
+from bot.web.limits import KeyedLimiter, SharedLimiter
 
 
 @dataclass
@@ -33,3 +33,7 @@ class Hub:
     auth: AuthService
     login_limiter: KeyedLimiter
     knowledge: KnowledgeBase
+    #: Customer messages per conversation, and per client address, counted
+    #: for every hub at once (SQL, or Redis when configured).
+    conversation_messages: SharedLimiter | None = None
+    address_messages: SharedLimiter | None = None

@@ -22,7 +22,6 @@ from bot.mail import OutboxRecord
 from bot.web.bodies import json_object, parse_json, whole_number
 from bot.web.context import Hub
 from bot.web.errors import error_frame
-from bot.web.limits import TokenBucket
 from bot.web.origins import origin_allowed
 
 logger = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ async def conversation_socket(request: Request, ws: Any, conversation_id: str) -
             loop.create_task(_refresh_while_queued(hub, outbox)),
         ]
         try:
-            await _receive(ws, hub, conversation, outbox)
+            await _receive(ws, hub, conversation, outbox, request)
         finally:
             for task in tasks:
                 task.cancel()
@@ -233,10 +232,14 @@ async def _refresh(outbox: _Outbox) -> bool:
 
 
 async def _receive(
-    ws: Any, hub: Hub, conversation: ConversationRecord, outbox: _Outbox
+    ws: Any,
+    hub: Hub,
+    conversation: ConversationRecord,
+    outbox: _Outbox,
+    ws_request: Request,
 ) -> None:
     limits = hub.settings.limits
-    bucket = TokenBucket(limits.messages_per_minute, 60.0)
+    address = client_address(ws_request)
     last_typing = 0.0
     loop = asyncio.get_running_loop()
     while True:
@@ -264,7 +267,12 @@ async def _receive(
                 continue
             if kind not in {"message", "button", "rating", "recap"}:
                 raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
-            bucket.take("messages")
+            # Counted per conversation and per address for every hub: a new
+            # socket, or another hub, does not start the count again.
+            if hub.conversation_messages is not None:
+                await hub.conversation_messages.take(f"conversation:{conversation.id}")
+            if hub.address_messages is not None:
+                await hub.address_messages.take(f"address:{address}")
             await _handle(hub, conversation, kind, frame, outbox)
         except BatonError as error:
             await outbox.send(

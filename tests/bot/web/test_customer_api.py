@@ -252,7 +252,7 @@ async def test_two_sockets_of_one_conversation_see_each_message_once(hub) -> Non
     assert seqs == sorted(set(seqs)) == [1, 2, 3]
 
 
-async def test_messages_per_minute_are_limited_per_connection(hub_settings) -> None:
+async def test_messages_per_minute_are_limited_on_one_connection(hub_settings) -> None:
     from bot.config import Limits
     from tests.hub import running_hub
 
