@@ -58,6 +58,8 @@ async def test_a_trainer_labels_a_group_undoes_and_dismisses(
     await group.first.wait_for()
     assert await group.count() == 2
     assert await page.locator("#training-groups b").count() == 0
+    # Every message of a group is one click away, masked like the first.
+    await page.get_by_text("All 2 messages, in their conversations").click()
     page_text = await page.locator("#training-view").inner_text()
     assert "<b>can you call me</b> on [phone]" in page_text
     assert "jo@example.com" not in page_text and "[email]" in page_text
