@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,20 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create a SQLite file readable by its owner only (0600), in a 0700 folder.
+
+    The files hold password hashes and transcripts. SQLite creates its
+    ``-wal`` and ``-shm`` files with the database file's permissions.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for existing in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if existing.exists():
+            existing.chmod(0o600)
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create the async engine for ``url``, preparing SQLite files as needed.
 
@@ -53,7 +68,7 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(driver_url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(parsed.database))
         engine = create_async_engine(
             driver_url, connect_args={"timeout": 30}, future=True
         )
