@@ -57,7 +57,7 @@ NON_ARTICLE_LABELS = ("none", "human", "smalltalk", "sensitive")
 #: The payload of a button that picks an article (actions/knowledge.py).
 CHOICE_PREFIX = "/choose_article"
 #: Seconds without a frame after the bot's first reply that end its turn.
-QUIET_S = 0.8
+QUIET_S = 1.5
 #: Seconds a turn may take before it counts as no answer.
 TURN_TIMEOUT_S = 60.0
 #: The bot's first-turn outcomes, in the order reported.
@@ -205,6 +205,8 @@ async def ask(session: aiohttp.ClientSession, ws_url: str, url: str, text: str) 
         async def first_reply() -> None:
             while True:
                 frame = json.loads(await ws.recv())
+                if frame.get("type") == "error":
+                    raise RuntimeError(f"the hub refused {text!r}: {frame}")
                 frames.append(frame)
                 bot_message = (
                     frame.get("type") == "message" and frame.get("role") == "bot"
@@ -341,7 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = measure(args.url.rstrip("/"))
     else:
         # One benchmark opens a conversation per question from one address.
-        env = {"BATON_CONVERSATIONS_PER_IP_PER_HOUR": str(10 * len(questions))}
+        # Every question comes from this one address.
+        env = {
+            "BATON_CONVERSATIONS_PER_IP_PER_HOUR": str(10 * len(questions)),
+            "BATON_MESSAGES_PER_IP_PER_MINUTE": str(10 * len(questions)),
+        }
         if args.model_dir:
             env["BATON_MODEL_DIR"] = str(args.model_dir.resolve())
         with running_stack(env) as stack:

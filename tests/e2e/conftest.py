@@ -63,11 +63,16 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stack]:
 def started(env: dict[str, str], data_dir: Path, mode: str) -> Iterator[Stack]:
     """A stack started by :func:`bench.stack.running_stack`, for a fixture.
 
-    Every test of a module is a customer from the same address: the per-address
-    limit on new conversations is raised so that it does not decide what the
-    later tests see (the limits have their own tests).
+    Every test of a module is a customer from the same address: the
+    per-address limits on new conversations and messages are raised so that
+    they do not decide what the later tests see (the limits have their own
+    tests).
     """
-    env = {"BATON_CONVERSATIONS_PER_IP_PER_HOUR": "1000", **env}
+    env = {
+        "BATON_CONVERSATIONS_PER_IP_PER_HOUR": "1000",
+        "BATON_MESSAGES_PER_IP_PER_MINUTE": "1000",
+        **env,
+    }
     try:
         with running_stack(env, data_dir=data_dir) as running:
             yield Stack(
