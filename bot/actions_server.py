@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -142,11 +143,16 @@ async def keep_warming(
         return
 
 
+#: The header Rasa sends the shared secret in (``endpoints.yml``).
+TOKEN_HEADER = "X-Baton-Token"
+
+
 def create_app(
     actions: str,
     knowledge: SharedKnowledgeBase | None = None,
     cors_origins: str | list[str] | None = None,
     auto_reload: bool = False,
+    token: str = "",
 ) -> Sanic:
     """rasa_sdk's application for ``actions``, with warm-up and ``/ready``.
 
@@ -156,6 +162,10 @@ def create_app(
             (``actions.knowledge.shared_knowledge``) when omitted.
         cors_origins: As for rasa_sdk (none by default: only Rasa calls it).
         auto_reload: As for rasa_sdk.
+        token: The shared secret (``BATON_RASA_TOKEN``) a caller of
+            ``/webhook`` must send in :data:`TOKEN_HEADER`; without one, any
+            local process could run any action for any conversation. Empty:
+            not checked (a warning is logged).
 
     Returns:
         The application; the warm-up starts when it starts serving.
@@ -187,6 +197,21 @@ def create_app(
                 await task
         await warmed.close()
 
+    async def require_token(request: Request) -> HTTPResponse | None:
+        if request.path != "/webhook":
+            return None
+        given = request.headers.get(TOKEN_HEADER, "")
+        if hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return json(
+            {"error": {"code": "unauthorized", "message": "wrong or missing token"}},
+            status=401,
+        )
+
+    if token:
+        app.register_middleware(require_token, "request")
+    else:
+        logger.warning("BATON_RASA_TOKEN is not set: /webhook is not protected")
     app.add_route(ready, "/ready", methods=["GET"])
     app.register_listener(start_warming, "after_server_start")
     app.register_listener(stop_warming, "before_server_stop")
@@ -219,8 +244,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.logging_config_file,
     )
     sdk_utils.update_sanic_log_level()
-    host, port = listen_address(Settings.from_env(), args.port)
-    app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
+    settings = Settings.from_env()
+    host, port = listen_address(settings, args.port)
+    app = create_app(
+        args.actions,
+        cors_origins=args.cors,
+        auto_reload=args.auto_reload,
+        token=settings.rasa_token,
+    )
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     logger.info("action server on %s:%d, warming up", host, port)

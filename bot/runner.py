@@ -71,11 +71,11 @@ def children(settings: Settings, model: Path, base_env: dict[str, str]) -> list[
             [
                 python,
                 "-m",
-                "rasa",
+                # ``rasa`` itself, with the token from the environment rather
+                # than on the command line, where every local user sees it.
+                "bot.rasa_server",
                 "run",
                 "--enable-api",
-                # "=" form: a random token may start with "-".
-                f"--auth-token={settings.rasa_token}",
                 "-i",
                 "127.0.0.1",
                 "-p",

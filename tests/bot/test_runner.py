@@ -6,7 +6,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot import runner
+from bot.rasa_server import rasa_arguments
 from bot.runner import Child, Runner
 
 
@@ -47,13 +50,36 @@ def test_run_refuses_to_start_without_a_model(hub_settings, tmp_path, capsys) ->
     assert "no trained model" in capsys.readouterr().out
 
 
-def test_a_token_that_looks_like_an_option_reaches_rasa_intact(hub_settings) -> None:
-    settings = hub_settings.with_changes(rasa_token="-starts-with-a-dash")
+def test_the_token_is_in_no_process_list(hub_settings) -> None:
+    settings = hub_settings.with_changes(rasa_token="-secret-starts-with-a-dash")
+    for child in runner.children(settings, Path("m.tar.gz"), {}):
+        assert not any("secret" in argument for argument in child.argv)
+        assert child.env["BATON_RASA_TOKEN"] == "-secret-starts-with-a-dash"
     rasa = next(
         c for c in runner.children(settings, Path("m.tar.gz"), {}) if c.name == "rasa"
     )
-    assert "--auth-token=-starts-with-a-dash" in rasa.argv
+    assert rasa.argv[1:3] == ["-m", "bot.rasa_server"]
     assert rasa.env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+def test_the_rasa_entry_point_hands_the_token_to_rasa_intact() -> None:
+    arguments = rasa_arguments(["run", "--enable-api"], "-starts-with-a-dash")
+    assert arguments == ["run", "--enable-api", "--auth-token=-starts-with-a-dash"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "token"),
+    [
+        (["run"], ""),
+        (["run", "--auth-token=x"], "x"),
+        (["run", "--auth-token", "x"], "x"),
+    ],
+)
+def test_the_rasa_entry_point_refuses_a_missing_or_visible_token(
+    arguments: list[str], token: str
+) -> None:
+    with pytest.raises(SystemExit):
+        rasa_arguments(arguments, token)
 
 
 def test_the_banner_names_every_page_and_the_demo_sign_in(capsys) -> None:
