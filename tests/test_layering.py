@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "assistant": 2,
     "nlu": 3,
     "actions_server": 3,
+    "rasa_server": 3,
     "conversations": 3,
     "handoff": 4,
     "relay": 5,
