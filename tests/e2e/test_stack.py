@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -158,3 +159,31 @@ async def test_typed_slash_commands_reach_rasa_as_text(stack) -> None:
     nlu = (json.loads(meta) if isinstance(meta, str) else meta)["_nlu"]
     assert nlu["intent"] is not None
     assert nlu["confidence"] != pytest.approx(0.123)
+
+
+def test_no_process_of_the_stack_shows_the_shared_secret(stack) -> None:
+    """Rasa's token travels in the environment, never on a command line."""
+    seen = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"BATON_DATA_DIR={stack.data_dir}".encode() not in environ:
+            continue
+        token = next(
+            (
+                v[len(b"BATON_RASA_TOKEN=") :]
+                for v in environ
+                if v.startswith(b"BATON_RASA_TOKEN=")
+            ),
+            b"",
+        )
+        if not token:
+            continue  # the supervisor, which makes the token for its children
+        assert not any(token in argument for argument in cmdline), cmdline[:3]
+        seen += 1
+    assert seen >= 3  # Rasa, the action server and the hub
