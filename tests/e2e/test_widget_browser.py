@@ -37,6 +37,33 @@ async def page(browser) -> AsyncIterator[Any]:
     await context.close()
 
 
+@pytest.fixture
+async def phone(browser) -> AsyncIterator[Any]:
+    """A 390 by 844 phone viewport."""
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+IN_VIEW = """(sel) => {
+  const root = document.querySelector('baton-chat').shadowRoot;
+  const all = root.querySelectorAll(sel);
+  const el = all[all.length - 1];
+  const log = root.querySelector('.log').getBoundingClientRect();
+  const box = el.getBoundingClientRect();
+  return box.height > 0 && box.top >= log.top - 1 && box.bottom <= log.bottom + 1;
+}"""
+
+
+async def in_view(page: Any, selector: str) -> bool:
+    """Whether the last element matching ``selector`` lies wholly inside the
+    transcript's visible area."""
+    return await page.evaluate(IN_VIEW, selector)
+
+
 async def send(page: Any, text: str) -> None:
     await page.fill("textarea#in", text)
     await page.keyboard.press("Enter")
@@ -248,7 +275,10 @@ async def test_handoff_agent_rating_and_recap(stack, page) -> None:
         await send(page, "I want to talk to a person")
         status = page.locator(".status")
         await status.filter(has_text="in line").wait_for(timeout=BOT_TIMEOUT_MS)
-        assert "number 1" in await status.inner_text()
+        line = await status.inner_text()
+        assert "number 1" in line
+        # Without an estimate the line says so rather than leaving it out.
+        assert "minute" in line or "can't estimate the wait" in line
         await page.screenshot(path=artifact("widget-queued.png"))
 
         conversation = await conversation_of(page)
@@ -268,11 +298,34 @@ async def test_handoff_agent_rating_and_recap(stack, page) -> None:
         reply = page.locator(".msg.agent", has_text="I'm Ann")
         await reply.wait_for()
         assert await reply.locator(".who").inner_text() == "Ann"
+        assert await reply.locator(".av").inner_text() == "A"  # unlike the bot's
+        assert await reply.locator("time.at").get_attribute("datetime")
         link = reply.locator("a")
         assert await link.get_attribute("href") == "https://lumen.example/help"
         assert await link.get_attribute("rel") == "noopener noreferrer nofollow"
         assert await reply.locator("b").count() == 0
         await page.screenshot(path=artifact("widget-agent-joined.png"))
+
+        # The agent sends tall answers: a customer at the end follows them.
+        path = f"/api/conversations/{conversation['conversation_id']}/messages"
+        steps = "\n".join(f"{n}. Step {n} of the fix" for n in range(1, 9))
+        for n in range(3):
+            await agent.call("POST", path, {"text": f"Answer {n}:\n{steps}"})
+            await page.locator(".msg.agent", has_text=f"Answer {n}:").wait_for()
+            assert await in_view(page, ".msg")
+        assert await page.locator(".pill").is_hidden()
+        # Scrolled up to reread: the next one does not pull them down, a
+        # pill says it came, and the pill brings them to it.
+        await page.locator(".log").evaluate("e => { e.scrollTop = 0; }")
+        await agent.call("POST", path, {"text": "One more thing to check"})
+        await page.locator(".msg.agent", has_text="One more thing").wait_for()
+        pill = page.locator(".pill")
+        await pill.wait_for()
+        assert not await in_view(page, ".msg")
+        await page.screenshot(path=artifact("widget-new-messages-pill.png"))
+        await pill.click()
+        await page.wait_for_function(IN_VIEW, arg=".msg", timeout=5000)
+        assert await pill.is_hidden()
 
         await agent.call(
             "POST", f"/api/handoffs/{handoff['id']}/resolve", {"outcome": "solved"}
@@ -281,6 +334,10 @@ async def test_handoff_agent_rating_and_recap(stack, page) -> None:
         await page.locator(".star").nth(3).click()
         await page.fill("textarea#comment", "Ann was quick")
         await page.click("text=Send rating")
+        # Once sent, the panel gives the transcript its room back.
+        await status.filter(has_text="Thanks for your feedback").wait_for()
+        await page.locator(".rate").wait_for(state="hidden")
+        await page.click("button.end")
         await page.locator(".rate", has_text="Thanks for your feedback").wait_for()
 
         await page.fill("input#recap-email", "not an email")
@@ -351,3 +408,43 @@ async def check_foreign_embedding(page: Any) -> None:
     await page.locator(".msg.customer.pending", has_text="hi").wait_for()
     await page.locator(".note", has_text="reconnecting").wait_for()
     await page.screenshot(path=artifact("widget-foreign-site.png"))
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_tall_answer_in_view_on_a_phone(stack, phone) -> None:
+    page = phone
+    await page.goto(stack.url)
+    await page.click("button.launcher")
+    # Nothing to rate before anyone answered.
+    assert await page.locator("button.end").is_hidden()
+    await page.screenshot(path=artifact("widget-phone-open.png"))
+    await send(page, "I forgot my password")
+    buttons = page.locator(".replies button:not([disabled])")
+    await buttons.first.wait_for(timeout=BOT_TIMEOUT_MS)
+    await page.wait_for_timeout(500)  # the rest of the answer's frames
+    assert await in_view(page, ".replies")
+    assert await in_view(page, ".msg")
+    await page.screenshot(path=artifact("widget-phone-tall-answer.png"))
+
+    # Tap targets of at least 44 px: quick replies and the header's buttons.
+    for target in [
+        *await buttons.all(),
+        page.locator("button.x"),
+        page.locator("button.end"),
+    ]:
+        box = await target.bounding_box()
+        assert box is not None and box["height"] >= 44, await target.inner_text()
+    # Every answered message carries its time, in the browser's locale.
+    mine = page.locator(".msg.customer", has_text="I forgot my password")
+    stamp = mine.locator("time.at")
+    assert await stamp.get_attribute("datetime")
+    assert await stamp.get_attribute("title")
+    assert await page.locator(".msg.bot time.at").count() >= 1
+    shown = await page.locator("time.at:not(.quiet)").count()
+    assert shown >= 1
+
+    await page.click("button.end")
+    rate = await page.locator(".rate").bounding_box()
+    log = await page.locator(".log").bounding_box()
+    assert rate is not None and log is not None and log["height"] >= rate["height"]
+    await page.screenshot(path=artifact("widget-phone-rate-panel.png"))

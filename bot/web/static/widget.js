@@ -36,8 +36,9 @@ const S = {
   bot: 'Assistant',
   agent: 'Support',
   system: 'Notice',
-  queued: "You're in line — someone will be with you shortly",
+  queued: "You're in line",
   position: "You're number {position} in line",
+  noEta: "{line} — we can't estimate the wait yet",
   eta: '{line} — about {minutes} minutes',
   etaOne: '{line} — about a minute',
   agentJoined: '{name} from support joined',
@@ -67,6 +68,7 @@ const S = {
   restarted: 'Your previous conversation is no longer available, so we started a new one.',
   error: 'Something went wrong. Please try again.',
   unread: 'New messages: {n}',
+  newMessages: 'New messages',
 };
 try {
   const custom = JSON.parse(data.strings || '{}');
@@ -197,17 +199,24 @@ const STYLE = `:host{all:initial}*{box-sizing:border-box}[hidden]{display:none!i
 .panel{width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 110px);margin-bottom:14px;display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.24);overflow:hidden;animation:pop .18s ease-out}
 @keyframes pop{from{opacity:0;transform:translateY(12px)}}
 header{display:flex;align-items:center;gap:8px;padding:14px 12px 14px 16px;background:var(--accent);color:var(--on-accent)}
-h2{flex:1;margin:0;font-size:16px;font-weight:600}
+h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .x{background:none;border:0;color:inherit;font-size:26px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}
-.status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{background:#f1f2f8}.rate{display:grid;gap:6px}
+.status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{background:#f1f2f8}.rate{display:grid;gap:6px;flex:none;max-height:45%;overflow-y:auto}
 .star{border:0;background:none;padding:0 2px;font-size:28px;line-height:1;color:#c3c6d1;cursor:pointer}.star.on{color:#f59e0b}
-.log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:16px;display:flex;flex-direction:column;gap:8px}
+.body{position:relative;flex:1;min-height:0;display:flex;flex-direction:column}
+.log{position:relative;flex:1;min-height:0;overflow-y:auto;overscroll-behavior:contain;padding:16px;display:flex;flex-direction:column;gap:8px}
 .msg{max-width:85%;align-self:flex-start;padding:8px 12px;border-radius:14px 14px 14px 4px;background:#f1f2f6;white-space:pre-wrap;overflow-wrap:anywhere}
 .msg.customer{align-self:flex-end;border-radius:14px 14px 4px 14px;background:var(--accent);color:var(--on-accent)}
 .msg.system{align-self:center;background:none;color:#5b6070;font-size:13px;text-align:center}
+.msg.agent{background:#fff;border:1px solid #d5d8e6;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.from{display:flex;align-items:center;gap:6px;margin-bottom:4px}.from .who{display:inline}
+.av{flex:none;width:24px;height:24px;border-radius:50%;background:var(--accent);color:var(--on-accent);font-size:11px;font-weight:700;line-height:24px;text-align:center;white-space:nowrap}
+.at{display:block;margin-top:2px;font-size:11px;line-height:1.3;color:#5b6070;text-align:right;white-space:nowrap}.msg.customer .at{color:inherit;opacity:.85}.msg.system .at{text-align:center}
+.at.quiet{display:none}.msg:hover .at.quiet{display:block}
+.pill{position:absolute;left:50%;bottom:10px;transform:translateX(-50%);border:0;border-radius:18px;padding:8px 14px;min-height:36px;background:var(--accent);color:var(--on-accent);font:inherit;font-size:13px;font-weight:600;box-shadow:0 4px 14px rgba(0,0,0,.22);cursor:pointer}
 .msg a{color:inherit}.msg p{margin:0}.msg p+*,.msg ol+p,.msg ul+p{margin-top:6px}.msg ol,.msg ul{margin:4px 0 0;padding-left:22px}.msg li+li{margin-top:2px}.src{display:block;margin-top:6px;font-size:12px;color:#5b6070}
 .end{background:none;border:1px solid currentColor;border-radius:8px;color:inherit;font:inherit;font-size:12px;padding:4px 8px;cursor:pointer;opacity:.9}
-.rating{display:grid;gap:6px}.rate h3{margin:0;font-size:14px}.rate input{width:100%;padding:7px 10px;border:1px solid #cfd2dc;border-radius:10px;font:inherit;font-size:15px}.row{display:flex;gap:8px}.rate textarea{font-size:15px}.ok{color:#166534}.who{display:block;font-size:12px;font-weight:600;color:#5b6070}
+.rating{display:grid;gap:6px}.rate h3{margin:0;font-size:14px}.rate input{width:100%;padding:7px 10px;border:1px solid #cfd2dc;border-radius:10px;font:inherit;font-size:15px}.row{display:flex;gap:8px}.row .send{white-space:nowrap}.rate textarea{font-size:15px}.ok{color:#166534}.who{display:block;font-size:12px;font-weight:600;color:#5b6070}
 .pending{opacity:.7}.msg.failed{background:#fdecec;color:#8a1c1c}.state{display:block;margin-top:2px;font-size:11px}
 .replies{display:flex;flex-wrap:wrap;gap:6px}
 .replies button{border:1px solid var(--accent);border-radius:16px;padding:6px 12px;background:#fff;color:var(--accent);font:inherit;font-size:14px;cursor:pointer}
@@ -221,7 +230,7 @@ textarea{flex:1;width:100%;max-height:120px;resize:none;padding:8px 10px;border:
 button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .x:focus-visible,.launcher:focus-visible{outline-color:#1f2330}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:480px){.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
+@media (max-width:480px){.replies button,.end,.send,.pill{min-height:44px}.x{width:44px;height:44px}.star{min-width:44px;min-height:44px}header{padding:6px 6px 6px 16px}.replies{gap:8px}.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}`;
 
 // DOM: everything lives in a shadow root, away from the page's CSS
@@ -247,6 +256,7 @@ const sendBtn = h('button', { type: 'button', class: 'send', text: S.send });
 const statusEl = h('p', { class: 'status', role: 'status', hidden: true });
 const rateEl = h('div', { class: 'rate', id: 'rate', hidden: true });
 const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': S.title, tabindex: '0' });
+const pill = h('button', { type: 'button', class: 'pill', hidden: true, text: S.newMessages + ' ↓' });
 const typingEl = h('p', { class: 'typing', hidden: true, 'aria-hidden': 'true' });
 const noteEl = h('p', { class: 'note', role: 'status', hidden: true });
 const errEl = h('p', { class: 'err', role: 'alert', hidden: true });
@@ -255,7 +265,7 @@ const endBtn = h('button', { type: 'button', class: 'end', text: S.end, title: S
 const header = h('header', null, h('h2', { id: 'title', text: S.title }), endBtn, closeBtn);
 const composer = h('div', { class: 'composer' }, h('label', { for: 'in', class: 'sr', text: S.inputLabel }), input, sendBtn);
 const panel = h('section', { class: 'panel', id: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true });
-panel.append(header, statusEl, rateEl, log, typingEl, noteEl, errEl, composer);
+panel.append(header, statusEl, rateEl, h('div', { class: 'body' }, log, pill), typingEl, noteEl, errEl, composer);
 const badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
 const launcher = h('button', { type: 'button', class: 'launcher', 'aria-label': S.open, 'aria-controls': 'panel', 'aria-expanded': 'false' }, svg, badge);
 const wrap = h('div', { class: data.position === 'left' ? 'w left' : 'w' }, panel, launcher);
@@ -284,6 +294,10 @@ let lastTyping = 0;
 let typingTimer = 0;
 let errTimer = 0;
 let rating = null; // the closing panel's controls, once built
+let replied = false; // a bot or agent answered the customer: something to rate
+let spoke = false; // the customer has said something
+let stuck = true; // the transcript was scrolled to its end
+let lastStamp = ''; // the last timestamp shown, so a minute is shown once
 const pending = new Map(); // client_id -> bubble waiting for its echo
 
 const saveConv = () => conv && save('conversation', conv);
@@ -306,15 +320,55 @@ const note = (text, el = noteEl) => {
   el.textContent = text;
   el.hidden = !text;
 };
-const scroll = (force) => {
-  if (force || log.scrollHeight - log.scrollTop - log.clientHeight < 120) log.scrollTop = log.scrollHeight;
+// Whether the customer is reading the end of the transcript; asked before
+// anything is added, as a tall answer would otherwise decide it.
+const atBottom = () => panel.hidden || log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+// Bring the newest message into view: the end of the transcript, or the top
+// of a message taller than the view, which is read from its top.
+const toNewest = (el) => {
+  log.scrollTop = log.scrollHeight;
+  if (el && el.offsetTop - 8 < log.scrollTop) log.scrollTop = el.offsetTop - 8;
+  stuck = true;
+  pill.hidden = true;
+};
+const scroll = (force) => force && toNewest();
+log.addEventListener('scroll', () => {
+  stuck = atBottom();
+  if (stuck) pill.hidden = true;
+});
+// Focus stays in the transcript, as the pill goes away under it.
+pill.addEventListener('click', () => (toNewest(), log.focus({ preventScroll: true })));
+// The status line, the rating panel or the typing line take room from the
+// transcript: a customer at its end stays there.
+if (window.ResizeObserver) new ResizeObserver(() => stuck && (log.scrollTop = log.scrollHeight)).observe(log);
+
+const initials = (name) =>
+  name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => w[0].toUpperCase())
+    .join('');
+
+// A message's time, in the browser's locale and time zone; a minute already
+// stamped is shown again only on hover.
+const stamp = (el, at) => {
+  const when = new Date(at || NaN);
+  if (!el || isNaN(when)) return;
+  const text = when.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+  const full = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const key = when.toDateString() + text;
+  el.append(h('time', { class: key === lastStamp ? 'at quiet' : 'at', datetime: when.toISOString(), title: full, text }));
+  lastStamp = key;
 };
 
 // Rendering
 const bubble = (role, text, name, meta) => {
-  const who = name
+  let who = name
     ? h('span', { class: 'who', text: name })
     : h('span', { class: 'sr', text: (role === 'customer' ? S.you : S[role]) + ': ' });
+  // A person answers: their initials and name, unlike the assistant.
+  if (role === 'agent') who = h('div', { class: 'from' }, h('span', { class: 'av', 'aria-hidden': 'true', text: initials(name) }), who);
   const el = h('div', { class: 'msg ' + role }, who);
   if (role !== 'bot' && role !== 'agent') {
     linkify(el, text);
@@ -350,10 +404,15 @@ function renderMessage(f, fromCache) {
   const seq = f.seq;
   if (!Number.isInteger(seq) || seq <= lastSeq) return;
   lastSeq = seq;
-  endBtn.hidden = false;
   const role = ROLES.includes(f.role) ? f.role : 'system';
   const text = typeof f.text === 'string' ? f.text : '';
-  const name = role === 'agent' ? f.name || agentName || S.agent : '';
+  const meta = f.meta && typeof f.meta === 'object' ? f.meta : null;
+  const sender = meta && meta.agent && typeof meta.agent.name === 'string' ? meta.agent.name : '';
+  const name = role === 'agent' ? sender || f.name || agentName || S.agent : '';
+  if (role === 'customer') spoke = true;
+  else if (spoke && (role === 'bot' || role === 'agent')) replied = true;
+  endBtn.hidden = !replied;
+  const follow = role === 'customer' || atBottom(); // decided before it grows
   let el = null;
   if (role === 'customer' && typeof f.client_id === 'string') {
     dropOutbox(f.client_id);
@@ -364,11 +423,12 @@ function renderMessage(f, fromCache) {
       el.querySelector('.state').remove();
     }
   }
-  const meta = f.meta && typeof f.meta === 'object' ? f.meta : null;
   if (!el && text) el = bubble(role, text, name, meta);
+  stamp(el, f.at);
   if (role !== 'system') disableReplies();
   place(el);
-  if (role === 'bot' && Array.isArray(f.buttons)) place(quickReplies(f.buttons));
+  const replies = role === 'bot' && Array.isArray(f.buttons) ? quickReplies(f.buttons) : null;
+  place(replies);
   if (role !== 'customer') {
     hideTyping();
     if (!fromCache && panel.hidden) {
@@ -385,7 +445,12 @@ function renderMessage(f, fromCache) {
     conv.last_seq = seq;
     saveConv();
   }
-  scroll(role === 'customer');
+  if (!el && !replies) return;
+  if (follow) toNewest(el || replies);
+  else {
+    stuck = false;
+    pill.hidden = false;
+  }
 }
 
 function renderPending(entry) {
@@ -421,7 +486,7 @@ function renderStatus(f) {
   if (state === 'queued') {
     const line = f.position > 0 ? fmt(S.position, { position: f.position }) : S.queued;
     const minutes = f.eta_s > 0 ? Math.max(1, Math.round(f.eta_s / 60)) : 0;
-    text = minutes ? fmt(minutes === 1 ? S.etaOne : S.eta, { line, minutes }) : line;
+    text = fmt(minutes ? (minutes === 1 ? S.etaOne : S.eta) : S.noEta, { line, minutes });
   } else if (state === 'agent') {
     text = agentName ? fmt(S.agentJoined, { name: agentName }) : S.agentJoinedAnon;
   } else if (state === 'follow_up') {
@@ -495,13 +560,19 @@ function showClosing(show, focus) {
   if (show && focus) (rateEl.querySelector('.star') || rating.email).focus();
 }
 
+// Once rated, the panel steps aside (the status line thanks the customer);
+// the recap stays one click away on the header button.
 function rated() {
   conv.rated = true;
   saveConv();
+  statusEl.textContent = S.thanks;
+  statusEl.hidden = false;
   if (!rating) return;
   rating.busy = false;
   rating.box.replaceChildren(h('p', { class: 'ok', text: S.thanks }));
-  rating.email.focus();
+  if (rating.recapBusy || rateEl.hidden) return;
+  showClosing(false, false);
+  input.focus();
 }
 
 function recapDone(f) {
@@ -623,6 +694,8 @@ function restart() {
   greet();
   log.append(bubble('system', S.restarted));
   statusEl.hidden = rateEl.hidden = endBtn.hidden = true;
+  replied = spoke = false;
+  lastStamp = '';
   rateEl.replaceChildren();
   for (const e of outbox()) renderPending(e);
   later(create);
