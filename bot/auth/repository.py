@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import Agent, AgentSession, AuditEntry, FollowUp, utcnow
+from bot.db.models import Agent, AgentSession, AuditEntry, FollowUp, aware, utcnow
 from bot.exceptions import Conflict, NotFound
 
 agents = Agent.__table__
@@ -90,11 +90,6 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything Baton stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 def _agent(row: Any) -> AgentRecord:
     return AgentRecord(
         id=row.id,
@@ -103,7 +98,7 @@ def _agent(row: Any) -> AgentRecord:
         role=row.role,
         active=bool(row.active),
         presence=row.presence,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
     )
 
 
@@ -112,9 +107,9 @@ def _session(row: Any) -> SessionRecord:
         id=row.id,
         agent_id=row.agent_id,
         csrf_token=row.csrf_token,
-        created_at=_aware(row.created_at),
-        last_seen_at=_aware(row.last_seen_at),
-        expires_at=_aware(row.expires_at),
+        created_at=aware(row.created_at),
+        last_seen_at=aware(row.last_seen_at),
+        expires_at=aware(row.expires_at),
         ip=row.ip,
         user_agent=row.user_agent,
     )
@@ -231,7 +226,7 @@ class AuthRepository:
             agent=_agent(row),
             password_hash=row.password_hash,
             failed_logins=row.failed_logins,
-            locked_until=_aware(row.locked_until) if row.locked_until else None,
+            locked_until=aware(row.locked_until) if row.locked_until else None,
         )
 
     async def _require(self, agent_id: int) -> AgentRecord:
@@ -305,7 +300,7 @@ class AuthRepository:
             ).first()
         if row is None or row.locked_until is None:
             return None
-        lock = _aware(row.locked_until)
+        lock = aware(row.locked_until)
         return lock if lock == locked_until else None
 
     async def clear_failed_logins(self, agent_id: int) -> None:
@@ -351,7 +346,7 @@ class AuthRepository:
             role=mapping["account_role"],
             active=bool(mapping["account_active"]),
             presence=mapping["account_presence"],
-            created_at=_aware(mapping["account_created_at"]),
+            created_at=aware(mapping["account_created_at"]),
         )
         return _session(row), agent
 

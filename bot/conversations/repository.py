@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db.models import Conversation, Feedback, Handoff, Message, utcnow
+from bot.db.models import Conversation, Feedback, Handoff, Message, aware, utcnow
 
 conversations = Conversation.__table__
 messages = Message.__table__
@@ -76,11 +76,6 @@ class NewMessage:
     author_id: int | None = None
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything Baton stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 def _conversation(row: Any) -> ConversationRecord:
     return ConversationRecord(
         id=row.id,
@@ -93,7 +88,7 @@ def _conversation(row: Any) -> ConversationRecord:
         user_name=row.user_name,
         user_email=row.user_email,
         user_verified=bool(row.user_verified),
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
     )
 
 
@@ -110,7 +105,7 @@ def message_record(row: Any) -> MessageRecord:
         client_id=row.client_id,
         payload=row.payload,
         relay_state=row.relay_state,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
     )
 
 

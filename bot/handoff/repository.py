@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.auth import unable_accounts
 from bot.contract import OPEN_HANDOFF_STATES
-from bot.db.models import Agent, Conversation, FollowUp, Handoff, Note, utcnow
+from bot.db.models import Agent, Conversation, FollowUp, Handoff, Note, aware, utcnow
 
 handoffs = Handoff.__table__
 conversations = Conversation.__table__
@@ -28,12 +28,6 @@ notes = Note.__table__
 #: Handoff states: waiting in the live queue, promised for later, owned by an
 #: agent, or closed in one of three ways.
 OPEN_STATES = OPEN_HANDOFF_STATES
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -101,10 +95,10 @@ def _record(row: Any) -> HandoffRecord:
         agent_name=row.agent_name,
         outcome=row.outcome,
         summary=row.summary,
-        created_at=_aware(row.created_at) or utcnow(),
-        claimed_at=_aware(row.claimed_at),
-        closed_at=_aware(row.closed_at),
-        due_at=_aware(row.due_at),
+        created_at=aware(row.created_at) or utcnow(),
+        claimed_at=aware(row.claimed_at),
+        closed_at=aware(row.closed_at),
+        due_at=aware(row.due_at),
         follow_up_owner_id=row.follow_up_owner_id,
     )
 
@@ -412,7 +406,7 @@ class HandoffRepository:
             )
             times = []
             for row in rows:
-                claimed, closed = _aware(row.claimed_at), _aware(row.closed_at)
+                claimed, closed = aware(row.claimed_at), aware(row.closed_at)
                 assert claimed is not None and closed is not None
                 times.append(max(0.0, (closed - claimed).total_seconds()))
         return times
@@ -477,7 +471,7 @@ class HandoffRepository:
                 agent_id=row.agent_id,
                 agent_name=row.agent_name,
                 text=row.text,
-                created_at=_aware(row.created_at) or utcnow(),
+                created_at=aware(row.created_at) or utcnow(),
             )
             for row in rows
         ]

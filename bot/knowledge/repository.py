@@ -24,6 +24,7 @@ from bot.db.models import (
     KnowledgeArticle,
     KnowledgeArticleVersion,
     KnowledgeState,
+    aware,
     utcnow,
 )
 from bot.db.models import (
@@ -60,11 +61,6 @@ class ArticleNotFound(NotFound):
     """No article (or no such version of it) exists."""
 
     code = "article_not_found"
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything Baton stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _content(article: Article) -> dict[str, Any]:
@@ -133,8 +129,8 @@ def _stored(row: Any) -> StoredArticle:
     )
     return StoredArticle(
         article=article,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=aware(row.created_at),
+        updated_at=aware(row.updated_at),
         updated_by=row.updated_by,
     )
 
@@ -604,7 +600,7 @@ class KnowledgeRepository:
                 conversation_id=row.conversation_id,
                 slug=row.article_slug,
                 helped=bool(row.helped),
-                created_at=_aware(row.created_at),
+                created_at=aware(row.created_at),
             )
             for row in rows
         ]
@@ -662,6 +658,6 @@ class KnowledgeRepository:
     def _version(row: Any) -> ArticleVersion:
         return ArticleVersion(
             article=Article.from_dict({**row.content, "version": row.version}),
-            created_at=_aware(row.created_at),
+            created_at=aware(row.created_at),
             author=row.author,
         )

@@ -9,18 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import MailOutbox, utcnow
+from bot.db.models import MailOutbox, aware, utcnow
 
 outbox = MailOutbox.__table__
 
 #: ``kept``: no SMTP server is configured (demo mode); ``sent``; ``failed``.
 MAIL_STATUSES = ("kept", "sent", "failed")
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,7 @@ class OutboxRecord:
 
 
 def _record(row: Any) -> OutboxRecord:
-    created_at = _aware(row.created_at)
+    created_at = aware(row.created_at)
     assert created_at is not None
     return OutboxRecord(
         id=row.id,
@@ -67,7 +61,7 @@ def _record(row: Any) -> OutboxRecord:
         status=row.status,
         error=row.error,
         created_at=created_at,
-        sent_at=_aware(row.sent_at),
+        sent_at=aware(row.sent_at),
     )
 
 

@@ -24,6 +24,7 @@ from bot.db.models import (
     Handoff,
     Message,
     TrainingAnnotation,
+    aware,
     utcnow,
 )
 from bot.exceptions import Conflict, NotFound
@@ -41,11 +42,6 @@ MAX_SCANNED_MESSAGES = 20_000
 _CHUNK = 500
 #: Ratings at or below this are unhappy conversations worth a trainer's look.
 LOW_RATING = 2
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything Baton stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 class AnnotationNotFound(NotFound):
@@ -130,9 +126,9 @@ def _annotation(row: Any) -> AnnotationRecord:
         intent=row.intent,
         text=row.text,
         created_by=row.created_by,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         undone_by=row.undone_by,
-        undone_at=_aware(row.undone_at) if row.undone_at else None,
+        undone_at=aware(row.undone_at) if row.undone_at else None,
     )
 
 
@@ -185,9 +181,7 @@ class TrainingRepository:
                 )
             ).all():
                 evidence.handoffs.append(
-                    HandoffEvent(
-                        row.conversation_id, row.reason, _aware(row.created_at)
-                    )
+                    HandoffEvent(row.conversation_id, row.reason, aware(row.created_at))
                 )
                 wanted.add(row.conversation_id)
             for row in (
@@ -211,7 +205,7 @@ class TrainingRepository:
                     FeedbackEvent(
                         conversation_id=row.conversation_id,
                         kind=row.kind,
-                        created_at=_aware(row.created_at),
+                        created_at=aware(row.created_at),
                         article_slug=row.article_slug,
                         score=row.score,
                     )
