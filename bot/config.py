@@ -169,6 +169,9 @@ class Settings:
         identity_max_hours: The longest a signed identity may live: a
             ``user_expires`` further ahead than this is refused, so a leaked
             signature cannot be replayed for years.
+        embedding_model: The sentence-embedding model's directory
+            (``BATON_EMBEDDING_MODEL``); ``None``: where ``make install`` puts
+            it (see :mod:`bot.knowledge.embedding.model`).
     """
 
     host: str = "127.0.0.1"
@@ -197,6 +200,7 @@ class Settings:
     smtp: Smtp = field(default_factory=Smtp)
     identity_secret: str | None = field(default=None, repr=False)
     identity_max_hours: int = 24
+    embedding_model: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -221,6 +225,7 @@ class Settings:
         if redis_url:
             _url(redis_url, "REDIS_URL", ("redis", "rediss"))
         level = _text(env, "LOG_LEVEL", "INFO").upper()
+        embedding_model = _text(env, "EMBEDDING_MODEL", "")
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigurationError(f"{PREFIX}LOG_LEVEL must be DEBUG..ERROR")
         return cls(
@@ -259,6 +264,7 @@ class Settings:
             smtp=_smtp(env),
             identity_secret=_text(env, "IDENTITY_SECRET", "") or None,
             identity_max_hours=_int(env, "IDENTITY_MAX_HOURS", 24, minimum=1),
+            embedding_model=Path(embedding_model) if embedding_model else None,
             limits=Limits(
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),

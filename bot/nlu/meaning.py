@@ -23,9 +23,11 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.config import Settings
 from bot.knowledge.embedding import (
     PARSE_KEY,
     SentenceEncoder,
+    model_directory,
     shared_encoder,
     vector_to_parse_data,
 )
@@ -67,7 +69,11 @@ class MessageEmbedder(GraphComponent):
             EmbeddingModelMissing: The model files are not installed.
         """
         configured = str(config.get("model") or "").strip()
-        return cls(shared_encoder(Path(configured) if configured else None))
+        if configured:
+            return cls(shared_encoder(Path(configured)))
+        # Rasa creates this component itself, so no settings object reaches
+        # it: it reads them from the environment, once, here.
+        return cls(shared_encoder(model_directory(Settings.from_env())))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Add ``embedding`` to each message's parse data.

@@ -8,8 +8,9 @@ elsewhere.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from bot.config import Settings
 
 #: Which model makes the vectors: a vector from another model is not comparable.
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -26,7 +27,13 @@ class EmbeddingModelMissing(RuntimeError):
     """The model files are not where the encoder looks for them."""
 
 
-def model_directory() -> Path:
-    """The model directory: ``BATON_EMBEDDING_MODEL`` or the default."""
-    configured = os.environ.get(MODEL_ENV, "").strip()
-    return Path(configured) if configured else DEFAULT_MODEL_DIR
+def model_directory(settings: Settings) -> Path:
+    """The model directory: ``BATON_EMBEDDING_MODEL`` or the default.
+
+    Args:
+        settings: The settings (their ``embedding_model``).
+
+    Returns:
+        The directory the encoder reads the model from.
+    """
+    return settings.embedding_model or DEFAULT_MODEL_DIR

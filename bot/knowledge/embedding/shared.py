@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from bot.config import Settings
 from bot.knowledge.embedding.encoder import SentenceEncoder
 from bot.knowledge.embedding.model import model_directory
 from bot.knowledge.embedding.store import STORE_NAME
@@ -32,8 +33,8 @@ class EncoderPool:
         """The encoder for a model directory, loaded on first use.
 
         Args:
-            directory: The model directory; :func:`model_directory` when
-                omitted.
+            directory: The model directory; :func:`model_directory` of the
+                environment's settings when omitted.
 
         Returns:
             The encoder, with its store of vectors in the model directory.
@@ -41,7 +42,12 @@ class EncoderPool:
         Raises:
             EmbeddingModelMissing: The model files are not there.
         """
-        path = (directory or model_directory()).resolve()
+        if directory is None:
+            # Only code given neither an encoder nor a directory gets here
+            # (components Rasa creates, a knowledge base built without an
+            # encoder): no settings object reaches it, so read them here.
+            directory = model_directory(Settings.from_env())
+        path = directory.resolve()
         with self._lock:
             encoder = self._encoders.get(path)
             if encoder is None:
@@ -57,7 +63,8 @@ def shared_encoder(directory: Path | None = None) -> SentenceEncoder:
     """The process's encoder for a model directory, loaded on first use.
 
     Args:
-        directory: The model directory; :func:`model_directory` when omitted.
+        directory: The model directory; :func:`model_directory` of the
+            environment's settings when omitted.
 
     Returns:
         The encoder (one per directory per process), with its store of

@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.config import Settings
 from bot.knowledge import Article, KnowledgeIndex
 from bot.knowledge.embedding import (
+    DEFAULT_MODEL_DIR,
     MAX_SEQUENCE,
     EmbeddingModelMissing,
     SentenceEncoder,
@@ -99,8 +101,12 @@ def test_a_missing_model_says_how_to_install_it(tmp_path: Path) -> None:
 def test_the_model_directory_can_be_configured(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    settings = Settings.from_env({"BATON_EMBEDDING_MODEL": str(tmp_path)})
+    assert settings.embedding_model == tmp_path
+    assert model_directory(settings) == tmp_path
+    assert model_directory(Settings.from_env({})) == DEFAULT_MODEL_DIR
+    # Code given no settings (components Rasa creates) reads the environment.
     monkeypatch.setenv("BATON_EMBEDDING_MODEL", str(tmp_path))
-    assert model_directory() == tmp_path
     with pytest.raises(EmbeddingModelMissing, match="BATON_EMBEDDING_MODEL"):
         shared_encoder()
 
@@ -180,7 +186,7 @@ def test_vectors_are_stored_for_the_next_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "store" / "vectors.npz"
-    first = SentenceEncoder(model_directory(), store=store)
+    first = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     # The last text's digest ends with a zero byte, which must survive.
     texts = ["export my notes as markdown", "change the app language", ZERO_ENDED]
     vectors = first.encode(texts)
@@ -188,7 +194,7 @@ def test_vectors_are_stored_for_the_next_process(
     first.save()
     assert store.is_file()
 
-    second = SentenceEncoder(model_directory(), store=store)
+    second = SentenceEncoder(model_directory(Settings.from_env()), store=store)
 
     def no_model(sequences: object) -> np.ndarray:
         raise AssertionError("a stored sentence was embedded again")
@@ -196,10 +202,10 @@ def test_vectors_are_stored_for_the_next_process(
     monkeypatch.setattr(second, "_forward", no_model)
     assert np.array_equal(second.encode(texts), vectors)
     # A later process adds a sentence and saves again, keeping what it read.
-    third = SentenceEncoder(model_directory(), store=store)
+    third = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     third.encode(["where are my deleted notes"])
     third.save()
-    fourth = SentenceEncoder(model_directory(), store=store)
+    fourth = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     monkeypatch.setattr(fourth, "_forward", no_model)
     assert np.array_equal(fourth.encode(texts), vectors)
     assert fourth.encode(["where are my deleted notes"]).shape == (1, 384)
@@ -213,10 +219,10 @@ def test_vectors_are_stored_for_the_next_process(
 def test_a_damaged_store_is_ignored(tmp_path: Path, content: bytes) -> None:
     store = tmp_path / "vectors.npz"
     store.write_bytes(content)
-    encoder = SentenceEncoder(model_directory(), store=store)
+    encoder = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     assert encoder.encode(["sync is stuck"]).shape == (1, encoder.dimension)
     encoder.save()
-    assert SentenceEncoder(model_directory(), store=store)._stored
+    assert SentenceEncoder(model_directory(Settings.from_env()), store=store)._stored
 
 
 def test_a_store_of_another_model_is_ignored(tmp_path: Path) -> None:
@@ -227,7 +233,9 @@ def test_a_store_of_another_model_is_ignored(tmp_path: Path) -> None:
         keys=np.zeros((1, 32), dtype=np.uint8),
         vectors=np.zeros((1, 384), dtype=np.float32),
     )
-    assert SentenceEncoder(model_directory(), store=store)._stored == {}
+    assert (
+        SentenceEncoder(model_directory(Settings.from_env()), store=store)._stored == {}
+    )
 
 
 def test_an_unwritable_store_only_costs_time(
@@ -236,7 +244,7 @@ def test_an_unwritable_store_only_costs_time(
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     store = blocker / "vectors.npz"
-    encoder = SentenceEncoder(model_directory(), store=store)
+    encoder = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     vectors = encoder.encode(["where is my invoice"])
     with caplog.at_level(logging.WARNING):
         encoder.save()  # must not raise
@@ -335,7 +343,7 @@ def test_customers_messages_are_remembered_but_never_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "vectors.npz"
-    encoder = SentenceEncoder(model_directory(), store=store)
+    encoder = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     typed = "my card number is 4111 and the app crashed"
     from_nlu = "another customer's message"
     first = encoder.embed_message(typed)
@@ -349,7 +357,7 @@ def test_customers_messages_are_remembered_but_never_stored(
     monkeypatch.setattr(encoder, "_forward", no_model)
     assert np.array_equal(encoder.embed_message(typed), first)
     encoder.embed_message(from_nlu)
-    stored = SentenceEncoder(model_directory(), store=store)._stored
+    stored = SentenceEncoder(model_directory(Settings.from_env()), store=store)._stored
     assert hashlib.sha256(b"an article's example question").digest() in stored
     for text in (typed, from_nlu):
         assert hashlib.sha256(text.encode()).digest() not in stored
