@@ -1,0 +1,154 @@
+"""The handoff card built from stored conversations, on SQLite and PostgreSQL.
+
+``test_service.py`` covers a card with everything the bot saw and did; these
+cover the other shapes a conversation takes: nothing asked yet, messages Rasa
+never saw, an answer to an article given in the next reply, notes of the agent
+who holds it, an unverified customer, and a promised follow-up.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversations.repository import NewMessage
+from bot.handoff.card import SUMMARY_QUOTE_CHARS
+from bot.handoff.hours import SupportHours
+from tests.bot.handoff.test_service import (
+    add_agent,
+    closed_today,
+    new_conversation,
+    nlu,
+    service_for,
+)
+
+
+@pytest.fixture
+async def service(engine):
+    handoffs = service_for(engine, SupportHours.parse("always", "UTC"))
+    yield handoffs
+    await handoffs.assistant.close()
+
+
+async def test_a_card_with_only_small_talk_says_no_question_was_asked(
+    service, engine
+) -> None:
+    await add_agent(engine)
+    conversation_id = await new_conversation(service)
+    await service.conversations.repository.append(
+        conversation_id,
+        [
+            NewMessage("customer", "hi", meta=nlu("greet", 0.98)),
+            NewMessage("bot", "Hi, how can I help?"),
+            NewMessage("customer", "a person please", meta=nlu("request_human", 0.9)),
+        ],
+    )
+    handoff = await service.start(conversation_id, "customer_request")
+    assert handoff is not None
+    card = await service.card(handoff.id)
+    assert card["summary"] == ("No question asked yet; the customer asked for a person")
+    assert [turn["handled_by"] for turn in card["turns"]] == ["bot", "bot"]
+    assert (card["articles"], card["actions"], card["entities"]) == ([], [], [])
+    assert card["notes"] == []
+
+
+async def test_messages_rasa_never_saw_are_handled_by_people(service, engine) -> None:
+    await add_agent(engine)
+    conversation_id = await new_conversation(
+        service, user_name="Sam", user_email="sam@example.com"
+    )
+    long_text = "my invoice shows the wrong company name " * 10
+    await service.conversations.repository.append(
+        conversation_id, [NewMessage("customer", long_text)]
+    )
+    handoff = await service.start(conversation_id, "bot_unavailable")
+    assert handoff is not None
+    card = await service.card(handoff.id)
+    [turn] = card["turns"]
+    assert turn["handled_by"] == "people"
+    assert "intent" not in turn and "frustration" not in turn
+    assert card["sentiment"] == [] and card["slots"] == {}
+    quote = card["summary"].split('"')[1]
+    assert len(quote) == SUMMARY_QUOTE_CHARS and quote.endswith("…")
+    assert card["summary"].endswith("; the assistant was unavailable")
+    # Details the customer typed are shown, but marked as not verified.
+    assert card["customer"]["verified"] is False
+    assert (card["customer"]["name"], card["customer"]["email"]) == (
+        "Sam",
+        "sam@example.com",
+    )
+
+
+async def test_the_next_reply_tells_whether_an_article_helped(service, engine) -> None:
+    await add_agent(engine)
+    conversation_id = await new_conversation(service)
+    await service.conversations.repository.append(
+        conversation_id,
+        [
+            NewMessage(
+                "customer",
+                "how do I export my notes",
+                meta=nlu("export_notes", 0.9, actions=["action_answer_from_kb"]),
+            ),
+            NewMessage("bot", "Use File, Export.", meta={"article": "export"}),
+            NewMessage("customer", "yes thanks", meta=nlu("affirm", 0.95)),
+            NewMessage(
+                "customer", "and how do I print them", meta=nlu("print_notes", 0.8)
+            ),
+            NewMessage("bot", "Use File, Print.", meta={"article": "print"}),
+            NewMessage("customer", "ok", meta=nlu("out_of_scope", 0.4)),
+        ],
+    )
+    handoff = await service.start(conversation_id, "kb_rejected")
+    assert handoff is not None
+    card = await service.card(handoff.id)
+    assert [(a["slug"], a["helped"], a["source"]) for a in card["articles"]] == [
+        ("export", True, "reply"),
+        ("print", None, None),
+    ]
+    [action] = card["actions"]
+    # The action is dated by the bot's answer that followed it.
+    assert (action["action"], action["after_seq"]) == ("action_answer_from_kb", 1)
+    assert action["at"] == card["transcript"][1]["at"]
+    assert card["summary"].startswith('"how do I export my notes" (export notes)')
+    assert "bot showed export, print" in card["summary"]
+
+
+async def test_the_card_shows_the_notes_of_the_agent_holding_it(
+    service, engine
+) -> None:
+    agent_id = await add_agent(engine)
+    conversation_id = await new_conversation(service)
+    await service.conversations.repository.append(
+        conversation_id, [NewMessage("customer", "my account is locked")]
+    )
+    handoff = await service.start(conversation_id, "sensitive")
+    assert handoff is not None
+    await service.claim(handoff.id, agent_id, "Ann")
+    note = await service.add_note(conversation_id, agent_id, "checked the logs")
+    card = await service.card(handoff.id)
+    assert card["notes"] == [note.public()]
+    assert card["notes"][0]["agent"] == {"id": agent_id, "name": "Ann"}
+    assert card["handoff"]["state"] == "claimed"
+    assert card["handoff"]["agent"] == {"id": agent_id, "name": "Ann"}
+    # Notes are never part of what the customer sees.
+    assert "checked the logs" not in [m["text"] for m in card["transcript"]]
+
+
+async def test_a_follow_up_card_shows_the_promise(engine) -> None:
+    service = service_for(engine, closed_today())
+    try:
+        await add_agent(engine)
+        conversation_id = await new_conversation(service)
+        handoff = await service.start(conversation_id, "fallback")
+        assert handoff is not None and handoff.due_at is not None
+        card = await service.card(handoff.id)
+    finally:
+        await service.assistant.close()
+    assert card["handoff"]["state"] == "follow_up"
+    assert card["handoff"]["follow_up"] == {
+        "due_at": handoff.due_at.isoformat(),
+        "owner_id": handoff.follow_up_owner_id,
+        "unowned": handoff.follow_up_owner_id is None,
+        "overdue": False,
+    }
+    assert card["reason"] == "fallback"
