@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
-from email.message import Message
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.auth.service import mask_email
 from bot.config import Settings, Smtp
@@ -27,30 +24,6 @@ from tests.conftest import free_port
 from tests.hub import RunningHub, receive_until, running_hub
 
 PASSWORD = "a long enough password"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append(
-            (list(envelope.rcpt_tos), message_from_bytes(envelope.content))
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
