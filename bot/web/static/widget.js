@@ -212,7 +212,7 @@ h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;te
 .from{display:flex;align-items:center;gap:6px;margin-bottom:4px}.from .who{display:inline}
 .av{flex:none;width:24px;height:24px;border-radius:50%;background:var(--accent);color:var(--on-accent);font-size:11px;font-weight:700;line-height:24px;text-align:center;white-space:nowrap}
 .at{display:block;margin-top:2px;font-size:11px;line-height:1.3;color:#5b6070;text-align:right;white-space:nowrap}.msg.customer .at{color:inherit;opacity:.85}.msg.system .at{text-align:center}
-.at.quiet{display:none}.msg:hover .at.quiet{display:block}
+.at.quiet{display:none}
 .pill{position:absolute;left:50%;bottom:10px;transform:translateX(-50%);border:0;border-radius:18px;padding:8px 14px;min-height:36px;background:var(--accent);color:var(--on-accent);font:inherit;font-size:13px;font-weight:600;box-shadow:0 4px 14px rgba(0,0,0,.22);cursor:pointer}
 .msg a{color:inherit}.msg p{margin:0}.msg p+*,.msg ol+p,.msg ul+p{margin-top:6px}.msg ol,.msg ul{margin:4px 0 0;padding-left:22px}.msg li+li{margin-top:2px}.src{display:block;margin-top:6px;font-size:12px;color:#5b6070}
 .end{background:none;border:1px solid currentColor;border-radius:8px;color:inherit;font:inherit;font-size:12px;padding:4px 8px;cursor:pointer;opacity:.9}
@@ -351,14 +351,16 @@ const initials = (name) =>
     .join('');
 
 // A message's time, in the browser's locale and time zone; a minute already
-// stamped is shown again only on hover.
+// stamped is shown as the bubble's tooltip, as showing it on hover would
+// grow the bubble under the pointer and push the transcript's end away.
 const stamp = (el, at) => {
   const when = new Date(at || NaN);
   if (!el || isNaN(when)) return;
   const text = when.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
   const full = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   const key = when.toDateString() + text;
-  el.append(h('time', { class: key === lastStamp ? 'at quiet' : 'at', datetime: when.toISOString(), title: full, text }));
+  el.title = full;
+  el.append(h('time', { class: key === lastStamp ? 'at quiet' : 'at', datetime: when.toISOString(), text }));
   lastStamp = key;
 };
 
@@ -498,6 +500,7 @@ function renderStatus(f) {
   } else if (conv.rated) {
     conv.rated = false; // reopened: the next resolution gets its own rating
     saveConv();
+    if (rating) rating.box.hidden = false;
   }
   statusEl.textContent = text;
   statusEl.hidden = !text;
@@ -549,7 +552,7 @@ function buildClosing() {
   };
   recapBtn.addEventListener('click', sendRecap);
   email.addEventListener('keydown', (e) => e.key === 'Enter' && (e.preventDefault(), sendRecap()));
-  if (conv && conv.rated) box.replaceChildren(h('p', { class: 'ok', text: S.thanks }));
+  box.hidden = Boolean(conv && conv.rated); // the status line has the thanks
   rateEl.append(box, h('label', { for: 'recap-email', text: S.recapLabel }), h('div', { class: 'row' }, email, recapBtn), recapNote);
 }
 
@@ -569,7 +572,7 @@ function rated() {
   statusEl.hidden = false;
   if (!rating) return;
   rating.busy = false;
-  rating.box.replaceChildren(h('p', { class: 'ok', text: S.thanks }));
+  rating.box.hidden = true;
   if (rating.recapBusy || rateEl.hidden) return;
   showClosing(false, false);
   input.focus();
