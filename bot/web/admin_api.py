@@ -26,7 +26,7 @@ from bot.bus import AGENTS_CHANNEL
 from bot.exceptions import BadRequest, Conflict, NotFound
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object
-from bot.web.context import Hub
+from bot.web.context import hub_of
 from bot.web.openapi_parts import CSRF_HEADER, ERROR_RESPONSE
 
 admin_api = Blueprint("admin_api")
@@ -35,11 +35,6 @@ _CREATE_FIELDS = ("email", "name", "role", "password")
 _CHANGE_FIELDS = frozenset({"role", "active"})
 #: Largest body accepted; an account is a few hundred bytes.
 MAX_BODY_BYTES = 16 * 1024
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.ctx.hub
-    return hub
 
 
 def account_view(agent: AgentRecord) -> dict[str, Any]:
@@ -62,7 +57,7 @@ def _check_role(role: object) -> str:
 async def colleagues(request: Request) -> HTTPResponse:
     """Enabled accounts that can take a chat, with their presence."""
     await require_agent(request, "agent")
-    accounts = await _hub(request).auth.repository.list_agents()
+    accounts = await hub_of(request).auth.repository.list_agents()
     return json_response(
         {
             "agents": [
@@ -83,7 +78,7 @@ async def colleagues(request: Request) -> HTTPResponse:
 async def list_accounts(request: Request) -> HTTPResponse:
     """Every console account, enabled ones first (admins only)."""
     await require_agent(request, "admin")
-    accounts = await _hub(request).auth.repository.list_agents()
+    accounts = await hub_of(request).auth.repository.list_agents()
     response = json_response(
         {"agents": [account_view(agent) for agent in accounts], "roles": list(ROLES)}
     )
@@ -108,7 +103,7 @@ async def create_account(request: Request) -> HTTPResponse:
             f"{', '.join(missing)} must be given as text", code="missing_fields"
         )
     _check_role(body["role"])
-    hub = _hub(request)
+    hub = hub_of(request)
     agent = await hub.auth.create_agent(
         body["email"], body["name"], body["role"], body["password"]
     )
@@ -140,7 +135,7 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
     active = body.get("active")
     if "active" in body and not isinstance(active, bool):
         raise BadRequest("active must be true or false", code="bad_active")
-    hub = _hub(request)
+    hub = hub_of(request)
     agent = await hub.auth.repository.get_agent(agent_id)
     if agent is None:
         raise NotFound("no such account", code="unknown_agent")

@@ -18,7 +18,7 @@ from sanic.response import json as json_response
 from bot.auth import AgentRecord, Principal, require_role
 from bot.exceptions import BadRequest, Forbidden, Unauthorized
 from bot.web.bodies import json_object
-from bot.web.context import Hub
+from bot.web.context import hub_of
 from bot.web.customer import client_address
 from bot.web.origins import origin_allowed
 
@@ -27,11 +27,6 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 auth_api = Blueprint("auth_api", url_prefix="/api/auth")
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.ctx.hub
-    return hub
 
 
 async def require_session(request: Request, *roles: str) -> Principal:
@@ -54,7 +49,7 @@ async def require_session(request: Request, *roles: str) -> Principal:
         Unauthorized: ``unauthorized`` or ``session_expired``.
         Forbidden: ``csrf_failed``, or ``forbidden`` for another role.
     """
-    auth = _hub(request).auth
+    auth = hub_of(request).auth
     principal = await auth.authenticate(request.cookies.get(SESSION_COOKIE))
     if request.method in UNSAFE_METHODS:
         auth.check_csrf(principal, request.headers.get(CSRF_HEADER))
@@ -91,7 +86,7 @@ def _private(response: HTTPResponse) -> HTTPResponse:
 @auth_api.post("/login")
 async def login(request: Request) -> HTTPResponse:
     """Sign in with email and password; sets the session cookie."""
-    hub = _hub(request)
+    hub = hub_of(request)
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not sign in", code="bad_origin")
     address = client_address(request)
@@ -114,7 +109,7 @@ async def login(request: Request) -> HTTPResponse:
 @auth_api.post("/logout")
 async def logout(request: Request) -> HTTPResponse:
     """End the session (if any) and expire the cookie."""
-    auth = _hub(request).auth
+    auth = hub_of(request).auth
     try:
         principal = await auth.authenticate(request.cookies.get(SESSION_COOKIE))
     except Unauthorized:
@@ -146,5 +141,5 @@ async def presence(request: Request) -> HTTPResponse:
     """Set the agent's presence: online, away or offline (agents and admins)."""
     agent = await require_agent(request, "agent")
     body = json_object(request)
-    updated = await _hub(request).auth.set_presence(agent, body.get("presence"))
+    updated = await hub_of(request).auth.set_presence(agent, body.get("presence"))
     return json_response({"agent": updated.public(), "presence": updated.presence})

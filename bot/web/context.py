@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sanic import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.assistant.client import RasaClient
@@ -37,3 +38,16 @@ class Hub:
     #: for every hub at once (SQL, or Redis when configured).
     conversation_messages: SharedLimiter | None = None
     address_messages: SharedLimiter | None = None
+
+
+def hub_of(request: Request) -> Hub:
+    """Return the hub of the app serving ``request``.
+
+    Args:
+        request: A request to one of the hub's routes.
+
+    Returns:
+        The resources created at start (see ``bot.web.app``).
+    """
+    hub: Hub = request.app.ctx.hub
+    return hub

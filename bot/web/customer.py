@@ -15,12 +15,13 @@ from websockets.exceptions import ConnectionClosed
 
 from bot.auth.service import mask_email
 from bot.bus import AGENTS_CHANNEL, conversation_channel
+from bot.contract import INTERNAL_ERROR_FRAME
 from bot.conversations.repository import ConversationRecord
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
 from bot.mail import OutboxRecord
 from bot.web.bodies import json_object, parse_json, whole_number
-from bot.web.context import Hub
+from bot.web.context import Hub, hub_of
 from bot.web.errors import error_frame
 from bot.web.origins import origin_allowed
 
@@ -35,11 +36,6 @@ _TYPING_INTERVAL_S = 2.0
 #: of the queue (claims, new handoffs, agents coming and going, on any hub),
 #: and at the latest this often, so a missed event costs seconds, not the wait.
 STATUS_REFRESH_S = 10.0
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.ctx.hub
-    return hub
 
 
 def client_address(request: Request) -> str:
@@ -61,7 +57,7 @@ def _bearer(request: Request) -> str | None:
 @customer.post("")
 async def create_conversation(request: Request) -> HTTPResponse:
     """Start a conversation; returns its id and bearer token."""
-    hub = _hub(request)
+    hub = hub_of(request)
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not start conversations", code="bad_origin")
     body = json_object(request)
@@ -75,7 +71,7 @@ async def create_conversation(request: Request) -> HTTPResponse:
 @customer.get("/<conversation_id:str>/messages")
 async def list_messages(request: Request, conversation_id: str) -> HTTPResponse:
     """Messages after ``after`` and the current status."""
-    hub = _hub(request)
+    hub = hub_of(request)
     after = parse_after(request.args.get("after"))
     conversation = await hub.conversations.authenticate(
         conversation_id, _bearer(request)
@@ -91,7 +87,7 @@ async def list_messages(request: Request, conversation_id: str) -> HTTPResponse:
 @customer.post("/<conversation_id:str>/recap")
 async def request_recap(request: Request, conversation_id: str) -> HTTPResponse:
     """Mail the customer a recap of the conversation (``{"email": "..."}``)."""
-    hub = _hub(request)
+    hub = hub_of(request)
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not ask for recaps", code="bad_origin")
     conversation = await hub.conversations.authenticate(
@@ -171,7 +167,7 @@ class _Outbox:
 @customer.websocket("/<conversation_id:str>/ws")
 async def conversation_socket(request: Request, ws: Any, conversation_id: str) -> None:
     """The customer's live connection: receive frames, push messages and status."""
-    hub = _hub(request)
+    hub = hub_of(request)
     try:
         if not origin_allowed(request, hub.settings):
             raise Forbidden("this origin may not connect", code="bad_origin")
@@ -284,13 +280,7 @@ async def _receive(
             return
         except Exception:
             logger.exception("failed to handle a customer frame")
-            await outbox.send(
-                {
-                    "type": "error",
-                    "code": "internal_error",
-                    "message": "something went wrong on our side; please retry",
-                }
-            )
+            await outbox.send(dict(INTERNAL_ERROR_FRAME))
 
 
 async def _handle(

@@ -21,7 +21,7 @@ from bot.knowledge.articles import STATUSES
 from bot.knowledge.repository import EDITABLE_FIELDS
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object, whole_number
-from bot.web.context import Hub
+from bot.web.context import hub_of
 from bot.web.openapi_parts import CSRF_HEADER, ERROR_SCHEMA, SESSION
 
 #: Roles that may read and edit articles (admins always may).
@@ -32,11 +32,6 @@ MAX_BODY_BYTES = 256 * 1024
 ARTICLE_PATH = "/api/kb/articles"
 
 kb_api = Blueprint("kb_api", url_prefix="/api/kb")
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.ctx.hub
-    return hub
 
 
 def _expected_version(body: dict[str, Any]) -> int | None:
@@ -65,7 +60,7 @@ async def list_articles(request: Request) -> HTTPResponse:
     bot would give (``null``: it would not guess).
     """
     await require_agent(request, *EDITOR_ROLES)
-    hub = _hub(request)
+    hub = hub_of(request)
     search = request.args.get("search")
     if search is not None:
         result = await hub.knowledge.search(search, limit=10)
@@ -97,7 +92,7 @@ async def create_article(request: Request) -> HTTPResponse:
     body.pop("version", None)
     body.setdefault("status", "draft")
     article = Article.from_dict(body)
-    stored = await _hub(request).knowledge.repository.create(
+    stored = await hub_of(request).knowledge.repository.create(
         article, author=agent.email
     )
     return json_response({"article": stored.public()}, status=201)
@@ -107,7 +102,7 @@ async def create_article(request: Request) -> HTTPResponse:
 async def get_article(request: Request, slug: str) -> HTTPResponse:
     """The current version of an article."""
     await require_agent(request, *EDITOR_ROLES)
-    stored = await _hub(request).knowledge.repository.get(slug)
+    stored = await hub_of(request).knowledge.repository.get(slug)
     return json_response({"article": stored.public()})
 
 
@@ -127,7 +122,7 @@ async def _update(request: Request, slug: str) -> HTTPResponse:
             f"nothing to change; send some of: {', '.join(EDITABLE_FIELDS)}",
             code="missing_field",
         )
-    stored = await _hub(request).knowledge.repository.update(
+    stored = await hub_of(request).knowledge.repository.update(
         slug, body, author=agent.email, expected_version=expected
     )
     return json_response({"article": stored.public()})
@@ -154,7 +149,7 @@ async def patch_article(request: Request, slug: str) -> HTTPResponse:
 async def delete_article(request: Request, slug: str) -> HTTPResponse:
     """Delete an article and its history (unpublish it to keep them)."""
     await require_agent(request, *EDITOR_ROLES)
-    await _hub(request).knowledge.repository.delete(slug)
+    await hub_of(request).knowledge.repository.delete(slug)
     return empty(status=204)
 
 
@@ -162,7 +157,7 @@ async def delete_article(request: Request, slug: str) -> HTTPResponse:
 async def publish_article(request: Request, slug: str) -> HTTPResponse:
     """Publish an article (a new version): the bot may answer with it."""
     agent = await require_agent(request, *EDITOR_ROLES)
-    stored = await _hub(request).knowledge.repository.update(
+    stored = await hub_of(request).knowledge.repository.update(
         slug, {"status": "published"}, author=agent.email
     )
     return json_response({"article": stored.public()})
@@ -172,7 +167,7 @@ async def publish_article(request: Request, slug: str) -> HTTPResponse:
 async def unpublish_article(request: Request, slug: str) -> HTTPResponse:
     """Make an article a draft again (a new version): the bot stops using it."""
     agent = await require_agent(request, *EDITOR_ROLES)
-    stored = await _hub(request).knowledge.repository.update(
+    stored = await hub_of(request).knowledge.repository.update(
         slug, {"status": "draft"}, author=agent.email
     )
     return json_response({"article": stored.public()})
@@ -182,7 +177,7 @@ async def unpublish_article(request: Request, slug: str) -> HTTPResponse:
 async def list_versions(request: Request, slug: str) -> HTTPResponse:
     """Every saved version of an article, newest first."""
     await require_agent(request, *EDITOR_ROLES)
-    versions = await _hub(request).knowledge.repository.versions(slug)
+    versions = await hub_of(request).knowledge.repository.versions(slug)
     return json_response({"versions": [version.public() for version in versions]})
 
 
@@ -190,7 +185,7 @@ async def list_versions(request: Request, slug: str) -> HTTPResponse:
 async def get_version(request: Request, slug: str, version: str) -> HTTPResponse:
     """One saved version of an article."""
     await require_agent(request, *EDITOR_ROLES)
-    found = await _hub(request).knowledge.repository.version(
+    found = await hub_of(request).knowledge.repository.version(
         slug, _version_number(version)
     )
     return json_response({"version": found.public()})
@@ -200,7 +195,7 @@ async def get_version(request: Request, slug: str, version: str) -> HTTPResponse
 async def restore_version(request: Request, slug: str, version: str) -> HTTPResponse:
     """Save an old version's content as the article's newest version."""
     agent = await require_agent(request, *EDITOR_ROLES)
-    stored = await _hub(request).knowledge.repository.restore(
+    stored = await hub_of(request).knowledge.repository.restore(
         slug, _version_number(version), author=agent.email
     )
     return json_response({"article": stored.public()})
