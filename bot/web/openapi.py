@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse, json
 
 import bot
 from bot.web.admin_api import add_admin_paths
-from bot.web.agent_api import add_agent_paths
+from bot.web.agent_openapi import add_agent_paths
 from bot.web.kb_api import add_kb_paths
 from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
 from bot.web.training_api import add_training_paths

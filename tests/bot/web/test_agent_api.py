@@ -24,7 +24,7 @@ from bot.auth.repository import audit_log
 from bot.config import Limits, Settings
 from bot.db.models import Agent as AgentRow
 from bot.db.models import Handoff, Message, Note
-from bot.web import agent_api
+from bot.web import agent_socket
 from tests.bot.auth.test_auth_api import PASSWORD, call, login, update_sessions
 from tests.hub import RunningHub, drain, receive_until, running_hub
 
@@ -506,7 +506,7 @@ async def test_the_agent_socket_needs_a_session_an_agent_and_our_origin(hub) -> 
 
 
 async def test_the_agent_socket_closes_on_logout(hub, monkeypatch) -> None:
-    monkeypatch.setattr(agent_api, "SESSION_CHECK_S", 0.1)
+    monkeypatch.setattr(agent_socket, "SESSION_CHECK_S", 0.1)
     agent = await sign_in(hub)
     async with agent.socket(hub) as ws:
         await receive_until(ws, lambda f: f.get("type") == "queue")
@@ -522,7 +522,7 @@ async def test_the_agent_socket_closes_on_logout(hub, monkeypatch) -> None:
 async def test_the_agent_socket_closes_when_the_session_expires(
     hub, monkeypatch
 ) -> None:
-    monkeypatch.setattr(agent_api, "SESSION_CHECK_S", 0.1)
+    monkeypatch.setattr(agent_socket, "SESSION_CHECK_S", 0.1)
     agent = await sign_in(hub)
     async with agent.socket(hub) as ws:
         await receive_until(ws, lambda f: f.get("type") == "queue")
@@ -558,7 +558,7 @@ async def test_a_console_killed_without_a_close_stops_counting_as_online(
     hub, monkeypatch
 ) -> None:
     # Checked often here so that the bound is short; 5 s in production.
-    monkeypatch.setattr(agent_api, "SESSION_CHECK_S", 0.1)
+    monkeypatch.setattr(agent_socket, "SESSION_CHECK_S", 0.1)
     # Chats in the queue keep the hub busy watching them when the console
     # dies: the moment it used to miss.
     for _ in range(3):
