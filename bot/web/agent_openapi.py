@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web.openapi_parts import CSRF_HEADER, SESSION, error_responses
+from bot.web.openapi_parts import (
+    CSRF_HEADER,
+    SESSION,
+    error_responses,
+    path_parameter,
+)
 
 
 def _operation(
@@ -38,18 +43,8 @@ def _operation(
 
 def add_agent_paths(document: dict[str, Any]) -> dict[str, Any]:
     """Add the agent endpoints to the OpenAPI ``document`` (in place)."""
-    handoff_id = {
-        "name": "handoff_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer"},
-    }
-    conversation_id = {
-        "name": "conversation_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-    }
+    handoff_id = path_parameter("handoff_id", {"type": "integer"})
+    conversation_id = path_parameter("conversation_id", {"type": "string"})
 
     def on_handoff(operation: dict[str, Any]) -> dict[str, Any]:
         return {

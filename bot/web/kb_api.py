@@ -22,7 +22,7 @@ from bot.knowledge.repository import EDITABLE_FIELDS
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object, whole_number
 from bot.web.context import hub_of
-from bot.web.openapi_parts import CSRF_HEADER, ERROR_SCHEMA, SESSION
+from bot.web.openapi_parts import CSRF_HEADER, ERROR_SCHEMA, SESSION, path_parameter
 
 #: Roles that may read and edit articles (admins always may).
 EDITOR_ROLES = ("agent", "trainer")
@@ -207,18 +207,8 @@ def add_kb_paths(document: dict[str, Any]) -> dict[str, Any]:
     article_ref = {"$ref": "#/components/schemas/KbArticle"}
     session = SESSION
     csrf = CSRF_HEADER
-    slug = {
-        "name": "slug",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-    }
-    version = {
-        "name": "version",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1},
-    }
+    slug = path_parameter("slug", {"type": "string"})
+    version = path_parameter("version", {"type": "integer", "minimum": 1})
     text_list = {"type": "array", "items": {"type": "string"}}
     fields = {
         "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},

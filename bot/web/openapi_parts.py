@@ -29,3 +29,8 @@ ERROR_RESPONSE: dict[str, Any] = {
 def error_responses(*statuses: int) -> dict[str, Any]:
     """The ``responses`` entries of the given error statuses."""
     return {str(status): ERROR_RESPONSE for status in statuses}
+
+
+def path_parameter(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A required path parameter ``name`` with the given JSON schema."""
+    return {"name": name, "in": "path", "required": True, "schema": schema}
