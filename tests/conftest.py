@@ -24,6 +24,7 @@ from bot.bus import EventBus, create_bus
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
+from bot.db.models import LabelledQuestion
 from bot.knowledge.repository import kb_articles, kb_state, kb_versions
 from tests.hub import RunningHub, running_hub
 
@@ -77,13 +78,14 @@ def unavailable(what: str, error: Exception) -> None:
 
 
 async def empty_knowledge_base(engine: Any) -> None:
-    """Delete every article and version, and mark the KB as never seeded.
+    """Delete every article, version and labelled question; mark the KB unseeded.
 
     The PostgreSQL database is shared by a whole run: a test that needs a
     known knowledge base starts from this rather than from what earlier tests
     left (the next hub, or ``seed_if_new``, seeds it afresh).
     """
     async with engine.begin() as connection:
+        await connection.execute(LabelledQuestion.__table__.delete())
         await connection.execute(kb_versions.delete())
         await connection.execute(kb_articles.delete())
         await connection.execute(kb_state.update().values(seeded=False))

@@ -3,6 +3,7 @@ configuration through ``python -m bot run`` (what ``make run`` runs)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from typing import Any
 import pytest
 
 from bench.stack import StackError, running_stack
-from tests.conftest import PROJECT_DIR, unavailable
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
+from tests.conftest import PROJECT_DIR, empty_knowledge_base, unavailable
 
 STARTUP_TIMEOUT_S = 300
 
@@ -56,8 +59,22 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stack]:
     if request.param == "production":
         env["BATON_DATABASE_URL"] = request.getfixturevalue("postgres_url")
         env["BATON_REDIS_URL"] = request.getfixturevalue("redis_url")
+        # The PostgreSQL database is shared by the whole run, and earlier
+        # tests edit, unpublish and label articles: the stack starts from the
+        # seed knowledge base, as the embedded one (a new database) does.
+        asyncio.run(fresh_knowledge_base(env["BATON_DATABASE_URL"]))
     data_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
     yield from started(env, data_dir, request.param)
+
+
+async def fresh_knowledge_base(database_url: str) -> None:
+    """Empty the knowledge base, so that the next hub seeds it afresh."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade_database(engine)
+        await empty_knowledge_base(engine)
+    finally:
+        await engine.dispose()
 
 
 def started(env: dict[str, str], data_dir: Path, mode: str) -> Iterator[Stack]:
