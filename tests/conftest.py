@@ -7,6 +7,7 @@ suites that need them skip, except when ``CI`` is set: then they fail.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import secrets
@@ -96,6 +97,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def served(app: Sanic) -> AsyncIterator[int]:
+    """Serve ``app`` on a free loopback port until the block ends; yield the port."""
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield port
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.knowledge import KnowledgeRepository, SharedKnowledgeBase, load_seed
-from tests.conftest import free_port
+from tests.conftest import served
 
 
 @contextlib.asynccontextmanager
@@ -29,21 +29,8 @@ async def action_server(
     knowledge: SharedKnowledgeBase, token: str = ""
 ) -> AsyncIterator[str]:
     app = create_app("actions", knowledge, token=token)
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
+    async with served(app) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 async def ready(url: str) -> tuple[int, dict]:

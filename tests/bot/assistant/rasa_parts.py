@@ -20,7 +20,7 @@ from rasa.utils.endpoints import EndpointConfig
 from sanic import Sanic
 
 from bot.assistant.channel import BatonInput
-from tests.conftest import free_port
+from tests.conftest import free_port, served
 
 TOKEN = "channel-test-token"
 #: utter_handoff's text (domain.yml), said before action_handoff runs.
@@ -132,18 +132,5 @@ async def channel_server(
     app.ctx.agent = Agent(action_endpoint=EndpointConfig(action_url))
     turn = processor_turn(app, list(texts), action)
     app.blueprint(channel.blueprint(turn), url_prefix="/webhooks/baton")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
+    async with served(app) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()

@@ -13,7 +13,7 @@ from sanic import Sanic
 from sanic.request import Request
 
 from bot.web import errors
-from tests.conftest import free_port
+from tests.conftest import served
 
 
 @pytest.fixture
@@ -26,21 +26,8 @@ async def failing_app() -> AsyncIterator[str]:
     async def broken(request: Request, ws: Any) -> None:
         raise RuntimeError("the handler failed")
 
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
+    async with served(app) as port:
         yield f"ws://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 async def test_a_failed_socket_handler_is_logged_without_its_token(
