@@ -81,6 +81,8 @@ class Conversation(Base):
             name="ck_conversations_state",
         ),
         sa.Index("ix_conversations_state", "state"),
+        sa.Index("ix_conversations_user_email", "user_email"),
+        sa.Index("ix_conversations_updated", "updated_at"),
     )
 
 
@@ -137,7 +139,11 @@ class Handoff(Base):
     claimed_at = sa.Column(sa.DateTime(timezone=True))
     closed_at = sa.Column(sa.DateTime(timezone=True))
 
-    __table_args__ = (sa.Index("ix_handoffs_state", "state", "priority"),)
+    __table_args__ = (
+        sa.Index("ix_handoffs_state", "state", "priority"),
+        sa.Index("ix_handoffs_conversation", "conversation_id", "created_at"),
+        sa.Index("ix_handoffs_agent", "agent_id", "state"),
+    )
 
 
 class FollowUp(Base):
@@ -179,6 +185,29 @@ class Agent(Base):
         sa.Integer, nullable=False, default=0, server_default=sa.text("0")
     )
     locked_until = sa.Column(sa.DateTime(timezone=True))
+    last_login_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class PasswordReset(Base):
+    """A one-time link an admin sent so that an account can set a new password.
+
+    Only the SHA-256 of the link's token is kept; a link works once, until it
+    expires.
+    """
+
+    __tablename__ = "password_resets"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    agent_id = sa.Column(
+        sa.Integer, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False
+    )
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+    created_by = sa.Column(sa.String(320), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    used_at = sa.Column(sa.DateTime(timezone=True))
+
+    __table_args__ = (sa.Index("ix_password_resets_agent", "agent_id"),)
 
 
 class ConsoleLease(Base):
@@ -335,6 +364,25 @@ class AuditEntry(Base):
     detail = sa.Column(sa.JSON, nullable=False, default=dict)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 
+    __table_args__ = (
+        sa.Index("ix_audit_log_actor", "actor", "id"),
+        sa.Index("ix_audit_log_action", "action", "id"),
+    )
+
+
+class CannedReply(Base):
+    """A reply the team shares: agents insert it by typing ``/`` and its shortcut."""
+
+    __tablename__ = "canned_replies"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    shortcut = sa.Column(sa.String(40), nullable=False, unique=True)
+    title = sa.Column(sa.String(120), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_by = sa.Column(sa.String(320), nullable=False)
+
 
 class MailOutbox(Base):
     """An e-mail to a customer (a recap): sent by SMTP, or kept in demo mode."""
@@ -373,8 +421,8 @@ class TrainingAnnotation(Base):
 
     One row per message and decision; an undo keeps the row and stamps it
     (``undone_at``), so the history of who decided what stays readable. The
-    label columns sit side by side (``article_slug``, and later ``intent``)
-    so one decision may carry both.
+    label columns sit side by side (``article_slug`` and ``intent``); an
+    ``intent`` annotation also adds its text as a training example.
     """
 
     __tablename__ = "training_annotations"
@@ -395,7 +443,7 @@ class TrainingAnnotation(Base):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "kind in ('article', 'out_of_scope', 'dismiss')",
+            "kind in ('article', 'out_of_scope', 'dismiss', 'intent')",
             name="ck_training_annotations_kind",
         ),
         sa.Index("ix_training_annotations_message", "message_id", "undone_at"),
@@ -423,3 +471,132 @@ class LabelledQuestion(Base):
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 
     __table_args__ = (sa.Index("ix_kb_labelled_questions_annotation", "annotation_id"),)
+
+
+class NluIntent(Base):
+    """An intent trainers created, or a baseline intent they deleted or renamed.
+
+    The committed ``data/nlu`` files are the baseline; intents they name need
+    no row. A rename is a ``deleted`` row naming the new intent
+    (``renamed_to``) beside the new intent's ``created`` row.
+    """
+
+    __tablename__ = "nlu_intents"
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    state = sa.Column(sa.String(16), nullable=False)
+    renamed_to = sa.Column(sa.String(64))
+    changed_by = sa.Column(sa.String(320), nullable=False)
+    changed_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "state in ('created', 'deleted')", name="ck_nlu_intents_state"
+        ),
+    )
+
+
+class NluExample(Base):
+    """A training example trainers added to an intent, or removed from the baseline.
+
+    An intent's examples are the baseline's plus the ``added`` rows, less the
+    ``removed`` ones; an example added from an inbox annotation names it
+    (and goes when the annotation is undone).
+    """
+
+    __tablename__ = "nlu_examples"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    intent = sa.Column(sa.String(64), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    change = sa.Column(sa.String(16), nullable=False)
+    annotation_id = sa.Column(
+        sa.Integer, sa.ForeignKey("training_annotations.id", ondelete="CASCADE")
+    )
+    created_by = sa.Column(sa.String(320), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "change in ('added', 'removed')", name="ck_nlu_examples_change"
+        ),
+        sa.Index("ix_nlu_examples_intent", "intent"),
+        sa.Index("ix_nlu_examples_annotation", "annotation_id"),
+    )
+
+
+class TrainingJob(Base):
+    """One training run: validate the data, train, record the model.
+
+    ``active`` is true while the job is queued or running and NULL after: its
+    unique index lets one job be active at a time across every hub.
+    """
+
+    __tablename__ = "training_jobs"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    state = sa.Column(sa.String(16), nullable=False)
+    active = sa.Column(sa.Boolean)
+    stage = sa.Column(sa.String(32), nullable=False)
+    epoch = sa.Column(sa.Integer)
+    epochs = sa.Column(sa.Integer)
+    nlu_only = sa.Column(sa.Boolean, nullable=False)
+    fingerprint = sa.Column(sa.String(64))
+    model_version = sa.Column(sa.String(64))
+    log_tail = sa.Column(sa.Text, nullable=False, default="")
+    error = sa.Column(sa.Text)
+    requested_by = sa.Column(sa.String(320), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    started_at = sa.Column(sa.DateTime(timezone=True))
+    heartbeat_at = sa.Column(sa.DateTime(timezone=True))
+    finished_at = sa.Column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "state in ('queued', 'running', 'succeeded', 'failed')",
+            name="ck_training_jobs_state",
+        ),
+        sa.Index("uq_training_jobs_active", "active", unique=True),
+    )
+
+
+class NluModel(Base):
+    """A trained Rasa model: where it is, what it was trained on, how it did."""
+
+    __tablename__ = "nlu_models"
+
+    version = sa.Column(sa.String(64), primary_key=True)
+    job_id = sa.Column(
+        sa.Integer, sa.ForeignKey("training_jobs.id", ondelete="SET NULL")
+    )
+    path = sa.Column(sa.Text, nullable=False)
+    sha256 = sa.Column(sa.String(64), nullable=False)
+    size = sa.Column(sa.BigInteger, nullable=False)
+    #: SHA-256 of the training data and configuration the model learnt from.
+    fingerprint = sa.Column(sa.String(64), nullable=False)
+    config = sa.Column(sa.Text, nullable=False)
+    metrics = sa.Column(sa.JSON, nullable=False, default=dict)
+    trained_by = sa.Column(sa.String(320), nullable=False)
+    trained_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ModelDeployment(Base):
+    """A deploy or rollback; the newest row names the live model.
+
+    ``version`` NULL: the model shipped with the project (``models/``).
+    """
+
+    __tablename__ = "model_deployments"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    version = sa.Column(sa.String(64), sa.ForeignKey("nlu_models.version"))
+    action = sa.Column(sa.String(16), nullable=False)
+    override_reason = sa.Column(sa.Text)
+    deployed_by = sa.Column(sa.String(320), nullable=False)
+    deployed_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "action in ('deploy', 'rollback')", name="ck_model_deployments_action"
+        ),
+    )
