@@ -9,6 +9,7 @@ own command line parser inside the process, where no other user can see it.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,8 +30,19 @@ def rasa_arguments(arguments: Sequence[str], token: str) -> list[str]:
     return [*arguments, f"--auth-token={token}"]
 
 
+def keep_files_private() -> None:
+    """Have every file Rasa creates readable by its owner only.
+
+    With the embedded default Rasa's tracker store is a SQLite file
+    (``var/rasa-tracker.db``) holding every conversation; SQLite creates it
+    and its journal with the process's umask.
+    """
+    os.umask(0o077)
+
+
 def main() -> None:
     """Run ``rasa`` with this process's arguments and the shared token."""
+    keep_files_private()
     arguments = rasa_arguments(sys.argv[1:], Settings.from_env().rasa_token)
     from rasa.__main__ import main as rasa_main
 

@@ -34,3 +34,25 @@ async def test_an_existing_world_readable_database_is_made_private(
     engine = create_engine(f"sqlite:///{path}")
     await engine.dispose()
     assert mode(path) == 0o600
+
+
+def test_rasa_creates_its_tracker_database_private(tmp_path: Path) -> None:
+    """The Rasa process's own SQLite tracker file is created 0600 too."""
+    import subprocess
+    import sys
+
+    tracker = tmp_path / "rasa-tracker.db"
+    script = (
+        "import sqlite3, sys\n"
+        "from bot.rasa_server import keep_files_private\n"
+        "keep_files_private()\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "db.execute('create table t (x)')\n"
+        "db.commit()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(tracker)],
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert mode(tracker) == 0o600
