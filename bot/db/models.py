@@ -81,8 +81,9 @@ class Conversation(Base):
             name="ck_conversations_state",
         ),
         sa.Index("ix_conversations_state", "state"),
-        sa.Index("ix_conversations_user_email", "user_email"),
-        sa.Index("ix_conversations_updated", "updated_at"),
+        sa.Index("ix_conversations_created", "created_at"),
+        sa.Index("ix_conversations_user", "user_id"),
+        sa.Index("ix_conversations_user_email", sa.func.lower(user_email)),
     )
 
 
