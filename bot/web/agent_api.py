@@ -7,7 +7,7 @@ holds is a ``409`` that names who holds it, and changes nothing.
 
 ``WS /api/agent/ws`` checks the session and origin here, then hands the
 connection to :class:`bot.web.agent_socket.AgentSocket` (its frames are
-described there); the OpenAPI parts are in :mod:`bot.web.agent_openapi`.
+described there); the endpoints are described in ``bot/web/openapi.yaml``.
 """
 
 from __future__ import annotations
