@@ -1,0 +1,264 @@
+"""Two hub processes on PostgreSQL and Redis, shared by the reliability suite.
+
+The hubs are started once for the whole package with ``python -m bot serve``
+(what each instance behind a load balancer runs) and Rasa deliberately not
+running: a customer's first message is handed to people (``bot_unavailable``),
+which gives the tests as many handoffs as they ask for without a model. Tests
+that kill a hub restart it on the same port before they end.
+
+The per-address limits are raised: every customer and agent of these tests
+comes from 127.0.0.1, and the limits have their own tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import websockets
+
+from bot.auth.passwords import Passwords
+from bot.auth.repository import AuthRepository
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
+from tests.conftest import PROJECT_DIR, free_port
+from tests.hub import receive_until
+
+PASSWORD = "reliable agents, reliable queue"
+STARTUP_TIMEOUT_S = 120
+#: Limits far above what the tests send from their one address.
+HIGH_LIMITS = {
+    "BATON_CONVERSATIONS_PER_IP_PER_HOUR": "100000",
+    "BATON_MESSAGES_PER_IP_PER_MINUTE": "100000",
+    "BATON_MESSAGES_PER_MINUTE": "100000",
+    "BATON_LOGINS_PER_IP_PER_MINUTE": "100000",
+}
+
+
+@dataclass
+class HubProcess:
+    """One hub started with ``python -m bot serve``; it can be killed and restarted."""
+
+    name: str
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve"],
+                cwd=PROJECT_DIR,
+                env={**self.env, "BATON_PORT": str(self.port)},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_answering(self) -> None:
+        """Wait until the hub answers HTTP (503 is expected: Rasa is down)."""
+        assert self.process is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"hub {self.name} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=3):
+                    return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"hub {self.name} did not start:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no cleanup, connections cut."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def hub_environment(
+    postgres_url: str, redis_url: str, data_dir: Path
+) -> dict[str, str]:
+    down = f"http://127.0.0.1:{free_port()}"
+    return {
+        **os.environ,
+        **HIGH_LIMITS,
+        "BATON_DATABASE_URL": postgres_url,
+        "BATON_REDIS_URL": redis_url,
+        "BATON_DATA_DIR": str(data_dir),
+        "BATON_RASA_URL": down,
+        "BATON_ACTION_SERVER_URL": down,
+        "BATON_RASA_TOKEN": "not-used-rasa-is-down",
+        # The relay lease of a killed hub (2 x this + 10 s) expires sooner.
+        "BATON_RASA_TIMEOUT": "3",
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+    }
+
+
+def start_hubs(env: dict[str, str], data_dir: Path) -> list[HubProcess]:
+    hubs = [
+        HubProcess(name, free_port(), env, data_dir / f"hub-{name}.log")
+        for name in ("a", "b")
+    ]
+    # The first hub migrates the database; the second starts once it answers.
+    for hub in hubs:
+        hub.start()
+        hub.wait_answering()
+    return hubs
+
+
+@pytest.fixture(scope="package")
+def hubs(postgres_url, redis_url, tmp_path_factory) -> Iterator[list[HubProcess]]:
+    """Hubs A and B sharing one PostgreSQL database and one Redis bus."""
+    data_dir = tmp_path_factory.mktemp("reliability-hubs")
+    started = start_hubs(hub_environment(postgres_url, redis_url, data_dir), data_dir)
+    try:
+        yield started
+    finally:
+        for hub in started:
+            hub.stop()
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A signed-in agent: the session cookie and CSRF token of a login."""
+
+    email: str
+    name: str
+    session: str
+    csrf: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": f"baton_session={self.session}", "X-CSRF-Token": self.csrf}
+
+
+async def create_agents(database_url: str, count: int, prefix: str) -> list[str]:
+    """Create ``count`` agent accounts directly in the database; their emails."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade_database(engine)
+        repository = AuthRepository(engine)
+        password_hash = await asyncio.to_thread(Passwords().hash, PASSWORD)
+        emails = []
+        for n in range(count):
+            email = f"{prefix}-{n}-{secrets.token_hex(3)}@example.com"
+            await repository.create_agent(
+                email, f"Agent {prefix} {n}", "agent", password_hash
+            )
+            emails.append(email)
+        return emails
+    finally:
+        await engine.dispose()
+
+
+async def sign_in(client: aiohttp.ClientSession, hub: HubProcess, email: str) -> Agent:
+    async with client.post(
+        f"{hub.url}/api/auth/login", json={"email": email, "password": PASSWORD}
+    ) as response:
+        body = await response.json()
+        assert response.status == 200, body
+        session = response.cookies["baton_session"].value
+    return Agent(email, body["agent"]["name"], session, body["csrf_token"])
+
+
+async def new_conversation(
+    client: aiohttp.ClientSession, hub: HubProcess
+) -> tuple[str, str]:
+    async with client.post(f"{hub.url}/api/conversations", json={}) as response:
+        body = await response.json()
+        assert response.status == 201, body
+    return body["conversation_id"], body["token"]
+
+
+def customer_socket(hub: HubProcess, conversation_id: str, token: str, after: int = 0):
+    return websockets.connect(
+        f"{hub.ws_url}/api/conversations/{conversation_id}/ws"
+        f"?token={token}&after={after}",
+        max_size=2**22,
+    )
+
+
+def message(text: str, client_id: str) -> str:
+    return json.dumps({"type": "message", "text": text, "client_id": client_id})
+
+
+async def handed_over(hub: HubProcess, text: str = "I need help") -> tuple[str, str]:
+    """A new conversation whose first message (Rasa down) went to people."""
+    async with aiohttp.ClientSession() as client:
+        conversation_id, token = await new_conversation(client, hub)
+    async with customer_socket(hub, conversation_id, token) as ws:
+        await receive_until(ws, lambda f: f.get("type") == "status")
+        await ws.send(message(text, "first"))
+        await receive_until(
+            ws, lambda f: f.get("state") in {"queued", "follow_up"}, timeout=60
+        )
+    return conversation_id, token
+
+
+async def history(
+    client: aiohttp.ClientSession, hub: HubProcess, conversation_id: str, token: str
+) -> list[dict[str, Any]]:
+    async with client.get(
+        f"{hub.url}/api/conversations/{conversation_id}/messages",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        body = await response.json()
+        assert response.status == 200, body
+    messages: list[dict[str, Any]] = body["messages"]
+    return messages
+
+
+async def handoff_id_of(postgres_url: str, conversation_id: str) -> int:
+    """The open handoff of a conversation, read from the database."""
+    from bot.handoff.repository import HandoffRepository
+
+    engine = create_engine(postgres_url)
+    try:
+        handoff = await HandoffRepository(engine).current(conversation_id)
+        assert handoff is not None, conversation_id
+        return handoff.id
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=200)
+    ) as client:
+        yield client
