@@ -6,7 +6,10 @@ parsed and validated here; nothing else in the code reads ``os.environ``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -126,6 +129,57 @@ def _smtp(env: Mapping[str, str]) -> Smtp:
     )
 
 
+#: A plausible e-mail address (the SMTP server is the real judge).
+_EMAIL = re.compile(r"^[^@\s,;<>\"]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class Promises:
+    """How promises to customers are kept (``bot.promises``).
+
+    Attributes:
+        reminder_lead_minutes: How long before a follow-up is due its owner
+            is reminded (console and e-mail).
+        escalation_emails: Who is mailed when a follow-up becomes overdue;
+            empty: every active admin account.
+        resume_link_hours: How long the link in a reply mail reopens the
+            conversation.
+        interval_s: How often the scheduler looks for work.
+        lease_s: How long the hub acting for all holds the lease without
+            renewing it; after a hub dies, another takes over within this.
+    """
+
+    reminder_lead_minutes: int = 15
+    escalation_emails: tuple[str, ...] = ()
+    resume_link_hours: int = 72
+    interval_s: float = 5.0
+    lease_s: float = 30.0
+
+
+def _promises(env: Mapping[str, str]) -> Promises:
+    recipients = _list(env, "ESCALATION_EMAILS")
+    for address in recipients:
+        if not _EMAIL.fullmatch(address):
+            raise ConfigurationError(
+                f"{PREFIX}ESCALATION_EMAILS must be comma-separated e-mail "
+                f"addresses, got {address!r}"
+            )
+    interval_s = _float(env, "SCHEDULER_INTERVAL", 5.0)
+    lease_s = _float(env, "SCHEDULER_LEASE", 30.0)
+    if lease_s < interval_s * 2:
+        raise ConfigurationError(
+            f"{PREFIX}SCHEDULER_LEASE must be at least twice "
+            f"{PREFIX}SCHEDULER_INTERVAL, or the lease lapses between rounds"
+        )
+    return Promises(
+        reminder_lead_minutes=_int(env, "REMINDER_LEAD_MINUTES", 15, minimum=1),
+        escalation_emails=tuple(address.lower() for address in recipients),
+        resume_link_hours=_int(env, "RESUME_LINK_HOURS", 72, minimum=1),
+        interval_s=interval_s,
+        lease_s=lease_s,
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about a Baton deployment.
@@ -172,6 +226,10 @@ class Settings:
         embedding_model: The sentence-embedding model's directory
             (``BATON_EMBEDDING_MODEL``); ``None``: where ``make install`` puts
             it (see :mod:`bot.knowledge.embedding.model`).
+        secret_key: The hub's own secret (``BATON_SECRET_KEY``, at least 32
+            characters), which signs the links mailed to customers; see
+            :attr:`link_secret` when it is not set.
+        promises: Reminders, escalation and resume links (``bot.promises``).
     """
 
     host: str = "127.0.0.1"
@@ -201,6 +259,8 @@ class Settings:
     identity_secret: str | None = field(default=None, repr=False)
     identity_max_hours: int = 24
     embedding_model: Path | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    promises: Promises = field(default_factory=Promises)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -228,6 +288,11 @@ class Settings:
         embedding_model = _text(env, "EMBEDDING_MODEL", "")
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigurationError(f"{PREFIX}LOG_LEVEL must be DEBUG..ERROR")
+        secret_key = _text(env, "SECRET_KEY", "") or None
+        if secret_key is not None and len(secret_key) < 32:
+            raise ConfigurationError(
+                f"{PREFIX}SECRET_KEY must be at least 32 characters"
+            )
         return cls(
             host=_text(env, "HOST", "127.0.0.1"),
             port=_int(env, "PORT", 8000, minimum=0),
@@ -265,6 +330,8 @@ class Settings:
             identity_secret=_text(env, "IDENTITY_SECRET", "") or None,
             identity_max_hours=_int(env, "IDENTITY_MAX_HOURS", 24, minimum=1),
             embedding_model=Path(embedding_model) if embedding_model else None,
+            secret_key=secret_key,
+            promises=_promises(env),
             limits=Limits(
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),
@@ -306,6 +373,23 @@ class Settings:
             return (f"http://127.0.0.1{suffix}", f"http://localhost{suffix}")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return (f"http://{host}{suffix}",)
+
+    @property
+    def link_secret(self) -> bytes:
+        """The key that signs links mailed to customers.
+
+        :attr:`secret_key`; without one, a key derived from the Rasa token
+        (set by the operator for several hubs, or made per run by ``baton
+        run``: links then last until the next restart); ``b""`` with neither,
+        and no link is made.
+        """
+        if self.secret_key:
+            return self.secret_key.encode()
+        if self.rasa_token:
+            return hmac.new(
+                self.rasa_token.encode(), b"baton link secret", hashlib.sha256
+            ).digest()
+        return b""
 
     @property
     def uses_postgresql(self) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db.models import MailOutbox, aware, utcnow
 
@@ -31,6 +31,7 @@ class OutboxRecord:
     error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    html: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form shown to agents and admins."""
@@ -62,6 +63,7 @@ def _record(row: Any) -> OutboxRecord:
         error=row.error,
         created_at=created_at,
         sent_at=aware(row.sent_at),
+        html=row.html,
     )
 
 
@@ -80,24 +82,69 @@ class OutboxRepository:
         subject: str,
         body: str,
         status: str,
+        html: str | None = None,
     ) -> OutboxRecord:
         """Store a mail; returns it with its id."""
         async with self.engine.begin() as connection:
-            result = await connection.execute(
-                outbox.insert().values(
-                    conversation_id=conversation_id,
-                    kind=kind,
-                    recipient=recipient,
-                    subject=subject,
-                    body=body,
-                    status=status,
-                    created_at=utcnow(),
-                )
+            mail_id = await self.add_in(
+                connection,
+                conversation_id=conversation_id,
+                kind=kind,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                html=html,
             )
-            mail_id = result.inserted_primary_key[0]
+            if status != "kept":
+                await connection.execute(
+                    outbox.update().where(outbox.c.id == mail_id).values(status=status)
+                )
         found = await self.get(mail_id)
         assert found is not None
         return found
+
+    @staticmethod
+    async def add_in(
+        connection: AsyncConnection,
+        *,
+        conversation_id: str | None,
+        kind: str,
+        recipient: str,
+        subject: str,
+        body: str,
+        html: str | None = None,
+    ) -> int:
+        """Store a ``kept`` mail inside the caller's transaction; returns its id.
+
+        The caller records in the same transaction why the mail exists, so a
+        process dying in between leaves both or neither;
+        :meth:`bot.mail.Mailer.send_kept` sends it afterwards.
+        """
+        result = await connection.execute(
+            outbox.insert().values(
+                conversation_id=conversation_id,
+                kind=kind,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                html=html,
+                status="kept",
+                created_at=utcnow(),
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+    async def kept_of(self, kinds: tuple[str, ...], limit: int = 100) -> list[int]:
+        """Ids of ``kept`` mails of these kinds, oldest first (not sent yet)."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(outbox.c.id)
+                .where(outbox.c.status == "kept")
+                .where(outbox.c.kind.in_(kinds))
+                .order_by(outbox.c.id)
+                .limit(limit)
+            )
+            return [int(row.id) for row in rows]
 
     async def get(self, mail_id: int) -> OutboxRecord | None:
         """Return one mail, or ``None``."""

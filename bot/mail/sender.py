@@ -50,6 +50,23 @@ class Mailer:
         if self.demo_mode:
             logger.info("kept %s mail %s for %s", kind, mail.id, mask_email(recipient))
             return mail
+        return await self._send_and_mark(mail)
+
+    async def send_kept(self, mail_id: int) -> OutboxRecord | None:
+        """Send a mail stored ``kept`` (by :meth:`OutboxRepository.add_in`).
+
+        In demo mode, or when the mail is no longer ``kept``, nothing is done.
+
+        Returns:
+            The mail as it is now, or ``None`` if there is no such mail.
+        """
+        mail = await self.repository.get(mail_id)
+        if mail is None or mail.status != "kept" or self.demo_mode:
+            return mail
+        return await self._send_and_mark(mail)
+
+    async def _send_and_mark(self, mail: OutboxRecord) -> OutboxRecord:
+        kind, recipient = mail.kind, mail.recipient
         try:
             await self._send(mail)
         except Exception as error:
@@ -79,6 +96,8 @@ class Mailer:
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain="baton")
         message.set_content(mail.body)
+        if mail.html:
+            message.add_alternative(mail.html, subtype="html")
         await aiosmtplib.send(
             message,
             hostname=self.smtp.host,

@@ -12,6 +12,10 @@ It pushes, as JSON frames:
   plus the conversation id) for conversations waiting in the queue or held
   by this agent, and ``typing``, ``status`` and ``note`` frames for the held
   ones;
+- ``{"type": "follow_up_reminder", "follow_up_id", "conversation_id",
+  "agent_id", "agent_name", "due_at", "summary"}`` to the follow-up's owner
+  shortly before it is due, and ``follow_up_overdue`` (same fields) to admins
+  and the owner once it is overdue (:mod:`bot.promises`);
 - ``{"type": "error", "code", "message"}`` before a close (``4401`` when the
   session ends or the agent signs out, ``4403`` for a wrong origin or role).
 
@@ -36,6 +40,7 @@ from bot.contract import INTERNAL_ERROR_FRAME
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, Unauthorized
 from bot.handoff.presence import Console, PresenceTracker
+from bot.promises import OVERDUE_EVENT, REMINDER_EVENT
 from bot.web.bodies import parse_json
 from bot.web.context import Hub
 from bot.web.errors import error_frame
@@ -135,6 +140,14 @@ class AgentSocket:
             try:
                 if kind in {"queue", "presence", "resync"}:
                     self._schedule_refresh()
+                elif kind == REMINDER_EVENT:
+                    if event.get("agent_id") == self.agent.id:
+                        await self.send(event)
+                elif kind == OVERDUE_EVENT:
+                    if self.agent.role == "admin" or event.get("agent_id") == (
+                        self.agent.id
+                    ):
+                        await self.send(event)
                 elif kind == "note":
                     watch = self._watches.get(str(event.get("conversation_id")))
                     if watch is not None and watch.held:

@@ -1,0 +1,353 @@
+"""The scheduler that runs in every hub and acts once.
+
+Every ``interval_s`` each hub tries the lease (:mod:`bot.promises.lease`);
+the one holding it does a round:
+
+1. records the due time of new follow-ups as promises;
+2. asks the customer of each new follow-up where to reach them;
+3. reminds each owner of a follow-up due within the lead time (console and
+   e-mail), once per owner, so a follow-up given to a new owner reminds them;
+4. escalates each overdue, unanswered follow-up (console and e-mail to the
+   escalation recipients), once;
+5. mails the customer of each answered follow-up the reply with a link back
+   to the conversation, once;
+6. sends the mails of 3-5 (SMTP; kept in demo mode);
+7. settles the promises whose outcome is known.
+
+A notice and its mails are one transaction, so a hub that dies mid-round
+leaves each either done (its mails ``kept``, sent by the next holder in step
+6) or not begun (done by the next holder). Only a crash between the SMTP
+server's acceptance and marking the mail ``sent`` can send it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.bus import AGENTS_CHANNEL, EventBus
+from bot.config import Settings
+from bot.conversations.service import ConversationService
+from bot.db.models import utcnow
+from bot.mail import Mailer
+from bot.mail.templates import render
+from bot.promises.lease import Lease
+from bot.promises.links import sign_resume_link
+from bot.promises.repository import FollowUpWork, Mail, PromiseRepository
+
+logger = logging.getLogger(__name__)
+
+#: Outbox kinds of the scheduler's mails (what step 6 sends).
+MAIL_KINDS = ("reminder", "escalation", "reply")
+#: Frames on the agents' channel (the console socket passes them on).
+REMINDER_EVENT = "follow_up_reminder"
+OVERDUE_EVENT = "follow_up_overdue"
+#: What the customer of a new follow-up is asked.
+ASK_TEXT = (
+    "Where can we reach you when someone answers? Leave your e-mail address "
+    "and we'll send the answer there, with a link back to this chat. You can "
+    "also just keep this chat: the answer will be here when you come back."
+)
+ASK_VERIFIED_TEXT = (
+    "Shall we e-mail you the answer at {email}, with a link back to this "
+    "chat? Please confirm, give another address, or say no and keep this "
+    "chat only."
+)
+
+
+@dataclass(frozen=True)
+class SchedulerPolicy:
+    """What the scheduler needs of the settings."""
+
+    reminder_lead: dt.timedelta
+    escalation_emails: tuple[str, ...]
+    resume_link_lifetime: dt.timedelta
+    link_secret: bytes
+    #: Where customers and agents reach the hub (links in mails).
+    base_url: str
+    interval_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SchedulerPolicy:
+        """The policy of a deployment (``BATON_REMINDER_LEAD_MINUTES``, ...)."""
+        promises = settings.promises
+        urls = [url.strip() for url in settings.public_url.split(",") if url.strip()]
+        return cls(
+            reminder_lead=dt.timedelta(minutes=promises.reminder_lead_minutes),
+            escalation_emails=promises.escalation_emails,
+            resume_link_lifetime=dt.timedelta(hours=promises.resume_link_hours),
+            link_secret=settings.link_secret,
+            base_url=(urls[0] if urls else settings.public_origins[0]).rstrip("/"),
+            interval_s=promises.interval_s,
+        )
+
+
+@dataclass
+class Round:
+    """What one round did (``held``: whether this hub had the lease)."""
+
+    held: bool
+    recorded: int = 0
+    asked: int = 0
+    reminded: int = 0
+    escalated: int = 0
+    replied: int = 0
+    sent: int = 0
+    settled: int = 0
+    mails: list[int] = field(default_factory=list)
+
+
+def when(moment: dt.datetime) -> str:
+    """A due time as people read it in a mail."""
+    return moment.astimezone(dt.timezone.utc).strftime("%H:%M UTC on %A %d %B")
+
+
+class PromiseScheduler:
+    """Keeps follow-up promises: asks, reminds, escalates, mails replies."""
+
+    def __init__(
+        self,
+        repository: PromiseRepository,
+        lease: Lease,
+        mailer: Mailer,
+        conversations: ConversationService,
+        bus: EventBus,
+        policy: SchedulerPolicy,
+        *,
+        now: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        """Wire the scheduler.
+
+        Args:
+            repository: Promises, notices and contacts.
+            lease: Decides which hub acts.
+            mailer: The outbox and SMTP.
+            conversations: To ask the customer in the chat.
+            bus: To tell agent consoles.
+            policy: Lead time, recipients, links.
+            now: The clock (tests move it).
+        """
+        self.repository = repository
+        self.lease = lease
+        self.mailer = mailer
+        self.conversations = conversations
+        self.bus = bus
+        self.policy = policy
+        self.now = now
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        # One round at a time in this process: two would share the lease.
+        self._round = asyncio.Lock()
+
+    async def tick(self) -> Round:
+        """Do one round if this hub holds the lease."""
+        async with self._round:
+            return await self._tick()
+
+    async def _tick(self) -> Round:
+        now = self.now()
+        if not await self.lease.acquire(now):
+            return Round(held=False)
+        done = Round(held=True)
+        done.recorded = await self.repository.record_follow_up_promises()
+        done.asked = await self._ask()
+        done.reminded = await self._remind(now, done.mails)
+        done.escalated = await self._escalate(now, done.mails)
+        done.replied = await self._mail_replies(now, done.mails)
+        done.sent = await self._send(now)
+        done.settled = await self.repository.settle(now)
+        return done
+
+    async def _ask(self) -> int:
+        asked = 0
+        for work in await self.repository.to_ask():
+            if (
+                await self.repository.add_notice(work.follow_up_id, "ask", "", [])
+                is None
+            ):
+                continue
+            email = work.verified_email
+            await self.repository.set_contact(
+                work.conversation_id, "asked", email, self.now(), only_if_new=True
+            )
+            text = ASK_VERIFIED_TEXT.format(email=email) if email else ASK_TEXT
+            await self.conversations.post_system(work.conversation_id, text)
+            asked += 1
+        return asked
+
+    def _console_url(self) -> str:
+        return f"{self.policy.base_url}/console"
+
+    async def _remind(self, now: dt.datetime, mails: list[int]) -> int:
+        reminded = 0
+        for work in await self.repository.reminders_due(now, self.policy.reminder_lead):
+            assert work.owner_id is not None and work.owner_email is not None
+            letter = render(
+                "reminder",
+                None,
+                {
+                    "owner": work.owner_name or work.owner_email,
+                    "due": when(work.due_at),
+                    "summary": work.summary or "(no summary)",
+                    "console_url": self._console_url(),
+                },
+            )
+            mail = Mail(
+                recipient=work.owner_email,
+                subject=letter.subject,
+                text=letter.text,
+                html=letter.html,
+                kind="reminder",
+                conversation_id=work.conversation_id,
+            )
+            ids = await self.repository.add_notice(
+                work.follow_up_id, "reminder", str(work.owner_id), [mail]
+            )
+            if ids is None:
+                continue
+            mails.extend(ids)
+            reminded += 1
+            await self._tell_console(REMINDER_EVENT, work)
+        return reminded
+
+    async def _escalate(self, now: dt.datetime, mails: list[int]) -> int:
+        escalated = 0
+        due = await self.repository.escalations_due(now)
+        if not due:
+            return 0
+        recipients = list(self.policy.escalation_emails) or (
+            await self.repository.admin_emails()
+        )
+        if not recipients:
+            logger.warning(
+                "overdue follow-ups and nobody to mail: set BATON_ESCALATION_EMAILS "
+                "or create an admin account"
+            )
+        for work in due:
+            letter = render(
+                "escalation",
+                None,
+                {
+                    "owner": work.owner_name or "nobody (unowned)",
+                    "due": when(work.due_at),
+                    "summary": work.summary or "(no summary)",
+                    "console_url": self._console_url(),
+                },
+            )
+            batch = [
+                Mail(
+                    recipient=recipient,
+                    subject=letter.subject,
+                    text=letter.text,
+                    html=letter.html,
+                    kind="escalation",
+                    conversation_id=work.conversation_id,
+                )
+                for recipient in recipients
+            ]
+            ids = await self.repository.add_notice(
+                work.follow_up_id, "escalation", "", batch
+            )
+            if ids is None:
+                continue
+            mails.extend(ids)
+            escalated += 1
+            await self._tell_console(OVERDUE_EVENT, work)
+        return escalated
+
+    def resume_url(self, conversation_id: str, now: dt.datetime) -> str:
+        """The link mailed to a customer to reopen the conversation."""
+        token = sign_resume_link(
+            self.policy.link_secret,
+            conversation_id,
+            now + self.policy.resume_link_lifetime,
+        )
+        return f"{self.policy.base_url}/resume/{token}"
+
+    async def _mail_replies(self, now: dt.datetime, mails: list[int]) -> int:
+        replied = 0
+        for work in await self.repository.replies_due():
+            expires = now + self.policy.resume_link_lifetime
+            if self.policy.link_secret:
+                link = self.resume_url(work.conversation_id, now)
+            else:
+                logger.warning("no secret to sign resume links: the mail links home")
+                link = f"{self.policy.base_url}/"
+            letter = render(
+                "reply",
+                work.locale,
+                {
+                    "agent": work.agent_name,
+                    "reply": "\n\n".join(work.replies),
+                    "link": link,
+                    "expires": when(expires),
+                },
+            )
+            mail = Mail(
+                recipient=work.email,
+                subject=letter.subject,
+                text=letter.text,
+                html=letter.html,
+                kind="reply",
+                conversation_id=work.conversation_id,
+            )
+            ids = await self.repository.add_notice(
+                work.follow_up_id, "reply", "", [mail]
+            )
+            if ids is None:
+                continue
+            mails.extend(ids)
+            replied += 1
+        return replied
+
+    async def _send(self, now: dt.datetime) -> int:
+        if self.mailer.demo_mode:
+            return 0
+        sent = 0
+        for mail_id in await self.mailer.repository.kept_of(MAIL_KINDS):
+            # Still ours? A hub that stalled past its lease stops here.
+            if not await self.lease.acquire(self.now()):
+                break
+            mail = await self.mailer.send_kept(mail_id)
+            sent += bool(mail and mail.status == "sent")
+        return sent
+
+    async def _tell_console(self, kind: str, work: FollowUpWork) -> None:
+        await self.bus.publish(
+            AGENTS_CHANNEL,
+            {
+                "type": kind,
+                "follow_up_id": work.follow_up_id,
+                "conversation_id": work.conversation_id,
+                "agent_id": work.owner_id,
+                "agent_name": work.owner_name,
+                "due_at": work.due_at.isoformat(),
+                "summary": work.summary,
+            },
+        )
+
+    def start(self) -> None:
+        """Run rounds in the background until :meth:`stop`."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop after the current round and give up the lease."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+        with contextlib.suppress(Exception):
+            await self.lease.release()
+        await self.lease.close()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                logger.warning("promise scheduler round failed", exc_info=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.policy.interval_s)

@@ -1,0 +1,243 @@
+"""The scheduler keeps follow-up promises, once, whichever hub runs it.
+
+Real SMTP (aiosmtpd), SQLite and PostgreSQL, and a clock the test moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.bus import AGENTS_CHANNEL
+from bot.db.models import Agent, MailOutbox
+from bot.mail import OutboxRepository
+from bot.promises import OVERDUE_EVENT, REMINDER_EVENT, PromiseRepository
+from tests.bot.promises.conftest import LEAD, add_agent, new_follow_up
+
+outbox = MailOutbox.__table__
+
+
+async def mails_of(engine: Any, conversation_id: str, kind: str) -> list[Any]:
+    async with engine.connect() as connection:
+        return list(
+            await connection.execute(
+                sa.select(outbox)
+                .where(outbox.c.conversation_id == conversation_id)
+                .where(outbox.c.kind == kind)
+                .order_by(outbox.c.id)
+            )
+        )
+
+
+def received_by(inbox: Any, address: str) -> list[Any]:
+    return [mail for rcpt, mail in inbox.mails if address in rcpt]
+
+
+async def test_the_owner_is_reminded_once_shortly_before_the_due_time(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    _, inbox = smtp_server
+    owner, owner_email = await add_agent(own_engine)
+    conversation_id, _, due = await new_follow_up(handoffs)
+    scheduler = make_scheduler()
+    async with handoffs.conversations.bus.subscribe(AGENTS_CHANNEL) as events:
+        clock.at(due - LEAD - dt.timedelta(minutes=1))
+        assert (await scheduler.tick()).reminded == 0
+        clock.at(due - LEAD + dt.timedelta(seconds=1))
+        done = await scheduler.tick()
+        assert done.held and done.reminded == 1 and done.sent == 1
+        event = await asyncio.wait_for(anext_of(events, REMINDER_EVENT), 5)
+    assert event["conversation_id"] == conversation_id
+    assert event["agent_id"] == owner
+    clock.at(due - dt.timedelta(minutes=1))
+    assert (await scheduler.tick()).reminded == 0
+
+    [mail] = received_by(inbox, owner_email)
+    assert mail["Subject"].startswith("Follow-up due")
+    assert mail.is_multipart()  # plain text and HTML
+    parts = {part.get_content_type() for part in mail.walk()}
+    assert {"text/plain", "text/html"} <= parts
+    [stored] = await mails_of(own_engine, conversation_id, "reminder")
+    assert stored.status == "sent" and stored.recipient == owner_email
+
+
+async def anext_of(events: Any, kind: str) -> dict:
+    async for event in events:
+        if event.get("type") == kind:
+            return dict(event)
+    raise AssertionError("the bus closed")
+
+
+async def test_a_follow_up_given_to_a_new_owner_reminds_the_new_owner(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    _, inbox = smtp_server
+    first, first_email = await add_agent(own_engine)
+    conversation_id, _, due = await new_follow_up(handoffs)
+    scheduler = make_scheduler()
+    clock.at(due - LEAD + dt.timedelta(seconds=1))
+    assert (await scheduler.tick()).reminded == 1
+    second, second_email = await add_agent(own_engine)
+    async with own_engine.begin() as connection:
+        await connection.execute(
+            Agent.__table__.update()
+            .where(Agent.__table__.c.id == first)
+            .values(active=False)
+        )
+    assert await handoffs.own_follow_ups() == 1  # reassigned (existing sweep)
+    clock.at(clock.now + dt.timedelta(seconds=5))
+    assert (await scheduler.tick()).reminded == 1
+    assert (await scheduler.tick()).reminded == 0
+    assert len(received_by(inbox, first_email)) == 1
+    assert len(received_by(inbox, second_email)) == 1
+    reminders = await mails_of(own_engine, conversation_id, "reminder")
+    assert [m.recipient for m in reminders] == [first_email, second_email]
+    assert second != first
+
+
+async def test_an_overdue_follow_up_is_escalated_once_to_the_recipients(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    _, inbox = smtp_server
+    await add_agent(own_engine)
+    conversation_id, _, due = await new_follow_up(handoffs)
+    scheduler = make_scheduler(
+        escalation_emails=("lead@example.com", "ops@example.com")
+    )
+    clock.at(due - dt.timedelta(seconds=1))
+    assert (await scheduler.tick()).escalated == 0
+    async with handoffs.conversations.bus.subscribe(AGENTS_CHANNEL) as events:
+        clock.at(due + dt.timedelta(seconds=1))
+        done = await scheduler.tick()
+        event = await asyncio.wait_for(anext_of(events, OVERDUE_EVENT), 5)
+    assert done.escalated == 1
+    assert event["conversation_id"] == conversation_id
+    clock.at(due + dt.timedelta(hours=1))
+    assert (await scheduler.tick()).escalated == 0
+    escalations = await mails_of(own_engine, conversation_id, "escalation")
+    assert sorted(m.recipient for m in escalations) == [
+        "lead@example.com",
+        "ops@example.com",
+    ]
+    assert all(m.status == "sent" for m in escalations)
+    for address in ("lead@example.com", "ops@example.com"):
+        [mail] = received_by(inbox, address)
+        assert mail["Subject"].startswith("Overdue follow-up")
+
+
+async def test_without_escalation_recipients_the_admins_are_mailed(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    _, inbox = smtp_server
+    await add_agent(own_engine)
+    _, admin_email = await add_agent(own_engine, role="admin")
+    _, due = (await new_follow_up(handoffs))[1:]
+    scheduler = make_scheduler(escalation_emails=())
+    clock.at(due + dt.timedelta(minutes=1))
+    assert (await scheduler.tick()).escalated == 1
+    assert len(received_by(inbox, admin_email)) == 1
+
+
+async def test_an_answered_follow_up_is_neither_reminded_nor_escalated(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    owner, _ = await add_agent(own_engine)
+    conversation_id, _, due = await new_follow_up(handoffs)
+    handoff = await handoffs.repository.current(conversation_id)
+    assert handoff is not None
+    await handoffs.claim(handoff.id, owner, "Ann")
+    await handoffs.reply(conversation_id, owner, "Ann", "Here is your answer.", "c-1")
+    scheduler = make_scheduler()
+    clock.at(due + dt.timedelta(minutes=1))
+    done = await scheduler.tick()
+    assert (done.reminded, done.escalated) == (0, 0)
+    [promise] = await PromiseRepository(own_engine).promises_of(conversation_id)
+    assert promise.kind == "due" and promise.kept is True
+
+
+async def test_a_missed_due_time_is_recorded_as_a_broken_promise(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    await add_agent(own_engine)
+    conversation_id, _, due = await new_follow_up(handoffs)
+    scheduler = make_scheduler()
+    await scheduler.tick()
+    [promise] = await PromiseRepository(own_engine).promises_of(conversation_id)
+    assert (promise.due_at, promise.kept, promise.settled_at) == (due, None, None)
+    clock.at(due + dt.timedelta(seconds=1))
+    await scheduler.tick()
+    [promise] = await PromiseRepository(own_engine).promises_of(conversation_id)
+    assert promise.kept is False and promise.settled_at == clock.now
+
+
+async def test_two_schedulers_on_one_database_send_each_mail_once(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    _, inbox = smtp_server
+    _, owner_email = await add_agent(own_engine)
+    conversations = [await new_follow_up(handoffs) for _ in range(3)]
+    due = max(d for _, _, d in conversations)
+    hub_a, hub_b = make_scheduler("hub-a"), make_scheduler("hub-b")
+    rounds = []
+    for moment in (due - LEAD + dt.timedelta(seconds=1), due + dt.timedelta(seconds=1)):
+        clock.at(moment)
+        for _ in range(3):
+            rounds += await asyncio.gather(hub_a.tick(), hub_b.tick())
+    assert sum(r.held for r in rounds) == len(rounds) // 2  # one hub per round
+    assert sum(r.reminded for r in rounds) == 3
+    assert sum(r.escalated for r in rounds) == 3
+    assert len(received_by(inbox, owner_email)) == 3
+    assert len(received_by(inbox, "boss@example.com")) == 3
+    for conversation_id, _, _ in conversations:
+        assert len(await mails_of(own_engine, conversation_id, "reminder")) == 1
+        assert len(await mails_of(own_engine, conversation_id, "escalation")) == 1
+
+
+async def test_a_hub_killed_holding_the_lease_hands_over_without_loss_or_doubles(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    controller, inbox = smtp_server
+    _, owner_email = await add_agent(own_engine)
+    conversations = [await new_follow_up(handoffs) for _ in range(2)]
+    due = max(d for _, _, d in conversations)
+    ttl = dt.timedelta(seconds=30)
+    dying, heir = make_scheduler("hub-a", ttl=ttl), make_scheduler("hub-b", ttl=ttl)
+
+    # The SMTP server holds the first mail's DATA until told, so hub A is
+    # killed (its task cancelled) in the middle of sending: its notices and
+    # mails are committed, nothing is sent, and its lease is still held.
+    arrived, release = asyncio.Event(), asyncio.Event()
+    handle = inbox.handle_DATA
+    loop = asyncio.get_running_loop()
+
+    async def held_data(server: Any, session: Any, envelope: Any) -> str:
+        loop.call_soon_threadsafe(arrived.set)
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        return "451 try again later"
+
+    inbox.handle_DATA = held_data
+    clock.at(due - LEAD + dt.timedelta(seconds=1))
+    killed = asyncio.create_task(dying.tick())
+    await asyncio.wait_for(arrived.wait(), 10)
+    killed.cancel()
+    release.set()  # the server refuses the held mail (451): it was not sent
+    await asyncio.gather(killed, return_exceptions=True)
+    inbox.handle_DATA = handle
+    kept = await OutboxRepository(own_engine).kept_of(("reminder",))
+    assert len(kept) == 2  # committed with their notices, not sent
+
+    clock.at(clock.now + dt.timedelta(seconds=1))
+    assert not (await heir.tick()).held  # the dead hub's lease still runs
+    clock.at(clock.now + ttl)
+    taken = await heir.tick()
+    assert taken.held and taken.reminded == 0 and taken.sent == 2
+    assert (await heir.tick()).sent == 0
+    assert len(received_by(inbox, owner_email)) == 2
+    for conversation_id, _, _ in conversations:
+        [mail] = await mails_of(own_engine, conversation_id, "reminder")
+        assert mail.status == "sent"
+    assert controller is not None
