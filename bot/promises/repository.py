@@ -219,6 +219,22 @@ class PromiseRepository:
             return False  # another hub stored the same estimate first
         return True
 
+    async def queued_without_estimate(self, limit: int = 200) -> list[tuple[int, str]]:
+        """``(handoff id, conversation id)`` of queued chats with no wait promise."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(handoffs.c.id, handoffs.c.conversation_id)
+                .where(handoffs.c.state == "queued")
+                .where(
+                    ~sa.exists()
+                    .where(promises.c.handoff_id == handoffs.c.id)
+                    .where(promises.c.kind == "wait")
+                )
+                .order_by(handoffs.c.id)
+                .limit(limit)
+            )
+            return [(row.id, row.conversation_id) for row in rows]
+
     async def settle(self, now: dt.datetime) -> int:
         """Decide the promises whose outcome is known by ``now``.
 

@@ -3,7 +3,9 @@
 Every ``interval_s`` each hub tries the lease (:mod:`bot.promises.lease`);
 the one holding it does a round:
 
-1. records the due time of new follow-ups as promises;
+1. records the due time of new follow-ups as promises, and the wait
+   estimate a newly queued customer is shown (the status frame the customer
+   gets, read within a round of joining the queue);
 2. asks the customer of each new follow-up where to reach them;
 3. reminds each owner of a follow-up due within the lead time (console and
    e-mail), once per owner, so a follow-up given to a new owner reminds them;
@@ -33,6 +35,7 @@ from bot.bus import AGENTS_CHANNEL, EventBus
 from bot.config import Settings
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
+from bot.handoff.service import HandoffService
 from bot.mail import Mailer
 from bot.mail.templates import render
 from bot.promises.lease import Lease
@@ -118,6 +121,7 @@ class PromiseScheduler:
         bus: EventBus,
         policy: SchedulerPolicy,
         *,
+        handoffs: HandoffService | None = None,
         now: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         """Wire the scheduler.
@@ -129,6 +133,7 @@ class PromiseScheduler:
             conversations: To ask the customer in the chat.
             bus: To tell agent consoles.
             policy: Lead time, recipients, links.
+            handoffs: The queue's status frames, to record wait estimates.
             now: The clock (tests move it).
         """
         self.repository = repository
@@ -137,6 +142,7 @@ class PromiseScheduler:
         self.conversations = conversations
         self.bus = bus
         self.policy = policy
+        self.handoffs = handoffs
         self.now = now
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -154,6 +160,7 @@ class PromiseScheduler:
             return Round(held=False)
         done = Round(held=True)
         done.recorded = await self.repository.record_follow_up_promises()
+        done.recorded += await self._record_waits(now)
         done.asked = await self._ask()
         done.reminded = await self._remind(now, done.mails)
         done.escalated = await self._escalate(now, done.mails)
@@ -161,6 +168,26 @@ class PromiseScheduler:
         done.sent = await self._send(now)
         done.settled = await self.repository.settle(now)
         return done
+
+    async def _record_waits(self, now: dt.datetime) -> int:
+        if self.handoffs is None:
+            return 0
+        recorded = 0
+        for (
+            handoff_id,
+            conversation_id,
+        ) in await self.repository.queued_without_estimate():
+            conversation = await self.conversations.get(conversation_id)
+            if conversation is None:
+                continue
+            frame = await self.handoffs.status(conversation)
+            eta_s = frame.get("eta_s")
+            if frame.get("state") != "queued" or not isinstance(eta_s, int):
+                continue  # no honest estimate given yet (nobody online)
+            recorded += await self.repository.record_wait(
+                conversation_id, handoff_id, now, now + dt.timedelta(seconds=eta_s)
+            )
+        return recorded
 
     async def _ask(self) -> int:
         asked = 0

@@ -57,6 +57,21 @@ def clock() -> Clock:
 _MIGRATED: set[str] = set()
 
 
+async def emptied(engine: Any) -> None:
+    """Migrate the promise tests' PostgreSQL database once, empty it each time."""
+    url = str(engine.url)
+    if url not in _MIGRATED:
+        await upgrade_database(engine)
+        _MIGRATED.add(url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text(
+                "TRUNCATE conversations, agents, mail_outbox, scheduler_leases "
+                "RESTART IDENTITY CASCADE"
+            )
+        )
+
+
 @pytest.fixture(scope="session")
 def promises_postgres_url(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL database of the promise tests only, migrated once."""
@@ -87,18 +102,8 @@ async def own_engine(
         engine = create_engine(f"sqlite:///{tmp_path / 'promises.db'}")
         await upgrade_database(engine)
     else:
-        url = request.getfixturevalue("promises_postgres_url")
-        engine = create_engine(url)
-        if url not in _MIGRATED:
-            await upgrade_database(engine)
-            _MIGRATED.add(url)
-        async with engine.begin() as connection:
-            await connection.execute(
-                sa.text(
-                    "TRUNCATE conversations, agents, mail_outbox, scheduler_leases "
-                    "RESTART IDENTITY CASCADE"
-                )
-            )
+        engine = create_engine(request.getfixturevalue("promises_postgres_url"))
+        await emptied(engine)
     yield engine
     await engine.dispose()
 
@@ -161,6 +166,7 @@ def make_scheduler(
                 link_secret=SECRET,
                 base_url="http://support.example",
             ),
+            handoffs=handoffs,
             now=clock,
         )
 

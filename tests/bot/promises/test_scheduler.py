@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.bus import AGENTS_CHANNEL
-from bot.db.models import Agent, MailOutbox
+from bot.db.models import Agent, Handoff, MailOutbox, utcnow
+from bot.handoff.hours import SupportHours
+from bot.handoff.service import HandoffPolicy
 from bot.mail import OutboxRepository
 from bot.promises import OVERDUE_EVENT, REMINDER_EVENT, PromiseRepository
 from tests.bot.promises.conftest import LEAD, add_agent, new_follow_up
@@ -241,3 +244,50 @@ async def test_a_hub_killed_holding_the_lease_hands_over_without_loss_or_doubles
         [mail] = await mails_of(own_engine, conversation_id, "reminder")
         assert mail.status == "sent"
     assert controller is not None
+
+
+async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    agent, _ = await add_agent(own_engine, presence="online")
+    handoffs.policy = HandoffPolicy(
+        hours=SupportHours.parse("always", "UTC"),
+        follow_up_within=dt.timedelta(hours=4),
+    )
+    # Recent history to estimate from: chats waiting a minute, taken in turn.
+    history = secrets.token_urlsafe(16)
+    await handoffs.conversations.repository.create(history, "hash")
+    start = utcnow() - dt.timedelta(minutes=30)
+    async with own_engine.begin() as connection:
+        for k in range(6):
+            created = start + dt.timedelta(minutes=3 * k)
+            await connection.execute(
+                Handoff.__table__.insert().values(
+                    conversation_id=history,
+                    reason="fallback",
+                    state="resolved",
+                    priority=10,
+                    agent_id=agent,
+                    created_at=created,
+                    claimed_at=created + dt.timedelta(seconds=60),
+                    closed_at=created + dt.timedelta(seconds=120),
+                )
+            )
+    conversation_id = secrets.token_urlsafe(16)
+    await handoffs.conversations.repository.create(conversation_id, "hash")
+    handoff = await handoffs.start(conversation_id, "customer_request")
+    assert handoff is not None and handoff.state == "queued"
+    conversation = await handoffs.conversations.get(conversation_id)
+    assert conversation is not None
+    shown = (await handoffs.status(conversation))["eta_s"]
+    scheduler = make_scheduler()
+    await scheduler.tick()
+    await scheduler.tick()
+    repository = PromiseRepository(own_engine)
+    [wait] = await repository.promises_of(conversation_id)
+    assert wait.kind == "wait" and wait.kept is None
+    assert wait.due_at - wait.promised_at == dt.timedelta(seconds=shown)
+    await handoffs.claim(handoff.id, agent, "Ann")
+    await scheduler.tick()
+    [wait] = await repository.promises_of(conversation_id)
+    assert wait.kept is True  # claimed within the estimate
