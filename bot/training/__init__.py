@@ -6,9 +6,14 @@
   trainers' annotations (the ``training_annotations`` table).
 - :mod:`.inbox`: the inbox: flagged customer messages with their context,
   grouped by meaning so that one decision labels many.
-- :mod:`.annotations`: a trainer's decision (an article, out of scope,
-  dismiss) and its undo; an article or "none" becomes a labelled question the
-  knowledge-base search learns from at once.
+- :mod:`.annotations`: a trainer's decision (an article, an intent, out of
+  scope, dismiss) and its undo; an article or "none" becomes a labelled
+  question the knowledge-base search learns from at once, an intent a
+  training example.
+- :mod:`.nlu_data`: the committed Rasa NLU files (the baseline) and where
+  rules, stories and slots use intents.
+- :mod:`.intents`: intents and examples as Rasa will learn them: the
+  baseline plus trainers' changes kept in SQL.
 """
 
 from bot.training.annotations import AnnotationRequest, Annotations

@@ -2,11 +2,12 @@
 
 The request names what is labelled (``message_id``, or ``group_id``: the
 group's messages) and exactly one label: ``article`` (a published article's
-slug), ``out_of_scope: true`` or ``dismiss: true``. ``intent`` is the label
-the next slice adds beside ``article``; until then it is refused clearly.
-An article becomes a labelled question of that article and ``out_of_scope``
-one labelled "none": the knowledge-base search learns from it at its next
-search in every process, without training.
+slug), ``intent`` (an intent's name), ``out_of_scope: true`` or
+``dismiss: true``. An article becomes a labelled question of that article and
+``out_of_scope`` one labelled "none": the knowledge-base search learns from
+it at its next search in every process, without training. An intent label
+makes the (masked) message a training example of that intent, used by the
+next training job.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.exceptions import BadRequest
+from bot.exceptions import BadRequest, Conflict
 from bot.knowledge.articles import SLUG_PATTERN
 from bot.knowledge.repository import ArticleNotFound
+from bot.training.intents import IntentNotFound, example_text, intent_name
 from bot.training.masking import mask
 from bot.training.repository import AnnotationRecord, TrainingRepository
 
 #: Most messages one group annotation may label.
 MAX_GROUP_SIZE = 500
 #: The labels a request may carry, each mapped to its annotation kind.
-LABELS = ("article", "out_of_scope", "dismiss")
-#: Labels that later slices add; named so the refusal is clear.
-COMING_LABELS = ("intent",)
+LABELS = ("article", "intent", "out_of_scope", "dismiss")
 _TARGETS = ("message_id", "group_id")
 
 
@@ -59,24 +59,25 @@ class AnnotationRequest:
 
     Attributes:
         message_ids: The messages to label (one, or a group's).
-        kind: ``article``, ``out_of_scope`` or ``dismiss``.
+        kind: ``article``, ``intent``, ``out_of_scope`` or ``dismiss``.
         article: The slug, for ``article``.
+        intent: The intent's name, for ``intent``.
     """
 
     message_ids: tuple[int, ...]
     kind: str
     article: str | None = None
+    intent: str | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> AnnotationRequest:
         """Validate a request body.
 
         Raises:
-            BadRequest: No or both targets, no or several labels, a label
-                that is not supported yet, or a value of the wrong type; the
-                code names the problem.
+            BadRequest: No or both targets, no or several labels, or a value
+                of the wrong type; the code names the problem.
         """
-        unknown = sorted(set(body) - {*_TARGETS, *LABELS, *COMING_LABELS})
+        unknown = sorted(set(body) - {*_TARGETS, *LABELS})
         if unknown:
             raise BadRequest(
                 f"unknown field(s): {', '.join(unknown)}", code="unknown_field"
@@ -86,19 +87,13 @@ class AnnotationRequest:
             raise BadRequest(
                 "give exactly one of message_id or group_id", code="one_target"
             )
-        labels = [name for name in (*LABELS, *COMING_LABELS) if name in body]
+        labels = [name for name in LABELS if name in body]
         if len(labels) != 1:
             raise BadRequest(
-                "give exactly one label: article, out_of_scope or dismiss",
+                "give exactly one label: article, intent, out_of_scope or dismiss",
                 code="one_label",
             )
         (label,) = labels
-        if label in COMING_LABELS:
-            raise BadRequest(
-                "intent labels are not supported yet: label an article, "
-                "out of scope, or dismiss",
-                code="unsupported_label",
-            )
         ids = (
             (_message_id(body["message_id"], "message_id"),)
             if targets == ["message_id"]
@@ -111,6 +106,8 @@ class AnnotationRequest:
                     "article must be an article's slug", code="bad_article"
                 )
             return cls(ids, "article", slug)
+        if label == "intent":
+            return cls(ids, "intent", intent=intent_name(body["intent"]))
         if body[label] is not True:
             raise BadRequest(f"{label} must be true", code=f"bad_{label}")
         return cls(ids, label)
@@ -140,13 +137,21 @@ class Annotations:
             MessageNotFound: A message is not a stored customer message.
             ArticleNotPublished: The article is a draft.
             ArticleNotFound: No article has the slug.
-            Conflict: ``already_annotated``.
+            IntentNotFound: No intent has the name.
+            BadRequest: ``bad_example``: a message cannot be an example
+                (e.g. several lines).
+            Conflict: ``already_annotated``, ``example_in_other_intent``.
         """
         knowledge = self.repository.knowledge
         async with self.repository.engine.begin() as connection:
             found = await self.repository.customer_messages(
                 connection, request.message_ids
             )
+            labelled = [(message, mask(message.text)) for message in found]
+            if request.intent is not None:
+                return await self._label_intent(
+                    connection, labelled, request.intent, author
+                )
             if request.article is not None and request.article not in (
                 await knowledge.published_slugs(connection)
             ):
@@ -156,11 +161,48 @@ class Annotations:
                 )
             return await self.repository.add(
                 connection,
-                [(message, mask(message.text)) for message in found],
+                labelled,
                 kind=request.kind,
                 article=request.article,
                 author=author,
             )
+
+    async def _label_intent(
+        self,
+        connection: Any,
+        labelled: list[tuple[Any, str]],
+        intent: str,
+        author: str,
+    ) -> list[AnnotationRecord]:
+        examples = self.repository.examples
+        if examples is None:
+            raise ValueError("intent annotations need the NLU repository")
+        await examples.lock(connection)
+        data = await examples.data(connection)
+        if intent not in data.examples:
+            raise IntentNotFound(f"no intent {intent!r}: create it first")
+        texts = [(message, example_text(text)) for message, text in labelled]
+        current = set(data.texts(intent))
+        new: list[str] = []
+        for _, text in texts:
+            owner = data.intent_of(text)
+            if owner is not None and owner != intent:
+                raise Conflict(
+                    f"{text!r} is an example of {owner!r} already: an example "
+                    "belongs to one intent",
+                    code="example_in_other_intent",
+                )
+            if text not in current and text not in new:
+                new.append(text)
+        return await self.repository.add(
+            connection,
+            texts,
+            kind="intent",
+            article=None,
+            intent=intent,
+            author=author,
+            new_examples=new,
+        )
 
     async def undo(self, annotation_id: int, *, author: str) -> AnnotationRecord:
         """Undo one annotation (see :meth:`TrainingRepository.undo`)."""
@@ -172,4 +214,5 @@ __all__ = [
     "Annotations",
     "ArticleNotFound",
     "ArticleNotPublished",
+    "IntentNotFound",
 ]

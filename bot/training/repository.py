@@ -5,7 +5,10 @@ understood, handoffs, feedback); it writes only trainers' annotations. An
 annotation that labels a message with an article (or "none") also stores a
 labelled question through :class:`~bot.knowledge.repository.KnowledgeRepository`
 in the same transaction, which bumps ``kb_state.revision``: every process's
-knowledge index learns the label at its next search, or none does.
+knowledge index learns the label at its next search, or none does. One that
+labels it with an intent adds its text to the intent's training examples
+through :class:`~bot.training.intents.NluRepository`, also in the same
+transaction; an undo takes the example away again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.db.models import (
 )
 from bot.exceptions import Conflict, NotFound
 from bot.knowledge.repository import KnowledgeRepository
+from bot.training.intents import NluRepository
 
 messages = Message.__table__
 handoffs = Handoff.__table__
@@ -135,9 +139,15 @@ def _annotation(row: Any) -> AnnotationRecord:
 class TrainingRepository:
     """Reads the inbox's evidence; writes and undoes annotations."""
 
-    def __init__(self, engine: AsyncEngine, knowledge: KnowledgeRepository) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        knowledge: KnowledgeRepository,
+        examples: NluRepository | None = None,
+    ) -> None:
         self.engine = engine
         self.knowledge = knowledge
+        self.examples = examples
 
     async def evidence(
         self, since: dt.datetime, flagged: Callable[[MessageRecord], bool]
@@ -272,19 +282,25 @@ class TrainingRepository:
         kind: str,
         article: str | None,
         author: str,
+        intent: str | None = None,
+        new_examples: Sequence[str] = (),
     ) -> list[AnnotationRecord]:
         """Annotate messages in the caller's transaction.
 
         An ``article`` or ``out_of_scope`` annotation also becomes a labelled
         question (the article's slug, or "none") and bumps the knowledge
-        base's revision in the same transaction.
+        base's revision in the same transaction; an ``intent`` one adds the
+        texts in ``new_examples`` to the intent's examples.
 
         Args:
             connection: A connection inside the caller's transaction.
             labelled: Each message with the (masked) text to keep.
-            kind: ``article``, ``out_of_scope`` or ``dismiss``.
+            kind: ``article``, ``out_of_scope``, ``dismiss`` or ``intent``.
             article: The article's slug for ``article``.
             author: Who decided.
+            intent: The intent's name for ``intent``.
+            new_examples: The texts (of ``labelled``) that are not examples
+                of the intent yet.
 
         Raises:
             Conflict: ``already_annotated``: a message has an annotation that
@@ -315,6 +331,7 @@ class TrainingRepository:
                     message_id=message.id,
                     kind=kind,
                     article_slug=article,
+                    intent=intent,
                     text=text,
                     created_by=author,
                     created_at=now,
@@ -327,7 +344,7 @@ class TrainingRepository:
                     message_id=message.id,
                     kind=kind,
                     article=article,
-                    intent=None,
+                    intent=intent,
                     text=text,
                     created_by=author,
                     created_at=now,
@@ -339,6 +356,20 @@ class TrainingRepository:
                 [(record.text, article, record.id) for record in stored],
                 author=author,
             )
+        if kind == "intent" and intent is not None:
+            if self.examples is None:
+                raise ValueError("intent annotations need the NLU repository")
+            pending = list(new_examples)
+            for record in stored:
+                if record.text in pending:
+                    pending.remove(record.text)
+                    await self.examples.add(
+                        connection,
+                        intent,
+                        [record.text],
+                        author=author,
+                        annotation_id=record.id,
+                    )
         return stored
 
     async def undo(self, annotation_id: int, *, author: str) -> AnnotationRecord:
@@ -373,6 +404,8 @@ class TrainingRepository:
                     code="already_undone",
                 )
             await self.knowledge.remove_labelled(connection, [annotation_id])
+            if self.examples is not None:
+                await self.examples.remove_annotated(connection, [annotation_id])
         return replace(_annotation(row), undone_by=author, undone_at=now)
 
     async def get(self, annotation_id: int) -> AnnotationRecord:

@@ -33,6 +33,7 @@ from bot.web.auth_api import auth_api
 from bot.web.context import Hub
 from bot.web.customer import customer
 from bot.web.health import health
+from bot.web.intents_api import intents_api
 from bot.web.kb_api import kb_api
 from bot.web.limits import KeyedLimiter, SharedLimiter, create_counter
 from bot.web.openapi import openapi
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.blueprint(openapi)
     app.blueprint(outbox_api)
     app.blueprint(training_api)
+    app.blueprint(intents_api)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
     app.add_route(

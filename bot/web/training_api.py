@@ -3,7 +3,8 @@
 Trainers and admins only (agents get 403), checked on every route; changes
 need the session's CSRF token (``bot/web/auth_api.py``) and are written to
 the audit log. An article or out-of-scope label is used by the bot's next
-knowledge-base answer, in every process, without training.
+knowledge-base answer, in every process, without training; an intent label
+adds a training example (``bot/web/intents_api.py``) for the next training job.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sanic.response import json as json_response
 from bot.exceptions import BadRequest
 from bot.training import AnnotationRequest, Annotations, Inbox, InboxFilter, Reason
 from bot.training.inbox import MAX_GROUPS, SORTS
+from bot.training.intents import NluRepository
 from bot.training.repository import TrainingRepository
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object, whole_number
@@ -34,7 +36,11 @@ training_api = Blueprint("training_api", url_prefix="/api/training")
 
 def _repository(request: Request) -> TrainingRepository:
     hub: Hub = request.app.ctx.hub
-    return TrainingRepository(hub.engine, hub.knowledge.repository)
+    return TrainingRepository(
+        hub.engine,
+        hub.knowledge.repository,
+        NluRepository(hub.engine, hub.settings.project_dir),
+    )
 
 
 def inbox_filter(args: Any) -> InboxFilter:
@@ -86,7 +92,7 @@ async def inbox(request: Request) -> HTTPResponse:
 
 @training_api.post("/annotations")
 async def annotate(request: Request) -> HTTPResponse:
-    """Label a message or a group: an article, out of scope, or dismiss."""
+    """Label a message or a group: an article, an intent, out of scope, or dismiss."""
     agent = await require_agent(request, *TRAINER_ROLES)
     parsed = AnnotationRequest.parse(json_object(request, MAX_BODY_BYTES))
     stored = await Annotations(_repository(request)).annotate(
@@ -100,6 +106,7 @@ async def annotate(request: Request) -> HTTPResponse:
         {
             "kind": parsed.kind,
             "article": parsed.article,
+            "intent": parsed.intent,
             "annotations": [record.id for record in stored],
         },
     )
@@ -119,6 +126,11 @@ async def undo(request: Request, annotation_id: str) -> HTTPResponse:
         agent.email,
         "training.undo",
         str(record.message_id),
-        {"annotation": record.id, "kind": record.kind, "article": record.article},
+        {
+            "annotation": record.id,
+            "kind": record.kind,
+            "article": record.article,
+            "intent": record.intent,
+        },
     )
     return json_response({"annotation": record.public()})

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.conversations.repository import ConversationRecord, MessageRecord, NewMessage
-from bot.db.models import LabelledQuestion, TrainingAnnotation
+from bot.db.models import LabelledQuestion, NluExample, NluIntent, TrainingAnnotation
 from tests.hub import RunningHub
 
 
@@ -59,4 +59,12 @@ async def clear_labels(hub: RunningHub) -> None:
     """Remove every trainer's label (PostgreSQL is shared by a whole run)."""
     async with hub.ctx.engine.begin() as connection:
         await connection.execute(sa.delete(LabelledQuestion.__table__))
+        await connection.execute(sa.delete(NluExample.__table__))
         await connection.execute(sa.delete(TrainingAnnotation.__table__))
+
+
+async def clear_training_data(engine: Any) -> None:
+    """Remove every trainer's change to intents (PostgreSQL is shared by a run)."""
+    async with engine.begin() as connection:
+        await connection.execute(sa.delete(NluExample.__table__))
+        await connection.execute(sa.delete(NluIntent.__table__))

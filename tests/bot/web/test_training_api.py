@@ -14,14 +14,34 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.db.models import AuditEntry, LabelledQuestion, TrainingAnnotation
+from bot.db.models import (
+    AuditEntry,
+    LabelledQuestion,
+    NluExample,
+    NluIntent,
+    TrainingAnnotation,
+)
 from bot.knowledge import KnowledgeBase, KnowledgeRepository
 from tests.bot.auth.test_auth_api import call, login, new_account
-from tests.bot.training.helpers import clear_labels, conversation, quiet_relay, turn
+from tests.bot.training.helpers import (
+    clear_labels,
+    clear_training_data,
+    conversation,
+    quiet_relay,
+    turn,
+)
 from tests.hub import RunningHub, running_hub
 
 INBOX = "/api/training/inbox"
 ANNOTATIONS = "/api/training/annotations"
+INTENTS = "/api/training/intents"
+NEW_EXAMPLES = [
+    "where is my parcel",
+    "has my order shipped yet",
+    "track my delivery",
+    "when will my package arrive",
+    "my shipment has not arrived",
+]
 
 
 @pytest.fixture
@@ -30,8 +50,10 @@ async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[Runnin
     async with running_hub(settings) as running:
         await quiet_relay(running)
         await clear_labels(running)
+        await clear_training_data(running.ctx.engine)
         yield running
         await clear_labels(running)
+        await clear_training_data(running.ctx.engine)
 
 
 @pytest.fixture
@@ -395,7 +417,9 @@ async def test_only_trainers_and_admins_may_use_the_inbox(
             400,
             "one_label",
         ),
-        ({"message_id": "MID", "intent": "greet"}, 400, "unsupported_label"),
+        ({"message_id": "MID", "intent": "track order"}, 400, "bad_intent"),
+        ({"message_id": "MID", "intent": "no_such_intent"}, 404, "intent_not_found"),
+        ({"message_id": "MID", "intent": "greet", "dismiss": True}, 400, "one_label"),
         ({"message_id": "MID", "out_of_scope": False}, 400, "bad_out_of_scope"),
         ({"message_id": "MID", "dismiss": "yes"}, 400, "bad_dismiss"),
         ({"message_id": "MID", "article": "Not A Slug"}, 400, "bad_article"),
@@ -445,6 +469,7 @@ async def test_bad_annotations_are_refused_and_change_nothing(
     assert answer["error"]["message"]
     assert await count(hub, TrainingAnnotation.__table__) == 0
     assert await count(hub, LabelledQuestion.__table__) == 0
+    assert await count(hub, NluExample.__table__) == 0
     assert await hub.ctx.knowledge.repository.revision() == revision
 
 
@@ -486,3 +511,235 @@ async def test_the_endpoints_are_in_the_openapi_document(hub: RunningHub) -> Non
     assert set(body["paths"][INBOX]) == {"get"}
     assert set(body["paths"][ANNOTATIONS]) == {"post"}
     assert set(body["paths"][f"{ANNOTATIONS}/{{annotation_id}}"]) == {"delete"}
+
+
+async def audit_actions(hub: RunningHub, session: str) -> list[tuple[str, str]]:
+    """The intent changes in the audit log by the account of ``session``."""
+    status, me, _ = await call(hub, "GET", "/api/auth/me", session=session)
+    assert status == 200
+    table = AuditEntry.__table__
+    async with hub.ctx.engine.connect() as connection:
+        return [
+            (row.action, row.subject)
+            for row in await connection.execute(
+                sa.select(table.c.action, table.c.subject)
+                .where(
+                    table.c.action.like("training.intent%"),
+                    table.c.actor == me["agent"]["email"],
+                )
+                .order_by(table.c.id)
+            )
+        ]
+
+
+async def test_intents_are_browsed_created_changed_and_deleted(
+    hub: RunningHub, trainer: tuple[str, str]
+) -> None:
+    session, csrf = trainer
+    status, body, _ = await call(hub, "GET", INTENTS, session=session)
+    assert status == 200 and body["min_examples"] == 5
+    listed = {item["name"]: item for item in body["intents"]}
+    assert listed["greet"]["examples"] > 50 and listed["greet"]["used_by"]
+    status, body, _ = await call(
+        hub,
+        "POST",
+        INTENTS,
+        session=session,
+        csrf=csrf,
+        json={"name": "track_order", "examples": NEW_EXAMPLES},
+    )
+    assert status == 201, body
+    assert [e["text"] for e in body["intent"]["examples"]] == NEW_EXAMPLES
+    status, body, _ = await call(
+        hub,
+        "PUT",
+        f"{INTENTS}/track_order",
+        session=session,
+        csrf=csrf,
+        json={"add": ["where's my stuff"], "name": "order_status"},
+    )
+    assert status == 200, body
+    assert body["intent"]["name"] == "order_status"
+    status, body, _ = await call(hub, "GET", f"{INTENTS}/order_status", session=session)
+    assert len(body["intent"]["examples"]) == 6
+    status, body, _ = await call(
+        hub, "DELETE", f"{INTENTS}/greet", session=session, csrf=csrf
+    )
+    assert (status, body["error"]["code"]) == (409, "intent_in_use")
+    assert "data/stories/support.yml: story" in body["error"]["message"]
+    status, body, _ = await call(
+        hub, "DELETE", f"{INTENTS}/order_status", session=session, csrf=csrf
+    )
+    assert status == 204
+    status, body, _ = await call(hub, "GET", f"{INTENTS}/order_status", session=session)
+    assert (status, body["error"]["code"]) == (404, "intent_not_found")
+    assert await audit_actions(hub, session) == [
+        ("training.intent_create", "track_order"),
+        ("training.intent_change", "track_order"),
+        ("training.intent_delete", "order_status"),
+    ]
+
+
+#: Bad intent requests: method, path under INTENTS, body, status, code.
+BAD_INTENT_REQUESTS: list[tuple[str, str, Any, int, str]] = [
+    (
+        "POST",
+        "",
+        {"name": "track order", "examples": NEW_EXAMPLES},
+        400,
+        "bad_intent",
+    ),
+    (
+        "POST",
+        "",
+        {"name": "track_order", "examples": NEW_EXAMPLES[:4]},
+        400,
+        "too_few_examples",
+    ),
+    (
+        "POST",
+        "",
+        {"name": "track_order", "examples": [*NEW_EXAMPLES, ""]},
+        400,
+        "bad_example",
+    ),
+    (
+        "POST",
+        "",
+        {"name": "track_order", "examples": [*NEW_EXAMPLES, NEW_EXAMPLES[0]]},
+        400,
+        "duplicate_example",
+    ),
+    (
+        "POST",
+        "",
+        {"name": "track_order", "examples": [*NEW_EXAMPLES, "hello"]},
+        409,
+        "example_in_other_intent",
+    ),
+    ("POST", "", {"name": "greet", "examples": NEW_EXAMPLES}, 409, "intent_exists"),
+    ("POST", "", {"name": "track_order"}, 400, "missing_field"),
+    (
+        "POST",
+        "",
+        {"name": "track_order", "examples": "x", "x": 1},
+        400,
+        "unknown_field",
+    ),
+    ("PUT", "/no_such_intent", {"add": ["hi there you"]}, 404, "intent_not_found"),
+    ("PUT", "/Greet", {"add": ["hi there you"]}, 400, "bad_intent"),
+    ("PUT", "/greet", {}, 400, "nothing_to_change"),
+    ("PUT", "/greet", {"add": ["  "]}, 400, "bad_example"),
+    (
+        "PUT",
+        "/greet",
+        {"remove": ["not an example at all"]},
+        404,
+        "example_not_found",
+    ),
+    (
+        "PUT",
+        "/greet",
+        {"examples": ["hi"], "add": ["yo"]},
+        400,
+        "examples_or_changes",
+    ),
+    ("PUT", "/greet", {"name": "hello_there"}, 409, "intent_in_use"),
+    ("DELETE", "/no_such_intent", None, 404, "intent_not_found"),
+]
+
+
+async def test_bad_intent_changes_are_refused_and_change_nothing(
+    hub: RunningHub, trainer: tuple[str, str]
+) -> None:
+    before = (await call(hub, "GET", INTENTS, session=trainer[0]))[:2]
+    for method, path, body, status, code in BAD_INTENT_REQUESTS:
+        answer_status, answer, _ = await call(
+            hub,
+            method,
+            f"{INTENTS}{path}",
+            session=trainer[0],
+            csrf=trainer[1],
+            json=body,
+        )
+        assert (answer_status, answer["error"]["code"]) == (status, code), answer
+        assert answer["error"]["message"]
+    assert (await call(hub, "GET", INTENTS, session=trainer[0]))[:2] == before
+    assert await count(hub, NluExample.__table__) == 0
+    assert await count(hub, NluIntent.__table__) == 0
+    assert await audit_actions(hub, trainer[0]) == []
+
+
+async def test_only_trainers_and_admins_may_change_intents(hub: RunningHub) -> None:
+    agent = await login(hub, await new_account(hub, "agent"))
+    create = {"name": "track_order", "examples": NEW_EXAMPLES}
+    for method, path, body in (
+        ("GET", INTENTS, None),
+        ("POST", INTENTS, create),
+        ("GET", f"{INTENTS}/greet", None),
+        ("PUT", f"{INTENTS}/greet", {"add": ["hiya there"]}),
+        ("DELETE", f"{INTENTS}/greet", None),
+    ):
+        status, answer, _ = await call(
+            hub, method, path, session=agent[0], csrf=agent[1], json=body
+        )
+        assert (status, answer["error"]["code"]) == (403, "forbidden"), path
+        status, answer, _ = await call(hub, method, path, json=body)
+        assert status == 401, path
+    admin = await login(hub, await new_account(hub, "admin"))
+    status, answer, _ = await call(hub, "POST", INTENTS, session=admin[0], json=create)
+    assert (status, answer["error"]["code"]) == (403, "csrf_failed")
+    status, answer, _ = await call(
+        hub, "POST", INTENTS, session=admin[0], csrf=admin[1], json=create
+    )
+    assert status == 201
+
+
+async def test_an_intent_label_becomes_a_training_example_until_undone(
+    hub: RunningHub, trainer: tuple[str, str]
+) -> None:
+    texts = [
+        "my invoice is in the wrong currency",
+        "my invoice  is in the wrong currency",
+    ]
+    messages = [
+        await turn(
+            hub, await conversation(hub), text, intent="nlu_fallback", confidence=0.3
+        )
+        for text in texts
+    ]
+    status, body = await annotate(
+        hub,
+        trainer,
+        group_id=",".join(str(m.id) for m in messages),
+        intent="billing_question",
+    )
+    assert status == 201, body
+    assert {a["kind"] for a in body["annotations"]} == {"intent"}
+    assert {a["intent"] for a in body["annotations"]} == {"billing_question"}
+    status, detail, _ = await call(
+        hub, "GET", f"{INTENTS}/billing_question", session=trainer[0]
+    )
+    added = [e for e in detail["intent"]["examples"] if e["source"] == "trainer"]
+    # Both messages read the same once spaces are tidied: one example.
+    assert [e["text"] for e in added] == ["my invoice is in the wrong currency"]
+    assert added[0]["annotation_id"] == body["annotations"][0]["id"]
+    status, _ = await undo(hub, trainer, body["annotations"][0]["id"])
+    assert status == 200
+    status, detail, _ = await call(
+        hub, "GET", f"{INTENTS}/billing_question", session=trainer[0]
+    )
+    assert not any(e["source"] == "trainer" for e in detail["intent"]["examples"])
+    # The same text under another intent is refused: one intent per example.
+    await call(
+        hub,
+        "PUT",
+        f"{INTENTS}/refund_request",
+        session=trainer[0],
+        csrf=trainer[1],
+        json={"add": ["my invoice is in the wrong currency"]},
+    )
+    status, body = await annotate(
+        hub, trainer, message_id=messages[0].id, intent="billing_question"
+    )
+    assert (status, body["error"]["code"]) == (409, "example_in_other_intent")
