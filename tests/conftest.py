@@ -153,14 +153,28 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+#: The databases every SQL test runs on.
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _database_url(request: pytest.FixtureRequest, folder: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{folder / 'baton.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each SQL test runs on the embedded SQLite file and on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'baton.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+    return _database_url(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """Like :func:`database_url`, one per test module: its shared hub's."""
+    return _database_url(request, tmp_path_factory.mktemp("database"))
 
 
 @pytest.fixture
@@ -190,16 +204,16 @@ def bus_factory(request: pytest.FixtureRequest) -> Iterator[object]:
     yield make
 
 
-@pytest.fixture
-def hub_settings(tmp_path: Path) -> Settings:
-    """Settings of a hub on the embedded defaults, Rasa not running."""
+def settings_in(folder: Path) -> Settings:
+    """Settings of a hub on the embedded defaults keeping its data in
+    ``folder``, Rasa not running."""
     return Settings(
         host="127.0.0.1",
         port=free_port(),
         project_dir=PROJECT_DIR,
-        data_dir=tmp_path,
+        data_dir=folder,
         model_dir=PROJECT_DIR / "models",
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        database_url=f"sqlite:///{folder / 'hub.db'}",
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
         rasa_timeout_s=5.0,
@@ -207,7 +221,52 @@ def hub_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def hub_settings(tmp_path: Path) -> Settings:
+    """Settings of a hub on the embedded defaults, Rasa not running."""
+    return settings_in(tmp_path)
+
+
+@pytest.fixture
 async def hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
     """A hub served on loopback, in this process."""
     async with running_hub(hub_settings) as running:
         yield running
+
+
+def shared_hub(*, on_databases: bool = True, **changes: Any) -> Any:
+    """A module's ``hub`` fixture: one hub per module (and database), shared.
+
+    Starting a hub migrates and seeds its database, which costs more than
+    most tests; a module whose tests do not need a fresh hub each says
+    ``hub = shared_hub(...)`` with the settings it differs in. Its tests
+    share the database, limiters and sockets, as tests on PostgreSQL share
+    the database anyway; a test that needs its own hub starts one with
+    :func:`tests.hub.running_hub`.
+
+    Args:
+        on_databases: Run the module on SQLite and PostgreSQL (else the
+            embedded SQLite file only).
+        changes: Settings of the hub that differ from :func:`settings_in`.
+    """
+    if on_databases:
+
+        @pytest.fixture(scope="module", name="hub")
+        async def hub_on_databases(
+            tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+        ) -> AsyncIterator[RunningHub]:
+            folder = tmp_path_factory.mktemp("hub")
+            changed = {"database_url": module_database_url, **changes}
+            async with running_hub(settings_in(folder).with_changes(**changed)) as hub:
+                yield hub
+
+        return hub_on_databases
+
+    @pytest.fixture(scope="module", name="hub")
+    async def hub_on_sqlite(
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> AsyncIterator[RunningHub]:
+        folder = tmp_path_factory.mktemp("hub")
+        async with running_hub(settings_in(folder).with_changes(**changes)) as hub:
+            yield hub
+
+    return hub_on_sqlite

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from bot.config import Limits
 from tests.bot.auth.test_auth_api import call, login, new_account
-from tests.hub import RunningHub, receive_until, running_hub
+from tests.conftest import shared_hub
+from tests.hub import RunningHub, receive_until
 
 #: Past a signed 64-bit integer, and just past PostgreSQL's INTEGER.
 HUGE = [str(2**63), str(2**31)]
@@ -27,14 +27,14 @@ LONE_SURROGATE = "\ud800"
 DEEP = "[" * 5000 + "]" * 5000
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(database_url=database_url)
-    async with running_hub(settings) as running:
-        yield running
+# One hub per database for the whole module: every test sends its own bad input
+# to its own conversation, and none of them is about the limits.
+hub = shared_hub(
+    limits=Limits(conversations_per_ip_per_hour=1000, logins_per_ip_per_minute=1000)
+)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def admin(hub: RunningHub) -> tuple[str, str]:
     """A signed-in admin (who may use every console endpoint)."""
     return await login(hub, await new_account(hub, "admin"))

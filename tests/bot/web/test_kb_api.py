@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Limits
 from bot.knowledge import load_seed
 from tests.bot.auth.test_auth_api import call, login, new_account
-from tests.hub import RunningHub, running_hub
+from tests.conftest import shared_hub
+from tests.hub import RunningHub
 
 ARTICLES = "/api/kb/articles"
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(database_url=database_url)
-    async with running_hub(settings) as running:
-        yield running
+# One hub per database for the module: each test edits articles of its own.
+hub = shared_hub(limits=Limits(logins_per_ip_per_minute=1000))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def editor(hub: RunningHub) -> tuple[str, str]:
     """Session cookie and CSRF token of a signed-in trainer."""
     return await login(hub, await new_account(hub, "trainer"))
