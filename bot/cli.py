@@ -260,6 +260,50 @@ def _inbox(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(work())
 
 
+def _nlu(settings: Settings, args: argparse.Namespace) -> int:
+    """``baton nlu export DIR`` / ``baton nlu import DIR``."""
+    from pathlib import Path
+
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+    from bot.exceptions import BatonError
+    from bot.training.intents import NluRepository
+    from bot.training.nlu_files import export_files, import_folder, write_files
+
+    folder = Path(args.path)
+
+    async def work() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            repository = NluRepository(engine, settings.project_dir)
+            if args.nlu_command == "export":
+                data = await repository.data()
+                written = write_files(export_files(data, settings.project_dir), folder)
+                changed = sorted(name for name in data.examples if data.changed(name))
+                print(
+                    f"exported {len(written)} files to {folder} "
+                    f"({len(data.examples)} intents, "
+                    f"changed by trainers: {', '.join(changed) or 'none'})"
+                )
+                return 0
+            report = await import_folder(repository, folder, author="import")
+            print(
+                f"imported {folder}: {report.added} examples added and "
+                f"{report.removed} removed against data/nlu; intents created: "
+                f"{', '.join(report.created) or 'none'}; deleted: "
+                f"{', '.join(report.deleted) or 'none'}"
+            )
+            return 0
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(work())
+    except BatonError as error:
+        return _fail(error.message, 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a ``baton`` command; return the exit status."""
     parser = argparse.ArgumentParser(prog="baton", description=__doc__)
@@ -320,6 +364,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     inbox.add_argument("--sort", choices=("newest", "frequent"), default="frequent")
     inbox.add_argument("--limit", type=int, default=50, help="most groups")
+    nlu = commands.add_parser(
+        "nlu",
+        help="training data between the database and Rasa YAML (trainers)",
+    )
+    nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True)
+    nlu_export = nlu_commands.add_parser(
+        "export",
+        help="write config.yml, domain.yml and data/ with trainers' changes "
+        "(rasa train on it gives the same model)",
+    )
+    nlu_export.add_argument("path", help="the folder to write to")
+    nlu_import = nlu_commands.add_parser(
+        "import",
+        help="store the difference between a folder's data/nlu and the "
+        "committed data/nlu as the trainers' changes (replacing them)",
+    )
+    nlu_import.add_argument("path", help="a project folder or its data/nlu")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -355,4 +416,6 @@ def main(argv: list[str] | None = None) -> int:
         return _knowledge_base(settings, args)
     if args.command == "inbox":
         return _inbox(settings, args)
+    if args.command == "nlu":
+        return _nlu(settings, args)
     return _train(settings)

@@ -14,6 +14,8 @@
   rules, stories and slots use intents.
 - :mod:`.intents`: intents and examples as Rasa will learn them: the
   baseline plus trainers' changes kept in SQL.
+- :mod:`.nlu_files`: that data as Rasa YAML files and back
+  (``baton nlu export`` / ``import``).
 """
 
 from bot.training.annotations import AnnotationRequest, Annotations
