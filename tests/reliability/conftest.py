@@ -111,14 +111,15 @@ class HubProcess:
 
 
 def hub_environment(
-    postgres_url: str, redis_url: str, data_dir: Path
+    database_url: str, redis_url: str | None, data_dir: Path
 ) -> dict[str, str]:
+    """A hub's settings: this database and bus (in-process without Redis)."""
     down = f"http://127.0.0.1:{free_port()}"
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "BATON_REDIS_URL"},
         **HIGH_LIMITS,
-        "BATON_DATABASE_URL": postgres_url,
-        "BATON_REDIS_URL": redis_url,
+        "BATON_DATABASE_URL": database_url,
+        **({"BATON_REDIS_URL": redis_url} if redis_url else {}),
         "BATON_DATA_DIR": str(data_dir),
         "BATON_RASA_URL": down,
         "BATON_ACTION_SERVER_URL": down,
@@ -167,7 +168,9 @@ class Agent:
         return {"Cookie": f"baton_session={self.session}", "X-CSRF-Token": self.csrf}
 
 
-async def create_agents(database_url: str, count: int, prefix: str) -> list[str]:
+async def create_agents(
+    database_url: str, count: int, prefix: str, role: str = "agent"
+) -> list[str]:
     """Create ``count`` agent accounts directly in the database; their emails."""
     engine = create_engine(database_url)
     try:
@@ -178,7 +181,7 @@ async def create_agents(database_url: str, count: int, prefix: str) -> list[str]
         for n in range(count):
             email = f"{prefix}-{n}-{secrets.token_hex(3)}@example.com"
             await repository.create_agent(
-                email, f"Agent {prefix} {n}", "agent", password_hash
+                email, f"Agent {prefix} {n}", role, password_hash
             )
             emails.append(email)
         return emails
