@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -19,17 +18,16 @@ import pytest
 import sqlalchemy as sa
 
 from bot.auth.repository import agent_sessions, agents
-from bot.config import Limits, Settings
+from bot.config import Limits
+from tests.conftest import shared_hub
 from tests.hub import RunningHub, running_hub
 
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(database_url=database_url)
-    async with running_hub(settings) as running:
-        yield running
+# One hub per database for the module: each test signs in accounts of its own;
+# the limit on logins per address is tested on hubs of their own.
+hub = shared_hub(limits=Limits(logins_per_ip_per_minute=1000))
 
 
 async def call(
