@@ -10,26 +10,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from bot.config import Limits
 from bot.conversations.service import sign_identity, sign_legacy_identity
+from tests.conftest import shared_hub
 from tests.hub import RunningHub, running_hub
 
 SECRET = "site-secret-for-tests"
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(
-        database_url=database_url, identity_secret=SECRET
-    )
-    async with running_hub(settings) as running:
-        yield running
+# One hub per database for the module; the settings tests start hubs of their own.
+hub = shared_hub(
+    identity_secret=SECRET, limits=Limits(conversations_per_ip_per_hour=1000)
+)
 
 
 async def start(hub: RunningHub, body: Any) -> tuple[int, dict[str, Any]]:
