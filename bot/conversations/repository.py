@@ -383,6 +383,16 @@ class ConversationRepository:
             )
             return [row.conversation_id for row in rows]
 
+    async def replace_token_hash(self, conversation_id: str, token_hash: str) -> bool:
+        """Give the conversation a new token (its hash); whether it exists."""
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(token_hash=token_hash)
+            )
+            return bool(result.rowcount)
+
     async def acquire_relay_lease(
         self, conversation_id: str, owner: str, seconds: float
     ) -> bool:

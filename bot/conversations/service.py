@@ -309,6 +309,22 @@ class ConversationService:
             raise Unauthorized("wrong or missing conversation token")
         return conversation
 
+    async def issue_token(self, conversation_id: str) -> str | None:
+        """Give the conversation a new token, e.g. for a signed resume link.
+
+        The old token stops working: whoever holds the new one owns the
+        conversation on the customer side.
+
+        Returns:
+            The new token, or ``None`` if there is no such conversation.
+        """
+        token = secrets.token_urlsafe(32)
+        if not await self.repository.replace_token_hash(
+            conversation_id, hash_token(token)
+        ):
+            return None
+        return token
+
     async def get(self, conversation_id: str) -> ConversationRecord | None:
         """The conversation, or ``None`` if there is none."""
         return await self.repository.get(conversation_id)

@@ -368,6 +368,50 @@ class HandoffRepository:
             )
             return [(row.id, row.owner_id) for row in rows]
 
+    async def keep_as_follow_up(
+        self, handoff_id: int, due_at: dt.datetime, owner_id: int | None
+    ) -> bool:
+        """Turn a chat waiting in the live queue into a follow-up.
+
+        The customer left the queue but wants an answer later. Conditional on
+        the handoff still waiting, so a claim that came first wins.
+
+        Returns:
+            Whether it was waiting (and is now a follow-up).
+        """
+        now = utcnow()
+        async with self.engine.begin() as connection:
+            moved = await connection.execute(
+                handoffs.update()
+                .where(handoffs.c.id == handoff_id)
+                .where(handoffs.c.state == "queued")
+                .values(state="follow_up")
+            )
+            if moved.rowcount == 0:
+                return False
+            conversation_id = (
+                await connection.execute(
+                    sa.select(handoffs.c.conversation_id).where(
+                        handoffs.c.id == handoff_id
+                    )
+                )
+            ).scalar_one()
+            await connection.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(state="follow_up", updated_at=now)
+            )
+            await connection.execute(
+                follow_ups.insert().values(
+                    conversation_id=conversation_id,
+                    owner_id=owner_id,
+                    due_at=due_at,
+                    channel="email",
+                    created_at=now,
+                )
+            )
+            return True
+
     async def give_follow_up(self, follow_up_id: int, owner_id: int | None) -> bool:
         """Give an orphaned follow-up a new owner (``None``: visibly nobody's).
 

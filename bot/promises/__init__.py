@@ -6,7 +6,7 @@ lease in SQL, or Redis when configured): it asks the customer of a new
 follow-up where to reach them, reminds the owner before it is due, escalates
 it when overdue, and mails the customer the agent's answer with a signed link
 back to the conversation. The public surface: :class:`PromiseScheduler`,
-:class:`PromiseRepository`, :func:`create_lease` and
+:class:`PromiseDesk`, :class:`PromiseRepository`, :func:`create_lease` and
 the resume links.
 """
 
@@ -26,14 +26,17 @@ from bot.promises.scheduler import (
     Round,
     SchedulerPolicy,
 )
+from bot.promises.service import QUEUE_LEFT_EVENT, PromiseDesk
 
 __all__ = [
     "MAIL_KINDS",
     "OVERDUE_EVENT",
+    "QUEUE_LEFT_EVENT",
     "REMINDER_EVENT",
     "Contact",
     "Lease",
     "LinkRefused",
+    "PromiseDesk",
     "PromiseRecord",
     "PromiseRepository",
     "PromiseScheduler",

@@ -6,7 +6,9 @@ the one holding it does a round:
 1. records the due time of new follow-ups as promises, and the wait
    estimate a newly queued customer is shown (the status frame the customer
    gets, read within a round of joining the queue);
-2. asks the customer of each new follow-up where to reach them;
+2. marks the customer of each new follow-up as asked where to reach them
+   (the widget asks, seeing ``GET /api/conversations/{id}/contact``; a
+   verified customer's address is offered to confirm);
 3. reminds each owner of a follow-up due within the lead time (console and
    e-mail), once per owner, so a follow-up given to a new owner reminds them;
 4. escalates each overdue, unanswered follow-up (console and e-mail to the
@@ -49,17 +51,6 @@ MAIL_KINDS = ("reminder", "escalation", "reply")
 #: Frames on the agents' channel (the console socket passes them on).
 REMINDER_EVENT = "follow_up_reminder"
 OVERDUE_EVENT = "follow_up_overdue"
-#: What the customer of a new follow-up is asked.
-ASK_TEXT = (
-    "Where can we reach you when someone answers? Leave your e-mail address "
-    "and we'll send the answer there, with a link back to this chat. You can "
-    "also just keep this chat: the answer will be here when you come back."
-)
-ASK_VERIFIED_TEXT = (
-    "Shall we e-mail you the answer at {email}, with a link back to this "
-    "chat? Please confirm, give another address, or say no and keep this "
-    "chat only."
-)
 
 
 @dataclass(frozen=True)
@@ -130,7 +121,7 @@ class PromiseScheduler:
             repository: Promises, notices and contacts.
             lease: Decides which hub acts.
             mailer: The outbox and SMTP.
-            conversations: To ask the customer in the chat.
+            conversations: The conversations (their status, for estimates).
             bus: To tell agent consoles.
             policy: Lead time, recipients, links.
             handoffs: The queue's status frames, to record wait estimates.
@@ -197,13 +188,13 @@ class PromiseScheduler:
                 is None
             ):
                 continue
-            email = work.verified_email
-            await self.repository.set_contact(
-                work.conversation_id, "asked", email, self.now(), only_if_new=True
+            asked += await self.repository.set_contact(
+                work.conversation_id,
+                "asked",
+                work.verified_email,
+                self.now(),
+                only_if_new=True,
             )
-            text = ASK_VERIFIED_TEXT.format(email=email) if email else ASK_TEXT
-            await self.conversations.post_system(work.conversation_id, text)
-            asked += 1
         return asked
 
     def _console_url(self) -> str:

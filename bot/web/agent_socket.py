@@ -16,6 +16,9 @@ It pushes, as JSON frames:
   "agent_id", "agent_name", "due_at", "summary"}`` to the follow-up's owner
   shortly before it is due, and ``follow_up_overdue`` (same fields) to admins
   and the owner once it is overdue (:mod:`bot.promises`);
+- ``{"type": "queue_left", "conversation_id", "handoff_id", "reason":
+  "customer_left", "follow_up", "summary"}`` when a customer stops waiting in
+  the live queue (``follow_up``: they kept a follow-up instead);
 - ``{"type": "error", "code", "message"}`` before a close (``4401`` when the
   session ends or the agent signs out, ``4403`` for a wrong origin or role).
 
@@ -40,7 +43,7 @@ from bot.contract import INTERNAL_ERROR_FRAME
 from bot.conversations.service import dumps, message_frame
 from bot.exceptions import BadRequest, BatonError, Forbidden, Unauthorized
 from bot.handoff.presence import Console, PresenceTracker
-from bot.promises import OVERDUE_EVENT, REMINDER_EVENT
+from bot.promises import OVERDUE_EVENT, QUEUE_LEFT_EVENT, REMINDER_EVENT
 from bot.web.bodies import parse_json
 from bot.web.context import Hub
 from bot.web.errors import error_frame
@@ -148,6 +151,8 @@ class AgentSocket:
                         self.agent.id
                     ):
                         await self.send(event)
+                elif kind == QUEUE_LEFT_EVENT:
+                    await self.send(event)
                 elif kind == "note":
                     watch = self._watches.get(str(event.get("conversation_id")))
                     if watch is not None and watch.held:

@@ -25,6 +25,13 @@ from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService, OwnershipSweep
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.mail import Mailer, OutboxRepository
+from bot.promises import (
+    PromiseDesk,
+    PromiseRepository,
+    PromiseScheduler,
+    SchedulerPolicy,
+    create_lease,
+)
 from bot.relay import Relay
 from bot.web import bodies, errors
 from bot.web.admin_api import admin_api
@@ -40,6 +47,7 @@ from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
 from bot.web.outbox_api import outbox_api
 from bot.web.pages import CONTENT_SECURITY_POLICY, pages, transport_headers
+from bot.web.promises_api import promises_api
 from bot.web.training_api import training_api
 
 logger = logging.getLogger("bot.access")
@@ -82,6 +90,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.blueprint(openapi)
     app.blueprint(outbox_api)
     app.blueprint(training_api)
+    app.blueprint(promises_api)
     app.blueprint(intents_api)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
@@ -93,6 +102,16 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.add_route(
         _preflight,
         "/api/conversations/<conversation_id:str>/recap",
+        methods=["OPTIONS"],
+    )
+    app.add_route(
+        _preflight,
+        "/api/conversations/<conversation_id:str>/contact",
+        methods=["OPTIONS"],
+    )
+    app.add_route(
+        _preflight,
+        "/api/conversations/<conversation_id:str>/leave",
         methods=["OPTIONS"],
     )
 
@@ -117,13 +136,14 @@ async def _start(app: Sanic, _: Any) -> None:
         settings.rasa_token,
         settings.rasa_timeout_s,
     )
+    mailer = Mailer(OutboxRepository(engine), settings.smtp)
     service = ConversationService(
         ConversationRepository(engine),
         bus,
         settings.limits,
         identity_secret=settings.identity_secret,
         identity_max_hours=settings.identity_max_hours,
-        mailer=Mailer(OutboxRepository(engine), settings.smtp),
+        mailer=mailer,
     )
     knowledge = KnowledgeBase(KnowledgeRepository(engine))
     # The first start loads the seed articles; later starts keep the edits.
@@ -178,12 +198,32 @@ async def _start(app: Sanic, _: Any) -> None:
     app.ctx.agent_presence = PresenceTracker(
         app.ctx.hub.auth, bus, ConsoleLeases(engine), settings.instance_id
     )
+    promises = PromiseRepository(engine)
+    app.ctx.promises = PromiseDesk(
+        promises, service, settings.link_secret, handoffs=handoffs
+    )
+    app.ctx.promise_scheduler = PromiseScheduler(
+        promises,
+        create_lease(
+            engine,
+            settings.redis_url,
+            "promises",
+            settings.instance_id,
+            dt.timedelta(seconds=settings.promises.lease_s),
+        ),
+        mailer,
+        service,
+        bus,
+        SchedulerPolicy.from_settings(settings),
+        handoffs=handoffs,
+    )
 
 
 async def _after_start(app: Sanic, _: Any) -> None:
     app.ctx.hub.relay.start()
     app.ctx.hub.ownership.start()
     app.ctx.agent_presence.start()
+    app.ctx.promise_scheduler.start()
 
 
 async def _before_stop(app: Sanic, _: Any) -> None:
@@ -192,6 +232,7 @@ async def _before_stop(app: Sanic, _: Any) -> None:
         await hub.relay.stop()
         await hub.ownership.stop()
         await app.ctx.agent_presence.stop()
+        await app.ctx.promise_scheduler.stop()
 
 
 async def _stop(app: Sanic, _: Any) -> None:

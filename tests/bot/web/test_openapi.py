@@ -41,6 +41,8 @@ UNDOCUMENTED = frozenset(
         ("OPTIONS", "/api/conversations"),
         ("OPTIONS", "/api/conversations/{conversation_id}/messages"),
         ("OPTIONS", "/api/conversations/{conversation_id}/recap"),
+        ("OPTIONS", "/api/conversations/{conversation_id}/contact"),
+        ("OPTIONS", "/api/conversations/{conversation_id}/leave"),
     }
 )
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch"})
