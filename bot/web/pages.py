@@ -66,17 +66,42 @@ async def widget(_: Request) -> HTTPResponse:
     return response
 
 
+#: What the static folders may serve, by file suffix.
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "application/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+#: Sub-folders of ``static/`` that are served: the console's ES modules.
+STATIC_FOLDERS = frozenset({"console"})
+
+
+def _static_name(name: str) -> tuple[str, str]:
+    """``name`` checked (no path, no dot-file, a known type) and its MIME type."""
+    mime = STATIC_TYPES.get(Path(name).suffix)
+    if "/" in name or "\\" in name or name.startswith(".") or mime is None:
+        raise NotFound("no such file")
+    return name, mime
+
+
 @pages.get("/static/<name:str>")
 async def static_file(_: Request, name: str) -> HTTPResponse:
-    """Style sheets and images of the pages (no sub-folders, no dot-files)."""
-    if "/" in name or name.startswith("."):
-        raise NotFound("no such file")
-    mime = {
-        ".css": "text/css; charset=utf-8",
-        ".js": "application/javascript; charset=utf-8",
-        ".svg": "image/svg+xml",
-        ".png": "image/png",
-    }.get(Path(name).suffix)
-    if mime is None:
-        raise NotFound("no such file")
+    """Style sheets and images of the pages (no dot-files)."""
+    name, mime = _static_name(name)
     return await _static(name, mime)
+
+
+@pages.get("/static/<folder:str>/<name:str>")
+async def static_folder_file(_: Request, folder: str, name: str) -> HTTPResponse:
+    """A file of a served sub-folder, e.g. ``/static/console/main.js``.
+
+    Module scripts are fetched in CORS mode and checked strictly for a
+    JavaScript type; they come from the hub itself, so ``script-src 'self'``
+    of the page's policy allows them.
+    """
+    if folder not in STATIC_FOLDERS:
+        raise NotFound("no such file")
+    name, mime = _static_name(name)
+    return await _static(f"{folder}/{name}", mime)

@@ -318,7 +318,8 @@ async def test_the_endpoints_are_in_the_openapi_document(hub) -> None:
 async def test_the_console_page_is_served_with_a_strict_policy(hub) -> None:
     for path, kind in [
         ("/console", "text/html"),
-        ("/static/console.js", "application/javascript"),
+        ("/static/console/main.js", "application/javascript"),
+        ("/static/console/chat.js", "application/javascript"),
         ("/static/console.css", "text/css"),
     ]:
         async with aiohttp.ClientSession() as client:
@@ -330,6 +331,12 @@ async def test_the_console_page_is_served_with_a_strict_policy(hub) -> None:
                     assert "script-src 'self'" in policy
                     page = await response.text()
                     assert "<script>" not in page and " style=" not in page
+                    module = '<script type="module" src="/static/console/main.js">'
+                    assert module in page
+    for path in ["/static/other/main.js", "/static/console/.hidden.js"]:
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"{hub.url}{path}") as response:
+                assert response.status == 404, path
 
 
 async def claimed_chat(hub: RunningHub, agent: Account) -> str:

@@ -1,0 +1,482 @@
+/* The open chat: its transcript, the actions on it (claim, transfer, hand
+ * back, resolve), the composer (reply or internal note) and the suggested
+ * articles. The card itself is drawn by card.js. */
+
+import { api } from "./api.js";
+import { customerName, renderCard } from "./card.js";
+import { loadColleagues, renderTransferOptions } from "./colleagues.js";
+import { $, announce, clear, el, newClientId, setAlert, show } from "./dom.js";
+import { bindQueue, liveEntry, markUnread, onQueueChange, ownerKey, selectEntry } from "./queue.js";
+import { session } from "./session.js";
+import { onFrame, sendFrame } from "./socket.js";
+import { clock } from "./time.js";
+
+var OUTCOME_TEXT = {
+  solved: "Solved", not_solved: "Not solved", follow_up_sent: "Follow-up sent",
+  duplicate: "Duplicate", spam: "Spam"
+};
+var TYPING_EVERY_MS = 2500;
+var TYPING_SHOWN_MS = 5000;
+
+var state = {
+  chat: null,
+  typingTimer: null,
+  lastTypingSent: 0
+};
+
+/* The chat open in the pane, or null: {handoffId, conversationId, held, card, ...}. */
+export function currentChat() {
+  return state.chat;
+}
+
+export function closeChat() {
+  state.chat = null;
+  selectEntry(null);
+  show($("chat"), false);
+  show($("card"), false);
+  show($("chat-empty"), true);
+  clear($("transcript"));
+  hideTyping();
+}
+
+export function openHandoff(handoffId, conversationId, focus) {
+  if (!state.chat || state.chat.handoffId !== handoffId) {
+    state.chat = {
+      handoffId: handoffId,
+      conversationId: conversationId,
+      held: false,
+      lastSeq: 0,
+      card: null,
+      messages: {},
+      notes: {},
+      turns: {}
+    };
+    clear($("transcript"));
+    hideTyping();
+    setAlert($("chat-error"), "");
+    setBanner("");
+    $("compose-text").value = "";
+    $("kb-query").value = "";
+    clear($("kb-results"));
+  }
+  selectEntry(handoffId, conversationId);
+  return refreshCard().then(function () {
+    if (focus) $("chat-title").focus();
+    suggestArticles();
+  });
+}
+
+export function refreshCard() {
+  var chat = state.chat;
+  if (!chat) return Promise.resolve();
+  var pending = chat.loading || Promise.resolve();
+  chat.loading = pending.then(function () {
+    return api("GET", "/api/handoffs/" + chat.handoffId);
+  }).then(function (card) {
+    if (state.chat !== chat) return;
+    chat.card = card;
+    card.turns.forEach(function (turn) { chat.turns[turn.seq] = turn; });
+    card.transcript.forEach(function (message) { addMessage(message, false); });
+    card.notes.forEach(function (note) { addNote(note); });
+    renderChat();
+  }).catch(function (error) {
+    if (state.chat === chat && error.status !== 401) setAlert($("chat-error"), error.message);
+  });
+  return chat.loading;
+}
+
+function setBanner(text, kind) {
+  var banner = $("chat-banner");
+  banner.textContent = text || "";
+  banner.className = "banner" + (kind ? " banner-" + kind : "");
+  show(banner, Boolean(text));
+}
+
+function renderChat() {
+  var chat = state.chat;
+  var card = chat.card;
+  var handoff = card.handoff;
+  chat.held = Boolean(handoff.state === "claimed" && handoff.agent && session.me &&
+    handoff.agent.id === session.me.id);
+  show($("chat-empty"), false);
+  show($("chat"), true);
+  show($("card"), true);
+  $("chat-title").textContent = customerName(card);
+  var stateText = {
+    queued: "Waiting in the queue", follow_up: "Follow-up promised",
+    claimed: handoff.agent ? "With " + handoff.agent.name : "Claimed",
+    handed_back: "Handed back to the bot", resolved: "Resolved", cancelled: "Customer went back to the bot"
+  }[handoff.state] || handoff.state;
+  $("chat-sub").textContent = stateText + " · " + handoff.reason_text;
+  var waiting = handoff.state === "queued" || handoff.state === "follow_up";
+  show($("claim-button"), waiting);
+  show($("held-actions"), chat.held);
+  show($("composer"), chat.held);
+  show($("card-suggest-title").parentNode, chat.held);
+  if (chat.held) {
+    setBanner("");
+    renderTransferOptions();
+  } else if (handoff.state === "claimed") {
+    setBanner((handoff.agent ? handoff.agent.name : "A colleague") + " has this conversation.", "info");
+  } else if (handoff.state === "resolved") {
+    setBanner("Resolved" + (handoff.outcome ? ": " + (OUTCOME_TEXT[handoff.outcome] || handoff.outcome) : "") + ".", "done");
+  } else if (handoff.state === "handed_back") {
+    setBanner("Handed back to the bot. The assistant answers this customer again.", "done");
+  } else if (handoff.state === "cancelled") {
+    setBanner("The customer went back to the assistant before anyone claimed the chat.", "done");
+  } else if (waiting) {
+    setBanner("Preview: claim this chat to reply.", "info");
+  }
+  renderTurnTags();
+  renderCard(card);
+  Array.prototype.forEach.call(document.querySelectorAll(".entry"), function (node) {
+    node.classList.toggle("is-selected", Number(node.getAttribute("data-handoff")) === chat.handoffId);
+  });
+  scrollToEnd();
+}
+
+/* ---------- transcript ---------- */
+
+function placeInTimeline(node, time, order) {
+  node.setAttribute("data-t", String(time));
+  node.setAttribute("data-o", String(order));
+  var log = $("transcript");
+  var child = log.lastElementChild;
+  while (child) {
+    var t = Number(child.getAttribute("data-t"));
+    var o = Number(child.getAttribute("data-o"));
+    if (t < time || (t === time && o <= order)) break;
+    child = child.previousElementSibling;
+  }
+  log.insertBefore(node, child ? child.nextSibling : log.firstChild);
+}
+
+function scrollToEnd() {
+  var log = $("transcript");
+  log.scrollTop = log.scrollHeight;
+}
+
+function addMessage(message, live) {
+  var chat = state.chat;
+  if (!chat || chat.messages[message.seq]) return;
+  var who = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "" }[message.role];
+  if (message.role === "agent" && message.meta && message.meta.agent && message.meta.agent.name) {
+    who = message.meta.agent.name;
+  }
+  if (message.role === "customer" && chat.card) who = customerName(chat.card);
+  var item = el("li", { class: "msg msg-" + message.role, "data-seq": message.seq });
+  if (message.role === "system") {
+    item.appendChild(el("p", { class: "msg-text", text: message.text }));
+  } else {
+    item.appendChild(el("p", { class: "msg-who" },
+      el("span", { class: "msg-name", text: who }),
+      el("time", { datetime: message.at, text: clock(message.at) })));
+    item.appendChild(el("p", { class: "msg-text", text: message.text }));
+    var chips = el("p", { class: "chips" });
+    if (message.meta && typeof message.meta.article === "string") {
+      chips.appendChild(el("span", { class: "chip chip-article", text: "article: " + message.meta.article }));
+    }
+    if (message.buttons && message.buttons.length) {
+      chips.appendChild(el("span", {
+        class: "chip",
+        text: "offered: " + message.buttons.map(function (b) { return b.title; }).join(" · ")
+      }));
+    }
+    item.appendChild(chips);
+  }
+  chat.messages[message.seq] = item;
+  chat.lastSeq = Math.max(chat.lastSeq, message.seq);
+  placeInTimeline(item, Date.parse(message.at), message.seq);
+  if (message.role === "customer") renderTurnTag(message.seq);
+  scrollToEnd();
+  if (live && message.role === "customer") announce("Customer: " + message.text);
+}
+
+function renderTurnTag(seq) {
+  var chat = state.chat;
+  var item = chat.messages[seq];
+  var turn = chat.turns[seq];
+  if (!item || !turn || item.querySelector(".chip-intent")) return;
+  var chips = item.querySelector(".chips");
+  if (turn.intent) {
+    var confidence = typeof turn.confidence === "number" ? " · " + Math.round(turn.confidence * 100) + "%" : "";
+    var low = typeof turn.confidence === "number" && turn.confidence < 0.5;
+    chips.appendChild(el("span", {
+      class: "chip chip-intent" + (low ? " is-low" : ""),
+      title: "what the assistant understood",
+      text: turn.intent + confidence
+    }));
+  } else {
+    chips.appendChild(el("span", { class: "chip chip-intent is-people", text: "seen by people only" }));
+  }
+  if (turn.frustration && turn.frustration.frustrated) {
+    chips.appendChild(el("span", { class: "chip chip-frustrated", text: "frustrated" }));
+  }
+}
+
+function renderTurnTags() {
+  Object.keys(state.chat.turns).forEach(function (seq) { renderTurnTag(Number(seq)); });
+}
+
+function addNote(note) {
+  var chat = state.chat;
+  if (!chat || chat.notes[note.id]) return;
+  var author = note.agent && note.agent.name ? note.agent.name : "An agent";
+  var item = el("li", { class: "msg msg-note", "data-note": note.id },
+    el("p", { class: "msg-who" },
+      el("span", { class: "msg-name", text: "Internal note · " + author }),
+      el("time", { datetime: note.at, text: clock(note.at) })),
+    el("p", { class: "msg-text", text: note.text }),
+    el("p", { class: "note-flag", text: "Only agents see this" }));
+  chat.notes[note.id] = item;
+  // Notes sort after messages of the same instant.
+  placeInTimeline(item, Date.parse(note.at), 1e12 + note.id);
+  scrollToEnd();
+}
+
+function showTyping() {
+  var chat = state.chat;
+  $("typing").textContent = (chat && chat.card ? customerName(chat.card) : "The customer") + " is typing…";
+  if (state.typingTimer) window.clearTimeout(state.typingTimer);
+  state.typingTimer = window.setTimeout(hideTyping, TYPING_SHOWN_MS);
+}
+
+function hideTyping() {
+  if (state.typingTimer) window.clearTimeout(state.typingTimer);
+  state.typingTimer = null;
+  $("typing").textContent = "";
+}
+
+/* ---------- live frames ---------- */
+
+function isOpen(frame) {
+  return Boolean(state.chat) && frame.conversation_id === state.chat.conversationId;
+}
+
+function bindFrames() {
+  onFrame("watching", function (frame) {
+    if (isOpen(frame) && frame.after > state.chat.lastSeq) refreshCard();
+  });
+  onFrame("message", function (frame) {
+    if (isOpen(frame)) {
+      addMessage(frame, true);
+      if (frame.role === "customer") hideTyping();
+    } else {
+      markUnread(frame.conversation_id);
+    }
+  });
+  onFrame("typing", function (frame) {
+    if (isOpen(frame) && frame.role === "customer") showTyping();
+  });
+  onFrame("status", function (frame) {
+    if (isOpen(frame)) refreshCard();
+  });
+  onFrame("note", function (frame) {
+    if (isOpen(frame)) addNote(frame);
+  });
+  // Someone else claimed, resolved or transferred the open chat.
+  onQueueChange(function () {
+    var chat = state.chat;
+    if (chat && chat.card && ownerKey(liveEntry(chat.handoffId)) !== ownerKey(chat.card.handoff)) {
+      refreshCard();
+    }
+  });
+}
+
+/* ---------- actions on a chat ---------- */
+
+function chatFailed(error) {
+  if (error.status === 401) return;
+  setAlert($("chat-error"), error.message);
+  announce(error.message);
+}
+
+export function claim(handoffId, conversationId) {
+  setAlert($("chat-error"), "");
+  return api("POST", "/api/handoffs/" + handoffId + "/claim").then(function () {
+    return openHandoff(handoffId, conversationId, false).then(function () {
+      announce("You have the chat. The customer has been told you joined.");
+      $("compose-text").focus();
+    });
+  }).catch(function (error) {
+    if (error.status === 401) return;
+    return openHandoff(handoffId, conversationId, false).then(function () {
+      chatFailed(error);
+    });
+  });
+}
+
+function transfer() {
+  var chat = state.chat;
+  var target = Number($("transfer-to").value);
+  if (!chat || !target) {
+    setAlert($("chat-error"), "Choose a colleague to transfer to.");
+    return;
+  }
+  var name = $("transfer-to").selectedOptions[0].textContent;
+  api("POST", "/api/handoffs/" + chat.handoffId + "/transfer", { agent_id: target })
+    .then(function () {
+      setAlert($("chat-error"), "");
+      return refreshCard().then(function () {
+        announce("Chat transferred to " + name.replace(/ \((online|away|offline)\)$/, "") + ".");
+      });
+    }).catch(chatFailed);
+}
+
+function handBack() {
+  var chat = state.chat;
+  if (!chat) return;
+  api("POST", "/api/handoffs/" + chat.handoffId + "/handback").then(function () {
+    setAlert($("chat-error"), "");
+    return refreshCard().then(function () { announce("Handed back to the bot."); });
+  }).catch(chatFailed);
+}
+
+function resolve() {
+  var chat = state.chat;
+  if (!chat) return;
+  var outcome = $("outcome").value;
+  api("POST", "/api/handoffs/" + chat.handoffId + "/resolve", { outcome: outcome })
+    .then(function () {
+      setAlert($("chat-error"), "");
+      return refreshCard().then(function () { announce("Chat resolved."); });
+    }).catch(chatFailed);
+}
+
+/* ---------- the composer ---------- */
+
+function composeMode() {
+  return $("mode-note").checked ? "note" : "reply";
+}
+
+function onModeChange() {
+  var note = composeMode() === "note";
+  $("composer").classList.toggle("is-note", note);
+  $("compose-label").textContent = note ? "Internal note (only agents see it)" : "Reply to the customer";
+  $("compose-text").placeholder = note ? "Write an internal note… the customer never sees it" : "Write a reply…";
+  $("compose-hint").textContent = note
+    ? "Notes stay inside the team and are never sent to the customer."
+    : "Enter sends, Shift+Enter adds a line. The customer sees your name.";
+  $("send-button").textContent = note ? "Add note" : "Send";
+}
+
+function onSubmit(event) {
+  event.preventDefault();
+  var chat = state.chat;
+  var box = $("compose-text");
+  var text = box.value.trim();
+  if (!chat || !text) return;
+  var button = $("send-button");
+  button.disabled = true;
+  var path = "/api/conversations/" + encodeURIComponent(chat.conversationId);
+  var request = composeMode() === "note"
+    ? api("POST", path + "/notes", { text: text }).then(function (data) { addNote(data.note); })
+    : api("POST", path + "/messages", { text: text, client_id: newClientId() })
+      .then(function (data) { addMessage(data.message, false); });
+  request.then(function () {
+    box.value = "";
+    setAlert($("chat-error"), "");
+  }).catch(chatFailed).then(function () {
+    button.disabled = false;
+    box.focus();
+  });
+}
+
+function onComposeKey(event) {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+}
+
+function onComposeInput() {
+  var chat = state.chat;
+  if (!chat || !chat.held || composeMode() !== "reply") return;
+  var now = Date.now();
+  if (now - state.lastTypingSent < TYPING_EVERY_MS) return;
+  state.lastTypingSent = now;
+  sendFrame({ type: "typing", conversation_id: chat.conversationId });
+}
+
+/* Puts text in the reply box (after what is there), ready to edit and send. */
+export function insertText(text) {
+  var box = $("compose-text");
+  $("mode-reply").checked = true;
+  onModeChange();
+  box.value = box.value.trim() ? box.value.replace(/\s+$/, "") + "\n\n" + text : text;
+  box.focus();
+  box.setSelectionRange(box.value.length, box.value.length);
+}
+
+/* ---------- suggested articles ---------- */
+
+function problemText() {
+  var chat = state.chat;
+  if (!chat || !chat.card) return "";
+  var said = chat.card.transcript.filter(function (m) { return m.role === "customer"; })
+    .map(function (m) { return m.text; });
+  return said.slice(-3).join(" ").slice(0, 500);
+}
+
+function suggestArticles(query) {
+  var chat = state.chat;
+  var text = query || problemText();
+  var list = $("kb-results");
+  clear(list);
+  if (!chat || !text) {
+    list.appendChild(el("li", { class: "muted", text: "Nothing to search for yet" }));
+    return Promise.resolve();
+  }
+  return api("GET", "/api/kb/articles?search=" + encodeURIComponent(text)).then(function (data) {
+    if (state.chat !== chat) return;
+    clear(list);
+    var hits = data.hits.slice(0, 4);
+    if (!hits.length) list.appendChild(el("li", { class: "muted", text: "No matching article" }));
+    hits.forEach(function (hit) {
+      list.appendChild(el("li", { class: "suggestion" },
+        el("span", { class: "suggestion-title", text: hit.title }),
+        el("button", {
+          type: "button", class: "button small-button",
+          "aria-label": "Insert article: " + hit.title,
+          onclick: function () { insertArticle(hit.slug); },
+          text: "Insert"
+        })));
+    });
+  }).catch(function (error) {
+    if (state.chat !== chat || error.status === 401) return;
+    clear(list);
+    list.appendChild(el("li", { class: "muted", text: error.message }));
+  });
+}
+
+function insertArticle(slug) {
+  api("GET", "/api/kb/articles/" + encodeURIComponent(slug)).then(function (data) {
+    var article = data.article;
+    var lines = [article.title + ": " + article.summary];
+    (article.steps || []).forEach(function (step, index) { lines.push((index + 1) + ". " + step); });
+    insertText(lines.join("\n"));
+  }).catch(chatFailed);
+}
+
+/* ---------- start ---------- */
+
+export function bindChat() {
+  bindQueue({ open: openHandoff, claim: claim });
+  bindFrames();
+  $("claim-button").addEventListener("click", function () {
+    if (state.chat) claim(state.chat.handoffId, state.chat.conversationId);
+  });
+  $("transfer-button").addEventListener("click", transfer);
+  $("transfer-to").addEventListener("focus", loadColleagues);
+  $("handback-button").addEventListener("click", handBack);
+  $("resolve-button").addEventListener("click", resolve);
+  $("composer").addEventListener("submit", onSubmit);
+  $("compose-text").addEventListener("keydown", onComposeKey);
+  $("compose-text").addEventListener("input", onComposeInput);
+  $("mode-reply").addEventListener("change", onModeChange);
+  $("mode-note").addEventListener("change", onModeChange);
+  $("kb-search").addEventListener("submit", function (event) {
+    event.preventDefault();
+    suggestArticles($("kb-query").value.trim());
+  });
+}
