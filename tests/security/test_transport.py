@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from bot.config import Limits, Settings
 from tests.bot.auth.test_auth_api import call, login, new_account
 from tests.bot.web.test_kb_api import ARTICLES, create
+from tests.conftest import shared_hub
 from tests.hub import RunningHub, running_hub
 
 FORWARDED_TLS = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(database_url=database_url)
-    async with running_hub(settings) as running:
-        yield running
+# One hub per database for the module; the proxy test starts a hub of its own.
+hub = shared_hub(limits=Limits(logins_per_ip_per_minute=1000))
 
 
 async def headers_of(hub: RunningHub, path: str, headers: dict[str, str]) -> dict:

@@ -8,30 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.auth.service import mask_email
-from bot.config import Settings, Smtp
+from bot.config import Limits, Settings, Smtp
 from bot.conversations.recap import build_recap
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.exceptions import BadRequest
 from bot.mail import valid_email
-from tests.conftest import free_port
+from tests.conftest import free_port, shared_hub
 from tests.hub import RunningHub, receive_until, running_hub
 
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    """A hub in demo mode: no SMTP server configured."""
-    settings = hub_settings.with_changes(database_url=database_url)
-    async with running_hub(settings) as running:
-        yield running
+# A hub in demo mode (no SMTP server configured), one per database for the
+# module: each test recaps conversations of its own. The SMTP tests start hubs of
+# their own.
+hub = shared_hub(limits=Limits(conversations_per_ip_per_hour=1000))
 
 
 async def chat(hub: RunningHub, text: str) -> tuple[str, str, Any]:
