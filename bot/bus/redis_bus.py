@@ -4,6 +4,11 @@ Each hub keeps one pub/sub connection and fans events out to its local
 subscribers, so a thousand open WebSockets cost one Redis connection, not a
 thousand. After the connection drops, every local subscriber is told to
 resync from the database: Redis pub/sub does not replay what was missed.
+
+While Redis is down the hub keeps serving: a publish still reaches this hub's
+own subscribers (the caller's work, e.g. a message already stored, does not
+fail), new subscriptions wait for no confirmation, and the reader retries
+until Redis is back, then resubscribes and tells everyone to resync.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _RECONNECT_DELAY_S = 0.5
+#: The longest pause between two attempts to reach Redis again.
+_RECONNECT_MAX_DELAY_S = 5.0
 
 
 class RedisEventBus(EventBus):
@@ -43,7 +50,10 @@ class RedisEventBus(EventBus):
             prefix: Prepended to every channel name in Redis.
         """
         from redis.asyncio import Redis
+        from redis.exceptions import RedisError
 
+        #: What a lost or refused connection raises.
+        self._unreachable: tuple[type[Exception], ...] = (RedisError, OSError)
         self._prefix = prefix
         self._redis: Redis = Redis.from_url(url, decode_responses=True)
         self._fanout = LocalFanout()
@@ -52,10 +62,27 @@ class RedisEventBus(EventBus):
         self._confirmed: dict[str, asyncio.Event] = {}
         self._lock = asyncio.Lock()
         self._closed = False
+        #: The subscription connection is lost and not yet re-established.
+        self._lost = False
+        self._failures = 0
 
     async def publish(self, channel: str, event: Event) -> None:
-        """Publish ``event`` on ``channel`` to every hub instance."""
-        await self._redis.publish(self._prefix + channel, encode_event(event))
+        """Publish ``event`` on ``channel`` to every hub instance.
+
+        When Redis cannot be reached the event goes to this hub's own
+        subscribers only; the others catch up from the database when their
+        subscription is back (they are all told to resync then).
+        """
+        encoded = encode_event(event)
+        try:
+            await self._redis.publish(self._prefix + channel, encoded)
+        except self._unreachable as error:
+            logger.warning(
+                "redis bus unreachable (%s: %s); event delivered on this hub only",
+                type(error).__name__,
+                error,
+            )
+            self._fanout.deliver(channel, json.loads(encoded))
 
     async def ping(self) -> None:
         """Round-trip to Redis."""
@@ -85,6 +112,12 @@ class RedisEventBus(EventBus):
                 self._confirmed[channel] = asyncio.Event()
             try:
                 await pubsub.subscribe(*(self._prefix + c for c in new_channels))
+            except self._unreachable as error:
+                # Served from this hub meanwhile; the reader subscribes it
+                # with the rest once Redis answers again.
+                logger.warning("redis bus unreachable on subscribe: %s", error)
+                self._lost = True
+                return
             except Exception:
                 self._fanout.remove(subscription)
                 raise
@@ -104,8 +137,13 @@ class RedisEventBus(EventBus):
         # from another connection could be missed.
         for channel in channels:
             confirmed = self._confirmed.get(channel)
-            if confirmed is not None:
-                await asyncio.wait_for(confirmed.wait(), timeout=10)
+            if confirmed is not None and not self._lost:
+                try:
+                    await asyncio.wait_for(confirmed.wait(), timeout=10)
+                except asyncio.TimeoutError:
+                    # Redis went away meanwhile: the resync after it comes
+                    # back covers what this subscriber may miss.
+                    logger.warning("redis did not confirm a subscription in time")
 
     async def _ensure_reader(self) -> PubSub:
         if self._pubsub is None:
@@ -116,6 +154,9 @@ class RedisEventBus(EventBus):
 
     async def _read(self) -> None:
         while not self._closed:
+            if self._lost:
+                await self._reconnect()
+                continue
             pubsub = self._pubsub
             if pubsub is None or not pubsub.subscribed:
                 await asyncio.sleep(0.05)
@@ -124,9 +165,9 @@ class RedisEventBus(EventBus):
                 message = await pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("redis bus connection lost; reconnecting", exc_info=True)
-                await self._reconnect()
+            except Exception as error:
+                logger.warning("redis bus connection lost (%s); reconnecting", error)
+                self._lost = True
                 continue
             if message is not None:
                 self._dispatch(message)
@@ -147,7 +188,9 @@ class RedisEventBus(EventBus):
             self._fanout.deliver(channel, event)
 
     async def _reconnect(self) -> None:
-        await asyncio.sleep(_RECONNECT_DELAY_S)
+        """Subscribe again to every channel; retried until Redis answers."""
+        delay = min(_RECONNECT_DELAY_S * 2**self._failures, _RECONNECT_MAX_DELAY_S)
+        await asyncio.sleep(delay)
         async with self._lock:
             old = self._pubsub
             self._pubsub = self._redis.pubsub()
@@ -158,7 +201,13 @@ class RedisEventBus(EventBus):
             if channels:
                 try:
                     await self._pubsub.subscribe(*(self._prefix + c for c in channels))
-                except Exception:
-                    logger.warning("redis bus resubscribe failed", exc_info=True)
+                except Exception as error:
+                    self._failures += 1
+                    if self._failures == 1:
+                        logger.warning("redis bus resubscribe failed: %s", error)
                     return
+            self._lost = False
+        if self._failures:
+            logger.info("redis bus back after %d failed attempts", self._failures)
+        self._failures = 0
         self._fanout.deliver_all(RESYNC)
