@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.exceptions import BadRequest, ConfigurationError, Conflict, NotFound
@@ -58,6 +58,65 @@ def _migrate(settings: Settings) -> int:
 
     asyncio.run(upgrade())
     print("database is up to date")
+    return 0
+
+
+def _train_job(settings: Settings, requested_by: str) -> int:
+    """Run a training job (the console's "Train") and print its progress."""
+    import time
+
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+    from bot.training.jobs import JobRepository, JobRunning, worker_environment
+
+    async def start() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            return (await JobRepository(engine).start(requested_by)).id
+        finally:
+            await engine.dispose()
+
+    async def state(job_id: int) -> dict[str, Any]:
+        engine = create_engine(settings.database_url)
+        try:
+            return (await JobRepository(engine).get(job_id)).public()
+        finally:
+            await engine.dispose()
+
+    try:
+        job_id = asyncio.run(start())
+    except JobRunning as error:
+        return _fail(error.message, 1)
+    print(f"training job {job_id} started")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot.training.worker", str(job_id)],
+        cwd=settings.project_dir,
+        env=worker_environment(settings),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    shown = None
+    while True:
+        finished = worker.poll() is not None
+        job = asyncio.run(state(job_id))
+        progress = job["progress"]
+        line = f"{job['state']}: {job['stage']}" + (
+            f", epoch {progress['epoch']}/{progress['epochs']}"
+            if progress["epoch"] is not None
+            else ""
+        )
+        if line != shown:
+            print(line, flush=True)
+            shown = line
+        if job["state"] in ("succeeded", "failed") or finished:
+            break
+        time.sleep(2)
+    if job["state"] != "succeeded":
+        print(job["log_tail"], file=sys.stderr)
+        return _fail(job["error"] or "the training job did not finish", 1)
+    print(f"model {job['model_version']} trained (deploy it with baton deploy)")
     return 0
 
 
@@ -318,7 +377,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("serve", help="run the hub only")
     commands.add_parser("migrate", help="apply database migrations")
-    commands.add_parser("train", help="train the Rasa model if data changed")
+    train = commands.add_parser(
+        "train",
+        help="train models/baton.tar.gz from the project's files if they "
+        "changed; --job: train the data with trainers' changes as a training "
+        "job (as the console's Train), into var/models",
+    )
+    train.add_argument(
+        "--job",
+        action="store_true",
+        help="run a training job: validate, train, record the model",
+    )
+    train.add_argument(
+        "--by", help="who trains, recorded on the model (default: your user name)"
+    )
     create_agent = commands.add_parser(
         "create-agent",
         help=f"create a console account (password from {NEW_PASSWORD_VARIABLE} "
@@ -418,4 +490,6 @@ def main(argv: list[str] | None = None) -> int:
         return _inbox(settings, args)
     if args.command == "nlu":
         return _nlu(settings, args)
+    if args.job:
+        return _train_job(settings, args.by or os.environ.get("USER") or "cli")
     return _train(settings)

@@ -57,7 +57,7 @@ def _yaml_for(text: str) -> tuple[YAML, Any]:
     """A round-trip YAML that writes ``text`` back as it was, and its data."""
     chosen: tuple[YAML, Any] | None = None
     for mapping, sequence, offset in _INDENTS:
-        yaml = YAML(typ="rt")
+        yaml: Any = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.width = 4096
         yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
@@ -136,7 +136,7 @@ def _trainers_file(data: TrainingData) -> str | None:
     created = sorted(data.created)
     if not created:
         return None
-    yaml = YAML(typ="rt")
+    yaml: Any = YAML(typ="rt")
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=2, offset=0)
     document = {

@@ -43,6 +43,7 @@ from bot.web.health import health
 from bot.web.intents_api import intents_api
 from bot.web.kb_api import kb_api
 from bot.web.limits import KeyedLimiter, SharedLimiter, create_counter
+from bot.web.models_api import jobs_api
 from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
 from bot.web.outbox_api import outbox_api
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.blueprint(training_api)
     app.blueprint(promises_api)
     app.blueprint(intents_api)
+    app.blueprint(jobs_api)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
     app.add_route(

@@ -1,0 +1,290 @@
+"""Training jobs: one at a time across hubs, run by a separate low-priority process.
+
+A job is a row of ``training_jobs``; :class:`JobRepository` is its one writer
+(and the writer of ``nlu_models``, the models jobs produce). Starting a job
+inserts it with ``active`` set; the unique index on ``active`` makes a second
+start fail in every hub while one is queued or running. The work itself is
+done by ``python -m bot.training.worker JOB_ID`` (:mod:`bot.training.worker`),
+started by the hub or ``baton train --job``, under ``nice``: it exports the
+training data, runs ``rasa data validate`` and ``rasa train``, and reports its
+stage, epoch and the tail of Rasa's output here as it goes. A worker that
+stops reporting (killed, machine restarted) is declared failed after
+:data:`STALE_AFTER`, so it cannot block training forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.db.models import NluModel, TrainingJob, aware, utcnow
+from bot.exceptions import Conflict, NotFound
+
+job_rows = TrainingJob.__table__
+model_rows = NluModel.__table__
+
+#: Job states; ``queued`` and ``running`` are active.
+STATES = ("queued", "running", "succeeded", "failed")
+#: What a running job is doing, in order.
+STAGES = ("queued", "export", "validate", "train", "record", "done")
+#: A running job that has not reported for this long is declared failed.
+STALE_AFTER = dt.timedelta(seconds=120)
+#: Lines of Rasa's output kept with the job.
+LOG_LINES = 40
+#: ``nice`` increment of the worker: customer replies come first.
+NICENESS = 15
+
+
+class JobNotFound(NotFound):
+    """No training job has this id."""
+
+    code = "job_not_found"
+
+
+class JobRunning(Conflict):
+    """A training job is queued or running already."""
+
+    code = "job_running"
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A training job as stored."""
+
+    id: int
+    state: str
+    stage: str
+    epoch: int | None
+    epochs: int | None
+    nlu_only: bool
+    fingerprint: str | None
+    model_version: str | None
+    log_tail: str
+    error: str | None
+    requested_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of the job in API answers."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "stage": self.stage,
+            "progress": {"epoch": self.epoch, "epochs": self.epochs},
+            "nlu_only": self.nlu_only,
+            "fingerprint": self.fingerprint,
+            "model_version": self.model_version,
+            "log_tail": self.log_tail,
+            "error": self.error,
+            "requested_by": self.requested_by,
+            "created_at": self.created_at.isoformat(),
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
+
+
+def _job(row: Any) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        state=row.state,
+        stage=row.stage,
+        epoch=row.epoch,
+        epochs=row.epochs,
+        nlu_only=bool(row.nlu_only),
+        fingerprint=row.fingerprint,
+        model_version=row.model_version,
+        log_tail=row.log_tail or "",
+        error=row.error,
+        requested_by=row.requested_by,
+        created_at=aware(row.created_at),
+        started_at=aware(row.started_at),
+        finished_at=aware(row.finished_at),
+    )
+
+
+class JobRepository:
+    """The one writer of ``training_jobs`` and ``nlu_models``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def start(self, requested_by: str) -> JobRecord:
+        """Queue a new job, unless one is active.
+
+        Raises:
+            JobRunning: A job is queued or running (its id is in the message).
+        """
+        await self.expire_stale()
+        now = utcnow()
+        try:
+            async with self.engine.begin() as connection:
+                result = await connection.execute(
+                    job_rows.insert().values(
+                        state="queued",
+                        active=True,
+                        stage="queued",
+                        nlu_only=False,
+                        log_tail="",
+                        requested_by=requested_by,
+                        created_at=now,
+                        heartbeat_at=now,
+                    )
+                )
+                (job_id,) = result.inserted_primary_key
+        except IntegrityError as error:
+            active = await self.active()
+            which = f" (job {active.id}, {active.stage})" if active else ""
+            raise JobRunning(
+                f"a training job is running already{which}: wait for it to finish"
+            ) from error
+        return await self.get(int(job_id))
+
+    async def active(self) -> JobRecord | None:
+        """The queued or running job, if any."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(job_rows).where(job_rows.c.active.is_(True))
+                )
+            ).first()
+        return _job(row) if row else None
+
+    async def expire_stale(self) -> None:
+        """Fail the active job if its worker stopped reporting."""
+        cutoff = utcnow() - STALE_AFTER
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                job_rows.update()
+                .where(
+                    job_rows.c.active.is_(True),
+                    job_rows.c.heartbeat_at < cutoff,
+                )
+                .values(
+                    state="failed",
+                    active=None,
+                    error="the training process stopped reporting (killed or "
+                    "crashed); the live model is unchanged",
+                    finished_at=utcnow(),
+                )
+            )
+
+    async def get(self, job_id: int) -> JobRecord:
+        """Return one job (a silent worker's job is failed first).
+
+        Raises:
+            JobNotFound: No job has this id.
+        """
+        await self.expire_stale()
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(job_rows).where(job_rows.c.id == job_id)
+                )
+            ).first()
+        if row is None:
+            raise JobNotFound(f"no training job {job_id}")
+        return _job(row)
+
+    async def recent(self, limit: int = 20) -> list[JobRecord]:
+        """The newest jobs first."""
+        await self.expire_stale()
+        async with self.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(job_rows).order_by(job_rows.c.id.desc()).limit(limit)
+                )
+            ).all()
+        return [_job(row) for row in rows]
+
+    async def report(self, job_id: int, **values: Any) -> None:
+        """Record a running job's progress (and that its worker is alive)."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                job_rows.update()
+                .where(job_rows.c.id == job_id, job_rows.c.active.is_(True))
+                .values(heartbeat_at=utcnow(), **values)
+            )
+
+    async def finish(
+        self,
+        job_id: int,
+        *,
+        error: str | None,
+        log_tail: str,
+        model: dict[str, Any] | None = None,
+    ) -> None:
+        """End a job: succeeded with its model recorded, or failed with why."""
+        now = utcnow()
+        async with self.engine.begin() as connection:
+            if model is not None:
+                await connection.execute(model_rows.insert().values(**model))
+            await connection.execute(
+                job_rows.update()
+                .where(job_rows.c.id == job_id)
+                .values(
+                    state="failed" if error else "succeeded",
+                    stage="done" if error is None else sa.literal_column("stage"),
+                    active=None,
+                    error=error,
+                    log_tail=log_tail,
+                    model_version=model["version"] if model else None,
+                    finished_at=now,
+                    heartbeat_at=now,
+                )
+            )
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a worker for the hub's ``settings``."""
+    env = {
+        **os.environ,
+        **settings.rasa_environment(),
+        "BATON_DATABASE_URL": settings.database_url,
+        "BATON_PROJECT_DIR": str(settings.project_dir),
+        "BATON_DATA_DIR": str(settings.data_dir),
+        "BATON_MODEL_DIR": str(settings.model_dir),
+        "BATON_LOG_LEVEL": settings.log_level,
+    }
+    if settings.embedding_model is not None:
+        env["BATON_EMBEDDING_MODEL"] = str(settings.embedding_model)
+    return env
+
+
+async def spawn_worker(settings: Settings, job_id: int) -> asyncio.subprocess.Process:
+    """Start ``python -m bot.training.worker JOB_ID`` in its own session."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.training.worker",
+        str(job_id),
+        cwd=str(settings.project_dir),
+        env=worker_environment(settings),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+__all__ = [
+    "NICENESS",
+    "STAGES",
+    "STATES",
+    "JobNotFound",
+    "JobRecord",
+    "JobRepository",
+    "JobRunning",
+    "spawn_worker",
+    "worker_environment",
+]

@@ -1,0 +1,283 @@
+"""Run one training job: ``python -m bot.training.worker JOB_ID``.
+
+At low priority (``nice``), so customer replies keep their time: export the
+training data (:mod:`bot.training.nlu_files`) into ``var/training/job-N``,
+``rasa data validate`` it, then ``rasa train`` it into ``var/models`` and
+record the model. Nothing here touches the live model: a job that fails at
+any stage leaves only its reason (and Rasa's last lines) on the job.
+
+Rasa reuses the outputs of graph components whose inputs did not change from
+its training cache (the project's ``.rasa/cache``, shared with ``make
+model``): when trainers changed only NLU examples, only the NLU pipeline is
+trained again and the dialogue policies come from the cache (``nlu_only`` on
+the job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.db.engine import create_engine
+from bot.training.intents import NluRepository
+from bot.training.jobs import LOG_LINES, NICENESS, JobRepository
+from bot.training.nlu_data import CONFIG, DOMAIN
+from bot.training.nlu_files import export_files, fingerprint, write_files
+
+logger = logging.getLogger(__name__)
+
+#: tqdm's epoch bar of Rasa's DIET: "Epochs:  10%|█ | 10/100 [...]".
+_EPOCH = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+_METRIC = re.compile(r"(t_loss|i_acc)=([0-9.]+)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Seconds between progress reports while Rasa runs.
+REPORT_EVERY_S = 2.0
+
+
+def models_dir(settings: Settings) -> Path:
+    """Where jobs put the models they train (never ``models/``)."""
+    return settings.data_dir / "models"
+
+
+def workspace(settings: Settings, job_id: int) -> Path:
+    """The folder a job exports its training data to."""
+    return settings.data_dir / "training" / f"job-{job_id}"
+
+
+class RasaOutput:
+    """Follows Rasa's output: the epoch, the last metrics, the last lines."""
+
+    def __init__(self) -> None:
+        self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+        self.epoch: int | None = None
+        self.epochs: int | None = None
+        self.metrics: dict[str, float] = {}
+        self._partial = ""
+        self._transient = False
+
+    def feed(self, chunk: str) -> None:
+        """Take a piece of output.
+
+        A line ended by a carriage return is a progress bar that will be
+        drawn again: the next line replaces it.
+        """
+        text = self._partial + _ANSI.sub("", chunk)
+        pieces = re.split(r"(\r\n|\r|\n)", text)
+        self._partial = pieces.pop()
+        for line, end in zip(pieces[::2], pieces[1::2], strict=True):
+            self._line(line, redrawn=end == "\r")
+
+    def _line(self, line: str, *, redrawn: bool) -> None:
+        line = line.rstrip()
+        if not line:
+            return
+        epoch = _EPOCH.search(line)
+        if epoch:
+            self.epoch, self.epochs = int(epoch.group(1)), int(epoch.group(2))
+            self.metrics.update(
+                {name: float(value) for name, value in _METRIC.findall(line)}
+            )
+        if self._transient and self.lines:
+            self.lines[-1] = line
+        else:
+            self.lines.append(line)
+        self._transient = redrawn
+
+    def tail(self) -> str:
+        """The last lines, with a line still being written."""
+        lines = list(self.lines)
+        if self._partial.strip():
+            lines.append(self._partial.strip())
+        return "\n".join(lines[-LOG_LINES:])
+
+
+async def _rasa(
+    arguments: list[str],
+    settings: Settings,
+    output: RasaOutput,
+    on_progress: Any,
+) -> int:
+    """Run ``python -m rasa ARGUMENTS``; report progress; return its exit code."""
+    env = {
+        **os.environ,
+        **settings.rasa_environment(),
+        "PYTHONUNBUFFERED": "1",
+        # tqdm draws its bars only for a terminal unless told otherwise.
+        "TQDM_MININTERVAL": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rasa",
+        *arguments,
+        cwd=str(settings.project_dir),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    last = 0.0
+    while True:
+        chunk = await process.stdout.read(4096)
+        if not chunk:
+            break
+        output.feed(chunk.decode("utf-8", errors="replace"))
+        if time.monotonic() - last >= REPORT_EVERY_S:
+            last = time.monotonic()
+            await on_progress()
+    return await process.wait()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+async def run_job(settings: Settings, job_id: int) -> bool:
+    """Run the job to its end; return whether a model was trained."""
+    engine = create_engine(settings.database_url)
+    jobs = JobRepository(engine)
+    output = RasaOutput()
+    stage = "export"
+
+    async def progress() -> None:
+        await jobs.report(
+            job_id, epoch=output.epoch, epochs=output.epochs, log_tail=output.tail()
+        )
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(REPORT_EVERY_S * 5)
+            await progress()
+
+    beating = asyncio.get_running_loop().create_task(heartbeat())
+    try:
+        job = await jobs.get(job_id)
+        await jobs.report(
+            job_id,
+            state="running",
+            stage=stage,
+            started_at=dt.datetime.now(dt.timezone.utc),
+        )
+        data = await NluRepository(engine, settings.project_dir).data()
+        files = export_files(data, settings.project_dir)
+        folder = workspace(settings, job_id)
+        write_files(files, folder)
+        # Config, rules and stories are the committed ones; the domain
+        # changes only with the list of intents.
+        nlu_only = not data.created and not data.deleted
+        data_fingerprint = fingerprint(files)
+        stage = "validate"
+        await jobs.report(
+            job_id, stage=stage, fingerprint=data_fingerprint, nlu_only=nlu_only
+        )
+        paths = [
+            "--domain",
+            str(folder / DOMAIN),
+            "--data",
+            str(folder / "data"),
+            "--config",
+            str(folder / CONFIG),
+        ]
+        code = await _rasa(["data", "validate", *paths], settings, output, progress)
+        if code != 0:
+            await jobs.finish(
+                job_id,
+                error=f"rasa data validate found errors (exit {code}); see the "
+                "log; the live model is unchanged",
+                log_tail=output.tail(),
+            )
+            return False
+        stage = "train"
+        await jobs.report(job_id, stage=stage, log_tail=output.tail())
+        version = f"{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-job{job_id}"
+        out = models_dir(settings)
+        out.mkdir(parents=True, exist_ok=True)
+        code = await _rasa(
+            [
+                "train",
+                *paths,
+                "--out",
+                str(out),
+                "--fixed-model-name",
+                version,
+            ],
+            settings,
+            output,
+            progress,
+        )
+        model = out / f"{version}.tar.gz"
+        if code != 0 or not model.is_file():
+            await jobs.finish(
+                job_id,
+                error=f"rasa train failed (exit {code}); see the log; the live "
+                "model is unchanged",
+                log_tail=output.tail(),
+            )
+            return False
+        stage = "record"
+        await jobs.report(job_id, stage=stage, log_tail=output.tail())
+        await jobs.finish(
+            job_id,
+            error=None,
+            log_tail=output.tail(),
+            model={
+                "version": version,
+                "job_id": job_id,
+                "path": str(model),
+                "sha256": _sha256(model),
+                "size": model.stat().st_size,
+                "fingerprint": data_fingerprint,
+                "config": files[CONFIG].decode("utf-8"),
+                "metrics": {
+                    "training": output.metrics,
+                    "epochs": output.epochs,
+                    "nlu_only": nlu_only,
+                },
+                "trained_by": job.requested_by,
+                "trained_at": dt.datetime.now(dt.timezone.utc),
+            },
+        )
+        return True
+    except Exception as error:
+        # The edge of the worker: whatever went wrong is the job's answer.
+        logger.exception("training job %s failed at %s", job_id, stage)
+        await jobs.finish(
+            job_id,
+            error=f"failed at {stage}: {error}; the live model is unchanged",
+            log_tail=output.tail(),
+        )
+        return False
+    finally:
+        beating.cancel()
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job named on the command line at low priority."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if len(arguments) != 1 or not arguments[0].isdigit():
+        print("usage: python -m bot.training.worker JOB_ID", file=sys.stderr)
+        return 2
+    os.nice(NICENESS)
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    return 0 if asyncio.run(run_job(settings, int(arguments[0]))) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
