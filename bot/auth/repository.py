@@ -16,13 +16,25 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import Agent, AgentSession, AuditEntry, FollowUp, aware, utcnow
+from bot.contract import HandoffState
+from bot.db.models import (
+    Agent,
+    AgentSession,
+    AuditEntry,
+    FollowUp,
+    Handoff,
+    PasswordReset,
+    aware,
+    utcnow,
+)
 from bot.exceptions import Conflict, NotFound
 
 agents = Agent.__table__
 agent_sessions = AgentSession.__table__
 audit_log = AuditEntry.__table__
 follow_ups = FollowUp.__table__
+handoffs = Handoff.__table__
+password_resets = PasswordReset.__table__
 
 #: Console roles. Admins may do everything; agents handle chats; trainers
 #: improve the assistant.
@@ -50,6 +62,7 @@ class AgentRecord:
     active: bool
     presence: str
     created_at: dt.datetime
+    last_login_at: dt.datetime | None = None
 
     def public(self) -> dict[str, Any]:
         """The JSON shape of the account in API answers."""
@@ -99,7 +112,39 @@ def _agent(row: Any) -> AgentRecord:
         active=bool(row.active),
         presence=row.presence,
         created_at=aware(row.created_at),
+        last_login_at=aware(row.last_login_at),
     )
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log: who did what to what, and when."""
+
+    id: int
+    actor: str
+    action: str
+    subject: str | None
+    detail: dict[str, Any]
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of the entry in API answers."""
+        return {
+            "id": self.id,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "detail": self.detail,
+            "at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class OpenWork:
+    """What an account holds now: chats it has claimed, promises it owns."""
+
+    chats: int
+    follow_ups: int
 
 
 def _session(row: Any) -> SessionRecord:
@@ -123,6 +168,7 @@ _AGENT_COLUMNS = (
     agents.c.active,
     agents.c.presence,
     agents.c.created_at,
+    agents.c.last_login_at,
 )
 
 
@@ -200,6 +246,77 @@ class AuthRepository:
                 )
             )
 
+    async def audit_entries(
+        self,
+        *,
+        limit: int,
+        before_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+    ) -> list[AuditRecord]:
+        """Audit log entries, newest first (``before_id`` pages back).
+
+        Args:
+            limit: Most entries returned.
+            before_id: Only entries older than this one.
+            actor: Only entries by this account (its e-mail, any case).
+            action: Only this action (``agent.change``), or those under a
+                prefix ending with a dot (``canned.``).
+        """
+        query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(audit_log.c.id < before_id)
+        if actor:
+            query = query.where(audit_log.c.actor == normalize_email(actor))
+        if action and action.endswith("."):
+            query = query.where(audit_log.c.action.startswith(action, autoescape=True))
+        elif action:
+            query = query.where(audit_log.c.action == action)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            AuditRecord(
+                id=row.id,
+                actor=row.actor,
+                action=row.action,
+                subject=row.subject,
+                detail=row.detail or {},
+                created_at=aware(row.created_at),
+            )
+            for row in rows
+        ]
+
+    async def open_work(self) -> dict[int, OpenWork]:
+        """Per account: chats it holds now and open follow-ups it owns."""
+        async with self.engine.connect() as connection:
+            chats = dict(
+                (
+                    await connection.execute(
+                        sa.select(handoffs.c.agent_id, sa.func.count())
+                        .where(handoffs.c.state == HandoffState.CLAIMED.value)
+                        .where(handoffs.c.agent_id.is_not(None))
+                        .group_by(handoffs.c.agent_id)
+                    )
+                ).all()
+            )
+            promises = dict(
+                (
+                    await connection.execute(
+                        sa.select(follow_ups.c.owner_id, sa.func.count())
+                        .where(follow_ups.c.done_at.is_(None))
+                        .where(follow_ups.c.owner_id.is_not(None))
+                        .group_by(follow_ups.c.owner_id)
+                    )
+                ).all()
+            )
+        return {
+            agent_id: OpenWork(
+                chats=int(chats.get(agent_id, 0)),
+                follow_ups=int(promises.get(agent_id, 0)),
+            )
+            for agent_id in set(chats) | set(promises)
+        }
+
     async def get_agent_by_email(self, email: str) -> AgentRecord | None:
         """Return the account with this email (any case), or ``None``."""
         async with self.engine.connect() as connection:
@@ -254,6 +371,103 @@ class AuthRepository:
         if not active:
             await self.delete_sessions_of(agent_id)
         return agent
+
+    async def set_profile(
+        self, agent_id: int, *, name: str | None = None, email: str | None = None
+    ) -> AgentRecord:
+        """Change the account's name and/or e-mail.
+
+        Raises:
+            NotFound: There is no such account.
+            Conflict: ``email_taken``.
+        """
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = name
+        if email is not None:
+            values["email"] = normalize_email(email)
+        try:
+            return await self._update(agent_id, **values)
+        except IntegrityError as error:
+            raise Conflict(
+                f"an account with the email {values.get('email')} already exists",
+                code="email_taken",
+            ) from error
+
+    async def record_login(self, agent_id: int, at: dt.datetime) -> None:
+        """Note a successful sign-in (shown to admins as the last sign-in)."""
+        await self._update(agent_id, last_login_at=at)
+
+    async def add_password_reset(
+        self,
+        agent_id: int,
+        token_hash: str,
+        created_by: str,
+        created_at: dt.datetime,
+        expires_at: dt.datetime,
+    ) -> None:
+        """Store a reset link's hash; the account's unused older links stop working."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                password_resets.delete()
+                .where(password_resets.c.agent_id == agent_id)
+                .where(password_resets.c.used_at.is_(None))
+            )
+            await connection.execute(
+                password_resets.insert().values(
+                    agent_id=agent_id,
+                    token_hash=token_hash,
+                    created_by=created_by,
+                    created_at=created_at,
+                    expires_at=expires_at,
+                )
+            )
+
+    async def use_password_reset(
+        self, token_hash: str, password_hash: str, now: dt.datetime
+    ) -> AgentRecord | None:
+        """Spend a reset link: set the new password and end every session.
+
+        One conditional ``UPDATE`` spends the link, so of two uses at once
+        (on any hub instances) exactly one succeeds. A disabled account's
+        link does nothing.
+
+        Returns:
+            The account, or ``None`` when the link is unknown, used, expired
+            or its account disabled.
+        """
+        usable = (
+            sa.select(agents.c.id)
+            .where(agents.c.id == password_resets.c.agent_id)
+            .where(agents.c.active.is_(True))
+        )
+        async with self.engine.begin() as connection:
+            spent = await connection.execute(
+                password_resets.update()
+                .where(password_resets.c.token_hash == token_hash)
+                .where(password_resets.c.used_at.is_(None))
+                .where(password_resets.c.expires_at > now)
+                .where(sa.exists(usable))
+                .values(used_at=now)
+            )
+            if spent.rowcount != 1:
+                return None
+            agent_id = (
+                await connection.execute(
+                    sa.select(password_resets.c.agent_id).where(
+                        password_resets.c.token_hash == token_hash
+                    )
+                )
+            ).scalar_one()
+            await connection.execute(
+                agents.update()
+                .where(agents.c.id == agent_id)
+                .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+            )
+            await connection.execute(
+                agent_sessions.delete().where(agent_sessions.c.agent_id == agent_id)
+            )
+        return await self.get_agent(agent_id)
 
     async def set_presence(self, agent_id: int, presence: str) -> AgentRecord:
         """Set online / away / offline (raises :class:`NotFound`)."""
@@ -347,6 +561,7 @@ class AuthRepository:
             active=bool(mapping["account_active"]),
             presence=mapping["account_presence"],
             created_at=aware(mapping["account_created_at"]),
+            last_login_at=aware(mapping["account_last_login_at"]),
         )
         return _session(row), agent
 

@@ -38,6 +38,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: request; far finer than any idle timeout.
 _TOUCH_INTERVAL = dt.timedelta(seconds=30)
 _MAX_USER_AGENT = 512
+#: How long a password-reset link an admin sends keeps working (once).
+RESET_LINK_LIFETIME = dt.timedelta(hours=24)
 
 
 def hash_session_token(token: str) -> str:
@@ -127,12 +129,8 @@ class AuthService:
             BadRequest: The email, name, role or password is not acceptable.
             Conflict: The email is taken (in any letter case).
         """
-        email = normalize_email(email)
-        if len(email) > 320 or not _EMAIL.match(email):
-            raise BadRequest(f"{email!r} is not an email address", code="bad_email")
-        name = name.strip()
-        if not name or len(name) > 255:
-            raise BadRequest("a name needs 1 to 255 characters", code="bad_name")
+        email = _check_email(email)
+        name = _check_name(name)
         _check_role_name(role)
         validate_new_password(password)
         password_hash = await asyncio.to_thread(self.passwords.hash, password)
@@ -154,6 +152,68 @@ class AuthService:
         updated = await self.repository.set_role(agent.id, role)
         logger.info("%s is now %s", mask_email(agent.email), role)
         return updated
+
+    async def set_profile(
+        self, agent_id: int, *, name: str | None = None, email: str | None = None
+    ) -> AgentRecord:
+        """Change an account's name and/or e-mail after validating them.
+
+        Raises:
+            BadRequest: ``bad_name`` or ``bad_email``.
+            NotFound: There is no such account.
+            Conflict: ``email_taken``.
+        """
+        updated = await self.repository.set_profile(
+            agent_id,
+            name=_check_name(name) if name is not None else None,
+            email=_check_email(email) if email is not None else None,
+        )
+        logger.info("account %s changed its name or e-mail", agent_id)
+        return updated
+
+    async def issue_password_reset(
+        self, agent: AgentRecord, issued_by: str
+    ) -> tuple[str, dt.datetime]:
+        """Make a one-time password-reset token for ``agent``.
+
+        Only its hash is stored; the account's earlier unused links stop
+        working.
+
+        Returns:
+            The token (to send in a link, once) and when it expires.
+        """
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        expires_at = now + RESET_LINK_LIFETIME
+        await self.repository.add_password_reset(
+            agent.id, hash_session_token(token), issued_by, now, expires_at
+        )
+        logger.info("password reset link for %s", mask_email(agent.email))
+        return token, expires_at
+
+    async def reset_password(self, token: str, password: str) -> AgentRecord:
+        """Set a new password with a reset link's token; the link is spent.
+
+        The account is signed out everywhere and any login lock is lifted.
+        A refused password leaves the link usable.
+
+        Raises:
+            BadRequest: ``weak_password``, or ``reset_link_invalid`` when the
+                link is unknown, used, expired or its account disabled.
+        """
+        validate_new_password(password)
+        password_hash = await asyncio.to_thread(self.passwords.hash, password)
+        agent = await self.repository.use_password_reset(
+            hash_session_token(token), password_hash, utcnow()
+        )
+        if agent is None:
+            raise BadRequest(
+                "this link is not valid: it was used already, has expired, or a "
+                "newer one was sent; ask an admin for a new one",
+                code="reset_link_invalid",
+            )
+        logger.info("password of %s reset with a link", mask_email(agent.email))
+        return agent
 
     async def login(
         self, email: str, password: str, *, ip: str | None, user_agent: str | None
@@ -198,6 +258,7 @@ class AuthService:
         if check.new_hash is not None:
             await self.repository.set_password_hash(agent.id, check.new_hash)
         await self.repository.delete_expired_sessions(agent.id, now)
+        await self.repository.record_login(agent.id, now)
         token = secrets.token_urlsafe(32)
         session = SessionRecord(
             id=hash_session_token(token),
@@ -323,6 +384,20 @@ class AuthService:
         state = "enabled" if active else "disabled"
         logger.info("%s is now %s", mask_email(agent.email), state)
         return updated
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise BadRequest("a name needs 1 to 255 characters", code="bad_name")
+    return name
+
+
+def _check_email(email: str) -> str:
+    email = normalize_email(email)
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise BadRequest(f"{email!r} is not an email address", code="bad_email")
+    return email
 
 
 def _check_role_name(role: str) -> None:

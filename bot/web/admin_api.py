@@ -2,10 +2,17 @@
 
 ``GET /api/agents`` lists the colleagues who can take a chat (agents and
 admins; for the console's transfer menu). Everything under
-``/api/admin/agents`` is for admins only: list every account, create one,
-change its role, disable or enable it. Changes need the session's CSRF token
-(``bot.web.auth_api.require_agent``), validate the whole request before
-touching anything, and are written to the audit log.
+``/api/admin/agents`` is for admins only: list every account (with its last
+sign-in and the chats and follow-ups it holds), create one, change its name,
+e-mail or role, disable or enable it, and e-mail it a one-time link to set a
+new password (``POST /api/auth/password-reset`` spends the link). Changes
+need the session's CSRF token (``bot.web.auth_api.require_agent``), validate
+the whole request before touching anything, and are written to the audit log,
+which admins read at ``GET /api/admin/audit``.
+
+Disabling an account, or giving it a role that does not take chats, puts the
+chats it holds back in the queue (their customers are told) and gives its
+follow-ups to a colleague, at once; the answer says how many chats went back.
 
 An admin cannot take away their own admin role or disable their own account
 (``409 own_account``): the last admin must not lock everybody out of account
@@ -21,28 +28,44 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from bot.auth import CHAT_ROLES, ROLES, AgentRecord
+from bot.auth import CHAT_ROLES, ROLES, AgentRecord, OpenWork, mask_email
 from bot.bus import AGENTS_CHANNEL
-from bot.exceptions import BadRequest, Conflict, NotFound
+from bot.exceptions import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+)
 from bot.web.auth_api import require_agent
-from bot.web.bodies import json_object
+from bot.web.bodies import json_object, whole_number
 from bot.web.context import hub_of
+from bot.web.customer import client_address
+from bot.web.origins import origin_allowed
 
 admin_api = Blueprint("admin_api")
 
 _CREATE_FIELDS = ("email", "name", "role", "password")
-_CHANGE_FIELDS = frozenset({"role", "active"})
+_CHANGE_FIELDS = frozenset({"name", "email", "role", "active"})
+#: The mail kind of a password-reset link (the outbox shows its body to admins only).
+RESET_MAIL_KIND = "password_reset"
+_MAX_AUDIT_PAGE = 200
+_NO_WORK = OpenWork(chats=0, follow_ups=0)
 #: Largest body accepted; an account is a few hundred bytes.
 MAX_BODY_BYTES = 16 * 1024
 
 
-def account_view(agent: AgentRecord) -> dict[str, Any]:
-    """An account as admins see it: no secrets, but its state."""
+def account_view(agent: AgentRecord, work: OpenWork = _NO_WORK) -> dict[str, Any]:
+    """An account as admins see it: no secrets, but its state and open work."""
     return {
         **agent.public(),
         "active": agent.active,
         "presence": agent.presence,
         "created_at": agent.created_at.isoformat(),
+        "last_login_at": (
+            agent.last_login_at.isoformat() if agent.last_login_at else None
+        ),
+        "open_chats": work.chats,
+        "open_follow_ups": work.follow_ups,
     }
 
 
@@ -77,9 +100,16 @@ async def colleagues(request: Request) -> HTTPResponse:
 async def list_accounts(request: Request) -> HTTPResponse:
     """Every console account, enabled ones first (admins only)."""
     await require_agent(request, "admin")
-    accounts = await hub_of(request).auth.repository.list_agents()
+    repository = hub_of(request).auth.repository
+    accounts = await repository.list_agents()
+    work = await repository.open_work()
     response = json_response(
-        {"agents": [account_view(agent) for agent in accounts], "roles": list(ROLES)}
+        {
+            "agents": [
+                account_view(agent, work.get(agent.id, _NO_WORK)) for agent in accounts
+            ],
+            "roles": list(ROLES),
+        }
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -116,20 +146,28 @@ async def create_account(request: Request) -> HTTPResponse:
 
 @admin_api.patch("/api/admin/agents/<agent_id:int>")
 async def change_account(request: Request, agent_id: int) -> HTTPResponse:
-    """Change an account's ``role`` and/or ``active`` flag (admins only).
+    """Change an account's ``name``, ``email``, ``role`` and/or ``active`` flag.
 
-    Disabling ends the account's sessions at once, on every hub instance.
+    Admins only. Disabling ends the account's sessions at once, on every hub
+    instance; the answer's ``released_chats`` says how many chats went back
+    to the queue.
     """
     admin = await require_agent(request, "admin")
     body = json_object(request, MAX_BODY_BYTES)
     unknown = sorted(set(body) - _CHANGE_FIELDS)
     if unknown:
         raise BadRequest(
-            f"only role and active can be changed, not {', '.join(unknown)}",
+            f"only name, email, role and active can be changed, not "
+            f"{', '.join(unknown)}",
             code="bad_field",
         )
     if not body:
-        raise BadRequest("nothing to change: give role or active", code="bad_field")
+        raise BadRequest(
+            "nothing to change: give name, email, role or active", code="bad_field"
+        )
+    for field in ("name", "email"):
+        if field in body and not isinstance(body[field], str):
+            raise BadRequest(f"{field} must be text", code=f"bad_{field}")
     role = _check_role(body["role"]) if "role" in body else None
     active = body.get("active")
     if "active" in body and not isinstance(active, bool):
@@ -147,16 +185,29 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
             code="own_account",
         )
     changes: dict[str, Any] = {}
+    name = body["name"].strip() if "name" in body else None
+    email = body["email"].strip().lower() if "email" in body else None
+    if (name is not None and name != agent.name) or (
+        email is not None and email != agent.email
+    ):
+        before = agent
+        agent = await hub.auth.set_profile(agent.id, name=name, email=email)
+        if agent.name != before.name:
+            changes["name"] = agent.name
+        if agent.email != before.email:
+            changes["email"] = {"was": before.email}
     if role is not None and role != agent.role:
         agent = await hub.auth.set_role(agent.email, role)
         changes["role"] = role
     if isinstance(active, bool) and active != agent.active:
         agent = await hub.auth.set_active(agent.email, active)
         changes["active"] = active
+    released = 0
     if changes:
         await hub.auth.repository.record_audit(
             admin.email, "agent.change", agent.email, changes
         )
+    if "role" in changes or "active" in changes:
         # Who can take chats changed: every console's queue and ETA follow.
         await hub.bus.publish(
             AGENTS_CHANNEL,
@@ -164,5 +215,117 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
         )
         # A disabled account, or one that no longer takes chats, hands its
         # chats back to the queue now rather than at the next sweep.
-        await hub.handoffs.release_unable_holders()
-    return json_response({"agent": account_view(agent)})
+        released = await hub.handoffs.release_unable_holders()
+    work = (await hub.auth.repository.open_work()).get(agent.id, _NO_WORK)
+    return json_response(
+        {"agent": account_view(agent, work), "released_chats": released}
+    )
+
+
+@admin_api.post("/api/admin/agents/<agent_id:int>/password-reset")
+async def send_password_reset(request: Request, agent_id: int) -> HTTPResponse:
+    """E-mail the account a one-time link to set a new password (admins only).
+
+    The link works once, until it expires; a newer link replaces it. Without
+    SMTP (demo mode) the mail is kept in the outbox, where only admins see
+    its body. Errors: ``404 unknown_agent``, ``409 account_disabled``,
+    ``409 mail_unavailable``.
+    """
+    admin = await require_agent(request, "admin")
+    hub = hub_of(request)
+    agent = await hub.auth.repository.get_agent(agent_id)
+    if agent is None:
+        raise NotFound("no such account", code="unknown_agent")
+    if not agent.active:
+        raise Conflict(
+            "this account is disabled; enable it before sending a link",
+            code="account_disabled",
+        )
+    mailer = hub.conversations.mailer
+    if mailer is None:
+        raise Conflict("e-mail is not available here", code="mail_unavailable")
+    token, expires_at = await hub.auth.issue_password_reset(agent, admin.email)
+    link = f"{hub.settings.public_origins[0]}/console#reset={token}"
+    mail = await mailer.deliver(
+        recipient=agent.email,
+        subject="Set a new password for the Baton console",
+        body=(
+            f"Hello {agent.name},\n\n"
+            f"{admin.name} asked for a new password for your console account.\n"
+            f"Open this link to choose one (it works once, until "
+            f"{expires_at:%Y-%m-%d %H:%M} UTC):\n\n{link}\n\n"
+            "Setting it signs you out everywhere. If you did not expect this "
+            "mail, tell your admin.\n"
+        ),
+        kind=RESET_MAIL_KIND,
+    )
+    await hub.auth.repository.record_audit(
+        admin.email, "agent.password_reset_sent", agent.email, {"mail": mail.status}
+    )
+    return json_response(
+        {
+            "mail": {"status": mail.status, "email": mask_email(agent.email)},
+            "expires_at": expires_at.isoformat(),
+            "demo_mode": mailer.demo_mode,
+        },
+        status=202,
+    )
+
+
+@admin_api.post("/api/auth/password-reset")
+async def reset_password(request: Request) -> HTTPResponse:
+    """Set a new password with a reset link: ``{"token", "password"}``.
+
+    No session is needed (the token is the proof); tries count against the
+    address like sign-ins do. Errors: ``400 weak_password`` (the link stays
+    usable), ``400 reset_link_invalid`` (used, expired, replaced or unknown).
+    """
+    hub = hub_of(request)
+    if not origin_allowed(request, hub.settings):
+        raise Forbidden("this origin may not reset passwords", code="bad_origin")
+    hub.login_limiter.take(client_address(request))
+    body = json_object(request, MAX_BODY_BYTES)
+    token, password = body.get("token"), body.get("password")
+    if not isinstance(token, str) or not isinstance(password, str):
+        raise BadRequest("token and password must be text", code="missing_fields")
+    agent = await hub.auth.reset_password(token, password)
+    await hub.auth.repository.record_audit(
+        agent.email, "agent.password_reset", agent.email, {}
+    )
+    response = json_response({"agent": agent.public()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@admin_api.get("/api/admin/audit")
+async def audit_log(request: Request) -> HTTPResponse:
+    """The audit log, newest first (admins only).
+
+    ``?actor=`` (an e-mail), ``?action=`` (``agent.change``, or a prefix such
+    as ``canned.``), ``?limit=`` (at most 200) and ``?before=ID`` to page back.
+    """
+    await require_agent(request, "admin")
+    limit = min(
+        whole_number(request.args.get("limit"), "limit", default=50, minimum=1) or 50,
+        _MAX_AUDIT_PAGE,
+    )
+    actor = (request.args.get("actor") or "").strip()
+    action = (request.args.get("action") or "").strip()
+    if len(actor) > 320:
+        raise BadRequest("actor is an e-mail address", code="bad_actor")
+    if len(action) > 64:
+        raise BadRequest("action has at most 64 characters", code="bad_action")
+    entries = await hub_of(request).auth.repository.audit_entries(
+        limit=limit,
+        before_id=whole_number(request.args.get("before"), "before", minimum=1),
+        actor=actor or None,
+        action=action or None,
+    )
+    response = json_response(
+        {
+            "entries": [entry.to_dict() for entry in entries],
+            "next_before": entries[-1].id if len(entries) == limit else None,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -37,13 +37,15 @@ from bot.web import bodies, errors
 from bot.web.admin_api import admin_api
 from bot.web.agent_api import agent_api
 from bot.web.auth_api import auth_api
+from bot.web.canned_api import canned_api
 from bot.web.context import Hub
 from bot.web.customer import customer
 from bot.web.health import health
+from bot.web.history_api import history_api
 from bot.web.intents_api import intents_api
 from bot.web.kb_api import kb_api
 from bot.web.limits import KeyedLimiter, SharedLimiter, create_counter
-from bot.web.models_api import jobs_api
+from bot.web.models_api import jobs_api, models_api
 from bot.web.openapi import openapi
 from bot.web.origins import origin_allowed
 from bot.web.outbox_api import outbox_api
@@ -82,6 +84,8 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
 
     errors.install(app)
     app.blueprint(customer)
+    app.blueprint(history_api)
+    app.blueprint(canned_api)
     app.blueprint(auth_api)
     app.blueprint(agent_api)
     app.blueprint(admin_api)
@@ -94,6 +98,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.blueprint(promises_api)
     app.blueprint(intents_api)
     app.blueprint(jobs_api)
+    app.blueprint(models_api)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
     app.add_route(

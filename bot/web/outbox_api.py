@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from bot.exceptions import Conflict
+from bot.web.admin_api import RESET_MAIL_KIND
 from bot.web.auth_api import require_agent
 from bot.web.bodies import whole_number
 from bot.web.context import Hub
@@ -24,7 +25,7 @@ _MAX_LIMIT = 200
 @outbox_api.get("")
 async def list_outbox(request: Request) -> HTTPResponse:
     """The newest mails first (``?limit=``, ``?before=ID``, ``?conversation_id=``)."""
-    await require_agent(request, "agent")
+    reader = await require_agent(request, "agent")
     hub: Hub = request.app.ctx.hub
     mailer = hub.conversations.mailer
     if mailer is None:
@@ -38,8 +39,12 @@ async def list_outbox(request: Request) -> HTTPResponse:
         before_id=whole_number(request.args.get("before"), "before", minimum=1),
         conversation_id=conversation_id,
     )
-    response = json_response(
-        {"mails": [m.to_dict() for m in mails], "demo_mode": mailer.demo_mode}
-    )
+    shown = [m.to_dict() for m in mails]
+    if reader.role != "admin":
+        # A password-reset mail holds a one-time link to take over an account.
+        for mail in shown:
+            if mail["kind"] == RESET_MAIL_KIND:
+                mail["body"] = None
+    response = json_response({"mails": shown, "demo_mode": mailer.demo_mode})
     response.headers["Cache-Control"] = "no-store"
     return response
