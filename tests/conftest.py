@@ -233,7 +233,7 @@ async def hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
         yield running
 
 
-def shared_hub(*, on_databases: bool = True, **changes: Any) -> Any:
+def shared_hub(*, on_databases: bool = True, name: str = "hub", **changes: Any) -> Any:
     """A module's ``hub`` fixture: one hub per module (and database), shared.
 
     Starting a hub migrates and seeds its database, which costs more than
@@ -246,11 +246,14 @@ def shared_hub(*, on_databases: bool = True, **changes: Any) -> Any:
     Args:
         on_databases: Run the module on SQLite and PostgreSQL (else the
             embedded SQLite file only).
+        name: The fixture's name; a module whose tests each need some
+            cleaning first names it otherwise and wraps it in a ``hub``
+            fixture of its own.
         changes: Settings of the hub that differ from :func:`settings_in`.
     """
     if on_databases:
 
-        @pytest.fixture(scope="module", name="hub")
+        @pytest.fixture(scope="module", name=name)
         async def hub_on_databases(
             tmp_path_factory: pytest.TempPathFactory, module_database_url: str
         ) -> AsyncIterator[RunningHub]:
@@ -261,7 +264,7 @@ def shared_hub(*, on_databases: bool = True, **changes: Any) -> Any:
 
         return hub_on_databases
 
-    @pytest.fixture(scope="module", name="hub")
+    @pytest.fixture(scope="module", name=name)
     async def hub_on_sqlite(
         tmp_path_factory: pytest.TempPathFactory,
     ) -> AsyncIterator[RunningHub]:

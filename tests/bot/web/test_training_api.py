@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.config import Settings
+from bot.config import Limits
 from bot.db.models import (
     AuditEntry,
     LabelledQuestion,
@@ -30,7 +30,8 @@ from tests.bot.training.helpers import (
     quiet_relay,
     turn,
 )
-from tests.hub import RunningHub, running_hub
+from tests.conftest import shared_hub
+from tests.hub import RunningHub
 
 INBOX = "/api/training/inbox"
 ANNOTATIONS = "/api/training/annotations"
@@ -44,16 +45,19 @@ NEW_EXAMPLES = [
 ]
 
 
+# One hub per database for the module, its relay stopped; each test starts
+# without labels or intent changes.
+module_hub = shared_hub(name="module_hub", limits=Limits(logins_per_ip_per_minute=1000))
+
+
 @pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(database_url=database_url)
-    async with running_hub(settings) as running:
-        await quiet_relay(running)
-        await clear_labels(running)
-        await clear_training_data(running.ctx.engine)
-        yield running
-        await clear_labels(running)
-        await clear_training_data(running.ctx.engine)
+async def hub(module_hub: RunningHub) -> AsyncIterator[RunningHub]:
+    await quiet_relay(module_hub)
+    await clear_labels(module_hub)
+    await clear_training_data(module_hub.ctx.engine)
+    yield module_hub
+    await clear_labels(module_hub)
+    await clear_training_data(module_hub.ctx.engine)
 
 
 @pytest.fixture
