@@ -345,7 +345,8 @@ class PromiseRepository:
         """Unanswered follow-ups due within ``lead`` whose owner was not reminded.
 
         Each owner once: a follow-up given to a new owner (the old one was
-        disabled) reminds the new one too.
+        disabled) reminds the new one too. Once overdue, a follow-up is
+        escalated instead (:meth:`escalations_due`).
         """
         owner_target = sa.cast(follow_ups.c.owner_id, sa.String)
         query = (
@@ -361,6 +362,7 @@ class PromiseRepository:
             .select_from(follow_ups.join(agents, agents.c.id == follow_ups.c.owner_id))
             .where(follow_ups.c.done_at.is_(None))
             .where(follow_ups.c.due_at <= now + lead)
+            .where(follow_ups.c.due_at > now)
             .where(agents.c.active.is_(True))
             .where(agents.c.role.in_(CHAT_ROLES))
             .where(~_answered())

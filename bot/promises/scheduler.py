@@ -10,7 +10,8 @@ the one holding it does a round:
    (the widget asks, seeing ``GET /api/conversations/{id}/contact``; a
    verified customer's address is offered to confirm);
 3. reminds each owner of a follow-up due within the lead time (console and
-   e-mail), once per owner, so a follow-up given to a new owner reminds them;
+   e-mail), once per owner, so a follow-up given to a new owner before it is
+   due reminds them;
 4. escalates each overdue, unanswered follow-up (console and e-mail to the
    escalation recipients), once;
 5. mails the customer of each answered follow-up the reply with a link back

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ def clock() -> Clock:
 
 
 _MIGRATED: set[str] = set()
+_SQLITE_TEMPLATE: Path | None = None
 
 
 async def emptied(engine: Any) -> None:
@@ -99,8 +101,16 @@ async def own_engine(
 ) -> AsyncIterator[Any]:
     """An empty migrated database for one test (PostgreSQL: emptied)."""
     if request.param == "sqlite":
+        # Migrated once per run, copied for each test (a copy is ~1 ms).
+        if _SQLITE_TEMPLATE is None or not _SQLITE_TEMPLATE.exists():
+            template = tmp_path / "template.db"
+            engine = create_engine(f"sqlite:///{template}")
+            await upgrade_database(engine)
+            await engine.dispose()
+            globals()["_SQLITE_TEMPLATE"] = template
+        assert _SQLITE_TEMPLATE is not None
+        shutil.copyfile(_SQLITE_TEMPLATE, tmp_path / "promises.db")
         engine = create_engine(f"sqlite:///{tmp_path / 'promises.db'}")
-        await upgrade_database(engine)
     else:
         engine = create_engine(request.getfixturevalue("promises_postgres_url"))
         await emptied(engine)

@@ -291,3 +291,15 @@ async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
     await scheduler.tick()
     [wait] = await repository.promises_of(conversation_id)
     assert wait.kept is True  # claimed within the estimate
+
+
+async def test_an_overdue_follow_up_is_escalated_not_reminded(
+    own_engine, handoffs, make_scheduler, clock, smtp_server
+) -> None:
+    _, inbox = smtp_server
+    _, owner_email = await add_agent(own_engine)
+    _, _, due = await new_follow_up(handoffs)
+    clock.at(due + dt.timedelta(minutes=1))  # the scheduler was down until now
+    done = await make_scheduler().tick()
+    assert (done.reminded, done.escalated) == (0, 1)
+    assert received_by(inbox, owner_email) == []
