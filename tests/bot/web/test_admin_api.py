@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -16,18 +15,15 @@ import pytest
 import sqlalchemy as sa
 
 from bot.auth.repository import agents, audit_log
-from bot.config import Limits, Settings
+from bot.config import Limits
 from tests.bot.auth.test_auth_api import PASSWORD, call, login
-from tests.hub import RunningHub, running_hub
+from tests.conftest import shared_hub
+from tests.hub import RunningHub
 
-
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(
-        database_url=database_url, limits=Limits(logins_per_ip_per_minute=1000)
-    )
-    async with running_hub(settings) as running:
-        yield running
+# One hub per database for the module: each test signs in accounts of its own.
+hub = shared_hub(
+    limits=Limits(logins_per_ip_per_minute=1000, conversations_per_ip_per_hour=1000)
+)
 
 
 class Account:
