@@ -120,6 +120,56 @@ def _train_job(settings: Settings, requested_by: str) -> int:
     return 0
 
 
+def _models(settings: Settings, args: argparse.Namespace) -> int:
+    """``baton models``, ``baton deploy VERSION``, ``baton rollback [VERSION]``."""
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade_database
+    from bot.exceptions import BatonError
+    from bot.training.models import ModelRegistry, override_reason
+
+    by = args.by or os.environ.get("USER") or "cli"
+
+    async def work() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            registry = ModelRegistry(engine, settings.model_dir)
+            if args.command == "deploy":
+                record = await registry.deploy(
+                    args.version, by=by, override_reason=override_reason(args.reason)
+                )
+                live: str | None = record.version
+            elif args.command == "rollback":
+                live = await registry.rollback(args.version, by=by)
+            else:
+                listing = await registry.listing()
+                if not listing["models"]:
+                    print("no trained models (baton train --job trains one)")
+                for model in listing["models"]:
+                    mark = "*" if model["live"] else " "
+                    accuracy = model["metrics"].get("training", {}).get("i_acc")
+                    print(
+                        f"{mark} {model['version']:<28} trained by "
+                        f"{model['trained_by']} at {model['trained_at'][:19]}"
+                        + (f", training accuracy {accuracy}" if accuracy else "")
+                    )
+                live = listing["live"]
+                print(f"live: {live or 'the shipped model (models/)'}")
+                return 0
+        finally:
+            await engine.dispose()
+        print(
+            f"live: {live or 'the shipped model (models/)'}; every Rasa server "
+            f"loads it within {settings.model_pull_s} s"
+        )
+        return 0
+
+    try:
+        return asyncio.run(work())
+    except BatonError as error:
+        return _fail(error.message, 1 if error.status in (404, 409) else 2)
+
+
 def _train(settings: Settings) -> int:
     # Rasa skips training when the newest model already matches the data.
     command = [
@@ -453,6 +503,24 @@ def main(argv: list[str] | None = None) -> int:
         "committed data/nlu as the trainers' changes (replacing them)",
     )
     nlu_import.add_argument("path", help="a project folder or its data/nlu")
+    commands.add_parser(
+        "models", help="the trained models and which one is live (trainers)"
+    )
+    deploy = commands.add_parser(
+        "deploy", help="make a trained model live on every Rasa server"
+    )
+    deploy.add_argument("version", help="the model's version (baton models)")
+    deploy.add_argument("--reason", help="an override reason, recorded")
+    rollback = commands.add_parser(
+        "rollback",
+        help="make the model that was live before the live one live again, "
+        "or an earlier VERSION",
+    )
+    rollback.add_argument("version", nargs="?", help="an earlier live model")
+    for recorded in (deploy, rollback, commands.choices["models"]):
+        recorded.add_argument(
+            "--by", help="who does it, recorded (default: your user name)"
+        )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -490,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         return _inbox(settings, args)
     if args.command == "nlu":
         return _nlu(settings, args)
+    if args.command in {"models", "deploy", "rollback"}:
+        return _models(settings, args)
     if args.job:
         return _train_job(settings, args.by or os.environ.get("USER") or "cli")
     return _train(settings)

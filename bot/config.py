@@ -223,6 +223,13 @@ class Settings:
         identity_max_hours: The longest a signed identity may live: a
             ``user_expires`` further ahead than this is refused, so a leaked
             signature cannot be replayed for years.
+        model_server_url: Where Rasa pulls the live model from
+            (``BATON_MODEL_SERVER_URL``): the hub's ``/api/models/live``;
+            empty: this hub's, derived from host and port. Behind a load
+            balancer, its URL, so that every Rasa server follows a deploy.
+        model_pull_s: Seconds between Rasa's checks for a new live model
+            (``BATON_MODEL_PULL_SECONDS``): a deploy or rollback reaches every
+            Rasa server within this time.
         embedding_model: The sentence-embedding model's directory
             (``BATON_EMBEDDING_MODEL``); ``None``: where ``make install`` puts
             it (see :mod:`bot.knowledge.embedding.model`).
@@ -259,6 +266,8 @@ class Settings:
     identity_secret: str | None = field(default=None, repr=False)
     identity_max_hours: int = 24
     embedding_model: Path | None = None
+    model_server_url: str = ""
+    model_pull_s: int = 10
     secret_key: str | None = field(default=None, repr=False)
     promises: Promises = field(default_factory=Promises)
 
@@ -286,6 +295,7 @@ class Settings:
             _url(redis_url, "REDIS_URL", ("redis", "rediss"))
         level = _text(env, "LOG_LEVEL", "INFO").upper()
         embedding_model = _text(env, "EMBEDDING_MODEL", "")
+        model_server_url = _text(env, "MODEL_SERVER_URL", "")
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigurationError(f"{PREFIX}LOG_LEVEL must be DEBUG..ERROR")
         secret_key = _text(env, "SECRET_KEY", "") or None
@@ -330,6 +340,9 @@ class Settings:
             identity_secret=_text(env, "IDENTITY_SECRET", "") or None,
             identity_max_hours=_int(env, "IDENTITY_MAX_HOURS", 24, minimum=1),
             embedding_model=Path(embedding_model) if embedding_model else None,
+            model_server_url=model_server_url
+            and _url(model_server_url, "MODEL_SERVER_URL", ("http", "https")),
+            model_pull_s=_int(env, "MODEL_PULL_SECONDS", 10, minimum=1),
             secret_key=secret_key,
             promises=_promises(env),
             limits=Limits(
@@ -392,6 +405,16 @@ class Settings:
         return b""
 
     @property
+    def live_model_url(self) -> str:
+        """The URL Rasa pulls the live model from (see :attr:`model_server_url`)."""
+        if self.model_server_url:
+            return self.model_server_url
+        local = {"127.0.0.1", "localhost", "0.0.0.0", "::", "::1", ""}
+        host = "127.0.0.1" if self.host in local else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/api/models/live"
+
+    @property
     def uses_postgresql(self) -> bool:
         """Whether the hub database is PostgreSQL."""
         return self.database_url.startswith(("postgresql", "postgres"))
@@ -419,6 +442,8 @@ class Settings:
             "BATON_LOCK_REDIS_PORT": "6379",
             "BATON_LOCK_REDIS_DB": "0",
             "BATON_LOCK_REDIS_PASSWORD": "",
+            "BATON_MODEL_SERVER_URL": self.live_model_url,
+            "BATON_MODEL_PULL_SECONDS": str(self.model_pull_s),
             # Rasa would otherwise send usage data and crash reports out.
             "RASA_TELEMETRY_ENABLED": "false",
         }

@@ -1,4 +1,4 @@
-"""Training jobs over HTTP (trainers and admins).
+"""Training jobs and models over HTTP (trainers and admins), and Rasa's model server.
 
 ``POST /api/training/jobs`` queues a job and starts its worker, a separate
 process at low priority (:mod:`bot.training.worker`); ``GET
@@ -7,20 +7,30 @@ Rasa's output, and ``GET /api/training/jobs`` lists the newest. One job at a
 time across every hub: a second start answers ``409 job_running``. Every
 route checks the role (agents get 403); a start needs the session's CSRF
 token and is written to the audit log.
+
+``GET /api/models`` lists the trained models and which is live; ``POST
+/api/models/{version}/deploy`` and ``.../rollback`` change the live model
+(audit log). ``GET /api/models/live`` is where every Rasa server pulls the
+live model from (``models:`` in ``endpoints.yml``, see
+:mod:`bot.training.models`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import re
 
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, empty, file
 from sanic.response import json as json_response
 
+from bot.exceptions import BadRequest, Forbidden, NotFound
 from bot.training.jobs import JobRepository, spawn_worker
+from bot.training.models import ModelRegistry, override_reason
 from bot.web.auth_api import require_agent
-from bot.web.bodies import whole_number
+from bot.web.bodies import json_object, whole_number
 from bot.web.context import hub_of
 
 #: Roles that may train (admins always may).
@@ -73,3 +83,94 @@ async def get_job(request: Request, job_id: str) -> HTTPResponse:
     await require_agent(request, *TRAINER_ROLES)
     number = whole_number(job_id, "job_id", minimum=1) or 0
     return json_response({"job": (await _jobs(request).get(number)).public()})
+
+
+models_api = Blueprint("models_api", url_prefix="/api/models")
+#: What a model version looks like (a job names its model by time and job).
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _registry(request: Request) -> ModelRegistry:
+    hub = hub_of(request)
+    return ModelRegistry(hub.engine, hub.settings.model_dir)
+
+
+def _version(value: str) -> str:
+    if not VERSION_PATTERN.match(value):
+        raise BadRequest("not a model version", code="bad_version")
+    return value
+
+
+@models_api.get("")
+async def list_models(request: Request) -> HTTPResponse:
+    """Every trained model (newest first), which is live, deploys and rollbacks."""
+    await require_agent(request, *TRAINER_ROLES)
+    return json_response(await _registry(request).listing())
+
+
+@models_api.post("/<version:str>/deploy")
+async def deploy(request: Request, version: str) -> HTTPResponse:
+    """Make a trained model the live one; every Rasa server pulls it."""
+    agent = await require_agent(request, *TRAINER_ROLES)
+    body = json_object(request, 8 * 1024) if request.body else {}
+    unknown = sorted(set(body) - {"override_reason"})
+    if unknown:
+        raise BadRequest(
+            f"unknown field(s): {', '.join(unknown)}", code="unknown_field"
+        )
+    reason = override_reason(body.get("override_reason"))
+    if reason is not None and agent.role != "admin":
+        raise Forbidden("only an admin may give an override reason")
+    record = await _registry(request).deploy(
+        _version(version), by=agent.email, override_reason=reason
+    )
+    hub = hub_of(request)
+    await hub.auth.repository.record_audit(
+        agent.email, "model.deploy", record.version, {"override_reason": reason}
+    )
+    return json_response(
+        {
+            "live": record.version,
+            "model": record.public(),
+            "reaches_rasa_within_s": hub.settings.model_pull_s,
+        }
+    )
+
+
+@models_api.post("/<version:str>/rollback")
+async def rollback(request: Request, version: str) -> HTTPResponse:
+    """Make an earlier model live again."""
+    agent = await require_agent(request, *TRAINER_ROLES)
+    live = await _registry(request).rollback(_version(version), by=agent.email)
+    hub = hub_of(request)
+    await hub.auth.repository.record_audit(
+        agent.email, "model.rollback", live or "shipped", {}
+    )
+    return json_response(
+        {"live": live, "reaches_rasa_within_s": hub.settings.model_pull_s}
+    )
+
+
+@models_api.get("/live")
+async def live_model(request: Request) -> HTTPResponse:
+    """Rasa's model server: the live model, or 304 while Rasa has it already.
+
+    Only for Rasa (the shared ``X-Baton-Token``): a model holds the training
+    data it learnt from.
+    """
+    token = hub_of(request).settings.rasa_token
+    sent = request.headers.get("X-Baton-Token", "")
+    if not token or not hmac.compare_digest(sent.encode(), token.encode()):
+        raise Forbidden("only Rasa may pull the model (X-Baton-Token)")
+    live = await _registry(request).live()
+    if live is None:
+        raise NotFound("no model: train one (make model)", code="no_model")
+    etag = live.etag
+    wanted = request.headers.get("If-None-Match", "").strip().strip('"')
+    if wanted == etag:
+        return empty(status=304, headers={"ETag": etag})
+    return await file(
+        live.path,
+        headers={"ETag": etag, "filename": f"{live.version or 'shipped'}.tar.gz"},
+        mime_type="application/gzip",
+    )

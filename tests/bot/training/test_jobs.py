@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.db.models import NluModel, TrainingJob
+from bot.db.models import ModelDeployment, NluModel, TrainingJob
 from bot.training.jobs import STALE_AFTER, JobNotFound, JobRepository, JobRunning
 from bot.training.worker import RasaOutput
 from tests.bot.auth.test_auth_api import call, login, new_account
@@ -30,8 +30,9 @@ JOBS = "/api/training/jobs"
 
 
 async def clear_jobs(engine: Any) -> None:
-    """Remove every job and model (PostgreSQL is shared by a whole run)."""
+    """Remove every job, model and deployment (PostgreSQL is shared by a run)."""
     async with engine.begin() as connection:
+        await connection.execute(sa.delete(ModelDeployment.__table__))
         await connection.execute(sa.delete(NluModel.__table__))
         await connection.execute(sa.delete(TrainingJob.__table__))
 

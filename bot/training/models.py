@@ -1,0 +1,320 @@
+"""Trained models, which one is live, and serving it to Rasa as a model server.
+
+Every model a training job produces is a row of ``nlu_models`` (written by
+:class:`~bot.training.jobs.JobRepository`); every deploy and rollback is a
+row of ``model_deployments``, written here, and the newest row names the
+live model (``NULL``: the model shipped in ``models/``, as ``make model``
+trains it). Rasa pulls the live model from the hub (``models:`` in
+``endpoints.yml``): it sends the ETag of the model it has as
+``If-None-Match`` every ``wait_time_between_pulls`` seconds and gets ``304``
+while it is still the live one, or the new file with its ETag, which it
+loads while it keeps answering with the old one. So a deploy or a rollback
+reaches every Rasa server, whichever hub it asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.models import ModelDeployment, NluModel, aware, utcnow
+from bot.exceptions import BadRequest, Conflict, NotFound
+
+model_rows = NluModel.__table__
+deployment_rows = ModelDeployment.__table__
+
+#: The model ``make model`` trains (``baton train``).
+SHIPPED_MODEL = "baton.tar.gz"
+#: Longest override reason kept.
+MAX_REASON_CHARS = 2000
+#: SHA-256 of shipped model files by path, with the (mtime, size) read.
+_shipped_digests: dict[Path, tuple[tuple[int, int], str]] = {}
+
+
+class ModelNotFound(NotFound):
+    """No trained model has this version."""
+
+    code = "model_not_found"
+
+
+class ModelFileMissing(Conflict):
+    """The model's file is gone or changed on this hub's disk."""
+
+    code = "model_file_missing"
+
+
+def shipped_model(model_dir: Path) -> Path | None:
+    """The model Rasa starts with: ``models/baton.tar.gz``, else the newest."""
+    preferred = model_dir / SHIPPED_MODEL
+    if preferred.is_file():
+        return preferred
+    found = sorted(model_dir.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (remembered while its size and time stay the same)."""
+    stat = path.stat()
+    key = (stat.st_mtime_ns, stat.st_size)
+    known = _shipped_digests.get(path)
+    if known is not None and known[0] == key:
+        return known[1]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    _shipped_digests[path] = (key, digest.hexdigest())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A trained model as recorded."""
+
+    version: str
+    job_id: int | None
+    path: str
+    sha256: str
+    size: int
+    fingerprint: str
+    metrics: dict[str, Any]
+    trained_by: str
+    trained_at: dt.datetime
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape in API answers (the config is left out)."""
+        return {
+            "version": self.version,
+            "job_id": self.job_id,
+            "sha256": self.sha256,
+            "size": self.size,
+            "fingerprint": self.fingerprint,
+            "metrics": self.metrics,
+            "trained_by": self.trained_by,
+            "trained_at": self.trained_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """The model Rasa should run: a file, its ETag, its version (``None``: shipped)."""
+
+    version: str | None
+    path: Path
+    etag: str
+
+
+def _model(row: Any) -> ModelRecord:
+    return ModelRecord(
+        version=row.version,
+        job_id=row.job_id,
+        path=row.path,
+        sha256=row.sha256,
+        size=row.size,
+        fingerprint=row.fingerprint,
+        metrics=dict(row.metrics or {}),
+        trained_by=row.trained_by,
+        trained_at=aware(row.trained_at),
+    )
+
+
+class ModelRegistry:
+    """Reads the trained models; the one writer of ``model_deployments``."""
+
+    def __init__(self, engine: AsyncEngine, model_dir: Path) -> None:
+        self.engine = engine
+        self.model_dir = model_dir
+
+    async def get(self, version: str) -> ModelRecord:
+        """Return one model.
+
+        Raises:
+            ModelNotFound: No model has this version.
+        """
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(model_rows).where(model_rows.c.version == version)
+                )
+            ).first()
+        if row is None:
+            raise ModelNotFound(f"no trained model {version!r}")
+        return _model(row)
+
+    async def history(self) -> list[dict[str, Any]]:
+        """Deploys and rollbacks, newest first."""
+        async with self.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(deployment_rows).order_by(deployment_rows.c.id.desc())
+                )
+            ).all()
+        return [
+            {
+                "version": row.version,
+                "action": row.action,
+                "override_reason": row.override_reason,
+                "deployed_by": row.deployed_by,
+                "deployed_at": aware(row.deployed_at).isoformat(),
+            }
+            for row in rows
+        ]
+
+    async def live_version(self) -> str | None:
+        """The live model's version (``None``: the shipped model)."""
+        async with self.engine.connect() as connection:
+            return await connection.scalar(
+                sa.select(deployment_rows.c.version)
+                .order_by(deployment_rows.c.id.desc())
+                .limit(1)
+            )
+
+    async def listing(self) -> dict[str, Any]:
+        """Every model, newest first, with which one is live, and the history."""
+        async with self.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(model_rows).order_by(model_rows.c.trained_at.desc())
+                )
+            ).all()
+        live = await self.live_version()
+        history = await self.history()
+        deployed: dict[str, dict[str, Any]] = {}
+        for entry in reversed(history):
+            if entry["version"] is not None:
+                deployed.setdefault(entry["version"], entry)
+        models = []
+        for row in rows:
+            record = _model(row).public()
+            first = deployed.get(row.version)
+            record["live"] = row.version == live
+            record["deployed_by"] = first["deployed_by"] if first else None
+            record["deployed_at"] = first["deployed_at"] if first else None
+            models.append(record)
+        return {"live": live, "models": models, "history": history}
+
+    async def live(self) -> LiveModel | None:
+        """The file Rasa should run now, or ``None`` when there is none."""
+        version = await self.live_version()
+        if version is not None:
+            record = await self.get(version)
+            path = Path(record.path)
+            if path.is_file():
+                return LiveModel(version, path, record.sha256)
+        shipped = shipped_model(self.model_dir)
+        if shipped is None:
+            return None
+        return LiveModel(None, shipped, file_digest(shipped))
+
+    async def _record(
+        self, version: str | None, action: str, by: str, reason: str | None
+    ) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                deployment_rows.insert().values(
+                    version=version,
+                    action=action,
+                    override_reason=reason,
+                    deployed_by=by,
+                    deployed_at=utcnow(),
+                )
+            )
+
+    async def _usable(self, version: str) -> ModelRecord:
+        record = await self.get(version)
+        path = Path(record.path)
+        if not path.is_file() or file_digest(path) != record.sha256:
+            raise ModelFileMissing(
+                f"model {version!r}: its file {path} is missing or changed on "
+                "this hub; deploy from the hub that trained it or copy it back"
+            )
+        return record
+
+    async def deploy(
+        self, version: str, *, by: str, override_reason: str | None = None
+    ) -> ModelRecord:
+        """Make a trained model the live one.
+
+        Raises:
+            ModelNotFound, ModelFileMissing, Conflict (``already_live``).
+        """
+        record = await self._usable(version)
+        if await self.live_version() == version:
+            raise Conflict(f"model {version!r} is live already", code="already_live")
+        await self._record(version, "deploy", by, override_reason)
+        return record
+
+    async def rollback(self, version: str | None, *, by: str) -> str | None:
+        """Make an earlier model live again.
+
+        Args:
+            version: The model; ``None``: the one that was live before the
+                live one (the shipped model after the first deploy).
+            by: Who rolls back.
+
+        Returns:
+            The version now live (``None``: the shipped model).
+
+        Raises:
+            ModelNotFound, ModelFileMissing, Conflict (``nothing_to_roll_back``,
+            ``already_live``, ``not_earlier``).
+        """
+        live = await self.live_version()
+        history = await self.history()
+        if version is None:
+            if not history:
+                raise Conflict(
+                    "nothing was deployed: the shipped model is live",
+                    code="nothing_to_roll_back",
+                )
+            # The model that was live before the live one.
+            target = history[1]["version"] if len(history) > 1 else None
+        else:
+            if version == live:
+                raise Conflict(
+                    f"model {version!r} is live already", code="already_live"
+                )
+            if version not in {entry["version"] for entry in history}:
+                raise Conflict(
+                    f"model {version!r} was never live: deploy it instead",
+                    code="not_earlier",
+                )
+            target = version
+        if target is not None:
+            await self._usable(target)
+        await self._record(target, "rollback", by, None)
+        return target
+
+
+def override_reason(value: Any) -> str | None:
+    """Validate an admin's override reason (``None`` when absent).
+
+    Raises:
+        BadRequest: ``bad_override_reason``: not a non-empty text, or too long.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_REASON_CHARS:
+        raise BadRequest(
+            f"override_reason must be a text of 1 to {MAX_REASON_CHARS} characters",
+            code="bad_override_reason",
+        )
+    return value.strip()
+
+
+__all__ = [
+    "LiveModel",
+    "ModelFileMissing",
+    "ModelNotFound",
+    "ModelRecord",
+    "ModelRegistry",
+    "file_digest",
+    "override_reason",
+    "shipped_model",
+]
