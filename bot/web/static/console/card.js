@@ -1,6 +1,7 @@
 /* The handoff card: who the customer is, why a person, what the bot did. */
 
 import { $, clear, el } from "./dom.js";
+import { showEarlier } from "./history.js";
 import { clock, dateTime, duration, serverNow } from "./time.js";
 
 export function customerName(card) {
@@ -31,6 +32,7 @@ export function renderCard(card) {
   fact(who, "Page", customer.page_url);
   fact(who, "Locale", customer.locale);
   fact(who, "Started", dateTime(customer.started_at));
+  showEarlier(customer.conversation_id);
 
   $("card-reason").textContent = handoff.reason_text;
   $("card-reason").className = "reason reason-tag reason-" + handoff.reason;

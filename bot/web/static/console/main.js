@@ -4,13 +4,15 @@
 
 import { bindAdmin, loadAccounts } from "./admin.js";
 import { api } from "./api.js";
-import { bindCanned } from "./canned.js";
+import { bindCanned, loadCanned } from "./canned.js";
 import { bindChat, closeChat } from "./chat.js";
 import { loadColleagues } from "./colleagues.js";
 import { $, announce, setAlert, show } from "./dom.js";
+import { bindHistory } from "./history.js";
 import { bindKb, loadArticles, mayLeaveArticle, resetArticles } from "./kb.js";
 import { bindOutbox, loadOutbox } from "./outbox.js";
 import { resetQueue } from "./queue.js";
+import { startPasswordReset } from "./reset.js";
 import { ROLE_NAMES, handlesChats, onSessionEnded, session, sessionEnded } from "./session.js";
 import { closeSocket, connectSocket, onFrame } from "./socket.js";
 import { bindTraining, loadTraining } from "./training.js";
@@ -112,12 +114,14 @@ function enterApp(agent, csrf) {
   var chats = handlesChats(agent);
   show($("tab-desk"), chats);
   show($("tab-outbox"), chats);
+  show($("tab-history"), chats);
   show($("tab-admin"), agent.role === "admin");
   show($("tab-kb"), agent.role === "agent" || agent.role === "trainer" || agent.role === "admin");
   show($("tab-training"), agent.role === "trainer" || agent.role === "admin");
   show($("presence").parentNode, chats);
   show($("connection"), chats);
   if (chats) {
+    loadCanned();
     connectSocket();
     loadColleagues();
     switchView("desk", false);
@@ -168,10 +172,12 @@ function bind() {
   bindKb();
   bindTraining();
   bindAdmin();
+  bindHistory();
 }
 
 function start() {
   bind();
+  if (startPasswordReset()) return;
   fetch("/api/auth/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (response) {
       return response.json().then(function (data) { return [response.status, data]; });
