@@ -22,24 +22,28 @@ from typing import Any
 
 from bot.assistant.client import RasaClient, Turn
 from bot.contract import ConversationState, HandoffReason
-from bot.conversations.repository import MessageRecord, NewMessage
+from bot.conversations.repository import (
+    ConversationRecord,
+    MessageRecord,
+    NewMessage,
+)
 from bot.conversations.service import ConversationService, text_for_assistant
 from bot.exceptions import DependencyUnavailable
 from bot.handoff.service import HandoffService
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE_TEXT = (
-    "Sorry, our assistant is having trouble right now. I'm passing your "
-    "conversation to a person from our support team, with everything you've "
-    "written so far."
-)
+#: What the customer is told, before the handoff's own notice (a person
+#: joins, or one gets back by a time: :meth:`HandoffService.start`), when the
+#: assistant cannot answer.
+UNAVAILABLE_TEXT = "Sorry, our assistant is having trouble right now."
 #: Why the hub hands over when the assistant cannot answer.
 BOT_UNAVAILABLE = HandoffReason.BOT_UNAVAILABLE
-NO_ANSWER_TEXT = (
-    "I'm not able to help with that myself, so I'm passing your conversation "
-    "to a person from our support team."
-)
+NO_ANSWER_TEXT = "I'm not able to help with that myself."
+#: The domain response a turn that hands over announces a person with. Its
+#: promise is the handoff's to make: the hub says whether a person joins now
+#: or gets back later, once, when it knows (a follow-up outside hours).
+HANDOFF_RESPONSE = "utter_handoff"
 
 
 class _Worker:
@@ -146,6 +150,11 @@ class Relay:
 
     async def _relay(self, conversation_id: str, message: MessageRecord) -> None:
         conversation = await self.repository.get(conversation_id)
+        if (
+            conversation is not None
+            and conversation.state == ConversationState.RESOLVED
+        ):
+            conversation = await self._reopen(conversation_id)
         if conversation is None or conversation.state != ConversationState.BOT:
             await self.repository.set_relay_state(message.id, "skipped")
             return
@@ -160,6 +169,26 @@ class Relay:
             await self._hand_off(conversation_id, BOT_UNAVAILABLE, UNAVAILABLE_TEXT)
             return
         await self._store_turn(conversation_id, message, turn)
+
+    async def _reopen(self, conversation_id: str) -> ConversationRecord | None:
+        """Give a resolved conversation back to the bot, starting afresh.
+
+        The assistant's tracker was paused at the handoff; it restarts, so
+        the closed topic's slots (an article waiting for "did that help?", a
+        frustrated mood) do not steer the new question. The customer is told
+        in the transcript, and every watcher gets the new status.
+        """
+        if await self.service.reopen(conversation_id):
+            logger.info("a resolved conversation got a message: reopened to the bot")
+            try:
+                await self.assistant.append_events(
+                    conversation_id, [{"event": "restart"}]
+                )
+            except DependencyUnavailable as error:
+                # The turn that follows fails the same way and hands over.
+                logger.warning("could not restart the assistant: %s", error.message)
+            await self.handoffs.announce(conversation_id)
+        return await self.repository.get(conversation_id)
 
     async def _store_turn(
         self, conversation_id: str, message: MessageRecord, turn: Turn
@@ -191,6 +220,7 @@ class Relay:
                 UNAVAILABLE_TEXT,
             )
             return
+        reason = turn.handoff_reason
         replies = [
             NewMessage(
                 role="bot",
@@ -199,26 +229,28 @@ class Relay:
                 meta=_public_meta(reply.custom),
             )
             for reply in turn.messages
-            if reply.text or reply.buttons
+            if (reply.text or reply.buttons)
+            and not (reason and reply.response == HANDOFF_RESPONSE)
         ]
-        if not replies:
+        if not replies and not reason:
             # A turn with nothing to say is a dead end: hand over instead.
             await self.repository.set_relay_state(message.id, "failed", understood)
             await self._hand_off(conversation_id, BOT_UNAVAILABLE, NO_ANSWER_TEXT)
             return
-        stored = await self.service.post_bot_turn(
-            conversation_id, message, replies, understood
-        )
-        reason = turn.handoff_reason
-        if stored and reason:
+        if replies:
+            if not await self.service.post_bot_turn(
+                conversation_id, message, replies, understood
+            ):
+                return
+        else:
+            await self.repository.set_relay_state(
+                message.id, "done", {**message.meta, **understood}
+            )
+        if reason:
             await self.handoffs.start(conversation_id, reason)
 
-    async def _hand_off(self, conversation_id: str, reason: str, text: str) -> None:
-        conversation = await self.repository.get(conversation_id)
-        if conversation is None or conversation.state != ConversationState.BOT:
-            return
-        await self.service.post_system(conversation_id, text)
-        await self.handoffs.start(conversation_id, reason)
+    async def _hand_off(self, conversation_id: str, reason: str, lead: str) -> None:
+        await self.handoffs.start(conversation_id, reason, lead=lead)
 
     async def _sweep(self) -> None:
         while not self._stopping.is_set():

@@ -162,21 +162,25 @@ class TurnCollector(CollectingOutputChannel):
     Rasa's collector would split a message with text and a custom payload into
     two messages (and its text at blank lines); the hub needs the custom
     payload on the message it belongs to, e.g. the knowledge-base article an
-    answer was taken from (``meta.article`` on the wire).
+    answer was taken from (``meta.article`` on the wire). The name of the
+    domain response a message was made from (``response``, e.g.
+    ``utter_handoff``) goes with it, so the hub can tell which is which.
     """
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """Keep the message's text, buttons, image and custom payload together."""
-        await self._persist_message(
-            self._message(
-                recipient_id,
-                text=message.get("text") or None,
-                image=message.get("image"),
-                buttons=message.get("buttons") or message.get("quick_replies"),
-                attachment=message.get("attachment"),
-                custom=message.get("custom"),
-            )
+        kept = self._message(
+            recipient_id,
+            text=message.get("text") or None,
+            image=message.get("image"),
+            buttons=message.get("buttons") or message.get("quick_replies"),
+            attachment=message.get("attachment"),
+            custom=message.get("custom"),
         )
+        response = message.get("utter_action")
+        if isinstance(response, str) and response:
+            kept["response"] = response
+        await self._persist_message(kept)
 
 
 class BatonInput(InputChannel):

@@ -20,6 +20,8 @@ class BotMessage:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
+    #: The domain response it was made from (``utter_handoff``), if any.
+    response: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,13 @@ def parse_turn(body: dict[str, Any]) -> Turn:
             continue
         custom = raw.get("custom") if isinstance(raw.get("custom"), dict) else {}
         text = raw.get("text")
+        response = raw.get("response")
         messages.append(
             BotMessage(
                 text=text if isinstance(text, str) else "",
                 buttons=_parse_buttons(raw.get("buttons")),
                 custom=custom or {},
+                response=response if isinstance(response, str) else None,
             )
         )
     intent = body.get("intent") or {}

@@ -304,7 +304,10 @@ class ConversationRepository:
         for offset, message in enumerate(new_messages):
             relay_state = message.relay_state
             if message.role == "customer" and relay_state == "pending":
-                relay_state = "pending" if row.state == "bot" else "skipped"
+                # A resolved chat is relayed too: the relay reopens it to the
+                # bot, so a message after the end never goes unanswered.
+                relayed = row.state in {"bot", "resolved"}
+                relay_state = "pending" if relayed else "skipped"
             values = {
                 "conversation_id": conversation_id,
                 "seq": first_seq + offset,
@@ -382,6 +385,22 @@ class ConversationRepository:
                 .limit(limit)
             )
             return [row.conversation_id for row in rows]
+
+    async def reopen(self, conversation_id: str) -> bool:
+        """Give a resolved conversation back to the bot.
+
+        Returns:
+            Whether it was resolved (and is now the bot's); ``False`` when it
+            was not resolved, e.g. another hub instance reopened it first.
+        """
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .where(conversations.c.state == "resolved")
+                .values(state="bot", updated_at=utcnow())
+            )
+            return bool(result.rowcount)
 
     async def replace_token_hash(self, conversation_id: str, token_hash: str) -> bool:
         """Give the conversation a new token (its hash); whether it exists."""

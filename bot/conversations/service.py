@@ -47,6 +47,13 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _INTENT_PREFIX = re.compile(r"^[\s/]+")
 
 
+#: What the customer is told when a message reopens a resolved conversation.
+REOPENED_TEXT = (
+    "This chat was closed — the assistant is back to help with your new "
+    "message. Ask for a person any time and someone from our team will join "
+    "again."
+)
+
 #: Recap e-mails a conversation may ask for per hour.
 RECAPS_PER_HOUR = 3
 
@@ -557,10 +564,23 @@ class ConversationService:
             await self.announce(conversation_id, stored)
         return stored[0], created
 
-    async def post_system(self, conversation_id: str, text: str) -> MessageRecord:
-        """Store and announce a system message."""
+    async def reopen(self, conversation_id: str) -> bool:
+        """Give a resolved conversation back to the bot and tell the customer.
+
+        Returns:
+            Whether it was resolved; ``False`` leaves everything as it was.
+        """
+        if not await self.repository.reopen(conversation_id):
+            return False
+        await self.post_system(conversation_id, REOPENED_TEXT)
+        return True
+
+    async def post_system(
+        self, conversation_id: str, text: str, meta: dict[str, Any] | None = None
+    ) -> MessageRecord:
+        """Store and announce a system message (``meta`` goes on the wire)."""
         stored, _ = await self.repository.append(
-            conversation_id, [NewMessage(role="system", text=text)]
+            conversation_id, [NewMessage(role="system", text=text, meta=meta or {})]
         )
         await self.announce(conversation_id, stored)
         return stored[0]

@@ -438,22 +438,33 @@ class HandoffRepository:
             )
             return [_record(row) for row in rows]
 
-    async def recent_handle_times(self, limit: int = 50) -> list[float]:
-        """Seconds from claim to close of the most recent finished handoffs."""
+    async def recent_claims(
+        self, since: dt.datetime
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
+        """``(created, claimed)`` of live-queue chats claimed since ``since``.
+
+        Oldest claim first. Follow-ups are left out: they were promised for
+        later, not waiting in line.
+        """
+        promised = (
+            sa.select(follow_ups.c.id)
+            .where(follow_ups.c.conversation_id == handoffs.c.conversation_id)
+            .where(follow_ups.c.created_at == handoffs.c.created_at)
+            .exists()
+        )
         async with self.engine.connect() as connection:
             rows = await connection.execute(
-                sa.select(handoffs.c.claimed_at, handoffs.c.closed_at)
-                .where(handoffs.c.claimed_at.is_not(None))
-                .where(handoffs.c.closed_at.is_not(None))
-                .order_by(handoffs.c.closed_at.desc())
-                .limit(limit)
+                sa.select(handoffs.c.created_at, handoffs.c.claimed_at)
+                .where(handoffs.c.claimed_at >= since)
+                .where(~promised)
+                .order_by(handoffs.c.claimed_at, handoffs.c.id)
             )
-            times = []
+            claims = []
             for row in rows:
-                claimed, closed = aware(row.claimed_at), aware(row.closed_at)
-                assert claimed is not None and closed is not None
-                times.append(max(0.0, (closed - claimed).total_seconds()))
-        return times
+                created, claimed = aware(row.created_at), aware(row.claimed_at)
+                assert created is not None and claimed is not None
+                claims.append((created, claimed))
+        return claims
 
     async def set_summary(self, handoff_id: int, summary: str) -> None:
         """Keep the one-line summary shown in the queue and on the card."""

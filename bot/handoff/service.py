@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import math
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +53,20 @@ REQUEUED_TEXT = (
     "The person who was helping you is no longer available. You're back in "
     "line for the next person from our team, who will see everything so far."
 )
+#: The one handoff notice, decided where the outcome is known (:meth:`start`):
+#: a person joins here, or one gets back by a promised time.
+QUEUED_TEXT = (
+    "I'm bringing in a person from our support team. They'll see everything "
+    "we talked about, so you won't need to repeat yourself."
+)
+FOLLOW_UP_TEXT = (
+    "Nobody from our team can join right now. Someone will get back to you by "
+    "{due}; you can keep writing here and they will see everything."
+)
+#: How the promised time is written in the stored notice (agents, recaps);
+#: the widget rewrites it in the customer's time zone and language from
+#: ``meta.due_at`` (the ISO time) and ``meta.due_text`` (this wording).
+DUE_FORMAT = "%H:%M UTC on %A %d %B"
 OUTCOMES = ("solved", "not_solved", "duplicate", "spam", "follow_up_sent")
 #: Extra priority of a follow-up whose promised time is near, or missed.
 FOLLOW_UP_DUE_SOON = dt.timedelta(minutes=30)
@@ -117,19 +130,44 @@ def console_queue(
     )
 
 
-def estimate_wait_s(
-    position: int, agents_online: int, handle_times: list[float]
-) -> int | None:
-    """Expected wait from the queue and recent handle times, or ``None``.
+#: Claims from this far back teach the wait estimate; at least this many.
+CLAIM_WINDOW = dt.timedelta(hours=2)
+MIN_CLAIMS = 3
 
-    With nobody online, or no finished handoff to learn from, there is no
-    honest number to give.
+
+def claim_intervals(claims: list[tuple[dt.datetime, dt.datetime]]) -> list[float]:
+    """How long the team took to take each waiting chat, in seconds.
+
+    Each interval runs from when the team could have turned to the chat (it
+    was waiting and the claim before it was made, whichever came later) to
+    its claim, so an idle team that takes a new chat at once counts as fast,
+    and a busy one as slow as it was.
+
+    Args:
+        claims: ``(created, claimed)`` of recent claims, oldest claim first.
     """
-    if agents_online <= 0 or not handle_times:
+    intervals = []
+    previous: dt.datetime | None = None
+    for created, claimed in claims:
+        start = created if previous is None else max(created, previous)
+        intervals.append(max(0.0, (claimed - start).total_seconds()))
+        previous = claimed
+    return intervals
+
+
+def estimate_wait_s(
+    position: int, agents_online: int, intervals: list[float]
+) -> int | None:
+    """Expected wait at ``position`` in line, from recent claims, or ``None``.
+
+    Every customer ahead, and then this one, is taken after about the
+    median interval between claims (:func:`claim_intervals`). With nobody
+    online, or fewer than :data:`MIN_CLAIMS` recent claims to learn from,
+    there is no honest number to give.
+    """
+    if agents_online <= 0 or len(intervals) < MIN_CLAIMS:
         return None
-    typical = statistics.median(handle_times)
-    rounds = math.ceil(position / agents_online)
-    return round(rounds * typical)
+    return round(position * statistics.median(intervals))
 
 
 class HandoffService:
@@ -167,8 +205,19 @@ class HandoffService:
         """The event bus."""
         return self.conversations.bus
 
-    async def start(self, conversation_id: str, reason: str) -> HandoffRecord | None:
-        """Hand the conversation from the bot to people.
+    async def start(
+        self, conversation_id: str, reason: str, *, lead: str = ""
+    ) -> HandoffRecord | None:
+        """Hand the conversation from the bot to people, and tell the customer.
+
+        The customer gets one notice, written here where the outcome is
+        known: a person will join (:data:`QUEUED_TEXT`), or nobody can now and
+        someone gets back by the promised time (:data:`FOLLOW_UP_TEXT`).
+
+        Args:
+            conversation_id: The conversation.
+            reason: Why (a :class:`~bot.contract.HandoffReason`).
+            lead: A sentence to put before the notice (why the bot stops).
 
         Returns:
             The handoff, or ``None`` when the bot did not own the conversation.
@@ -202,13 +251,14 @@ class HandoffService:
         await self.repository.set_summary(handoff.id, summary)
         handoff = await self.require(handoff.id)
         await self._pause_assistant(conversation_id)
+        text, meta = QUEUED_TEXT, {}
         if handoff.state == HandoffState.FOLLOW_UP and handoff.due_at is not None:
-            await self.conversations.post_system(
-                conversation_id,
-                "Nobody from our team can join right now. Someone will get back "
-                f"to you by {handoff.due_at.strftime('%H:%M UTC on %A %d %B')}; "
-                "you can keep writing here and they will see everything.",
-            )
+            promised = handoff.due_at.strftime(DUE_FORMAT)
+            text = FOLLOW_UP_TEXT.format(due=promised)
+            meta = {"due_at": handoff.due_at.isoformat(), "due_text": promised}
+        await self.conversations.post_system(
+            conversation_id, f"{lead} {text}".strip(), meta
+        )
         await self.announce(conversation_id)
         return handoff
 
@@ -236,7 +286,7 @@ class HandoffService:
                 eta = estimate_wait_s(
                     position,
                     await self.accounts.agents_online(),
-                    await self.repository.recent_handle_times(),
+                    await self._claim_intervals(now),
                 )
                 if eta is not None:
                     frame["eta_s"] = eta
@@ -414,7 +464,7 @@ class HandoffService:
         open_handoffs = await self.repository.open_handoffs()
         live = queue_order(open_handoffs, now)
         agents_online = await self.accounts.agents_online()
-        handle_times = await self.repository.recent_handle_times()
+        intervals = await self._claim_intervals(now)
         entries = []
         for handoff in console_queue(open_handoffs, now):
             entry = handoff_view(handoff, now)
@@ -422,7 +472,7 @@ class HandoffService:
             if handoff.state == HandoffState.QUEUED:
                 position = live.index(handoff) + 1
                 entry["position"] = position
-                entry["eta_s"] = estimate_wait_s(position, agents_online, handle_times)
+                entry["eta_s"] = estimate_wait_s(position, agents_online, intervals)
             entries.append(entry)
         held = [
             handoff_view(h, now)
@@ -543,6 +593,10 @@ class HandoffService:
         note = await self.repository.add_note(conversation_id, agent_id, text.strip())
         await self.bus.publish(AGENTS_CHANNEL, {"type": "note", **note.public()})
         return note
+
+    async def _claim_intervals(self, now: dt.datetime) -> list[float]:
+        claims = await self.repository.recent_claims(now - CLAIM_WINDOW)
+        return claim_intervals(claims)
 
     async def _pause_assistant(self, conversation_id: str) -> None:
         # The hub already never relays while people own the chat; pausing the

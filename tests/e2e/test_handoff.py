@@ -150,8 +150,19 @@ async def test_asking_for_a_person_at_any_point_hands_over(stack, texts) -> None
     assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
         "customer_request"
     ]
-    said = [f["text"] for f in frames if is_bot(f)]
-    assert any("person from our support team" in text for text in said)
+    # One notice says what happens, and nothing contradicts it: a person
+    # joins, or nobody can now and one gets back by a time.
+    said = [
+        f["text"]
+        for f in frames
+        if f.get("type") == "message" and f["role"] in {"bot", "system"}
+    ]
+    promises = [
+        text
+        for text in said
+        if "bringing in a person" in text or "Nobody from our team" in text
+    ]
+    assert len(promises) == 1, said
 
 
 async def test_not_understood_twice_hands_over(stack) -> None:
@@ -280,6 +291,43 @@ async def test_after_hand_back_the_next_question_gets_the_right_answer(
     nlu = (json.loads(meta) if isinstance(meta, str) else meta)["_nlu"]
     assert nlu["intent"] == "password_reset"
     assert nlu["slots"].get("handed_back") is True
+
+
+async def test_after_resolve_a_message_is_answered_and_a_person_can_come_again(
+    stack, console
+) -> None:
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await send(ws, "I want to talk to a human", "h1")
+        await receive_until(ws, handed_over, timeout=60)
+        [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
+        status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
+        assert status == 200, body
+        status, body = await console.call(
+            "POST", f"/api/handoffs/{handoff_id}/resolve", {"outcome": "solved"}
+        )
+        assert status == 200, body
+        await receive_until(ws, lambda f: f.get("state") == "resolved")
+        # Minutes later the customer writes again: the bot takes it, says so,
+        # and answers.
+        await send(ws, "I forgot my password", "p1")
+        frames = await receive_until(ws, is_bot, timeout=60)
+        notices = [f["text"] for f in frames if f.get("role") == "system"]
+        assert any(text.startswith("This chat was closed") for text in notices)
+        assert {"type": "status", "state": "bot"} in frames
+        answer = next(f for f in frames if is_bot(f))
+        assert "password" in answer["text"].lower()
+        # Asking for a person again starts a new handoff.
+        await drain(ws, quiet_s=1.5)
+        await send(ws, "can I talk to a real person please", "h2")
+        await receive_until(ws, handed_over, timeout=60)
+    assert [
+        (reason, state) for _, reason, state in handoffs_of(stack, conversation_id)
+    ] == [
+        ("customer_request", "resolved"),
+        ("customer_request", "queued"),
+    ]
 
 
 def rasa_server_pid(data_dir: Path) -> int:

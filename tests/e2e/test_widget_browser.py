@@ -7,6 +7,7 @@ go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -263,6 +265,40 @@ def create_agent(stack: Any, email: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_nobody_online_one_notice_in_the_customers_time(stack, browser) -> None:
+    """One true notice when nobody can join, its time in the customer's zone
+    and language, as in the status line (before any agent exists here)."""
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 860},
+        locale="de-DE",
+        timezone_id="Asia/Tokyo",
+    )
+    page = await context.new_page()
+    try:
+        await page.goto(stack.url)
+        await page.click("button.launcher")
+        await send(page, "I want to talk to a person")
+        notice = page.locator(".msg.system", has_text="Nobody from our team")
+        await notice.wait_for(timeout=BOT_TIMEOUT_MS)
+        status = page.locator(".status", has_text="get back to you by")
+        await status.wait_for()
+        await page.screenshot(path=artifact("widget-follow-up-notice.png"))
+        said = await page.locator(".msg.bot, .msg.system").all_inner_texts()
+        assert not [text for text in said if "bringing in a person" in text]
+        due_at = (await history(stack, await conversation_of(page)))["status"]
+        due = dt.datetime.fromisoformat(due_at["due_at"])
+        local = due.astimezone(ZoneInfo("Asia/Tokyo"))
+        shown = f"{local.hour}:{local.minute:02d}"  # German: 24 hours
+        text, line = await notice.inner_text(), await status.inner_text()
+        assert shown in text and shown in line, (text, line)
+        assert "UTC" not in text
+        when = line.split("get back to you by ", 1)[1]
+        assert when in text  # one format in both
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 async def test_handoff_agent_rating_and_recap(stack, page) -> None:
     create_agent(stack, "ann@example.com", "Ann")
     agent = Agent(stack.url)
@@ -352,6 +388,18 @@ async def test_handoff_agent_rating_and_recap(stack, page) -> None:
             ".rate", has_text="Recap sent to a***@example.com"
         ).wait_for()
         await page.screenshot(path=artifact("widget-rated-recap.png"))
+
+        # Written to after the end: the bot takes the chat back, says so,
+        # and answers; the closing panel steps aside.
+        await send(page, "I forgot my password")
+        await page.locator(".msg.system", has_text="This chat was closed").wait_for(
+            timeout=BOT_TIMEOUT_MS
+        )
+        answer = page.locator(".msg.bot", has_text="password")
+        await answer.last.wait_for(timeout=BOT_TIMEOUT_MS)
+        await page.locator(".rate").wait_for(state="hidden")
+        assert await in_view(page, ".msg")
+        await page.screenshot(path=artifact("widget-reopened.png"))
 
         outbox = await agent.call(
             "GET", f"/api/outbox?conversation_id={conversation['conversation_id']}"

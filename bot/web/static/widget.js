@@ -82,6 +82,20 @@ if (data.greeting != null) S.greeting = data.greeting;
 // the user shown as verified, data-user-hash and data-user-expires (README).
 const user = data.userId ? { id: data.userId, name: data.userName, email: data.userEmail } : null;
 const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+// A promised time, one format wherever it is shown (the handoff notice and
+// the status line): the page's language, the browser's time zone.
+const DUE = { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
+const dueFormat = (() => {
+  try {
+    return new Intl.DateTimeFormat(data.locale || undefined, DUE);
+  } catch {
+    return new Intl.DateTimeFormat(undefined, DUE); // an unknown data-locale
+  }
+})();
+const dueTime = (iso) => {
+  const when = new Date(iso || NaN);
+  return isNaN(when) ? '' : dueFormat.format(when);
+};
 
 // localStorage (shared by tabs), namespaced by server; memory when blocked.
 const ns = 'baton:' + base + ':';
@@ -298,6 +312,7 @@ let replied = false; // a bot or agent answered the customer: something to rate
 let spoke = false; // the customer has said something
 let stuck = true; // the transcript was scrolled to its end
 let lastStamp = ''; // the last timestamp shown, so a minute is shown once
+let lastState = ''; // who owned the conversation at the last status
 const pending = new Map(); // client_id -> bubble waiting for its echo
 
 const saveConv = () => conv && save('conversation', conv);
@@ -407,8 +422,13 @@ function renderMessage(f, fromCache) {
   if (!Number.isInteger(seq) || seq <= lastSeq) return;
   lastSeq = seq;
   const role = ROLES.includes(f.role) ? f.role : 'system';
-  const text = typeof f.text === 'string' ? f.text : '';
   const meta = f.meta && typeof f.meta === 'object' ? f.meta : null;
+  let text = typeof f.text === 'string' ? f.text : '';
+  // The hub writes a promised time in UTC and says where: shown here as the
+  // status line shows it.
+  if (role === 'system' && meta && typeof meta.due_text === 'string' && dueTime(meta.due_at)) {
+    text = text.replace(meta.due_text, dueTime(meta.due_at));
+  }
   const sender = meta && meta.agent && typeof meta.agent.name === 'string' ? meta.agent.name : '';
   const name = role === 'agent' ? sender || f.name || agentName || S.agent : '';
   if (role === 'customer') spoke = true;
@@ -492,16 +512,21 @@ function renderStatus(f) {
   } else if (state === 'agent') {
     text = agentName ? fmt(S.agentJoined, { name: agentName }) : S.agentJoinedAnon;
   } else if (state === 'follow_up') {
-    const due = new Date(f.due_at || NaN);
-    const time = isNaN(due) ? '' : due.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    const time = dueTime(f.due_at);
     text = time ? fmt(S.followUp, { time }) : S.followUpSoon;
   } else if (state === 'resolved') {
     text = conv.rated ? S.thanks : S.resolved;
-  } else if (conv.rated) {
-    conv.rated = false; // reopened: the next resolution gets its own rating
-    saveConv();
-    if (rating) rating.box.hidden = false;
+  } else {
+    // Reopened by a new message: the closing panel steps aside, and the
+    // next resolution gets its own rating.
+    if (lastState === 'resolved') showClosing(false, false);
+    if (conv.rated) {
+      conv.rated = false;
+      saveConv();
+      if (rating) rating.box.hidden = false;
+    }
   }
+  lastState = state;
   statusEl.textContent = text;
   statusEl.hidden = !text;
   if (state === 'resolved' && !conv.rated) showClosing(true, false);
@@ -698,7 +723,7 @@ function restart() {
   log.append(bubble('system', S.restarted));
   statusEl.hidden = rateEl.hidden = endBtn.hidden = true;
   replied = spoke = false;
-  lastStamp = '';
+  lastStamp = lastState = '';
   rateEl.replaceChildren();
   for (const e of outbox()) renderPending(e);
   later(create);

@@ -15,6 +15,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Sanic
@@ -25,6 +26,8 @@ from tests.conftest import free_port, served
 TOKEN = "channel-test-token"
 #: utter_handoff's text (domain.yml), said before action_handoff runs.
 HANDOFF_TEXT = "I'm bringing in a person from our support team."
+#: The domain response each text of a turn comes from, as Rasa names it.
+RESPONSES = {HANDOFF_TEXT: "utter_handoff"}
 
 
 class ActionServer:
@@ -57,6 +60,16 @@ class ActionServer:
             return
         status, answer = {
             "ok": (200, {"events": [], "responses": [{"text": "done"}]}),
+            # action_handoff's answer: the custom message that asks for a person.
+            "handing_over": (
+                200,
+                {
+                    "events": [],
+                    "responses": [
+                        {"custom": {"handoff": {"reason": "customer_request"}}}
+                    ],
+                },
+            ),
             "failing": (500, {"error": "boom"}),
             "rejecting": (400, {"action_name": body["next_action"], "error": "no"}),
         }[self.behaviour]
@@ -108,11 +121,16 @@ def processor_turn(
 
     async def on_new_message(message: UserMessage) -> None:
         for text in texts:
-            await message.output_channel.send_response(
-                message.sender_id, {"text": text}
-            )
+            said = {"text": text}
+            if text in RESPONSES:
+                said["utter_action"] = RESPONSES[text]
+            await message.output_channel.send_response(message.sender_id, said)
         with contextlib.suppress(Exception):
-            await run_action(action, app.ctx.agent.action_endpoint)
+            for event in await run_action(action, app.ctx.agent.action_endpoint):
+                if isinstance(event, BotUttered):
+                    await message.output_channel.send_response(
+                        message.sender_id, event.message()
+                    )
 
     return on_new_message
 

@@ -106,6 +106,7 @@ async def test_the_webhook_reports_the_actions_that_failed(behaviour: str) -> No
                     body = await response.json()
     assert response.status == 200, body
     assert body["messages"][0]["text"] == HANDOFF_TEXT
+    assert body["messages"][0]["response"] == "utter_handoff"
     assert body["failed_actions"] == ["action_handoff"]
 
 

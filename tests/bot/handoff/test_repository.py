@@ -114,7 +114,8 @@ async def test_hand_back_returns_the_conversation_to_the_bot(engine, handoffs) -
     handoff = await handoffs.get(handoff_id)
     assert await conversation_state(engine, handoff) == "bot"
     assert await handoffs.current(handoff.conversation_id) is None
-    assert len(await handoffs.recent_handle_times()) >= 1
+    recent = await handoffs.recent_claims(utcnow() - dt.timedelta(minutes=5))
+    assert (handoff.created_at, handoff.claimed_at) in recent
 
 
 async def test_follow_up_has_an_owner_and_a_due_time(engine, handoffs) -> None:
