@@ -105,7 +105,11 @@ class Suggestions:
 
 
 def plausible_hits(
-    result: SearchResult, settings: SearchSettings, intent: str | None = None
+    result: SearchResult,
+    settings: SearchSettings,
+    intent: str | None = None,
+    *,
+    rejected_best: float = 0.0,
 ) -> list[Hit]:
     """The hits of a search worth offering as choices.
 
@@ -116,12 +120,15 @@ def plausible_hits(
     chit-chat or unknown words, keeps it low), the best hit's score reaches
     ``settings.suggest_min_score``, and each offered hit scores at least
     ``settings.suggest_score_ratio`` times the best (an article far behind
-    the best is noise, not an alternative).
+    the best is noise, not an alternative), and at least
+    ``settings.alternative_score_ratio`` times ``rejected_best``.
 
     Args:
         result: A search's result.
         settings: The ranking constants the search used.
         intent: The intent the NLU predicted for the message, if any.
+        rejected_best: The score of the best article the search left out
+            because the customer rejected it (0 when none ranked first).
 
     Returns:
         Up to :data:`MAX_SUGGESTIONS` hits, best first; empty when nothing is
@@ -134,11 +141,11 @@ def plausible_hits(
     best = result.hits[0].score
     if best < settings.suggest_min_score:
         return []
-    return [
-        hit
-        for hit in result.hits[:MAX_SUGGESTIONS]
-        if hit.score >= settings.suggest_score_ratio * best
-    ]
+    floor = max(
+        settings.suggest_score_ratio * best,
+        settings.alternative_score_ratio * rejected_best,
+    )
+    return [hit for hit in result.hits[:MAX_SUGGESTIONS] if hit.score >= floor]
 
 
 def chosen_position(text: str) -> int | None:
@@ -396,9 +403,13 @@ class KnowledgeBase:
             The answer when one reaches the threshold; else the plausible
             articles (:func:`plausible_hits`) to offer as choices; ``None``
             when nothing is plausible: the caller should ask or offer a
-            person.
+            person. When a rejected article would have ranked first, the
+            answer and the offers must also score
+            ``alternative_score_ratio`` times as much as it.
         """
         index = await self.index()
+        if exclude and vector is None:
+            vector = index.embed(query)  # once for both searches
         result = index.search(
             query,
             intent=intent,
@@ -407,7 +418,20 @@ class KnowledgeBase:
             limit=MAX_SUGGESTIONS,
             vector=vector,
         )
-        if result.answer is not None:
+        rejected_best = 0.0
+        if exclude:
+            unfiltered = index.search(
+                query,
+                intent=intent,
+                intent_confidence=intent_confidence,
+                limit=1,
+                vector=vector,
+            )
+            top = unfiltered.hits[0] if unfiltered.hits else None
+            if top is not None and top.slug in exclude:
+                rejected_best = top.score
+        floor = index.settings.alternative_score_ratio * rejected_best
+        if result.answer is not None and result.answer.score >= floor:
             article = await self._as_published(index, result.answer.slug)
             if article is not None:
                 return Answer(
@@ -415,7 +439,9 @@ class KnowledgeBase:
                     score=result.answer.score,
                     text=answer_text(article),
                 )
-        hits = plausible_hits(result, index.settings, intent)
+        hits = plausible_hits(
+            result, index.settings, intent, rejected_best=rejected_best
+        )
         return Suggestions(tuple(hits), result.confidence) if hits else None
 
     async def answer_with(self, slug: str) -> Answer | None:

@@ -149,6 +149,14 @@ class SearchSettings:
             chosen on ``bench/kb`` (dev and held-out questions): about 9 in
             10 offers to an answerable question include the right article,
             and few off-topic questions get an offer.
+        alternative_score_ratio: When articles the customer rejected would
+            have ranked first, another one is shown or offered only when it
+            scores at least this share of the best rejected one: after "that
+            did not help", an article far behind it is about something else
+            (a refund for a password problem), and fewer offers, or a person,
+            serve better. Calibrated on ``bench/e2e/validation.yml``: with
+            the best article rejected, 28 offers, 3 of them on the question's
+            topic, became 5 (1 on topic), every next answer kept (3 of 3).
         similarity_weight: Share of the nearest-example similarity in an
             article's text score.
         semantic_weight: Share of the sentence-embedding similarity in an
@@ -189,6 +197,7 @@ class SearchSettings:
     suggest_threshold: float = _shipped("suggest_threshold")
     suggest_min_score: float = _shipped("suggest_min_score")
     suggest_score_ratio: float = _shipped("suggest_score_ratio")
+    alternative_score_ratio: float = _shipped("alternative_score_ratio")
     similarity_weight: float = _shipped("similarity_weight")
     semantic_weight: float = _shipped("semantic_weight")
     classifier_weight: float = _shipped("classifier_weight")

@@ -204,6 +204,24 @@ async def test_first_no_asks_a_clarifying_question_without_another_article(
     assert slots(events) == {ARTICLE_SLOT: None, REJECTED_SLOT: ["service-status"]}
 
 
+async def test_first_no_offers_nothing_unrelated_but_a_person(
+    knowledge: SharedKnowledgeBase, conversation_id: str
+) -> None:
+    # The only other articles sharing words with a forgotten password are far
+    # behind it (a refund among them): none is offered, the customer is asked
+    # to say more, with a person one tap away.
+    current = tracker(
+        "/deny",
+        "deny",
+        sender_id=conversation_id,
+        **{ARTICLE_SLOT: "password-reset", QUERY_SLOT: "I forgot my password"},
+    )
+    messages, events = await run(ActionKnowledgeFeedback(knowledge), current)
+    assert [m["response"] for m in messages] == ["utter_kb_clarify"]
+    assert not [m for m in messages if m.get("buttons")]  # none but the domain's
+    assert slots(events) == {ARTICLE_SLOT: None, REJECTED_SLOT: ["password-reset"]}
+
+
 async def test_second_no_hands_over_to_a_person(
     knowledge: SharedKnowledgeBase, engine: Any, conversation_id: str
 ) -> None:
