@@ -21,27 +21,28 @@ import sqlalchemy as sa
 import websockets
 
 from bot.auth.repository import audit_log
-from bot.config import Limits, Settings
+from bot.config import Limits
 from bot.db.models import Agent as AgentRow
 from bot.db.models import Handoff, Message, Note
 from bot.web import agent_socket
 from tests.bot.auth.test_auth_api import PASSWORD, call, login, update_sessions
-from tests.hub import RunningHub, drain, receive_until, running_hub
+from tests.conftest import shared_hub
+from tests.hub import RunningHub, drain, receive_until
+
+# One hub per database for the module. Twenty agents sign in from one address
+# in the claim race, and every test opens conversations from it.
+module_hub = shared_hub(
+    name="module_hub",
+    limits=Limits(logins_per_ip_per_minute=1000, conversations_per_ip_per_hour=1000),
+)
 
 
 @pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    # Twenty agents sign in from one address in the claim race.
-    settings = hub_settings.with_changes(
-        database_url=database_url, limits=Limits(logins_per_ip_per_minute=1000)
-    )
-    async with running_hub(settings) as running:
-        # PostgreSQL is shared by the whole run: start with nobody online.
-        async with running.ctx.engine.begin() as connection:
-            await connection.execute(
-                AgentRow.__table__.update().values(presence="offline")
-            )
-        yield running
+async def hub(module_hub: RunningHub) -> AsyncIterator[RunningHub]:
+    # The database outlives each test: start with nobody online.
+    async with module_hub.ctx.engine.begin() as connection:
+        await connection.execute(AgentRow.__table__.update().values(presence="offline"))
+    yield module_hub
 
 
 class Agent:
