@@ -100,6 +100,54 @@ def problem_statement(transcript: Sequence[MessageRecord]) -> MessageRecord | No
     return best[1] if best else None
 
 
+def first_question(transcript: Sequence[MessageRecord]) -> MessageRecord | None:
+    """The customer's first real question, to tell chats apart in the queue.
+
+    The earliest typed message the bot placed as a support topic; failing
+    that (the customer asked for a person straight away, or wrote only while
+    waiting, which the bot never reads) the earliest typed message with
+    content words that is not small talk. ``None`` until there is one.
+    """
+    fallback = None
+    for message in transcript:
+        if message.role != "customer" or message.payload:
+            continue
+        intent = understood(message).get("intent")
+        if intent in _SMALL_TALK or not _content_words(message.text):
+            continue
+        if intent is not None and intent not in _NOT_A_TOPIC:
+            return message
+        if fallback is None:
+            fallback = message
+    return fallback
+
+
+def queue_context(
+    conversation: ConversationRecord, transcript: Sequence[MessageRecord]
+) -> dict[str, Any]:
+    """What a queue entry shows of its chat: who, from which page, asking what.
+
+    Args:
+        conversation: The conversation.
+        transcript: Its customer messages (others are ignored), in order.
+
+    Returns:
+        ``customer`` (name, e-mail, page, locale, whether verified) and
+        ``question`` (the first real question, shortened, or ``None``).
+    """
+    question = first_question(transcript)
+    return {
+        "customer": {
+            "name": conversation.user_name,
+            "email": conversation.user_email,
+            "verified": conversation.user_verified,
+            "page_url": conversation.page_url,
+            "locale": conversation.locale,
+        },
+        "question": _quote(question.text) if question is not None else None,
+    }
+
+
 def summarize(transcript: Sequence[MessageRecord], reason: str) -> str:
     """A one-line summary for the queue and the card.
 

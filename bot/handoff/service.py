@@ -32,6 +32,7 @@ from bot.db.models import utcnow
 from bot.exceptions import BadRequest, Conflict, DependencyUnavailable, NotFound
 from bot.handoff.card import build_card, handoff_view, summarize
 from bot.handoff.hours import SupportHours
+from bot.handoff.queue_customers import queue_customers
 from bot.handoff.repository import HandoffRecord, HandoffRepository, NoteRecord
 from bot.knowledge import KnowledgeRepository
 
@@ -67,6 +68,8 @@ FOLLOW_UP_TEXT = (
 #: the widget rewrites it in the customer's time zone and language from
 #: ``meta.due_at`` (the ISO time) and ``meta.due_text`` (this wording).
 DUE_FORMAT = "%H:%M UTC on %A %d %B"
+#: A queue entry whose conversation could not be read (never expected).
+NO_CUSTOMER: dict[str, Any] = {"customer": None, "question": None}
 OUTCOMES = ("solved", "not_solved", "duplicate", "spam", "follow_up_sent")
 #: Extra priority of a follow-up whose promised time is near, or missed.
 FOLLOW_UP_DUE_SOON = dt.timedelta(minutes=30)
@@ -479,6 +482,12 @@ class HandoffService:
             for h in open_handoffs
             if h.state == HandoffState.CLAIMED
         ]
+        # Who asks what, from where: to tell the chats apart at a glance.
+        customers = await queue_customers(
+            self.repository.engine, [h.conversation_id for h in open_handoffs]
+        )
+        for entry in [*entries, *held]:
+            entry.update(customers.get(entry["conversation_id"], NO_CUSTOMER))
         unowned = [
             h
             for h in open_handoffs

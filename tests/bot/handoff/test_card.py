@@ -16,6 +16,7 @@ from bot.handoff.hours import SupportHours
 from tests.bot.handoff.test_service import (
     add_agent,
     closed_today,
+    mine,
     new_conversation,
     nlu,
     service_for,
@@ -152,3 +153,65 @@ async def test_a_follow_up_card_shows_the_promise(engine) -> None:
         "overdue": False,
     }
     assert card["reason"] == "fallback"
+
+
+async def test_queue_entries_tell_chats_apart_by_who_asks_what_from_where(
+    service, engine
+) -> None:
+    """Name or e-mail, page and the first real question, also when it comes late."""
+    agent_id = await add_agent(engine)
+    sam = await new_conversation(
+        service,
+        user_name="Sam",
+        user_email="sam@example.com",
+        page_url="https://example.com/billing",
+    )
+    await service.conversations.repository.append(
+        sam,
+        [
+            NewMessage("customer", "hi", meta=nlu("greet", 0.98)),
+            NewMessage("customer", "this is useless", meta=nlu("complaint", 0.7)),
+            NewMessage(
+                "customer", "I forgot my password", meta=nlu("password_reset", 0.9)
+            ),
+            NewMessage("customer", "a person please", meta=nlu("request_human", 0.9)),
+        ],
+    )
+    quiet = await new_conversation(service, user_email="kim@example.com")
+    await service.conversations.repository.append(
+        quiet,
+        [NewMessage("customer", "a person please", meta=nlu("request_human", 0.9))],
+    )
+    for conversation_id in (sam, quiet):
+        assert await service.start(conversation_id, "customer_request") is not None
+
+    entries = {e["conversation_id"]: e for e in mine(await service.queue(), sam, quiet)}
+    assert entries[sam]["question"] == "I forgot my password"
+    assert entries[sam]["customer"] == {
+        "name": "Sam",
+        "email": "sam@example.com",
+        "verified": False,
+        "page_url": "https://example.com/billing",
+        "locale": None,
+    }
+    # Nothing asked yet: no question, rather than "No question asked yet".
+    assert entries[quiet]["question"] is None
+    assert entries[quiet]["customer"]["email"] == "kim@example.com"
+
+    # What the customer writes while waiting (never seen by the bot) counts,
+    # and the chat keeps its question once an agent holds it.
+    await service.conversations.repository.append(
+        quiet,
+        [
+            NewMessage("customer", "hello?"),
+            NewMessage("customer", "My invoice shows the wrong company name"),
+        ],
+    )
+    [waiting] = mine(await service.queue(), quiet)
+    assert waiting["question"] == "My invoice shows the wrong company name"
+    await service.claim(waiting["id"], agent_id, "Ann")
+    [held] = [
+        e for e in (await service.queue())["claimed"] if e["conversation_id"] == quiet
+    ]
+    assert held["question"] == "My invoice shows the wrong company name"
+    assert held["customer"]["email"] == "kim@example.com"
