@@ -52,7 +52,7 @@ from bench.kb.nlu import with_model_intents
 from bot.knowledge import Article, KnowledgeIndex, SearchSettings, load_seed
 from bot.knowledge.labelled import shipped_labelled
 from bot.knowledge.negatives import load_negatives
-from bot.knowledge.search import (
+from bot.knowledge.scoring import (
     Signals,
     answer_confidence,
     combine,

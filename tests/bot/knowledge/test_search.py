@@ -16,7 +16,7 @@ from bot.knowledge import (
     plausible_hits,
     tokenize,
 )
-from bot.knowledge.search import answer_confidence, unexplained
+from bot.knowledge.scoring import answer_confidence, unexplained
 from bot.knowledge.settings import (
     CONFIDENCE_FEATURES,
     FEATURE_DIRECTIONS,

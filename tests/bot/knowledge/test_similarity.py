@@ -15,7 +15,7 @@ from bot.knowledge import (
     SearchSettings,
     load_seed,
 )
-from bot.knowledge.search import answer_confidence
+from bot.knowledge.scoring import answer_confidence
 from bot.knowledge.similarity import ExampleMatcher, char_features, word_features
 from tests.bot.knowledge.helpers import make_article
 
