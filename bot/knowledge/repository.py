@@ -135,6 +135,24 @@ def _stored(row: Any) -> StoredArticle:
     )
 
 
+async def _revision(connection: AsyncConnection) -> int:
+    value = await connection.scalar(
+        sa.select(kb_state.c.revision).where(kb_state.c.id == 1)
+    )
+    return int(value or 0)
+
+
+async def _published(connection: AsyncConnection) -> list[Article]:
+    rows = (
+        await connection.execute(
+            sa.select(kb_articles)
+            .where(kb_articles.c.status == "published")
+            .order_by(kb_articles.c.slug)
+        )
+    ).all()
+    return [_stored(row).article for row in rows]
+
+
 class KnowledgeRepository:
     """Reads and writes articles, their versions and their feedback."""
 
@@ -144,10 +162,7 @@ class KnowledgeRepository:
     async def revision(self) -> int:
         """Return the knowledge base's change counter (one indexed row read)."""
         async with self.engine.connect() as connection:
-            value = await connection.scalar(
-                sa.select(kb_state.c.revision).where(kb_state.c.id == 1)
-            )
-        return int(value or 0)
+            return await _revision(connection)
 
     async def list_articles(
         self, *, status: str | None = None, query: str | None = None
@@ -187,17 +202,7 @@ class KnowledgeRepository:
             from them is labelled with the right revision.
         """
         async with self.engine.begin() as connection:
-            revision = await connection.scalar(
-                sa.select(kb_state.c.revision).where(kb_state.c.id == 1)
-            )
-            rows = (
-                await connection.execute(
-                    sa.select(kb_articles)
-                    .where(kb_articles.c.status == "published")
-                    .order_by(kb_articles.c.slug)
-                )
-            ).all()
-        return int(revision or 0), [_stored(row).article for row in rows]
+            return await _revision(connection), await _published(connection)
 
     async def published_and_labelled(
         self,
@@ -209,16 +214,8 @@ class KnowledgeRepository:
         counts.
         """
         async with self.engine.begin() as connection:
-            revision = await connection.scalar(
-                sa.select(kb_state.c.revision).where(kb_state.c.id == 1)
-            )
-            rows = (
-                await connection.execute(
-                    sa.select(kb_articles)
-                    .where(kb_articles.c.status == "published")
-                    .order_by(kb_articles.c.slug)
-                )
-            ).all()
+            revision = await _revision(connection)
+            articles = await _published(connection)
             labelled = (
                 await connection.execute(
                     sa.select(kb_labelled.c.text, kb_labelled.c.article_slug).order_by(
@@ -227,8 +224,8 @@ class KnowledgeRepository:
                 )
             ).all()
         return (
-            int(revision or 0),
-            [_stored(row).article for row in rows],
+            revision,
+            articles,
             [
                 LabelledQuestion(text=row.text, slug=row.article_slug, batch=SQL_BATCH)
                 for row in labelled
