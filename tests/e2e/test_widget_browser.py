@@ -66,6 +66,25 @@ async def in_view(page: Any, selector: str) -> bool:
     return await page.evaluate(IN_VIEW, selector)
 
 
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+async def serious_accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now
+    (the widget's open shadow root included)."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        # Through the DevTools protocol: the demo page's policy (no inline
+        # script) would block a <script> tag, as it should.
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
 async def send(page: Any, text: str) -> None:
     await page.fill("textarea#in", text)
     await page.keyboard.press("Enter")
@@ -102,7 +121,10 @@ async def test_customer_chats_with_the_bot_on_the_demo_page(stack, page) -> None
     await send(page, "I forgot my password")
     answer = page.locator(".msg.bot", has_text="password")
     await answer.first.wait_for(timeout=BOT_TIMEOUT_MS)
+    await page.locator(".replies button:not([disabled])").first.wait_for()
     await page.screenshot(path=artifact("widget-answer.png"))
+    # The demo page with the chat open, an answer and its quick replies.
+    assert await serious_accessibility_problems(page) == []
 
     # A quick reply: the button's title is sent as the customer's turn, once,
     # and the offered buttons are disabled once used.
@@ -471,6 +493,8 @@ async def test_tall_answer_in_view_on_a_phone(stack, phone) -> None:
     # Nothing to rate before anyone answered.
     assert await page.locator("button.end").is_hidden()
     await page.screenshot(path=artifact("widget-phone-open.png"))
+    assert await in_view(page, ".msg.bot")  # the greeting, whole
+    assert await serious_accessibility_problems(page) == []
     await send(page, "I forgot my password")
     buttons = page.locator(".replies button:not([disabled])")
     await buttons.first.wait_for(timeout=BOT_TIMEOUT_MS)

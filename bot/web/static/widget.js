@@ -212,7 +212,7 @@ const STYLE = `:host{all:initial}*{box-sizing:border-box}[hidden]{display:none!i
 .badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;font-weight:700;line-height:20px}
 .panel{width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 110px);margin-bottom:14px;display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.24);overflow:hidden;animation:pop .18s ease-out}
 @keyframes pop{from{opacity:0;transform:translateY(12px)}}
-header{display:flex;align-items:center;gap:8px;padding:14px 12px 14px 16px;background:var(--accent);color:var(--on-accent)}
+.head{display:flex;align-items:center;gap:8px;padding:14px 12px 14px 16px;background:var(--accent);color:var(--on-accent)}
 h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .x{background:none;border:0;color:inherit;font-size:26px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}
 .status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{background:#f1f2f8}.rate{display:grid;gap:6px;flex:none;max-height:45%;overflow-y:auto}
@@ -244,7 +244,7 @@ textarea{flex:1;width:100%;max-height:120px;resize:none;padding:8px 10px;border:
 button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .x:focus-visible,.launcher:focus-visible{outline-color:#1f2330}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:480px){.replies button,.end,.send,.pill{min-height:44px}.x{width:44px;height:44px}.star{min-width:44px;min-height:44px}header{padding:6px 6px 6px 16px}.replies{gap:8px}.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
+@media (max-width:480px){.replies button,.end,.send,.pill{min-height:44px}.x{width:44px;height:44px}.star{min-width:44px;min-height:44px}.head{padding:6px 6px 6px 16px}.replies{gap:8px}.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}`;
 
 // DOM: everything lives in a shadow root, away from the page's CSS
@@ -276,7 +276,8 @@ const noteEl = h('p', { class: 'note', role: 'status', hidden: true });
 const errEl = h('p', { class: 'err', role: 'alert', hidden: true });
 const closeBtn = h('button', { type: 'button', class: 'x', 'aria-label': S.close, text: '×' });
 const endBtn = h('button', { type: 'button', class: 'end', text: S.end, title: S.endLabel, 'aria-controls': 'rate', 'aria-expanded': 'false', hidden: true });
-const header = h('header', null, h('h2', { id: 'title', text: S.title }), endBtn, closeBtn);
+// Not a <header>: inside the page it would be a second banner landmark.
+const header = h('div', { class: 'head' }, h('h2', { id: 'title', text: S.title }), endBtn, closeBtn);
 const composer = h('div', { class: 'composer' }, h('label', { for: 'in', class: 'sr', text: S.inputLabel }), input, sendBtn);
 const panel = h('section', { class: 'panel', id: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true });
 panel.append(header, statusEl, rateEl, h('div', { class: 'body' }, log, pill), typingEl, noteEl, errEl, composer);
