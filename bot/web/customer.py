@@ -22,7 +22,7 @@ from bot.exceptions import BadRequest, BatonError, Forbidden, PayloadTooLarge
 from bot.mail import OutboxRecord
 from bot.web.bodies import json_object, parse_json, whole_number
 from bot.web.context import Hub, hub_of
-from bot.web.errors import error_frame
+from bot.web.errors import database_unavailable, error_frame
 from bot.web.origins import origin_allowed
 
 logger = logging.getLogger(__name__)
@@ -278,9 +278,19 @@ async def _receive(
             )
         except ConnectionClosed:
             return
-        except Exception:
-            logger.exception("failed to handle a customer frame")
-            await outbox.send(dict(INTERNAL_ERROR_FRAME))
+        except Exception as error:
+            unavailable = database_unavailable(error)
+            if unavailable is None:
+                logger.exception("failed to handle a customer frame")
+                await outbox.send(dict(INTERNAL_ERROR_FRAME))
+                continue
+            logger.warning("database unavailable for a customer frame: %s", error)
+            await outbox.send(
+                error_frame(
+                    unavailable,
+                    client_id=client_id if isinstance(client_id, str) else None,
+                )
+            )
 
 
 async def _handle(

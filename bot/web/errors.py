@@ -6,13 +6,14 @@ import logging
 import re
 from typing import Any
 
+import sqlalchemy.exc
 from sanic import Sanic
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot.exceptions import BatonError, RateLimited
+from bot.exceptions import BatonError, DependencyUnavailable, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,42 @@ def error_frame(error: BatonError, **extra: Any) -> dict[str, Any]:
     return frame
 
 
+def database_unavailable(exception: BaseException) -> DependencyUnavailable | None:
+    """A lost or refused database connection, as the retryable error it is.
+
+    While PostgreSQL restarts, the requests it cuts off (and those that find
+    it not yet back) fail; the client may safely retry them (sends carry
+    idempotency keys), so they are told so with a 503, not a 500.
+    """
+    import asyncpg.exceptions
+
+    lost = (
+        isinstance(exception, sqlalchemy.exc.DBAPIError)
+        and exception.connection_invalidated
+    ) or isinstance(
+        exception,
+        (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.TimeoutError,
+            ConnectionError,
+            # A pooled connection cut in the middle of an operation fails
+            # its pre-ping with asyncpg's own error, not SQLAlchemy's.
+            asyncpg.exceptions.InternalClientError,
+            asyncpg.exceptions.InterfaceError,
+        ),
+    )
+    if not lost:
+        return None
+    return DependencyUnavailable("the database is unavailable; please try again")
+
+
 def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
     """Answer any exception with ``{"error": {"code", "message"}}``."""
+    unavailable = database_unavailable(exception)
+    if unavailable is not None:
+        logger.warning("database unavailable on %s: %s", request.path, exception)
+        exception = unavailable
     if isinstance(exception, BatonError):
         headers = {}
         if isinstance(exception, RateLimited):

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -36,7 +37,7 @@ from bot.auth.passwords import Passwords
 from bot.auth.repository import AuthRepository
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
-from tests.conftest import PROJECT_DIR, free_port
+from tests.conftest import PROJECT_DIR, free_port, unavailable
 from tests.hub import receive_until
 
 PASSWORD = "reliable agents, reliable queue"
@@ -319,3 +320,78 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of this test run's own (initdb in a temporary dir).
+
+    The server on 5432 is shared by everyone on the machine: restarts are
+    made on this one. PostgreSQL refuses to run as root; as root the cluster
+    belongs to the ``postgres`` account.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        found = shutil.which("pg_ctl") or (str(binaries[-1]) if binaries else None)
+        if found is None:
+            unavailable("PostgreSQL's pg_ctl", FileNotFoundError("pg_ctl"))
+        self.bin = Path(str(found)).parent
+        self.directory = directory
+        self.data = directory / "data"
+        self.port = free_port()
+        self.as_owner: list[str] = []
+        if os.geteuid() == 0:
+            self.as_owner = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(directory, "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_owner, str(self.bin / tool), *args],
+            check=True,
+            capture_output=True,
+        )
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            *("-D", str(self.data), "-l", str(self.directory / "server.log")),
+            *("-o", options, "-w", *extra, action),
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def restart(self) -> None:
+        """Restart at once, closing every client connection (``-m fast``)."""
+        self._ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "fast")
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    # Not under pytest's temporary folder: its parents are private to the
+    # user running the tests, and the cluster's owner must reach it.
+    directory = Path(tempfile.mkdtemp(prefix="baton-postgres-"))
+    try:
+        try:
+            server = PrivatePostgres(directory)
+            server.start()
+        except (subprocess.CalledProcessError, OSError) as error:
+            unavailable("a private PostgreSQL cluster (initdb, pg_ctl)", error)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
