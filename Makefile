@@ -7,7 +7,7 @@ MODEL := models/baton.tar.gz
 EMBEDDINGS := models/all-MiniLM-L6-v2/model.safetensors
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
-.PHONY: run test install system-deps model lint format bench bench-e2e clean
+.PHONY: run test install system-deps model lint format bench bench-e2e bench-soak clean
 
 ## run: install, train if the data changed, create the demo accounts,
 ## start Rasa + actions + hub, print the URLs and the demo sign-in
@@ -52,10 +52,17 @@ format: $(INSTALLED)
 bench: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bench.kb.run
 	$(PY) -m bench.e2e.run
+	CI=true BATON_RELIABILITY_FULL=1 BATON_FUZZ_EXAMPLES=40 \
+	  $(PY) -m pytest -p no:cacheprovider tests/reliability tests/security/test_fuzz.py
 
 ## bench-e2e: what customers receive through the running stack (held-out set)
 bench-e2e: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bench.e2e.run
+
+## bench-soak: 150 customers x 20 messages + 10 agents on the real stack for
+## 10 minutes; error rate, reply p50/p95/p99, memory -> bench/results/soak-<date>.json
+bench-soak: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
+	$(PY) -m bench.soak.run
 
 clean:
 	rm -rf $(VENV) models var results .pytest_cache .mypy_cache .ruff_cache
