@@ -513,8 +513,8 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--reason", help="an override reason, recorded")
     rollback = commands.add_parser(
         "rollback",
-        help="make the model that was live before the live one live again, "
-        "or an earlier VERSION",
+        help="take the live model out (the one live before it is live again), "
+        "or bring an earlier live VERSION back",
     )
     rollback.add_argument("version", nargs="?", help="an earlier live model")
     for recorded in (deploy, rollback, commands.choices["models"]):

@@ -251,11 +251,12 @@ class ModelRegistry:
         return record
 
     async def rollback(self, version: str | None, *, by: str) -> str | None:
-        """Make an earlier model live again.
+        """Roll back: take the live model out, or bring an earlier one back.
 
         Args:
-            version: The model; ``None``: the one that was live before the
-                live one (the shipped model after the first deploy).
+            version: The live model (or ``None``): the model that was live
+                before it becomes live again (the shipped model after the
+                first deploy); an earlier live model: it becomes live again.
             by: Who rolls back.
 
         Returns:
@@ -263,11 +264,11 @@ class ModelRegistry:
 
         Raises:
             ModelNotFound, ModelFileMissing, Conflict (``nothing_to_roll_back``,
-            ``already_live``, ``not_earlier``).
+            ``not_earlier``).
         """
         live = await self.live_version()
         history = await self.history()
-        if version is None:
+        if version is None or version == live:
             if not history:
                 raise Conflict(
                     "nothing was deployed: the shipped model is live",
@@ -276,10 +277,7 @@ class ModelRegistry:
             # The model that was live before the live one.
             target = history[1]["version"] if len(history) > 1 else None
         else:
-            if version == live:
-                raise Conflict(
-                    f"model {version!r} is live already", code="already_live"
-                )
+            await self.get(version)  # ModelNotFound
             if version not in {entry["version"] for entry in history}:
                 raise Conflict(
                     f"model {version!r} was never live: deploy it instead",

@@ -139,7 +139,7 @@ async def deploy(request: Request, version: str) -> HTTPResponse:
 
 @models_api.post("/<version:str>/rollback")
 async def rollback(request: Request, version: str) -> HTTPResponse:
-    """Make an earlier model live again."""
+    """Take the live model out, or bring an earlier live model back."""
     agent = await require_agent(request, *TRAINER_ROLES)
     live = await _registry(request).rollback(_version(version), by=agent.email)
     hub = hub_of(request)

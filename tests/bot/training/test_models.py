@@ -158,6 +158,15 @@ async def test_deploy_and_roll_back_change_what_rasa_pulls(hub: RunningHub) -> N
     )
     live = [m for m in listing["models"] if m["live"]]
     assert [m["version"] for m in live] == ["20261203-100000-job1"]
+    # Rolling back the live model brings back the one live before it.
+    status, answer, _ = await call(
+        hub,
+        "POST",
+        f"{MODELS}/20261203-100000-job1/rollback",
+        session=trainer[0],
+        csrf=trainer[1],
+    )
+    assert status == 200 and answer["live"] == "20261203-110000-job2"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

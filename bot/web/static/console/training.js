@@ -1,6 +1,10 @@
-/* The Training tab (trainers and admins): the inbox of messages the bot
- * struggled with, similar ones grouped, and one decision per group (an
- * article, out of scope, dismiss) with undo. Every text goes on the page as text.
+/* The Training tab (trainers and admins), three panels:
+ * - Inbox: messages the bot struggled with, similar ones grouped, and one
+ *   decision per group (an article, an intent, out of scope, dismiss) with undo;
+ * - Intents: every intent with its examples; add, remove, create;
+ * - Train & deploy: a training job's live progress, the trained models, deploy
+ *   and roll back.
+ * Every text goes on the page as text.
  */
 
 import { api } from "./api.js";
@@ -21,7 +25,9 @@ function query() {
 
 export function loadTraining() {
   setAlert($("training-error"), "");
-  return api("GET", query()).then(function (data) {
+  if (panel !== "inbox") return panel === "intents" ? loadIntents() : loadModels();
+  return Promise.all([api("GET", query()), intentNames()]).then(function (answers) {
+    var data = answers[0];
     var list = $("training-groups");
     clear(list);
     data.groups.forEach(function (group) { list.appendChild(groupItem(group)); });
@@ -111,6 +117,7 @@ function groupItem(group) {
       onclick: function () { decide(group, { article: article.slug }, "Labelled: " + article.title, node); }
     }));
   });
+  actions.appendChild(intentPicker(group, node));
   actions.appendChild(el("button", {
     type: "button", class: "button",
     text: "Out of scope",
@@ -131,7 +138,319 @@ function groupItem(group) {
 }
 
 export function bindTraining() {
+  buildPanels();
   $("training-refresh").addEventListener("click", function () { status(""); loadTraining(); });
   $("training-reason").addEventListener("change", loadTraining);
   $("training-sort").addEventListener("change", loadTraining);
+}
+
+/* ---- Panels ---- */
+
+var panel = "inbox";
+var knownIntents = [];
+var polling = null;
+
+function intentNames() {
+  return api("GET", "/api/training/intents").then(function (data) {
+    knownIntents = data.intents.map(function (intent) { return intent.name; });
+    minExamples = data.min_examples;
+    return data;
+  });
+}
+
+function intentPicker(group, node) {
+  var guesses = [];
+  group.items.forEach(function (item) {
+    item.intents.forEach(function (intent) {
+      if (knownIntents.indexOf(intent.name) >= 0 && guesses.indexOf(intent.name) < 0) guesses.push(intent.name);
+    });
+  });
+  var id = "intent-for-" + group.group_id.split(",")[0];
+  var select = el("select", { id: id, class: "training-intent" },
+    el("option", { value: "", text: "Intent…" }));
+  guesses.concat(knownIntents.filter(function (name) { return guesses.indexOf(name) < 0; }))
+    .forEach(function (name) { select.appendChild(el("option", { value: name, text: name })); });
+  return el("span", { class: "training-intent-pick" },
+    el("label", { for: id, class: "visually-hidden", text: "Intent for this group" }),
+    select,
+    el("button", {
+      type: "button", class: "button",
+      text: "Label intent",
+      onclick: function () {
+        if (!select.value) { setAlert($("training-error"), "Pick an intent first."); return; }
+        decide(group, { intent: select.value }, "Intent: " + select.value + " (used by the next training)", node);
+      }
+    }));
+}
+
+function buildPanels() {
+  var view = $("training-view");
+  if (!document.querySelector('link[href="/static/console/training.css"]')) {
+    document.head.appendChild(el("link", { rel: "stylesheet", href: "/static/console/training.css" }));
+  }
+  var inbox = el("div", { id: "training-inbox-panel" });
+  var head = view.querySelector(".page-head");
+  Array.prototype.slice.call(view.children).forEach(function (child) {
+    if (child !== head) inbox.appendChild(child);
+  });
+  var nav = el("div", { class: "training-panels", role: "group", "aria-label": "Training" });
+  [["inbox", "Inbox"], ["intents", "Intents"], ["models", "Train & deploy"]].forEach(function (pair) {
+    nav.appendChild(el("button", {
+      type: "button", class: "button training-panel-button", id: "training-panel-" + pair[0],
+      "aria-pressed": pair[0] === panel ? "true" : "false", text: pair[1],
+      onclick: function () { choosePanel(pair[0]); }
+    }));
+  });
+  view.appendChild(nav);
+  view.appendChild(inbox);
+  view.appendChild(intentsPanel());
+  view.appendChild(modelsPanel());
+  choosePanel("inbox", true);
+}
+
+function choosePanel(name, quiet) {
+  panel = name;
+  ["inbox", "intents", "models"].forEach(function (other) {
+    $("training-panel-" + other).setAttribute("aria-pressed", other === name ? "true" : "false");
+    show($("training-" + other + "-panel"), other === name);
+  });
+  show(document.querySelector("#training-view .training-filters"), name === "inbox");
+  $("training-title").firstChild.textContent = { inbox: "Training inbox ", intents: "Intents ", models: "Train & deploy " }[name];
+  show($("training-count"), name === "inbox");
+  if (!quiet) loadTraining();
+}
+
+/* ---- Intents ---- */
+
+var minExamples = 5;
+var openIntent = null;
+
+function intentsPanel() {
+  return el("div", { id: "training-intents-panel", hidden: true },
+    el("p", { class: "muted small", text: "The committed data/nlu files are the baseline; what you change here is kept in the database and used by the next training." }),
+    el("p", { id: "intents-error", class: "alert alert-error", role: "alert", hidden: true }),
+    el("div", { class: "intents-layout" },
+      el("div", {},
+        el("ul", { id: "intents-list", class: "intents-list" }),
+        el("form", { id: "intent-new", class: "intent-new", onsubmit: createIntent },
+          el("h3", { text: "New intent" }),
+          el("label", { for: "intent-new-name", text: "Name (lowercase, underscores)" }),
+          el("input", { id: "intent-new-name", required: true, pattern: "[a-z][a-z0-9_]*", autocomplete: "off" }),
+          el("label", { for: "intent-new-examples", id: "intent-new-examples-label", text: "Examples, one per line" }),
+          el("textarea", { id: "intent-new-examples", rows: 5, required: true }),
+          el("button", { type: "submit", class: "button primary", text: "Create intent" }))),
+      el("div", { id: "intent-detail", class: "intent-detail" })));
+}
+
+function intentError(error) {
+  if (error.status !== 401) setAlert($("intents-error"), error.message);
+}
+
+function loadIntents() {
+  setAlert($("intents-error"), "");
+  return intentNames().then(function (data) {
+    var list = $("intents-list");
+    clear(list);
+    data.intents.forEach(function (intent) {
+      list.appendChild(el("li", {},
+        el("button", {
+          type: "button", class: "intent-row" + (intent.name === openIntent ? " is-open" : ""),
+          onclick: function () { showIntent(intent.name); }
+        },
+        el("span", { class: "intent-name", text: intent.name }),
+        intent.changed ? el("span", { class: "chip", text: intent.source === "trainer" ? "new" : "changed" }) : null,
+        el("span", { class: "count", title: "examples", text: String(intent.examples) }))));
+    });
+    $("intent-new-examples-label").textContent = "Examples, one per line (at least " + data.min_examples + ")";
+    if (openIntent) return showIntent(openIntent);
+    return null;
+  }).catch(intentError);
+}
+
+function showIntent(name) {
+  openIntent = name;
+  Array.prototype.forEach.call(document.querySelectorAll(".intent-row"), function (row) {
+    row.classList.toggle("is-open", row.querySelector(".intent-name").textContent === name);
+  });
+  return api("GET", "/api/training/intents/" + encodeURIComponent(name)).then(function (data) {
+    var intent = data.intent;
+    var box = $("intent-detail");
+    clear(box);
+    var input = el("input", { id: "intent-add-text", autocomplete: "off", required: true });
+    box.appendChild(el("h3", { id: "intent-detail-title", text: intent.name + " · " + intent.examples.length + " examples" }));
+    if (intent.used_by.length) {
+      box.appendChild(el("p", { class: "muted small", text: "Used by " + intent.used_by.join("; ") }));
+    } else {
+      box.appendChild(el("button", {
+        type: "button", class: "button ghost", text: "Delete intent",
+        onclick: function () {
+          api("DELETE", "/api/training/intents/" + encodeURIComponent(name)).then(function () {
+            openIntent = null; clear($("intent-detail")); loadIntents();
+          }).catch(intentError);
+        }
+      }));
+    }
+    box.appendChild(el("form", {
+      class: "intent-add", onsubmit: function (event) {
+        event.preventDefault();
+        changeIntent(name, { add: [input.value] });
+      }
+    }, el("label", { for: "intent-add-text", class: "visually-hidden", text: "New example" }), input,
+      el("button", { type: "submit", class: "button primary", text: "Add example" })));
+    var list = el("ul", { class: "intent-examples" });
+    intent.examples.forEach(function (example) {
+      list.appendChild(el("li", { class: example.source === "trainer" ? "is-added" : null },
+        el("span", { class: "example-text", text: example.text }),
+        example.source === "trainer" ? el("span", { class: "chip", text: example.annotation_id ? "from the inbox" : "added" }) : null,
+        el("button", {
+          type: "button", class: "button ghost small", text: "Remove",
+          "aria-label": "Remove example: " + example.text,
+          onclick: function () { changeIntent(name, { remove: [example.text] }); }
+        })));
+    });
+    box.appendChild(list);
+  }).catch(intentError);
+}
+
+function changeIntent(name, body) {
+  setAlert($("intents-error"), "");
+  return api("PUT", "/api/training/intents/" + encodeURIComponent(name), body)
+    .then(function () { return loadIntents(); })
+    .catch(intentError);
+}
+
+function createIntent(event) {
+  event.preventDefault();
+  setAlert($("intents-error"), "");
+  var name = $("intent-new-name").value.trim();
+  var examples = $("intent-new-examples").value.split("\n").map(function (line) { return line.trim(); })
+    .filter(function (line) { return line; });
+  return api("POST", "/api/training/intents", { name: name, examples: examples }).then(function () {
+    $("intent-new-name").value = ""; $("intent-new-examples").value = "";
+    openIntent = name;
+    return loadIntents();
+  }).catch(intentError);
+}
+
+/* ---- Train & deploy ---- */
+
+function modelsPanel() {
+  return el("div", { id: "training-models-panel", hidden: true },
+    el("p", { class: "muted small", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, and records the model. Deploying makes every Rasa server load it; the live model keeps answering until then." }),
+    el("p", { id: "models-error", class: "alert alert-error", role: "alert", hidden: true }),
+    el("div", { class: "train-box" },
+      el("button", { type: "button", id: "train-start", class: "button primary", text: "Train", onclick: startTraining }),
+      el("div", { id: "train-job", class: "train-job", "aria-live": "polite" })),
+    el("h3", { text: "Models" }),
+    el("p", { id: "models-live", class: "small" }),
+    el("table", { class: "models-table" },
+      el("thead", {}, el("tr", {},
+        el("th", { text: "Version" }), el("th", { text: "Trained" }), el("th", { text: "Accuracy (training)" }), el("th", { text: "" }))),
+      el("tbody", { id: "models-rows" })));
+}
+
+function modelsError(error) {
+  if (error.status !== 401) setAlert($("models-error"), error.message);
+}
+
+function loadModels() {
+  setAlert($("models-error"), "");
+  return Promise.all([api("GET", "/api/models"), api("GET", "/api/training/jobs")]).then(function (answers) {
+    renderModels(answers[0]);
+    var job = answers[1].jobs[0];
+    if (job) renderJob(job);
+    if (job && (job.state === "queued" || job.state === "running")) follow(job.id);
+  }).catch(modelsError);
+}
+
+function renderModels(data) {
+  $("models-live").textContent = "Live: " + (data.live || "the shipped model (models/)");
+  var earlier = {};
+  data.history.forEach(function (entry) { if (entry.version) earlier[entry.version] = true; });
+  var rows = $("models-rows");
+  clear(rows);
+  data.models.forEach(function (model) {
+    var accuracy = model.metrics && model.metrics.training && model.metrics.training.i_acc;
+    var action = null;
+    if (model.live) action = el("span", { class: "model-live" },
+      el("span", { class: "chip chip-live", text: "Live" }),
+      el("button", {
+        type: "button", class: "button", text: "Roll back",
+        title: "Make the model that was live before this one live again",
+        onclick: function () { changeModel(model.version, "rollback"); }
+      }));
+    else if (earlier[model.version]) action = el("button", {
+      type: "button", class: "button", text: "Roll back to this",
+      onclick: function () { changeModel(model.version, "rollback"); }
+    });
+    else action = el("button", {
+      type: "button", class: "button primary", text: "Deploy",
+      onclick: function () { changeModel(model.version, "deploy"); }
+    });
+    rows.appendChild(el("tr", { class: model.live ? "is-live" : null },
+      el("td", { class: "mono", text: model.version }),
+      el("td", { text: dateTime(model.trained_at) + " · " + model.trained_by }),
+      el("td", { text: typeof accuracy === "number" ? Math.round(accuracy * 1000) / 10 + " %" : "–" }),
+      el("td", {}, action)));
+  });
+  if (!data.models.length) {
+    rows.appendChild(el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No trained models yet: press Train." })));
+  }
+}
+
+function changeModel(version, action) {
+  setAlert($("models-error"), "");
+  return api("POST", "/api/models/" + encodeURIComponent(version) + "/" + action).then(function (data) {
+    $("models-live").textContent = "Live: " + (data.live || "the shipped model") +
+      " — every Rasa server loads it within " + data.reaches_rasa_within_s + " s";
+    return api("GET", "/api/models").then(renderModels);
+  }).catch(modelsError);
+}
+
+var STAGES = { queued: "Waiting to start", "export": "Exporting the data", validate: "Validating the data",
+  train: "Training", record: "Recording the model", done: "Done" };
+
+function renderJob(job) {
+  var box = $("train-job");
+  clear(box);
+  var going = job.state === "queued" || job.state === "running";
+  var epochs = going && job.progress.epoch !== null && job.progress.epochs;
+  var progress = epochs
+    ? el("progress", { max: job.progress.epochs, value: job.progress.epoch, "aria-label": "epochs" }) : null;
+  var line = "Job " + job.id + ": " + (job.state === "failed" ? "failed at " + job.stage : STAGES[job.stage] || job.stage) +
+    (epochs ? " · epoch " + job.progress.epoch + "/" + job.progress.epochs : "") +
+    (job.nlu_only ? " · NLU only" : "");
+  box.appendChild(el("p", { id: "train-state", class: "train-state is-" + job.state, text: line }));
+  if (progress) box.appendChild(progress);
+  if (job.error) box.appendChild(el("p", { class: "alert alert-error", text: job.error }));
+  if (job.model_version) box.appendChild(el("p", { class: "small", text: "Trained model " + job.model_version + ": deploy it below." }));
+  if (job.log_tail) {
+    box.appendChild(el("details", { class: "train-log", open: job.state === "failed" },
+      el("summary", { text: "Rasa's output (last lines)" }),
+      el("pre", { text: job.log_tail })));
+  }
+  $("train-start").disabled = job.state === "queued" || job.state === "running";
+}
+
+function follow(jobId) {
+  if (polling) clearTimeout(polling);
+  polling = setTimeout(function tick() {
+    api("GET", "/api/training/jobs/" + jobId).then(function (data) {
+      renderJob(data.job);
+      if (data.job.state === "queued" || data.job.state === "running") {
+        if (panel === "models") polling = setTimeout(tick, 2000);
+      } else {
+        polling = null;
+        api("GET", "/api/models").then(renderModels).catch(modelsError);
+      }
+    }).catch(modelsError);
+  }, 1500);
+}
+
+function startTraining() {
+  setAlert($("models-error"), "");
+  return api("POST", "/api/training/jobs").then(function (data) {
+    renderJob(data.job);
+    follow(data.job_id);
+  }).catch(modelsError);
 }
