@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: Outbox kinds of the scheduler's mails (what step 6 sends).
 MAIL_KINDS = ("reminder", "escalation", "reply")
+#: Mails sent at once (each its own SMTP connection), between lease checks.
+SEND_BATCH = 10
 #: Frames on the agents' channel (the console socket passes them on).
 REMINDER_EVENT = "follow_up_reminder"
 OVERDUE_EVENT = "follow_up_overdue"
@@ -327,12 +329,14 @@ class PromiseScheduler:
         if self.mailer.demo_mode:
             return 0
         sent = 0
-        for mail_id in await self.mailer.repository.kept_of(MAIL_KINDS):
+        waiting = await self.mailer.repository.kept_of(MAIL_KINDS)
+        for first in range(0, len(waiting), SEND_BATCH):
             # Still ours? A hub that stalled past its lease stops here.
             if not await self.lease.acquire(self.now()):
                 break
-            mail = await self.mailer.send_kept(mail_id)
-            sent += bool(mail and mail.status == "sent")
+            batch = waiting[first : first + SEND_BATCH]
+            mails = await asyncio.gather(*map(self.mailer.send_kept, batch))
+            sent += sum(bool(mail and mail.status == "sent") for mail in mails)
         return sent
 
     async def _tell_console(self, kind: str, work: FollowUpWork) -> None:

@@ -162,11 +162,12 @@ def make_scheduler(
         *,
         escalation_emails: tuple[str, ...] = ("boss@example.com",),
         ttl: dt.timedelta = dt.timedelta(seconds=30),
+        smtp: Smtp | None = None,
     ) -> PromiseScheduler:
         return PromiseScheduler(
             PromiseRepository(own_engine),
             SqlLease(own_engine, lease_name, holder, ttl),
-            Mailer(OutboxRepository(own_engine), smtp_of(smtp_server)),
+            Mailer(OutboxRepository(own_engine), smtp or smtp_of(smtp_server)),
             handoffs.conversations,
             handoffs.conversations.bus,
             SchedulerPolicy(

@@ -8,17 +8,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
+import threading
 from typing import Any
 
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 from bot.bus import AGENTS_CHANNEL
+from bot.config import Smtp
 from bot.db.models import Agent, Handoff, MailOutbox, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.service import HandoffPolicy
 from bot.mail import OutboxRepository
 from bot.promises import OVERDUE_EVENT, REMINDER_EVENT, PromiseRepository
 from tests.bot.promises.conftest import LEAD, add_agent, new_follow_up
+from tests.conftest import free_port
 
 outbox = MailOutbox.__table__
 
@@ -202,48 +206,56 @@ async def test_two_schedulers_on_one_database_send_each_mail_once(
 async def test_a_hub_killed_holding_the_lease_hands_over_without_loss_or_doubles(
     own_engine, handoffs, make_scheduler, clock, smtp_server
 ) -> None:
-    controller, inbox = smtp_server
+    _, inbox = smtp_server
     _, owner_email = await add_agent(own_engine)
     conversations = [await new_follow_up(handoffs) for _ in range(2)]
     due = max(d for _, _, d in conversations)
     ttl = dt.timedelta(seconds=30)
-    dying, heir = make_scheduler("hub-a", ttl=ttl), make_scheduler("hub-b", ttl=ttl)
 
-    # The SMTP server holds the first mail's DATA until told, so hub A is
-    # killed (its task cancelled) in the middle of sending: its notices and
-    # mails are committed, nothing is sent, and its lease is still held.
-    arrived, release = asyncio.Event(), asyncio.Event()
-    handle = inbox.handle_DATA
+    # Hub A is killed in the middle of sending: its SMTP server never answers
+    # the mails' DATA, and its round is never resumed (as after kill -9): its
+    # notices and mails are committed, nothing is sent, its lease still runs.
+    arrived, free = asyncio.Event(), threading.Event()
     loop = asyncio.get_running_loop()
 
-    async def held_data(server: Any, session: Any, envelope: Any) -> str:
-        loop.call_soon_threadsafe(arrived.set)
-        while not release.is_set():
-            await asyncio.sleep(0.01)
-        return "451 try again later"
+    class NeverAnswers:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            loop.call_soon_threadsafe(arrived.set)
+            while not free.is_set():
+                await asyncio.sleep(0.01)
+            return "451 try again later"
 
-    inbox.handle_DATA = held_data
+    silent = Controller(NeverAnswers(), hostname="127.0.0.1", port=free_port())
+    silent.start()
+    dying = make_scheduler(
+        "hub-a",
+        ttl=ttl,
+        smtp=Smtp(host="127.0.0.1", port=silent.port, security="none", timeout_s=60),
+    )
+    heir = make_scheduler("hub-b", ttl=ttl)
     clock.at(due - LEAD + dt.timedelta(seconds=1))
-    killed = asyncio.create_task(dying.tick())
+    running = asyncio.all_tasks()
+    dead = asyncio.create_task(dying.tick())
     await asyncio.wait_for(arrived.wait(), 10)
-    killed.cancel()
-    release.set()  # the server refuses the held mail (451): it was not sent
-    await asyncio.gather(killed, return_exceptions=True)
-    inbox.handle_DATA = handle
-    kept = await OutboxRepository(own_engine).kept_of(("reminder",))
-    assert len(kept) == 2  # committed with their notices, not sent
-
-    clock.at(clock.now + dt.timedelta(seconds=1))
-    assert not (await heir.tick()).held  # the dead hub's lease still runs
-    clock.at(clock.now + ttl)
-    taken = await heir.tick()
-    assert taken.held and taken.reminded == 0 and taken.sent == 2
-    assert (await heir.tick()).sent == 0
-    assert len(received_by(inbox, owner_email)) == 2
-    for conversation_id, _, _ in conversations:
-        [mail] = await mails_of(own_engine, conversation_id, "reminder")
-        assert mail.status == "sent"
-    assert controller is not None
+    remains = asyncio.all_tasks() - running  # the dead round and its sends
+    try:
+        kept = await OutboxRepository(own_engine).kept_of(("reminder",))
+        assert len(kept) == 2  # committed with their notices, not sent
+        clock.at(clock.now + dt.timedelta(seconds=1))
+        assert not (await heir.tick()).held  # the dead hub's lease still runs
+        clock.at(clock.now + ttl)
+        taken = await heir.tick()
+        assert taken.held and taken.reminded == 0 and taken.sent == 2
+        assert (await heir.tick()).sent == 0
+        assert len(received_by(inbox, owner_email)) == 2
+        for conversation_id, _, _ in conversations:
+            [mail] = await mails_of(own_engine, conversation_id, "reminder")
+            assert mail.status == "sent"
+    finally:
+        dead.cancel()
+        free.set()
+        silent.stop()
+        await asyncio.wait(remains, timeout=10)
 
 
 async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
