@@ -142,6 +142,7 @@ async def test_a_turn_whose_actions_ran_is_delivered_and_keeps_the_bot(
 @pytest.mark.parametrize(
     ("agent_online", "state", "notice"),
     [(True, "queued", QUEUED_TEXT), (False, "follow_up", FOLLOW_UP_START)],
+    ids=["agent-online", "nobody-online"],
 )
 async def test_a_handoff_is_announced_once_with_what_will_happen(
     hub_settings: Settings, agent_online: bool, state: str, notice: str
