@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.exceptions import DependencyUnavailable
-from bot.web.context import Hub
+from bot.web.context import Hub, hub_of
 
 health = Blueprint("health")
 
@@ -73,7 +73,7 @@ async def dependency_status(hub: Hub) -> dict[str, dict[str, Any]]:
 @health.get("/health")
 async def health_check(request: Request) -> HTTPResponse:
     """200 when every dependency is ready, 503 with the same body and the reason."""
-    checks = await dependency_status(request.app.ctx.hub)
+    checks = await dependency_status(hub_of(request))
     waiting = {name: c for name, c in checks.items() if c["status"] != "ok"}
     body: dict[str, Any] = {"status": "degraded" if waiting else "ok", "checks": checks}
     if waiting:

@@ -15,7 +15,7 @@ from bot.exceptions import Conflict
 from bot.web.admin_api import RESET_MAIL_KIND
 from bot.web.auth_api import require_agent
 from bot.web.bodies import whole_number
-from bot.web.context import Hub
+from bot.web.context import hub_of
 
 outbox_api = Blueprint("outbox_api", url_prefix="/api/outbox")
 
@@ -26,7 +26,7 @@ _MAX_LIMIT = 200
 async def list_outbox(request: Request) -> HTTPResponse:
     """The newest mails first (``?limit=``, ``?before=ID``, ``?conversation_id=``)."""
     reader = await require_agent(request, "agent")
-    hub: Hub = request.app.ctx.hub
+    hub = hub_of(request)
     mailer = hub.conversations.mailer
     if mailer is None:
         raise Conflict("e-mail is not available here", code="mail_unavailable")

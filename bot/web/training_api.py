@@ -24,7 +24,7 @@ from bot.training.intents import NluRepository
 from bot.training.repository import TrainingRepository
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object, whole_number
-from bot.web.context import Hub
+from bot.web.context import hub_of
 
 #: Roles that may see the inbox and annotate (admins always may).
 TRAINER_ROLES = ("trainer",)
@@ -35,7 +35,7 @@ training_api = Blueprint("training_api", url_prefix="/api/training")
 
 
 def _repository(request: Request) -> TrainingRepository:
-    hub: Hub = request.app.ctx.hub
+    hub = hub_of(request)
     return TrainingRepository(
         hub.engine,
         hub.knowledge.repository,
@@ -85,7 +85,7 @@ async def inbox(request: Request) -> HTTPResponse:
     """The groups of customer messages the bot struggled with."""
     await require_agent(request, *TRAINER_ROLES)
     query = inbox_filter(request.args)
-    hub: Hub = request.app.ctx.hub
+    hub = hub_of(request)
     groups = await Inbox(_repository(request), hub.knowledge).groups(query)
     return json_response({"groups": groups})
 
@@ -98,7 +98,7 @@ async def annotate(request: Request) -> HTTPResponse:
     stored = await Annotations(_repository(request)).annotate(
         parsed, author=agent.email
     )
-    hub: Hub = request.app.ctx.hub
+    hub = hub_of(request)
     await hub.auth.repository.record_audit(
         agent.email,
         "training.annotate",
@@ -121,7 +121,7 @@ async def undo(request: Request, annotation_id: str) -> HTTPResponse:
     agent = await require_agent(request, *TRAINER_ROLES)
     number = whole_number(annotation_id, "annotation_id", minimum=1) or 0
     record = await Annotations(_repository(request)).undo(number, author=agent.email)
-    hub: Hub = request.app.ctx.hub
+    hub = hub_of(request)
     await hub.auth.repository.record_audit(
         agent.email,
         "training.undo",
