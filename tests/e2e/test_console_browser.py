@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -459,4 +460,229 @@ async def test_transfer_and_suggested_replies(hub_settings: Settings, page) -> N
             await page.screenshot(path=artifact("console-transferred.png"))
         handoff = await hub.ctx.handoffs.repository.current(conversation_id)
         assert handoff is not None and handoff.agent_id == bob.id
+    assert page.problems == []
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+#: Records each desktop notification the console shows (the real one is still
+#: shown): the test sees what the agent would.
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Real = window.Notification;
+  window.__notifications = [];
+  class Recorded extends Real {
+    constructor(title, options) {
+      super(title, options);
+      window.__notifications.push({ title, body: (options || {}).body || "" });
+    }
+  }
+  Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+  Recorded.requestPermission = (...args) => Real.requestPermission(...args);
+  window.Notification = Recorded;
+})();
+"""
+PHONE = {"width": 390, "height": 844}
+
+
+async def serious_accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol: the page's policy (no
+        # inline script) would block a <script> tag, as it should.
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+async def phone_shot(page: Any, name: str) -> None:
+    """A screenshot at a phone's size, then back to the desktop size."""
+    desktop = page.viewport_size
+    await page.set_viewport_size(PHONE)
+    await page.screenshot(path=artifact(name), full_page=True)
+    await page.set_viewport_size(desktop)
+
+
+async def test_new_chats_get_noticed_told_apart_and_handled_by_keyboard(
+    hub_settings: Settings, browser
+) -> None:
+    """On a hub in this process (Rasa down: the hub hands every chat over)."""
+    async with running_hub(hub_settings) as hub:
+        agent = await hub.ctx.auth.create_agent(
+            "nia@example.com", "Nia Desk", "agent", AGENT_PASSWORD
+        )
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        await context.grant_permissions(["notifications"], origin=hub.url)
+        await context.add_init_script(RECORD_NOTIFICATIONS)
+        page = await context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "console",
+            lambda m: problems.append(m.text) if "Content Security" in m.text else None,
+        )
+        await page.goto(f"{hub.url}/console")
+        await page.locator("#signin-view").wait_for()
+        assert await serious_accessibility_problems(page) == []
+        await page.fill("#signin-email", agent.email)
+        await page.fill("#signin-password", AGENT_PASSWORD)
+        await page.click("#signin-submit")
+        await page.locator(".connection.is-live").wait_for()
+        for tab, ready in [("#tab-outbox", "#outbox-mode"), ("#tab-kb", "#kb-list li")]:
+            await page.click(tab)
+            await page.locator(ready).first.wait_for()
+            assert await serious_accessibility_problems(page) == [], tab
+        await page.click("#tab-desk")
+
+        # Alerts are off until the agent turns them on, and stay on for them.
+        await page.click("#alerts summary")
+        assert not await page.is_checked("#alert-notify")
+        await page.check("#alert-notify")
+        await page.check("#alert-title")
+        await page.screenshot(path=artifact("console-alerts.png"))
+        assert await serious_accessibility_problems(page) == []
+        await page.reload()
+        await page.locator(".connection.is-live").wait_for()
+        assert await page.is_checked("#alert-notify")
+        assert await page.is_checked("#alert-title")
+        assert not await page.is_checked("#alert-sound")
+
+        # The console goes to the background; a customer asks for help.
+        # (Headless Chromium calls every tab focused unless told to track it.)
+        focus = await context.new_cdp_session(page)
+        await focus.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+        other = await context.new_page()
+        await other.goto(f"{hub.url}/")
+        await other.bring_to_front()
+        conversation_id, token = await hub.new_conversation(
+            user={"name": "Sam Lee", "email": "sam@example.com"},
+            page_url="https://shop.example.com/billing/invoices?id=7",
+        )
+        async with hub.socket(conversation_id, token) as customer:
+            await say(customer, "hello")
+            await say(customer, "My invoice shows the wrong company name")
+            await receive_until(customer, status_is("queued"))
+            await page.wait_for_function("() => window.__notifications.length > 0")
+            [shown] = await page.evaluate("window.__notifications")
+            assert shown["title"] == "New chat waiting"
+            assert "Sam Lee" in shown["body"]
+            assert await page.title() == "(1) Baton console"
+
+            # The queue item says who asks what, from where, for how long.
+            await page.bring_to_front()
+            waiting = entry(page, conversation_id)
+            await waiting.wait_for()
+            await waiting.locator(
+                ".entry-question", has_text="wrong company"
+            ).wait_for()
+            assert await waiting.locator(".entry-who").inner_text() == "Sam Lee"
+            assert "No question" not in await waiting.inner_text()
+            page_text = await waiting.locator(".entry-page").inner_text()
+            assert page_text == "shop.example.com/billing/invoices"
+            assert "waiting" in await waiting.locator(".waited").inner_text()
+            await page.screenshot(path=artifact("console-queue-items.png"))
+            await phone_shot(page, "console-queue-items-phone.png")
+
+            # "?" lists the shortcuts; keys typed in a field stay text.
+            await page.keyboard.press("?")
+            dialog = page.locator("#shortcuts")
+            await dialog.wait_for()
+            listed = await page.locator("#shortcut-list").inner_text()
+            for action in ("next chat", "Claim", "Resolve", "internal note"):
+                assert action in listed, action
+            await page.screenshot(path=artifact("console-shortcuts.png"))
+            assert await serious_accessibility_problems(page) == []
+            await page.keyboard.press("Escape")
+            await dialog.wait_for(state="hidden")
+
+            # J opens the next chat, C claims it, N writes a note, E resolves.
+            await page.keyboard.press("j")
+            await page.locator("#chat-title", has_text="Sam Lee").wait_for()
+            await page.keyboard.press("c")
+            await page.locator("#composer").wait_for()
+            await receive_until(customer, status_is("agent"))
+            mine = entry(page, conversation_id, "#mine-list")
+            await mine.wait_for()
+            # "My chats" is the first list, above the queue and follow-ups.
+            assert await page.evaluate(
+                "[...document.querySelectorAll('.queue-pane h2')].map(h => h.id)"
+            ) == ["mine-title", "queue-title", "followups-title"]
+            assert await page.title() == "Baton console"
+            await page.evaluate("document.activeElement.blur()")
+            await page.keyboard.press("n")
+            assert await page.evaluate("document.activeElement.id") == "compose-text"
+            assert await page.is_checked("#mode-note")
+            # Letters typed in the box are text, never shortcuts.
+            await page.keyboard.type("Checked the invoice jobs queue")
+            assert (
+                await page.input_value("#compose-text")
+                == "Checked the invoice jobs queue"
+            )
+            assert await page.locator("#held-actions").is_visible()
+            await page.keyboard.press("Enter")
+            await page.locator(".msg-note", has_text="invoice jobs").wait_for()
+            assert await page.input_value("#compose-text") == ""
+            await page.evaluate("document.activeElement.blur()")
+            await page.keyboard.press("e")
+            await page.locator("#chat-banner", has_text="Resolved: Solved").wait_for()
+            await receive_until(customer, status_is("resolved"))
+        assert problems == []
+        await context.close()
+
+
+def has_article(frame: dict) -> bool:
+    return is_bot(frame) and isinstance((frame.get("meta") or {}).get("article"), str)
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_the_card_tells_what_the_bot_did_in_words(stack, page) -> None:
+    await sign_in(page, stack, new_agent(stack, "Cleo Card"))
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as customer:
+        await say(customer, "I forgot my password")
+        shown = await receive_until(customer, has_article, timeout=60)
+        slug = shown[-1]["meta"]["article"]
+        await drain(customer, quiet_s=1.0)
+        await say(customer, "no")
+        await receive_until(customer, is_bot, timeout=60)
+        await drain(customer, quiet_s=1.0)
+        await ask_for_a_person(customer)
+
+        waiting = entry(page, conversation_id)
+        await waiting.wait_for()
+        question = await waiting.locator(".entry-question").inner_text()
+        assert question == "\u201cI forgot my password\u201d"
+        await waiting.locator(".entry-open").click()
+        response = await page.request.get(f"{stack.url}/api/kb/articles/{slug}")
+        title = (await response.json())["article"]["title"]
+
+        # The article by its title, and what the customer said of it.
+        step = page.locator(
+            "#card-actions li", has_text=f"the article \u2018{title}\u2019"
+        )
+        await step.wait_for()
+        assert "the customer said it did not help" in await step.inner_text()
+        await page.locator(".chip-article", has_text=title).first.wait_for()
+        card = await page.locator("#card").inner_text()
+        for raw in ("{", "[", "action_", "utter_", "kb_"):
+            assert raw not in card, raw
+
+        # The sentiment chart is labelled, with the readings as a table.
+        chart = page.locator("#card-sentiment svg[role=img]")
+        caption_id = await chart.get_attribute("aria-labelledby")
+        caption = await page.locator(f"#{caption_id}").inner_text()
+        assert caption.startswith("Frustration of each customer message")
+        readings = page.locator("#card-sentiment table tbody tr")
+        assert await readings.count() == 3
+        await page.click("#card-sentiment summary")
+        assert "I forgot my password" in await readings.first.inner_text()
+        assert await serious_accessibility_problems(page) == []
+        await page.locator("#card").screenshot(path=artifact("console-card.png"))
+        await page.screenshot(path=artifact("console-card-desk.png"))
+        await phone_shot(page, "console-card-phone.png")
     assert page.problems == []

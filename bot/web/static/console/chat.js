@@ -3,10 +3,12 @@
  * articles. The card itself is drawn by card.js. */
 
 import { api } from "./api.js";
-import { customerName, renderCard } from "./card.js";
+import { articleTitle, customerName, renderCard } from "./card.js";
 import { loadColleagues, renderTransferOptions } from "./colleagues.js";
 import { $, announce, clear, el, newClientId, setAlert, show } from "./dom.js";
-import { bindQueue, liveEntry, markUnread, onQueueChange, ownerKey, selectEntry } from "./queue.js";
+import {
+  bindQueue, customerWrote, liveEntry, markUnread, onQueueChange, ownerKey, selectEntry
+} from "./queue.js";
 import { session } from "./session.js";
 import { onFrame, sendFrame } from "./socket.js";
 import { clock } from "./time.js";
@@ -152,7 +154,7 @@ function placeInTimeline(node, time, order) {
 }
 
 function scrollToEnd() {
-  var log = $("transcript");
+  var log = $("transcript-scroll");
   log.scrollTop = log.scrollHeight;
 }
 
@@ -174,7 +176,10 @@ function addMessage(message, live) {
     item.appendChild(el("p", { class: "msg-text", text: message.text }));
     var chips = el("p", { class: "chips" });
     if (message.meta && typeof message.meta.article === "string") {
-      chips.appendChild(el("span", { class: "chip chip-article", text: "article: " + message.meta.article }));
+      chips.appendChild(el("span", {
+        class: "chip chip-article", "data-article": message.meta.article,
+        text: "article: " + articleTitle(message.meta.article)
+      }));
     }
     if (message.buttons && message.buttons.length) {
       chips.appendChild(el("span", {
@@ -258,6 +263,7 @@ function bindFrames() {
     if (isOpen(frame) && frame.after > state.chat.lastSeq) refreshCard();
   });
   onFrame("message", function (frame) {
+    if (frame.role === "customer") customerWrote(frame.conversation_id);
     if (isOpen(frame)) {
       addMessage(frame, true);
       if (frame.role === "customer") hideTyping();
@@ -330,6 +336,36 @@ function handBack() {
     setAlert($("chat-error"), "");
     return refreshCard().then(function () { announce("Handed back to the bot."); });
   }).catch(chatFailed);
+}
+
+/* Claim the open chat, if it waits (a keyboard shortcut). */
+export function claimOpen() {
+  var chat = state.chat;
+  if (!chat || !chat.card || $("claim-button").hidden) {
+    announce(chat ? "This chat is not waiting to be claimed." : "Open a chat first.");
+    return;
+  }
+  claim(chat.handoffId, chat.conversationId);
+}
+
+/* Resolve the open chat with the outcome chosen (a keyboard shortcut). */
+export function resolveOpen() {
+  if (!state.chat || !state.chat.held) {
+    announce(state.chat ? "You can resolve only a chat you hold." : "Open a chat first.");
+    return;
+  }
+  resolve();
+}
+
+/* Put the cursor in the composer, writing a reply or an internal note. */
+export function startWriting(mode) {
+  if (!state.chat || !state.chat.held) {
+    announce(state.chat ? "Claim the chat to write in it." : "Open a chat first.");
+    return;
+  }
+  $(mode === "note" ? "mode-note" : "mode-reply").checked = true;
+  onModeChange();
+  $("compose-text").focus();
 }
 
 function resolve() {

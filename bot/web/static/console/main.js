@@ -5,15 +5,17 @@
 import { bindAdmin, loadAccounts } from "./admin.js";
 import { api } from "./api.js";
 import { bindCanned, loadCanned } from "./canned.js";
-import { bindChat, closeChat } from "./chat.js";
+import { bindChat, closeChat, openHandoff } from "./chat.js";
 import { loadColleagues } from "./colleagues.js";
 import { $, announce, setAlert, show } from "./dom.js";
 import { bindHistory } from "./history.js";
 import { bindKb, loadArticles, mayLeaveArticle, resetArticles } from "./kb.js";
+import { bindAlerts, startAlerts, stopAlerts } from "./notify.js";
 import { bindOutbox, loadOutbox } from "./outbox.js";
 import { resetQueue } from "./queue.js";
 import { startPasswordReset } from "./reset.js";
 import { ROLE_NAMES, handlesChats, onSessionEnded, session, sessionEnded } from "./session.js";
+import { bindShortcuts } from "./shortcuts.js";
 import { closeSocket, connectSocket, onFrame } from "./socket.js";
 import { bindTraining, loadTraining } from "./training.js";
 import { mayLeaveView, registerView, resetView, switchView } from "./views.js";
@@ -101,6 +103,7 @@ function resetApp() {
   resetArticles();
   resetQueue();
   closeChat();
+  stopAlerts();
 }
 
 function enterApp(agent, csrf) {
@@ -120,8 +123,11 @@ function enterApp(agent, csrf) {
   show($("tab-training"), agent.role === "trainer" || agent.role === "admin");
   show($("presence").parentNode, chats);
   show($("connection"), chats);
+  show($("alerts"), chats);
+  show($("shortcuts-open"), chats);
   if (chats) {
     loadCanned();
+    startAlerts();
     connectSocket();
     loadColleagues();
     switchView("desk", false);
@@ -167,6 +173,8 @@ function bind() {
     }
   });
   bindChat();
+  bindAlerts(openHandoff);
+  bindShortcuts();
   bindCanned();
   bindOutbox();
   bindKb();

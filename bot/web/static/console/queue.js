@@ -5,6 +5,7 @@
  * other screens can follow queue changes with onQueueChange().
  */
 
+import { api } from "./api.js";
 import { $, announce, clear, el, show } from "./dom.js";
 import { session } from "./session.js";
 import { onFrame } from "./socket.js";
@@ -17,6 +18,7 @@ var queue = {
   seenWaiting: null,
   unread: {},
   selected: null,
+  refetching: null,
   actions: null,
   listeners: []
 };
@@ -50,6 +52,20 @@ export function markUnread(conversationId) {
   renderLists();
 }
 
+/* A customer wrote in a chat of the lists. The socket sends the queue again
+ * only when it changes, so a chat that had no question yet (the customer
+ * asked for a person straight away) is read again, to show what they asked. */
+export function customerWrote(conversationId) {
+  if (!queue.snapshot || queue.refetching) return;
+  var all = queue.snapshot.queue.concat(queue.snapshot.claimed);
+  var entry = all.filter(function (e) { return e.conversation_id === conversationId; })[0];
+  if (!entry || entry.question) return;
+  queue.refetching = api("GET", "/api/queue").then(function (snapshot) {
+    queue.refetching = null;
+    onQueue(snapshot);
+  }).catch(function () { queue.refetching = null; });
+}
+
 /* The handoff open in the chat pane: its entry is marked and its messages read. */
 export function selectEntry(handoffId, conversationId) {
   queue.selected = handoffId;
@@ -69,7 +85,7 @@ function onQueue(snapshot) {
   queue.seenWaiting = waiting;
   renderLists();
   if (fresh.length === 1) {
-    announce("New chat waiting: " + fresh[0].reason_text + ".");
+    announce("New chat waiting: " + customerLabel(fresh[0]) + ", " + questionLabel(fresh[0]) + ".");
   } else if (fresh.length > 1) {
     announce(fresh.length + " new chats waiting.");
   }
@@ -107,6 +123,29 @@ function dueInfo(entry) {
   };
 }
 
+/* Who is asking: the name or e-mail the customer gave, else anonymous. */
+function customerLabel(entry) {
+  var customer = entry.customer || {};
+  return customer.name || customer.email || "Anonymous customer";
+}
+
+/* The page the chat started on, short: host and path, no query. */
+function pageLabel(entry) {
+  var address = entry.customer && entry.customer.page_url;
+  if (!address) return "";
+  try {
+    var url = new URL(address);
+    var path = url.pathname === "/" ? "" : url.pathname;
+    return url.host + (path.length > 32 ? path.slice(0, 31) + "\u2026" : path);
+  } catch (ignored) {
+    return address.slice(0, 48);
+  }
+}
+
+function questionLabel(entry) {
+  return entry.question ? "\u201c" + entry.question + "\u201d" : "No question typed yet";
+}
+
 function entryItem(entry, kind) {
   var selected = queue.selected === entry.id;
   var item = el("li", {
@@ -119,8 +158,6 @@ function entryItem(entry, kind) {
   var open = el("button", {
     type: "button",
     class: "entry-open",
-    "aria-label": (kind === "mine" ? "Open chat: " : "Open: ") + entry.reason_text +
-      ". " + (entry.summary || ""),
     onclick: function () { queue.actions.open(entry.id, entry.conversation_id, true); }
   },
     el("span", { class: "entry-top" },
@@ -130,8 +167,10 @@ function entryItem(entry, kind) {
         title: "priority",
         text: "P" + Math.round(priority)
       })),
-    el("span", { class: "entry-summary", text: entry.summary || "No summary yet" }),
+    el("span", { class: "entry-who", text: customerLabel(entry) }),
+    el("span", { class: "entry-question" + (entry.question ? "" : " is-none"), text: questionLabel(entry) }),
     el("span", { class: "entry-meta" },
+      pageLabel(entry) ? el("span", { class: "entry-page", title: entry.customer.page_url, text: pageLabel(entry) }) : null,
       kind === "mine" && entry.claimed_at
         ? el("span", { class: "waited", "data-since": entry.claimed_at, "data-prefix": "with you for ", text: "with you for " + duration(serverNow() - Date.parse(entry.claimed_at)) })
         : el("span", { class: "waited", "data-since": entry.created_at, text: "waiting " + duration(serverNow() - Date.parse(entry.created_at)) }),
@@ -149,7 +188,7 @@ function entryItem(entry, kind) {
     item.appendChild(el("button", {
       type: "button",
       class: "button primary small-button claim",
-      "aria-label": "Claim: " + (entry.summary || entry.reason_text),
+      "aria-label": "Claim chat with " + customerLabel(entry) + ": " + questionLabel(entry),
       onclick: function () { queue.actions.claim(entry.id, entry.conversation_id); },
       text: "Claim"
     }));
@@ -175,14 +214,38 @@ function renderList(listId, emptyId, countId, entries, kind) {
   }
 }
 
+/* The lists as shown, top to bottom: mine, waiting, follow-ups. */
+function lists(snapshot) {
+  return {
+    mine: snapshot.claimed.filter(function (e) {
+      return e.agent && session.me && e.agent.id === session.me.id;
+    }),
+    waiting: snapshot.queue.filter(function (e) { return e.state === "queued"; }),
+    followUps: snapshot.queue.filter(function (e) { return e.state === "follow_up"; })
+  };
+}
+
+/* The entry after (direction 1) or before (-1) the given handoff, in the
+ * order the lists show; from the top when none is open. */
+export function nextEntry(handoffId, direction) {
+  if (!queue.snapshot) return null;
+  var shown = lists(queue.snapshot);
+  var all = shown.mine.concat(shown.waiting, shown.followUps);
+  if (!all.length) return null;
+  var index = -1;
+  all.forEach(function (entry, i) { if (entry.id === handoffId) index = i; });
+  if (index < 0) return direction > 0 ? all[0] : all[all.length - 1];
+  var next = index + direction;
+  return next >= 0 && next < all.length ? all[next] : null;
+}
+
 export function renderLists() {
   var snapshot = queue.snapshot;
   if (!snapshot) return;
-  var live = snapshot.queue.filter(function (e) { return e.state === "queued"; });
-  var followUps = snapshot.queue.filter(function (e) { return e.state === "follow_up"; });
-  var mine = snapshot.claimed.filter(function (e) {
-    return e.agent && session.me && e.agent.id === session.me.id;
-  });
+  var shown = lists(snapshot);
+  var live = shown.waiting;
+  var followUps = shown.followUps;
+  var mine = shown.mine;
   renderList("queue-list", "queue-empty", "queue-count", live, "waiting");
   renderList("followup-list", "followup-empty", "followup-count", followUps, "followup");
   renderList("mine-list", "mine-empty", "mine-count", mine, "mine");
