@@ -17,14 +17,14 @@ import aiohttp
 import pytest
 
 from bot.cli import main
-from bot.config import Settings
+from bot.config import Limits
 from bot.db.models import ModelDeployment
 from bot.training.jobs import JobRepository
 from bot.training.models import file_digest
 from tests.bot.auth.test_auth_api import call, login, new_account
 from tests.bot.training.test_jobs import clear_jobs
-from tests.conftest import PROJECT_DIR
-from tests.hub import RunningHub, running_hub
+from tests.conftest import PROJECT_DIR, shared_hub
+from tests.hub import RunningHub
 
 MODELS = "/api/models"
 TOKEN = "model-server-test-token"
@@ -37,15 +37,21 @@ async def clear_models(engine: Any) -> None:
     await clear_jobs(engine)
 
 
+# One hub per database for the module; each test starts with no models.
+module_hub = shared_hub(
+    name="module_hub",
+    rasa_token=TOKEN,
+    limits=Limits(logins_per_ip_per_minute=1000),
+)
+
+
 @pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
+async def hub(module_hub: RunningHub) -> AsyncIterator[RunningHub]:
     if not SHIPPED.is_file():
         pytest.skip("no shipped model: run make model")
-    settings = hub_settings.with_changes(database_url=database_url, rasa_token=TOKEN)
-    async with running_hub(settings) as running:
-        await clear_models(running.ctx.engine)
-        yield running
-        await clear_models(running.ctx.engine)
+    await clear_models(module_hub.ctx.engine)
+    yield module_hub
+    await clear_models(module_hub.ctx.engine)
 
 
 async def trained(hub: RunningHub, version: str, stamp: int) -> Path:
@@ -169,7 +175,6 @@ async def test_deploy_and_roll_back_change_what_rasa_pulls(hub: RunningHub) -> N
     assert status == 200 and answer["live"] == "20261203-110000-job2"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_bad_deploys_are_refused(hub: RunningHub) -> None:
     path = await trained(hub, "20261203-100000-job1", 1)
     await trained(hub, "20261203-110000-job2", 2)
@@ -212,7 +217,6 @@ async def test_bad_deploys_are_refused(hub: RunningHub) -> None:
     assert listing["live"] is None and listing["history"] == []
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_baton_deploy_and_rollback(
     hub: RunningHub,
     monkeypatch: pytest.MonkeyPatch,
