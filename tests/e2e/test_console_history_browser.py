@@ -113,8 +113,9 @@ async def test_search_finds_a_resolved_conversation_and_opens_it_read_only(
         await page.click("#tab-history")
         await page.fill("#history-q", word.lower())
         await page.click("#history-search")
+        # The tab lists the newest conversations first; then the search's answer.
+        await page.locator("#history-count", has_text="1 conversation,").wait_for()
         row = page.locator(f'.history-open[data-conversation="{found}"]')
-        await row.wait_for()
         assert await page.locator("#history-rows .history-row").count() == 1
         assert "Cleo Park" in await row.inner_text()
         assert "Solved" in await row.inner_text()

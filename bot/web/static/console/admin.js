@@ -163,7 +163,7 @@ function accountRow(account, roles) {
   var reset = el("button", {
     type: "button", class: "button small-button", text: "Reset password",
     disabled: !account.active,
-    "aria-label": "E-mail " + account.name + " a link to set a new password",
+    "aria-label": "Reset password of " + account.name + " (e-mails a one-time link)",
     onclick: function () { sendReset(account); }
   });
   return el("tr", { class: account.active ? "" : "is-disabled" },

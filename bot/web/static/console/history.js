@@ -19,6 +19,8 @@ var ROLE_LABELS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "N
 
 var nextCursor = null;
 var lastQuery = null;
+/* Only the newest search may fill the list (an older answer can come later). */
+var searchSeq = 0;
 
 function field(id, label, input) {
   return el("div", { class: "history-field" }, el("label", { for: id, text: label }), input);
@@ -92,8 +94,10 @@ function search(more) {
     return Promise.resolve();
   }
   if (!more) lastQuery = query;
+  var mine = ++searchSeq;
   setAlert($("history-error"), "");
   return api("GET", "/api/conversations?" + new URLSearchParams(query).toString()).then(function (data) {
+    if (mine !== searchSeq) return;
     var rows = $("history-rows");
     if (!more) clear(rows);
     data.conversations.forEach(function (row) { rows.appendChild(historyRow(row)); });
