@@ -21,14 +21,14 @@ from bot.knowledge.articles import (
     load_path,
     load_seed,
 )
-from bot.knowledge.repository import (
+from bot.knowledge.records import (
     ArticleFeedback,
     ArticleNotFound,
     ArticleVersion,
     ImportReport,
-    KnowledgeRepository,
     StoredArticle,
 )
+from bot.knowledge.repository import KnowledgeRepository
 from bot.knowledge.search import (
     Hit,
     KnowledgeIndex,

@@ -10,9 +10,8 @@ edit, so the bot answers with the new text without a restart.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,9 +29,18 @@ from bot.db.models import (
 from bot.db.models import (
     LabelledQuestion as LabelledQuestionRow,
 )
-from bot.exceptions import Conflict, NotFound
+from bot.exceptions import Conflict
 from bot.knowledge.articles import Article, KnowledgeError
 from bot.knowledge.labelled import LabelledQuestion
+from bot.knowledge.records import (
+    CONTENT_FIELDS,
+    EDITABLE_FIELDS,
+    ArticleFeedback,
+    ArticleNotFound,
+    ArticleVersion,
+    ImportReport,
+    StoredArticle,
+)
 
 kb_articles = KnowledgeArticle.__table__
 kb_versions = KnowledgeArticleVersion.__table__
@@ -42,90 +50,15 @@ feedback = Feedback.__table__
 #: The ``batch`` of a labelled question stored in SQL (a trainer's label).
 SQL_BATCH = "console"
 
-#: Fields of an article that an edit may change (``slug`` and ``version`` are
-#: the article's identity and history, kept by the repository).
-EDITABLE_FIELDS = (
-    "title",
-    "summary",
-    "body",
-    "steps",
-    "tags",
-    "intents",
-    "examples",
-    "status",
-)
-_CONTENT_FIELDS = ("slug", *EDITABLE_FIELDS)
-
-
-class ArticleNotFound(NotFound):
-    """No article (or no such version of it) exists."""
-
-    code = "article_not_found"
-
 
 def _content(article: Article) -> dict[str, Any]:
     data = article.to_dict()
-    return {name: data[name] for name in _CONTENT_FIELDS}
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """An article as stored: its current version and who changed it when."""
-
-    article: Article
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    updated_by: str | None
-
-    def public(self) -> dict[str, Any]:
-        """The JSON shape of the article in API answers."""
-        return {
-            **self.article.to_dict(),
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "updated_by": self.updated_by,
-        }
-
-
-@dataclass(frozen=True)
-class ArticleVersion:
-    """One saved version of an article."""
-
-    article: Article
-    created_at: dt.datetime
-    author: str | None
-
-    def public(self) -> dict[str, Any]:
-        """The JSON shape of the version in API answers."""
-        return {
-            **self.article.to_dict(),
-            "created_at": self.created_at.isoformat(),
-            "author": self.author,
-        }
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import did: slugs created, updated, and left as they were."""
-
-    created: tuple[str, ...]
-    updated: tuple[str, ...]
-    unchanged: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ArticleFeedback:
-    """A customer's "did this help?" answer about an article."""
-
-    conversation_id: str
-    slug: str
-    helped: bool
-    created_at: dt.datetime
+    return {name: data[name] for name in CONTENT_FIELDS}
 
 
 def _stored(row: Any) -> StoredArticle:
     article = Article.from_dict(
-        {name: getattr(row, name) for name in (*_CONTENT_FIELDS, "version")}
+        {name: getattr(row, name) for name in (*CONTENT_FIELDS, "version")}
     )
     return StoredArticle(
         article=article,

@@ -35,7 +35,8 @@ from bot.knowledge.articles import Article
 from bot.knowledge.embedding import SentenceEncoder
 from bot.knowledge.labelled import LabelledQuestion, shipped_labelled
 from bot.knowledge.negatives import load_negatives
-from bot.knowledge.repository import ArticleNotFound, KnowledgeRepository
+from bot.knowledge.records import ArticleNotFound
+from bot.knowledge.repository import KnowledgeRepository
 from bot.knowledge.search import Hit, KnowledgeIndex, SearchResult, SearchSettings
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.exceptions import BadRequest, Conflict
 from bot.knowledge.articles import SLUG_PATTERN
-from bot.knowledge.repository import ArticleNotFound
+from bot.knowledge.records import ArticleNotFound
 from bot.training.intents import IntentNotFound, example_text, intent_name
 from bot.training.masking import mask
 from bot.training.repository import AnnotationRecord, TrainingRepository

@@ -18,7 +18,7 @@ from sanic.response import json as json_response
 from bot.exceptions import BadRequest
 from bot.knowledge import Article, KnowledgeError
 from bot.knowledge.articles import STATUSES
-from bot.knowledge.repository import EDITABLE_FIELDS
+from bot.knowledge.records import EDITABLE_FIELDS
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object, whole_number
 from bot.web.context import hub_of

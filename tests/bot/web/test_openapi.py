@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.contract import ConversationState
 from bot.handoff.service import OUTCOMES
 from bot.knowledge.articles import STATUSES
-from bot.knowledge.repository import EDITABLE_FIELDS
+from bot.knowledge.records import EDITABLE_FIELDS
 from bot.training import Reason
 from bot.training.inbox import MAX_GROUPS, SORTS
 from bot.web.app import create_app
