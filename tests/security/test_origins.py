@@ -11,7 +11,6 @@ and open sockets. The hub's own origins are ``BATON_PUBLIC_URL`` (by default
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -19,16 +18,14 @@ import pytest
 
 from bot.config import Settings
 from tests.bot.auth.test_auth_api import PASSWORD, login, new_account
+from tests.conftest import shared_hub
 from tests.hub import RunningHub, running_hub
 
 EVIL = {"Host": "evil.example", "Origin": "http://evil.example"}
 
 
-@pytest.fixture
-async def hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(allowed_origins=("https://shop.example",))
-    async with running_hub(settings) as running:
-        yield running
+# One hub for the module; the public-URL test starts one of its own.
+hub = shared_hub(on_databases=False, allowed_origins=("https://shop.example",))
 
 
 async def post(
