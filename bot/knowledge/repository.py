@@ -464,6 +464,14 @@ class KnowledgeRepository:
             updated.append(article.slug)
         return ImportReport(tuple(created), tuple(updated), tuple(unchanged))
 
+    async def seeded(self) -> bool:
+        """Whether the seed articles were loaded once (see :meth:`seed_if_new`)."""
+        async with self.engine.connect() as connection:
+            value = await connection.scalar(
+                sa.select(kb_state.c.seeded).where(kb_state.c.id == 1)
+            )
+        return bool(value)
+
     async def seed_if_new(self, articles: Iterable[Article]) -> int:
         """Load the seed articles once, into a knowledge base never seeded.
 

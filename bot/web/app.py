@@ -153,8 +153,10 @@ async def _start(app: Sanic, _: Any) -> None:
         mailer=mailer,
     )
     knowledge = KnowledgeBase(KnowledgeRepository(engine))
-    # The first start loads the seed articles; later starts keep the edits.
-    await knowledge.repository.seed_if_new(load_seed())
+    # The first start loads the seed articles; later starts keep the edits
+    # (and need not read the seed files).
+    if not await knowledge.repository.seeded():
+        await knowledge.repository.seed_if_new(load_seed())
     accounts = AuthRepository(engine)
     handoffs = HandoffService(
         HandoffRepository(engine),

@@ -208,7 +208,9 @@ async def test_list_filters_by_status_and_text(
 
 async def test_seed_is_loaded_once(repository: KnowledgeRepository) -> None:
     seed = load_seed()
+    assert not await repository.seeded()
     assert await repository.seed_if_new(seed) == len(seed)
+    assert await repository.seeded()
     await repository.delete("password-reset")
     assert await repository.seed_if_new(seed) == 0
     slugs = {stored.article.slug for stored in await repository.list_articles()}
