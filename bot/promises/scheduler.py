@@ -367,10 +367,14 @@ class PromiseScheduler:
         await self.lease.close()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            started = loop.time()
             try:
                 await self.tick()
             except Exception:
                 logger.warning("promise scheduler round failed", exc_info=True)
+            # A round every interval, however long the round took.
+            pause = max(0.0, self.policy.interval_s - (loop.time() - started))
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.policy.interval_s)
+                await asyncio.wait_for(self._stopping.wait(), pause)
