@@ -239,12 +239,12 @@ async def idle_cost(
         )
     owners = await add_agents(engine, 50)
     due = utcnow() + dt.timedelta(days=2)
-    for first in range(0, count, 2000):
-        size = min(2000, count - first)
+    for start in range(0, count, 2000):
+        size = min(2000, count - start)
         await add_follow_ups(
             engine,
             [due] * size,
-            [owners[i % 50][0] for i in range(first, first + size)],
+            [owners[i % 50][0] for i in range(start, start + size)],
         )
     async with engine.connect() as connection:
         # As a long-running database would have: statistics for the planner.
