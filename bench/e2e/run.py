@@ -300,14 +300,27 @@ def print_table(summary: dict[str, Any]) -> None:
         print(f"handoff precision: {100 * summary['handoff_precision']:.1f} %")
 
 
-def record(name: str, summary: dict[str, Any], files: Sequence[Path]) -> None:
-    """Store a run's figures in :data:`RESULTS_PATH` under ``name``."""
+def record(
+    name: str,
+    summary: dict[str, Any],
+    files: Sequence[Path],
+    provenance: str | None = None,
+) -> None:
+    """Store a run's figures in :data:`RESULTS_PATH` under ``name``.
+
+    Args:
+        name: The results key.
+        summary: :func:`summarise`'s result.
+        files: The question files asked.
+        provenance: Who wrote the questions and how, stored with the figures.
+    """
     results = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() else {}
     results[name] = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
         "questions": [str(path.resolve().relative_to(PROJECT_DIR)) for path in files],
+        **({"provenance": provenance} if provenance else {}),
         **summary,
     }
     RESULTS_PATH.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -329,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--name", help="results key (default: the file's name)")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument(
+        "--provenance", help="who wrote the questions and how (stored with them)"
+    )
     args = parser.parse_args(argv)
     files = args.questions or [DEFAULT_QUESTIONS]
     questions = [question for path in files for question in load_questions(path)]
@@ -355,7 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = summarise(results)
     print_table(summary)
     if not args.no_record:
-        record(args.name or "+".join(path.stem for path in files), summary, files)
+        name = args.name or "+".join(path.stem for path in files)
+        record(name, summary, files, args.provenance)
     return 0
 
 

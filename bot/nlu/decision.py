@@ -44,12 +44,18 @@ class DecisionSettings:
         handoff_min_kb_confidence: The search's confidence needed to override
             a handoff intent.
         ask_intents: Handoff intents that, however sure the intent model is,
-            are asked about rather than acted on when the search is nearly
-            certain of an article that is not itself about reaching people
-            ("how do I get my colleague into our workspace" is not a request
-            for a person): the fallback asks "Is your question about …?",
-            with "Talk to a person" one click away.
+            are asked about rather than acted on when the search is very sure
+            of an article and neither it nor the runner-up is about reaching
+            people ("does the team plan work with our staff's Google
+            sign-in" is not a request for a person): the fallback asks "Is
+            your question about …?", with "Talk to a person" one click away.
+            A request for a person that names a topic ("a person about
+            exporting my notes") usually has the article about contacting
+            support second, and is handed over.
         ask_min_kb_confidence: The search's confidence needed to ask.
+        people_hits: How many of the search's top hits must not be about
+            reaching people (list a handoff intent) for a confident handoff
+            intent to be asked about.
     """
 
     handoff_intents: frozenset[str]
@@ -59,6 +65,7 @@ class DecisionSettings:
     handoff_min_kb_confidence: float
     ask_intents: frozenset[str] = frozenset()
     ask_min_kb_confidence: float = 1.0
+    people_hits: int = 2
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ def decide(
     result: SearchResult,
     article_intents: Sequence[str],
     settings: DecisionSettings,
+    runner_up_intents: Sequence[Sequence[str]] = (),
 ) -> Override | None:
     """Whether a confident article overrides the pipeline's intent.
 
@@ -113,6 +121,8 @@ def decide(
         result: The knowledge-base search for the message.
         article_intents: The intents of the article the search answers with.
         settings: When to override.
+        runner_up_intents: The intents of the search's next hits, in order
+            (the articles ranked after the answer).
 
     Returns:
         The new intent (``nlu_fallback`` to ask), or ``None`` to keep the
@@ -130,7 +140,8 @@ def decide(
         model_confidence >= settings.handoff_max_confidence
         or result.confidence < settings.handoff_min_kb_confidence
     ):
-        about_people = settings.handoff_intents.intersection(article_intents)
+        near = [article_intents, *runner_up_intents][: settings.people_hits]
+        about_people = any(settings.handoff_intents.intersection(i) for i in near)
         if (
             not unsure
             and intent in settings.ask_intents

@@ -29,10 +29,12 @@ rare) the message counts as understood:
   ``handoff_min_kb_confidence``): "how do I invite my colleagues" is a how-to
   question, while "agent please" still goes to a person even though an
   article says how to contact support; a request for a person the model is
-  sure of, while the search is nearly certain (``ask_min_kb_confidence``) of
-  an article not about reaching people, is asked about instead: the
-  fallback's "Is your question about …?" with "Talk to a person" one click
-  away;
+  sure of, while the search is very sure (``ask_min_kb_confidence``) of an
+  article and neither it nor the runner-up (``people_hits``) is about reaching
+  people, is asked about instead: the fallback's "Is your question about
+  …?" with "Talk to a person" one click away (a real request that names a
+  topic, "a person about my invoice", has the article about contacting
+  support close behind);
 - answers to the bot's own questions (yes, no, picking an offered article)
   are never changed, unless the fallback already set them aside.
 
@@ -197,7 +199,8 @@ class KnowledgeFirst(GraphComponent):
             "handoff_max_confidence": 0.95,
             "handoff_min_kb_confidence": 0.9,
             "ask_intents": ["request_human"],
-            "ask_min_kb_confidence": 0.99,
+            "ask_min_kb_confidence": 0.95,
+            "people_hits": 2,
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -221,6 +224,7 @@ class KnowledgeFirst(GraphComponent):
             handoff_min_kb_confidence=float(config["handoff_min_kb_confidence"]),
             ask_intents=frozenset(config["ask_intents"]),
             ask_min_kb_confidence=float(config["ask_min_kb_confidence"]),
+            people_hits=int(config["people_hits"]),
         )
         index = FollowedIndex()
         if not index.start(wait_s=WARM_TIMEOUT_S):
@@ -257,11 +261,13 @@ class KnowledgeFirst(GraphComponent):
             vector=vector_from_parse_data(message.get(EMBEDDING_KEY)),
         )
         article = index.article(result.answer.slug) if result.answer else None
+        runners_up = [index.article(hit.slug) for hit in result.hits[1:]]
         override = decide(
             message.data,
             result,
             article.intents if article is not None else (),
             self.settings,
+            [runner.intents for runner in runners_up if runner is not None],
         )
         if override is not None:
             apply_override(message.data, override)
