@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from bot.config import Limits, Settings
+from bot.config import Limits
 from tests.bot.web.test_agent_api import Agent, sign_in
 from tests.bot.web.test_history_api import conversation
-from tests.conftest import PROJECT_DIR, free_port
+from tests.conftest import settings_in
 from tests.e2e.conftest import artifact
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import RunningHub, running_hub
@@ -29,18 +29,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 async def hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningHub]:
-    data_dir = tmp_path_factory.mktemp("console-history")
-    settings = Settings(
-        host="127.0.0.1",
-        port=free_port(),
-        project_dir=PROJECT_DIR,
-        data_dir=data_dir,
-        model_dir=PROJECT_DIR / "models",
-        database_url=f"sqlite:///{data_dir / 'hub.db'}",
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        rasa_timeout_s=5.0,
-        limits=Limits(logins_per_ip_per_minute=1000),
+    settings = settings_in(tmp_path_factory.mktemp("console-history")).with_changes(
+        limits=Limits(logins_per_ip_per_minute=1000)
     )
     async with running_hub(settings) as running:
         yield running

@@ -23,7 +23,7 @@ from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.knowledge.service import ACTION_SERVER_RECHECK_S
-from tests.conftest import PROJECT_DIR, empty_knowledge_base, free_port
+from tests.conftest import empty_knowledge_base, settings_in
 from tests.e2e.conftest import artifact
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import RunningHub, running_hub
@@ -44,29 +44,13 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module")
 def kb_settings(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
 ) -> Settings:
     """A hub on the embedded defaults, or on PostgreSQL; Rasa not running."""
-    data_dir = tmp_path_factory.mktemp(f"kb-console-{request.param}")
-    database_url = f"sqlite:///{data_dir / 'hub.db'}"
-    if request.param == "postgresql":
-        database_url = str(request.getfixturevalue("postgres_url"))
-    return Settings(
-        host="127.0.0.1",
-        port=free_port(),
-        project_dir=PROJECT_DIR,
-        data_dir=data_dir,
-        model_dir=PROJECT_DIR / "models",
-        database_url=database_url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        rasa_timeout_s=5.0,
-    )
+    folder = tmp_path_factory.mktemp("kb-console")
+    return settings_in(folder).with_changes(database_url=module_database_url)
 
 
 @pytest.fixture(scope="module")
