@@ -405,8 +405,8 @@ class KnowledgeBase:
             articles (:func:`plausible_hits`) to offer as choices; ``None``
             when nothing is plausible: the caller should ask or offer a
             person. When a rejected article would have ranked first, the
-            answer and the offers must also score
-            ``alternative_score_ratio`` times as much as it.
+            offers must also score ``alternative_score_ratio`` times as much
+            as it (a confident next answer is shown as before).
         """
         index = await self.index()
         if exclude and vector is None:
@@ -431,8 +431,7 @@ class KnowledgeBase:
             top = unfiltered.hits[0] if unfiltered.hits else None
             if top is not None and top.slug in exclude:
                 rejected_best = top.score
-        floor = index.settings.alternative_score_ratio * rejected_best
-        if result.answer is not None and result.answer.score >= floor:
+        if result.answer is not None:
             article = await self._as_published(index, result.answer.slug)
             if article is not None:
                 return Answer(

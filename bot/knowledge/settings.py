@@ -149,14 +149,16 @@ class SearchSettings:
             chosen on ``bench/kb`` (dev and held-out questions): about 9 in
             10 offers to an answerable question include the right article,
             and few off-topic questions get an offer.
-        alternative_score_ratio: When articles the customer rejected would
-            have ranked first, another one is shown or offered only when it
-            scores at least this share of the best rejected one: after "that
-            did not help", an article far behind it is about something else
-            (a refund for a password problem), and fewer offers, or a person,
-            serve better. Calibrated on ``bench/e2e/validation.yml``: with
-            the best article rejected, 28 offers, 3 of them on the question's
-            topic, became 5 (1 on topic), every next answer kept (3 of 3).
+        alternative_score_ratio: When an article the customer rejected
+            would have ranked first, another one is offered only when it
+            scores at least this share of the rejected one: after "that did
+            not help", an article far behind it is about something else (a
+            refund for a password problem), and fewer offers, or a person,
+            serve better. A next article confident enough to answer is shown
+            as before. Calibrated on ``bench/e2e/validation.yml`` (21
+            questions whose article ranked first, then rejected): 28 offers,
+            3 of them on the question's topic, became 5 (1 on topic); the 3
+            confident next answers, all on topic, are unchanged.
         similarity_weight: Share of the nearest-example similarity in an
             article's text score.
         semantic_weight: Share of the sentence-embedding similarity in an

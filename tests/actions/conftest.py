@@ -43,9 +43,8 @@ async def knowledge(
 async def confident(
     engine: Any, database_url: str, tmp_path: Path
 ) -> AsyncIterator[SharedKnowledgeBase]:
-    """The same, always confident enough to answer with its best article
-    (after a "no" too, however far behind the rejected one it is)."""
-    always = SearchSettings(threshold=0.0, alternative_score_ratio=0.0)
+    """The same, always confident enough to answer with its best article."""
+    always = SearchSettings(threshold=0.0)
     async for shared in seeded(engine, database_url, tmp_path, always):
         yield shared
 
