@@ -134,10 +134,13 @@ class Customer:
         self.number = number
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.handed = False
+        #: Where this customer is, reported for those still busy at the deadline.
+        self.stage = "arriving"
 
     async def run(
         self, http: aiohttp.ClientSession, questions: list[str], pace_s: float
     ) -> None:
+        self.stage = "creating"
         async with http.post(f"{self.stack.url}/api/conversations", json={}) as r:
             if r.status != 201:
                 self.tally.refused_requests += 1
@@ -152,14 +155,18 @@ class Customer:
                 reader = asyncio.get_running_loop().create_task(self._read(ws))
                 try:
                     for n, text in enumerate(questions):
+                        self.stage = "pausing"
                         await asyncio.sleep(random.uniform(0.5, 1.5) * pace_s)
+                        self.stage = "waiting for a reply"
                         await self._say(ws, text, f"soak-{self.number}-{n}")
+                    self.stage = "closing"
                 finally:
                     reader.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await reader
         except (websockets.ConnectionClosed, OSError):
             self.tally.dropped_sockets += 1
+        self.stage = "done"
 
     async def _read(self, ws: Any) -> None:
         try:
@@ -300,7 +307,7 @@ class AgentWorker:
                     http,
                     headers,
                     f"/api/handoffs/{handoff_id}/resolve",
-                    {"outcome": "resolved"},
+                    {"outcome": "solved"},
                 )
                 self.handoff_of.pop(str(conversation_id), None)
 
@@ -346,15 +353,30 @@ async def soak(
             for email in emails
         ]
 
-        async def one(number: int) -> None:
+        crowd = [Customer(stack, tally, n) for n in range(customers)]
+
+        async def one(customer: Customer) -> None:
             # Customers arrive over the first tenth of the run.
             await asyncio.sleep(random.uniform(0, duration_s / 10))
             texts = random.sample(questions, messages)
-            await Customer(stack, tally, number).run(http, texts, pace_s)
+            await customer.run(http, texts, pace_s)
 
-        await asyncio.gather(*(one(n) for n in range(customers)))
+        # However slow the stack, the run ends: a customer still busy well
+        # after the last reply could have come is counted, with where it was.
+        deadline = duration_s * 1.6 + REPLY_TIMEOUT_S * 2
+        _, busy = await asyncio.wait(
+            [asyncio.create_task(one(c)) for c in crowd], timeout=deadline
+        )
+        for task in busy:
+            task.cancel()
+        stuck: dict[str, int] = {}
+        for customer in crowd:
+            if customer.stage != "done":
+                stuck[customer.stage] = stuck.get(customer.stage, 0) + 1
         stop.set()
-        await asyncio.gather(*agent_tasks, return_exceptions=True)
+        _, busy_agents = await asyncio.wait(agent_tasks, timeout=30)
+        for task in busy_agents:
+            task.cancel()
     elapsed = time.monotonic() - started
     memory_end = process_memory(stack.pid)
     errors = (
@@ -362,6 +384,7 @@ async def soak(
         + tally.refused_requests
         + tally.no_reply
         + tally.dropped_sockets
+        + sum(stuck.values())
     )
     figures = asdict(tally)
     latencies = figures.pop("latencies_s")
@@ -383,6 +406,7 @@ async def soak(
             "count": len(latencies),
         },
         "tally": figures,
+        "customers_unfinished_at_deadline": stuck,
         "memory_mb": {"start": memory_start, "end": memory_end},
     }
 
