@@ -200,13 +200,20 @@ class ModelRegistry:
         return {"live": live, "models": models, "history": history}
 
     async def live(self) -> LiveModel | None:
-        """The file Rasa should run now, or ``None`` when there is none."""
+        """The file Rasa should run now, or ``None`` when this hub has none.
+
+        A deployed model's file is where the job that trained it wrote it
+        (``var/models`` of that hub): several hubs need that folder shared.
+        """
         version = await self.live_version()
         if version is not None:
             record = await self.get(version)
             path = Path(record.path)
-            if path.is_file():
-                return LiveModel(version, path, record.sha256)
+            if not path.is_file():
+                # Not on this hub's disk: no answer keeps every Rasa server on
+                # the model it has, rather than flapping back to the shipped one.
+                return None
+            return LiveModel(version, path, record.sha256)
         shipped = shipped_model(self.model_dir)
         if shipped is None:
             return None

@@ -164,7 +164,11 @@ async def live_model(request: Request) -> HTTPResponse:
         raise Forbidden("only Rasa may pull the model (X-Baton-Token)")
     live = await _registry(request).live()
     if live is None:
-        raise NotFound("no model: train one (make model)", code="no_model")
+        raise NotFound(
+            "no model file on this hub: train one (make model), or share "
+            "var/models between hubs",
+            code="no_model",
+        )
     etag = live.etag
     wanted = request.headers.get("If-None-Match", "").strip().strip('"')
     if wanted == etag:

@@ -204,6 +204,21 @@ async def test_bad_deploys_are_refused(hub: RunningHub) -> None:
             json=body,
         )
         assert (answer_status, answer["error"]["code"]) == (status, code), route
+    # Rasa keeps what it runs while this hub lacks the live model's file.
+    status, _, _ = await call(
+        hub,
+        "POST",
+        f"{MODELS}/20261203-110000-job2/deploy",
+        session=trainer[0],
+        csrf=trainer[1],
+    )
+    assert status == 200
+    second = hub.settings.data_dir / "models" / "20261203-110000-job2.tar.gz"
+    second.rename(second.with_suffix(".gone"))
+    assert (await pull(hub))[0] == 404
+    second.with_suffix(".gone").rename(second)
+    await clear_models(hub.ctx.engine)
+    await trained(hub, "20261203-100000-job1", 1)
     path.write_bytes(b"not the model any more")
     status, answer, _ = await call(
         hub,
