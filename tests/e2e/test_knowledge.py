@@ -331,6 +331,8 @@ async def test_a_confident_article_is_the_first_answer(
         "I want to talk to a human being, not a bot",
         "can I speak to someone about my invoice",
         "get me a real person, the sync thing is still broken",
+        # The search finds the topic's article, with contacting support next.
+        "I need to speak to a person about exporting my notes to pdf",
     ],
 )
 async def test_a_request_for_a_person_hands_over_in_any_wording(
@@ -338,6 +340,24 @@ async def test_a_request_for_a_person_hands_over_in_any_wording(
 ) -> None:
     frames = await first_turn(stack, request_text)
     assert handed_over(frames), [f.get("text") for f in frames if is_bot(f)]
+    assert articles_shown(frames) == []
+
+
+async def test_a_how_to_question_worded_as_a_request_is_asked_about(
+    stack: Any,
+) -> None:
+    """The intent model is sure it asks for a person, the search is very sure
+    of an article that is not about reaching people: the customer is asked
+    "Is your question about …?", a person one click away, not queued."""
+    frames = await first_turn(
+        stack, "can someone on your team tell me how to export my notes as pdf"
+    )
+    [question] = [f for f in frames if is_bot(f)]
+    assert question["text"].startswith("Sorry, I'm not sure I understood."), question
+    buttons = {b["title"]: b["payload"] for b in question["buttons"]}
+    assert choice_slug({"payload": buttons["Yes"]}) == "export-notes"
+    assert buttons["Talk to a person"] == "/request_human"
+    assert not handed_over(frames)
     assert articles_shown(frames) == []
 
 
@@ -389,7 +409,8 @@ async def test_the_end_to_end_benchmark_runs_on_a_slice(stack: Any) -> None:
     summary = summarise(results)
     assert sum(row["n"] for row in summary["groups"].values()) == len(questions)
     for row in summary["groups"].values():
-        assert abs(sum(row[name] for name in OUTCOMES) - 1.0) < 1e-6
+        # Each share is rounded to 4 decimals.
+        assert abs(sum(row[name] for name in OUTCOMES) - 1.0) <= 1e-4 * len(OUTCOMES)
     # Requests for a person reach one; answerable questions mostly get their
     # article first (the full figures are in bench/e2e/results.json).
     assert summary["groups"]["human"]["handed_off"] >= 0.8
