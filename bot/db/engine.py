@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ def private_sqlite_file(path: Path) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     for existing in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if existing.exists():
+        # Another process may remove its -wal/-shm between a check and chmod.
+        with contextlib.suppress(FileNotFoundError):
             existing.chmod(0o600)
 
 
