@@ -170,6 +170,9 @@ class PresenceTracker:
         self.clock = clock
         self._consoles: dict[int, set[Console]] = {}
         self._cleanups: set[asyncio.Future[None]] = set()
+        #: One agent's opens and closes happen one at a time on this instance:
+        #: a console reloaded (closed, then opened) must not end offline.
+        self._locks: dict[int, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -179,9 +182,13 @@ class PresenceTracker:
 
     async def connected(self, console: Console, agent: AgentRecord) -> None:
         """A console socket opened: take a lease; an offline agent is online."""
-        self._consoles.setdefault(console.agent_id, set()).add(console)
-        await self.leases.renew([agent.id], self.instance_id, self._until())
-        await self.still_connected(agent)
+        async with self._lock(agent.id):
+            self._consoles.setdefault(console.agent_id, set()).add(console)
+            await self.leases.renew([agent.id], self.instance_id, self._until())
+            # Read again: a close of this agent's other console may have set
+            # them offline since ``agent`` was read.
+            fresh = await self.auth.repository.get_agent(agent.id)
+            await self.still_connected(fresh or agent)
 
     async def still_connected(self, agent: AgentRecord) -> None:
         """Re-assert ``online`` for an agent whose socket is still open."""
@@ -208,11 +215,15 @@ class PresenceTracker:
         await asyncio.shield(cleanup)
 
     async def _went_away(self, agent_id: int) -> None:
-        await self.leases.release(agent_id, self.instance_id)
-        if agent_id in self._consoles:
-            return  # a new console opened here meanwhile
-        if not await self.leases.held(agent_id, self.clock()):
-            await self._offline(agent_id)
+        async with self._lock(agent_id):
+            await self.leases.release(agent_id, self.instance_id)
+            if agent_id in self._consoles:
+                return  # a new console opened here meanwhile
+            if not await self.leases.held(agent_id, self.clock()):
+                await self._offline(agent_id)
+
+    def _lock(self, agent_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(agent_id, asyncio.Lock())
 
     async def settled(self) -> None:
         """Wait for the clean-ups of closed consoles to finish."""

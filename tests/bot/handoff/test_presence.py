@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -161,3 +162,42 @@ async def test_an_away_agent_stays_away_when_the_lease_runs_out(
     clock.advance(LEASE_S + 1)
     await hub_b.sweep()
     assert await presence(engine, agent_id) == "away"
+
+
+class ReloadWhileClosing(ConsoleLeases):
+    """Real leases; a console reload's new socket arrives at the worst moment.
+
+    That is just after the old socket's clean-up found no lease left, and
+    with the agent read (still online) before the old socket closed.
+    """
+
+    reopen: Callable[[], Awaitable[None]] | None = None
+    reopened: asyncio.Future[None] | None = None
+
+    async def held(self, agent_id: int, now: dt.datetime) -> bool:
+        held = await super().held(agent_id, now)
+        if self.reopen is not None and self.reopened is None:
+            self.reopened = asyncio.ensure_future(self.reopen())
+            # The reopen runs as far as it can before the clean-up goes on.
+            await asyncio.wait([self.reopened], timeout=1.0)
+        return held
+
+
+async def test_a_reloaded_console_leaves_the_agent_online(engine, bus) -> None:
+    auth = AuthService(AuthRepository(engine))
+    leases = ReloadWhileClosing(engine)
+    tracker = PresenceTracker(auth, bus, leases, "hub-a", lease_s=LEASE_S)
+    [agent_id] = await add_agents(engine, 1, presence="offline")
+    old = await open_console(tracker, engine, agent_id)
+    assert await presence(engine, agent_id) == "online"
+    seen_before_close = await AuthRepository(engine).get_agent(agent_id)
+    assert seen_before_close is not None
+
+    new = Console(agent_id, lambda: True)
+    leases.reopen = lambda: tracker.connected(new, seen_before_close)
+    await tracker.disconnected(old)
+    assert leases.reopened is not None
+    await leases.reopened
+    await tracker.settled()
+    assert tracker.open_sockets(agent_id) == 1
+    assert await presence(engine, agent_id) == "online"
