@@ -602,6 +602,11 @@ async def test_new_chats_get_noticed_told_apart_and_handled_by_keyboard(
             # J opens the next chat, C claims it, N writes a note, E resolves.
             await page.keyboard.press("j")
             await page.locator("#chat-title", has_text="Sam Lee").wait_for()
+            # Rasa is down here, so the bot noted nothing: said beside the
+            # card's list of facts, which may only hold term/value pairs.
+            await page.locator("#card-slots-empty", has_text="Nothing noted").wait_for()
+            assert await page.locator("#card-slots").is_hidden()
+            assert await serious_accessibility_problems(page) == []
             await page.keyboard.press("c")
             await page.locator("#composer").wait_for()
             await receive_until(customer, status_is("agent"))

@@ -180,7 +180,11 @@ function renderNoted(card) {
     shown += 1;
     fact(slots, "Mentioned " + humanize(entity.entity).toLowerCase(), plainValue(entity.value));
   });
-  if (!shown) slots.appendChild(el("dd", { class: "muted", text: "Nothing noted" }));
+  // A <dl> may hold only dt/dd pairs: "Nothing noted" is a paragraph beside it.
+  var empty = $("card-slots-empty");
+  slots.hidden = !shown;
+  if (!shown && !empty) slots.after(el("p", { id: "card-slots-empty", class: "muted", text: "Nothing noted" }));
+  if (shown && empty) empty.remove();
 }
 
 /* The stored one-line summary names articles by slug: say their titles. */
