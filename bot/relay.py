@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 #: What the customer is told, before the handoff's own notice (a person
 #: joins, or one gets back by a time: :meth:`HandoffService.start`), when the
 #: assistant cannot answer.
-UNAVAILABLE_TEXT = "Sorry, our assistant is having trouble right now."
+UNAVAILABLE_TEXT = "Sorry, our assistant is having trouble."
 #: Why the hub hands over when the assistant cannot answer.
 BOT_UNAVAILABLE = HandoffReason.BOT_UNAVAILABLE
 NO_ANSWER_TEXT = "I'm not able to help with that myself."
