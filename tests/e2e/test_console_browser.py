@@ -691,3 +691,50 @@ async def test_the_card_tells_what_the_bot_did_in_words(stack, page) -> None:
         await page.screenshot(path=artifact("console-card-desk.png"))
         await phone_shot(page, "console-card-phone.png")
     assert page.problems == []
+
+
+async def test_a_promised_time_is_shown_in_the_agents_time_zone(
+    hub_settings: Settings, browser
+) -> None:
+    """The follow-up notice names the due time in UTC; the console shows it
+    in the agent's zone (Tokyo here), as the queue and the card do."""
+    async with running_hub(hub_settings) as hub:
+        agent = await hub.ctx.auth.create_agent(
+            "tomo@example.com", "Tomo Late", "agent", AGENT_PASSWORD
+        )
+        # Nobody is signed in: the chat becomes a follow-up with a due time.
+        conversation_id, token = await hub.new_conversation()
+        async with hub.socket(conversation_id, token) as customer:
+            await say(customer, "My invoice shows the wrong company name")
+            await receive_until(customer, status_is("follow_up"))
+        handoff = await hub.ctx.handoffs.repository.current(conversation_id)
+        assert handoff is not None and handoff.due_at is not None
+        utc_text = handoff.due_at.strftime("%H:%M")
+
+        context = await browser.new_context(
+            viewport={"width": 1280, "height": 800},
+            timezone_id="Asia/Tokyo",
+            locale="en-US",
+        )
+        page = await context.new_page()
+        await page.goto(f"{hub.url}/console")
+        await page.fill("#signin-email", agent.email)
+        await page.fill("#signin-password", AGENT_PASSWORD)
+        await page.click("#signin-submit")
+        await page.locator(".connection.is-live").wait_for()
+        await (
+            entry(page, conversation_id, "#followup-list")
+            .locator(".entry-open")
+            .click()
+        )
+        notice = page.locator(".msg-system .msg-text", has_text="get back to you by")
+        await notice.wait_for()
+        shown = await notice.inner_text()
+        tokyo = await page.evaluate(
+            """iso => new Date(iso).toLocaleString([], {month: "short",
+            day: "numeric", hour: "2-digit", minute: "2-digit"})""",
+            handoff.due_at.isoformat(),
+        )
+        assert tokyo in shown, shown
+        assert utc_text not in shown, shown
+        await context.close()

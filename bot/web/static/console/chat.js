@@ -11,7 +11,7 @@ import {
 } from "./queue.js";
 import { session } from "./session.js";
 import { onFrame, sendFrame } from "./socket.js";
-import { clock } from "./time.js";
+import { clock, dateTime } from "./time.js";
 
 var OUTCOME_TEXT = {
   solved: "Solved", not_solved: "Not solved", follow_up_sent: "Follow-up sent",
@@ -158,6 +158,16 @@ function scrollToEnd() {
   log.scrollTop = log.scrollHeight;
 }
 
+/* The hub writes a promised time in UTC and says where (meta.due_text):
+   shown in the agent's own time zone, as the queue and the card show it. */
+function localDue(message) {
+  var meta = message.meta || {};
+  if (typeof meta.due_text !== "string" || !meta.due_text || isNaN(Date.parse(meta.due_at))) {
+    return message.text;
+  }
+  return message.text.split(meta.due_text).join(dateTime(meta.due_at));
+}
+
 function addMessage(message, live) {
   var chat = state.chat;
   if (!chat || chat.messages[message.seq]) return;
@@ -168,7 +178,7 @@ function addMessage(message, live) {
   if (message.role === "customer" && chat.card) who = customerName(chat.card);
   var item = el("li", { class: "msg msg-" + message.role, "data-seq": message.seq });
   if (message.role === "system") {
-    item.appendChild(el("p", { class: "msg-text", text: message.text }));
+    item.appendChild(el("p", { class: "msg-text", text: localDue(message) }));
   } else {
     item.appendChild(el("p", { class: "msg-who" },
       el("span", { class: "msg-name", text: who }),
