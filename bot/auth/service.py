@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from bot.auth.passwords import Passwords, validate_new_password
@@ -259,6 +259,7 @@ class AuthService:
             await self.repository.set_password_hash(agent.id, check.new_hash)
         await self.repository.delete_expired_sessions(agent.id, now)
         await self.repository.record_login(agent.id, now)
+        agent = replace(agent, last_login_at=now)
         token = secrets.token_urlsafe(32)
         session = SessionRecord(
             id=hash_session_token(token),
