@@ -301,12 +301,17 @@ async def test_admin_creates_an_account_in_the_console(stack, page) -> None:
     row = page.locator("#admin-rows tr", has_text=email)
     assert await row.locator("select").input_value() == "trainer"
     await row.locator("select").select_option("agent")
+    # A role change, like a disable, is confirmed first.
+    await page.locator("#confirm-title", has_text="Make Carl New an agent?").wait_for()
+    await page.click("#confirm-ok")
     await page.locator("#admin-status", has_text="Carl New is now Agent").wait_for()
     await (
         page.locator("#admin-rows tr", has_text=email)
         .locator("button", has_text="Disable")
         .click()
     )
+    await page.locator("#confirm-title", has_text="Disable Carl New?").wait_for()
+    await page.click("#confirm-ok")
     await page.locator("#admin-status", has_text="disabled").wait_for()
     await page.screenshot(path=artifact("console-accounts.png"))
 
@@ -438,7 +443,7 @@ async def test_transfer_and_suggested_replies(hub_settings: Settings, page) -> N
                 "t => document.getElementById('compose-text').value.startsWith(t)",
                 arg=title,
             )
-            await page.select_option("#canned", label="Anything else")
+            await page.select_option("#canned", label="/anything-else · Anything else")
             await page.click("#canned-insert")
             text = await box.input_value()
             assert text.startswith(title + ": ")
