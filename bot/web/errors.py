@@ -62,9 +62,38 @@ def database_unavailable(exception: BaseException) -> DependencyUnavailable | No
             asyncpg.exceptions.InterfaceError,
         ),
     )
-    if not lost:
+    if not lost and not _server_going_away(exception):
         return None
     return DependencyUnavailable("the database is unavailable; please try again")
+
+
+def _server_going_away(exception: BaseException) -> bool:
+    """PostgreSQL shutting down, starting up or dropping the connection.
+
+    SQLAlchemy wraps these asyncpg errors ("terminating connection due to
+    administrator command", "the database system is starting up") in a plain
+    ``DBAPIError`` that it does not mark as a lost connection.
+    """
+    import asyncpg.exceptions
+
+    going_away = (
+        asyncpg.exceptions.OperatorInterventionError,
+        asyncpg.exceptions.PostgresConnectionError,
+        ConnectionError,
+    )
+    seen: set[int] = set()
+    current: BaseException | None = exception
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, going_away):
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig
+            if isinstance(orig, BaseException)
+            else current.__cause__ or current.__context__
+        )
+    return False
 
 
 def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
