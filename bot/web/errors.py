@@ -42,58 +42,44 @@ def database_unavailable(exception: BaseException) -> DependencyUnavailable | No
 
     While PostgreSQL restarts, the requests it cuts off (and those that find
     it not yet back) fail; the client may safely retry them (sends carry
-    idempotency keys), so they are told so with a 503, not a 500.
-    """
-    import asyncpg.exceptions
-
-    lost = (
-        isinstance(exception, sqlalchemy.exc.DBAPIError)
-        and exception.connection_invalidated
-    ) or isinstance(
-        exception,
-        (
-            sqlalchemy.exc.OperationalError,
-            sqlalchemy.exc.InterfaceError,
-            sqlalchemy.exc.TimeoutError,
-            ConnectionError,
-            # A pooled connection cut in the middle of an operation fails
-            # its pre-ping with asyncpg's own error, not SQLAlchemy's.
-            asyncpg.exceptions.InternalClientError,
-            asyncpg.exceptions.InterfaceError,
-        ),
-    )
-    if not lost and not _server_going_away(exception):
-        return None
-    return DependencyUnavailable("the database is unavailable; please try again")
-
-
-def _server_going_away(exception: BaseException) -> bool:
-    """PostgreSQL shutting down, starting up or dropping the connection.
-
-    SQLAlchemy wraps these asyncpg errors ("terminating connection due to
-    administrator command", "the database system is starting up") in a plain
-    ``DBAPIError`` that it does not mark as a lost connection.
+    idempotency keys), so they are told so with a 503, not a 500. The error
+    and its causes are looked at: SQLAlchemy wraps asyncpg's "terminating
+    connection due to administrator command" or "the database system is
+    starting up" in a plain ``DBAPIError`` it does not mark as a lost
+    connection.
     """
     import asyncpg.exceptions
 
     going_away = (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.TimeoutError,
+        ConnectionError,
+        # A pooled connection cut in the middle of an operation fails
+        # its pre-ping with asyncpg's own error, not SQLAlchemy's.
+        asyncpg.exceptions.InternalClientError,
+        asyncpg.exceptions.InterfaceError,
         asyncpg.exceptions.OperatorInterventionError,
         asyncpg.exceptions.PostgresConnectionError,
-        ConnectionError,
     )
     seen: set[int] = set()
     current: BaseException | None = exception
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, going_away):
-            return True
+        if isinstance(current, going_away) or (
+            isinstance(current, sqlalchemy.exc.DBAPIError)
+            and current.connection_invalidated
+        ):
+            return DependencyUnavailable(
+                "the database is unavailable; please try again"
+            )
         orig = getattr(current, "orig", None)
         current = (
             orig
             if isinstance(orig, BaseException)
             else current.__cause__ or current.__context__
         )
-    return False
+    return None
 
 
 def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
