@@ -216,26 +216,18 @@ class HandoffRepository:
         """Give a waiting handoff to ``agent_id``; ``False`` if someone was first."""
         now = utcnow()
         async with self.engine.begin() as connection:
-            won = await connection.execute(
-                handoffs.update()
-                .where(handoffs.c.id == handoff_id)
-                .where(handoffs.c.state.in_(("queued", "follow_up")))
-                .values(state="claimed", agent_id=agent_id, claimed_at=now)
+            conversation_id = await _move(
+                connection,
+                handoff_id,
+                ("queued", "follow_up"),
+                "agent",
+                now,
+                state="claimed",
+                agent_id=agent_id,
+                claimed_at=now,
             )
-            if won.rowcount == 0:
+            if conversation_id is None:
                 return False
-            conversation_id = (
-                await connection.execute(
-                    sa.select(handoffs.c.conversation_id).where(
-                        handoffs.c.id == handoff_id
-                    )
-                )
-            ).scalar_one()
-            await connection.execute(
-                conversations.update()
-                .where(conversations.c.id == conversation_id)
-                .values(state="agent", updated_at=now)
-            )
             await connection.execute(
                 follow_ups.update()
                 .where(follow_ups.c.conversation_id == conversation_id)
@@ -381,26 +373,11 @@ class HandoffRepository:
         """
         now = utcnow()
         async with self.engine.begin() as connection:
-            moved = await connection.execute(
-                handoffs.update()
-                .where(handoffs.c.id == handoff_id)
-                .where(handoffs.c.state == "queued")
-                .values(state="follow_up")
+            conversation_id = await _move(
+                connection, handoff_id, ("queued",), "follow_up", now, state="follow_up"
             )
-            if moved.rowcount == 0:
+            if conversation_id is None:
                 return False
-            conversation_id = (
-                await connection.execute(
-                    sa.select(handoffs.c.conversation_id).where(
-                        handoffs.c.id == handoff_id
-                    )
-                )
-            ).scalar_one()
-            await connection.execute(
-                conversations.update()
-                .where(conversations.c.id == conversation_id)
-                .values(state="follow_up", updated_at=now)
-            )
             await connection.execute(
                 follow_ups.insert().values(
                     conversation_id=conversation_id,
@@ -543,3 +520,39 @@ class HandoffRepository:
                 )
             ).first()
         return _record(row) if row else None
+
+
+async def _move(
+    connection: AsyncConnection,
+    handoff_id: int,
+    from_states: tuple[str, ...],
+    conversation_state: str,
+    now: dt.datetime,
+    **values: Any,
+) -> int | None:
+    """Move a handoff still in ``from_states`` and its conversation along.
+
+    Conditional on the handoff's state, so of two racing moves one wins.
+
+    Returns:
+        The conversation's id, or ``None`` when the handoff had moved on.
+    """
+    moved = await connection.execute(
+        handoffs.update()
+        .where(handoffs.c.id == handoff_id)
+        .where(handoffs.c.state.in_(from_states))
+        .values(**values)
+    )
+    if moved.rowcount == 0:
+        return None
+    conversation_id: int = (
+        await connection.execute(
+            sa.select(handoffs.c.conversation_id).where(handoffs.c.id == handoff_id)
+        )
+    ).scalar_one()
+    await connection.execute(
+        conversations.update()
+        .where(conversations.c.id == conversation_id)
+        .values(state=conversation_state, updated_at=now)
+    )
+    return conversation_id
