@@ -349,46 +349,35 @@ class PromiseRepository:
         escalated instead (:meth:`escalations_due`).
         """
         owner_target = sa.cast(follow_ups.c.owner_id, sa.String)
-        query = (
-            sa.select(
-                follow_ups.c.id,
-                follow_ups.c.conversation_id,
-                follow_ups.c.due_at,
-                follow_ups.c.owner_id,
-                agents.c.name,
-                agents.c.email,
-                _summary().label("summary"),
-            )
-            .select_from(follow_ups.join(agents, agents.c.id == follow_ups.c.owner_id))
-            .where(follow_ups.c.done_at.is_(None))
-            .where(follow_ups.c.due_at <= now + lead)
-            .where(follow_ups.c.due_at > now)
-            .where(agents.c.active.is_(True))
-            .where(agents.c.role.in_(CHAT_ROLES))
-            .where(~_answered())
-            .where(~_noticed("reminder", owner_target))
-            .order_by(follow_ups.c.due_at, follow_ups.c.id)
-            .limit(limit)
+        return await self._unanswered(
+            follow_ups.join(agents, agents.c.id == follow_ups.c.owner_id),
+            (
+                follow_ups.c.due_at <= now + lead,
+                follow_ups.c.due_at > now,
+                agents.c.active.is_(True),
+                agents.c.role.in_(CHAT_ROLES),
+                ~_noticed("reminder", owner_target),
+            ),
+            limit,
         )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return [
-            FollowUpWork(
-                follow_up_id=row.id,
-                conversation_id=row.conversation_id,
-                due_at=_due(row.due_at),
-                summary=row.summary or "",
-                owner_id=row.owner_id,
-                owner_name=row.name,
-                owner_email=row.email,
-            )
-            for row in rows
-        ]
 
     async def escalations_due(
         self, now: dt.datetime, limit: int = 100
     ) -> list[FollowUpWork]:
         """Unanswered follow-ups past their due time, not escalated yet."""
+        return await self._unanswered(
+            follow_ups.outerjoin(agents, agents.c.id == follow_ups.c.owner_id),
+            (follow_ups.c.due_at <= now, ~_noticed("escalation", "")),
+            limit,
+        )
+
+    async def _unanswered(
+        self, joined: Any, conditions: tuple[Any, ...], limit: int
+    ) -> list[FollowUpWork]:
+        """Open, unanswered follow-ups (with their owner) that meet ``conditions``.
+
+        Soonest due first.
+        """
         query = (
             sa.select(
                 follow_ups.c.id,
@@ -399,13 +388,8 @@ class PromiseRepository:
                 agents.c.email,
                 _summary().label("summary"),
             )
-            .select_from(
-                follow_ups.outerjoin(agents, agents.c.id == follow_ups.c.owner_id)
-            )
-            .where(follow_ups.c.done_at.is_(None))
-            .where(follow_ups.c.due_at <= now)
-            .where(~_answered())
-            .where(~_noticed("escalation", ""))
+            .select_from(joined)
+            .where(follow_ups.c.done_at.is_(None), ~_answered(), *conditions)
             .order_by(follow_ups.c.due_at, follow_ups.c.id)
             .limit(limit)
         )

@@ -54,6 +54,29 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+async def customer_conversation(
+    request: Request, conversation_id: str, *, may_not: str | None = None
+) -> ConversationRecord:
+    """The conversation a customer's request names, its bearer token checked.
+
+    Args:
+        request: The customer's request.
+        conversation_id: The conversation in its path.
+        may_not: For a request that changes something, what it does, said
+            when the request's origin is not allowed ("this origin may not
+            ..."); the origin is not checked when ``None``.
+
+    Raises:
+        Forbidden: ``bad_origin``.
+        Unauthorized: A missing or wrong token.
+        NotFound: No such conversation.
+    """
+    hub = hub_of(request)
+    if may_not is not None and not origin_allowed(request, hub.settings):
+        raise Forbidden(f"this origin may not {may_not}", code="bad_origin")
+    return await hub.conversations.authenticate(conversation_id, _bearer(request))
+
+
 @customer.post("")
 async def create_conversation(request: Request) -> HTTPResponse:
     """Start a conversation; returns its id and bearer token."""
@@ -73,9 +96,7 @@ async def list_messages(request: Request, conversation_id: str) -> HTTPResponse:
     """Messages after ``after`` and the current status."""
     hub = hub_of(request)
     after = parse_after(request.args.get("after"))
-    conversation = await hub.conversations.authenticate(
-        conversation_id, _bearer(request)
-    )
+    conversation = await customer_conversation(request, conversation_id)
     return json_response(
         {
             "messages": await hub.conversations.history(conversation.id, after),
@@ -87,13 +108,10 @@ async def list_messages(request: Request, conversation_id: str) -> HTTPResponse:
 @customer.post("/<conversation_id:str>/recap")
 async def request_recap(request: Request, conversation_id: str) -> HTTPResponse:
     """Mail the customer a recap of the conversation (``{"email": "..."}``)."""
-    hub = hub_of(request)
-    if not origin_allowed(request, hub.settings):
-        raise Forbidden("this origin may not ask for recaps", code="bad_origin")
-    conversation = await hub.conversations.authenticate(
-        conversation_id, _bearer(request)
+    conversation = await customer_conversation(
+        request, conversation_id, may_not="ask for recaps"
     )
-    mail = await hub.conversations.request_recap(
+    mail = await hub_of(request).conversations.request_recap(
         conversation, json_object(request).get("email")
     )
     return json_response(_recap_frame(mail), status=202)

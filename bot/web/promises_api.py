@@ -16,8 +16,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from string import Template
+from typing import Any
 
 from sanic import Blueprint
 from sanic.request import Request
@@ -25,12 +27,16 @@ from sanic.response import HTTPResponse
 from sanic.response import html as html_response
 from sanic.response import json as json_response
 
+from bot.conversations.repository import ConversationRecord
 from bot.db.models import utcnow
 from bot.exceptions import Forbidden
 from bot.promises import LinkRefused, PromiseDesk, verify_resume_link
 from bot.web.bodies import json_object
 from bot.web.context import hub_of
+from bot.web.customer import customer_conversation
 from bot.web.origins import origin_allowed
+
+JsonObject = dict[str, Any]
 
 promises_api = Blueprint("promises_api")
 
@@ -57,44 +63,41 @@ def _desk(request: Request) -> PromiseDesk:
     return desk
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 @promises_api.get("/api/conversations/<conversation_id:str>/contact")
 async def get_contact(request: Request, conversation_id: str) -> HTTPResponse:
     """Where the customer said they may be reached, and the address to offer."""
-    conversation = await hub_of(request).conversations.authenticate(
-        conversation_id, _bearer(request)
-    )
+    conversation = await customer_conversation(request, conversation_id)
     return json_response(await _desk(request).contact(conversation))
 
 
 @promises_api.post("/api/conversations/<conversation_id:str>/contact")
 async def set_contact(request: Request, conversation_id: str) -> HTTPResponse:
     """Answer "Where can we reach you?": an address, a confirmation, or no."""
-    hub = hub_of(request)
-    if not origin_allowed(request, hub.settings):
-        raise Forbidden("this origin may not set a contact", code="bad_origin")
-    conversation = await hub.conversations.authenticate(
-        conversation_id, _bearer(request)
+    return await _answer(
+        request, conversation_id, "set a contact", PromiseDesk.set_contact
     )
-    body = json_object(request)
-    return json_response(await _desk(request).set_contact(conversation, body))
 
 
 @promises_api.post("/api/conversations/<conversation_id:str>/leave")
 async def leave_queue(request: Request, conversation_id: str) -> HTTPResponse:
     """Stop waiting in the live queue, keeping a follow-up or not."""
-    hub = hub_of(request)
-    if not origin_allowed(request, hub.settings):
-        raise Forbidden("this origin may not leave the queue", code="bad_origin")
-    conversation = await hub.conversations.authenticate(
-        conversation_id, _bearer(request)
+    return await _answer(
+        request, conversation_id, "leave the queue", PromiseDesk.leave_queue
+    )
+
+
+async def _answer(
+    request: Request,
+    conversation_id: str,
+    may_not: str,
+    answer: Callable[[PromiseDesk, ConversationRecord, Any], Awaitable[JsonObject]],
+) -> HTTPResponse:
+    """Hand a customer's JSON answer about their conversation to the desk."""
+    conversation = await customer_conversation(
+        request, conversation_id, may_not=may_not
     )
     body = json_object(request)
-    return json_response(await _desk(request).leave_queue(conversation, body))
+    return json_response(await answer(_desk(request), conversation, body))
 
 
 @promises_api.post("/api/resume")

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +223,27 @@ async def new_follow_up(
             )
         ).scalar_one()
     return conversation_id, int(follow_up_id), handoff.due_at
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A follow-up owned by a new agent (the only one that can take chats)."""
+
+    owner: int
+    owner_email: str
+    conversation_id: str
+    due: dt.datetime
+
+
+@pytest.fixture
+async def owned(own_engine: Any, handoffs: HandoffService) -> Owned:
+    """A new agent, then a follow-up (it is theirs: nobody else can own it)."""
+    owner, owner_email = await add_agent(own_engine)
+    conversation_id, _, due = await new_follow_up(handoffs)
+    return Owned(owner, owner_email, conversation_id, due)
+
+
+@pytest.fixture
+def inbox(smtp_server: Any) -> Any:
+    """What the test's SMTP server received."""
+    return smtp_server[1]

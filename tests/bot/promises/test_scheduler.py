@@ -44,31 +44,28 @@ def received_by(inbox: Any, address: str) -> list[Any]:
 
 
 async def test_the_owner_is_reminded_once_shortly_before_the_due_time(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    own_engine, handoffs, make_scheduler, clock, inbox, owned
 ) -> None:
-    _, inbox = smtp_server
-    owner, owner_email = await add_agent(own_engine)
-    conversation_id, _, due = await new_follow_up(handoffs)
     scheduler = make_scheduler()
     async with handoffs.conversations.bus.subscribe(AGENTS_CHANNEL) as events:
-        clock.at(due - LEAD - dt.timedelta(minutes=1))
+        clock.at(owned.due - LEAD - dt.timedelta(minutes=1))
         assert (await scheduler.tick()).reminded == 0
-        clock.at(due - LEAD + dt.timedelta(seconds=1))
+        clock.at(owned.due - LEAD + dt.timedelta(seconds=1))
         done = await scheduler.tick()
         assert done.held and done.reminded == 1 and done.sent == 1
         event = await asyncio.wait_for(anext_of(events, REMINDER_EVENT), 5)
-    assert event["conversation_id"] == conversation_id
-    assert event["agent_id"] == owner
-    clock.at(due - dt.timedelta(minutes=1))
+    assert event["conversation_id"] == owned.conversation_id
+    assert event["agent_id"] == owned.owner
+    clock.at(owned.due - dt.timedelta(minutes=1))
     assert (await scheduler.tick()).reminded == 0
 
-    [mail] = received_by(inbox, owner_email)
+    [mail] = received_by(inbox, owned.owner_email)
     assert mail["Subject"].startswith("Follow-up due")
     assert mail.is_multipart()  # plain text and HTML
     parts = {part.get_content_type() for part in mail.walk()}
     assert {"text/plain", "text/html"} <= parts
-    [stored] = await mails_of(own_engine, conversation_id, "reminder")
-    assert stored.status == "sent" and stored.recipient == owner_email
+    [stored] = await mails_of(own_engine, owned.conversation_id, "reminder")
+    assert stored.status == "sent" and stored.recipient == owned.owner_email
 
 
 async def anext_of(events: Any, kind: str) -> dict:
@@ -79,38 +76,33 @@ async def anext_of(events: Any, kind: str) -> dict:
 
 
 async def test_a_follow_up_given_to_a_new_owner_reminds_the_new_owner(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    own_engine, handoffs, make_scheduler, clock, inbox, owned
 ) -> None:
-    _, inbox = smtp_server
-    first, first_email = await add_agent(own_engine)
-    conversation_id, _, due = await new_follow_up(handoffs)
     scheduler = make_scheduler()
-    clock.at(due - LEAD + dt.timedelta(seconds=1))
+    clock.at(owned.due - LEAD + dt.timedelta(seconds=1))
     assert (await scheduler.tick()).reminded == 1
     second, second_email = await add_agent(own_engine)
     async with own_engine.begin() as connection:
         await connection.execute(
             Agent.__table__.update()
-            .where(Agent.__table__.c.id == first)
+            .where(Agent.__table__.c.id == owned.owner)
             .values(active=False)
         )
     assert await handoffs.own_follow_ups() == 1  # reassigned (existing sweep)
     clock.at(clock.now + dt.timedelta(seconds=5))
     assert (await scheduler.tick()).reminded == 1
     assert (await scheduler.tick()).reminded == 0
-    assert len(received_by(inbox, first_email)) == 1
+    assert len(received_by(inbox, owned.owner_email)) == 1
     assert len(received_by(inbox, second_email)) == 1
-    reminders = await mails_of(own_engine, conversation_id, "reminder")
-    assert [m.recipient for m in reminders] == [first_email, second_email]
-    assert second != first
+    reminders = await mails_of(own_engine, owned.conversation_id, "reminder")
+    assert [m.recipient for m in reminders] == [owned.owner_email, second_email]
+    assert second != owned.owner
 
 
 async def test_an_overdue_follow_up_is_escalated_once_to_the_recipients(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    own_engine, handoffs, make_scheduler, clock, inbox, owned
 ) -> None:
-    _, inbox = smtp_server
-    await add_agent(own_engine)
-    conversation_id, _, due = await new_follow_up(handoffs)
+    conversation_id, due = owned.conversation_id, owned.due
     scheduler = make_scheduler(
         escalation_emails=("lead@example.com", "ops@example.com")
     )
@@ -136,12 +128,10 @@ async def test_an_overdue_follow_up_is_escalated_once_to_the_recipients(
 
 
 async def test_without_escalation_recipients_the_admins_are_mailed(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    own_engine, make_scheduler, clock, inbox, owned
 ) -> None:
-    _, inbox = smtp_server
-    await add_agent(own_engine)
     _, admin_email = await add_agent(own_engine, role="admin")
-    _, due = (await new_follow_up(handoffs))[1:]
+    due = owned.due
     scheduler = make_scheduler(escalation_emails=())
     clock.at(due + dt.timedelta(minutes=1))
     assert (await scheduler.tick()).escalated == 1
@@ -149,10 +139,9 @@ async def test_without_escalation_recipients_the_admins_are_mailed(
 
 
 async def test_an_answered_follow_up_is_neither_reminded_nor_escalated(
-    own_engine, handoffs, make_scheduler, clock
+    own_engine, handoffs, make_scheduler, clock, owned
 ) -> None:
-    owner, _ = await add_agent(own_engine)
-    conversation_id, _, due = await new_follow_up(handoffs)
+    owner, conversation_id, due = owned.owner, owned.conversation_id, owned.due
     handoff = await handoffs.repository.current(conversation_id)
     assert handoff is not None
     await handoffs.claim(handoff.id, owner, "Ann")
@@ -166,10 +155,9 @@ async def test_an_answered_follow_up_is_neither_reminded_nor_escalated(
 
 
 async def test_a_missed_due_time_is_recorded_as_a_broken_promise(
-    own_engine, handoffs, make_scheduler, clock
+    own_engine, make_scheduler, clock, owned
 ) -> None:
-    await add_agent(own_engine)
-    conversation_id, _, due = await new_follow_up(handoffs)
+    conversation_id, due = owned.conversation_id, owned.due
     scheduler = make_scheduler()
     await scheduler.tick()
     [promise] = await PromiseRepository(own_engine).promises_of(conversation_id)
@@ -180,13 +168,19 @@ async def test_a_missed_due_time_is_recorded_as_a_broken_promise(
     assert promise.kept is False and promise.settled_at == clock.now
 
 
+async def one_owner_of(
+    engine: Any, handoffs: Any, count: int
+) -> tuple[str, list[tuple[str, int, dt.datetime]], dt.datetime]:
+    """One agent owning ``count`` new follow-ups: their address, those, the last due."""
+    _, owner_email = await add_agent(engine)
+    follow_ups = [await new_follow_up(handoffs) for _ in range(count)]
+    return owner_email, follow_ups, max(due for _, _, due in follow_ups)
+
+
 async def test_two_schedulers_on_one_database_send_each_mail_once(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    own_engine, handoffs, make_scheduler, clock, inbox
 ) -> None:
-    _, inbox = smtp_server
-    _, owner_email = await add_agent(own_engine)
-    conversations = [await new_follow_up(handoffs) for _ in range(3)]
-    due = max(d for _, _, d in conversations)
+    owner_email, conversations, due = await one_owner_of(own_engine, handoffs, 3)
     hub_a, hub_b = make_scheduler("hub-a"), make_scheduler("hub-b")
     rounds = []
     for moment in (due - LEAD + dt.timedelta(seconds=1), due + dt.timedelta(seconds=1)):
@@ -204,12 +198,9 @@ async def test_two_schedulers_on_one_database_send_each_mail_once(
 
 
 async def test_a_hub_killed_holding_the_lease_hands_over_without_loss_or_doubles(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    own_engine, handoffs, make_scheduler, clock, inbox
 ) -> None:
-    _, inbox = smtp_server
-    _, owner_email = await add_agent(own_engine)
-    conversations = [await new_follow_up(handoffs) for _ in range(2)]
-    due = max(d for _, _, d in conversations)
+    owner_email, conversations, due = await one_owner_of(own_engine, handoffs, 2)
     ttl = dt.timedelta(seconds=30)
 
     # Hub A is killed in the middle of sending: its SMTP server never answers
@@ -306,11 +297,9 @@ async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
 
 
 async def test_an_overdue_follow_up_is_escalated_not_reminded(
-    own_engine, handoffs, make_scheduler, clock, smtp_server
+    make_scheduler, clock, inbox, owned
 ) -> None:
-    _, inbox = smtp_server
-    _, owner_email = await add_agent(own_engine)
-    _, _, due = await new_follow_up(handoffs)
+    owner_email, due = owned.owner_email, owned.due
     clock.at(due + dt.timedelta(minutes=1))  # the scheduler was down until now
     done = await make_scheduler().tick()
     assert (done.reminded, done.escalated) == (0, 1)
