@@ -16,7 +16,6 @@ never stranded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -30,6 +29,7 @@ from bot.conversations.repository import (
 from bot.conversations.service import ConversationService, text_for_assistant
 from bot.exceptions import DependencyUnavailable
 from bot.handoff.service import HandoffService
+from bot.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ class Relay:
         self.lease_s = lease_s
         self.sweep_interval_s = sweep_interval_s
         self._workers: dict[str, _Worker] = {}
-        self._sweeper: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._sweeper = Periodic(
+            "relay sweep", self._sweep, sweep_interval_s, logger=logger
+        )
 
     @property
     def repository(self) -> Any:
@@ -82,7 +83,7 @@ class Relay:
 
     def start(self) -> None:
         """Start the sweep that recovers messages left pending by a crash."""
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self._sweeper.start()
 
     async def stop(self) -> None:
         """Stop the sweep and wait for running workers to finish their turn.
@@ -90,9 +91,7 @@ class Relay:
         Nothing is cancelled in the middle of a query: a cancelled database
         call would leave its connection open.
         """
-        self._stopping.set()
-        if self._sweeper is not None:
-            await self._sweeper
+        await self._sweeper.stop()
         tasks = [w.task for w in self._workers.values() if w.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=self.lease_s)
@@ -253,17 +252,8 @@ class Relay:
         await self.handoffs.start(conversation_id, reason, lead=lead)
 
     async def _sweep(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                pending = await self.repository.conversations_with_pending()
-                for conversation_id in pending:
-                    self.kick(conversation_id)
-            except Exception:
-                logger.warning("relay sweep failed", exc_info=True)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.sweep_interval_s
-                )
+        for conversation_id in await self.repository.conversations_with_pending():
+            self.kick(conversation_id)
 
 
 def _public_meta(custom: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "__init__": 0,
     "exceptions": 0,
     "contract": 0,
+    "periodic": 0,
     "config": 1,
     "db": 1,
     "bus": 1,

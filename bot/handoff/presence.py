@@ -17,7 +17,6 @@ online feeds every wait estimate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.auth import AgentRecord, AuthService
 from bot.bus import AGENTS_CHANNEL, EventBus
 from bot.db.models import ConsoleLease, utcnow
+from bot.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +173,9 @@ class PresenceTracker:
         #: One agent's opens and closes happen one at a time on this instance:
         #: a console reloaded (closed, then opened) must not end offline.
         self._locks: dict[int, asyncio.Lock] = {}
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            "presence heartbeat", self._beat, lease_s / 3, logger=logger
+        )
 
     def open_sockets(self, agent_id: int) -> int:
         """How many console sockets the agent has open on this instance."""
@@ -248,24 +249,16 @@ class PresenceTracker:
 
     def start(self) -> None:
         """Renew and sweep in the background, every third of a lease."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop renewing (a stopped hub's consoles expire like a killed one's)."""
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
+        await self._loop.stop()
         await self.settled()
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.heartbeat()
-                await self.sweep()
-            except Exception:
-                logger.warning("presence heartbeat failed", exc_info=True)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.lease_s / 3)
+    async def _beat(self) -> None:
+        await self.heartbeat()
+        await self.sweep()
 
     def _until(self) -> dt.datetime:
         return self.clock() + dt.timedelta(seconds=self.lease_s)

@@ -9,8 +9,6 @@ conversation channel and to every agent console on the bus.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 import statistics
@@ -35,6 +33,7 @@ from bot.handoff.hours import SupportHours
 from bot.handoff.queue_customers import queue_customers
 from bot.handoff.repository import HandoffRecord, HandoffRepository, NoteRecord
 from bot.knowledge import KnowledgeRepository
+from bot.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -638,24 +637,17 @@ class OwnershipSweep:
     def __init__(self, handoffs: HandoffService, interval_s: float = 5.0) -> None:
         self.handoffs = handoffs
         self.interval_s = interval_s
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            "ownership sweep",
+            handoffs.release_unable_holders,
+            interval_s,
+            logger=logger,
+        )
 
     def start(self) -> None:
         """Start sweeping in the background."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop after the current sweep (never cancelled mid-query)."""
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.handoffs.release_unable_holders()
-            except Exception:
-                logger.warning("ownership sweep failed", exc_info=True)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
+        await self._loop.stop()

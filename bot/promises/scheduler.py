@@ -41,6 +41,7 @@ from bot.db.models import utcnow
 from bot.handoff.service import HandoffService
 from bot.mail import Mailer
 from bot.mail.templates import render
+from bot.periodic import Periodic
 from bot.promises.lease import Lease
 from bot.promises.links import sign_resume_link
 from bot.promises.repository import FollowUpWork, Mail, PromiseRepository
@@ -138,8 +139,13 @@ class PromiseScheduler:
         self.policy = policy
         self.handoffs = handoffs
         self.now = now
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            "promise scheduler round",
+            self.tick,
+            policy.interval_s,
+            from_start=True,  # a round every interval, however long it took
+            logger=logger,
+        )
         # One round at a time in this process: two would share the lease.
         self._round = asyncio.Lock()
 
@@ -355,26 +361,11 @@ class PromiseScheduler:
 
     def start(self) -> None:
         """Run rounds in the background until :meth:`stop`."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop after the current round and give up the lease."""
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
+        await self._loop.stop()
         with contextlib.suppress(Exception):
             await self.lease.release()
         await self.lease.close()
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stopping.is_set():
-            started = loop.time()
-            try:
-                await self.tick()
-            except Exception:
-                logger.warning("promise scheduler round failed", exc_info=True)
-            # A round every interval, however long the round took.
-            pause = max(0.0, self.policy.interval_s - (loop.time() - started))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
