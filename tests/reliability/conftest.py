@@ -13,6 +13,7 @@ comes from 127.0.0.1, and the limits have their own tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -27,10 +28,11 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 import websockets
 
 from bot.auth.passwords import Passwords
@@ -156,6 +158,16 @@ def hubs(postgres_url, redis_url, tmp_path_factory) -> Iterator[list[HubProcess]
             hub.stop()
 
 
+class Served(Protocol):
+    """Where a hub answers: a :class:`HubProcess` or a whole stack."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Agent:
     """A signed-in agent: the session cookie and CSRF token of a login."""
@@ -191,7 +203,7 @@ async def create_agents(
         await engine.dispose()
 
 
-async def sign_in(client: aiohttp.ClientSession, hub: HubProcess, email: str) -> Agent:
+async def sign_in(client: aiohttp.ClientSession, hub: Served, email: str) -> Agent:
     async with client.post(
         f"{hub.url}/api/auth/login", json={"email": email, "password": PASSWORD}
     ) as response:
@@ -257,6 +269,70 @@ async def handoff_id_of(postgres_url: str, conversation_id: str) -> int:
         handoff = await HandoffRepository(engine).current(conversation_id)
         assert handoff is not None, conversation_id
         return handoff.id
+    finally:
+        await engine.dispose()
+
+
+async def claim(
+    http: aiohttp.ClientSession, hub: Served, agent: Agent, handoff_id: int
+) -> None:
+    """``agent`` claims the handoff on ``hub``; it must win."""
+    async with http.post(
+        f"{hub.url}/api/handoffs/{handoff_id}/claim", json={}, headers=agent.headers
+    ) as response:
+        assert response.status == 200, await response.text()
+
+
+@contextlib.asynccontextmanager
+async def agent_console(hub: Served, agent: Agent) -> AsyncIterator[Any]:
+    """The agent's console socket on ``hub``, once its first queue arrived."""
+    async with websockets.connect(
+        f"{hub.ws_url}/api/agent/ws",
+        extra_headers={"Cookie": f"baton_session={agent.session}", "Origin": hub.url},
+        max_size=2**22,
+    ) as ws:
+        await receive_until(ws, lambda f: f.get("type") == "queue")
+        yield ws
+
+
+class Tab:
+    """A socket whose frames are all kept, read in the background."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self.ws:
+                self.frames.append(json.loads(raw))
+                self._arrived.set()
+
+    async def wait_for(self, client_id: str, timeout: float = 20.0) -> None:
+        await self.eventually(lambda f: f.get("client_id") == client_id, timeout)
+
+    async def eventually(self, predicate: Any, timeout: float = 60.0) -> None:
+        """Wait until a frame that satisfies ``predicate`` has arrived."""
+
+        async def seen() -> None:
+            while not any(predicate(f) for f in self.frames):
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        await asyncio.wait_for(seen(), timeout)
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f.get("type") == "message"]
+
+
+async def rows(database_url: str, query: sa.sql.Select) -> list[Any]:
+    """Run one SELECT on the database and return its rows."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.execute(query)).all())
     finally:
         await engine.dispose()
 

@@ -19,7 +19,6 @@ import pytest
 import sqlalchemy as sa
 
 from bot.auth.repository import audit_log
-from bot.db.engine import create_engine
 from bot.handoff.repository import handoffs
 from tests.reliability.conftest import (
     Agent,
@@ -28,6 +27,7 @@ from tests.reliability.conftest import (
     handed_over,
     handoff_id_of,
     history,
+    rows,
     sign_in,
 )
 
@@ -93,27 +93,20 @@ async def test_every_handoff_has_exactly_one_winner(hubs, postgres_url, http) ->
                 assert body["error"]["code"] == "already_claimed", body
                 assert winner.name in body["error"]["message"], body
 
-    engine = create_engine(postgres_url)
-    try:
-        async with engine.connect() as connection:
-            owners = dict(
-                (
-                    await connection.execute(
-                        sa.select(handoffs.c.id, handoffs.c.state).where(
-                            handoffs.c.id.in_(handoff_ids)
-                        )
-                    )
-                ).all()
-            )
-            audit = (
-                await connection.execute(
-                    sa.select(audit_log.c.actor, audit_log.c.detail).where(
-                        audit_log.c.action == "handoff.claim"
-                    )
-                )
-            ).all()
-    finally:
-        await engine.dispose()
+    owners = dict(
+        await rows(
+            postgres_url,
+            sa.select(handoffs.c.id, handoffs.c.state).where(
+                handoffs.c.id.in_(handoff_ids)
+            ),
+        )
+    )
+    audit = await rows(
+        postgres_url,
+        sa.select(audit_log.c.actor, audit_log.c.detail).where(
+            audit_log.c.action == "handoff.claim"
+        ),
+    )
     assert set(owners.values()) == {"claimed"}
     claimed_by: dict[int, list[str]] = collections.defaultdict(list)
     for actor, detail in audit:

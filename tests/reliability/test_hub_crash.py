@@ -15,7 +15,6 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from bot.db.engine import create_engine
 from bot.handoff.repository import handoffs
 from tests.hub import receive_until
 from tests.reliability.conftest import (
@@ -23,6 +22,7 @@ from tests.reliability.conftest import (
     history,
     message,
     new_conversation,
+    rows,
 )
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis]
@@ -33,17 +33,10 @@ KILL_AFTER_S = [0.0, 0.02, None]
 
 
 async def handoffs_of(postgres_url: str, conversation_id: str) -> list[str]:
-    engine = create_engine(postgres_url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                sa.select(handoffs.c.reason).where(
-                    handoffs.c.conversation_id == conversation_id
-                )
-            )
-            return [row.reason for row in rows]
-    finally:
-        await engine.dispose()
+    query = sa.select(handoffs.c.reason).where(
+        handoffs.c.conversation_id == conversation_id
+    )
+    return [row.reason for row in await rows(postgres_url, query)]
 
 
 @pytest.mark.parametrize("kill_after_s", KILL_AFTER_S)

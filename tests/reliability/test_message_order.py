@@ -10,19 +10,19 @@ socket and in the database.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-import websockets
 
 from tests.hub import drain, receive_until
 from tests.reliability.conftest import (
     Agent,
     HubProcess,
+    Tab,
+    agent_console,
+    claim,
     create_agents,
     customer_socket,
     handed_over,
@@ -51,13 +51,7 @@ async def agent(hubs, agent_email, http) -> Agent:
 @pytest.fixture
 async def console(hubs, agent) -> AsyncIterator[Any]:
     """The agent's console socket on hub B."""
-    hub_b = hubs[1]
-    async with websockets.connect(
-        f"{hub_b.ws_url}/api/agent/ws",
-        extra_headers={"Cookie": f"baton_session={agent.session}", "Origin": hub_b.url},
-        max_size=2**22,
-    ) as ws:
-        await receive_until(ws, lambda f: f.get("type") == "queue")
+    async with agent_console(hubs[1], agent) as ws:
         yield ws
 
 
@@ -66,11 +60,7 @@ async def claimed(
 ) -> tuple[str, str]:
     """A conversation handed over on ``hub`` and claimed by ``agent``."""
     conversation_id, token = await handed_over(hub)
-    handoff_id = await handoff_id_of(postgres_url, conversation_id)
-    async with http.post(
-        f"{hub.url}/api/handoffs/{handoff_id}/claim", json={}, headers=agent.headers
-    ) as response:
-        assert response.status == 200, await response.text()
+    await claim(http, hub, agent, await handoff_id_of(postgres_url, conversation_id))
     return conversation_id, token
 
 
@@ -135,33 +125,6 @@ async def test_a_burst_reaches_the_agent_in_order_and_the_bot_stays_quiet(
     joined = next(m["seq"] for m in stored if "joined the chat" in m["text"])
     assert [m for m in stored if m["seq"] > joined and m["role"] != "customer"] == []
     assert not [m for m in stored if m["role"] == "bot"]
-
-
-class Tab:
-    """A customer socket whose frames are all kept, read in the background."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.frames: list[dict[str, Any]] = []
-        self._arrived = asyncio.Event()
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for raw in self.ws:
-                self.frames.append(json.loads(raw))
-                self._arrived.set()
-
-    async def wait_for(self, client_id: str, timeout: float = 20.0) -> None:
-        async def seen() -> None:
-            while not any(f.get("client_id") == client_id for f in self.frames):
-                self._arrived.clear()
-                await self._arrived.wait()
-
-        await asyncio.wait_for(seen(), timeout)
-
-    def messages(self) -> list[dict[str, Any]]:
-        return [f for f in self.frames if f.get("type") == "message"]
 
 
 async def test_messages_alternating_between_hubs_keep_their_order(

@@ -15,16 +15,17 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
-import websockets
 
 from tests.hub import receive_until
 from tests.reliability.conftest import (
     Agent,
     HubProcess,
     PrivateRedis,
+    Tab,
+    agent_console,
+    claim,
     create_agents,
     customer_socket,
     handed_over,
@@ -35,7 +36,6 @@ from tests.reliability.conftest import (
     sign_in,
     start_hubs,
 )
-from tests.reliability.test_message_order import Tab
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres]
 
@@ -74,22 +74,8 @@ async def agent(redis_hubs, postgres_url, http) -> Agent:
 
 @pytest.fixture
 async def console(redis_hubs, agent) -> AsyncIterator[Tab]:
-    hub_b = redis_hubs[1]
-    async with websockets.connect(
-        f"{hub_b.ws_url}/api/agent/ws",
-        extra_headers={"Cookie": f"baton_session={agent.session}", "Origin": hub_b.url},
-        max_size=2**22,
-    ) as ws:
-        await receive_until(ws, lambda f: f.get("type") == "queue")
+    async with agent_console(redis_hubs[1], agent) as ws:
         yield Tab(ws)
-
-
-async def eventually(tab: Tab, predicate: Any, timeout: float = 60.0) -> None:
-    async def seen() -> None:
-        while not any(predicate(f) for f in tab.frames):
-            await asyncio.sleep(0.2)
-
-    await asyncio.wait_for(seen(), timeout)
 
 
 async def test_a_redis_outage_loses_nothing_and_heals_itself(
@@ -98,19 +84,15 @@ async def test_a_redis_outage_loses_nothing_and_heals_itself(
     hub_a, hub_b = redis_hubs
     conversation_id, token = await handed_over(hub_a)
     handoff_id = await handoff_id_of(postgres_url, conversation_id)
-    async with http.post(
-        f"{hub_b.url}/api/handoffs/{handoff_id}/claim", json={}, headers=agent.headers
-    ) as response:
-        assert response.status == 200, await response.text()
-    await eventually(
-        console,
+    await claim(http, hub_b, agent, handoff_id)
+    await console.eventually(
         lambda f: (
             f.get("type") == "watching" and f.get("conversation_id") == conversation_id
         ),
     )
     async with customer_socket(hub_a, conversation_id, token) as ws:
         customer = Tab(ws)
-        await eventually(customer, lambda f: f.get("state") == "agent")
+        await customer.eventually(lambda f: f.get("state") == "agent")
 
         await asyncio.to_thread(private_redis.stop)
         for hub in redis_hubs:
@@ -132,11 +114,10 @@ async def test_a_redis_outage_loses_nothing_and_heals_itself(
         assert f"while redis is down {DOWN_MESSAGES - 1}" in texts
 
         await asyncio.to_thread(private_redis.start)
-        await eventually(
-            customer, lambda f: f.get("text") == f"agent while down {DOWN_MESSAGES - 1}"
+        await customer.eventually(
+            lambda f: f.get("text") == f"agent while down {DOWN_MESSAGES - 1}"
         )
-        await eventually(
-            console,
+        await console.eventually(
             lambda f: f.get("text") == f"while redis is down {DOWN_MESSAGES - 1}",
         )
         for hub in redis_hubs:

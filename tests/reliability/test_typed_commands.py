@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
-from tests.reliability.conftest import PASSWORD, create_agents, handoff_id_of
+from tests.reliability.conftest import claim, create_agents, handoff_id_of, sign_in
 
 pytestmark = pytest.mark.stack
 
@@ -75,6 +75,18 @@ async def say(ws: Any, text: str, client_id: str, answered: Any) -> list[dict]:
     return frames + await drain(ws, quiet_s=1.0)
 
 
+async def send_all(ws: Any, prefix: str) -> list[dict[str, Any]]:
+    """Type every command at once; the frames up to the last one's echo."""
+    for n, command in enumerate(COMMANDS):
+        await ws.send(
+            json.dumps(
+                {"type": "message", "text": command, "client_id": f"{prefix}{n}"}
+            )
+        )
+    last = f"{prefix}{len(COMMANDS) - 1}"
+    return await receive_until(ws, lambda f: f.get("client_id") == last)
+
+
 def answered(frame: dict[str, Any]) -> bool:
     return is_bot(frame) or frame.get("state") in {"queued", "follow_up"}
 
@@ -100,39 +112,18 @@ async def test_typed_commands_while_people_have_the_chat_never_reach_rasa(
     conversation_id, token = await start(stack)
     email = (await create_agents(stack.database_url, 1, "commands"))[0]
     async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"{stack.url}/api/auth/login", json={"email": email, "password": PASSWORD}
-        ) as response:
-            assert response.status == 200, await response.text()
-            csrf = (await response.json())["csrf_token"]
-            session = response.cookies["baton_session"].value
+        agent = await sign_in(http, stack, email)
         async with connect(stack, conversation_id, token) as ws:
             await ws.recv()
             await say(ws, "I want to talk to a person", "ask", answered)
             before = len(rasa_events(stack, conversation_id))
             # Waiting for a person: nothing goes to Rasa.
-            for n, command in enumerate(COMMANDS):
-                await ws.send(
-                    json.dumps(
-                        {"type": "message", "text": command, "client_id": f"q{n}"}
-                    )
-                )
-            await receive_until(ws, lambda f: f.get("client_id") == f"q{n}")
+            await send_all(ws, "q")
             handoff_id = await handoff_id_of(stack.database_url, conversation_id)
-            headers = {"Cookie": f"baton_session={session}", "X-CSRF-Token": csrf}
-            async with http.post(
-                f"{stack.url}/api/handoffs/{handoff_id}/claim", json={}, headers=headers
-            ) as response:
-                assert response.status == 200, await response.text()
+            await claim(http, stack, agent, handoff_id)
             await receive_until(ws, lambda f: f.get("state") == "agent")
             # An agent holds it: nothing goes to Rasa either.
-            for n, command in enumerate(COMMANDS):
-                await ws.send(
-                    json.dumps(
-                        {"type": "message", "text": command, "client_id": f"a{n}"}
-                    )
-                )
-            frames = await receive_until(ws, lambda f: f.get("client_id") == f"a{n}")
+            frames = await send_all(ws, "a")
             frames += await drain(ws, quiet_s=2.0)
             assert not [f for f in frames if is_bot(f)], frames
             assert len(rasa_events(stack, conversation_id)) == before
@@ -140,7 +131,7 @@ async def test_typed_commands_while_people_have_the_chat_never_reach_rasa(
             async with http.post(
                 f"{stack.url}/api/handoffs/{handoff_id}/handback",
                 json={},
-                headers=headers,
+                headers=agent.headers,
             ) as response:
                 assert response.status == 200, await response.text()
             await receive_until(ws, lambda f: f.get("state") == "bot")
