@@ -46,7 +46,7 @@ from bot.handoff.presence import Console, PresenceTracker
 from bot.promises import OVERDUE_EVENT, QUEUE_LEFT_EVENT, REMINDER_EVENT
 from bot.web.bodies import parse_json
 from bot.web.context import Hub
-from bot.web.errors import error_frame
+from bot.web.errors import database_unavailable, error_frame
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +290,8 @@ class AgentSocket:
             try:
                 principal = await self.hub.auth.authenticate(self.token)
                 require_role(principal.agent, "agent")
+                self.principal = principal
+                await self.presence.still_connected(principal.agent)
             except (Unauthorized, Forbidden) as error:
                 with contextlib.suppress(ConnectionClosed):
                     await self.send(error_frame(error))
@@ -297,8 +299,12 @@ class AgentSocket:
                         code=CLOSE_BASE + error.status, reason=error.code
                     )
                 return
-            self.principal = principal
-            await self.presence.still_connected(principal.agent)
+            except Exception as error:
+                if database_unavailable(error) is None:
+                    raise
+                # A database restart is no reason to drop every console: the
+                # session is checked again at the next round.
+                logger.warning("agent socket: session check postponed: %s", error)
 
     async def _receive(self) -> None:
         while True:
@@ -314,9 +320,15 @@ class AgentSocket:
                 await self.send(error_frame(error))
             except ConnectionClosed:
                 return
-            except Exception:
-                logger.exception("failed to handle an agent frame")
-                await self.send(dict(INTERNAL_ERROR_FRAME))
+            except Exception as error:
+                unavailable = database_unavailable(error)
+                if unavailable is None:
+                    logger.exception("failed to handle an agent frame")
+                    await self.send(dict(INTERNAL_ERROR_FRAME))
+                    continue
+                # Retryable, as the HTTP side answers it (503 "unavailable").
+                logger.warning("database unavailable for an agent frame: %s", error)
+                await self.send(error_frame(unavailable))
 
     async def _handle(self, raw: str | bytes) -> None:
         if len(raw) > _MAX_FRAME_BYTES:

@@ -7,12 +7,15 @@ writing. A customer, like the widget, sends again with the same
 message exists exactly once, in order, with no gap in the sequence numbers,
 and every conversation that was handed over has its one handoff. A request
 caught by the restart may fail, but with a clear retryable error, never an
-internal one.
+internal one. An agent's console socket, too, answers a frame it cannot serve
+while the database is down with that retryable error, and stays open through
+the outage.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -21,17 +24,24 @@ import pytest
 import sqlalchemy as sa
 import websockets
 
+from bot.auth.repository import agent_sessions
 from bot.db.engine import create_engine
 from bot.handoff.repository import conversations, handoffs
+from bot.web.agent_socket import SESSION_CHECK_S
 from tests.conftest import free_port
+from tests.hub import drain
 from tests.reliability.conftest import (
     HubProcess,
     PrivatePostgres,
+    agent_console,
+    create_agents,
     customer_socket,
     history,
     hub_environment,
     message,
     new_conversation,
+    rows,
+    sign_in,
 )
 
 pytestmark = pytest.mark.stack
@@ -122,26 +132,67 @@ async def test_a_postgres_restart_under_load_loses_and_doubles_nothing(
     assert "internal_error" not in codes, codes
 
     # Nothing half-written: each conversation handed over has one open handoff.
-    engine = create_engine(private_postgres.url)
-    try:
-        async with engine.connect() as connection:
-            states = dict(
-                (
-                    await connection.execute(
-                        sa.select(conversations.c.id, conversations.c.state)
-                    )
-                ).all()
-            )
-            opened = (
-                await connection.execute(
-                    sa.select(handoffs.c.conversation_id, sa.func.count()).group_by(
-                        handoffs.c.conversation_id
-                    )
-                )
-            ).all()
-    finally:
-        await engine.dispose()
+    states = dict(
+        await rows(
+            private_postgres.url, sa.select(conversations.c.id, conversations.c.state)
+        )
+    )
+    opened = await rows(
+        private_postgres.url,
+        sa.select(handoffs.c.conversation_id, sa.func.count()).group_by(
+            handoffs.c.conversation_id
+        ),
+    )
     per_conversation = dict(opened)
     for widget in widgets:
         assert states[widget.conversation_id] in {"queued", "follow_up"}
         assert per_conversation.get(widget.conversation_id) == 1
+
+
+async def ping(console: Any) -> dict[str, Any]:
+    """Send the console's keep-alive; the frame that answers it."""
+    await console.send(json.dumps({"type": "ping"}))
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(console.recv(), 10))
+    return frame
+
+
+async def test_the_console_socket_waits_out_a_database_outage(
+    hub, private_postgres, http
+) -> None:
+    email = (await create_agents(private_postgres.url, 1, "outage"))[0]
+    agent = await sign_in(http, hub, email)
+    # A session last used a minute ago: each console frame notes its use in
+    # the database (at most every 30 s), so a ping needs the database.
+    engine = create_engine(private_postgres.url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                agent_sessions.update().values(
+                    last_seen_at=dt.datetime.now(dt.timezone.utc)
+                    - dt.timedelta(minutes=1)
+                )
+            )
+    finally:
+        await engine.dispose()
+    async with agent_console(hub, agent) as console:
+        # The queue of the test before is on screen: each chat in it watched.
+        await drain(console, quiet_s=1.0)
+        await asyncio.to_thread(private_postgres.stop)
+        try:
+            down = await ping(console)
+            assert down["type"] == "error", down
+            assert down["code"] == "unavailable", down
+            # Past a session check, which cannot read the session either: the
+            # socket stays open and still answers.
+            await asyncio.sleep(SESSION_CHECK_S + 1)
+            assert (await ping(console))["code"] == "unavailable"
+        finally:
+            await asyncio.to_thread(private_postgres.start)
+        answers = []
+        for _ in range(20):
+            answers.append(await ping(console))
+            if answers[-1] == {"type": "pong"}:
+                break
+            await asyncio.sleep(0.5)
+        assert answers[-1] == {"type": "pong"}, answers
+        assert {a.get("code") for a in answers[:-1]} <= {"unavailable"}, answers
