@@ -283,7 +283,7 @@ async def reset_password(request: Request) -> HTTPResponse:
     hub = hub_of(request)
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not reset passwords", code="bad_origin")
-    hub.login_limiter.take(client_address(request))
+    await hub.login_limiter.take(client_address(request))
     body = json_object(request, MAX_BODY_BYTES)
     token, password = body.get("token"), body.get("password")
     if not isinstance(token, str) or not isinstance(password, str):

@@ -176,6 +176,11 @@ async def _start(app: Sanic, _: Any) -> None:
         owner=settings.instance_id,
         lease_s=settings.rasa_timeout_s * 2 + 10,
     )
+    counter = create_counter(engine, settings.redis_url)
+    # New conversations and logins per address: counted in memory, and for
+    # every hub at once in Redis when there is one (several hubs need it for
+    # their bus anyway); a single hub's counts stay in the process.
+    shared = counter if settings.redis_url else None
     app.ctx.hub = Hub(
         settings=settings,
         engine=engine,
@@ -186,15 +191,22 @@ async def _start(app: Sanic, _: Any) -> None:
         relay=relay,
         ownership=OwnershipSweep(handoffs),
         new_conversation_limiter=KeyedLimiter(
-            settings.limits.conversations_per_ip_per_hour, 3600.0, "new conversations"
+            settings.limits.conversations_per_ip_per_hour,
+            3600.0,
+            "new conversations",
+            shared=shared,
+            name="conversations",
         ),
         auth=AuthService(accounts, AuthPolicy.from_settings(settings)),
         login_limiter=KeyedLimiter(
-            settings.limits.logins_per_ip_per_minute, 60.0, "login attempts"
+            settings.limits.logins_per_ip_per_minute,
+            60.0,
+            "login attempts",
+            shared=shared,
+            name="logins",
         ),
         knowledge=knowledge,
     )
-    counter = create_counter(engine, settings.redis_url)
     app.ctx.hub.conversation_messages = SharedLimiter(
         counter, settings.limits.messages_per_minute, 60.0, "messages"
     )

@@ -90,7 +90,7 @@ async def login(request: Request) -> HTTPResponse:
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not sign in", code="bad_origin")
     address = client_address(request)
-    hub.login_limiter.take(address)
+    await hub.login_limiter.take(address)
     body = json_object(request)
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):

@@ -84,7 +84,7 @@ async def create_conversation(request: Request) -> HTTPResponse:
     if not origin_allowed(request, hub.settings):
         raise Forbidden("this origin may not start conversations", code="bad_origin")
     body = json_object(request)
-    hub.new_conversation_limiter.take(client_address(request))
+    await hub.new_conversation_limiter.take(client_address(request))
     conversation, token = await hub.conversations.create(body)
     return json_response(
         {"conversation_id": conversation.id, "token": token}, status=201

@@ -43,31 +43,6 @@ class TokenBucket:
         self.tokens -= 1
 
 
-class KeyedLimiter:
-    """A token bucket per key (e.g. client address), bounded in memory."""
-
-    def __init__(
-        self, capacity: int, period_s: float, what: str, max_keys: int = 100_000
-    ) -> None:
-        self.capacity = capacity
-        self.period_s = period_s
-        self.what = what
-        self.max_keys = max_keys
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
-
-    def take(self, key: str) -> None:
-        """Spend one token of ``key``'s bucket (raises :class:`RateLimited`)."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = TokenBucket(self.capacity, self.period_s)
-            self._buckets[key] = bucket
-            if len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-        else:
-            self._buckets.move_to_end(key)
-        bucket.take(self.what)
-
-
 #: Events per key and fixed window, for limits shared by every hub (see
 #: migration 0007); Redis holds the same counters when it is configured.
 rate_counters = sa.Table(
@@ -193,3 +168,46 @@ class SharedLimiter:
                 f"too many {self.what}; please slow down",
                 retry_after_s=(window + 1) * self.period_s - now,
             )
+
+
+class KeyedLimiter:
+    """A token bucket per key (e.g. client address), bounded in memory.
+
+    With a ``shared`` counter (Redis, when configured) every event is also
+    counted for all hubs at once, so a client cannot get a fresh allowance
+    by landing on another hub; the bucket still answers first, in memory.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        period_s: float,
+        what: str,
+        max_keys: int = 100_000,
+        *,
+        shared: WindowCounter | None = None,
+        name: str = "",
+    ) -> None:
+        self.capacity = capacity
+        self.period_s = period_s
+        self.what = what
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self.shared = (
+            None if shared is None else SharedLimiter(shared, capacity, period_s, what)
+        )
+        self.name = name or what
+
+    async def take(self, key: str) -> None:
+        """Spend one token of ``key``'s allowance (raises :class:`RateLimited`)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = TokenBucket(self.capacity, self.period_s)
+            self._buckets[key] = bucket
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+        bucket.take(self.what)
+        if self.shared is not None:
+            await self.shared.take(f"{self.name}:{key}")

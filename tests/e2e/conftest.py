@@ -81,13 +81,15 @@ def started(env: dict[str, str], data_dir: Path, mode: str) -> Iterator[Stack]:
     """A stack started by :func:`bench.stack.running_stack`, for a fixture.
 
     Every test of a module is a customer from the same address: the
-    per-address limits on new conversations and messages are raised so that
-    they do not decide what the later tests see (the limits have their own
-    tests).
+    per-address limits on new conversations, messages and logins are raised
+    so that they do not decide what the later tests see (the limits have their
+    own tests). With Redis the counts are shared by every hub using it, so by
+    every stack of the run (and any other run on the same Redis).
     """
     env = {
-        "BATON_CONVERSATIONS_PER_IP_PER_HOUR": "1000",
-        "BATON_MESSAGES_PER_IP_PER_MINUTE": "1000",
+        "BATON_CONVERSATIONS_PER_IP_PER_HOUR": "100000",
+        "BATON_MESSAGES_PER_IP_PER_MINUTE": "100000",
+        "BATON_LOGINS_PER_IP_PER_MINUTE": "100000",
         **env,
     }
     try:

@@ -26,7 +26,12 @@ PER_MINUTE = 3
 )
 def shared_settings(request: pytest.FixtureRequest, hub_settings: Settings) -> Settings:
     """Hub settings whose counters live in SQLite, PostgreSQL, or Redis."""
-    limits = Limits(messages_per_minute=PER_MINUTE, messages_per_ip_per_minute=100)
+    limits = Limits(
+        messages_per_minute=PER_MINUTE,
+        messages_per_ip_per_minute=100,
+        # In Redis, new conversations from this address are counted for the run.
+        conversations_per_ip_per_hour=100_000,
+    )
     settings = hub_settings.with_changes(limits=limits)
     if request.param == "postgresql":
         return settings.with_changes(
@@ -93,7 +98,11 @@ async def test_new_conversations_from_one_address_share_its_limit(
 ) -> None:
     # Behind a trusted proxy, so that this test's address is its own (the
     # counters of a shared database outlive a test).
-    limits = Limits(messages_per_minute=100, messages_per_ip_per_minute=PER_MINUTE)
+    limits = Limits(
+        messages_per_minute=100,
+        messages_per_ip_per_minute=PER_MINUTE,
+        conversations_per_ip_per_hour=100_000,
+    )
     settings = shared_settings.with_changes(limits=limits, trust_proxy=True)
     address = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
     async with running_hub(settings) as hub:
