@@ -286,6 +286,10 @@ def _seed_demo(settings: Settings) -> int:
                 print(f"{email} exists")  # created meanwhile by another process
                 continue
             print(f"created {role} account {email} (password {DEMO_PASSWORD})")
+        from bot.accounts.demo import seed_demo_customers
+
+        for line in await seed_demo_customers(auth.repository.engine, DEMO_PASSWORD):
+            print(line)
         return 0
 
     return _with_accounts(settings, seed)
@@ -535,11 +539,15 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runner import run
 
         demo_logins: list[tuple[str, str]] = []
+        env = dict(os.environ)
         if args.demo:
+            # The demo customers reset their passwords in the chat (issue #16).
+            env.setdefault("BATON_ACCOUNTS", "builtin")
+            settings = Settings.from_env(env)
             if _seed_demo(settings) != 0:
                 return 1
             demo_logins = [(email, role) for email, _, role in DEMO_ACCOUNTS]
-        return run(settings, dict(os.environ), demo_logins, DEMO_PASSWORD)
+        return run(settings, env, demo_logins, DEMO_PASSWORD)
     if args.command == "serve":
         return _serve(settings)
     if args.command == "migrate":

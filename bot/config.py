@@ -56,6 +56,21 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{PREFIX}{name} must be a number from 0 to 1, got {raw!r}"
+        ) from error
+    if not 0 <= value <= 1:
+        raise ConfigurationError(f"{PREFIX}{name} must be from 0 to 1, got {raw!r}")
+    return value
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(PREFIX + name, "")
     return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
@@ -180,6 +195,82 @@ def _promises(env: Mapping[str, str]) -> Promises:
     )
 
 
+#: What ``BATON_ACCOUNTS`` may name (:mod:`bot.accounts`).
+ACCOUNT_PROVIDERS = ("none", "builtin", "webhook")
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Self-service password reset in the chat (:mod:`bot.accounts`).
+
+    Attributes:
+        provider: ``none`` (the bot answers with the help article only),
+            ``builtin`` (customer accounts in the hub database, reset page
+            served by the hub) or ``webhook`` (the company's own system).
+        webhook_url: Base URL of the company's endpoints (``webhook``).
+        webhook_secret: The secret that signs the calls (``webhook``, at
+            least 32 characters).
+        webhook_timeout_s: How long a call may take before a person takes over.
+        code_minutes: How long a mailed one-time code works.
+        link_minutes: How long a reset link works (``builtin``).
+        max_code_attempts: Wrong codes before a person takes over.
+        codes_per_conversation: Codes one conversation may ask for per hour.
+        codes_per_email: Codes one e-mail address may get per hour.
+        codes_per_address: Codes one client address may ask for per hour.
+    """
+
+    provider: str = "none"
+    webhook_url: str = ""
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_timeout_s: float = 5.0
+    code_minutes: int = 10
+    link_minutes: int = 30
+    max_code_attempts: int = 3
+    codes_per_conversation: int = 3
+    codes_per_email: int = 5
+    codes_per_address: int = 10
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the bot may reset passwords itself."""
+        return self.provider != "none"
+
+
+def _accounts(env: Mapping[str, str]) -> Accounts:
+    provider = _text(env, "ACCOUNTS", "none").lower()
+    if provider not in ACCOUNT_PROVIDERS:
+        raise ConfigurationError(
+            f"{PREFIX}ACCOUNTS must be one of {', '.join(ACCOUNT_PROVIDERS)}, "
+            f"got {provider!r}"
+        )
+    url = _text(env, "ACCOUNTS_WEBHOOK_URL", "")
+    secret = _text(env, "ACCOUNTS_WEBHOOK_SECRET", "") or None
+    if provider == "webhook":
+        if not url:
+            raise ConfigurationError(
+                f"{PREFIX}ACCOUNTS=webhook needs {PREFIX}ACCOUNTS_WEBHOOK_URL"
+            )
+        if secret is None or len(secret) < 32:
+            raise ConfigurationError(
+                f"{PREFIX}ACCOUNTS=webhook needs {PREFIX}ACCOUNTS_WEBHOOK_SECRET "
+                "of at least 32 characters"
+            )
+    return Accounts(
+        provider=provider,
+        webhook_url=url and _url(url, "ACCOUNTS_WEBHOOK_URL", ("http", "https")),
+        webhook_secret=secret,
+        webhook_timeout_s=_float(env, "ACCOUNTS_WEBHOOK_TIMEOUT", 5.0),
+        code_minutes=_int(env, "ACCOUNTS_CODE_MINUTES", 10, minimum=1),
+        link_minutes=_int(env, "ACCOUNTS_LINK_MINUTES", 30, minimum=1),
+        max_code_attempts=_int(env, "ACCOUNTS_CODE_ATTEMPTS", 3, minimum=1),
+        codes_per_conversation=_int(
+            env, "ACCOUNTS_CODES_PER_CONVERSATION", 3, minimum=1
+        ),
+        codes_per_email=_int(env, "ACCOUNTS_CODES_PER_EMAIL", 5, minimum=1),
+        codes_per_address=_int(env, "ACCOUNTS_CODES_PER_ADDRESS", 10, minimum=1),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about a Baton deployment.
@@ -230,6 +321,10 @@ class Settings:
         model_pull_s: Seconds between Rasa's checks for a new live model
             (``BATON_MODEL_PULL_SECONDS``): a deploy or rollback reaches every
             Rasa server within this time.
+        regression_margin: How much lower a candidate model's accuracy on
+            the held-out set may be than the live model's before a deploy is
+            refused (``BATON_REGRESSION_MARGIN``, a fraction from 0 to 1;
+            default 0.02, two points); see :mod:`bot.training.evaluation`.
         embedding_model: The sentence-embedding model's directory
             (``BATON_EMBEDDING_MODEL``); ``None``: where ``make install`` puts
             it (see :mod:`bot.knowledge.embedding.model`).
@@ -237,6 +332,7 @@ class Settings:
             characters), which signs the links mailed to customers; see
             :attr:`link_secret` when it is not set.
         promises: Reminders, escalation and resume links (``bot.promises``).
+        accounts: Self-service password reset (``BATON_ACCOUNTS*``).
     """
 
     host: str = "127.0.0.1"
@@ -268,8 +364,10 @@ class Settings:
     embedding_model: Path | None = None
     model_server_url: str = ""
     model_pull_s: int = 10
+    regression_margin: float = 0.02
     secret_key: str | None = field(default=None, repr=False)
     promises: Promises = field(default_factory=Promises)
+    accounts: Accounts = field(default_factory=Accounts)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -343,8 +441,10 @@ class Settings:
             model_server_url=model_server_url
             and _url(model_server_url, "MODEL_SERVER_URL", ("http", "https")),
             model_pull_s=_int(env, "MODEL_PULL_SECONDS", 10, minimum=1),
+            regression_margin=_fraction(env, "REGRESSION_MARGIN", 0.02),
             secret_key=secret_key,
             promises=_promises(env),
+            accounts=_accounts(env),
             limits=Limits(
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),

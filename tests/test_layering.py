@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "actions_server": 3,
     "rasa_server": 3,
     "conversations": 3,
+    "accounts": 3,
     "handoff": 4,
     "relay": 5,
     "promises": 5,
