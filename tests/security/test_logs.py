@@ -1,0 +1,170 @@
+"""The hub's logs never hold a token, a password, a one-time link or a full e-mail.
+
+Every log record of a hub is captured (the hub's own loggers at DEBUG;
+Sanic's, which do not propagate, and the libraries' at INFO, as the hub runs
+them by default) while people sign in (rightly and wrongly), start and
+resume conversations, send messages, ask for a recap, have a password reset
+link mailed and spend it, and sign out; then the text is searched for every
+secret those steps used. (Libraries at DEBUG are another matter: aiosqlite
+then logs every query's parameters, such as CSRF tokens and e-mail bodies.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+
+from bot.config import Limits, Settings
+from bot.conversations.service import sign_identity
+from tests.bot.auth.test_auth_api import PASSWORD, call, login
+from tests.hub import receive_until, running_hub
+
+SECRET = "identity-secret-for-the-log-test"
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+class Everything(logging.Handler):
+    """Keeps the formatted text of every record, with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def logs() -> Iterator[Everything]:
+    handler = Everything()
+    root = logging.getLogger()
+    # Loggers that do not pass records up (Sanic's) get the handler too.
+    loggers = [root] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.propagate
+    ]
+    levels = {logger: logger.level for logger in loggers}
+    for logger in loggers:
+        logger.addHandler(handler)
+    root.setLevel(logging.INFO)
+    bot_logger = logging.getLogger("bot")
+    bot_level = bot_logger.level
+    bot_logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+            logger.setLevel(levels[logger])
+        bot_logger.setLevel(bot_level)
+
+
+async def test_no_secret_reaches_the_logs(hub_settings: Settings, logs) -> None:
+    settings = hub_settings.with_changes(
+        identity_secret=SECRET,
+        limits=Limits(logins_per_ip_per_minute=1000, conversations_per_ip_per_hour=100),
+    )
+    secrets_used: dict[str, str] = {
+        "password": PASSWORD,
+        "wrong password": "not the password " + secrets.token_hex(4),
+        "new password": NEW_PASSWORD,
+    }
+    async with running_hub(settings) as hub:
+        admin_email = f"admin.{secrets.token_hex(4)}@example.com"
+        agent_email = f"ann.{secrets.token_hex(4)}@example.com"
+        await hub.ctx.auth.create_agent(admin_email, "Ada Admin", "admin", PASSWORD)
+        agent = await hub.ctx.auth.create_agent(agent_email, "Ann", "agent", PASSWORD)
+        secrets_used |= {"admin e-mail": admin_email, "agent e-mail": agent_email}
+
+        # Sign-ins: wrong, unknown account, right.
+        for email, password in [
+            (agent_email, secrets_used["wrong password"]),
+            ("nobody." + agent_email, PASSWORD),
+        ]:
+            status, _, _ = await call(
+                hub,
+                "POST",
+                "/api/auth/login",
+                json={"email": email, "password": password},
+            )
+            assert status == 401
+        session, csrf = await login(hub, admin_email)
+        secrets_used |= {"session": session, "csrf token": csrf}
+
+        # A verified customer: conversation, socket (token in the query),
+        # history, a recap, a bad resume point, a wrong token.
+        customer_email = f"grace.{secrets.token_hex(4)}@example.com"
+        expires = int(time.time()) + 600
+        user_hash = sign_identity(
+            SECRET, "u-7", expires, name="Grace", email=customer_email
+        )
+        conversation_id, token = await hub.new_conversation(
+            user={"id": "u-7", "name": "Grace", "email": customer_email},
+            user_hash=user_hash,
+            user_expires=expires,
+        )
+        secrets_used |= {
+            "customer e-mail": customer_email,
+            "conversation token": token,
+            "identity signature": user_hash,
+        }
+        async with hub.socket(conversation_id, token) as ws:
+            await ws.send(
+                json.dumps({"type": "message", "text": "hello", "client_id": "c1"})
+            )
+            await receive_until(ws, lambda f: f.get("client_id") == "c1")
+            await ws.send(json.dumps({"type": "recap", "email": customer_email}))
+            await receive_until(ws, lambda f: f.get("type") in {"recap", "error"})
+        async with hub.socket(conversation_id, token, after=2**70) as ws:
+            await receive_until(ws, lambda f: f.get("type") == "error")
+        async with aiohttp.ClientSession() as client:
+            for bearer in (token, token[:-2]):
+                async with client.get(
+                    f"{hub.url}/api/conversations/{conversation_id}/messages",
+                    headers={"Authorization": f"Bearer {bearer}"},
+                ):
+                    pass
+
+        # A password reset link, mailed (kept in the outbox) and spent twice.
+        status, _, _ = await call(
+            hub,
+            "POST",
+            f"/api/admin/agents/{agent.id}/password-reset",
+            session=session,
+            csrf=csrf,
+        )
+        assert status == 202
+        status, outbox, _ = await call(hub, "GET", "/api/outbox", session=session)
+        (mail,) = [m for m in outbox["mails"] if m["kind"] == "password_reset"]
+        match = re.search(r"#reset=([\w-]+)", mail["body"])
+        assert match is not None
+        secrets_used["reset link"] = match[1]
+        for _ in range(2):
+            await call(
+                hub,
+                "POST",
+                "/api/auth/password-reset",
+                json={"token": match[1], "password": NEW_PASSWORD},
+            )
+        status, _, _ = await call(
+            hub, "POST", "/api/auth/logout", session=session, csrf=csrf
+        )
+        assert status == 204
+
+    text = "\n".join(logs.lines)
+    assert "POST /api/auth/login" in text, "the hub's own log was not captured"
+    leaked = sorted(what for what, value in secrets_used.items() if value in text)
+    assert not leaked, f"the logs hold: {leaked}\n" + "\n".join(
+        line
+        for line in logs.lines
+        if any(value in line for value in secrets_used.values())
+    )
