@@ -11,6 +11,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse, empty
 
+from bot.accounts import create_desk
 from bot.assistant.client import RasaClient
 from bot.auth import AuthPolicy, AuthRepository, AuthService
 from bot.bus import create_bus
@@ -34,6 +35,7 @@ from bot.promises import (
 )
 from bot.relay import Relay
 from bot.web import bodies, errors
+from bot.web.account_reset import account_reset
 from bot.web.admin_api import admin_api
 from bot.web.agent_api import agent_api
 from bot.web.auth_api import auth_api
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     app.blueprint(intents_api)
     app.blueprint(jobs_api)
     app.blueprint(models_api)
+    app.blueprint(account_reset)
     # CORS preflight of the customer API, for widgets on allowed origins.
     app.add_route(_preflight, "/api/conversations", methods=["OPTIONS"])
     app.add_route(
@@ -144,6 +147,9 @@ async def _start(app: Sanic, _: Any) -> None:
         settings.rasa_timeout_s,
     )
     mailer = Mailer(OutboxRepository(engine), settings.smtp)
+    # Self-service password reset (BATON_ACCOUNTS): the reset page and
+    # customer sign-in of the built-in provider; None when it is off.
+    app.ctx.reset_desk = create_desk(settings, engine, mailer)
     service = ConversationService(
         ConversationRepository(engine),
         bus,
@@ -261,6 +267,9 @@ async def _stop(app: Sanic, _: Any) -> None:
     if hub is None:
         return
     await hub.assistant.close()
+    if app.ctx.reset_desk is not None:
+        await app.ctx.reset_desk.drain()
+        await app.ctx.reset_desk.provider.close()
     if hub.conversation_messages is not None:
         await hub.conversation_messages.counter.close()
     await hub.bus.close()
