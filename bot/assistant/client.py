@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,8 +96,24 @@ def parse_turn(body: dict[str, Any]) -> Turn:
     )
 
 
+#: A turn still unanswered after this long makes the hub ask whether Rasa
+#: answers at all (:meth:`RasaClient.send`).
+LIVENESS_AFTER_S = 3.0
+#: How long Rasa has to answer that question. A busy Rasa answers its root
+#: page between turns; a frozen or hung one never does.
+LIVENESS_TIMEOUT_S = 3.0
+
+
 class RasaClient:
-    """Sends customer turns to Rasa and checks the health of Rasa's processes."""
+    """Sends customer turns to Rasa and checks the health of Rasa's processes.
+
+    A turn may take up to ``timeout_s`` while Rasa is busy, but a Rasa that
+    does not answer at all (frozen, hung, its host swapping) is found out
+    within seconds: while a turn is outstanding Rasa's root page is asked
+    for every ``liveness_after_s``; without an answer within
+    ``liveness_timeout_s`` the turn fails, and for as long again every call
+    fails at once rather than wait on the same silent server.
+    """
 
     def __init__(
         self,
@@ -104,11 +121,17 @@ class RasaClient:
         action_server_url: str,
         token: str,
         timeout_s: float,
+        *,
+        liveness_after_s: float = LIVENESS_AFTER_S,
+        liveness_timeout_s: float = LIVENESS_TIMEOUT_S,
     ) -> None:
         self._rasa_url = rasa_url
         self._action_server_url = action_server_url
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._liveness_after_s = liveness_after_s
+        self._liveness_timeout_s = liveness_timeout_s
+        self._silent_until = 0.0
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -135,8 +158,48 @@ class RasaClient:
             The assistant's answer.
 
         Raises:
-            DependencyUnavailable: Rasa is down, failed or timed out.
+            DependencyUnavailable: Rasa is down, failed, timed out or does
+                not answer at all.
         """
+        self._check_not_silent()
+        turn = asyncio.ensure_future(self._post_turn(conversation_id, text, metadata))
+        try:
+            while True:
+                done, _ = await asyncio.wait({turn}, timeout=self._liveness_after_s)
+                if done:
+                    return turn.result()
+                if not await self._answers():
+                    self._silent_until = (
+                        asyncio.get_running_loop().time() + self._liveness_timeout_s
+                    )
+                    raise DependencyUnavailable(
+                        "the assistant does not answer (frozen or hung)"
+                    )
+        finally:
+            if not turn.done():
+                turn.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await turn
+
+    def _check_not_silent(self) -> None:
+        if asyncio.get_running_loop().time() < self._silent_until:
+            raise DependencyUnavailable("the assistant did not answer just now")
+
+    async def _answers(self) -> bool:
+        """Whether Rasa answers its root page (any status) in time."""
+        try:
+            async with self._client().get(
+                f"{self._rasa_url}/",
+                timeout=aiohttp.ClientTimeout(total=self._liveness_timeout_s),
+            ) as response:
+                await response.read()
+                return True
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+    async def _post_turn(
+        self, conversation_id: str, text: str, metadata: dict[str, Any]
+    ) -> Turn:
         url = f"{self._rasa_url}/webhooks/baton/webhook"
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         payload = {"sender": conversation_id, "message": text, "metadata": metadata}
@@ -163,8 +226,10 @@ class RasaClient:
         """Append events (pause, resume, slots) to the conversation's tracker.
 
         Raises:
-            DependencyUnavailable: Rasa is down or refused the events.
+            DependencyUnavailable: Rasa is down, refused the events, or did
+                not answer a moment ago.
         """
+        self._check_not_silent()
         url = f"{self._rasa_url}/conversations/{conversation_id}/tracker/events"
         try:
             async with self._client().post(
