@@ -162,12 +162,13 @@ class PromiseDesk:
                 code="bad_leave",
             )
         handoffs = self.handoffs
+        left_at = self.now()
         handoff = await handoffs.repository.current(conversation.id)
         if handoff is None or handoff.state != HandoffState.QUEUED:
             raise Conflict("you are not waiting in the queue", code="not_waiting")
         if keep:
             due = handoffs.policy.hours.add_open_time(
-                self.now(), handoffs.policy.follow_up_within
+                left_at, handoffs.policy.follow_up_within
             )
             owner = await handoffs.accounts.least_busy_agent()
             if not await handoffs.repository.keep_as_follow_up(handoff.id, due, owner):
@@ -189,6 +190,7 @@ class PromiseDesk:
                 "reason": "customer_left",
                 "follow_up": keep,
                 "summary": handoff.summary,
+                "at": left_at.isoformat(),
             },
         )
         return await handoffs.status(conversation)

@@ -69,6 +69,21 @@ const S = {
   error: 'Something went wrong. Please try again.',
   unread: 'New messages: {n}',
   newMessages: 'New messages',
+  leave: 'Leave the queue',
+  leaveTitle: 'Stop waiting for a person?',
+  leaveAsk: 'We can get back to you later instead. Nothing you wrote is lost.',
+  longWaitTitle: 'Sorry, this is taking longer than we said',
+  longWaitAsk: 'You can keep waiting, or we can get back to you later.',
+  leaveKeep: 'Get back to me later',
+  leaveGo: 'Just leave the queue',
+  leaveStay: 'Keep waiting',
+  notWaiting: "You're no longer waiting in the queue.",
+  contactTitle: 'Where can we reach you?',
+  contactAsk: "We'll e-mail you the answer, with a link back to this chat.",
+  contactConfirm: "We'll e-mail you the answer at this address, with a link back to this chat.",
+  contactLabel: 'Your e-mail address',
+  contactSend: 'E-mail me the answer',
+  contactDecline: 'No thanks, keep the chat only',
 };
 try {
   const custom = JSON.parse(data.strings || '{}');
@@ -215,7 +230,9 @@ const STYLE = `:host{all:initial}*{box-sizing:border-box}[hidden]{display:none!i
 .head{display:flex;align-items:center;gap:8px;padding:14px 12px 14px 16px;background:var(--accent);color:var(--on-accent)}
 h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .x{background:none;border:0;color:inherit;font-size:26px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}
-.status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{background:#f1f2f8}.rate{display:grid;gap:6px;flex:none;max-height:45%;overflow-y:auto}
+.status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{display:flex;align-items:center;gap:8px;background:#f1f2f8}.status span{flex:1}
+.ask{flex:none;display:grid;gap:8px;max-height:60%;overflow-y:auto;padding:12px 16px;border-top:1px solid #e4e6ee;background:#f8f8fc;font-size:14px}.ask h3{margin:0;font-size:15px}.ask p{margin:0}.ask .err{padding:6px 10px;border-radius:8px}.contact{display:grid;gap:6px}.ask input{width:100%;padding:8px 10px;border:1px solid #cfd2dc;border-radius:10px;font:inherit;font-size:16px}.ask input[aria-invalid=true]{border-color:#b91c1c}.row.wrap{flex-wrap:wrap}
+.alt{border:1px solid #9aa0b4;border-radius:10px;padding:8px 12px;background:#fff;color:#1f2330;font:inherit;font-size:14px;cursor:pointer}.alt:disabled{opacity:.5}.rate{display:grid;gap:6px;flex:none;max-height:45%;overflow-y:auto}
 .star{border:0;background:none;padding:0 2px;font-size:28px;line-height:1;color:#c3c6d1;cursor:pointer}.star.on{color:#f59e0b}
 .body{position:relative;flex:1;min-height:0;display:flex;flex-direction:column}
 .log{position:relative;flex:1;min-height:0;overflow-y:auto;overscroll-behavior:contain;padding:16px;display:flex;flex-direction:column;gap:8px}
@@ -229,7 +246,7 @@ h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;te
 .at.quiet{display:none}
 .pill{position:absolute;left:50%;bottom:10px;transform:translateX(-50%);border:0;border-radius:18px;padding:8px 14px;min-height:36px;background:var(--accent);color:var(--on-accent);font:inherit;font-size:13px;font-weight:600;box-shadow:0 4px 14px rgba(0,0,0,.22);cursor:pointer}
 .msg a{color:inherit}.msg p{margin:0}.msg p+*,.msg ol+p,.msg ul+p{margin-top:6px}.msg ol,.msg ul{margin:4px 0 0;padding-left:22px}.msg li+li{margin-top:2px}.src{display:block;margin-top:6px;font-size:12px;color:#5b6070}
-.end{background:none;border:1px solid currentColor;border-radius:8px;color:inherit;font:inherit;font-size:12px;padding:4px 8px;cursor:pointer;opacity:.9}
+.end,.leave{background:none;border:1px solid currentColor;border-radius:8px;color:inherit;font:inherit;font-size:12px;padding:4px 8px;cursor:pointer;opacity:.9}
 .rating{display:grid;gap:6px}.rate h3{margin:0;font-size:14px}.rate input{width:100%;padding:7px 10px;border:1px solid #cfd2dc;border-radius:10px;font:inherit;font-size:15px}.row{display:flex;gap:8px}.row .send{white-space:nowrap}.rate textarea{font-size:15px}.ok{color:#166534}.who{display:block;font-size:12px;font-weight:600;color:#5b6070}
 .pending{opacity:.7}.msg.failed{background:#fdecec;color:#8a1c1c}.state{display:block;margin-top:2px;font-size:11px}
 .replies{display:flex;flex-wrap:wrap;gap:6px}
@@ -241,10 +258,10 @@ h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;te
 textarea{flex:1;width:100%;max-height:120px;resize:none;padding:8px 10px;border:1px solid #cfd2dc;border-radius:10px;background:#fff;color:inherit;font:inherit;font-size:16px}
 .send{border:0;border-radius:10px;padding:9px 14px;background:var(--accent);color:var(--on-accent);font:inherit;font-weight:600;cursor:pointer}
 .send:disabled{opacity:.5;cursor:default}
-button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .x:focus-visible,.launcher:focus-visible{outline-color:#1f2330}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:480px){.replies button,.end,.send,.pill{min-height:44px}.x{width:44px;height:44px}.star{min-width:44px;min-height:44px}.head{padding:6px 6px 6px 16px}.replies{gap:8px}.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
+@media (max-width:480px){.replies button,.end,.leave,.send,.alt,.pill{min-height:44px}.x{width:44px;height:44px}.star{min-width:44px;min-height:44px}.head{padding:6px 6px 6px 16px}.replies{gap:8px}.open .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;max-height:none;margin:0;border-radius:0}.open .launcher{display:none}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}`;
 
 // DOM: everything lives in a shadow root, away from the page's CSS
@@ -267,7 +284,11 @@ svg.firstChild.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v
 
 const input = h('textarea', { id: 'in', rows: '1', placeholder: S.placeholder });
 const sendBtn = h('button', { type: 'button', class: 'send', text: S.send });
-const statusEl = h('p', { class: 'status', role: 'status', hidden: true });
+const statusText = h('span', { role: 'status' });
+const leaveBtn = h('button', { type: 'button', class: 'leave', text: S.leave, 'aria-controls': 'ask', 'aria-expanded': 'false', hidden: true });
+const statusEl = h('div', { class: 'status', hidden: true }, statusText, leaveBtn);
+// A question about a follow-up: leaving the queue, or where to reach the customer.
+const askEl = h('div', { class: 'ask', id: 'ask', role: 'region', 'aria-labelledby': 'ask-title', hidden: true });
 const rateEl = h('div', { class: 'rate', id: 'rate', hidden: true });
 const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': S.title, tabindex: '0' });
 const pill = h('button', { type: 'button', class: 'pill', hidden: true, text: S.newMessages + ' ↓' });
@@ -280,7 +301,7 @@ const endBtn = h('button', { type: 'button', class: 'end', text: S.end, title: S
 const header = h('div', { class: 'head' }, h('h2', { id: 'title', text: S.title }), endBtn, closeBtn);
 const composer = h('div', { class: 'composer' }, h('label', { for: 'in', class: 'sr', text: S.inputLabel }), input, sendBtn);
 const panel = h('section', { class: 'panel', id: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true });
-panel.append(header, statusEl, rateEl, h('div', { class: 'body' }, log, pill), typingEl, noteEl, errEl, composer);
+panel.append(header, statusEl, rateEl, h('div', { class: 'body' }, log, pill), typingEl, noteEl, errEl, askEl, composer);
 const badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
 const launcher = h('button', { type: 'button', class: 'launcher', 'aria-label': S.open, 'aria-controls': 'panel', 'aria-expanded': 'false' }, svg, badge);
 const wrap = h('div', { class: data.position === 'left' ? 'w left' : 'w' }, panel, launcher);
@@ -314,6 +335,10 @@ let spoke = false; // the customer has said something
 let stuck = true; // the transcript was scrolled to its end
 let lastStamp = ''; // the last timestamp shown, so a minute is shown once
 let lastState = ''; // who owned the conversation at the last status
+let asking = ''; // the question shown: 'leave', 'contact' or none
+let contactChecked = false; // asked the hub whether to ask for an address
+let offerPending = false; // the hub said the wait runs long: offer a follow-up
+let contactFocus = false; // the customer just chose a follow-up: focus the address
 const pending = new Map(); // client_id -> bubble waiting for its echo
 
 const saveConv = () => conv && save('conversation', conv);
@@ -430,6 +455,11 @@ function renderMessage(f, fromCache) {
   if (role === 'system' && meta && typeof meta.due_text === 'string' && dueTime(meta.due_at)) {
     text = text.replace(meta.due_text, dueTime(meta.due_at));
   }
+  // The hub says the wait runs well past its estimate and offers a follow-up.
+  if (role === 'system' && meta && meta.offer === 'follow_up' && !fromCache) {
+    if (lastState === 'queued') showLeave(true, false);
+    else offerPending = true;
+  }
   const sender = meta && meta.agent && typeof meta.agent.name === 'string' ? meta.agent.name : '';
   const name = role === 'agent' ? sender || f.name || agentName || S.agent : '';
   if (role === 'customer') spoke = true;
@@ -528,8 +558,13 @@ function renderStatus(f) {
     }
   }
   lastState = state;
-  statusEl.textContent = text;
+  statusText.textContent = text;
   statusEl.hidden = !text;
+  leaveBtn.hidden = state !== 'queued';
+  if (state !== 'queued' && asking === 'leave') closeAsk(false);
+  if (state === 'queued' && offerPending) showLeave(true, false);
+  if (state !== 'queued') offerPending = false;
+  if (state === 'follow_up') askContact();
   if (state === 'resolved' && !conv.rated) showClosing(true, false);
 }
 
@@ -594,7 +629,7 @@ function showClosing(show, focus) {
 function rated() {
   conv.rated = true;
   saveConv();
-  statusEl.textContent = S.thanks;
+  statusText.textContent = S.thanks;
   statusEl.hidden = false;
   if (!rating) return;
   rating.busy = false;
@@ -619,6 +654,122 @@ function showTyping(role) {
 function hideTyping() {
   clearTimeout(typingTimer);
   typingEl.hidden = true;
+}
+
+// Follow-ups: leaving the live queue, and where to reach the customer.
+// Both answer over HTTP with the conversation's token.
+async function callHub(path, body) {
+  const res = await fetch(base + '/api/conversations/' + encodeURIComponent(conv.conversation_id) + path, {
+    method: body ? 'POST' : 'GET',
+    credentials: 'omit',
+    headers: Object.assign({ Authorization: 'Bearer ' + conv.token }, body ? { 'Content-Type': 'application/json' } : {}),
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (res.ok) return data;
+  const error = new Error((data.error && data.error.message) || S.error);
+  error.code = (data.error && data.error.code) || '';
+  throw error;
+}
+const failure = (e) => (e instanceof TypeError ? S.offline : e.code === 'bad_email' ? S.badEmail : e.message);
+
+// Show a question in the ask box: a title, a help line, then its controls.
+function openAsk(kind, title, help, ...controls) {
+  asking = kind;
+  const err = h('p', { class: 'err', id: 'ask-err', role: 'alert', hidden: true });
+  askEl.replaceChildren(h('h3', { id: 'ask-title', text: title }), h('p', { id: 'ask-help', text: help }), ...controls, err);
+  askEl.hidden = false;
+  leaveBtn.setAttribute('aria-expanded', String(kind === 'leave'));
+  return err;
+}
+
+function closeAsk(focus) {
+  asking = '';
+  askEl.hidden = true;
+  askEl.replaceChildren();
+  leaveBtn.setAttribute('aria-expanded', 'false');
+  if (focus) input.focus();
+}
+
+// Asked, or offered when the wait runs long: leave, keeping a follow-up or not.
+function showLeave(longWait, focus) {
+  if (!conv || lastState !== 'queued') return;
+  const choice = (text, cls, keep) => {
+    const button = h('button', { type: 'button', class: cls, text });
+    button.addEventListener('click', () => (keep == null ? closeAsk(true) : leave(keep)));
+    return button;
+  };
+  const buttons = [choice(S.leaveKeep, 'send', true), choice(S.leaveGo, 'alt', false), choice(S.leaveStay, 'alt', null)];
+  const err = openAsk('leave', longWait ? S.longWaitTitle : S.leaveTitle, longWait ? S.longWaitAsk : S.leaveAsk, h('div', { class: 'row wrap' }, ...buttons));
+  const leave = async (keep) => {
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      const status = await callHub('/leave', { keep_follow_up: keep });
+      closeAsk(!keep);
+      contactFocus = keep; // they chose it: the address question comes next
+      renderStatus(status);
+      if (keep && askEl.querySelector('input')) askEl.querySelector('input').focus();
+    } catch (e) {
+      buttons.forEach((b) => (b.disabled = false));
+      if (e.code !== 'not_waiting') return note(failure(e), err);
+      closeAsk(true);
+      showError(S.notWaiting);
+    }
+  };
+  if (focus) buttons[0].focus();
+}
+
+// A follow-up: ask once where to reach the customer, unless they answered.
+async function askContact() {
+  if (!conv || conv.contact || contactChecked || asking === 'contact') return;
+  contactChecked = true;
+  let found;
+  try {
+    found = await callHub('/contact');
+  } catch {
+    contactChecked = false; // asked again at the next status
+    return;
+  }
+  if (found.state === 'given' || found.state === 'declined') {
+    conv.contact = found.state;
+    return saveConv();
+  }
+  if (lastState === 'follow_up') showContact(found.suggested || '', contactFocus);
+  contactFocus = false;
+}
+
+function showContact(suggested, focus) {
+  const email = h('input', { id: 'contact-email', type: 'email', autocomplete: 'email', 'aria-describedby': 'ask-help ask-err', value: suggested || (user && user.email) || null });
+  const send = h('button', { type: 'submit', class: 'send', text: S.contactSend });
+  const decline = h('button', { type: 'button', class: 'alt', text: S.contactDecline });
+  const form = h('form', { class: 'contact', novalidate: true }, h('label', { for: 'contact-email', text: S.contactLabel }), h('div', { class: 'row' }, email), h('div', { class: 'row wrap' }, send, decline));
+  const err = openAsk('contact', S.contactTitle, suggested ? S.contactConfirm : S.contactAsk, form);
+  const answer = async (body) => {
+    send.disabled = decline.disabled = true;
+    try {
+      const found = await callHub('/contact', body);
+      conv.contact = found.state;
+      saveConv();
+      closeAsk(true);
+    } catch (e) {
+      send.disabled = decline.disabled = false;
+      note(failure(e), err);
+      if (e.code === 'bad_email') email.setAttribute('aria-invalid', 'true'), email.focus();
+    }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const address = email.value.trim();
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+      email.setAttribute('aria-invalid', 'true');
+      note(S.badEmail, err);
+      return email.focus();
+    }
+    email.removeAttribute('aria-invalid');
+    answer(suggested && address === suggested ? { confirm: true } : { email: address });
+  });
+  decline.addEventListener('click', () => answer({ decline: true }));
+  if (focus) email.focus();
 }
 
 // Connection
@@ -722,7 +873,9 @@ function restart() {
   log.replaceChildren();
   greet();
   log.append(bubble('system', S.restarted));
-  statusEl.hidden = rateEl.hidden = endBtn.hidden = true;
+  statusEl.hidden = rateEl.hidden = endBtn.hidden = askEl.hidden = true;
+  asking = '';
+  contactChecked = offerPending = false;
   replied = spoke = false;
   lastStamp = lastState = '';
   rateEl.replaceChildren();
@@ -804,9 +957,16 @@ function autosize() {
   input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
 }
 
+const NEVER_MIND = /^(never\s*mind|nvm|forget it|cancel)[\s.!]*$/i;
+
 function sendDraft() {
   const text = input.value.trim();
   if (!text) return;
+  if (lastState === 'queued' && NEVER_MIND.test(text)) {
+    input.value = '';
+    autosize();
+    return showLeave(false, true);
+  }
   if (new TextEncoder().encode(text).length > MAX_TEXT_BYTES) return showError(S.tooLong);
   input.value = '';
   autosize();
@@ -828,6 +988,7 @@ function setOpen(open) {
 launcher.addEventListener('click', () => setOpen(panel.hidden));
 closeBtn.addEventListener('click', () => setOpen(false));
 endBtn.addEventListener('click', () => showClosing(rateEl.hidden, true));
+leaveBtn.addEventListener('click', () => (asking === 'leave' ? closeAsk(true) : showLeave(false, true)));
 sendBtn.addEventListener('click', () => (sendDraft(), input.focus()));
 panel.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape') return;

@@ -246,3 +246,67 @@ async def test_a_customer_leaving_the_queue_keeps_a_follow_up_or_not_and_agents_
         headers={"Authorization": f"Bearer {keeping_token}"},
     )
     assert body["state"] == "asked"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers", "expected"),
+    [
+        ("contact", {"email": "ann@exa_mple.com"}, {}, (400, "bad_email")),
+        ("contact", {"email": 42}, {}, (400, "bad_email")),
+        ("contact", {"phone": "+1 555"}, {}, (400, "bad_contact")),
+        ("contact", ["ann@example.com"], {}, (400, "invalid_json")),
+        ("contact", {"confirm": True}, {}, (400, "bad_contact")),  # not verified
+        (
+            "contact",
+            {"decline": True},
+            {"Origin": "https://evil.example"},
+            (403, "bad_origin"),
+        ),
+        (
+            "contact",
+            {"decline": True},
+            {"Authorization": "Bearer wrong"},
+            (401, "unauthorized"),
+        ),
+        ("leave", {"keep_follow_up": "yes"}, {}, (400, "bad_leave")),
+        ("leave", {}, {}, (400, "bad_leave")),
+        (
+            "leave",
+            {"keep_follow_up": True},
+            {"Origin": "https://evil.example"},
+            (403, "bad_origin"),
+        ),
+        (
+            "leave",
+            {"keep_follow_up": True},
+            {"Authorization": "Bearer wrong"},
+            (401, "unauthorized"),
+        ),
+    ],
+)
+async def test_a_bad_answer_gets_a_clear_error_and_changes_nothing(
+    hub: RunningHub, path: str, body: Any, headers: dict[str, str], expected: Any
+) -> None:
+    handoffs = hub.ctx.handoffs
+    handoffs.policy = HandoffPolicy(
+        hours=SupportHours.parse("always", "UTC"),
+        follow_up_within=dt.timedelta(hours=4),
+    )
+    await add_agent(hub.ctx.engine, presence="online")
+    conversation_id, token = await hub.new_conversation()
+    handoff = await handoffs.start(conversation_id, "customer_request")
+    assert handoff is not None and handoff.state == "queued"
+    status, answer, _ = await call(
+        "POST",
+        f"{hub.url}/api/conversations/{conversation_id}/{path}",
+        headers={"Authorization": f"Bearer {token}", **headers},
+        json=body,
+    )
+    assert (status, answer["error"]["code"]) == expected
+    assert answer["error"]["message"]
+    # Nothing changed: still waiting, nothing said, no address stored.
+    current = await handoffs.repository.current(conversation_id)
+    assert current is not None and current.state == "queued"
+    assert await hub.app.ctx.promises.repository.contact(conversation_id) is None
+    transcript = await hub.ctx.conversations.transcript(conversation_id)
+    assert not [m for m in transcript if "left the queue" in m.text]

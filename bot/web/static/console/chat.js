@@ -9,6 +9,7 @@ import { $, announce, clear, el, newClientId, setAlert, show } from "./dom.js";
 import {
   bindQueue, customerWrote, liveEntry, markUnread, onQueueChange, ownerKey, selectEntry
 } from "./queue.js";
+import { eventsOf, onPromiseEvent } from "./promises.js";
 import { session } from "./session.js";
 import { onFrame, sendFrame } from "./socket.js";
 import { clock, dateTime } from "./time.js";
@@ -51,6 +52,7 @@ export function openHandoff(handoffId, conversationId, focus) {
       card: null,
       messages: {},
       notes: {},
+      events: {},
       turns: {}
     };
     clear($("transcript"));
@@ -80,6 +82,7 @@ export function refreshCard() {
     card.turns.forEach(function (turn) { chat.turns[turn.seq] = turn; });
     card.transcript.forEach(function (message) { addMessage(message, false); });
     card.notes.forEach(function (note) { addNote(note); });
+    eventsOf(chat.conversationId).forEach(addEvent);
     renderChat();
   }).catch(function (error) {
     if (state.chat === chat && error.status !== 401) setAlert($("chat-error"), error.message);
@@ -249,6 +252,18 @@ function addNote(note) {
   scrollToEnd();
 }
 
+/* A reminder, an escalation or the customer leaving the queue (promises.js). */
+function addEvent(event) {
+  var chat = state.chat;
+  if (!chat || chat.events[event.id]) return;
+  var item = el("li", { class: "msg msg-event msg-event-" + event.kind },
+    el("p", { class: "msg-text", text: event.text }));
+  chat.events[event.id] = item;
+  // After the messages and notes of the same instant.
+  placeInTimeline(item, event.time, 2e12 + event.id);
+  scrollToEnd();
+}
+
 function showTyping() {
   var chat = state.chat;
   $("typing").textContent = (chat && chat.card ? customerName(chat.card) : "The customer") + " is typing…";
@@ -289,6 +304,9 @@ function bindFrames() {
   });
   onFrame("note", function (frame) {
     if (isOpen(frame)) addNote(frame);
+  });
+  onPromiseEvent(function (event) {
+    if (isOpen({ conversation_id: event.conversationId })) addEvent(event);
   });
   // Someone else claimed, resolved or transferred the open chat.
   onQueueChange(function () {

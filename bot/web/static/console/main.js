@@ -12,6 +12,7 @@ import { bindHistory } from "./history.js";
 import { bindKb, loadArticles, mayLeaveArticle, resetArticles } from "./kb.js";
 import { bindAlerts, startAlerts, stopAlerts } from "./notify.js";
 import { bindOutbox, loadOutbox } from "./outbox.js";
+import { bindPromiseEvents, resetPromiseEvents } from "./promises.js";
 import { resetQueue } from "./queue.js";
 import { startPasswordReset } from "./reset.js";
 import { ROLE_NAMES, handlesChats, onSessionEnded, session, sessionEnded } from "./session.js";
@@ -102,6 +103,7 @@ function resetApp() {
   resetView();
   resetArticles();
   resetQueue();
+  resetPromiseEvents();
   closeChat();
   stopAlerts();
 }
@@ -174,6 +176,7 @@ function bind() {
   });
   bindChat();
   bindAlerts(openHandoff);
+  bindPromiseEvents(openHandoff);
   bindShortcuts();
   bindCanned();
   bindOutbox();

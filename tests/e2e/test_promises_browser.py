@@ -1,0 +1,353 @@
+"""Promises in headless Chromium: the widget asks where to reach the customer
+of a follow-up and lets a queued customer leave (keeping a follow-up or not);
+the console shows reminders, escalations and customers who left the queue.
+
+Each test serves a hub in this process (Rasa not running: the hub hands every
+chat over itself, as when the assistant is down), so the widget and the
+console talk to the real hub, database and scheduler. Screenshots go to
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.config import Settings
+from bot.db.models import FollowUp, utcnow
+from tests.e2e.conftest import artifact
+from tests.e2e.test_widget_browser import (
+    AGENT_PASSWORD,
+    conversation_of,
+    send,
+    serious_accessibility_problems,
+)
+from tests.hub import RunningHub, running_hub
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def closed_today() -> str:
+    """Support hours that are not open now: every handoff is a follow-up."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    return f"{days[(utcnow() + dt.timedelta(days=1)).weekday()]} 09:00-17:00"
+
+
+@pytest.fixture
+async def new_page(browser) -> AsyncIterator[Any]:
+    """Pages in fresh contexts (their own storage) at a given size."""
+    contexts = []
+
+    async def make(viewport: dict[str, int] = DESKTOP) -> Any:
+        phone = viewport == PHONE
+        context = await browser.new_context(
+            viewport=viewport, has_touch=phone, is_mobile=phone
+        )
+        contexts.append(context)
+        page = await context.new_page()
+        page.problems = []  # type: ignore[attr-defined]
+        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        page.on(
+            "console",
+            lambda m: (
+                page.problems.append(m.text) if "Content Security" in m.text else None
+            ),
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        await context.close()
+
+
+async def handed_over(page: Any, hub: RunningHub, state: str) -> dict[str, Any]:
+    """The customer writes in the widget; the hub hands the chat over."""
+    await page.goto(hub.url)
+    await page.click("button.launcher")
+    await send(page, "My invoice shows the wrong plan")
+    await page.wait_for_function(
+        "() => Object.keys(localStorage).some(k => k.endsWith(':conversation'))"
+    )
+    conversation = await conversation_of(page)
+    for _ in range(100):
+        record = await hub.ctx.conversations.get(conversation["conversation_id"])
+        if record is not None and record.state == state:
+            return conversation
+        await page.wait_for_timeout(100)
+    raise AssertionError(f"the chat never became {state}")
+
+
+async def contact_of(hub: RunningHub, conversation_id: str) -> Any:
+    return await hub.app.ctx.promises.repository.contact(conversation_id)
+
+
+def shot(name: str) -> str:
+    return artifact(f"promises-{name}.png")
+
+
+def focused_id() -> str:
+    return "() => document.activeElement.shadowRoot?.activeElement?.id || ''"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_a_follow_up_asks_where_to_reach_the_customer(
+    hub_settings: Settings, new_page, viewport
+) -> None:
+    settings = hub_settings.with_changes(support_hours=closed_today())
+    async with running_hub(settings) as hub:
+        page = await new_page(viewport)
+        conversation = await handed_over(page, hub, "follow_up")
+        question = page.locator("#ask", has_text="Where can we reach you?")
+        await question.wait_for()
+        await page.locator(".status", has_text="get back to you by").wait_for()
+        name = "desktop" if viewport == DESKTOP else "phone"
+        await page.screenshot(path=shot(f"contact-{name}"))
+        assert await serious_accessibility_problems(page) == []
+        field = page.locator("#contact-email")
+        assert await page.locator("label[for=contact-email]").inner_text() == (
+            "Your e-mail address"
+        )
+        box = await question.bounding_box()
+        assert box is not None and box["x"] >= 0
+        assert box["x"] + box["width"] <= viewport["width"]
+
+        # Not an address: said in the form, the field marked, nothing stored.
+        await field.fill("ann at example")
+        await field.press("Enter")
+        error = page.locator("#ask-err")
+        await error.wait_for()
+        assert await error.inner_text() == "Please enter a valid e-mail address."
+        assert await field.get_attribute("aria-invalid") == "true"
+        assert await page.evaluate(focused_id()) == "contact-email"
+        # One the browser lets through but the hub refuses: its answer shown.
+        await field.fill("ann@exa_mple.com")
+        await page.get_by_role("button", name="E-mail me the answer").click()
+        await page.wait_for_function(
+            "() => document.querySelector('baton-chat').shadowRoot"
+            ".querySelector('#ask-err').textContent.includes('valid e-mail')"
+        )
+        assert (await contact_of(hub, conversation["conversation_id"])) is None
+        await page.screenshot(path=shot(f"contact-bad-address-{name}"))
+
+        if viewport == DESKTOP:
+            await field.fill("ann@example.com")
+            await field.press("Enter")
+            await page.locator(".msg.system", has_text="ann@example.com").wait_for()
+            contact = await contact_of(hub, conversation["conversation_id"])
+            assert (contact.state, contact.email) == ("given", "ann@example.com")
+        else:
+            await page.get_by_role(
+                "button", name="No thanks, keep the chat only"
+            ).click()
+            await page.locator(".msg.system", has_text="will be here").wait_for()
+            contact = await contact_of(hub, conversation["conversation_id"])
+            assert (contact.state, contact.email) == ("declined", None)
+        assert await question.is_hidden()
+        assert await page.evaluate(focused_id()) == "in"
+        await page.screenshot(path=shot(f"contact-answered-{name}"))
+
+        # Answered once: a reload does not ask again.
+        await page.reload()
+        await page.click("button.launcher")
+        await page.locator(".status", has_text="get back to you by").wait_for()
+        await page.wait_for_timeout(1000)
+        assert await page.locator("#ask").is_hidden()
+    assert page.problems == []
+
+
+async def test_a_verified_customer_just_confirms_the_address(
+    hub_settings: Settings, new_page
+) -> None:
+    settings = hub_settings.with_changes(support_hours=closed_today())
+    async with running_hub(settings) as hub:
+        page = await new_page()
+        conversation = await handed_over(page, hub, "follow_up")
+        conversation_id = conversation["conversation_id"]
+        async with hub.ctx.engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "UPDATE conversations SET user_email = :email, "
+                    "user_verified = :yes WHERE id = :id"
+                ),
+                {"email": "dana@example.com", "yes": True, "id": conversation_id},
+            )
+        await page.reload()
+        await page.click("button.launcher")
+        await page.locator("#ask", has_text="at this address").wait_for()
+        field = page.locator("#contact-email")
+        assert await field.input_value() == "dana@example.com"
+        await page.screenshot(path=shot("contact-verified"))
+        await page.get_by_role("button", name="E-mail me the answer").click()
+        await page.locator(".msg.system", has_text="dana@example.com").wait_for()
+        contact = await contact_of(hub, conversation_id)
+        assert (contact.state, contact.email) == ("given", "dana@example.com")
+    assert page.problems == []
+
+
+async def sign_in(page: Any, hub: RunningHub, email: str) -> None:
+    await page.goto(f"{hub.url}/console")
+    await page.fill("#signin-email", email)
+    await page.fill("#signin-password", AGENT_PASSWORD)
+    await page.click("#signin-submit")
+    await page.locator(".connection.is-live").wait_for()
+
+
+async def test_leaving_the_queue_keeps_a_follow_up_or_not_and_the_console_says_so(
+    hub_settings: Settings, new_page
+) -> None:
+    async with running_hub(hub_settings) as hub:
+        await hub.ctx.auth.create_agent(
+            "ann@example.com", "Ann Desk", "agent", AGENT_PASSWORD
+        )
+        console = await new_page({"width": 1400, "height": 900})
+        await sign_in(console, hub, "ann@example.com")
+
+        # Keeping a follow-up, by keyboard: the address question comes next.
+        keeper = await new_page()
+        kept = await handed_over(keeper, hub, "queued")
+        leave = keeper.locator(".status button", has_text="Leave the queue")
+        await leave.wait_for()
+        await leave.focus()
+        await keeper.keyboard.press("Enter")
+        prompt = keeper.locator("#ask", has_text="Stop waiting for a person?")
+        await prompt.wait_for()
+        assert await leave.get_attribute("aria-expanded") == "true"
+        await keeper.screenshot(path=shot("leave-prompt-desktop"))
+        assert await serious_accessibility_problems(keeper) == []
+        await keeper.keyboard.press("Enter")  # "Get back to me later", focused
+        await keeper.locator("#ask", has_text="Where can we reach you?").wait_for()
+        await keeper.locator(".status", has_text="get back to you by").wait_for()
+        await keeper.wait_for_function(f"() => ({focused_id()})() === 'contact-email'")
+        await keeper.keyboard.type("kim@example.com")
+        await keeper.keyboard.press("Enter")
+        await keeper.locator(".msg.system", has_text="kim@example.com").wait_for()
+        handoff = await hub.ctx.handoffs.repository.current(kept["conversation_id"])
+        assert handoff is not None and handoff.state == "follow_up"
+
+        alert = console.locator(".event-queue_left", has_text="kept as follow-up")
+        await alert.wait_for()
+        assert "Customer left the queue at " in await alert.inner_text()
+        await console.screenshot(path=shot("console-queue-left"))
+
+        # "never mind" typed on a phone, then leaving without a follow-up.
+        phone = await new_page(PHONE)
+        gone = await handed_over(phone, hub, "queued")
+        await send(phone, "never mind")
+        await phone.locator("#ask", has_text="Stop waiting for a person?").wait_for()
+        await phone.screenshot(path=shot("leave-prompt-phone"))
+        await phone.get_by_role("button", name="Just leave the queue").click()
+        await phone.locator(".msg.system", has_text="You left the queue").wait_for()
+        assert await phone.locator(".status").is_hidden()
+        record = await hub.ctx.conversations.get(gone["conversation_id"])
+        assert record is not None and record.state == "bot"
+        said = await phone.locator(".msg.customer").all_inner_texts()
+        assert not [text for text in said if "never mind" in text]
+        await console.locator(".event-queue_left", has_text="no follow-up").wait_for()
+
+        # The kept chat's timeline in the console shows why it is a follow-up.
+        await (
+            console.locator(".event-queue_left", has_text="kept")
+            .locator("button", has_text="Open")
+            .click()
+        )
+        timeline = console.locator("#transcript .msg-event", has_text="kept as")
+        await timeline.wait_for()
+        await console.screenshot(path=shot("console-timeline"))
+    assert keeper.problems == [] and phone.problems == []
+    assert console.problems == []
+
+
+async def test_leaving_after_an_agent_took_the_chat_says_so(
+    hub_settings: Settings, new_page
+) -> None:
+    async with running_hub(hub_settings) as hub:
+        ann = await hub.ctx.auth.create_agent(
+            "ann@example.com", "Ann Desk", "agent", AGENT_PASSWORD
+        )
+        console = await new_page()
+        await sign_in(console, hub, "ann@example.com")
+        page = await new_page()
+        conversation = await handed_over(page, hub, "queued")
+        await page.get_by_role("button", name="Leave the queue", exact=True).click()
+        await page.locator("#ask", has_text="Stop waiting").wait_for()
+        handoff = await hub.ctx.handoffs.repository.current(
+            conversation["conversation_id"]
+        )
+        assert handoff is not None
+        # Ann's claim is stored, its news not yet at the widget: the customer
+        # answers a question that is out of date.
+        assert await hub.ctx.handoffs.repository.claim(handoff.id, ann.id)
+        await page.get_by_role("button", name="Get back to me later").click()
+        error = page.locator(".err", has_text="no longer waiting in the queue")
+        await error.wait_for()
+        assert await page.locator("#ask").is_hidden()
+        await page.screenshot(path=shot("leave-too-late"))
+        handoff = await hub.ctx.handoffs.repository.current(
+            conversation["conversation_id"]
+        )
+        assert handoff is not None and handoff.state == "claimed"
+    assert page.problems == []
+
+
+async def test_the_console_shows_reminders_and_overdue_follow_ups(
+    hub_settings: Settings, new_page
+) -> None:
+    settings = hub_settings.with_changes(support_hours=closed_today())
+    async with running_hub(settings) as hub:
+        await hub.ctx.auth.create_agent(
+            "ann@example.com", "Ann Desk", "agent", AGENT_PASSWORD
+        )
+        console = await new_page({"width": 1400, "height": 900})
+        await sign_in(console, hub, "ann@example.com")
+        phone = await new_page(PHONE)
+        await sign_in(phone, hub, "ann@example.com")
+        customer = await new_page()
+        conversation = await handed_over(customer, hub, "follow_up")
+        conversation_id = conversation["conversation_id"]
+        scheduler = hub.app.ctx.promise_scheduler
+
+        async def due_in(minutes: int) -> None:
+            async with hub.ctx.engine.begin() as connection:
+                await connection.execute(
+                    FollowUp.__table__.update()
+                    .where(FollowUp.__table__.c.conversation_id == conversation_id)
+                    .values(due_at=utcnow() + dt.timedelta(minutes=minutes))
+                )
+
+        await due_in(5)  # within the 15 minutes' lead
+        assert (await scheduler.tick()).reminded == 1
+        reminder = console.locator(".event-follow_up_reminder")
+        await reminder.wait_for()
+        assert "Reminder: your follow-up is due at " in await reminder.inner_text()
+        await due_in(-1)
+        assert (await scheduler.tick()).escalated == 1
+        overdue = console.locator(".event-follow_up_overdue")
+        await overdue.wait_for()
+        assert "owner: Ann Desk" in await overdue.inner_text()
+        await console.screenshot(path=shot("console-alerts"))
+        assert await serious_accessibility_problems(console) == []
+
+        # Open from the alert: the timeline has both, in order.
+        await overdue.locator("button", has_text="Open").click()
+        events = console.locator("#transcript .msg-event")
+        await events.nth(1).wait_for()
+        texts = await events.all_inner_texts()
+        assert texts[0].startswith("Reminder") and texts[1].startswith(
+            "Follow-up overdue"
+        )
+        await console.screenshot(path=shot("console-alerts-timeline"))
+        # Dismissed alerts leave the list; the count follows.
+        await reminder.locator("button", has_text="Dismiss").click()
+        await overdue.locator("button", has_text="Dismiss").click()
+        assert await console.locator("#events").is_hidden()
+
+        await phone.locator(".event-follow_up_overdue").wait_for()
+        await phone.screenshot(path=shot("console-alerts-phone"), full_page=True)
+    assert console.problems == [] and phone.problems == []
