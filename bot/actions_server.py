@@ -145,6 +145,8 @@ async def keep_warming(
 
 #: The header Rasa sends the shared secret in (``endpoints.yml``).
 TOKEN_HEADER = "X-Baton-Token"
+#: Paths anyone may call: readiness and liveness probes, which run nothing.
+_OPEN_PATHS = frozenset({"/ready", "/health"})
 
 
 def create_app(
@@ -198,7 +200,9 @@ def create_app(
         await warmed.close()
 
     async def require_token(request: Request) -> HTTPResponse | None:
-        if request.path != "/webhook":
+        # Everything but the probes: a list of what to protect misses
+        # spellings the router also takes ("/webhook/" ran any action).
+        if request.path in _OPEN_PATHS:
             return None
         given = request.headers.get(TOKEN_HEADER, "")
         if hmac.compare_digest(given.encode(), token.encode()):
