@@ -194,3 +194,54 @@ def test_no_process_of_the_stack_shows_the_shared_secret(stack) -> None:
         assert not any(token in argument for argument in cmdline), cmdline[:3]
         seen += 1
     assert seen >= 3  # Rasa, the action server and the hub
+
+
+def stack_environment(stack) -> dict[str, str]:
+    """The settings the stack's Rasa, action server and hub run with."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        env = dict(v.decode().partition("=")[::2] for v in environ if b"=" in v)
+        if env.get("BATON_DATA_DIR") == str(stack.data_dir) and env.get(
+            "BATON_RASA_TOKEN"
+        ):
+            return env
+    pytest.fail("no process of the stack holds the shared secret")
+
+
+async def test_rasa_and_the_action_server_refuse_callers_without_the_secret(
+    stack,
+) -> None:
+    env = stack_environment(stack)
+    rasa, actions = env["BATON_RASA_URL"], env["BATON_ACTION_SERVER_URL"]
+    secret = env["BATON_RASA_TOKEN"]
+    sender = "someone-else-s-conversation"
+    calls = [
+        ("GET", f"{rasa}/status", None),
+        ("GET", f"{rasa}/domain", None),
+        ("GET", f"{rasa}/conversations/{sender}/tracker", None),
+        ("POST", f"{rasa}/conversations/{sender}/messages", {"text": "hi"}),
+        ("POST", f"{rasa}/conversations/{sender}/trigger_intent", {"name": "greet"}),
+        ("POST", f"{rasa}/model/parse", {"text": "hi"}),
+        ("PUT", f"{rasa}/model", {"model_file": "/tmp/other.tar.gz"}),
+        ("POST", f"{rasa}/webhooks/baton/webhook", {"sender": sender, "message": "hi"}),
+        ("POST", f"{actions}/webhook", {"next_action": "action_listen"}),
+        ("POST", f"{actions}/webhook/", {"next_action": "action_listen"}),
+    ]
+    async with aiohttp.ClientSession() as client:
+        for method, url, body in calls:
+            for query, headers in [
+                ("", {}),
+                ("?token=wrong", {"Authorization": "Bearer wrong"}),
+            ]:
+                async with client.request(
+                    method, url + query, json=body, headers=headers
+                ) as response:
+                    assert response.status in {401, 403}, (method, url, query)
+        # The secret is what opens them (the routes exist and answer).
+        async with client.get(f"{rasa}/status?token={secret}") as response:
+            assert response.status == 200
