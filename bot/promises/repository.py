@@ -11,7 +11,6 @@ died — finds the row there and does nothing: each mail exists once.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +31,15 @@ from bot.db.models import (
     utcnow,
 )
 from bot.mail import OutboxRepository
+from bot.promises.records import (
+    AskWork,
+    Contact,
+    FollowUpWork,
+    Mail,
+    PromiseRecord,
+    ReplyWork,
+    WaitPromise,
+)
 
 promises = Promise.__table__
 notices = PromiseNotice.__table__
@@ -41,80 +49,6 @@ conversations = Conversation.__table__
 messages = Message.__table__
 handoffs = Handoff.__table__
 agents = Agent.__table__
-
-
-@dataclass(frozen=True)
-class Mail:
-    """A mail to store with a notice."""
-
-    recipient: str
-    subject: str
-    text: str
-    html: str
-    kind: str
-    conversation_id: str | None
-
-
-@dataclass(frozen=True)
-class FollowUpWork:
-    """An open follow-up that needs something done, with what that needs."""
-
-    follow_up_id: int
-    conversation_id: str
-    due_at: dt.datetime
-    summary: str
-    owner_id: int | None = None
-    owner_name: str | None = None
-    owner_email: str | None = None
-
-
-@dataclass(frozen=True)
-class AskWork:
-    """A new follow-up whose customer is to be asked where to reach them."""
-
-    follow_up_id: int
-    conversation_id: str
-    #: The verified customer's address, offered for confirmation.
-    verified_email: str | None
-
-
-@dataclass(frozen=True)
-class ReplyWork:
-    """An answered follow-up whose customer left an address."""
-
-    follow_up_id: int
-    conversation_id: str
-    email: str
-    locale: str | None
-    agent_name: str
-    replies: list[str]
-
-
-@dataclass(frozen=True)
-class Contact:
-    """Where the customer of a conversation may be reached."""
-
-    conversation_id: str
-    state: str
-    email: str | None
-    updated_at: dt.datetime
-
-    def public(self) -> dict[str, Any]:
-        """The JSON shape given to the customer's widget."""
-        return {"state": self.state, "email": self.email}
-
-
-@dataclass(frozen=True)
-class PromiseRecord:
-    """A time given to a customer, and whether it was kept."""
-
-    id: int
-    conversation_id: str
-    kind: str
-    promised_at: dt.datetime
-    due_at: dt.datetime
-    kept: bool | None
-    settled_at: dt.datetime | None
 
 
 def _answered() -> Any:
@@ -234,6 +168,50 @@ class PromiseRepository:
                 .limit(limit)
             )
             return [(row.id, row.conversation_id) for row in rows]
+
+    async def waits_past_due(
+        self, now: dt.datetime, limit: int = 200
+    ) -> list[WaitPromise]:
+        """Wait estimates of chats still queued past them, the customer not told."""
+        query = (
+            sa.select(
+                promises.c.id,
+                promises.c.conversation_id,
+                promises.c.promised_at,
+                promises.c.due_at,
+            )
+            .select_from(
+                promises.join(handoffs, handoffs.c.id == promises.c.handoff_id)
+            )
+            .where(promises.c.kind == "wait")
+            .where(promises.c.overrun_told_at.is_(None))
+            .where(promises.c.due_at < now)
+            .where(handoffs.c.state == "queued")
+            .order_by(promises.c.due_at, promises.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            WaitPromise(
+                id=row.id,
+                conversation_id=row.conversation_id,
+                promised_at=_due(row.promised_at),
+                due_at=_due(row.due_at),
+            )
+            for row in rows
+        ]
+
+    async def tell_overrun(self, promise_id: int, now: dt.datetime) -> bool:
+        """Mark a wait estimate's customer as told it runs late; ``False`` if told."""
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                promises.update()
+                .where(promises.c.id == promise_id)
+                .where(promises.c.overrun_told_at.is_(None))
+                .values(overrun_told_at=now)
+            )
+        return bool(result.rowcount)
 
     async def settle(self, now: dt.datetime) -> int:
         """Decide the promises whose outcome is known by ``now``.

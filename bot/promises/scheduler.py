@@ -6,22 +6,24 @@ the one holding it does a round:
 1. records the due time of new follow-ups as promises, and the wait
    estimate a newly queued customer is shown (the status frame the customer
    gets, read within a round of joining the queue);
-2. marks the customer of each new follow-up as asked where to reach them
+2. tells each queued customer whose wait runs well past the estimate, once,
+   and offers a follow-up instead;
+3. marks the customer of each new follow-up as asked where to reach them
    (the widget asks, seeing ``GET /api/conversations/{id}/contact``; a
    verified customer's address is offered to confirm);
-3. reminds each owner of a follow-up due within the lead time (console and
+4. reminds each owner of a follow-up due within the lead time (console and
    e-mail), once per owner, so a follow-up given to a new owner before it is
    due reminds them;
-4. escalates each overdue, unanswered follow-up (console and e-mail to the
+5. escalates each overdue, unanswered follow-up (console and e-mail to the
    escalation recipients), once;
-5. mails the customer of each answered follow-up the reply with a link back
+6. mails the customer of each answered follow-up the reply with a link back
    to the conversation, once;
-6. sends the mails of 3-5 (SMTP; kept in demo mode);
-7. settles the promises whose outcome is known.
+7. sends the mails of 4-6 (SMTP; kept in demo mode);
+8. settles the promises whose outcome is known.
 
 A notice and its mails are one transaction, so a hub that dies mid-round
 leaves each either done (its mails ``kept``, sent by the next holder in step
-6) or not begun (done by the next holder). Only a crash between the SMTP
+7) or not begun (done by the next holder). Only a crash between the SMTP
 server's acceptance and marking the mail ``sent`` can send it twice.
 """
 
@@ -55,6 +57,17 @@ SEND_BATCH = 10
 #: Frames on the agents' channel (the console socket passes them on).
 REMINDER_EVENT = "follow_up_reminder"
 OVERDUE_EVENT = "follow_up_overdue"
+#: A queued customer is told the wait runs long once it is past the estimate
+#: by the estimate again (twice the wait said) and by at least this much.
+LONG_WAIT_GRACE = dt.timedelta(minutes=5)
+LONG_WAIT_TEXT = (
+    "Sorry — this is taking much longer than the {minutes} minute{s} we "
+    "estimated. You can keep waiting, or leave your question with us and "
+    "someone will get back to you."
+)
+#: ``meta[OFFER_KEY] == FOLLOW_UP_OFFER``: the widget offers a follow-up.
+OFFER_KEY = "offer"
+FOLLOW_UP_OFFER = "follow_up"
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class Round:
 
     held: bool
     recorded: int = 0
+    offered: int = 0
     asked: int = 0
     reminded: int = 0
     escalated: int = 0
@@ -161,6 +175,7 @@ class PromiseScheduler:
         done = Round(held=True)
         done.recorded = await self.repository.record_follow_up_promises()
         done.recorded += await self._record_waits(now)
+        done.offered = await self._offer_follow_ups(now)
         done.asked = await self._ask()
         done.reminded = await self._remind(now, done.mails)
         done.escalated = await self._escalate(now, done.mails)
@@ -188,6 +203,30 @@ class PromiseScheduler:
                 conversation_id, handoff_id, now, now + dt.timedelta(seconds=eta_s)
             )
         return recorded
+
+    async def _offer_follow_ups(self, now: dt.datetime) -> int:
+        """Tell each customer whose wait runs well past the estimate, once.
+
+        The message offers a follow-up (``meta.offer``); the widget asks
+        whether to keep waiting or be answered later. Marked before it is
+        posted: a hub dying in between loses the message rather than saying
+        it twice.
+        """
+        offered = 0
+        for wait in await self.repository.waits_past_due(now):
+            if not wait.overrun(now, LONG_WAIT_GRACE):
+                continue
+            if not await self.repository.tell_overrun(wait.id, now):
+                continue
+            estimate = wait.due_at - wait.promised_at
+            minutes = max(1, round(estimate.total_seconds() / 60))
+            await self.conversations.post_system(
+                wait.conversation_id,
+                LONG_WAIT_TEXT.format(minutes=minutes, s="" if minutes == 1 else "s"),
+                {OFFER_KEY: FOLLOW_UP_OFFER},
+            )
+            offered += 1
+        return offered
 
     async def _ask(self) -> int:
         asked = 0

@@ -1,6 +1,7 @@
 """Promises in headless Chromium: the widget asks where to reach the customer
-of a follow-up and lets a queued customer leave (keeping a follow-up or not);
-the console shows reminders, escalations and customers who left the queue.
+of a follow-up, lets a queued customer leave (keeping a follow-up or not) and
+says so when the wait runs long; the console shows reminders, escalations and
+customers who left the queue.
 
 Each test serves a hub in this process (Rasa not running: the hub hands every
 chat over itself, as when the assistant is down), so the widget and the
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.db.models import FollowUp, utcnow
+from bot.promises.scheduler import LONG_WAIT_GRACE
 from tests.e2e.conftest import artifact
 from tests.e2e.test_widget_browser import (
     AGENT_PASSWORD,
@@ -293,6 +295,42 @@ async def test_leaving_after_an_agent_took_the_chat_says_so(
             conversation["conversation_id"]
         )
         assert handoff is not None and handoff.state == "claimed"
+    assert page.problems == []
+
+
+async def test_a_wait_well_past_the_estimate_is_told_and_a_follow_up_offered(
+    hub_settings: Settings, new_page
+) -> None:
+    async with running_hub(hub_settings) as hub:
+        await hub.ctx.auth.create_agent(
+            "ann@example.com", "Ann Desk", "agent", AGENT_PASSWORD
+        )
+        console = await new_page()
+        await sign_in(console, hub, "ann@example.com")
+        page = await new_page(PHONE)
+        conversation = await handed_over(page, hub, "queued")
+        conversation_id = conversation["conversation_id"]
+        handoff = await hub.ctx.handoffs.repository.current(conversation_id)
+        assert handoff is not None
+        # Told "about 3 minutes" twenty minutes ago (as the scheduler records
+        # the estimate a queued customer is shown).
+        repository = hub.app.ctx.promises.repository
+        told = utcnow() - dt.timedelta(minutes=20) - LONG_WAIT_GRACE
+        assert await repository.record_wait(
+            conversation_id, handoff.id, told, told + dt.timedelta(minutes=3)
+        )
+        assert (await hub.app.ctx.promise_scheduler.tick()).offered == 1
+        await page.locator(".msg.system", has_text="taking much longer").wait_for()
+        offer = page.locator("#ask", has_text="taking longer than we said")
+        await offer.wait_for()
+        await page.screenshot(path=shot("long-wait-phone"))
+        assert await serious_accessibility_problems(page) == []
+        await page.get_by_role("button", name="Keep waiting").click()
+        assert await offer.is_hidden()
+        record = await hub.ctx.conversations.get(conversation_id)
+        assert record is not None and record.state == "queued"
+        # Told once: the next rounds say nothing more.
+        assert (await hub.app.ctx.promise_scheduler.tick()).offered == 0
     assert page.problems == []
 
 

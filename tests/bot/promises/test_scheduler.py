@@ -18,9 +18,10 @@ from bot.bus import AGENTS_CHANNEL
 from bot.config import Smtp
 from bot.db.models import Agent, Handoff, MailOutbox, utcnow
 from bot.handoff.hours import SupportHours
-from bot.handoff.service import HandoffPolicy
+from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.mail import OutboxRepository
 from bot.promises import OVERDUE_EVENT, REMINDER_EVENT, PromiseRepository
+from bot.promises.scheduler import FOLLOW_UP_OFFER, LONG_WAIT_GRACE, OFFER_KEY
 from tests.bot.promises.conftest import LEAD, add_agent, new_follow_up
 from tests.conftest import free_port
 
@@ -249,9 +250,14 @@ async def test_a_hub_killed_holding_the_lease_hands_over_without_loss_or_doubles
         await asyncio.wait(remains, timeout=10)
 
 
-async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
-    own_engine, handoffs, make_scheduler, clock
-) -> None:
+async def queued_with_an_estimate(
+    own_engine: Any, handoffs: HandoffService
+) -> tuple[int, str, Any, int]:
+    """A customer queued with an agent online and a history to estimate from.
+
+    Returns:
+        ``(agent id, conversation id, handoff, the wait shown in seconds)``.
+    """
     agent, _ = await add_agent(own_engine, presence="online")
     handoffs.policy = HandoffPolicy(
         hours=SupportHours.parse("always", "UTC"),
@@ -283,6 +289,15 @@ async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
     conversation = await handoffs.conversations.get(conversation_id)
     assert conversation is not None
     shown = (await handoffs.status(conversation))["eta_s"]
+    return agent, conversation_id, handoff, shown
+
+
+async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    agent, conversation_id, handoff, shown = await queued_with_an_estimate(
+        own_engine, handoffs
+    )
     scheduler = make_scheduler()
     await scheduler.tick()
     await scheduler.tick()
@@ -294,6 +309,52 @@ async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
     await scheduler.tick()
     [wait] = await repository.promises_of(conversation_id)
     assert wait.kept is True  # claimed within the estimate
+
+
+async def offers_in(handoffs: HandoffService, conversation_id: str) -> list[Any]:
+    """The system messages telling the customer the wait runs long."""
+    return [
+        message
+        for message in await handoffs.conversations.messages_after(conversation_id, 0)
+        if message.role == "system" and message.meta.get(OFFER_KEY) == FOLLOW_UP_OFFER
+    ]
+
+
+async def test_a_wait_well_past_the_estimate_is_told_once_with_a_follow_up_offer(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    _, conversation_id, _, shown = await queued_with_an_estimate(own_engine, handoffs)
+    hub_a, hub_b = make_scheduler("hub-a"), make_scheduler("hub-b")
+    await hub_a.tick()
+    [wait] = await PromiseRepository(own_engine).promises_of(conversation_id)
+    # Past the estimate, but not by the estimate again and the grace: quiet.
+    late = max(dt.timedelta(seconds=shown), LONG_WAIT_GRACE)
+    clock.at(wait.due_at + late - dt.timedelta(seconds=1))
+    assert (await hub_a.tick()).offered == 0
+    assert await offers_in(handoffs, conversation_id) == []
+    clock.at(wait.due_at + late)
+    rounds = await asyncio.gather(hub_a.tick(), hub_b.tick())
+    rounds += await asyncio.gather(hub_a.tick(), hub_b.tick())
+    assert sum(r.offered for r in rounds) == 1
+    [offer] = await offers_in(handoffs, conversation_id)
+    minutes = max(1, round(shown / 60))
+    assert f"longer than the {minutes} minute" in offer.text
+    assert "get back to you" in offer.text
+
+
+async def test_a_customer_no_longer_waiting_is_not_told_the_wait_runs_long(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    agent, conversation_id, handoff, _ = await queued_with_an_estimate(
+        own_engine, handoffs
+    )
+    scheduler = make_scheduler()
+    await scheduler.tick()
+    [wait] = await PromiseRepository(own_engine).promises_of(conversation_id)
+    await handoffs.claim(handoff.id, agent, "Ann")
+    clock.at(wait.due_at + dt.timedelta(hours=1))
+    assert (await scheduler.tick()).offered == 0
+    assert await offers_in(handoffs, conversation_id) == []
 
 
 async def test_an_overdue_follow_up_is_escalated_not_reminded(
