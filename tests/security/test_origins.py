@@ -133,3 +133,32 @@ def test_the_public_origins_follow_the_settings() -> None:
     assert Settings.from_env(
         {"BATON_PUBLIC_URL": "https://a.example/, https://b.example:8443/chat"}
     ).public_origins == ("https://a.example", "https://b.example:8443")
+
+
+def near_misses(port: int) -> list[str]:
+    """Origins that look like an allowed one but are not."""
+    return [
+        "null",  # a sandboxed frame, a file:// page
+        f"http://127.0.0.1:{port}.evil.example",
+        f"https://127.0.0.1:{port}",
+        f"http://127.0.0.1:{port + 1}",
+        f"http://localhost:{port}@evil.example",
+        "http://shop.example",
+        "https://shop.example.evil.example",
+        "https://evil-shop.example",
+    ]
+
+
+@pytest.mark.parametrize("socket", ["customer", "console"])
+async def test_near_miss_origins_cannot_open_either_socket(hub, socket) -> None:
+    if socket == "customer":
+        conversation_id, token = await hub.new_conversation()
+        path, headers = f"/api/conversations/{conversation_id}/ws?token={token}", {}
+    else:
+        session, _ = await login(hub, await new_account(hub))
+        path, headers = "/api/agent/ws", {"Cookie": f"baton_session={session}"}
+    for origin in near_misses(hub.settings.port):
+        frame, close_code = await socket_refusal(
+            hub, path, {**headers, "Origin": origin}
+        )
+        assert (frame["code"], close_code) == ("bad_origin", 4403), origin
