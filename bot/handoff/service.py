@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,6 @@ from bot.auth import AuthRepository
 from bot.bus import AGENTS_CHANNEL, conversation_channel
 from bot.contract import (
     ConversationState,
-    HandoffReason,
     HandoffState,
     StatusFrame,
 )
@@ -30,6 +28,15 @@ from bot.db.models import utcnow
 from bot.exceptions import BadRequest, Conflict, DependencyUnavailable, NotFound
 from bot.handoff.card import build_card, handoff_view, summarize
 from bot.handoff.hours import SupportHours
+from bot.handoff.queue import (
+    CLAIM_WINDOW,
+    REASON_PRIORITY,
+    claim_intervals,
+    console_priority,
+    console_queue,
+    estimate_wait_s,
+    queue_order,
+)
 from bot.handoff.queue_customers import queue_customers
 from bot.handoff.repository import HandoffRecord, HandoffRepository, NoteRecord
 from bot.knowledge import KnowledgeRepository
@@ -37,17 +44,6 @@ from bot.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
-#: Base priority by reason: the unhappiest and the most sensitive go first.
-REASON_PRIORITY: dict[str, int] = {
-    HandoffReason.FRUSTRATION: 30,
-    HandoffReason.SENSITIVE: 20,
-    HandoffReason.KB_REJECTED: 15,
-    HandoffReason.BOT_UNAVAILABLE: 15,
-    HandoffReason.FALLBACK: 10,
-    HandoffReason.CUSTOMER_REQUEST: 10,
-}
-#: Minutes of waiting worth one point of priority.
-MINUTES_PER_PRIORITY_POINT = 1.0
 #: What a customer is told when their agent can no longer take the chat.
 REQUEUED_TEXT = (
     "The person who was helping you is no longer available. You're back in "
@@ -70,10 +66,6 @@ DUE_FORMAT = "%H:%M UTC on %A %d %B"
 #: A queue entry whose conversation could not be read (never expected).
 NO_CUSTOMER: dict[str, Any] = {"customer": None, "question": None}
 OUTCOMES = ("solved", "not_solved", "duplicate", "spam", "follow_up_sent")
-#: Extra priority of a follow-up whose promised time is near, or missed.
-FOLLOW_UP_DUE_SOON = dt.timedelta(minutes=30)
-DUE_SOON_PRIORITY = 25
-OVERDUE_PRIORITY = 50
 #: Longest internal note.
 MAX_NOTE_CHARS = 4000
 
@@ -84,92 +76,6 @@ class HandoffPolicy:
 
     hours: SupportHours
     follow_up_within: dt.timedelta
-
-
-def effective_priority(handoff: HandoffRecord, now: dt.datetime) -> float:
-    """Base priority plus a point per minute waited (nobody waits forever)."""
-    waited_minutes = handoff.waited_s(now) / 60
-    return handoff.priority + waited_minutes / MINUTES_PER_PRIORITY_POINT
-
-
-def queue_order(
-    open_handoffs: list[HandoffRecord], now: dt.datetime
-) -> list[HandoffRecord]:
-    """The live queue, highest effective priority first, then oldest first."""
-    waiting = [h for h in open_handoffs if h.state == HandoffState.QUEUED]
-    return sorted(
-        waiting, key=lambda h: (-effective_priority(h, now), h.created_at, h.id)
-    )
-
-
-def console_priority(handoff: HandoffRecord, now: dt.datetime) -> float:
-    """Priority in the agents' queue: promised times count as well.
-
-    A follow-up due within :data:`FOLLOW_UP_DUE_SOON` gains
-    :data:`DUE_SOON_PRIORITY`, an overdue one :data:`OVERDUE_PRIORITY`, so a
-    promise about to be broken rises above fresh chats.
-    """
-    priority = effective_priority(handoff, now)
-    if handoff.due_at is not None:
-        if now > handoff.due_at:
-            priority += OVERDUE_PRIORITY
-        elif handoff.due_at - now <= FOLLOW_UP_DUE_SOON:
-            priority += DUE_SOON_PRIORITY
-    return priority
-
-
-def console_queue(
-    open_handoffs: list[HandoffRecord], now: dt.datetime
-) -> list[HandoffRecord]:
-    """What agents may claim: the live queue and follow-ups, most urgent first."""
-    waiting = [
-        h
-        for h in open_handoffs
-        if h.state in {HandoffState.QUEUED, HandoffState.FOLLOW_UP}
-    ]
-    return sorted(
-        waiting, key=lambda h: (-console_priority(h, now), h.created_at, h.id)
-    )
-
-
-#: Claims from this far back teach the wait estimate; at least this many.
-CLAIM_WINDOW = dt.timedelta(hours=2)
-MIN_CLAIMS = 3
-
-
-def claim_intervals(claims: list[tuple[dt.datetime, dt.datetime]]) -> list[float]:
-    """How long the team took to take each waiting chat, in seconds.
-
-    Each interval runs from when the team could have turned to the chat (it
-    was waiting and the claim before it was made, whichever came later) to
-    its claim, so an idle team that takes a new chat at once counts as fast,
-    and a busy one as slow as it was.
-
-    Args:
-        claims: ``(created, claimed)`` of recent claims, oldest claim first.
-    """
-    intervals = []
-    previous: dt.datetime | None = None
-    for created, claimed in claims:
-        start = created if previous is None else max(created, previous)
-        intervals.append(max(0.0, (claimed - start).total_seconds()))
-        previous = claimed
-    return intervals
-
-
-def estimate_wait_s(
-    position: int, agents_online: int, intervals: list[float]
-) -> int | None:
-    """Expected wait at ``position`` in line, from recent claims, or ``None``.
-
-    Every customer ahead, and then this one, is taken after about the
-    median interval between claims (:func:`claim_intervals`). With nobody
-    online, or fewer than :data:`MIN_CLAIMS` recent claims to learn from,
-    there is no honest number to give.
-    """
-    if agents_online <= 0 or len(intervals) < MIN_CLAIMS:
-        return None
-    return round(position * statistics.median(intervals))
 
 
 class HandoffService:

@@ -13,7 +13,7 @@ from bot.contract import (
     HandoffState,
 )
 from bot.handoff.card import REASON_TEXT
-from bot.handoff.service import REASON_PRIORITY
+from bot.handoff.queue import REASON_PRIORITY
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from bot.handoff.queue import claim_intervals, estimate_wait_s, queue_order
 from bot.handoff.repository import HandoffRecord
-from bot.handoff.service import claim_intervals, estimate_wait_s, queue_order
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 
