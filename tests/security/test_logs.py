@@ -22,9 +22,9 @@ import aiohttp
 import pytest
 
 from bot.config import Limits, Settings
-from bot.conversations.service import sign_identity
 from tests.bot.auth.test_auth_api import PASSWORD, call, login
 from tests.hub import receive_until, running_hub
+from tests.security.test_identity_shown import sign_identity
 
 SECRET = "identity-secret-for-the-log-test"
 NEW_PASSWORD = "a brand new passphrase 42"
