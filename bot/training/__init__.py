@@ -12,10 +12,17 @@
   training example.
 - :mod:`.nlu_data`: the committed Rasa NLU files (the baseline) and where
   rules, stories and slots use intents.
+- :mod:`.validation`: what trainers may write (intent names, example
+  texts, changes to an intent).
 - :mod:`.intents`: intents and examples as Rasa will learn them: the
   baseline plus trainers' changes kept in SQL.
 - :mod:`.nlu_files`: that data as Rasa YAML files and back
   (``baton nlu export`` / ``import``).
+- :mod:`.jobs`, :mod:`.worker`: training jobs, one at a time, in a separate
+  low-priority process.
+- :mod:`.evaluation`: the held-out set, a candidate and the live model
+  measured on it side by side, and the regression guard.
+- :mod:`.models`: the trained models, deploy and rollback, the model server.
 """
 
 from bot.training.annotations import AnnotationRequest, Annotations

@@ -18,9 +18,10 @@ from typing import Any
 from bot.exceptions import BadRequest, Conflict
 from bot.knowledge.articles import SLUG_PATTERN
 from bot.knowledge.records import ArticleNotFound
-from bot.training.intents import IntentNotFound, example_text, intent_name
+from bot.training.intents import IntentNotFound
 from bot.training.masking import mask
 from bot.training.repository import AnnotationRecord, TrainingRepository
+from bot.training.validation import example_text, intent_name
 
 #: Most messages one group annotation may label.
 MAX_GROUP_SIZE = 500

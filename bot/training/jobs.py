@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.db.models import NluModel, TrainingJob, aware, utcnow
+from bot.db.models import NluModel, TrainingJob, utcnow
 from bot.exceptions import Conflict, NotFound
+from bot.training.records import from_row, to_json
 
 job_rows = TrainingJob.__table__
 model_rows = NluModel.__table__
@@ -35,7 +35,7 @@ model_rows = NluModel.__table__
 #: Job states; ``queued`` and ``running`` are active.
 STATES = ("queued", "running", "succeeded", "failed")
 #: What a running job is doing, in order.
-STAGES = ("queued", "export", "validate", "train", "record", "done")
+STAGES = ("queued", "export", "validate", "train", "evaluate", "record", "done")
 #: A running job that has not reported for this long is declared failed.
 STALE_AFTER = dt.timedelta(seconds=120)
 #: Lines of Rasa's output kept with the job.
@@ -77,40 +77,12 @@ class JobRecord:
 
     def public(self) -> dict[str, Any]:
         """The JSON shape of the job in API answers."""
-        return {
-            "id": self.id,
-            "state": self.state,
-            "stage": self.stage,
-            "progress": {"epoch": self.epoch, "epochs": self.epochs},
-            "nlu_only": self.nlu_only,
-            "fingerprint": self.fingerprint,
-            "model_version": self.model_version,
-            "log_tail": self.log_tail,
-            "error": self.error,
-            "requested_by": self.requested_by,
-            "created_at": self.created_at.isoformat(),
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-        }
+        shape = to_json(self, leave_out=("epoch", "epochs"))
+        return {**shape, "progress": {"epoch": self.epoch, "epochs": self.epochs}}
 
 
 def _job(row: Any) -> JobRecord:
-    return JobRecord(
-        id=row.id,
-        state=row.state,
-        stage=row.stage,
-        epoch=row.epoch,
-        epochs=row.epochs,
-        nlu_only=bool(row.nlu_only),
-        fingerprint=row.fingerprint,
-        model_version=row.model_version,
-        log_tail=row.log_tail or "",
-        error=row.error,
-        requested_by=row.requested_by,
-        created_at=aware(row.created_at),
-        started_at=aware(row.started_at),
-        finished_at=aware(row.finished_at),
-    )
+    return from_row(JobRecord, row)
 
 
 class JobRepository:
@@ -244,12 +216,23 @@ class JobRepository:
                 )
             )
 
+    async def record_evaluation(self, version: str, evaluation: dict[str, Any]) -> None:
+        """Replace a model's evaluation (``baton evaluate``)."""
+        async with self.engine.begin() as connection:
+            metrics = await connection.scalar(
+                sa.select(model_rows.c.metrics).where(model_rows.c.version == version)
+            )
+            await connection.execute(
+                model_rows.update()
+                .where(model_rows.c.version == version)
+                .values(metrics={**(metrics or {}), "evaluation": evaluation})
+            )
+
 
 def worker_environment(settings: Settings) -> dict[str, str]:
     """The environment of a worker for the hub's ``settings``."""
     env = {
-        **os.environ,
-        **settings.rasa_environment(),
+        **settings.child_environment(),
         "BATON_DATABASE_URL": settings.database_url,
         "BATON_PROJECT_DIR": str(settings.project_dir),
         "BATON_DATA_DIR": str(settings.data_dir),

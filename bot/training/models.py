@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.models import ModelDeployment, NluModel, aware, utcnow
 from bot.exceptions import BadRequest, Conflict, NotFound
+from bot.training.evaluation import regressions
+from bot.training.records import from_row, to_json
 
 model_rows = NluModel.__table__
 deployment_rows = ModelDeployment.__table__
@@ -41,6 +43,18 @@ class ModelNotFound(NotFound):
     """No trained model has this version."""
 
     code = "model_not_found"
+
+
+class Regression(Conflict):
+    """The candidate is worse than the live model (the regression guard)."""
+
+    code = "regression"
+
+
+class NotEvaluated(Conflict):
+    """The candidate was not evaluated against the model live now."""
+
+    code = "not_evaluated"
 
 
 class ModelFileMissing(Conflict):
@@ -88,17 +102,16 @@ class ModelRecord:
     trained_at: dt.datetime
 
     def public(self) -> dict[str, Any]:
-        """The JSON shape in API answers (the config is left out)."""
-        return {
-            "version": self.version,
-            "job_id": self.job_id,
-            "sha256": self.sha256,
-            "size": self.size,
-            "fingerprint": self.fingerprint,
-            "metrics": self.metrics,
-            "trained_by": self.trained_by,
-            "trained_at": self.trained_at.isoformat(),
-        }
+        """The JSON shape in API answers (where its file is is left out)."""
+        return to_json(self, leave_out=("path",))
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployed model, and the guard's refusal an override reason overrode."""
+
+    model: ModelRecord
+    overridden: str | None
 
 
 @dataclass(frozen=True)
@@ -111,17 +124,7 @@ class LiveModel:
 
 
 def _model(row: Any) -> ModelRecord:
-    return ModelRecord(
-        version=row.version,
-        job_id=row.job_id,
-        path=row.path,
-        sha256=row.sha256,
-        size=row.size,
-        fingerprint=row.fingerprint,
-        metrics=dict(row.metrics or {}),
-        trained_by=row.trained_by,
-        trained_at=aware(row.trained_at),
-    )
+    return from_row(ModelRecord, row)
 
 
 class ModelRegistry:
@@ -196,6 +199,7 @@ class ModelRegistry:
             record["live"] = row.version == live
             record["deployed_by"] = first["deployed_by"] if first else None
             record["deployed_at"] = first["deployed_at"] if first else None
+            record["override_reason"] = first["override_reason"] if first else None
             models.append(record)
         return {"live": live, "models": models, "history": history}
 
@@ -233,7 +237,12 @@ class ModelRegistry:
                 )
             )
 
-    async def _usable(self, version: str) -> ModelRecord:
+    async def usable(self, version: str) -> ModelRecord:
+        """Return a model whose file is on this hub's disk, unchanged.
+
+        Raises:
+            ModelNotFound, ModelFileMissing.
+        """
         record = await self.get(version)
         path = Path(record.path)
         if not path.is_file() or file_digest(path) != record.sha256:
@@ -243,19 +252,75 @@ class ModelRegistry:
             )
         return record
 
-    async def deploy(
-        self, version: str, *, by: str, override_reason: str | None = None
-    ) -> ModelRecord:
-        """Make a trained model the live one.
+    async def guard(self, record: ModelRecord, margin: float) -> None:
+        """The regression guard: refuse a candidate worse than the live model.
 
         Raises:
-            ModelNotFound, ModelFileMissing, Conflict (``already_live``).
+            NotEvaluated: The model has no evaluation, or it was evaluated
+                against another model than the one live now.
+            Regression: Its accuracy is below the live model's by more than
+                ``margin``, or it fails a test story the live model passes.
         """
-        record = await self._usable(version)
+        evaluation = record.metrics.get("evaluation")
+        again = f"evaluate it again: baton evaluate {record.version}"
+        if not evaluation:
+            raise NotEvaluated(
+                f"model {record.version!r} was never evaluated against the "
+                f"live model; {again}"
+            )
+        live = await self.live()
+        compared = evaluation.get("live")
+        if live is not None and (compared is None or compared["sha256"] != live.etag):
+            then = (compared or {}).get("version") or "the shipped model"
+            now = live.version or "the shipped model"
+            raise NotEvaluated(
+                f"model {record.version!r} was evaluated against {then}, but "
+                f"{now} is live now; {again}"
+            )
+        found = regressions(evaluation, margin)
+        if found:
+            raise Regression(
+                f"model {record.version!r} is worse than the live model: "
+                + "; ".join(found)
+                + " (an admin may deploy it anyway with an override reason)"
+            )
+
+    async def deploy(
+        self,
+        version: str,
+        *,
+        by: str,
+        margin: float,
+        override_reason: str | None = None,
+    ) -> Deployed:
+        """Make a trained model the live one, if the regression guard lets it.
+
+        Args:
+            version: The model.
+            by: Who deploys.
+            margin: The regression guard's accuracy margin.
+            override_reason: An admin's reason to deploy it whatever the
+                guard says (recorded with the deploy).
+
+        Returns:
+            The model, and what the guard said when the reason overrode it.
+
+        Raises:
+            ModelNotFound, ModelFileMissing, Conflict (``already_live``),
+            NotEvaluated, Regression (without an override reason).
+        """
+        record = await self.usable(version)
         if await self.live_version() == version:
             raise Conflict(f"model {version!r} is live already", code="already_live")
+        refused = None
+        try:
+            await self.guard(record, margin)
+        except (NotEvaluated, Regression) as refusal:
+            if override_reason is None:
+                raise
+            refused = refusal.message
         await self._record(version, "deploy", by, override_reason)
-        return record
+        return Deployed(record, refused)
 
     async def rollback(self, version: str | None, *, by: str) -> str | None:
         """Roll back: take the live model out, or bring an earlier one back.
@@ -292,7 +357,7 @@ class ModelRegistry:
                 )
             target = version
         if target is not None:
-            await self._usable(target)
+            await self.usable(target)
         await self._record(target, "rollback", by, None)
         return target
 
@@ -314,11 +379,14 @@ def override_reason(value: Any) -> str | None:
 
 
 __all__ = [
+    "Deployed",
     "LiveModel",
     "ModelFileMissing",
     "ModelNotFound",
     "ModelRecord",
     "ModelRegistry",
+    "NotEvaluated",
+    "Regression",
     "file_digest",
     "override_reason",
     "shipped_model",

@@ -32,8 +32,6 @@ from bot.training.intents import (
     IntentInUse,
     NluRepository,
     TrainingData,
-    example_text,
-    intent_name,
 )
 from bot.training.nlu_data import (
     CONFIG,
@@ -46,6 +44,7 @@ from bot.training.nlu_data import (
     intent_usage,
     read_nlu,
 )
+from bot.training.validation import example_text, intent_name
 
 #: Where the export puts the intents trainers created.
 TRAINERS_FILE = NLU_DIR / "trainers.yml"

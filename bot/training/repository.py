@@ -33,6 +33,7 @@ from bot.db.models import (
 from bot.exceptions import Conflict, NotFound
 from bot.knowledge.repository import KnowledgeRepository
 from bot.training.intents import NluRepository
+from bot.training.records import from_row, to_json
 
 messages = Message.__table__
 handoffs = Handoff.__table__
@@ -107,33 +108,11 @@ class AnnotationRecord:
 
     def public(self) -> dict[str, Any]:
         """The JSON shape of the annotation in API answers."""
-        return {
-            "id": self.id,
-            "message_id": self.message_id,
-            "kind": self.kind,
-            "article": self.article,
-            "intent": self.intent,
-            "text": self.text,
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-            "undone_by": self.undone_by,
-            "undone_at": self.undone_at.isoformat() if self.undone_at else None,
-        }
+        return to_json(self)
 
 
 def _annotation(row: Any) -> AnnotationRecord:
-    return AnnotationRecord(
-        id=row.id,
-        message_id=row.message_id,
-        kind=row.kind,
-        article=row.article_slug,
-        intent=row.intent,
-        text=row.text,
-        created_by=row.created_by,
-        created_at=aware(row.created_at),
-        undone_by=row.undone_by,
-        undone_at=aware(row.undone_at) if row.undone_at else None,
-    )
+    return from_row(AnnotationRecord, row, article="article_slug")
 
 
 class TrainingRepository:

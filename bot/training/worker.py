@@ -1,9 +1,11 @@
 """Run one training job: ``python -m bot.training.worker JOB_ID``.
 
 At low priority (``nice``), so customer replies keep their time: export the
-training data (:mod:`bot.training.nlu_files`) into ``var/training/job-N``,
-``rasa data validate`` it, then ``rasa train`` it into ``var/models`` and
-record the model. Nothing here touches the live model: a job that fails at
+training data (:mod:`bot.training.nlu_files`) less its held-out split
+(:mod:`bot.training.evaluation`) into ``var/training/job-N``, ``rasa data
+validate`` it, ``rasa train`` it into ``var/models``, evaluate the new model
+and the live one side by side on the held-out set, and record the model with
+both evaluations. Nothing here touches the live model: a job that fails at
 any stage leaves only its reason (and Rasa's last lines) on the job.
 
 Rasa reuses the outputs of graph components whose inputs did not change from
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
-import hashlib
+import json
 import logging
 import os
 import re
@@ -29,8 +31,11 @@ from typing import Any
 
 from bot.config import Settings
 from bot.db.engine import create_engine
+from bot.exceptions import BatonError
+from bot.training.evaluation import compare, held_out_set, split
 from bot.training.intents import NluRepository
 from bot.training.jobs import LOG_LINES, NICENESS, JobRepository
+from bot.training.models import ModelNotFound, ModelRegistry, file_digest
 from bot.training.nlu_data import CONFIG, DOMAIN
 from bot.training.nlu_files import export_files, fingerprint, write_files
 
@@ -109,8 +114,7 @@ async def _rasa(
 ) -> int:
     """Run ``python -m rasa ARGUMENTS``; report progress; return its exit code."""
     env = {
-        **os.environ,
-        **settings.rasa_environment(),
+        **settings.child_environment(),
         "PYTHONUNBUFFERED": "1",
         # tqdm draws its bars only for a terminal unless told otherwise.
         "TQDM_MININTERVAL": "1",
@@ -137,14 +141,6 @@ async def _rasa(
             last = time.monotonic()
             await on_progress()
     return await process.wait()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 async def run_job(settings: Settings, job_id: int) -> bool:
@@ -174,7 +170,8 @@ async def run_job(settings: Settings, job_id: int) -> bool:
             started_at=dt.datetime.now(dt.timezone.utc),
         )
         data = await NluRepository(engine, settings.project_dir).data()
-        files = export_files(data, settings.project_dir)
+        held_out = held_out_set(data, settings.project_dir)
+        files = export_files(split(data)[0], settings.project_dir)
         folder = workspace(settings, job_id)
         write_files(files, folder)
         # Config, rules and stories are the committed ones; the domain
@@ -229,6 +226,15 @@ async def run_job(settings: Settings, job_id: int) -> bool:
                 log_tail=output.tail(),
             )
             return False
+        stage = "evaluate"
+        await jobs.report(job_id, stage=stage, log_tail=output.tail())
+        live = await ModelRegistry(engine, settings.model_dir).live()
+        evaluation = await compare(
+            model,
+            (live.version, live.path, live.etag) if live else None,
+            held_out,
+            folder / "evaluation",
+        )
         stage = "record"
         await jobs.report(job_id, stage=stage, log_tail=output.tail())
         await jobs.finish(
@@ -239,7 +245,7 @@ async def run_job(settings: Settings, job_id: int) -> bool:
                 "version": version,
                 "job_id": job_id,
                 "path": str(model),
-                "sha256": _sha256(model),
+                "sha256": file_digest(model),
                 "size": model.stat().st_size,
                 "fingerprint": data_fingerprint,
                 "config": files[CONFIG].decode("utf-8"),
@@ -247,6 +253,7 @@ async def run_job(settings: Settings, job_id: int) -> bool:
                     "training": output.metrics,
                     "epochs": output.epochs,
                     "nlu_only": nlu_only,
+                    "evaluation": evaluation,
                 },
                 "trained_by": job.requested_by,
                 "trained_at": dt.datetime.now(dt.timezone.utc),
@@ -267,15 +274,70 @@ async def run_job(settings: Settings, job_id: int) -> bool:
         await engine.dispose()
 
 
+async def evaluate_version(settings: Settings, version: str | None) -> dict[str, Any]:
+    """Evaluate a trained model against the live one again and record it.
+
+    Args:
+        settings: The hub's settings.
+        version: The model (``None``: the newest trained one).
+
+    Returns:
+        The model's version and its new evaluation.
+
+    Raises:
+        ModelNotFound: No such model, or none trained.
+        ModelFileMissing: Its file is not on this machine.
+    """
+    engine = create_engine(settings.database_url)
+    try:
+        registry = ModelRegistry(engine, settings.model_dir)
+        if version is None:
+            newest = (await registry.listing())["models"]
+            if not newest:
+                raise ModelNotFound("no trained model: baton train --job trains one")
+            version = str(newest[0]["version"])
+        record = await registry.usable(version)
+        data = await NluRepository(engine, settings.project_dir).data()
+        live = await registry.live()
+        evaluation = await compare(
+            Path(record.path),
+            (live.version, live.path, live.etag) if live else None,
+            held_out_set(data, settings.project_dir),
+            settings.data_dir / "training" / f"evaluate-{version}",
+        )
+        await JobRepository(engine).record_evaluation(version, evaluation)
+        return {"version": version, "evaluation": evaluation}
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the job named on the command line at low priority."""
+    """Run the job named on the command line at low priority.
+
+    ``--evaluate [VERSION]`` evaluates a trained model again instead
+    (:func:`evaluate_version`) and writes the result to stdout as JSON.
+    """
     arguments = sys.argv[1:] if argv is None else argv
-    if len(arguments) != 1 or not arguments[0].isdigit():
-        print("usage: python -m bot.training.worker JOB_ID", file=sys.stderr)
+    evaluate = arguments[:1] == ["--evaluate"] and len(arguments) <= 2
+    if not evaluate and (len(arguments) != 1 or not arguments[0].isdigit()):
+        print(
+            "usage: python -m bot.training.worker JOB_ID | --evaluate [VERSION]",
+            file=sys.stderr,
+        )
         return 2
     os.nice(NICENESS)
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level)
+    if evaluate:
+        try:
+            result = asyncio.run(
+                evaluate_version(settings, arguments[1] if arguments[1:] else None)
+            )
+        except BatonError as error:
+            print(f"baton: {error.message}", file=sys.stderr)
+            return 1
+        print(json.dumps(result))
+        return 0
     return 0 if asyncio.run(run_job(settings, int(arguments[0]))) else 1
 
 

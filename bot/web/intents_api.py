@@ -15,14 +15,10 @@ from sanic.response import HTTPResponse, empty
 from sanic.response import json as json_response
 
 from bot.exceptions import BadRequest
-from bot.training.intents import (
-    MIN_EXAMPLES,
-    IntentChange,
-    Intents,
-    NluRepository,
-    example_list,
-    intent_name,
-)
+from bot.training.evaluation import last_f1
+from bot.training.intents import MIN_EXAMPLES, Intents, NluRepository
+from bot.training.models import ModelRegistry
+from bot.training.validation import IntentChange, example_list, intent_name
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object
 from bot.web.context import hub_of
@@ -47,12 +43,22 @@ def _name(value: str) -> str:
 
 @intents_api.get("")
 async def list_intents(request: Request) -> HTTPResponse:
-    """Every intent with its number of examples."""
+    """Every intent with its number of examples and its last evaluated F1."""
     await require_agent(request, *TRAINER_ROLES)
+    hub = hub_of(request)
+    models = (await ModelRegistry(hub.engine, hub.settings.model_dir).listing())[
+        "models"
+    ]
+    evaluated = [m for m in models if m["metrics"].get("evaluation")]
+    f1 = last_f1(m["metrics"]["evaluation"] for m in evaluated)
+    intents = await intents_of(request).summaries()
+    for intent in intents:
+        intent["f1"] = f1.get(intent["name"])
     return json_response(
         {
-            "intents": await intents_of(request).summaries(),
+            "intents": intents,
             "min_examples": MIN_EXAMPLES,
+            "evaluated_model": evaluated[0]["version"] if evaluated else None,
         }
     )
 

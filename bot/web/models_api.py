@@ -8,10 +8,14 @@ time across every hub: a second start answers ``409 job_running``. Every
 route checks the role (agents get 403); a start needs the session's CSRF
 token and is written to the audit log.
 
-``GET /api/models`` lists the trained models and which is live; ``POST
+``GET /api/models`` lists the trained models (each with its evaluation
+against the model live when it was trained) and which is live; ``POST
 /api/models/{version}/deploy`` and ``.../rollback`` change the live model
-(audit log). ``GET /api/models/live`` is where every Rasa server pulls the
-live model from (``models:`` in ``endpoints.yml``, see
+(audit log). A deploy passes the regression guard
+(:meth:`~bot.training.models.ModelRegistry.guard`: ``409 regression`` or
+``409 not_evaluated``) unless an admin gives an ``override_reason``, which is
+recorded with the deploy and in the audit log. ``GET /api/models/live`` is
+where every Rasa server pulls the live model from (``models:`` in ``endpoints.yml``, see
 :mod:`bot.training.models`).
 """
 
@@ -79,10 +83,15 @@ async def list_jobs(request: Request) -> HTTPResponse:
 
 @jobs_api.get("/<job_id:str>")
 async def get_job(request: Request, job_id: str) -> HTTPResponse:
-    """One job: state, stage, progress and the tail of Rasa's output."""
+    """One job: state, stage, progress, the tail of Rasa's output, evaluation."""
     await require_agent(request, *TRAINER_ROLES)
     number = whole_number(job_id, "job_id", minimum=1) or 0
-    return json_response({"job": (await _jobs(request).get(number)).public()})
+    job = (await _jobs(request).get(number)).public()
+    job["evaluation"] = None
+    if job["model_version"]:
+        model = await _registry(request).get(job["model_version"])
+        job["evaluation"] = model.metrics.get("evaluation")
+    return json_response({"job": job})
 
 
 models_api = Blueprint("models_api", url_prefix="/api/models")
@@ -121,17 +130,25 @@ async def deploy(request: Request, version: str) -> HTTPResponse:
     reason = override_reason(body.get("override_reason"))
     if reason is not None and agent.role != "admin":
         raise Forbidden("only an admin may give an override reason")
-    record = await _registry(request).deploy(
-        _version(version), by=agent.email, override_reason=reason
-    )
     hub = hub_of(request)
+    deployed = await _registry(request).deploy(
+        _version(version),
+        by=agent.email,
+        margin=hub.settings.regression_margin,
+        override_reason=reason,
+    )
+    record = deployed.model
     await hub.auth.repository.record_audit(
-        agent.email, "model.deploy", record.version, {"override_reason": reason}
+        agent.email,
+        "model.deploy",
+        record.version,
+        {"override_reason": reason, "overridden": deployed.overridden},
     )
     return json_response(
         {
             "live": record.version,
             "model": record.public(),
+            "overridden": deployed.overridden,
             "reaches_rasa_within_s": hub.settings.model_pull_s,
         }
     )

@@ -12,11 +12,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bot.conversations.repository import ConversationRecord, MessageRecord, NewMessage
 from bot.db.models import LabelledQuestion, NluExample, NluIntent, TrainingAnnotation
+from tests.conftest import IN_CI, PROJECT_DIR
 from tests.hub import RunningHub
+
+#: The model ``make model`` trains (CI trains it before the tests).
+SHIPPED_MODEL = PROJECT_DIR / "models" / "baton.tar.gz"
 
 
 async def quiet_relay(hub: RunningHub) -> None:
@@ -68,3 +73,52 @@ async def clear_training_data(engine: Any) -> None:
     async with engine.begin() as connection:
         await connection.execute(sa.delete(NluExample.__table__))
         await connection.execute(sa.delete(NluIntent.__table__))
+
+
+def need_shipped_model() -> None:
+    """Skip without models/baton.tar.gz, or fail in CI (which trains it first)."""
+    if not SHIPPED_MODEL.is_file():
+        message = "no shipped model (models/baton.tar.gz): run make model"
+        if IN_CI:
+            pytest.fail(f"{message}; CI requires it", pytrace=False)
+        pytest.skip(message)
+
+
+def report(
+    accuracy: float,
+    *,
+    passed: tuple[str, ...] = ("Greeting", "Locked account"),
+    failed: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """An evaluation report as bot.training.evaluation writes it."""
+    return {
+        "messages": 20,
+        "accuracy": accuracy,
+        "macro_f1": accuracy,
+        "per_intent": {
+            "greet": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 10},
+            "account_locked": {
+                "precision": accuracy,
+                "recall": accuracy,
+                "f1": accuracy,
+                "support": 10,
+            },
+        },
+        "confused": [],
+        "stories": {"passed": list(passed), "failed": list(failed)},
+    }
+
+
+def evaluation(
+    candidate: dict[str, Any],
+    live: dict[str, Any],
+    live_sha256: str,
+    live_version: str | None = None,
+) -> dict[str, Any]:
+    """A model's evaluation against the live model with this SHA-256."""
+    return {
+        "held_out": {"messages": 20, "stories": "tests/test_stories.yml"},
+        "candidate": candidate,
+        "live": {**live, "version": live_version, "sha256": live_sha256},
+        "evaluated_at": "2026-12-03T10:00:00+00:00",
+    }

@@ -14,15 +14,13 @@ from bot.exceptions import BadRequest, Conflict
 from bot.training.intents import (
     MIN_EXAMPLES,
     ExampleNotFound,
-    IntentChange,
     IntentInUse,
     IntentNotFound,
     Intents,
     NluRepository,
-    example_text,
-    intent_name,
 )
 from bot.training.nlu_data import read_nlu
+from bot.training.validation import IntentChange, example_text, intent_name
 from tests.bot.training.helpers import clear_training_data
 from tests.conftest import PROJECT_DIR
 

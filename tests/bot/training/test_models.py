@@ -22,13 +22,19 @@ from bot.db.models import ModelDeployment
 from bot.training.jobs import JobRepository
 from bot.training.models import file_digest
 from tests.bot.auth.test_auth_api import call, login, new_account
+from tests.bot.training.helpers import (
+    SHIPPED_MODEL,
+    evaluation,
+    need_shipped_model,
+    report,
+)
 from tests.bot.training.test_jobs import clear_jobs
-from tests.conftest import PROJECT_DIR, shared_hub
+from tests.conftest import shared_hub
 from tests.hub import RunningHub
 
 MODELS = "/api/models"
 TOKEN = "model-server-test-token"
-SHIPPED = PROJECT_DIR / "models" / "baton.tar.gz"
+SHIPPED = SHIPPED_MODEL
 
 
 async def clear_models(engine: Any) -> None:
@@ -47,15 +53,23 @@ module_hub = shared_hub(
 
 @pytest.fixture
 async def hub(module_hub: RunningHub) -> AsyncIterator[RunningHub]:
-    if not SHIPPED.is_file():
-        pytest.skip("no shipped model: run make model")
+    need_shipped_model()
     await clear_models(module_hub.ctx.engine)
     yield module_hub
     await clear_models(module_hub.ctx.engine)
 
 
-async def trained(hub: RunningHub, version: str, stamp: int) -> Path:
-    """Record a model the way a training job does."""
+async def trained(
+    hub: RunningHub,
+    version: str,
+    stamp: int,
+    evaluated: dict[str, Any] | None = None,
+) -> Path:
+    """Record a model the way a training job does.
+
+    Its evaluation (``evaluated``) is, unless given, as good as the shipped
+    model's, against the shipped model.
+    """
     folder = hub.settings.data_dir / "models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{version}.tar.gz"
@@ -74,7 +88,12 @@ async def trained(hub: RunningHub, version: str, stamp: int) -> Path:
             "size": path.stat().st_size,
             "fingerprint": "f" * 64,
             "config": "recipe: default.v1\n",
-            "metrics": {"training": {"i_acc": 0.99}},
+            "metrics": {
+                "training": {"i_acc": 0.99},
+                "evaluation": evaluated
+                if evaluated is not None
+                else evaluation(report(0.9), report(0.9), file_digest(SHIPPED)),
+            },
             "trained_by": "trainer@example.com",
         },
     )

@@ -14,7 +14,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.cli import main
 from bot.exceptions import BadRequest
-from bot.training.intents import IntentChange, IntentInUse, Intents, NluRepository
+from bot.training.intents import IntentInUse, Intents, NluRepository
 from bot.training.nlu_files import (
     TRAINERS_FILE,
     export_files,
@@ -22,6 +22,7 @@ from bot.training.nlu_files import (
     import_folder,
     write_files,
 )
+from bot.training.validation import IntentChange
 from tests.bot.training.helpers import clear_training_data
 from tests.conftest import PROJECT_DIR
 

@@ -1,0 +1,314 @@
+"""Evaluate a candidate model against the live one, and the regression guard.
+
+The held-out set is what neither model learnt from:
+
+- the customer messages of the project's test stories
+  (``tests/test_stories.yml``, worded unlike the training data on purpose)
+  with the intent each story gives them, and
+- a split of the trainers' examples: of an intent with at least
+  :data:`SPLIT_FROM` examples added by trainers, each such example whose
+  SHA-256 (of intent and text) falls in one of :data:`HOLD_OUT_EVERY` buckets
+  is held out. The choice depends only on the example itself, so an example
+  never moves between the sides while it exists, and a training job leaves
+  the held-out ones out of what it trains on.
+
+The committed baseline (``data/nlu``) is never split: the shipped model
+(``make model``) learnt all of it, and a split of it would favour the
+shipped model over every candidate.
+
+Both models parse every held-out message (the intent after Rasa's fallback:
+``nlu_fallback`` is a wrong answer) and play every test story end to end
+(``rasa test --stories``: the intents of its messages and the bot's
+actions). The figures: accuracy, macro F1, per-intent precision, recall and
+F1, the most confused pairs, and which stories pass.
+
+The regression guard (:func:`regressions`) refuses a candidate whose
+accuracy is below the live model's by more than a margin
+(``BATON_REGRESSION_MARGIN``), or that fails a story the live model passes.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.training.intents import TrainingData
+
+logger = logging.getLogger(__name__)
+
+#: The project's test stories (relative to the project folder).
+TEST_STORIES = Path("tests") / "test_stories.yml"
+#: An intent's trainers' examples are split once it has this many.
+SPLIT_FROM = 5
+#: One bucket in this many is held out (a fifth).
+HOLD_OUT_EVERY = 5
+#: Confused pairs kept in a report.
+MOST_CONFUSED = 5
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Messages with their right intent, and the stories, neither model learnt."""
+
+    messages: tuple[tuple[str, str], ...]
+    stories: Path | None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the set (two evaluations compare when it is the same)."""
+        digest = hashlib.sha256()
+        for text, intent in self.messages:
+            digest.update(f"{intent}\0{text}\0".encode())
+        if self.stories is not None:
+            digest.update(self.stories.read_bytes())
+        return digest.hexdigest()
+
+    def public(self) -> dict[str, Any]:
+        """How the set is made up (for the model record)."""
+        return {
+            "messages": len(self.messages),
+            "stories": str(self.stories) if self.stories else None,
+            "fingerprint": self.fingerprint(),
+        }
+
+
+def held_out_example(intent: str, text: str) -> bool:
+    """Whether a trainer's example falls in the held-out buckets."""
+    digest = hashlib.sha256(f"{intent}\0{text}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % HOLD_OUT_EVERY == 0
+
+
+def split(data: TrainingData) -> tuple[TrainingData, list[tuple[str, str]]]:
+    """Split the training data: what a job trains on, and what it holds out.
+
+    Returns:
+        The data less the held-out examples, and those as (text, intent).
+    """
+    kept: dict[str, list[Any]] = {}
+    held: list[tuple[str, str]] = []
+    for intent, examples in data.examples.items():
+        added = [example for example in examples if example.source == "trainer"]
+        if len(added) < SPLIT_FROM:
+            kept[intent] = list(examples)
+            continue
+        kept[intent] = []
+        for example in examples:
+            if example.source == "trainer" and held_out_example(intent, example.text):
+                held.append((example.text, intent))
+            else:
+                kept[intent].append(example)
+    return replace(data, examples=kept), held
+
+
+def story_messages(path: Path) -> list[tuple[str, str]]:
+    """The typed customer messages of test stories with their intents.
+
+    Button payloads (``/intent``) are left out: they are not understood by
+    the NLU but sent as they are.
+    """
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = []
+    for story in document.get("stories") or []:
+        for step in story.get("steps") or []:
+            text = str(step.get("user") or "").strip()
+            if text and step.get("intent") and not text.startswith("/"):
+                found.append((" ".join(text.split()), str(step["intent"])))
+    return found
+
+
+def held_out_set(data: TrainingData, project_dir: Path) -> HeldOut:
+    """The held-out set for ``data``: the split and the test stories."""
+    messages = split(data)[1]
+    stories: Path | None = project_dir / TEST_STORIES
+    if stories is not None and stories.is_file():
+        messages += story_messages(stories)
+    else:
+        stories = None
+    return HeldOut(tuple(messages), stories)
+
+
+def _ratio(part: float, whole: float) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def intent_report(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Accuracy, per-intent precision/recall/F1 and confusions.
+
+    Args:
+        pairs: (right intent, predicted intent) per message.
+
+    Returns:
+        ``accuracy``, ``macro_f1`` (over the intents of the set),
+        ``messages``, ``per_intent`` (name → precision, recall, f1,
+        support) and ``confused`` (the most frequent wrong pairs:
+        ``{"intent", "predicted", "count"}``).
+    """
+    right = sum(1 for expected, predicted in pairs if expected == predicted)
+    support = collections.Counter(expected for expected, _ in pairs)
+    predicted_count = collections.Counter(predicted for _, predicted in pairs)
+    hits = collections.Counter(
+        expected for expected, predicted in pairs if expected == predicted
+    )
+    per_intent = {}
+    for intent in sorted(support):
+        precision = _ratio(hits[intent], predicted_count[intent])
+        recall = _ratio(hits[intent], support[intent])
+        f1 = (
+            round(2 * precision * recall / (precision + recall), 4)
+            if precision + recall
+            else 0.0
+        )
+        per_intent[intent] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": support[intent],
+        }
+    confusions = collections.Counter(
+        (expected, predicted) for expected, predicted in pairs if expected != predicted
+    )
+    return {
+        "messages": len(pairs),
+        "accuracy": _ratio(right, len(pairs)),
+        "macro_f1": _ratio(sum(v["f1"] for v in per_intent.values()), len(per_intent)),
+        "per_intent": per_intent,
+        "confused": [
+            {"intent": expected, "predicted": predicted, "count": count}
+            for (expected, predicted), count in sorted(
+                confusions.items(), key=lambda item: (-item[1], item[0])
+            )[:MOST_CONFUSED]
+        ],
+    }
+
+
+async def evaluate_model(
+    path: Path, held_out: HeldOut, out_dir: Path
+) -> dict[str, Any]:
+    """Load a model with Rasa and measure it on the held-out set.
+
+    Returns:
+        :func:`intent_report` of its parses, with ``stories``: ``passed``
+        and ``failed`` (story names).
+    """
+    from rasa.core.agent import Agent
+    from rasa.core.test import _collect_story_predictions, _create_data_generator
+
+    agent = Agent.load(str(path))
+    pairs = []
+    for text, intent in held_out.messages:
+        parsed = await agent.parse_message(text)
+        pairs.append((intent, str((parsed.get("intent") or {}).get("name"))))
+    report = intent_report(pairs)
+    report["stories"] = {"passed": [], "failed": []}
+    if held_out.stories is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        generator = _create_data_generator(str(held_out.stories), agent)
+        trackers = generator.generate_story_trackers()
+        evaluation, _, _ = await _collect_story_predictions(
+            trackers, agent, use_e2e=True
+        )
+        report["stories"] = {
+            "passed": sorted({t.sender_id for t in evaluation.successful_stories}),
+            "failed": sorted({t.sender_id for t in evaluation.failed_stories}),
+        }
+    return report
+
+
+async def compare(
+    candidate: Path,
+    live: tuple[str | None, Path, str] | None,
+    held_out: HeldOut,
+    out_dir: Path,
+) -> dict[str, Any]:
+    """Evaluate the candidate and the live model on the same held-out set.
+
+    Args:
+        candidate: The candidate's file.
+        live: The live model's version (``None``: the shipped one), file and
+            SHA-256; ``None`` when this hub has no live model file.
+        held_out: The held-out set.
+        out_dir: Where Rasa may write its story reports.
+
+    Returns:
+        ``held_out`` (its size and fingerprint), ``candidate`` and ``live``
+        (reports, the live one with its ``version`` and ``sha256``; ``None``
+        without a live model) and ``evaluated_at``.
+    """
+    report = await evaluate_model(candidate, held_out, out_dir / "candidate")
+    live_report = None
+    if live is not None:
+        version, path, sha256 = live
+        live_report = {
+            **await evaluate_model(path, held_out, out_dir / "live"),
+            "version": version,
+            "sha256": sha256,
+        }
+    return {
+        "held_out": held_out.public(),
+        "candidate": report,
+        "live": live_report,
+        "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
+
+
+def regressions(evaluation: dict[str, Any], margin: float) -> list[str]:
+    """Why a candidate is worse than the live model (empty: it is not).
+
+    Args:
+        evaluation: A model's evaluation (``candidate`` and ``live`` reports).
+        margin: How much lower the candidate's accuracy may be.
+    """
+    candidate, live = evaluation["candidate"], evaluation["live"]
+    found: list[str] = []
+    if live is None:
+        return found
+    if candidate["accuracy"] < live["accuracy"] - margin:
+        found.append(
+            f"accuracy {candidate['accuracy']:.1%} on the held-out set is below "
+            f"the live model's {live['accuracy']:.1%} by more than "
+            f"{margin:.1%}"
+        )
+    newly_failed = sorted(
+        set(live["stories"]["passed"]) & set(candidate["stories"]["failed"])
+    )
+    if newly_failed:
+        found.append(
+            "fails test stories the live model passes: " + "; ".join(newly_failed)
+        )
+    return found
+
+
+def last_f1(evaluations: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """Per-intent F1 of the first evaluation given (newest first) that has one."""
+    for evaluation in evaluations:
+        candidate = (evaluation or {}).get("candidate")
+        if candidate:
+            return {
+                intent: figures["f1"]
+                for intent, figures in candidate["per_intent"].items()
+            }
+    return {}
+
+
+__all__ = [
+    "HOLD_OUT_EVERY",
+    "SPLIT_FROM",
+    "TEST_STORIES",
+    "HeldOut",
+    "compare",
+    "evaluate_model",
+    "held_out_example",
+    "held_out_set",
+    "intent_report",
+    "last_f1",
+    "regressions",
+    "split",
+    "story_messages",
+]
