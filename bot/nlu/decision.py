@@ -56,6 +56,13 @@ class DecisionSettings:
         people_hits: How many of the search's top hits must not be about
             reaching people (list a handoff intent) for a confident handoff
             intent to be asked about.
+        agree_min_intent_confidence: The intent model's confidence in its
+            own best guess (under the fallback too) from which, when the
+            search's best article lists that intent, the two agree.
+        agree_min_kb_confidence: The search's confidence that its best
+            article is right, needed for an agreement to answer with it
+            although the search alone would not (a question in another
+            language: the search is English, its confidence lower).
     """
 
     handoff_intents: frozenset[str]
@@ -66,14 +73,21 @@ class DecisionSettings:
     ask_intents: frozenset[str] = frozenset()
     ask_min_kb_confidence: float = 1.0
     people_hits: int = 2
+    agree_min_intent_confidence: float = 1.0
+    agree_min_kb_confidence: float = 1.0
 
 
 @dataclass(frozen=True)
 class Override:
-    """The intent a message gets because the knowledge base answers it."""
+    """The intent a message gets because the knowledge base answers it.
+
+    ``article`` is the article agreed on when the search had no answer of its
+    own (:func:`decide`); otherwise the search's answer is the article.
+    """
 
     intent: str
     confidence: float
+    article: str | None = None
 
 
 def _top_intent(parse: Mapping[str, Any]) -> tuple[str | None, float]:
@@ -128,13 +142,24 @@ def decide(
         The new intent (``nlu_fallback`` to ask), or ``None`` to keep the
         pipeline's.
     """
-    if result.answer is None:
-        return None
     intent, _ = _top_intent(parse)
     ranking = parse.get(INTENT_RANKING_KEY) or []
     model_intent, model_confidence = _model_intent(ranking)
     unsure = intent == FALLBACK_INTENT
     if not unsure and intent in settings.kept_intents:
+        return None
+    if result.answer is None:
+        return _agreement(
+            intent, model_intent, model_confidence, result, article_intents, settings
+        )
+    if (
+        not unsure
+        and intent in settings.handoff_intents
+        and settings.handoff_intents.intersection(article_intents)
+    ):
+        # The model named a person or a sensitive matter and the search
+        # found the article about reaching people ("bot is useless, human
+        # pls"): both say the customer wants people; a person it is.
         return None
     if model_intent in settings.handoff_intents and (
         model_confidence >= settings.handoff_max_confidence
@@ -160,6 +185,39 @@ def decide(
     return Override(answer_intent(article_intents, usable), result.confidence)
 
 
+def _agreement(
+    intent: str | None,
+    model_intent: str | None,
+    model_confidence: float,
+    result: SearchResult,
+    top_intents: Sequence[str],
+    settings: DecisionSettings,
+) -> Override | None:
+    """The search's best article, when the intent model agrees with it.
+
+    The search alone was not sure enough to answer; the intent model's own
+    best guess (past the fallback too) being an intent that article lists,
+    with both confident enough, is the second opinion that makes it the
+    answer. Handoff, small talk and kept intents never agree: the article
+    about contacting support lists ``complaint``.
+    """
+    if not result.hits or model_intent is None:
+        return None
+    blocked = (
+        settings.handoff_intents | settings.smalltalk_intents | settings.kept_intents
+    )
+    if (
+        model_intent in blocked
+        or model_intent not in top_intents
+        or model_confidence < settings.agree_min_intent_confidence
+        or result.confidence < settings.agree_min_kb_confidence
+    ):
+        return None
+    if intent != FALLBACK_INTENT and intent != model_intent:
+        return None
+    return Override(model_intent, model_confidence, result.hits[0].slug)
+
+
 def apply_override(parse: dict[str, Any], override: Override) -> None:
     """Make ``override`` the message's intent, first in its ranking.
 
@@ -179,13 +237,22 @@ def apply_override(parse: dict[str, Any], override: Override) -> None:
     parse[INTENT_RANKING_KEY] = [dict(top), *ranking]
 
 
-def knowledge_parse_data(result: SearchResult, overrode: bool) -> dict[str, Any]:
-    """The ``knowledge`` entry of the parse data (JSON)."""
+def knowledge_parse_data(
+    result: SearchResult, override: Override | None
+) -> dict[str, Any]:
+    """The ``knowledge`` entry of the parse data (JSON).
+
+    ``article`` is the article the customer is to get: the search's answer,
+    or the one the intent model agreed on (:func:`decide`).
+    """
+    article = override.article if override is not None else None
+    if article is None and result.answer is not None:
+        article = result.answer.slug
     return {
-        "article": result.answer.slug if result.answer is not None else None,
+        "article": article,
         "confidence": round(float(result.confidence), 4),
         "ranking": [{"article": hit.slug, "score": hit.score} for hit in result.hits],
-        "decided": overrode,
+        "decided": override is not None,
     }
 
 

@@ -201,6 +201,8 @@ class KnowledgeFirst(GraphComponent):
             "ask_intents": ["request_human"],
             "ask_min_kb_confidence": 0.95,
             "people_hits": 2,
+            "agree_min_intent_confidence": 0.9,
+            "agree_min_kb_confidence": 0.4,
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -225,6 +227,8 @@ class KnowledgeFirst(GraphComponent):
             ask_intents=frozenset(config["ask_intents"]),
             ask_min_kb_confidence=float(config["ask_min_kb_confidence"]),
             people_hits=int(config["people_hits"]),
+            agree_min_intent_confidence=float(config["agree_min_intent_confidence"]),
+            agree_min_kb_confidence=float(config["agree_min_kb_confidence"]),
         )
         index = FollowedIndex()
         if not index.start(wait_s=WARM_TIMEOUT_S):
@@ -260,7 +264,10 @@ class KnowledgeFirst(GraphComponent):
             intent_confidence=float(intent.get("confidence") or 0.0),
             vector=vector_from_parse_data(message.get(EMBEDDING_KEY)),
         )
-        article = index.article(result.answer.slug) if result.answer else None
+        # The best hit, answer or not: an unsure search can still agree with
+        # the intent model (decide()).
+        best = result.answer or (result.hits[0] if result.hits else None)
+        article = index.article(best.slug) if best is not None else None
         runners_up = [index.article(hit.slug) for hit in result.hits[1:]]
         override = decide(
             message.data,
@@ -273,6 +280,6 @@ class KnowledgeFirst(GraphComponent):
             apply_override(message.data, override)
         message.set(
             PARSE_KEY,
-            knowledge_parse_data(result, override is not None),
+            knowledge_parse_data(result, override),
             add_to_output=True,
         )

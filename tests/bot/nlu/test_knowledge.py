@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.nlu.decision import (
     apply_override,
     decide,
     decided_article,
+    knowledge_parse_data,
 )
 from bot.nlu.knowledge import FollowedIndex, KnowledgeFirst
 from tests.conftest import empty_knowledge_base
@@ -108,6 +110,84 @@ def test_a_request_for_a_person_is_not_asked_about_an_article_about_people() -> 
     # "agent please" matches contact-support-hours, which lists "complaint".
     override = decide(parse("request_human", 0.99), found(1.0), ["complaint"], SETTINGS)
     assert override is None
+
+
+def test_an_unsure_request_for_a_person_is_not_answered_with_contacting_support() -> (
+    None
+):
+    # "bot is useless for this, human pls": the model says request_human at
+    # 0.9 and the search is sure of contact-support-hours, which lists
+    # "complaint": both say the customer wants people, so a person it is.
+    for intent in ("request_human", "complaint", "legal_request"):
+        override = decide(parse(intent, 0.9), found(0.99), ["complaint"], SETTINGS)
+        assert override is None
+    # A how-to question the model took for a request is still answered.
+    override = decide(parse("request_human", 0.9), found(0.99), [], SETTINGS)
+    assert override == Override("out_of_scope", 0.99)
+
+
+#: Answer-first settings with the agreement of config.yml.
+AGREEING = replace(
+    SETTINGS, agree_min_intent_confidence=0.9, agree_min_kb_confidence=0.4
+)
+
+
+def unsure_search(confidence: float) -> SearchResult:
+    """A search below its own threshold: hits, but no answer."""
+    return found(confidence, slug=None)
+
+
+@pytest.mark.parametrize(
+    ("parsed", "confidence", "intents", "expected"),
+    [
+        # "wie kann ich mein passwort zurücksetzen": the model is sure, the
+        # English search less so, and its best article is the intent's.
+        (parse("password_reset", 0.95), 0.45, ["password_reset"], "password_reset"),
+        # The same under the fallback (the model's own guess is sure enough).
+        (
+            parse("nlu_fallback", 0.5, ("password_reset", 0.92)),
+            0.6,
+            ["password_reset"],
+            "password_reset",
+        ),
+        # The search too unsure: no agreement.
+        (parse("password_reset", 0.99), 0.3, ["password_reset"], None),
+        # The model too unsure.
+        (parse("nlu_fallback", 0.5, ("password_reset", 0.6)), 0.6, [], None),
+        (parse("password_reset", 0.85), 0.6, ["password_reset"], None),
+        # The best article is not about the model's intent.
+        (parse("password_reset", 0.99), 0.6, ["billing_question"], None),
+        # A handoff or small-talk intent never agrees with an article.
+        (parse("complaint", 0.99), 0.9, ["complaint"], None),
+        (parse("greet", 0.99), 0.9, ["greet"], None),
+        # Answers to the bot's questions are left alone.
+        (parse("deny", 0.99), 0.9, ["deny"], None),
+    ],
+)
+def test_an_unsure_search_answers_when_the_intent_model_agrees(
+    parsed: dict, confidence: float, intents: list[str], expected: str | None
+) -> None:
+    override = decide(parsed, unsure_search(confidence), intents, AGREEING)
+    if expected is None:
+        assert override is None
+        return
+    assert override == Override(
+        expected, override.confidence if override else 0.0, "password-reset"
+    )
+    data = knowledge_parse_data(unsure_search(confidence), override)
+    assert data["article"] == "password-reset"
+    assert data["decided"] is True
+    assert decided_article({PARSE_KEY: data}) == "password-reset"
+
+
+def test_without_agreement_an_unsure_search_names_no_article() -> None:
+    data = knowledge_parse_data(unsure_search(0.3), None)
+    assert data["article"] is None
+    assert data["decided"] is False
+    assert data["ranking"][0]["article"] == "password-reset"
+    # DecisionSettings alone never agrees: its thresholds default to 1.
+    parsed = parse("password_reset", 0.99)
+    assert decide(parsed, unsure_search(0.99), ["password_reset"], SETTINGS) is None
 
 
 def test_a_request_naming_a_topic_is_not_asked_about_when_people_are_close() -> None:
