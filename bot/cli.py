@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -127,7 +126,7 @@ def _models(settings: Settings, args: argparse.Namespace) -> int:
     from bot.exceptions import BatonError
     from bot.training.models import ModelRegistry, override_reason
 
-    by = args.by or os.environ.get("USER") or "cli"
+    by = args.by or settings.operator
 
     async def work() -> int:
         engine = create_engine(settings.database_url)
@@ -239,8 +238,9 @@ def _train(settings: Settings) -> int:
         "--out",
         str(settings.model_dir),
     ]
-    env = {**os.environ, **settings.rasa_environment()}
-    return subprocess.call(command, cwd=settings.project_dir, env=env)
+    return subprocess.call(
+        command, cwd=settings.project_dir, env=settings.child_environment()
+    )
 
 
 def _with_accounts(
@@ -266,8 +266,8 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
-def _new_password() -> str | None:
-    password = os.environ.get(NEW_PASSWORD_VARIABLE)
+def _new_password(settings: Settings) -> str | None:
+    password = settings.new_agent_password
     if password:
         return password
     try:
@@ -283,7 +283,7 @@ def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.role not in ROLES:
         return _fail(f"unknown role {args.role!r}; use one of {', '.join(ROLES)}", 2)
-    password = _new_password()
+    password = _new_password(settings)
     if password is None:
         return _fail(
             f"no password: set {NEW_PASSWORD_VARIABLE} or type the same password twice",
@@ -605,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runner import run
 
         demo_logins: list[tuple[str, str]] = []
-        env = dict(os.environ)
+        env = dict(settings.environment)
         if args.demo:
             # The demo customers reset their passwords in the chat (issue #16).
             env.setdefault("BATON_ACCOUNTS", "builtin")
@@ -637,5 +637,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in {"models", "deploy", "rollback"}:
         return _models(settings, args)
     if args.job:
-        return _train_job(settings, args.by or os.environ.get("USER") or "cli")
+        return _train_job(settings, args.by or settings.operator)
     return _train(settings)

@@ -333,6 +333,9 @@ class Settings:
             :attr:`link_secret` when it is not set.
         promises: Reminders, escalation and resume links (``bot.promises``).
         accounts: Self-service password reset (``BATON_ACCOUNTS*``).
+        environment: The whole environment the settings were read from;
+            child processes (Rasa, the action server, training workers)
+            inherit it (see :meth:`child_environment`).
     """
 
     host: str = "127.0.0.1"
@@ -368,6 +371,9 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     promises: Promises = field(default_factory=Promises)
     accounts: Accounts = field(default_factory=Accounts)
+    environment: Mapping[str, str] = field(
+        default_factory=lambda: dict(os.environ), repr=False, compare=False
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -445,6 +451,7 @@ class Settings:
             secret_key=secret_key,
             promises=_promises(env),
             accounts=_accounts(env),
+            environment=dict(env),
             limits=Limits(
                 max_text_bytes=_int(env, "MAX_TEXT_BYTES", 4096, minimum=1),
                 max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 65536, minimum=1024),
@@ -518,6 +525,29 @@ class Settings:
     def uses_postgresql(self) -> bool:
         """Whether the hub database is PostgreSQL."""
         return self.database_url.startswith(("postgresql", "postgres"))
+
+    @property
+    def operator(self) -> str:
+        """Who runs a command, as recorded when ``--by`` is not given.
+
+        The login name (``USER``), or ``cli``.
+        """
+        return self.environment.get("USER") or "cli"
+
+    @property
+    def new_agent_password(self) -> str | None:
+        """A new account's password given in ``BATON_NEW_AGENT_PASSWORD``.
+
+        For scripts that create accounts without a terminal to type it in.
+        """
+        return self.environment.get(PREFIX + "NEW_AGENT_PASSWORD") or None
+
+    def child_environment(self, **extra: str) -> dict[str, str]:
+        """The environment of a child process (Rasa, actions, a worker).
+
+        :attr:`environment`, then :meth:`rasa_environment`, then ``extra``.
+        """
+        return {**self.environment, **self.rasa_environment(), **extra}
 
     def rasa_environment(self) -> dict[str, str]:
         """Variables that ``endpoints.yml`` and ``credentials.yml`` refer to.

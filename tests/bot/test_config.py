@@ -55,3 +55,31 @@ def test_production_setup_shares_postgresql_and_redis() -> None:
 def test_invalid_values_are_refused_with_the_variable_named(name, value) -> None:
     with pytest.raises(ConfigurationError, match=f"BATON_{name}"):
         Settings.from_env({f"BATON_{name}": value})
+
+
+def test_child_processes_inherit_the_environment_the_settings_were_read_from(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "BATON_PROJECT_DIR": str(tmp_path),
+        "PATH": "/opt/tools/bin",
+        "USER": "maria",
+        "BATON_LOCK_STORE": "stale",  # the settings' own value wins
+    }
+    settings = Settings.from_env(env)
+    child = settings.child_environment(PYTHONUNBUFFERED="1")
+    assert child["PATH"] == "/opt/tools/bin"
+    assert child["BATON_LOCK_STORE"] == "in_memory"
+    assert child["PYTHONUNBUFFERED"] == "1"
+    assert settings.rasa_environment().items() <= child.items()
+    assert settings.operator == "maria"
+    assert settings.new_agent_password is None
+    assert "maria" not in repr(settings)  # the environment holds secrets
+
+
+def test_the_operator_and_a_scripted_password_come_from_the_environment() -> None:
+    settings = Settings.from_env({"BATON_NEW_AGENT_PASSWORD": "a long passphrase"})
+    assert settings.operator == "cli"  # no USER
+    assert settings.new_agent_password == "a long passphrase"
+    unset = Settings.from_env({"BATON_NEW_AGENT_PASSWORD": ""})
+    assert unset.new_agent_password is None
