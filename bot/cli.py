@@ -474,6 +474,27 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(error.message, 2)
 
 
+#: Libraries that log what they carry at DEBUG (aiosqlite every query's
+#: parameters: CSRF tokens, e-mail addresses, mail bodies with reset links;
+#: websockets every frame): kept at INFO whatever BATON_LOG_LEVEL says.
+CHATTY_LOGGERS = ("aiosqlite", "websockets")
+
+
+def configure_logging(level: str) -> None:
+    """Log at ``level`` (``BATON_LOG_LEVEL``), never below INFO for chatty libraries.
+
+    Args:
+        level: A level name, DEBUG to ERROR.
+    """
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger().setLevel(level)
+    floor = max(logging.INFO, logging.getLevelName(level))
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(floor)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a ``baton`` command; return the exit status."""
     parser = argparse.ArgumentParser(prog="baton", description=__doc__)
@@ -597,10 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"baton: configuration error: {error.message}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level)
     if args.command == "run":
         from bot.runner import run
 

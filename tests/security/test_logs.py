@@ -1,12 +1,13 @@
 """The hub's logs never hold a token, a password, a one-time link or a full e-mail.
 
-Every log record of a hub is captured (the hub's own loggers at DEBUG;
-Sanic's, which do not propagate, and the libraries' at INFO, as the hub runs
-them by default) while people sign in (rightly and wrongly), start and
-resume conversations, send messages, ask for a recap, have a password reset
-link mailed and spend it, and sign out; then the text is searched for every
-secret those steps used. (Libraries at DEBUG are another matter: aiosqlite
-then logs every query's parameters, such as CSRF tokens and e-mail bodies.)
+Logging is set up as ``baton`` sets it up for ``BATON_LOG_LEVEL`` (the default
+INFO, and DEBUG), and every record of the hub is captured (Sanic's loggers,
+which do not propagate, too) while people sign in (rightly and wrongly),
+start and resume conversations, send messages, ask for a recap, have a
+password reset link mailed and spend it, and sign out; then the text is
+searched for every secret those steps used. At DEBUG, aiosqlite logged every
+query's parameters (CSRF tokens, e-mail addresses, the reset link's mail)
+before ``bot.cli.configure_logging`` kept it at INFO.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
+from bot.cli import CHATTY_LOGGERS, configure_logging
 from bot.config import Limits, Settings
 from tests.bot.auth.test_auth_api import PASSWORD, call, login
 from tests.hub import receive_until, running_hub
@@ -42,8 +44,8 @@ class Everything(logging.Handler):
         self.lines.append(self.format(record))
 
 
-@pytest.fixture
-def logs() -> Iterator[Everything]:
+@pytest.fixture(params=["INFO", "DEBUG"])
+def logs(request: pytest.FixtureRequest) -> Iterator[Everything]:
     handler = Everything()
     root = logging.getLogger()
     # Loggers that do not pass records up (Sanic's) get the handler too.
@@ -52,20 +54,18 @@ def logs() -> Iterator[Everything]:
         for logger in logging.root.manager.loggerDict.values()
         if isinstance(logger, logging.Logger) and not logger.propagate
     ]
-    levels = {logger: logger.level for logger in loggers}
+    chatty = [logging.getLogger(name) for name in CHATTY_LOGGERS]
+    levels = {logger: logger.level for logger in [*loggers, *chatty]}
     for logger in loggers:
         logger.addHandler(handler)
-    root.setLevel(logging.INFO)
-    bot_logger = logging.getLogger("bot")
-    bot_level = bot_logger.level
-    bot_logger.setLevel(logging.DEBUG)
+    configure_logging(request.param)
     try:
         yield handler
     finally:
         for logger in loggers:
             logger.removeHandler(handler)
-            logger.setLevel(levels[logger])
-        bot_logger.setLevel(bot_level)
+        for logger, level in levels.items():
+            logger.setLevel(level)
 
 
 async def test_no_secret_reaches_the_logs(hub_settings: Settings, logs) -> None:
