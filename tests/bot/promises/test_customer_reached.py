@@ -185,20 +185,31 @@ async def test_a_verified_customer_confirms_the_address_or_declines(
     assert (status, body["state"], body["email"]) == (200, "given", "dana@example.com")
 
 
-async def test_a_customer_leaving_the_queue_keeps_a_follow_up_or_not_and_agents_see_why(
-    hub: RunningHub,
-) -> None:
-    handoffs = hub.ctx.handoffs
-    handoffs.policy = HandoffPolicy(
+async def in_the_queue(hub: RunningHub, count: int) -> list[tuple[str, str]]:
+    """``count`` customers waiting in the live queue (an agent is online).
+
+    Returns:
+        Each one's conversation id and token.
+    """
+    hub.ctx.handoffs.policy = HandoffPolicy(
         hours=SupportHours.parse("always", "UTC"),
         follow_up_within=dt.timedelta(hours=4),
     )
     await add_agent(hub.ctx.engine, presence="online")
-    leaving, leaving_token = await hub.new_conversation()
-    keeping, keeping_token = await hub.new_conversation()
-    for conversation_id in (leaving, keeping):
-        handoff = await handoffs.start(conversation_id, "customer_request")
+    waiting = []
+    for _ in range(count):
+        conversation_id, token = await hub.new_conversation()
+        handoff = await hub.ctx.handoffs.start(conversation_id, "customer_request")
         assert handoff is not None and handoff.state == "queued"
+        waiting.append((conversation_id, token))
+    return waiting
+
+
+async def test_a_customer_leaving_the_queue_keeps_a_follow_up_or_not_and_agents_see_why(
+    hub: RunningHub,
+) -> None:
+    handoffs = hub.ctx.handoffs
+    (leaving, leaving_token), (keeping, keeping_token) = await in_the_queue(hub, 2)
 
     async with hub.ctx.bus.subscribe(AGENTS_CHANNEL) as events:
         status, body, _ = await call(
@@ -287,15 +298,7 @@ async def test_a_customer_leaving_the_queue_keeps_a_follow_up_or_not_and_agents_
 async def test_a_bad_answer_gets_a_clear_error_and_changes_nothing(
     hub: RunningHub, path: str, body: Any, headers: dict[str, str], expected: Any
 ) -> None:
-    handoffs = hub.ctx.handoffs
-    handoffs.policy = HandoffPolicy(
-        hours=SupportHours.parse("always", "UTC"),
-        follow_up_within=dt.timedelta(hours=4),
-    )
-    await add_agent(hub.ctx.engine, presence="online")
-    conversation_id, token = await hub.new_conversation()
-    handoff = await handoffs.start(conversation_id, "customer_request")
-    assert handoff is not None and handoff.state == "queued"
+    [(conversation_id, token)] = await in_the_queue(hub, 1)
     status, answer, _ = await call(
         "POST",
         f"{hub.url}/api/conversations/{conversation_id}/{path}",
@@ -305,7 +308,7 @@ async def test_a_bad_answer_gets_a_clear_error_and_changes_nothing(
     assert (status, answer["error"]["code"]) == expected
     assert answer["error"]["message"]
     # Nothing changed: still waiting, nothing said, no address stored.
-    current = await handoffs.repository.current(conversation_id)
+    current = await hub.ctx.handoffs.repository.current(conversation_id)
     assert current is not None and current.state == "queued"
     assert await hub.app.ctx.promises.repository.contact(conversation_id) is None
     transcript = await hub.ctx.conversations.transcript(conversation_id)

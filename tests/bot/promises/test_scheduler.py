@@ -9,8 +9,10 @@ import asyncio
 import datetime as dt
 import secrets
 import threading
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
@@ -250,14 +252,20 @@ async def test_a_hub_killed_holding_the_lease_hands_over_without_loss_or_doubles
         await asyncio.wait(remains, timeout=10)
 
 
-async def queued_with_an_estimate(
-    own_engine: Any, handoffs: HandoffService
-) -> tuple[int, str, Any, int]:
-    """A customer queued with an agent online and a history to estimate from.
+@dataclass(frozen=True)
+class Queued:
+    """A customer in the live queue, and the agent online."""
 
-    Returns:
-        ``(agent id, conversation id, handoff, the wait shown in seconds)``.
-    """
+    agent: int
+    conversation_id: str
+    handoff: Any
+    #: The wait the customer was shown, in seconds.
+    shown: int
+
+
+@pytest.fixture
+async def queued(own_engine: Any, handoffs: HandoffService) -> Queued:
+    """A customer queued with an agent online and a history to estimate from."""
     agent, _ = await add_agent(own_engine, presence="online")
     handoffs.policy = HandoffPolicy(
         hours=SupportHours.parse("always", "UTC"),
@@ -289,25 +297,22 @@ async def queued_with_an_estimate(
     conversation = await handoffs.conversations.get(conversation_id)
     assert conversation is not None
     shown = (await handoffs.status(conversation))["eta_s"]
-    return agent, conversation_id, handoff, shown
+    return Queued(agent, conversation_id, handoff, shown)
 
 
 async def test_the_wait_estimate_a_queued_customer_is_shown_is_a_promise(
-    own_engine, handoffs, make_scheduler, clock
+    own_engine, handoffs, make_scheduler, clock, queued
 ) -> None:
-    agent, conversation_id, handoff, shown = await queued_with_an_estimate(
-        own_engine, handoffs
-    )
     scheduler = make_scheduler()
     await scheduler.tick()
     await scheduler.tick()
     repository = PromiseRepository(own_engine)
-    [wait] = await repository.promises_of(conversation_id)
+    [wait] = await repository.promises_of(queued.conversation_id)
     assert wait.kind == "wait" and wait.kept is None
-    assert wait.due_at - wait.promised_at == dt.timedelta(seconds=shown)
-    await handoffs.claim(handoff.id, agent, "Ann")
+    assert wait.due_at - wait.promised_at == dt.timedelta(seconds=queued.shown)
+    await handoffs.claim(queued.handoff.id, queued.agent, "Ann")
     await scheduler.tick()
-    [wait] = await repository.promises_of(conversation_id)
+    [wait] = await repository.promises_of(queued.conversation_id)
     assert wait.kept is True  # claimed within the estimate
 
 
@@ -321,9 +326,9 @@ async def offers_in(handoffs: HandoffService, conversation_id: str) -> list[Any]
 
 
 async def test_a_wait_well_past_the_estimate_is_told_once_with_a_follow_up_offer(
-    own_engine, handoffs, make_scheduler, clock
+    own_engine, handoffs, make_scheduler, clock, queued
 ) -> None:
-    _, conversation_id, _, shown = await queued_with_an_estimate(own_engine, handoffs)
+    conversation_id, shown = queued.conversation_id, queued.shown
     hub_a, hub_b = make_scheduler("hub-a"), make_scheduler("hub-b")
     await hub_a.tick()
     [wait] = await PromiseRepository(own_engine).promises_of(conversation_id)
@@ -343,18 +348,15 @@ async def test_a_wait_well_past_the_estimate_is_told_once_with_a_follow_up_offer
 
 
 async def test_a_customer_no_longer_waiting_is_not_told_the_wait_runs_long(
-    own_engine, handoffs, make_scheduler, clock
+    own_engine, handoffs, make_scheduler, clock, queued
 ) -> None:
-    agent, conversation_id, handoff, _ = await queued_with_an_estimate(
-        own_engine, handoffs
-    )
     scheduler = make_scheduler()
     await scheduler.tick()
-    [wait] = await PromiseRepository(own_engine).promises_of(conversation_id)
-    await handoffs.claim(handoff.id, agent, "Ann")
+    [wait] = await PromiseRepository(own_engine).promises_of(queued.conversation_id)
+    await handoffs.claim(queued.handoff.id, queued.agent, "Ann")
     clock.at(wait.due_at + dt.timedelta(hours=1))
     assert (await scheduler.tick()).offered == 0
-    assert await offers_in(handoffs, conversation_id) == []
+    assert await offers_in(handoffs, queued.conversation_id) == []
 
 
 async def test_an_overdue_follow_up_is_escalated_not_reminded(
