@@ -21,7 +21,10 @@ from tests.bot.training.helpers import (
     clear_labels,
     clear_training_data,
     conversation,
+    evaluation,
+    need_shipped_model,
     quiet_relay,
+    report,
     turn,
 )
 from tests.bot.training.test_models import SHIPPED, clear_models
@@ -107,14 +110,13 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     browser,
     page_factory,  # noqa: F811
 ) -> None:
-    """Inbox → intent label → Intents → a training job's progress → deploy → roll back.
+    """Inbox → label → Intents → a job's progress → evaluation → deploy → roll back.
 
     The job's worker is not started here (a real training is in the stack
     test): the job is reported and finished through the repository the worker
     uses, with the shipped model written again as the trained file.
     """
-    if not SHIPPED.is_file():
-        pytest.skip("no shipped model: run make model")
+    need_shipped_model()
     await quiet_relay(hub)
     await clear_labels(hub)
     await clear_training_data(hub.ctx.engine)
@@ -178,20 +180,38 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
             "size": path.stat().st_size,
             "fingerprint": "f" * 64,
             "config": "recipe: default.v1\n",
-            "metrics": {"training": {"i_acc": 0.987}},
+            "metrics": {
+                "training": {"i_acc": 0.987},
+                "evaluation": evaluation(
+                    report(0.95), report(0.9), file_digest(SHIPPED)
+                ),
+            },
             "trained_by": "trainer@example.com",
         },
     )
     row = page.locator("#models-rows tr", has_text="20261203-120000-job1")
     await row.wait_for()
-    assert "98.7 %" in await row.inner_text()
+    assert "95.0 % (90.0 %)" in await row.inner_text()
     await page.locator("#train-state", has_text="Done").wait_for()
+    # The finished job's evaluation, side by side with the live model's.
+    box = page.locator("#model-evaluation")
+    await box.locator("h3", has_text="Evaluation of 20261203-120000-job1").wait_for()
+    assert "Accuracy\t95.0 %\t90.0 %" in (await box.locator("table").inner_text())
+    assert await box.locator("svg.eval-chart rect.bar-candidate").count() == 3
+    await page.screenshot(
+        path=artifact("console-evaluation-desktop.png"), full_page=True
+    )
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=artifact("console-evaluation-phone.png"), full_page=True)
+    await page.set_viewport_size({"width": 1400, "height": 1000})
     await row.get_by_role("button", name="Deploy").click()
     await page.locator("#models-live", has_text="Live: 20261203-120000-job1").wait_for()
     await page.screenshot(path=artifact("console-models-desktop.png"), full_page=True)
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.screenshot(path=artifact("console-models-phone.png"), full_page=True)
     await page.click("#training-panel-intents")
+    locked = page.locator(".intent-row", has_text="account_locked")
+    await locked.locator(".intent-f1", has_text="F1 0.95").wait_for()
     await page.screenshot(path=artifact("console-intents-phone.png"), full_page=True)
     await page.click("#training-panel-models")
     await row.get_by_role("button", name="Roll back").click()
@@ -201,5 +221,62 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
         is None
     )
     assert page.problems == []
+
+    # A worse model: the trainer is refused; an admin deploys it with a reason.
+    worse = folder / "20261203-130000-job2.tar.gz"
+    worse.write_bytes(gzip.compress(gzip.decompress(SHIPPED.read_bytes()), mtime=8))
+    second = await jobs.start("trainer@example.com")
+    await jobs.finish(
+        second.id,
+        error=None,
+        log_tail="",
+        model={
+            "version": "20261203-130000-job2",
+            "job_id": second.id,
+            "path": str(worse),
+            "sha256": file_digest(worse),
+            "size": worse.stat().st_size,
+            "fingerprint": "e" * 64,
+            "config": "recipe: default.v1\n",
+            "metrics": {
+                "evaluation": evaluation(
+                    report(0.6, passed=("Greeting",), failed=("Locked account",)),
+                    report(0.9),
+                    file_digest(SHIPPED),
+                )
+            },
+            "trained_by": "trainer@example.com",
+        },
+    )
+    await page.click("#training-panel-intents")
+    await page.click("#training-panel-models")
+    row = page.locator("#models-rows tr", has_text="20261203-130000-job2")
+    await row.get_by_role("button", name="Deploy").click()
+    await page.locator("#models-error", has_text="worse than the live model").wait_for()
+    assert await page.locator("#model-override").is_hidden()
+    admin, _ = await signed_in(hub, page_factory, "admin")
+    await admin.click("#tab-training")
+    await admin.click("#training-panel-models")
+    row = admin.locator("#models-rows tr", has_text="20261203-130000-job2")
+    await row.get_by_role("button", name="Deploy").click()
+    await admin.locator("#models-error", has_text="Locked account").wait_for()
+    await admin.fill("#override-reason", "the billing phrasing matters more")
+    await row.locator("td button").first.click()
+    await admin.locator(
+        "#model-evaluation h3", has_text="Evaluation of 20261203-130000-job2"
+    ).wait_for()
+    assert "Locked account (the live model passes it)" in (
+        await admin.locator("#model-evaluation").inner_text()
+    )
+    await admin.screenshot(
+        path=artifact("console-override-desktop.png"), full_page=True
+    )
+    await admin.get_by_role("button", name="Deploy anyway").click()
+    await admin.locator(
+        "#models-live", has_text="Live: 20261203-130000-job2"
+    ).wait_for()
+    history = await ModelRegistry(hub.ctx.engine, hub.settings.model_dir).history()
+    assert history[0]["override_reason"] == "the billing phrasing matters more"
+    assert admin.problems == []
     await clear_models(hub.ctx.engine)
     await clear_training_data(hub.ctx.engine)

@@ -2,13 +2,16 @@
  * - Inbox: messages the bot struggled with, similar ones grouped, and one
  *   decision per group (an article, an intent, out of scope, dismiss) with undo;
  * - Intents: every intent with its examples; add, remove, create;
- * - Train & deploy: a training job's live progress, the trained models, deploy
- *   and roll back.
+ * - Train & deploy: a training job's live progress, the trained models with
+ *   their evaluation against the live model (evaluation.js), deploy (an admin
+ *   may override the regression guard with a reason) and roll back.
  * Every text goes on the page as text.
  */
 
 import { api } from "./api.js";
 import { $, clear, el, setAlert, show } from "./dom.js";
+import { evaluationView } from "./evaluation.js";
+import { session } from "./session.js";
 import { dateTime } from "./time.js";
 
 var REASONS = {
@@ -258,6 +261,9 @@ function loadIntents() {
           onclick: function () { showIntent(intent.name); }
         },
         el("span", { class: "intent-name", text: intent.name }),
+        typeof intent.f1 === "number"
+          ? el("span", { class: "intent-f1", title: "F1 in the last evaluation (" + data.evaluated_model + ")", text: "F1 " + intent.f1.toFixed(2) })
+          : null,
         intent.changed ? el("span", { class: "chip", text: intent.source === "trainer" ? "new" : "changed" }) : null,
         el("span", { class: "count", title: "examples", text: String(intent.examples) }))));
     });
@@ -336,7 +342,7 @@ function createIntent(event) {
 
 function modelsPanel() {
   return el("div", { id: "training-models-panel", hidden: true },
-    el("p", { class: "muted small", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, and records the model. Deploying makes every Rasa server load it; the live model keeps answering until then." }),
+    el("p", { class: "muted small", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, evaluates the new model and the live one on the same held-out set, and records the model. A model worse than the live one cannot be deployed (an admin may override with a reason). Deploying makes every Rasa server load it; the live model keeps answering until then." }),
     el("p", { id: "models-error", class: "alert alert-error", role: "alert", hidden: true }),
     el("div", { class: "train-box" },
       el("button", { type: "button", id: "train-start", class: "button primary", text: "Train", onclick: startTraining }),
@@ -345,8 +351,10 @@ function modelsPanel() {
     el("p", { id: "models-live", class: "small" }),
     el("table", { class: "models-table" },
       el("thead", {}, el("tr", {},
-        el("th", { text: "Version" }), el("th", { text: "Trained" }), el("th", { text: "Accuracy (training)" }), el("th", { text: "" }))),
-      el("tbody", { id: "models-rows" })));
+        el("th", { text: "Version" }), el("th", { text: "Trained" }), el("th", { text: "Held-out accuracy (live)" }), el("th", { text: "" }))),
+      el("tbody", { id: "models-rows" })),
+    el("div", { id: "model-override", class: "model-override", hidden: true }),
+    el("div", { id: "model-evaluation-slot" }));
 }
 
 function modelsError(error) {
@@ -357,6 +365,8 @@ function loadModels() {
   setAlert($("models-error"), "");
   return Promise.all([api("GET", "/api/models"), api("GET", "/api/training/jobs")]).then(function (answers) {
     renderModels(answers[0]);
+    var newest = answers[0].models[0];
+    if (newest) showEvaluation(newest.version, newest.metrics.evaluation || null);
     var job = answers[1].jobs[0];
     if (job) renderJob(job);
     if (job && (job.state === "queued" || job.state === "running")) follow(job.id);
@@ -370,7 +380,9 @@ function renderModels(data) {
   var rows = $("models-rows");
   clear(rows);
   data.models.forEach(function (model) {
-    var accuracy = model.metrics && model.metrics.training && model.metrics.training.i_acc;
+    var evaluation = model.metrics && model.metrics.evaluation;
+    var accuracy = evaluation ? percent(evaluation.candidate.accuracy) +
+      (evaluation.live ? " (" + percent(evaluation.live.accuracy) + ")" : "") : "not evaluated";
     var action = null;
     if (model.live) action = el("span", { class: "model-live" },
       el("span", { class: "chip chip-live", text: "Live" }),
@@ -390,7 +402,11 @@ function renderModels(data) {
     rows.appendChild(el("tr", { class: model.live ? "is-live" : null },
       el("td", { class: "mono", text: model.version }),
       el("td", { text: dateTime(model.trained_at) + " · " + model.trained_by }),
-      el("td", { text: typeof accuracy === "number" ? Math.round(accuracy * 1000) / 10 + " %" : "–" }),
+      el("td", {}, el("button", {
+        type: "button", class: "button ghost small", text: accuracy,
+        "aria-label": "Evaluation of " + model.version + ": " + accuracy,
+        onclick: function () { showEvaluation(model.version, evaluation); }
+      })),
       el("td", {}, action)));
   });
   if (!data.models.length) {
@@ -398,17 +414,49 @@ function renderModels(data) {
   }
 }
 
-function changeModel(version, action) {
+function percent(value) {
+  return (Math.round(value * 1000) / 10).toFixed(1) + " %";
+}
+
+function showEvaluation(version, evaluation) {
+  var slot = $("model-evaluation-slot");
+  clear(slot);
+  slot.appendChild(evaluationView(version, evaluation));
+}
+
+function changeModel(version, action, body) {
   setAlert($("models-error"), "");
-  return api("POST", "/api/models/" + encodeURIComponent(version) + "/" + action).then(function (data) {
+  show($("model-override"), false);
+  return api("POST", "/api/models/" + encodeURIComponent(version) + "/" + action, body).then(function (data) {
     $("models-live").textContent = "Live: " + (data.live || "the shipped model") +
       " — every Rasa server loads it within " + data.reaches_rasa_within_s + " s";
     return api("GET", "/api/models").then(renderModels);
-  }).catch(modelsError);
+  }).catch(function (error) {
+    modelsError(error);
+    var guarded = error.code === "regression" || error.code === "not_evaluated";
+    if (guarded && session.me && session.me.role === "admin") offerOverride(version);
+  });
+}
+
+/* Admins only: deploy a model the regression guard refused, with a reason. */
+function offerOverride(version) {
+  var box = $("model-override");
+  clear(box);
+  var reason = el("input", { id: "override-reason", required: true, maxlength: 2000, autocomplete: "off" });
+  box.appendChild(el("form", {
+    class: "override-form", onsubmit: function (event) {
+      event.preventDefault();
+      changeModel(version, "deploy", { override_reason: reason.value });
+    }
+  },
+  el("label", { for: "override-reason", text: "Deploy " + version + " anyway: why (recorded)" }),
+  reason,
+  el("button", { type: "submit", class: "button danger", text: "Deploy anyway" })));
+  show(box, true);
 }
 
 var STAGES = { queued: "Waiting to start", "export": "Exporting the data", validate: "Validating the data",
-  train: "Training", record: "Recording the model", done: "Done" };
+  train: "Training", evaluate: "Evaluating against the live model", record: "Recording the model", done: "Done" };
 
 function renderJob(job) {
   var box = $("train-job");
@@ -424,6 +472,7 @@ function renderJob(job) {
   if (progress) box.appendChild(progress);
   if (job.error) box.appendChild(el("p", { class: "alert alert-error", text: job.error }));
   if (job.model_version) box.appendChild(el("p", { class: "small", text: "Trained model " + job.model_version + ": deploy it below." }));
+  if (job.model_version && job.evaluation !== undefined) showEvaluation(job.model_version, job.evaluation);
   if (job.log_tail) {
     box.appendChild(el("details", { class: "train-log", open: job.state === "failed" },
       el("summary", { text: "Rasa's output (last lines)" }),
