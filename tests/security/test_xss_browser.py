@@ -5,8 +5,8 @@ messages and name, an agent's name, replies and notes, a canned reply, an
 article's title and body. Each page is then opened in headless Chromium and
 must show the payload as text: no payload script ran (``window.__xss`` is
 never set, no dialog opened), nothing was even blocked by the
-Content-Security-Policy (the markup never became markup), and no link points
-at ``javascript:``.
+Content-Security-Policy (the markup never became markup), no element has an
+inline event handler, and no link points at ``javascript:``.
 
 One hub in this process on the embedded SQLite database, Rasa not running:
 every customer message is handed to people at once.
@@ -39,7 +39,7 @@ def short(tag: str) -> str:
 
 
 def long(tag: str) -> str:
-    """A payload for free text: markup, script, a javascript: link, markdown."""
+    """A payload for free text: markup, script, links, markdown, list lines."""
     return (
         f"{tag} <img src=x onerror=\"window.__xss='{tag}';alert(1)\">"
         f"<script>window.__xss='{tag}'</script>"
@@ -47,6 +47,10 @@ def long(tag: str) -> str:
         f"<a href=\"javascript:window.__xss='{tag}'\">link</a> "
         f"[click](javascript:window.__xss='{tag}') "
         f"<iframe src=\"javascript:top.__xss='{tag}'\"></iframe>"
+        # Lines that become list items and links in bot and agent text.
+        f"\n1. https://ok.example/\"><img src=x onerror=window.__xss='{tag}'>"
+        f"\n- http://a.example/'onmouseover='window.__xss=1'"
+        f"\n- javascript:window.__xss='{tag}'"
     )
 
 
@@ -57,6 +61,20 @@ async def hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
     )
     async with running_hub(settings) as running:
         yield running
+
+
+#: Elements (the widget's shadow root included) with an inline event handler.
+INLINE_HANDLERS = """() => {
+  const roots = [document], found = [];
+  while (roots.length) {
+    for (const el of roots.pop().querySelectorAll('*')) {
+      if (el.shadowRoot) roots.push(el.shadowRoot);
+      for (const a of el.attributes)
+        if (a.name.startsWith('on')) found.push(el.tagName + ' ' + a.name);
+    }
+  }
+  return found;
+}"""
 
 
 class Watched:
@@ -88,6 +106,7 @@ class Watched:
         assert self.dialogs == [] and self.blocked == [], (self.dialogs, self.blocked)
         assert await page.locator("a[href^='javascript' i]").count() == 0
         assert await page.locator("iframe").count() == 0
+        assert await page.evaluate(INLINE_HANDLERS) == []
         for text in shown:
             # Shown as the characters typed (the locator looks into the
             # widget's shadow root too).
