@@ -120,6 +120,9 @@ PUBLIC = {
     ("GET", "/resume/{link}"): "the resume link's page",
     ("GET", "/api/models/live"): "Rasa's model pull (X-Baton-Token, checked below)",
     ("GET", "/api/agent/ws"): "the console socket (session, checked below)",
+    ("GET", "/account/reset"): "a customer's reset link's page (one-time token)",
+    ("POST", "/account/reset"): "spends that link (origin, CSRF cookie pair)",
+    ("POST", "/api/account/sign-in"): "built-in accounts' sign-in (rate-limited)",
     ("OPTIONS", "/api/conversations"): "CORS preflight",
     ("OPTIONS", "/api/conversations/{conversation_id}/messages"): "CORS preflight",
     ("OPTIONS", "/api/conversations/{conversation_id}/recap"): "CORS preflight",
@@ -225,23 +228,33 @@ class Caller:
             return response.status, answer
 
 
-@pytest.fixture(scope="module")
-async def hub(matrix_hub: RunningHub) -> AsyncIterator[RunningHub]:
-    # A training job is queued already: an allowed start is refused (409)
-    # rather than starting a real training run.
-    await JobRepository(matrix_hub.ctx.engine).start("matrix@example.com")
-    yield matrix_hub
+@pytest.fixture
+def hub(matrix_hub: RunningHub) -> RunningHub:
+    return matrix_hub
+
+
+@pytest.fixture
+async def training_job_queued(matrix_hub: RunningHub) -> None:
+    """A training job is queued already, and freshly heard from.
+
+    An allowed ``POST /api/training/jobs`` is then refused (409) rather than
+    starting a real training run.
+    """
+    jobs = JobRepository(matrix_hub.ctx.engine)
+    active = await jobs.active() or await jobs.start("matrix@example.com")
+    await jobs.report(active.id, stage="queued")
 
 
 @pytest.fixture(scope="module")
-async def caller(hub: RunningHub) -> AsyncIterator[Caller]:
+async def caller(matrix_hub: RunningHub) -> AsyncIterator[Caller]:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as client:
-        yield Caller(hub, client)
+        yield Caller(matrix_hub, client)
 
 
 @pytest.fixture(scope="module")
-async def sessions(hub: RunningHub) -> dict[str, tuple[str, str]]:
+async def sessions(matrix_hub: RunningHub) -> dict[str, tuple[str, str]]:
     """A signed-in session (cookie, CSRF token) per role."""
+    hub = matrix_hub
     return {role: await login(hub, await new_account(hub, role)) for role in ROLES}
 
 
@@ -249,6 +262,7 @@ def refused_for_role(status: int, answer: dict[str, Any]) -> bool:
     return status == 403 and answer.get("error", {}).get("code") == "forbidden"
 
 
+@pytest.mark.usefixtures("training_job_queued")
 @pytest.mark.parametrize(("method", "path"), sorted(CONSOLE), ids=str)
 async def test_console_route_roles_and_csrf(
     caller: Caller, sessions, method: str, path: str
@@ -335,8 +349,9 @@ def customer_request(method: str, path: str, conversation_id: str) -> tuple[str,
 
 
 @pytest.fixture(scope="module")
-async def two_conversations(hub) -> list[tuple[str, str]]:
+async def two_conversations(matrix_hub: RunningHub) -> list[tuple[str, str]]:
     """Two conversations, each with a customer message stored."""
+    hub = matrix_hub
     made = []
     for text in ("my secret is mine", "another customer's words"):
         conversation_id, token = await hub.new_conversation()
