@@ -210,7 +210,11 @@ class SentenceEncoder:
                 :data:`~bot.knowledge.embedding.tokenizer.MAX_SEQUENCE` word
                 pieces).
             cache: Whether to look the sentences up in, and add them to, the
-                cache (off for one-off texts such as customers' messages).
+                cache (off for one-off texts such as customers' messages:
+                those are looked up among the remembered messages instead,
+                so a message the NLU pipeline embedded once, in
+                :class:`bot.nlu.sentence_features.SentenceFeaturizer`, is not
+                embedded again by :class:`bot.nlu.meaning.MessageEmbedder`).
 
         Returns:
             A ``len(texts)`` by 384 float32 array of unit-length rows.
@@ -219,9 +223,10 @@ class SentenceEncoder:
         todo: dict[str, list[int]] = {}
         with self._lock:
             for position, text in enumerate(texts):
-                cached = self._cache.get(text) if cache else None
+                cached = self._cache.get(text) if cache else self._messages.get(text)
                 if cached is not None:
-                    self._cache.move_to_end(text)
+                    if cache:
+                        self._cache.move_to_end(text)
                     result[position] = cached
                     continue
                 stored = self._stored.get(digest(text)) if cache else None

@@ -1,0 +1,210 @@
+"""Sentence embeddings as dense features for the intent classifier.
+
+The sparse featurizers give DIET the words and character n-grams of a
+message; two messages that mean the same with different words ("my card
+never came" / "still waiting on the card you sent") share few of them.
+:class:`SentenceFeaturizer` adds the message's sentence embedding
+(all-MiniLM-L6-v2, :mod:`bot.knowledge.embedding`) as a sentence-level dense
+feature, which DIET reads alongside the sparse ones.
+
+The features depend on the encoder's weights, so training records which
+model it used (name, size and a hash of the weights file's header) in the
+model's storage; loading a model with other weights fails with a clear error
+instead of feeding the classifier vectors it was not trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.config import Settings
+from bot.knowledge.embedding import (
+    MODEL_NAME,
+    SentenceEncoder,
+    model_directory,
+    shared_encoder,
+)
+
+logger = logging.getLogger(__name__)
+
+#: The file in the model's storage naming the encoder the model was trained with.
+FINGERPRINT_FILE = "encoder.json"
+
+
+class EncoderMismatch(RasaException):
+    """The installed encoder is not the one the model was trained with."""
+
+
+def fingerprint(directory: Path) -> dict[str, Any]:
+    """Which encoder a directory holds: name, weights size and header digest.
+
+    The safetensors header lists every tensor's name, shape and byte range,
+    and the size pins the data; hashing 64 KB is quick at every load.
+    """
+    weights = directory / "model.safetensors"
+    with weights.open("rb") as handle:
+        head = handle.read(65536)
+    return {
+        "model": MODEL_NAME,
+        "size": weights.stat().st_size,
+        "head_sha256": hashlib.sha256(head).hexdigest(),
+    }
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
+)
+class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds each message's sentence embedding as a dense sentence feature."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """A tokenizer must run first (Rasa's featurizers expect tokens)."""
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the defaults.
+
+        ``model`` is the encoder's directory (empty: ``BATON_EMBEDDING_MODEL``
+        or ``models/all-MiniLM-L6-v2``); ``scale`` multiplies the unit-length
+        vector (DIET's sparse inputs are counts, so a larger scale gives the
+        embedding more weight early in training).
+        """
+        return {**DenseFeaturizer.get_default_config(), "model": "", "scale": 1.0}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        encoder: SentenceEncoder,
+        directory: Path,
+        model_storage: ModelStorage,
+        resource: Resource,
+    ) -> None:
+        super().__init__(name, config)
+        self.encoder = encoder
+        self.directory = directory
+        self._model_storage = model_storage
+        self._resource = resource
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """``scale`` must be a positive number."""
+        scale = config.get("scale", 1.0)
+        if not isinstance(scale, (int, float)) or scale <= 0:
+            raise ValueError(f"SentenceFeaturizer: scale must be > 0, not {scale!r}")
+
+    @staticmethod
+    def _directory(config: dict[str, Any]) -> Path:
+        configured = str(config.get("model") or "").strip()
+        if configured:
+            return Path(configured)
+        # Rasa creates this component itself: no settings object reaches it.
+        return model_directory(Settings.from_env())
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceFeaturizer:
+        """Load the encoder (see ``GraphComponent.create``).
+
+        Raises:
+            EmbeddingModelMissing: The encoder's files are not installed.
+        """
+        directory = cls._directory(config)
+        return cls(
+            config,
+            execution_context.node_name,
+            shared_encoder(directory),
+            directory,
+            model_storage,
+            resource,
+        )
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceFeaturizer:
+        """Load the encoder and check it is the one the model was trained with.
+
+        Raises:
+            EncoderMismatch: The installed weights differ from the training's.
+            EmbeddingModelMissing: The encoder's files are not installed.
+        """
+        featurizer = cls.create(config, model_storage, resource, execution_context)
+        try:
+            with model_storage.read_from(resource) as path:
+                trained = json.loads((path / FINGERPRINT_FILE).read_text("utf-8"))
+        except (ValueError, FileNotFoundError):
+            logger.warning(
+                "the model does not record its sentence encoder; using %s",
+                featurizer.directory,
+            )
+            return featurizer
+        installed = fingerprint(featurizer.directory)
+        if trained != installed:
+            raise EncoderMismatch(
+                f"the model was trained with the sentence encoder {trained}, but "
+                f"{featurizer.directory} holds {installed}: install the same "
+                "model files or retrain"
+            )
+        return featurizer
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Record which encoder the features come from (nothing is learnt)."""
+        with self._model_storage.write_to(self._resource) as path:
+            (path / FINGERPRINT_FILE).write_text(
+                json.dumps(fingerprint(self.directory)), encoding="utf-8"
+            )
+        return self._resource
+
+    def _add_features(self, messages: list[Message], *, remember: bool) -> None:
+        with_text = [message for message in messages if message.get(TEXT)]
+        if not with_text:
+            return
+        texts = [message.get(TEXT) for message in with_text]
+        # One-off texts: kept out of the encoder's cache and store file.
+        vectors = self.encoder.encode(texts, cache=False)
+        if remember:
+            # The message embedder and the knowledge base reuse the vector.
+            for text, vector in zip(texts, vectors, strict=True):
+                self.encoder.remember(text, vector)
+        scaled = vectors * np.float32(self._config["scale"])
+        for message, vector in zip(with_text, scaled, strict=True):
+            self.add_features_to_message(None, vector[None, :], TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Add the features to every training example with a text."""
+        self._add_features(training_data.training_examples, remember=False)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Add the features to parsed messages (their vectors are remembered)."""
+        self._add_features(messages, remember=True)
+        return messages

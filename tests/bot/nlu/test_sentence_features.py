@@ -1,0 +1,176 @@
+"""Sentence embeddings as dense features: in the messages, in a trained model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.knowledge.embedding import shared_encoder
+from bot.nlu.sentence_features import (
+    FINGERPRINT_FILE,
+    EncoderMismatch,
+    SentenceFeaturizer,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _featurizer(
+    tmp_path: Path, **config: object
+) -> tuple[SentenceFeaturizer, LocalModelStorage, Resource, ExecutionContext]:
+    (tmp_path / "storage").mkdir(exist_ok=True)
+    storage = LocalModelStorage(tmp_path / "storage")
+    resource = Resource("sentence_features")
+    context = ExecutionContext(GraphSchema({}), node_name="sentence_features")
+    settings = {**SentenceFeaturizer.get_default_config(), **config}
+    featurizer = SentenceFeaturizer.create(settings, storage, resource, context)
+    return featurizer, storage, resource, context
+
+
+def _tokenized(texts: list[str]) -> list[Message]:
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    return tokenizer.process([Message(data={TEXT: text}) for text in texts])
+
+
+def test_each_message_gets_its_embedding_as_a_sentence_feature(
+    tmp_path: Path,
+) -> None:
+    featurizer, *_ = _featurizer(tmp_path, scale=2.0)
+    texts = ["my card has not arrived yet", "how do I change my PIN?"]
+    messages = featurizer.process(_tokenized(texts))
+    expected = shared_encoder().encode(texts, cache=False)
+    for message, vector in zip(messages, expected, strict=True):
+        [feature] = [f for f in message.features if f.origin == "sentence_features"]
+        assert feature.type == FEATURE_TYPE_SENTENCE
+        assert feature.attribute == TEXT
+        assert feature.features.shape == (1, 384)
+        assert np.allclose(feature.features[0], 2.0 * vector, atol=1e-5)
+
+
+def test_training_examples_without_text_are_left_alone(tmp_path: Path) -> None:
+    featurizer, *_ = _featurizer(tmp_path)
+    with_text = _tokenized(["cancel my order"])[0]
+    intent_only = Message(data={"intent": "cancel"})
+    featurizer.process_training_data(
+        TrainingData(training_examples=[with_text, intent_only])
+    )
+    assert len(with_text.features) == 1
+    assert intent_only.features == []
+
+
+def test_a_bad_scale_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="scale must be > 0"):
+        _featurizer(tmp_path, scale=0)
+
+
+def test_a_model_trained_with_other_encoder_weights_does_not_load(
+    tmp_path: Path,
+) -> None:
+    featurizer, storage, resource, context = _featurizer(tmp_path)
+    config = SentenceFeaturizer.get_default_config()
+    trained = featurizer.train(TrainingData())
+    # The same weights: loads.
+    SentenceFeaturizer.load(config, storage, trained, context)
+    with storage.write_to(resource) as folder:
+        recorded = json.loads((folder / FINGERPRINT_FILE).read_text())
+        recorded["size"] += 1
+        (folder / FINGERPRINT_FILE).write_text(json.dumps(recorded))
+    with pytest.raises(EncoderMismatch, match="install the same model files"):
+        SentenceFeaturizer.load(config, storage, trained, context)
+
+
+NLU = {
+    "version": "3.1",
+    "nlu": [
+        {
+            "intent": "card_arrival",
+            "examples": "- my card has not arrived\n- where is my new card\n"
+            "- still waiting for the card you sent\n- card not delivered yet\n"
+            "- when will my card come\n",
+        },
+        {
+            "intent": "change_pin",
+            "examples": "- how do I change my PIN\n- I want a new PIN\n"
+            "- reset the pin of my card\n- can I pick another PIN\n"
+            "- update my pin number\n",
+        },
+    ],
+}
+
+
+# A real `rasa train nlu` and a load: a minute alone, longer on a busy machine.
+@pytest.mark.timeout(1200)
+def test_a_model_trains_persists_and_parses_with_the_features(
+    tmp_path: Path,
+) -> None:
+    config = yaml.safe_load((ROOT / "bench/nlu/configs/dense.yml").read_text())
+    for component in config["pipeline"]:
+        if component["name"] == "DIETClassifier":
+            component["epochs"] = 30
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "nlu.yml").write_text(yaml.safe_dump(NLU))
+    done = subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "nlu", "--config", "config.yml",
+         "--nlu", "nlu.yml", "--out", "models", "--fixed-model-name", "dense"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=1100,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(tmp_path / "models" / "dense.tar.gz"))
+    metadata = agent.processor.model_metadata  # type: ignore[union-attr]
+    name = f"{SentenceFeaturizer.__module__}.{SentenceFeaturizer.__name__}"
+
+    def uses(node: object) -> str:
+        used = node.uses  # type: ignore[attr-defined]
+        return f"{used.__module__}.{used.__name__}"
+
+    # Trained (its fingerprint persisted) and run on every parsed message.
+    assert any(
+        uses(node) == name and node.fn == "train"
+        for node in metadata.train_schema.nodes.values()
+    )
+    assert any(uses(node) == name for node in metadata.predict_schema.nodes.values())
+
+    async def parse(text: str) -> str:
+        parsed = await agent.parse_message(text)
+        return str(parsed["intent"]["name"])
+
+    # Words the training examples do not have: the meaning carries them.
+    assert asyncio.run(parse("the debit card never showed up")) == "card_arrival"
+    assert asyncio.run(parse("modify my PIN code")) == "change_pin"
+
+
+def test_a_parsed_message_is_embedded_once_in_the_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.nlu.meaning import MessageEmbedder
+
+    featurizer, *_ = _featurizer(tmp_path)
+    text = "is there a fee for paying with my card abroad"
+    [message] = featurizer.process(_tokenized([text]))
+    [feature] = message.features
+    encoder = featurizer.encoder
+
+    def no_model(sequences: object) -> np.ndarray:
+        raise AssertionError("the message was embedded a second time")
+
+    monkeypatch.setattr(encoder, "_forward", no_model)
+    embedder = MessageEmbedder(encoder)
+    [embedded] = embedder.process([message])
+    assert embedded.get("embedding") is not None
+    assert np.array_equal(encoder.encode([text], cache=False)[0], feature.features[0])
