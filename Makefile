@@ -7,7 +7,7 @@ MODEL := models/baton.tar.gz
 EMBEDDINGS := models/all-MiniLM-L6-v2/model.safetensors
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
-.PHONY: run test install system-deps model lint format bench bench-e2e bench-soak clean
+.PHONY: run test install system-deps model lint format bench bench-e2e bench-soak bench-nlu clean
 
 ## run: install, train if the data changed, create the demo accounts,
 ## start Rasa + actions + hub, print the URLs and the demo sign-in
@@ -63,6 +63,14 @@ bench-e2e: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 ## 10 minutes; error rate, reply p50/p95/p99, memory -> bench/results/soak-<date>.json
 bench-soak: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bench.soak.run
+
+## bench-nlu: train the benchmark NLU pipeline (bench/nlu/configs/dense.yml) on
+## BANKING77 and CLINC150 (full) from ../shared/datasets (or BATON_DATASETS);
+## accuracy, out-of-scope recall, training time, parse speed, memory
+## -> bench/results/nlu-<dataset>-<date>.json (about an hour on 2 busy cores)
+bench-nlu: $(INSTALLED) $(EMBEDDINGS)
+	nice $(PY) -m bench.nlu.run --public banking77
+	nice $(PY) -m bench.nlu.run --public clinc150
 
 clean:
 	rm -rf $(VENV) models var results .pytest_cache .mypy_cache .ruff_cache

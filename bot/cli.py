@@ -9,6 +9,8 @@ import logging
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
@@ -474,6 +476,22 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(error.message, 2)
 
 
+def _bench_nlu() -> ModuleType | None:
+    """``bench.nlu.run`` of the project checkout (``bench/`` beside ``bot/``).
+
+    The benchmarks are not part of the installed package: ``baton bench``
+    exists only in a checkout of the project.
+    """
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "nlu" / "run.py").is_file():
+        return None
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    import importlib
+
+    return importlib.import_module("bench.nlu.run")
+
+
 #: Libraries that log what they carry at DEBUG (aiosqlite every query's
 #: parameters: CSRF tokens, e-mail addresses, mail bodies with reset links;
 #: websockets every frame): kept at INFO whatever BATON_LOG_LEVEL says.
@@ -612,6 +630,18 @@ def main(argv: list[str] | None = None) -> int:
         recorded.add_argument(
             "--by", help="who does it, recorded (default: your user name)"
         )
+    bench_nlu = _bench_nlu()
+    if bench_nlu is not None:
+        bench = commands.add_parser("bench", help="measure the assistant")
+        bench_commands = bench.add_subparsers(dest="bench_command", required=True)
+        bench_nlu.add_arguments(
+            bench_commands.add_parser(
+                "nlu",
+                help="train a Rasa NLU config on CSV data (text,label); report "
+                "accuracy, out-of-scope recall at the config's fallback "
+                "threshold, training time, parse speed and memory",
+            )
+        )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -652,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
         return _nlu(settings, args)
     if args.command == "evaluate":
         return _evaluate(settings, args.version)
+    if args.command == "bench" and bench_nlu is not None:
+        return int(bench_nlu.run(args))
     if args.command in {"models", "deploy", "rollback"}:
         return _models(settings, args)
     if args.job:

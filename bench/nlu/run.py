@@ -1,0 +1,429 @@
+"""``baton bench nlu``: train a Rasa NLU pipeline on CSV data and measure it.
+
+Trains the given config (default :data:`DEFAULT_CONFIG`) on the training file
+with ``rasa train nlu`` in a child process (timed; its peak memory is the
+training's), loads the model with Rasa's ``Agent`` and parses every test (and
+validation) message one at a time, as the server does. Reported:
+
+- ``accuracy``: the top intent is right (in-scope test examples, no fallback);
+- ``in_scope_accuracy`` and ``oos_recall`` at the config's
+  ``FallbackClassifier`` threshold (and ``ambiguity_threshold``), the rule of
+  :mod:`bench.nlu.metrics`; ``--oos-label`` names the label of out-of-scope
+  examples (they may be in the training data as a class of their own);
+- with ``--valid``, the threshold :func:`~bench.nlu.metrics.choose_threshold`
+  picks on the validation data only, and the test figures at it: put that
+  threshold in the config, so the config's threshold is the validated one;
+- training time, parse throughput (messages/s, one at a time) and latency,
+  peak memory of training and of the parsing process.
+
+The JSON goes to ``bench/results/nlu-<name>-<date>.json`` (``--out`` for
+another folder); a table with the published figures goes to stdout.
+``python -m bench.nlu.run --public banking77|clinc150`` measures a public
+dataset (:func:`bench.nlu.data.public_splits`), as ``make bench-nlu`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import hashlib
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.nlu.data import (
+    DataError,
+    Example,
+    Splits,
+    public_splits,
+    read_csv,
+)
+from bench.nlu.metrics import Prediction, choose_threshold, scores
+from bench.nlu.published import PUBLISHED
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "bench" / "nlu" / "configs" / "dense.yml"
+RESULTS = ROOT / "bench" / "results"
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def fallback_thresholds(config: dict[str, Any]) -> tuple[float, float]:
+    """The ``FallbackClassifier``'s threshold and ambiguity threshold (0, 0 if none)."""
+    for component in config.get("pipeline") or []:
+        if component.get("name") == "FallbackClassifier":
+            return (
+                float(component.get("threshold", 0.3)),
+                float(component.get("ambiguity_threshold", 0.1)),
+            )
+    return 0.0, 0.0
+
+
+def write_nlu_yaml(path: Path, examples: Sequence[Example]) -> None:
+    """The examples as Rasa NLU training data (Rasa's own YAML writer)."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    messages = [
+        Message(data={"text": example.text, "intent": example.label})
+        for example in examples
+    ]
+    RasaYAMLWriter().dump(path, TrainingData(training_examples=messages))
+
+
+def train(config: Path, nlu: Path, workdir: Path) -> tuple[Path, float, float]:
+    """Train with ``rasa train nlu`` in a child process.
+
+    Returns:
+        The model archive, the training time in seconds and the child's peak
+        resident memory in MB.
+
+    Raises:
+        RuntimeError: Training failed (its output is in the message).
+    """
+    out = workdir / "models"
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "--config",
+        str(config.resolve()),
+        "--nlu",
+        str(nlu),
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        "bench",
+    ]
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    started = time.perf_counter()
+    finished = subprocess.run(
+        command,
+        cwd=workdir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    # Linux reports ru_maxrss in KB: the largest child waited for so far.
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    model = out / "bench.tar.gz"
+    if finished.returncode != 0 or not model.is_file():
+        raise RuntimeError(
+            f"rasa train nlu failed (exit {finished.returncode}):\n"
+            f"{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
+        )
+    return model, seconds, peak
+
+
+def _prediction(parsed: dict[str, Any]) -> Prediction:
+    ranking = [
+        entry
+        for entry in parsed.get("intent_ranking") or []
+        if entry.get("name") != FALLBACK_INTENT
+    ]
+    if not ranking:
+        intent = parsed.get("intent") or {}
+        ranking = [intent] if intent.get("name") != FALLBACK_INTENT else []
+    if not ranking:
+        return Prediction("", 0.0, 0.0)
+    second = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
+    return Prediction(
+        str(ranking[0].get("name")), float(ranking[0].get("confidence") or 0.0), second
+    )
+
+
+async def _parse(
+    model: Path, groups: Sequence[Sequence[str]]
+) -> tuple[list[list[Prediction]], list[float]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    # One message to warm up (the first parse builds TensorFlow's graph).
+    await agent.parse_message("hello")
+    results: list[list[Prediction]] = []
+    latencies: list[float] = []
+    for index, texts in enumerate(groups):
+        predictions = []
+        for text in texts:
+            started = time.perf_counter()
+            parsed = await agent.parse_message(text)
+            if index == 0:
+                latencies.append(time.perf_counter() - started)
+            predictions.append(_prediction(parsed))
+        results.append(predictions)
+    return results, latencies
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "load_average_at_start": list(os.getloadavg()),
+        "note": "a shared machine: other jobs ran on the same cores",
+    }
+
+
+def benchmark(
+    *,
+    name: str,
+    train_examples: Sequence[Example],
+    test_examples: Sequence[Example],
+    valid_examples: Sequence[Example] | None,
+    oos_label: str | None,
+    config: Path,
+    provenance: str,
+) -> dict[str, Any]:
+    """Train, parse and score; the result as JSON-ready data."""
+    config_text = config.read_text(encoding="utf-8")
+    threshold, ambiguity = fallback_thresholds(yaml.safe_load(config_text) or {})
+    machine = _machine()
+    if oos_label is not None and not any(
+        example.label == oos_label for example in test_examples
+    ):
+        raise DataError(f"the test data has no examples labelled {oos_label!r}")
+    labels = {example.label for example in train_examples}
+    unknown = sorted(
+        {example.label for example in test_examples}
+        - labels
+        - ({oos_label} if oos_label else set())
+    )
+    if unknown:
+        raise DataError(
+            "the test data has labels the training data lacks: "
+            + ", ".join(unknown[:5])
+        )
+    with tempfile.TemporaryDirectory(prefix="baton-bench-nlu-") as directory:
+        workdir = Path(directory)
+        nlu = workdir / "nlu.yml"
+        write_nlu_yaml(nlu, train_examples)
+        model, train_seconds, train_peak = train(config, nlu, workdir)
+        groups = [[example.text for example in test_examples]]
+        if valid_examples:
+            groups.append([example.text for example in valid_examples])
+        started = time.perf_counter()
+        parsed, latencies = asyncio.run(_parse(model, groups))
+        parse_seconds = time.perf_counter() - started
+    parse_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    test_labels = [example.label for example in test_examples]
+    result: dict[str, Any] = {
+        "dataset": name,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "provenance": provenance,
+        "machine": machine,
+        "config": {
+            "path": str(config.resolve().relative_to(ROOT))
+            if config.resolve().is_relative_to(ROOT)
+            else str(config),
+            "sha256": hashlib.sha256(config_text.encode("utf-8")).hexdigest(),
+            "fallback_threshold": threshold,
+            "ambiguity_threshold": ambiguity,
+        },
+        "examples": {
+            "train": len(train_examples),
+            "test": len(test_examples),
+            "valid": len(valid_examples) if valid_examples else 0,
+            "intents": len(labels - ({oos_label} if oos_label else set())),
+            "oos_label": oos_label,
+        },
+        "at_config_threshold": scores(
+            test_labels, parsed[0], threshold, ambiguity, oos_label
+        ),
+        "train_seconds": round(train_seconds, 1),
+        "train_peak_memory_mb": round(train_peak),
+        "parse_per_second": round(len(latencies) / sum(latencies), 1),
+        "parse_latency_ms": {
+            "p50": round(statistics.median(latencies) * 1000, 2),
+            "p95": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))] * 1000, 2),
+        },
+        "parse_process_peak_memory_mb": round(parse_peak),
+        "parse_seconds_all": round(parse_seconds, 1),
+        "published": PUBLISHED.get(name.split("-")[0]),
+    }
+    if valid_examples:
+        valid_labels = [example.label for example in valid_examples]
+        chosen = choose_threshold(valid_labels, parsed[1], ambiguity, oos_label)
+        result["at_config_threshold_validation"] = scores(
+            valid_labels, parsed[1], threshold, ambiguity, oos_label
+        )
+        if chosen is not None:
+            value, validation = chosen
+            result["validation_choice"] = {
+                "rule": "highest mean of in-scope accuracy and out-of-scope "
+                "recall on the validation data, thresholds 0.00-0.99",
+                "threshold": value,
+                "validation": validation,
+                "test": scores(test_labels, parsed[0], value, ambiguity, oos_label),
+                "matches_config": abs(value - threshold) < 1e-9,
+            }
+    return result
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def _row(system: str, figures: dict[str, Any]) -> str:
+    return (
+        f"{system[:44]:<44} {_percent(figures.get('accuracy')):>7} "
+        f"{_percent(figures.get('in_scope_accuracy')):>9} "
+        f"{_percent(figures.get('oos_recall')):>8}"
+    )
+
+
+def table(result: dict[str, Any]) -> str:
+    """The result and the published figures as a plain-text table."""
+    threshold = result["config"]["fallback_threshold"]
+    ambiguity = result["config"]["ambiguity_threshold"]
+    examples = result["examples"]
+    lines = [
+        f"NLU benchmark: {result['dataset']} ({examples['train']} train, "
+        f"{examples['test']} test, {examples['intents']} intents), "
+        f"config {result['config']['path']}",
+        f"{'system':<44} {'acc':>7} {'in-scope':>9} {'oos rec':>8}",
+        _row(
+            f"this pipeline @ {threshold:.2f} (ambiguity {ambiguity:.2f})",
+            result["at_config_threshold"],
+        ),
+    ]
+    choice = result.get("validation_choice")
+    if choice and not choice["matches_config"]:
+        lines.append(
+            _row(f"this pipeline @ {choice['threshold']:.2f} (valid.)", choice["test"])
+        )
+    published = result.get("published")
+    if published:
+        lines.extend(_row(row["system"], row) for row in published["results"])
+        lines.append(f"published: {published['source']}")
+    lines.append(
+        f"training {result['train_seconds']} s (peak {result['train_peak_memory_mb']}"
+        f" MB); parsing {result['parse_per_second']} msg/s (p50 "
+        f"{result['parse_latency_ms']['p50']} ms, process peak "
+        f"{result['parse_process_peak_memory_mb']} MB); "
+        f"{result['machine']['cpu_count']} cores, shared"
+    )
+    if choice and not choice["matches_config"]:
+        lines.append(
+            f"note: the threshold chosen on validation ({choice['threshold']:.2f}) "
+            f"differs from the config's ({threshold:.2f})"
+        )
+    return "\n".join(lines)
+
+
+def save(result: dict[str, Any], out: Path) -> Path:
+    """Write the result to ``<out>/nlu-<dataset>-<date>.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"nlu-{result['dataset']}-{result['date'][:10]}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's options (shared by ``baton bench nlu`` and this module)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--train", type=Path, help="training CSV (text,label)")
+    source.add_argument(
+        "--public",
+        choices=("banking77", "clinc150"),
+        help="a public dataset from BATON_DATASETS or ../shared/datasets",
+    )
+    parser.add_argument("--test", type=Path, help="test CSV (text,label)")
+    parser.add_argument(
+        "--valid", type=Path, help="validation CSV: the threshold is chosen on it"
+    )
+    parser.add_argument(
+        "--oos-label", help="the label of out-of-scope examples (e.g. oos)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help=f"Rasa config (default {DEFAULT_CONFIG.relative_to(ROOT)})",
+    )
+    parser.add_argument("--name", help="dataset name in the results file")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="results folder (bench/results)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark the arguments describe; print the table; exit status."""
+    try:
+        if not args.config.is_file():
+            raise DataError(f"{args.config}: no such config file")
+        if args.public:
+            splits = public_splits(args.public)
+        else:
+            if args.test is None:
+                raise DataError("--test is required with --train")
+            splits = Splits(
+                args.name or args.train.stem,
+                read_csv(args.train),
+                read_csv(args.test),
+                read_csv(args.valid) if args.valid else None,
+                args.oos_label,
+                f"CSV files {args.train} / {args.test}"
+                + (f" / {args.valid}" if args.valid else ""),
+            )
+        from rasa.utils.log_utils import configure_structlog
+
+        configure_structlog(logging.ERROR)
+        for name in ("rasa", "tensorflow", "absl"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        result = benchmark(
+            name=args.name or splits.name,
+            train_examples=splits.train,
+            test_examples=splits.test,
+            valid_examples=splits.valid,
+            oos_label=args.oos_label if args.oos_label else splits.oos_label,
+            config=args.config,
+            provenance=splits.provenance,
+        )
+    except (DataError, RuntimeError) as error:
+        print(f"bench nlu: {error}", file=sys.stderr)
+        return 2
+    path = save(result, args.out)
+    print(table(result))
+    print(f"written to {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench.nlu.run``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu.run")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
