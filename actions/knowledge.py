@@ -42,6 +42,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.accounts import reset_offer_response
 from actions.handoff import HandoffReason, handoff_message
 from bot.knowledge import (
     MAX_REJECTIONS,
@@ -113,7 +114,9 @@ def _offered(tracker: Tracker) -> list[str]:
 
 def _send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(text=answer.text, json_message=article_payload(answer))
-    dispatcher.utter_message(response="utter_did_that_help")
+    # Under a sign-in article, "Reset it for me" when the bot can (issue #16).
+    question = reset_offer_response(answer) or "utter_did_that_help"
+    dispatcher.utter_message(response=question)
 
 
 def _send_offer(

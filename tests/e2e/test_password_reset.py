@@ -1,0 +1,311 @@
+"""Self-service password reset on the real stack (issue #16).
+
+The trained model, the action server and the hub, with the built-in account
+provider and mail to a real aiosmtpd server: a customer who forgot the
+password gets the article first, presses "Reset it for me", gives the
+e-mail, types the mailed code, says yes to the sentence naming the change,
+and sets a new password on the hub's reset page that then signs in. Three
+wrong codes hand the chat to a person whose card shows how far the flow got;
+a "no" at the consent changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from bot.accounts.tables import customer_accounts
+from tests.bot.conftest import Inbox
+from tests.conftest import PROJECT_DIR, free_port
+from tests.e2e.conftest import Stack, ensure_model, started
+from tests.e2e.test_handoff import DEMO_AGENT, DEMO_PASSWORD, Console, handoffs_of
+from tests.e2e.test_stack import connect, is_bot, start
+from tests.hub import drain, receive_until
+
+pytestmark = pytest.mark.stack
+
+CODE = re.compile(r"\b(\d{6})\b")
+NEW_PASSWORD = "correct horse 42 battery"
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server for the stack's mail; what it received."""
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield received, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(inbox: tuple[Inbox, int], tmp_path_factory: Any) -> Iterator[Stack]:
+    """The stack with the built-in account provider, mail to ``inbox``."""
+    ensure_model()
+    env = {
+        "BATON_ACCOUNTS": "builtin",
+        "BATON_SECRET_KEY": secrets.token_hex(24),
+        "BATON_SMTP_HOST": "127.0.0.1",
+        "BATON_SMTP_PORT": str(inbox[1]),
+        "BATON_SMTP_SECURITY": "none",
+    }
+    yield from started(env, tmp_path_factory.mktemp("stack-reset"), "embedded")
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: Stack) -> None:
+    """Demo agents and customers, made by the command line as an operator would."""
+    env = {
+        **os.environ,
+        "BATON_DATA_DIR": str(stack.data_dir),
+        "BATON_DATABASE_URL": stack.database_url,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "bot", "seed-demo"], cwd=PROJECT_DIR, env=env, check=True
+    )
+
+
+@pytest.fixture
+async def console(stack: Stack, seeded: None) -> Console:
+    from http.cookies import SimpleCookie
+
+    async with aiohttp.ClientSession() as client:
+        async with client.post(
+            f"{stack.url}/api/auth/login",
+            json={"email": DEMO_AGENT, "password": DEMO_PASSWORD},
+        ) as response:
+            assert response.status == 200, await response.text()
+            body = await response.json()
+            cookies: SimpleCookie = SimpleCookie()
+            for header in response.headers.getall("Set-Cookie", []):
+                cookies.load(header)
+    agent = Console(stack, cookies["baton_session"].value, body["csrf_token"])
+    status, _ = await agent.call("POST", "/api/auth/presence", {"presence": "online"})
+    assert status == 200
+    return agent
+
+
+class Chat:
+    """A customer in the widget's place, on the conversation's WebSocket."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.sent = 0
+
+    async def _send(self, frame: dict[str, Any]) -> list[dict[str, Any]]:
+        self.sent += 1
+        await self.ws.send(json.dumps({**frame, "client_id": f"m-{self.sent}"}))
+        frames = await receive_until(
+            self.ws, lambda f: is_bot(f) or f.get("type") == "status", timeout=60
+        )
+        return frames + await drain(self.ws, quiet_s=1.5)
+
+    async def say(self, text: str) -> list[dict[str, Any]]:
+        return await self._send({"type": "message", "text": text})
+
+    async def press(
+        self, frames: list[dict[str, Any]], title: str
+    ) -> list[dict[str, Any]]:
+        [button] = [
+            b for f in frames if is_bot(f) for b in f["buttons"] if b["title"] == title
+        ]
+        return await self._send({"type": "button", "payload": button["payload"]})
+
+
+@pytest.fixture
+async def chat(stack: Stack) -> AsyncIterator[Chat]:
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await drain(ws, quiet_s=0.5)
+        current = Chat(ws)
+        current.conversation_id = conversation_id  # type: ignore[attr-defined]
+        yield current
+
+
+def bot_text(frames: list[dict[str, Any]]) -> str:
+    return " ".join(f["text"] for f in frames if is_bot(f))
+
+
+def handed_over(frames: list[dict[str, Any]]) -> bool:
+    return any(
+        f.get("type") == "status" and f.get("state") in {"queued", "follow_up"}
+        for f in frames
+    )
+
+
+async def mail_to(inbox: tuple[Inbox, int], email: str, count: int) -> str:
+    """The body of the ``count``-th mail to ``email`` (waits for it)."""
+    for _ in range(100):
+        mails = [m for to, m in inbox[0].mails if email in to]
+        if len(mails) >= count:
+            return str(mails[count - 1].get_payload(decode=True), "utf-8")
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no mail #{count} to {email}")
+
+
+def mails_to(inbox: tuple[Inbox, int], email: str) -> int:
+    return sum(email in to for to, _ in inbox[0].mails)
+
+
+async def new_customer(stack: Stack, **flags: bool) -> str:
+    """A customer account on the stack's database; its e-mail."""
+    from bot.accounts import BuiltinAccounts
+    from bot.config import Smtp
+    from bot.db.engine import create_engine
+    from bot.mail import Mailer, OutboxRepository
+
+    email = f"pat.{secrets.token_hex(4)}@example.com"
+    engine = create_engine(stack.database_url)
+    try:
+        provider = BuiltinAccounts(engine, Mailer(OutboxRepository(engine), Smtp()), "")
+        await provider.create_account(email, "Pat", DEMO_PASSWORD, **flags)
+    finally:
+        await engine.dispose()
+    return email
+
+
+def account_row(stack: Stack, email: str) -> tuple[Any, ...]:
+    engine = sa.create_engine(stack.database_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(customer_accounts).where(customer_accounts.c.email == email)
+            ).one()
+    finally:
+        engine.dispose()
+    return tuple(row)
+
+
+async def up_to_the_code(
+    chat: Chat, inbox: tuple[Inbox, int], email: str
+) -> tuple[list[dict[str, Any]], str]:
+    """Ask, get the article and the offer, take it, give the e-mail."""
+    frames = await chat.say("I forgot my password and can't log in")
+    answer = [f for f in frames if is_bot(f) and f["meta"].get("article")]
+    assert answer and answer[0]["meta"]["article"] == "password-reset", frames
+    frames = await chat.press(frames, "Reset it for me")
+    assert "What's the e-mail address" in bot_text(frames), frames
+    frames = await chat.say(email)
+    said = bot_text(frames)
+    assert "If p•••@example.com belongs to a Lumen account" in said, frames
+    assert "6-digit code" in said
+    code = CODE.search(await mail_to(inbox, email, 1))
+    assert code is not None
+    return frames, code.group(1)
+
+
+async def test_forgot_password_to_a_new_password_that_signs_in(
+    stack: Stack, chat: Chat, inbox: tuple[Inbox, int]
+) -> None:
+    email = await new_customer(stack, locked=True)
+    frames, code = await up_to_the_code(chat, inbox, email)
+    frames = await chat.say(code)
+    assert bot_text(frames).endswith(
+        "I'll unlock your account, send a reset link to p•••@example.com and sign "
+        "you out of your other devices — OK?"
+    ), frames
+    frames = await chat.press(frames, "Yes, go ahead")
+    assert "Done: I've unlocked your account, sent a reset link" in bot_text(frames)
+    link = re.search(
+        r"http://\S+/account/reset\?token=[\w-]+", await mail_to(inbox, email, 2)
+    )
+    assert link is not None
+    async with aiohttp.ClientSession() as session:
+        async with session.get(link.group(0)) as response:
+            assert response.status == 200
+            page = await response.text()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            cookie = response.cookies["baton_reset_csrf"].value
+        assert csrf is not None
+        async with session.post(
+            f"{stack.url}/account/reset",
+            data={
+                "token": link.group(0).split("token=")[1],
+                "csrf": csrf.group(1),
+                "password": NEW_PASSWORD,
+                "confirm": NEW_PASSWORD,
+            },
+            headers={"Cookie": f"baton_reset_csrf={cookie}"},
+        ) as response:
+            assert response.status == 200, await response.text()
+        for password, status in ((NEW_PASSWORD, 200), (DEMO_PASSWORD, 401)):
+            async with session.post(
+                f"{stack.url}/api/account/sign-in",
+                json={"email": email, "password": password},
+            ) as response:
+                assert response.status == status
+
+
+async def test_three_wrong_codes_hand_over_with_the_progress_on_the_card(
+    stack: Stack, chat: Chat, inbox: tuple[Inbox, int], console: Console
+) -> None:
+    email = await new_customer(stack)
+    _, code = await up_to_the_code(chat, inbox, email)
+    wrong = "000000" if code != "000000" else "111111"
+    assert "2 more tries" in bot_text(await chat.say(wrong))
+    assert "1 more try" in bot_text(await chat.say(wrong))
+    frames = await chat.say(wrong)
+    assert handed_over(frames), frames
+    [(handoff_id, reason, _)] = handoffs_of(stack, chat.conversation_id)  # type: ignore[attr-defined]
+    assert reason == "sensitive"
+    status, card = await console.call("GET", f"/api/handoffs/{handoff_id}")
+    assert status == 200, card
+    assert card["reason"] == "sensitive"
+    progress = card["slots"]["account_progress"]
+    assert "code sent to p•••@example.com" in progress
+    assert "three wrong codes: handed to a person" in progress
+    assert email not in json.dumps(card["slots"]) and code not in json.dumps(
+        card["slots"]
+    )
+    # The account is as it was.
+    assert mails_to(inbox, email) == 1
+
+
+async def test_no_at_consent_changes_nothing(
+    stack: Stack, chat: Chat, inbox: tuple[Inbox, int]
+) -> None:
+    email = await new_customer(stack)
+    before = account_row(stack, email)
+    _, code = await up_to_the_code(chat, inbox, email)
+    frames = await chat.say(code)
+    assert "— OK?" in bot_text(frames)
+    frames = await chat.press(frames, "No")
+    assert "I haven't changed anything" in bot_text(frames)
+    assert account_row(stack, email) == before
+    await asyncio.sleep(1)
+    assert mails_to(inbox, email) == 1
+
+
+async def test_an_unknown_email_gets_the_same_words_and_no_mail(
+    stack: Stack, chat: Chat, inbox: tuple[Inbox, int]
+) -> None:
+    email = f"pat.{secrets.token_hex(4)}@example.com"
+    frames = await chat.say("I forgot my password and can't log in")
+    frames = await chat.press(frames, "Reset it for me")
+    frames = await chat.say(email)
+    assert "If p•••@example.com belongs to a Lumen account" in bot_text(frames)
+    await asyncio.sleep(1)
+    assert mails_to(inbox, email) == 0
+
+
+async def test_talk_to_a_person_mid_form_hands_over(
+    stack: Stack, chat: Chat, inbox: tuple[Inbox, int]
+) -> None:
+    email = await new_customer(stack)
+    frames, _ = await up_to_the_code(chat, inbox, email)
+    frames = await chat.press(frames, "Talk to a person")
+    assert handed_over(frames), frames
