@@ -100,21 +100,21 @@ async def ann_signed_in(
     return ann, consoles
 
 
+#: What the widget's status line says in each state a handoff leads to.
+STATUS_LINE = {"queued": "in line", "follow_up": "get back to you by"}
+
+
 async def handed_over(page: Any, hub: RunningHub, state: str) -> dict[str, Any]:
-    """The customer writes in the widget; the hub hands the chat over."""
+    """The customer writes in the widget; the hub hands the chat over, and
+    the widget shows it."""
     await page.goto(hub.url)
     await page.click("button.launcher")
     await send(page, "My invoice shows the wrong plan")
-    await page.wait_for_function(
-        "() => Object.keys(localStorage).some(k => k.endsWith(':conversation'))"
-    )
+    await page.locator(".status", has_text=STATUS_LINE[state]).wait_for()
     conversation = await conversation_of(page)
-    for _ in range(100):
-        record = await hub.ctx.conversations.get(conversation["conversation_id"])
-        if record is not None and record.state == state:
-            return conversation
-        await page.wait_for_timeout(100)
-    raise AssertionError(f"the chat never became {state}")
+    record = await hub.ctx.conversations.get(conversation["conversation_id"])
+    assert record is not None and record.state == state
+    return conversation
 
 
 async def contact_of(hub: RunningHub, conversation_id: str) -> Any:
@@ -170,7 +170,13 @@ async def test_a_follow_up_asks_where_to_reach_the_customer(
     await page.screenshot(path=shot(f"contact-bad-address-{name}"))
 
     if viewport == DESKTOP:
+        # Offline: said, the form stays to try again, nothing stored.
+        await page.context.set_offline(True)
         await field.fill("ann@example.com")
+        await field.press("Enter")
+        await page.locator("#ask-err", has_text="You're offline").wait_for()
+        await page.context.set_offline(False)
+        assert await question.is_visible()
         await field.press("Enter")
         await page.locator(".msg.system", has_text="ann@example.com").wait_for()
         contact = await contact_of(hub, conversation["conversation_id"])
@@ -260,6 +266,11 @@ async def test_leaving_the_queue_keeps_a_follow_up_or_not_and_the_console_says_s
     await send(phone, "never mind")
     await phone.locator("#ask", has_text="Stop waiting for a person?").wait_for()
     await phone.screenshot(path=shot("leave-prompt-phone"))
+    # Offline at first: said in the question, which stays; then it works.
+    await phone.context.set_offline(True)
+    await phone.get_by_role("button", name="Just leave the queue").click()
+    await phone.locator("#ask-err", has_text="You're offline").wait_for()
+    await phone.context.set_offline(False)
     await phone.get_by_role("button", name="Just leave the queue").click()
     await phone.locator(".msg.system", has_text="You left the queue").wait_for()
     assert await phone.locator(".status").is_hidden()
