@@ -17,8 +17,8 @@ It pushes, as JSON frames:
   shortly before it is due, and ``follow_up_overdue`` (same fields) to admins
   and the owner once it is overdue (:mod:`bot.promises`);
 - ``{"type": "queue_left", "conversation_id", "handoff_id", "reason":
-  "customer_left", "follow_up", "summary"}`` when a customer stops waiting in
-  the live queue (``follow_up``: they kept a follow-up instead);
+  "customer_left", "follow_up", "summary", "at"}`` when a customer stops
+  waiting in the live queue (``follow_up``: they kept a follow-up instead);
 - ``{"type": "error", "code", "message"}`` before a close (``4401`` when the
   session ends or the agent signs out, ``4403`` for a wrong origin or role).
 
