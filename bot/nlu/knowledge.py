@@ -35,6 +35,16 @@ rare) the message counts as understood:
   …?" with "Talk to a person" one click away (a real request that names a
   topic, "a person about my invoice", has the article about contacting
   support close behind);
+- a request for a person (or complaint, or sensitive matter) the model
+  names is never answered with an article that is itself about reaching
+  people (contacting support): "bot is useless for this, human pls" goes to
+  a person;
+- when the search alone is not sure enough to answer, its best article
+  still answers if the intent model's own best guess is an intent that
+  article lists, both at least ``agree_min_intent_confidence`` and
+  ``agree_min_kb_confidence`` sure: two signals agreeing, mostly on
+  questions in other languages (the search is English, the intent model
+  learns other languages from its examples);
 - answers to the bot's own questions (yes, no, picking an offered article)
   are never changed, unless the fallback already set them aside.
 
