@@ -100,8 +100,12 @@ def parse_turn(body: dict[str, Any]) -> Turn:
 #: answers at all (:meth:`RasaClient.send`).
 LIVENESS_AFTER_S = 3.0
 #: How long Rasa has to answer that question. A busy Rasa answers its root
-#: page between turns; a frozen or hung one never does.
-LIVENESS_TIMEOUT_S = 3.0
+#: page between turns, within seconds even on a loaded machine or while it
+#: loads a new model beside the running one (:mod:`bot.assistant.model_swap`);
+#: a frozen or hung one never does.
+LIVENESS_TIMEOUT_S = 10.0
+#: After Rasa did not answer, how long every call fails at once.
+SILENT_FOR_S = 5.0
 
 
 class RasaClient:
@@ -111,8 +115,8 @@ class RasaClient:
     does not answer at all (frozen, hung, its host swapping) is found out
     within seconds: while a turn is outstanding Rasa's root page is asked
     for every ``liveness_after_s``; without an answer within
-    ``liveness_timeout_s`` the turn fails, and for as long again every call
-    fails at once rather than wait on the same silent server.
+    ``liveness_timeout_s`` the turn fails, and for :data:`SILENT_FOR_S` every
+    call fails at once rather than wait on the same silent server.
     """
 
     def __init__(
@@ -170,7 +174,7 @@ class RasaClient:
                     return turn.result()
                 if not await self._answers():
                     self._silent_until = (
-                        asyncio.get_running_loop().time() + self._liveness_timeout_s
+                        asyncio.get_running_loop().time() + SILENT_FOR_S
                     )
                     raise DependencyUnavailable(
                         "the assistant does not answer (frozen or hung)"
