@@ -44,6 +44,10 @@ def main() -> None:
     """Run ``rasa`` with this process's arguments and the shared token."""
     keep_files_private()
     arguments = rasa_arguments(sys.argv[1:], Settings.from_env().rasa_token)
+    from bot.assistant import model_swap
+
+    # A deployed model is loaded beside the running one, not in its place.
+    model_swap.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *arguments]
