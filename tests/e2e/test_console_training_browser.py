@@ -9,8 +9,6 @@ phone) go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import gzip
-
 import pytest
 import sqlalchemy as sa
 
@@ -27,7 +25,7 @@ from tests.bot.training.helpers import (
     report,
     turn,
 )
-from tests.bot.training.test_models import SHIPPED, clear_models
+from tests.bot.training.test_models import SHIPPED, clear_models, trained
 from tests.e2e.conftest import artifact
 from tests.e2e.test_console_kb_browser import page_factory, signed_in  # noqa: F401
 from tests.hub import RunningHub
@@ -164,30 +162,13 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     await page.click("#training-panel-models")
     await page.locator("#train-state", has_text="epoch 37/100").wait_for()
     assert await page.locator("#train-start").is_disabled()
-    folder = hub.settings.data_dir / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "20261203-120000-job1.tar.gz"
-    path.write_bytes(gzip.compress(gzip.decompress(SHIPPED.read_bytes()), mtime=7))
-    await jobs.finish(
-        job.id,
-        error=None,
+    await trained(
+        hub,
+        "20261203-120000-job1",
+        7,
+        evaluation(report(0.95), report(0.9), file_digest(SHIPPED)),
+        job_id=job.id,
         log_tail="Your Rasa model is trained",
-        model={
-            "version": "20261203-120000-job1",
-            "job_id": job.id,
-            "path": str(path),
-            "sha256": file_digest(path),
-            "size": path.stat().st_size,
-            "fingerprint": "f" * 64,
-            "config": "recipe: default.v1\n",
-            "metrics": {
-                "training": {"i_acc": 0.987},
-                "evaluation": evaluation(
-                    report(0.95), report(0.9), file_digest(SHIPPED)
-                ),
-            },
-            "trained_by": "trainer@example.com",
-        },
     )
     row = page.locator("#models-rows tr", has_text="20261203-120000-job1")
     await row.wait_for()
@@ -203,6 +184,7 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     )
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.screenshot(path=artifact("console-evaluation-phone.png"), full_page=True)
+    await box.screenshot(path=artifact("console-evaluation-box-phone.png"))
     await page.set_viewport_size({"width": 1400, "height": 1000})
     await row.get_by_role("button", name="Deploy").click()
     await page.locator("#models-live", has_text="Live: 20261203-120000-job1").wait_for()
@@ -223,30 +205,15 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     assert page.problems == []
 
     # A worse model: the trainer is refused; an admin deploys it with a reason.
-    worse = folder / "20261203-130000-job2.tar.gz"
-    worse.write_bytes(gzip.compress(gzip.decompress(SHIPPED.read_bytes()), mtime=8))
-    second = await jobs.start("trainer@example.com")
-    await jobs.finish(
-        second.id,
-        error=None,
-        log_tail="",
-        model={
-            "version": "20261203-130000-job2",
-            "job_id": second.id,
-            "path": str(worse),
-            "sha256": file_digest(worse),
-            "size": worse.stat().st_size,
-            "fingerprint": "e" * 64,
-            "config": "recipe: default.v1\n",
-            "metrics": {
-                "evaluation": evaluation(
-                    report(0.6, passed=("Greeting",), failed=("Locked account",)),
-                    report(0.9),
-                    file_digest(SHIPPED),
-                )
-            },
-            "trained_by": "trainer@example.com",
-        },
+    await trained(
+        hub,
+        "20261203-130000-job2",
+        8,
+        evaluation(
+            report(0.6, passed=("Greeting",), failed=("Locked account",)),
+            report(0.9),
+            file_digest(SHIPPED),
+        ),
     )
     await page.click("#training-panel-intents")
     await page.click("#training-panel-models")

@@ -64,8 +64,11 @@ async def trained(
     version: str,
     stamp: int,
     evaluated: dict[str, Any] | None = None,
+    *,
+    job_id: int | None = None,
+    log_tail: str = "",
 ) -> Path:
-    """Record a model the way a training job does.
+    """Record a model the way a training job does (job ``job_id``, or a new one).
 
     Its evaluation (``evaluated``) is, unless given, as good as the shipped
     model's, against the shipped model.
@@ -75,14 +78,15 @@ async def trained(
     path = folder / f"{version}.tar.gz"
     path.write_bytes(gzip.compress(gzip.decompress(SHIPPED.read_bytes()), mtime=stamp))
     jobs = JobRepository(hub.ctx.engine)
-    job = await jobs.start("trainer@example.com")
+    if job_id is None:
+        job_id = (await jobs.start("trainer@example.com")).id
     await jobs.finish(
-        job.id,
+        job_id,
         error=None,
-        log_tail="",
+        log_tail=log_tail,
         model={
             "version": version,
-            "job_id": job.id,
+            "job_id": job_id,
             "path": str(path),
             "sha256": file_digest(path),
             "size": path.stat().st_size,
