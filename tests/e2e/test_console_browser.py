@@ -617,10 +617,11 @@ async def test_new_chats_get_noticed_told_apart_and_handled_by_keyboard(
             await receive_until(customer, status_is("agent"))
             mine = entry(page, conversation_id, "#mine-list")
             await mine.wait_for()
-            # "My chats" is the first list, above the queue and follow-ups.
+            # "My chats" is the first list, above the follow-up alerts (shown
+            # when there are any), the queue and the follow-ups.
             assert await page.evaluate(
                 "[...document.querySelectorAll('.queue-pane h2')].map(h => h.id)"
-            ) == ["mine-title", "queue-title", "followups-title"]
+            ) == ["mine-title", "events-title", "queue-title", "followups-title"]
             assert await page.title() == "Baton console"
             await page.evaluate("document.activeElement.blur()")
             await page.keyboard.press("n")
