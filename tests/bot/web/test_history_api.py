@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import Limits, Settings
-from bot.conversations.service import sign_identity
+from bot.conversations.identity import sign_identity
 from bot.handoff.service import OUTCOMES
 from bot.web.openapi import document
 from tests.bot.auth.test_auth_api import call

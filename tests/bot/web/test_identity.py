@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.config import Limits
-from bot.conversations.service import sign_identity, sign_legacy_identity
+from bot.conversations.identity import sign_identity, sign_legacy_identity
 from tests.conftest import shared_hub
 from tests.hub import RunningHub, running_hub
 
