@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.models import CannedReply as CannedReplyRow
 from bot.db.models import aware, utcnow
+from bot.db.repository import Repository
 from bot.exceptions import BadRequest, Conflict, NotFound
 
 canned_replies = CannedReplyRow.__table__
@@ -113,11 +112,8 @@ def check_fields(fields: dict[str, Any], *, partial: bool) -> dict[str, str]:
     return cleaned
 
 
-class CannedReplies:
+class CannedReplies(Repository):
     """Reads and writes the ``canned_replies`` table (its only writer)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
 
     async def list(self, text: str = "") -> list[CannedReply]:
         """Replies by shortcut; with ``text``, those whose shortcut or title has it.
@@ -135,9 +131,7 @@ class CannedReplies:
                     ),
                 )
             )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query.limit(MAX_LISTED))).all()
-        return [_reply(row) for row in rows]
+        return [_reply(row) for row in await self.rows(query.limit(MAX_LISTED))]
 
     async def get(self, reply_id: int) -> CannedReply:
         """The reply with this id.
@@ -145,12 +139,9 @@ class CannedReplies:
         Raises:
             NotFound: ``unknown_canned_reply``.
         """
-        async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(canned_replies).where(canned_replies.c.id == reply_id)
-                )
-            ).first()
+        row = await self.first(
+            sa.select(canned_replies).where(canned_replies.c.id == reply_id)
+        )
         if row is None:
             raise NotFound("no such canned reply", code="unknown_canned_reply")
         return _reply(row)
@@ -164,15 +155,12 @@ class CannedReplies:
         """
         cleaned = check_fields(fields, partial=False)
         now = utcnow()
-        try:
-            async with self.engine.begin() as connection:
-                result = await connection.execute(
-                    canned_replies.insert().values(
-                        **cleaned, created_at=now, updated_at=now, updated_by=author
-                    )
-                )
-        except IntegrityError as error:
-            raise _taken(cleaned["shortcut"]) from error
+        result = await self.write(
+            canned_replies.insert().values(
+                **cleaned, created_at=now, updated_at=now, updated_by=author
+            ),
+            taken=_taken(cleaned["shortcut"]),
+        )
         return await self.get(int(result.inserted_primary_key[0]))
 
     async def change(
@@ -187,15 +175,12 @@ class CannedReplies:
         """
         cleaned = check_fields(fields, partial=True)
         before = await self.get(reply_id)
-        try:
-            async with self.engine.begin() as connection:
-                await connection.execute(
-                    canned_replies.update()
-                    .where(canned_replies.c.id == reply_id)
-                    .values(**cleaned, updated_at=utcnow(), updated_by=author)
-                )
-        except IntegrityError as error:
-            raise _taken(cleaned.get("shortcut", before.shortcut)) from error
+        await self.write(
+            canned_replies.update()
+            .where(canned_replies.c.id == reply_id)
+            .values(**cleaned, updated_at=utcnow(), updated_by=author),
+            taken=_taken(cleaned.get("shortcut", before.shortcut)),
+        )
         return before, await self.get(reply_id)
 
     async def delete(self, reply_id: int) -> CannedReply:
@@ -205,10 +190,7 @@ class CannedReplies:
             NotFound: ``unknown_canned_reply``.
         """
         found = await self.get(reply_id)
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                canned_replies.delete().where(canned_replies.c.id == reply_id)
-            )
+        await self.write(canned_replies.delete().where(canned_replies.c.id == reply_id))
         return found
 
 
