@@ -4,19 +4,19 @@ The public surface: :class:`AuthService` (login, logout, session checks),
 :func:`require_role`, the records, and :data:`ROLES`.
 """
 
+from bot.auth.availability import unable_accounts
 from bot.auth.passwords import MIN_PASSWORD_LENGTH, Passwords, validate_new_password
-from bot.auth.repository import (
+from bot.auth.records import (
     CHAT_ROLES,
     PRESENCES,
     ROLES,
     AgentRecord,
     AuditRecord,
-    AuthRepository,
     OpenWork,
     SessionRecord,
     normalize_email,
-    unable_accounts,
 )
+from bot.auth.repository import AuthRepository
 from bot.auth.service import (
     RESET_LINK_LIFETIME,
     AuthPolicy,

@@ -18,15 +18,15 @@ from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from bot.auth.passwords import Passwords, validate_new_password
-from bot.auth.repository import (
+from bot.auth.records import (
     PRESENCES,
     ROLES,
     AgentCredentials,
     AgentRecord,
-    AuthRepository,
     SessionRecord,
     normalize_email,
 )
+from bot.auth.repository import AuthRepository
 from bot.config import Settings
 from bot.db.models import utcnow
 from bot.exceptions import BadRequest, Forbidden, NotFound, RateLimited, Unauthorized
