@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.assistant import model_swap
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ WARM_UP_TEXT = "hello"
 #: The status with which the action server rejects an action (a form's
 #: validation, say): Rasa then predicts another action; it is no failure.
 _REJECTED = 400
+
+#: How much longer an action call may take while a new model loads.
+LOADING_DEADLINE_FACTOR = 3
 
 #: The failed actions of the turn this task is running, when it runs one for
 #: the Baton channel (a context variable: turns of several conversations run
@@ -88,6 +92,16 @@ class GuardedActionEndpoint(EndpointConfig):
         self.type = endpoint.type
         self.timeout_s = timeout_s
 
+    def deadline_s(self) -> float:
+        """Seconds this call may take.
+
+        Longer while a new model loads beside the running one, which slows
+        every socket call of this process.
+        """
+        if model_swap.loading():
+            return self.timeout_s * LOADING_DEADLINE_FACTOR
+        return self.timeout_s
+
     async def request(
         self,
         method: str = "post",
@@ -104,7 +118,8 @@ class GuardedActionEndpoint(EndpointConfig):
             raise aiohttp.ClientConnectionError(
                 "the action server already failed in this turn"
             )
-        kwargs["timeout"] = aiohttp.ClientTimeout(total=self.timeout_s)
+        deadline = self.deadline_s()
+        kwargs["timeout"] = aiohttp.ClientTimeout(total=deadline)
         try:
             return await super().request(
                 method, subpath, content_type, compress, **kwargs
@@ -119,7 +134,7 @@ class GuardedActionEndpoint(EndpointConfig):
             # a bare TimeoutError would fail the whole turn (slot mappings
             # run custom actions too, and catch only those).
             raise aiohttp.ServerTimeoutError(
-                f"no answer from the action server in {self.timeout_s:g}s"
+                f"no answer from the action server in {deadline:g}s"
             ) from error
         except aiohttp.ClientError:
             _note_failure(action)

@@ -19,12 +19,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.assistant.channel import WARM_UP_TEXT
-
 logger = logging.getLogger(__name__)
 
 #: The interpreter's thread switch interval while a model loads (see below).
 LOADING_SWITCH_INTERVAL_S = 0.0005
+#: How many models are loading in this process now (:func:`loading`).
+_loads = 0
+
+
+def loading() -> bool:
+    """Whether a new model is loading beside the running one right now.
+
+    The load takes most of the CPU and slows the event loop's every socket
+    call: the action deadline allows for it (:mod:`bot.assistant.channel`).
+    """
+    return _loads > 0
 
 
 def install() -> None:
@@ -44,6 +53,7 @@ async def update_model_from_server(model_server: Any, agent: Any) -> None:
 
     As Rasa's own: a failure is logged and the previous model stays loaded.
     """
+    global _loads
     import aiohttp
     from rasa.core.agent import _pull_model_and_fingerprint
     from rasa.nlu.utils import is_url
@@ -65,11 +75,13 @@ async def update_model_from_server(model_server: Any, agent: Any) -> None:
             # action calls would crawl. A finer interval while loading.
             interval = sys.getswitchinterval()
             sys.setswitchinterval(LOADING_SWITCH_INTERVAL_S)
+            _loads += 1
             try:
                 processor = await asyncio.to_thread(
                     load_warm_processor, agent, directory
                 )
             finally:
+                _loads -= 1
                 sys.setswitchinterval(interval)
             swap_processor(agent, processor, fingerprint)
             logger.info("now running model %s", processor.model_metadata.model_id)
@@ -84,6 +96,8 @@ def load_warm_processor(agent: Any, model_path: str | Path) -> Any:
     """
     from rasa.core.channels.channel import UserMessage
     from rasa.core.processor import MessageProcessor
+
+    from bot.assistant.channel import WARM_UP_TEXT
 
     processor = MessageProcessor(
         model_path=model_path,

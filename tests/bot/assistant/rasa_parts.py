@@ -30,6 +30,10 @@ HANDOFF_TEXT = "I'm bringing in a person from our support team."
 RESPONSES = {HANDOFF_TEXT: "utter_handoff"}
 
 
+#: How long a "slow" action server takes to answer.
+SLOW_ANSWER_S = 0.6
+
+
 class ActionServer:
     """A real HTTP server on loopback playing an action server in some state."""
 
@@ -58,8 +62,11 @@ class ActionServer:
         if self.behaviour == "hung":
             self._hung.append(writer)  # accepted, never answered
             return
+        if self.behaviour == "slow":
+            await asyncio.sleep(SLOW_ANSWER_S)
         status, answer = {
             "ok": (200, {"events": [], "responses": [{"text": "done"}]}),
+            "slow": (200, {"events": [], "responses": [{"text": "done"}]}),
             # action_handoff's answer: the custom message that asks for a person.
             "handing_over": (
                 200,

@@ -20,9 +20,15 @@ from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.assistant import channel as channel_module
-from bot.assistant.channel import GuardedActionEndpoint, guard_actions
+from bot.assistant import model_swap
+from bot.assistant.channel import (
+    LOADING_DEADLINE_FACTOR,
+    GuardedActionEndpoint,
+    guard_actions,
+)
 from tests.bot.assistant.rasa_parts import (
     HANDOFF_TEXT,
+    SLOW_ANSWER_S,
     TOKEN,
     ActionServer,
     channel_server,
@@ -65,6 +71,26 @@ async def test_after_one_failure_the_turn_does_not_wait_for_the_server_again() -
                 await run_action("action_answer_from_kb", endpoint)
     assert failures == ["action_check_frustration", "action_answer_from_kb"]
     assert server.calls == ["action_check_frustration"]
+
+
+@pytest.mark.parametrize("model_loading", [False, True])
+async def test_a_new_model_loading_beside_the_running_one_extends_the_deadline(
+    model_loading: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The load slows every socket call of Rasa's process, not the action
+    # server: a slow answer is waited for while it runs, not otherwise.
+    monkeypatch.setattr(model_swap, "_loads", int(model_loading))
+    timeout_s = SLOW_ANSWER_S / 2
+    assert timeout_s * LOADING_DEADLINE_FACTOR > SLOW_ANSWER_S
+    async with ActionServer("slow") as server:
+        endpoint = GuardedActionEndpoint(EndpointConfig(server.url), timeout_s)
+        with in_a_turn() as failures:
+            if model_loading:
+                await run_action("action_answer_from_kb", endpoint)
+            else:
+                with pytest.raises(RasaException):
+                    await run_action("action_answer_from_kb", endpoint)
+    assert failures == ([] if model_loading else ["action_answer_from_kb"])
 
 
 async def test_a_rejection_or_a_success_is_no_failure() -> None:
