@@ -13,6 +13,14 @@ PUBLISHED: dict[str, dict[str, Any]] = {
             {"system": "USE+ConveRT", "accuracy": 0.9336},
         ],
     },
+    "banking77_10shot": {
+        "source": "Casanueva et al. 2020, arXiv:2003.04807 (10 examples per "
+        "intent); ICDA as listed in ../shared/datasets/README.md",
+        "results": [
+            {"system": "USE+ConveRT, 10 per intent", "accuracy": 0.8519},
+            {"system": "best listed (ICDA), 10 per intent", "accuracy": 0.8979},
+        ],
+    },
     "clinc150": {
         "source": "Larson et al. 2019, EMNLP-IJCNLP (Full split)",
         "results": [

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -50,6 +51,7 @@ from bench.nlu.data import (
     Splits,
     public_splits,
     read_csv,
+    slice_examples,
 )
 from bench.nlu.metrics import Prediction, choose_threshold, scores
 from bench.nlu.published import PUBLISHED
@@ -84,12 +86,13 @@ def write_nlu_yaml(path: Path, examples: Sequence[Example]) -> None:
     RasaYAMLWriter().dump(path, TrainingData(training_examples=messages))
 
 
-def train(config: Path, nlu: Path, workdir: Path) -> tuple[Path, float, float]:
+def train(config: Path, nlu: Path, workdir: Path) -> tuple[Path, float, float, float]:
     """Train with ``rasa train nlu`` in a child process.
 
     Returns:
-        The model archive, the training time in seconds and the child's peak
-        resident memory in MB.
+        The model archive, the training time in seconds, the child's CPU
+        time in seconds (user and system: on a shared machine the wall time
+        depends on the other jobs) and its peak resident memory in MB.
 
     Raises:
         RuntimeError: Training failed (its output is in the message).
@@ -114,6 +117,7 @@ def train(config: Path, nlu: Path, workdir: Path) -> tuple[Path, float, float]:
     environment["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [environment.get("PYTHONPATH")])]
     )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     finished = subprocess.run(
         command,
@@ -125,14 +129,16 @@ def train(config: Path, nlu: Path, workdir: Path) -> tuple[Path, float, float]:
     )
     seconds = time.perf_counter() - started
     # Linux reports ru_maxrss in KB: the largest child waited for so far.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak = after.ru_maxrss / 1024
     model = out / "bench.tar.gz"
     if finished.returncode != 0 or not model.is_file():
         raise RuntimeError(
             f"rasa train nlu failed (exit {finished.returncode}):\n"
             f"{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
         )
-    return model, seconds, peak
+    return model, seconds, cpu, peak
 
 
 def _prediction(parsed: dict[str, Any]) -> Prediction:
@@ -225,13 +231,15 @@ def benchmark(
         workdir = Path(directory)
         nlu = workdir / "nlu.yml"
         write_nlu_yaml(nlu, train_examples)
-        model, train_seconds, train_peak = train(config, nlu, workdir)
+        model, train_seconds, train_cpu, train_peak = train(config, nlu, workdir)
         groups = [[example.text for example in test_examples]]
         if valid_examples:
             groups.append([example.text for example in valid_examples])
         started = time.perf_counter()
+        cpu_started = time.process_time()
         parsed, latencies = asyncio.run(_parse(model, groups))
         parse_seconds = time.perf_counter() - started
+        parse_cpu = time.process_time() - cpu_started
     parse_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     test_labels = [example.label for example in test_examples]
     result: dict[str, Any] = {
@@ -260,6 +268,7 @@ def benchmark(
             test_labels, parsed[0], threshold, ambiguity, oos_label
         ),
         "train_seconds": round(train_seconds, 1),
+        "train_cpu_seconds": round(train_cpu, 1),
         "train_peak_memory_mb": round(train_peak),
         "parse_per_second": round(len(latencies) / sum(latencies), 1),
         "parse_latency_ms": {
@@ -268,6 +277,8 @@ def benchmark(
         },
         "parse_process_peak_memory_mb": round(parse_peak),
         "parse_seconds_all": round(parse_seconds, 1),
+        "parse_cpu_seconds_all": round(parse_cpu, 1),
+        "machine_load_average_at_end": list(os.getloadavg()),
         "published": PUBLISHED.get(name.split("-")[0]),
     }
     if valid_examples:
@@ -326,8 +337,9 @@ def table(result: dict[str, Any]) -> str:
         lines.extend(_row(row["system"], row) for row in published["results"])
         lines.append(f"published: {published['source']}")
     lines.append(
-        f"training {result['train_seconds']} s (peak {result['train_peak_memory_mb']}"
-        f" MB); parsing {result['parse_per_second']} msg/s (p50 "
+        f"training {result['train_seconds']} s ({result['train_cpu_seconds']} s "
+        f"CPU, peak {result['train_peak_memory_mb']} MB); "
+        f"parsing {result['parse_per_second']} msg/s (p50 "
         f"{result['parse_latency_ms']['p50']} ms, process peak "
         f"{result['parse_process_peak_memory_mb']} MB); "
         f"{result['machine']['cpu_count']} cores, shared"
@@ -370,6 +382,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_CONFIG,
         help=f"Rasa config (default {DEFAULT_CONFIG.relative_to(ROOT)})",
     )
+    parser.add_argument(
+        "--per-label",
+        type=int,
+        help="train on at most this many examples per label (seeded choice; "
+        "a few-shot setting such as BANKING77's 10 per intent)",
+    )
     parser.add_argument("--name", help="dataset name in the results file")
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="results folder (bench/results)"
@@ -398,6 +416,17 @@ def run(args: argparse.Namespace) -> int:
         from rasa.utils.log_utils import configure_structlog
 
         configure_structlog(logging.ERROR)
+        if args.per_label is not None:
+            if args.per_label < 1:
+                raise DataError("--per-label must be at least 1")
+            labels = sorted({example.label for example in splits.train})
+            splits = dataclasses.replace(
+                splits,
+                train=slice_examples(splits.train, labels, args.per_label),
+                provenance=f"{splits.provenance}; training examples: at most "
+                f"{args.per_label} per label (bench.nlu.data.slice_examples, "
+                "seed 0)",
+            )
         for name in ("rasa", "tensorflow", "absl"):
             logging.getLogger(name).setLevel(logging.ERROR)
         result = benchmark(

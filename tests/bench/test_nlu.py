@@ -94,6 +94,7 @@ def test_a_clinc150_slice_with_out_of_scope_and_a_validated_threshold(
     assert choice["test"]["oos_recall"] is not None
     assert result["config"]["fallback_threshold"] == 0.5
     assert result["train_seconds"] > 0
+    assert result["train_cpu_seconds"] > 0
     assert result["parse_per_second"] > 0
     assert result["train_peak_memory_mb"] > 100
     assert "Larson" in result["published"]["source"]
@@ -158,6 +159,12 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "no examples labelled 'oos'" in done.stderr
+    done = _bench(
+        "--train", str(train), "--test", str(train), "--per-label", "0",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--per-label must be at least 1" in done.stderr
     missing = tmp_path / "missing.csv"
     done = _bench("--train", str(missing), "--test", str(test), "--out", str(tmp_path))
     assert done.returncode == 2
