@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.conversations.service import REOPENED_TEXT
-from bot.db.models import Agent, utcnow
 from bot.handoff.service import FOLLOW_UP_TEXT, QUEUED_TEXT
 from bot.relay import UNAVAILABLE_TEXT
+from tests.bot.agents import add_agent
 from tests.bot.assistant.rasa_parts import (
     HANDOFF_TEXT,
     TOKEN,
@@ -38,22 +38,6 @@ def handed_over(frame: dict[str, Any]) -> bool:
     }
 
 
-async def add_agent(hub: Any, name: str = "Ann") -> int:
-    async with hub.ctx.engine.begin() as connection:
-        result = await connection.execute(
-            Agent.__table__.insert().values(
-                email=f"{name.lower()}@example.com",
-                name=name,
-                password_hash="x",
-                role="agent",
-                active=True,
-                presence="online",
-                created_at=utcnow(),
-            )
-        )
-    return int(result.inserted_primary_key[0])
-
-
 async def converse(
     hub_settings: Settings,
     action_server: str,
@@ -68,7 +52,7 @@ async def converse(
             settings = hub_settings.with_changes(rasa_url=rasa_url, rasa_token=TOKEN)
             async with running_hub(settings) as hub:
                 if agent_online:
-                    await add_agent(hub)
+                    await add_agent(hub.ctx.engine, email="ann@example.com")
                 conversation_id, token = await hub.new_conversation()
                 async with hub.socket(conversation_id, token) as ws:
                     await ws.recv()
@@ -182,7 +166,7 @@ async def test_a_message_after_the_chat_was_resolved_reopens_it_to_the_bot(
             async with running_hub(settings) as hub:
                 conversation_id, token = await hub.new_conversation()
                 handoffs = hub.ctx.handoffs
-                agent_id = await add_agent(hub)
+                agent_id = await add_agent(hub.ctx.engine, email="ann@example.com")
                 handoff = await handoffs.start(conversation_id, "customer_request")
                 assert handoff is not None
                 await handoffs.claim(handoff.id, agent_id, "Ann")

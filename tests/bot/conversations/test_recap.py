@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from typing import Any
 
 import aiohttp
@@ -111,10 +112,13 @@ async def test_demo_mode_keeps_mail_in_the_outbox_for_agents(hub) -> None:
             assert (await response.json())["status"] == "kept"
         async with client.get(f"{hub.url}/api/outbox") as response:
             assert response.status == 401
-        await hub.ctx.auth.create_agent("ann@example.com", "Ann", "agent", PASSWORD)
+        # Its own address: the shared hub's PostgreSQL database is the whole
+        # run's, and other modules' tests use ann@example.com.
+        email = f"ann-{secrets.token_hex(4)}@example.com"
+        await hub.ctx.auth.create_agent(email, "Ann", "agent", PASSWORD)
         async with client.post(
             f"{hub.url}/api/auth/login",
-            json={"email": "ann@example.com", "password": PASSWORD},
+            json={"email": email, "password": PASSWORD},
         ) as response:
             assert response.status == 200
         async with client.get(

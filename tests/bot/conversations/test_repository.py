@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from bot.conversations.repository import ConversationRepository, NewMessage
-from bot.db.models import Agent, Message, utcnow
+from bot.db.models import Message
 from bot.handoff.repository import HandoffRepository
+from tests.bot.agents import add_agent
 
 
 @pytest.fixture
@@ -106,22 +107,6 @@ async def test_bot_messages_are_dropped_once_a_human_owns_it(repository) -> None
     assert (await repository.next_pending(conversation_id)).id == asked[0].id
 
 
-async def add_agent(repository: ConversationRepository) -> int:
-    async with repository.engine.begin() as connection:
-        inserted = await connection.execute(
-            Agent.__table__.insert().values(
-                email=f"a-{secrets.token_hex(4)}@example.com",
-                name="Ann",
-                password_hash="x",
-                role="agent",
-                active=True,
-                presence="online",
-                created_at=utcnow(),
-            )
-        )
-    return int(inserted.inserted_primary_key[0])
-
-
 def agent_reply(text: str, agent_id: int, client_id: str) -> NewMessage:
     return NewMessage(role="agent", text=text, client_id=client_id, author_id=agent_id)
 
@@ -130,7 +115,10 @@ async def test_an_agent_reply_is_stored_only_while_that_agent_holds_it(
     repository,
 ) -> None:
     conversation_id = await new_conversation(repository)
-    owner, colleague = await add_agent(repository), await add_agent(repository)
+    owner, colleague = (
+        await add_agent(repository.engine),
+        await add_agent(repository.engine),
+    )
     handoffs = HandoffRepository(repository.engine)
     handoff = await handoffs.start(conversation_id, "customer_request", 10)
     assert handoff is not None

@@ -11,32 +11,14 @@ import sqlalchemy as sa
 
 from bot.auth import AuthRepository
 from bot.conversations.repository import ConversationRepository
-from bot.db.models import Agent, utcnow
+from bot.db.models import utcnow
 from bot.handoff.repository import HandoffRepository
+from tests.bot.agents import add_agents
 
 
 @pytest.fixture
 def handoffs(engine) -> HandoffRepository:
     return HandoffRepository(engine)
-
-
-async def add_agents(engine, count: int, presence: str = "online") -> list[int]:
-    ids = []
-    async with engine.begin() as connection:
-        for n in range(count):
-            result = await connection.execute(
-                Agent.__table__.insert().values(
-                    email=f"agent-{secrets.token_hex(4)}-{n}@example.com",
-                    name=f"Agent {n}",
-                    password_hash="x",
-                    role="agent",
-                    active=True,
-                    presence=presence,
-                    created_at=utcnow(),
-                )
-            )
-            ids.append(int(result.inserted_primary_key[0]))
-    return ids
 
 
 async def queued_conversation(engine, handoffs: HandoffRepository) -> int:

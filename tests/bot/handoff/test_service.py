@@ -19,6 +19,7 @@ from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import REQUEUED_TEXT, HandoffPolicy, HandoffService
 from bot.knowledge import KnowledgeRepository
+from tests.bot.agents import add_agent
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -50,22 +51,6 @@ async def service(engine):
     handoffs = service_for(engine, SupportHours.parse("always", "UTC"))
     yield handoffs
     await handoffs.assistant.close()
-
-
-async def add_agent(engine, presence: str = "online") -> int:
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            Agent.__table__.insert().values(
-                email=f"a-{secrets.token_hex(4)}@example.com",
-                name="Ann",
-                password_hash="x",
-                role="agent",
-                active=True,
-                presence=presence,
-                created_at=utcnow(),
-            )
-        )
-    return int(result.inserted_primary_key[0])
 
 
 async def nobody_online(engine) -> None:
