@@ -34,7 +34,13 @@ from bot.db.engine import create_engine
 from bot.training.models import file_digest, model_rows
 from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import Stack, ensure_model, started
-from tests.e2e.test_handoff import handed_over, handoffs_of, send
+from tests.e2e.test_handoff import (
+    child_pid,
+    handed_over,
+    handoffs_of,
+    rasa_server_pid,
+    send,
+)
 from tests.e2e.test_handoff import wait_healthy as wait_recovered
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
@@ -79,29 +85,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
 
 
-def child_pid(data_dir: Path, module: bytes) -> int:
-    """The stack's process running ``module`` (matched by its data dir)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if module not in cmdline:
-            continue
-        if f"BATON_DATA_DIR={data_dir}".encode() in environ:
-            return int(entry.name)
-    pytest.fail(f"the stack's {module.decode()} was not found")
-
-
 def action_server_pid(data_dir: Path) -> int:
     return child_pid(data_dir, b"bot.actions_server")
-
-
-def rasa_pid(data_dir: Path) -> int:
-    return child_pid(data_dir, b"bot.rasa_server")
 
 
 @contextlib.contextmanager
@@ -181,7 +166,7 @@ async def test_a_frozen_rasa_is_found_out_and_every_question_reaches_a_person(
     # deadline (120 s here) is far off: the hub finds out that Rasa does not
     # answer even its root page and hands over.
     asked = []
-    with frozen(rasa_pid(stack.data_dir)):
+    with frozen(rasa_server_pid(stack.data_dir)):
         for text in QUESTIONS:
             conversation_id, frames = await ask(stack, text)
             asked.append(conversation_id)

@@ -330,8 +330,8 @@ async def test_after_resolve_a_message_is_answered_and_a_person_can_come_again(
     ]
 
 
-def rasa_server_pid(data_dir: Path) -> int:
-    """The Rasa server this test run's stack started (matched by its data dir)."""
+def child_pid(data_dir: Path, module: bytes) -> int:
+    """The stack's process running ``module`` (matched by its data dir)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -340,11 +340,16 @@ def rasa_server_pid(data_dir: Path) -> int:
             environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"--enable-api" not in cmdline or b"run" not in cmdline:
+        if module not in cmdline:
             continue
         if f"BATON_DATA_DIR={data_dir}".encode() in environ:
             return int(entry.name)
-    pytest.fail("the stack's Rasa server was not found")
+    pytest.fail(f"the stack's {module.decode()} was not found")
+
+
+def rasa_server_pid(data_dir: Path) -> int:
+    """The Rasa server this test run's stack started."""
+    return child_pid(data_dir, b"bot.rasa_server")
 
 
 def wait_healthy(url: str, timeout_s: float = 240) -> None:
