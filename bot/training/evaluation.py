@@ -29,6 +29,7 @@ accuracy is below the live model's by more than a margin
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
 import hashlib
@@ -221,6 +222,15 @@ async def evaluate_model(
     return report
 
 
+async def _in_thread(path: Path, held_out: HeldOut, out_dir: Path) -> dict[str, Any]:
+    """:func:`evaluate_model` in a thread with its own event loop.
+
+    Loading a model blocks for a long while (minutes on a busy machine): the
+    caller's loop keeps running meanwhile (a job's heartbeat).
+    """
+    return await asyncio.to_thread(asyncio.run, evaluate_model(path, held_out, out_dir))
+
+
 async def compare(
     candidate: Path,
     live: tuple[str | None, Path, str] | None,
@@ -241,12 +251,12 @@ async def compare(
         (reports, the live one with its ``version`` and ``sha256``; ``None``
         without a live model) and ``evaluated_at``.
     """
-    report = await evaluate_model(candidate, held_out, out_dir / "candidate")
+    report = await _in_thread(candidate, held_out, out_dir / "candidate")
     live_report = None
     if live is not None:
         version, path, sha256 = live
         live_report = {
-            **await evaluate_model(path, held_out, out_dir / "live"),
+            **await _in_thread(path, held_out, out_dir / "live"),
             "version": version,
             "sha256": sha256,
         }
