@@ -461,23 +461,3 @@ class ActionAccountResetDecline(Action):
             buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
         )
         return _finished(tracker, "no at consent: nothing changed")
-
-
-class ActionAccountHandoff(Action):
-    """Hands over for "I cannot get to that e-mail" outside the form."""
-
-    def name(self) -> str:
-        """Return the action's name as used in the domain and rules."""
-        return "action_account_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Hand over with the reason "customer request"."""
-        slots = _hand_over(
-            dispatcher,
-            tracker,
-            HandoffReason.CUSTOMER_REQUEST,
-            "the customer cannot get to that e-mail",
-        )
-        return [SlotSet(EMAIL_SLOT, None), *(SlotSet(k, v) for k, v in slots.items())]
