@@ -63,6 +63,10 @@ class DecisionSettings:
             article is right, needed for an agreement to answer with it
             although the search alone would not (a question in another
             language: the search is English, its confidence lower).
+        agree_max_runner_up_ratio: A runner-up that lists the same intent
+            and scores at least this share of the best article's score is
+            as plausible: the intent does not tell them apart, so there is
+            no agreement (the customer is offered both, as before).
     """
 
     handoff_intents: frozenset[str]
@@ -75,6 +79,7 @@ class DecisionSettings:
     people_hits: int = 2
     agree_min_intent_confidence: float = 1.0
     agree_min_kb_confidence: float = 1.0
+    agree_max_runner_up_ratio: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,11 @@ def decide(
         return None
     if result.answer is None:
         return _agreement(
-            intent, model_intent, model_confidence, result, article_intents, settings
+            intent,
+            (model_intent, model_confidence),
+            result,
+            [article_intents, *runner_up_intents],
+            settings,
         )
     if (
         not unsure
@@ -187,10 +196,9 @@ def decide(
 
 def _agreement(
     intent: str | None,
-    model_intent: str | None,
-    model_confidence: float,
+    model: tuple[str | None, float],
     result: SearchResult,
-    top_intents: Sequence[str],
+    hit_intents: Sequence[Sequence[str]],
     settings: DecisionSettings,
 ) -> Override | None:
     """The search's best article, when the intent model agrees with it.
@@ -199,10 +207,13 @@ def _agreement(
     best guess (past the fallback too) being an intent that article lists,
     with both confident enough, is the second opinion that makes it the
     answer. Handoff, small talk and kept intents never agree: the article
-    about contacting support lists ``complaint``.
+    about contacting support lists ``complaint``. A runner-up of that intent
+    scoring nearly as well makes the message ambiguous: no agreement.
     """
-    if not result.hits or model_intent is None:
+    model_intent, model_confidence = model
+    if not result.hits or not hit_intents or model_intent is None:
         return None
+    top_intents = hit_intents[0]
     blocked = (
         settings.handoff_intents | settings.smalltalk_intents | settings.kept_intents
     )
@@ -215,7 +226,14 @@ def _agreement(
         return None
     if intent != FALLBACK_INTENT and intent != model_intent:
         return None
-    return Override(model_intent, model_confidence, result.hits[0].slug)
+    best = result.hits[0]
+    for hit, intents in zip(result.hits[1:], hit_intents[1:], strict=False):
+        if (
+            model_intent in intents
+            and hit.score >= settings.agree_max_runner_up_ratio * best.score
+        ):
+            return None
+    return Override(model_intent, model_confidence, best.slug)
 
 
 def apply_override(parse: dict[str, Any], override: Override) -> None:

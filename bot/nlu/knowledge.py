@@ -213,6 +213,7 @@ class KnowledgeFirst(GraphComponent):
             "people_hits": 2,
             "agree_min_intent_confidence": 0.9,
             "agree_min_kb_confidence": 0.4,
+            "agree_max_runner_up_ratio": 0.8,
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -239,6 +240,7 @@ class KnowledgeFirst(GraphComponent):
             people_hits=int(config["people_hits"]),
             agree_min_intent_confidence=float(config["agree_min_intent_confidence"]),
             agree_min_kb_confidence=float(config["agree_min_kb_confidence"]),
+            agree_max_runner_up_ratio=float(config["agree_max_runner_up_ratio"]),
         )
         index = FollowedIndex()
         if not index.start(wait_s=WARM_TIMEOUT_S):

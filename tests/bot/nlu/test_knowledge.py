@@ -180,6 +180,27 @@ def test_an_unsure_search_answers_when_the_intent_model_agrees(
     assert decided_article({PARSE_KEY: data}) == "password-reset"
 
 
+def test_no_agreement_when_a_runner_up_of_the_intent_is_as_plausible() -> None:
+    # "help with 2-step thing": both two-factor articles list the intent and
+    # score alike; the customer is offered both rather than answered.
+    setup = Hit(slug="two-factor-setup", score=0.45, title="Set up two-factor")
+    reset = Hit(slug="two-factor-reset", score=0.44, title="Lost two-factor codes")
+    result = SearchResult(hits=[setup, reset], answer=None, confidence=0.5)
+    parsed = parse("two_factor_problem", 0.97)
+    intents = ["two_factor_problem"]
+    assert decide(parsed, result, intents, AGREEING, [intents]) is None
+    # A runner-up of the intent well behind (German sync question: 0.69).
+    far = Hit(slug="two-factor-reset", score=0.3, title="Lost two-factor codes")
+    result = SearchResult(hits=[setup, far], answer=None, confidence=0.5)
+    override = decide(parsed, result, intents, AGREEING, [intents])
+    assert override == Override("two_factor_problem", 0.97, "two-factor-setup")
+    # A runner-up as close that lists another intent does not matter.
+    override = decide(
+        parsed, SearchResult([setup, reset], None, 0.5), intents, AGREEING, [[]]
+    )
+    assert override is not None
+
+
 def test_without_agreement_an_unsure_search_names_no_article() -> None:
     data = knowledge_parse_data(unsure_search(0.3), None)
     assert data["article"] is None
