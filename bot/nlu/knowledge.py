@@ -60,7 +60,10 @@ revision once a second and rebuilds the index off the parse path, so parsing
 never waits for SQL or a rebuild. The first index is built while the model
 loads, so a Rasa server that reports its model loaded is ready to answer.
 When the knowledge base cannot be read, messages pass through unchanged and
-the thread keeps trying.
+the thread keeps trying. A process follows each database once
+(:func:`followed_index`): a deployed model, which Rasa loads beside the
+running one, shares the running model's index and thread instead of leaving
+one more thread and index behind on every deploy.
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ class FollowedIndex:
         self._ready = threading.Event()
         self._tried = threading.Event()
         self._stopping = threading.Event()
+        self._starting = threading.Lock()
         self._thread = threading.Thread(
             target=self._run, name="knowledge-index", daemon=True
         )
@@ -139,10 +143,14 @@ class FollowedIndex:
         knowledge base cannot be read yet (a hub that has not created its
         tables): then parsing starts without it and the thread keeps trying.
 
+        Starting an index already followed only waits for it.
+
         Returns:
             Whether an index is ready.
         """
-        self._thread.start()
+        with self._starting:
+            if self._thread.ident is None:
+                self._thread.start()
         self._tried.wait(wait_s)
         return self._ready.is_set()
 
@@ -181,6 +189,29 @@ class FollowedIndex:
                 await asyncio.sleep(self._recheck_s)
         finally:
             await engine.dispose()
+
+
+#: The index this process follows, by database URL (:func:`followed_index`).
+_FOLLOWED: dict[str, FollowedIndex] = {}
+_FOLLOWED_LOCK = threading.Lock()
+
+
+def followed_index() -> FollowedIndex:
+    """The one index this process follows of the settings' database.
+
+    Every model loaded in the process shares it: Rasa loads a deployed model
+    beside the running one and drops the old one without telling its
+    components, so an index per model would leave a thread, a database
+    engine and an index in memory behind on every deploy, and each new model
+    would wait for an index of its own.
+    """
+    settings = Settings.from_env()
+    with _FOLLOWED_LOCK:
+        index = _FOLLOWED.get(settings.database_url)
+        if index is None:
+            index = FollowedIndex(lambda: settings)
+            _FOLLOWED[settings.database_url] = index
+        return index
 
 
 @DefaultV1Recipe.register(
@@ -242,7 +273,7 @@ class KnowledgeFirst(GraphComponent):
             agree_min_kb_confidence=float(config["agree_min_kb_confidence"]),
             agree_max_runner_up_ratio=float(config["agree_max_runner_up_ratio"]),
         )
-        index = FollowedIndex()
+        index = followed_index()
         if not index.start(wait_s=WARM_TIMEOUT_S):
             logger.warning(
                 "no knowledge index after %.0f s: answering without it", WARM_TIMEOUT_S

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.config import Settings
 from bot.knowledge import KnowledgeRepository, load_seed
 from bot.knowledge.search import Hit, SearchResult
+from bot.nlu import knowledge as knowledge_module
 from bot.nlu.decision import (
     PARSE_KEY,
     DecisionSettings,
@@ -352,3 +354,38 @@ def test_an_unreadable_knowledge_base_leaves_messages_unchanged(
         assert parsed.get(PARSE_KEY) is None
     finally:
         index.stop()
+
+
+def test_every_model_in_a_process_shares_one_followed_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rasa loads a deployed model beside the running one and drops the old
+    # one without telling its components: an index per model left one more
+    # thread behind on every deploy.
+    monkeypatch.setattr(knowledge_module, "_FOLLOWED", {})
+    missing = f"sqlite:///{tmp_path / 'empty.db'}"
+    settings = Settings(data_dir=tmp_path, database_url=missing)
+    monkeypatch.setattr(knowledge_module, "WARM_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(Settings, "from_env", staticmethod(lambda: settings))
+
+    def threads() -> int:
+        return sum(t.name == "knowledge-index" for t in threading.enumerate())
+
+    before = threads()
+    first = KnowledgeFirst.create(
+        KnowledgeFirst.get_default_config(),
+        None,
+        None,
+        None,  # type: ignore[arg-type]
+    )
+    second = KnowledgeFirst.create(
+        KnowledgeFirst.get_default_config(),
+        None,
+        None,
+        None,  # type: ignore[arg-type]
+    )
+    try:
+        assert second.index is first.index
+        assert threads() == before + 1
+    finally:
+        first.index.stop()
