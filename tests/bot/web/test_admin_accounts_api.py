@@ -9,28 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.auth.repository import password_resets
-from bot.config import Limits, Settings
 from bot.db.models import utcnow
 from tests.bot.auth.test_auth_api import PASSWORD, call, login
 from tests.bot.web.test_admin_api import state
 from tests.bot.web.test_agent_api import Agent, claimed, sign_in
-from tests.hub import RunningHub, running_hub
+from tests.hub import RunningHub
 
 NEW_PASSWORD = "a-much-better-passphrase-42"
-
-
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(
-        database_url=database_url, limits=Limits(logins_per_ip_per_minute=1000)
-    )
-    async with running_hub(settings) as running:
-        yield running
 
 
 async def account(admin: Agent, hub: RunningHub, agent_id: int) -> dict:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from bot.auth.repository import agents, audit_log
 from bot.config import Limits
 from tests.bot.auth.test_auth_api import PASSWORD, call, login
+from tests.bot.web.test_agent_api import Agent
 from tests.conftest import shared_hub
 from tests.hub import RunningHub
 
@@ -26,35 +27,15 @@ hub = shared_hub(
 )
 
 
-class Account:
-    """A signed-in console account."""
-
-    def __init__(self, id: int, email: str, session: str, csrf: str) -> None:
-        self.id, self.email, self.session, self.csrf = id, email, session, csrf
-
-    async def call(
-        self, hub: RunningHub, method: str, path: str, *, csrf: bool = True, **kw: Any
-    ) -> tuple[int, dict[str, Any]]:
-        status, body, _ = await call(
-            hub,
-            method,
-            path,
-            session=self.session,
-            csrf=self.csrf if csrf else None,
-            **kw,
-        )
-        return status, body
-
-
 def unique_email(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}@example.com"
 
 
-async def signed_in(hub: RunningHub, role: str) -> Account:
+async def signed_in(hub: RunningHub, role: str) -> Agent:
     email = unique_email(role)
     record = await hub.ctx.auth.create_agent(email, f"Test {role}", role, PASSWORD)
     session, csrf = await login(hub, email)
-    return Account(record.id, email, session, csrf)
+    return Agent(record.id, record.name, email, session, csrf)
 
 
 async def state(hub: RunningHub) -> tuple[list[Any], int]:
@@ -335,7 +316,7 @@ async def test_the_console_page_is_served_with_a_strict_policy(hub) -> None:
                 assert response.status == 404, path
 
 
-async def claimed_chat(hub: RunningHub, agent: Account) -> str:
+async def claimed_chat(hub: RunningHub, agent: Agent) -> str:
     """A conversation handed to people and claimed by ``agent``."""
     conversation_id, _ = await hub.new_conversation()
     handoff = await hub.ctx.handoffs.start(conversation_id, "customer_request")

@@ -82,9 +82,20 @@ async def sign_in(hub: RunningHub, role: str = "agent", online: bool = True) -> 
     return Agent(record.id, name, email, session, csrf)
 
 
-async def handed_off(hub: RunningHub, text: str = "my notes vanished after the update"):
-    """A conversation the hub handed over because the bot is unavailable."""
-    conversation_id, token = await hub.new_conversation(locale="en-GB")
+async def handed_off(
+    hub: RunningHub,
+    text: str = "my notes vanished after the update",
+    *,
+    locale: str | None = "en-GB",
+    **body: Any,
+) -> tuple[str, str, int]:
+    """A conversation the hub handed over because the bot is unavailable.
+
+    ``body`` (and ``locale``, unless ``None``) starts the conversation.
+    """
+    if locale is not None:
+        body["locale"] = locale
+    conversation_id, token = await hub.new_conversation(**body)
     async with hub.socket(conversation_id, token) as ws:
         await ws.send(json.dumps({"type": "message", "text": text, "client_id": "c1"}))
         await receive_until(

@@ -7,27 +7,15 @@ nothing (the replies and the audit log are compared before and after).
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.auth.repository import audit_log
 from bot.canned.repository import canned_replies
-from bot.config import Limits, Settings
 from tests.bot.auth.test_auth_api import call
 from tests.bot.web.test_agent_api import sign_in
-from tests.hub import RunningHub, running_hub
-
-
-@pytest.fixture
-async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[RunningHub]:
-    settings = hub_settings.with_changes(
-        database_url=database_url, limits=Limits(logins_per_ip_per_minute=1000)
-    )
-    async with running_hub(settings) as running:
-        yield running
+from tests.hub import RunningHub
 
 
 async def stored(hub: RunningHub) -> tuple[list[Any], int]:

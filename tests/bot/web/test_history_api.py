@@ -7,7 +7,6 @@ made up for the test.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -20,8 +19,8 @@ from bot.conversations.identity import sign_identity
 from bot.handoff.service import OUTCOMES
 from bot.web.openapi import document
 from tests.bot.auth.test_auth_api import call
-from tests.bot.web.test_agent_api import Agent, sign_in
-from tests.hub import RunningHub, receive_until, running_hub
+from tests.bot.web.test_agent_api import Agent, handed_off, sign_in
+from tests.hub import RunningHub, running_hub
 
 SECRET = "history-test-identity-secret"
 
@@ -39,16 +38,8 @@ async def hub(hub_settings: Settings, database_url: str) -> AsyncIterator[Runnin
 
 async def conversation(hub: RunningHub, text: str, **body: Any) -> tuple[str, int]:
     """A conversation with one customer message, handed to people (no Rasa)."""
-    conversation_id, token = await hub.new_conversation(**body)
-    async with hub.socket(conversation_id, token) as ws:
-        await ws.send(json.dumps({"type": "message", "text": text, "client_id": "c1"}))
-        await receive_until(
-            ws, lambda f: f.get("type") == "status" and f.get("state") != "bot"
-        )
-    await hub.ctx.relay.idle()
-    handoff = await hub.ctx.handoffs.repository.current(conversation_id)
-    assert handoff is not None
-    return conversation_id, handoff.id
+    conversation_id, _, handoff_id = await handed_off(hub, text, locale=None, **body)
+    return conversation_id, handoff_id
 
 
 async def resolved(
