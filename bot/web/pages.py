@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
 from pathlib import Path
 
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, file, raw
 
 from bot.exceptions import NotFound
 
@@ -57,13 +60,71 @@ async def console(_: Request) -> HTTPResponse:
     return await _static("console.html", "text/html; charset=utf-8")
 
 
+#: The widget's source, ``static/widget/``, one file per job; ``/widget.js``
+#: is these files joined in this order, so that a website embeds it with one
+#: script tag and nothing is built. They share one scope (``settings.js``
+#: opens a function, ``start.js`` closes it): a part may use what an earlier
+#: part declares.
+WIDGET_PARTS = (
+    "settings.js",
+    "storage.js",
+    "text.js",
+    "style.js",
+    "dom.js",
+    "state.js",
+    "transcript.js",
+    "messages.js",
+    "status.js",
+    "followups.js",
+    "socket.js",
+    "start.js",
+)
+WIDGET_DIR = STATIC_DIR / "widget"
+
+
+@functools.lru_cache(maxsize=2)
+def _joined_widget(folder: Path, stamps: tuple[int, ...]) -> tuple[bytes, str]:
+    """The parts in ``folder`` joined, and an ETag; ``stamps``: their mtimes."""
+    body = b"".join((folder / name).read_bytes() for name in WIDGET_PARTS)
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def widget_script() -> tuple[bytes, str]:
+    """``/widget.js`` and its ETag, joined again when a part changed on disk.
+
+    Raises:
+        NotFound: A part is missing.
+    """
+    try:
+        folder = WIDGET_DIR
+        stamps = tuple((folder / name).stat().st_mtime_ns for name in WIDGET_PARTS)
+        return _joined_widget(folder, stamps)
+    except FileNotFoundError as error:
+        raise NotFound("widget.js is not available") from error
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    wanted = request.headers.get("if-none-match", "")
+    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    return etag in tags or "*" in tags
+
+
 @pages.get("/widget.js")
-async def widget(_: Request) -> HTTPResponse:
-    """The embeddable chat widget."""
-    response = await _static("widget.js", "application/javascript; charset=utf-8")
-    # Any website may embed the widget.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+async def widget(request: Request) -> HTTPResponse:
+    """The embeddable chat widget: one script, joined from its parts."""
+    body, etag = await asyncio.to_thread(widget_script)
+    # Any website may embed the widget; browsers ask again each time (as
+    # for the other static files) and get a 304 while it is unchanged.
+    headers = {
+        "Cache-Control": "no-cache",
+        "ETag": etag,
+        "Access-Control-Allow-Origin": "*",
+    }
+    if _etag_matches(request, etag):
+        return HTTPResponse(status=304, headers=headers)
+    return raw(
+        body, content_type="application/javascript; charset=utf-8", headers=headers
+    )
 
 
 #: What the static folders may serve, by file suffix.
