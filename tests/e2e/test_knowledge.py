@@ -333,6 +333,13 @@ async def test_a_confident_article_is_the_first_answer(
         "get me a real person, the sync thing is still broken",
         # The search finds the topic's article, with contacting support next.
         "I need to speak to a person about exporting my notes to pdf",
+        # Other languages, stopping the bot, a call, a manager (issue #19).
+        "ich möchte bitte mit einem Mitarbeiter reden",
+        "quiero hablar con alguien de verdad",
+        "je voudrais parler à une vraie personne",
+        "stop the bot, get me a person",
+        "can someone please call me",
+        "I want your manager",
     ],
 )
 async def test_a_request_for_a_person_hands_over_in_any_wording(
@@ -341,6 +348,50 @@ async def test_a_request_for_a_person_hands_over_in_any_wording(
     frames = await first_turn(stack, request_text)
     assert handed_over(frames), [f.get("text") for f in frames if is_bot(f)]
     assert articles_shown(frames) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a hacker got into my account and spent money on my card",
+        "I'm going to reverse this payment through my bank",
+        "I formally request deletion of my personal data under GDPR",
+        "the account owner passed away, I'm handling the estate",
+        "another user keeps sending me abusive messages",
+    ],
+)
+async def test_a_sensitive_matter_hands_over_without_an_article(
+    stack: Any, text: str
+) -> None:
+    """A hacked account with money gone, a chargeback threat, a formal GDPR
+    demand, a bereavement and harassment: several share words with an article
+    (payments, deleting the account, sharing); a person takes them, the
+    article is not the answer."""
+    frames = await first_turn(stack, text)
+    assert handed_over(frames), [f.get("text") for f in frames if is_bot(f)]
+    assert articles_shown(frames) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        (
+            "meine notizen synchronisieren nicht zwischen handy und laptop",
+            "sync-not-working",
+        ),
+        ("wie kann ich mein passwort zurücksetzen", "password-reset"),
+    ],
+)
+async def test_a_how_to_question_in_another_language_is_answered(
+    stack: Any, question: str, slug: str
+) -> None:
+    """The English search alone is not sure of the article; the intent model
+    is sure of the intent the article lists: the article is the first answer,
+    not "Is your question about …?" and not a person."""
+    frames = await first_turn(stack, question)
+    texts = [f["text"] for f in frames if is_bot(f)]
+    assert articles_shown(frames) == [slug], texts
+    assert not handed_over(frames)
 
 
 async def test_a_how_to_question_worded_as_a_request_is_asked_about(
@@ -365,6 +416,7 @@ async def test_a_how_to_question_worded_as_a_request_is_asked_about(
     ("text", "reply_start"),
     [
         ("hey there", "Hi, I'm Baton"),
+        ("hola, buenas tardes", "Hi, I'm Baton"),
         ("are you a robot", "I'm Baton, a virtual assistant"),
     ],
 )
