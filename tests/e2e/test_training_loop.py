@@ -2,7 +2,8 @@
 
 A customer's phrasing the model does not know lands in the inbox; a trainer
 labels it with an intent; a training job (the project's own config.yml)
-validates and trains; the model is deployed and every Rasa server pulls it
+validates, trains and evaluates the new model beside the live one; the model
+passes the regression guard and is deployed and every Rasa server pulls it
 from the hub; a new customer's same phrasing is now understood. Rolled back,
 it is not understood again. Slow (a real training): marked ``training_loop``.
 """
@@ -161,6 +162,14 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
         job = body["job"]
         assert job["state"] == "succeeded", (job["error"], job["log_tail"])
         assert job["nlu_only"]
+        # Evaluated beside the shipped (live) model on the same held-out set.
+        evaluation = job["evaluation"]
+        assert evaluation["live"]["version"] is None
+        assert evaluation["held_out"]["messages"] >= 30
+        for side in (evaluation["candidate"], evaluation["live"]):
+            assert side["messages"] == evaluation["held_out"]["messages"]
+            assert 0 < side["accuracy"] <= 1 and side["per_intent"]
+            assert side["stories"]["passed"]
         shipped = await live_model_id(session, stack)
         status, body = await request(
             session,
