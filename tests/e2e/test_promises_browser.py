@@ -186,7 +186,9 @@ async def test_a_follow_up_asks_where_to_reach_the_customer(
         await page.locator(".msg.system", has_text="will be here").wait_for()
         contact = await contact_of(hub, conversation["conversation_id"])
         assert (contact.state, contact.email) == ("declined", None)
-    assert await question.is_hidden()
+    # Hidden once the hub's answer to the address arrives, which may come
+    # after the system message the socket brought.
+    await question.wait_for(state="hidden")
     assert await page.evaluate(focused_id()) == "in"
     await page.screenshot(path=shot(f"contact-answered-{name}"))
 
@@ -310,7 +312,7 @@ async def test_leaving_after_an_agent_took_the_chat_says_so(
     await page.get_by_role("button", name="Get back to me later").click()
     error = page.locator(".err", has_text="no longer waiting in the queue")
     await error.wait_for()
-    assert await page.locator("#ask").is_hidden()
+    await page.locator("#ask").wait_for(state="hidden")
     await page.screenshot(path=shot("leave-too-late"))
     handoff = await hub.ctx.handoffs.repository.current(conversation["conversation_id"])
     assert handoff is not None and handoff.state == "claimed"
@@ -341,7 +343,7 @@ async def test_a_wait_well_past_the_estimate_is_told_and_a_follow_up_offered(
     await page.screenshot(path=shot("long-wait-phone"))
     assert await serious_accessibility_problems(page) == []
     await page.get_by_role("button", name="Keep waiting").click()
-    assert await offer.is_hidden()
+    await offer.wait_for(state="hidden")
     record = await hub.ctx.conversations.get(conversation_id)
     assert record is not None and record.state == "queued"
     # Told once: the next rounds say nothing more.
