@@ -325,7 +325,8 @@ async def test_an_edited_article_is_followed_without_a_restart(
     await KnowledgeRepository(engine).update(
         "password-reset", {"status": "draft"}, author=None
     )
-    for _ in range(200):
+    # The rebuild runs beside other work: up to two minutes on a busy machine.
+    for _ in range(2400):
         current = followed.current
         if current is not None and current.article("password-reset") is None:
             break
@@ -368,8 +369,8 @@ def test_every_model_in_a_process_shares_one_followed_index(
     monkeypatch.setattr(knowledge_module, "WARM_TIMEOUT_S", 0.2)
     monkeypatch.setattr(Settings, "from_env", staticmethod(lambda: settings))
 
-    def threads() -> int:
-        return sum(t.name == "knowledge-index" for t in threading.enumerate())
+    def threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "knowledge-index"}
 
     before = threads()
     first = KnowledgeFirst.create(
@@ -386,6 +387,7 @@ def test_every_model_in_a_process_shares_one_followed_index(
     )
     try:
         assert second.index is first.index
-        assert threads() == before + 1
+        # Other tests' indexes may still be winding down: count new threads.
+        assert threads() - before == {first.index._thread}
     finally:
         first.index.stop()
