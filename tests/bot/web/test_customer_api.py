@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import websockets
 
-from tests.hub import drain, receive_until
+from bot.config import Settings
+from tests.hub import RunningHub, drain, receive_until, running_hub
+
+
+@pytest.fixture
+async def hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
+    """A hub of its own per test on an embedded SQLite file.
+
+    Not the web tests' hub on each database (tests/bot/web/conftest.py):
+    these tests count queue places and handoffs, which other tests' rows in
+    the run's shared PostgreSQL database would change.
+    """
+    async with running_hub(hub_settings) as running:
+        yield running
 
 
 def handed_off(frame: dict) -> bool:
