@@ -104,4 +104,5 @@ class AuditEntry(Base):
     __table_args__ = (
         sa.Index("ix_audit_log_actor", "actor", "id"),
         sa.Index("ix_audit_log_action", "action", "id"),
+        sa.Index("ix_audit_log_subject", "subject", "id"),
     )
