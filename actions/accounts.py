@@ -74,6 +74,8 @@ _STOPS = {
 _STOP_WORDS = frozenset(
     {"never mind", "nevermind", "stop", "cancel", "forget it", "no thanks"}
 )
+#: The button that offers a person.
+_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 _EMAIL = re.compile(r"^[^@\s,;<>\"]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
 
 #: The reset desk of this action server process, made on first use.
@@ -129,6 +131,17 @@ def _hand_over(
     }
 
 
+def _unreachable(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """Hand over because the account system did not answer."""
+    return _hand_over(
+        dispatcher,
+        tracker,
+        HandoffReason.BOT_UNAVAILABLE,
+        "the account system did not answer",
+        "Sorry, I can't reach our account system right now.",
+    )
+
+
 async def _desk() -> ResetDesk:
     desk = await shared_reset_desk.get()
     if desk is None:
@@ -156,7 +169,7 @@ async def _send_code(
                 f"{minutes} minutes). A person from our support team can help you "
                 "straight away."
             ),
-            buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+            buttons=[_PERSON_BUTTON],
         )
         return {
             EMAIL_SLOT: None,
@@ -168,16 +181,7 @@ async def _send_code(
         }
     except ProviderUnavailable:
         logger.warning("account system unavailable for %s", tracker.sender_id)
-        return {
-            EMAIL_SLOT: None,
-            **_hand_over(
-                dispatcher,
-                tracker,
-                HandoffReason.BOT_UNAVAILABLE,
-                "the account system did not answer",
-                "Sorry, I can't reach our account system right now.",
-            ),
-        }
+        return {EMAIL_SLOT: None, **_unreachable(dispatcher, tracker)}
     dispatcher.utter_message(
         text=(
             f"If {sent.masked_email} belongs to a Lumen account, I've just sent it "
@@ -299,13 +303,7 @@ class ValidateAccountResetForm(FormValidationAction):
                 tracker.sender_id, str(value or "")
             )
         except ProviderUnavailable:
-            return _hand_over(
-                dispatcher,
-                tracker,
-                HandoffReason.BOT_UNAVAILABLE,
-                "the account system did not answer",
-                "Sorry, I can't reach our account system right now.",
-            )
+            return _unreachable(dispatcher, tracker)
         if check.status is CodeStatus.WRONG:
             tries = "try" if check.attempts_left == 1 else "tries"
             dispatcher.utter_message(
@@ -422,7 +420,7 @@ class ActionAccountResetAct(Action):
                 "changed anything. You can start again, or talk to a person.",
                 buttons=[
                     {"title": "Reset it for me", "payload": "/account_reset_start"},
-                    {"title": "Talk to a person", "payload": "/request_human"},
+                    _PERSON_BUTTON,
                 ],
             )
             return _finished(tracker, "yes, but the code had expired: nothing done")
@@ -458,6 +456,6 @@ class ActionAccountResetDecline(Action):
         dispatcher.utter_message(
             text="All right, I haven't changed anything on your account. Is there "
             "anything else I can help you with?",
-            buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+            buttons=[_PERSON_BUTTON],
         )
         return _finished(tracker, "no at consent: nothing changed")

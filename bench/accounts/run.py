@@ -37,9 +37,9 @@ from aiosmtpd.controller import Controller
 
 from bot.accounts import BuiltinAccounts, ResetDesk
 from bot.config import Accounts, Smtp
+from bot.conversations.repository import ConversationRepository
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
-from bot.db.models import Conversation, utcnow
 from bot.mail import Mailer, OutboxRepository
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "accounts.json"
@@ -81,21 +81,8 @@ def _database(kind: str, folder: Path) -> tuple[str, Any]:
 
 
 async def _conversation(engine: Any) -> str:
-    conversation_id = secrets.token_hex(16)
-    now = utcnow()
-    async with engine.begin() as connection:
-        await connection.execute(
-            Conversation.__table__.insert().values(
-                id=conversation_id,
-                token_hash="0" * 64,
-                state="bot",
-                last_seq=0,
-                user_verified=False,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    return conversation_id
+    made = await ConversationRepository(engine).create(secrets.token_hex(16), "0" * 64)
+    return made.id
 
 
 def _summary(values: list[float]) -> dict[str, float]:

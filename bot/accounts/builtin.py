@@ -19,13 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts.provider import Account, AccountProvider
-from bot.accounts.tables import account_reset_links, customer_accounts
 from bot.accounts.tokens import new_token, normalize_email, token_hash
 from bot.auth.passwords import Passwords, validate_new_password
-from bot.db.models import aware, utcnow
+from bot.db.models import AccountResetLink, CustomerAccount, aware, utcnow
 from bot.exceptions import BadRequest, Conflict
 from bot.mail import Mailer
 from bot.mail.templates import render
+
+account_reset_links = AccountResetLink.__table__
+customer_accounts = CustomerAccount.__table__
 
 #: Path of the reset page; the token travels in the query string, which the
 #: hub's access log leaves out.

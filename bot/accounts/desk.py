@@ -32,7 +32,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts.provider import Account, AccountProvider
-from bot.accounts.tables import account_codes
 from bot.accounts.tokens import (
     code_hash,
     code_matches,
@@ -45,10 +44,12 @@ from bot.accounts.tokens import (
 )
 from bot.auth.repository import AuthRepository
 from bot.config import Accounts
-from bot.db.models import Conversation, aware, utcnow
+from bot.db.models import AccountCode, Conversation, aware, utcnow
 from bot.exceptions import RateLimited
 from bot.mail import Mailer
 from bot.mail.templates import render
+
+account_codes = AccountCode.__table__
 
 logger = logging.getLogger(__name__)
 

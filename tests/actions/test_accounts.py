@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,22 @@ from actions.accounts import (
     reset_offer_response,
 )
 from bot.accounts import BuiltinAccounts, SharedResetDesk
-from bot.accounts.tables import customer_accounts
 from bot.config import Accounts, Settings, Smtp
+from bot.db.models import CustomerAccount
 from bot.knowledge import Answer, load_seed
-from tests.bot.accounts.conftest import PASSWORD, new_conversation, unique_email
+from tests.bot.accounts.conftest import (
+    PASSWORD,
+    mailed_code,
+    new_conversation,
+    unique_email,
+)
 from tests.bot.conftest import smtp_server  # noqa: F401 (a fixture)
+
+customer_accounts = CustomerAccount.__table__
 
 DOMAIN: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
 )
-CODE = re.compile(r"\b(\d{6})\b")
 
 
 @pytest.fixture
@@ -117,17 +122,25 @@ def handoff_of(messages: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def mailed_code(smtp_server: Any, email: str) -> str:  # noqa: F811
-    mails = [m for to, m in smtp_server[1].mails if email in to]
-    found = CODE.search(str(mails[-1].get_payload(decode=True), "utf-8"))
-    assert found is not None
-    return found.group(1)
-
-
 async def flush(desk: SharedResetDesk) -> None:
     made = await desk.get()
     assert made is not None
     await made.drain()
+
+
+async def code_mailed(
+    desk: SharedResetDesk,
+    engine: Any,
+    smtp_server: Any,  # noqa: F811
+    **flags: bool,
+) -> tuple[str, str, str]:
+    """A customer with an account typed the e-mail: (conversation, e-mail, code)."""
+    email = unique_email()
+    await (await provider(desk)).create_account(email, "Alice", PASSWORD, **flags)
+    chat = await new_conversation(engine)
+    await validate(chat, EMAIL_SLOT, email)
+    await flush(desk)
+    return chat, email, mailed_code(smtp_server, email)
 
 
 def article(slug: str) -> Answer:
@@ -261,12 +274,8 @@ async def test_three_wrong_codes_hand_over(
     engine: Any,
     smtp_server: Any,  # noqa: F811
 ) -> None:
-    email = unique_email()
-    await (await provider(desk)).create_account(email, "Alice", PASSWORD)
-    chat = await new_conversation(engine)
-    await validate(chat, EMAIL_SLOT, email)
-    await flush(desk)
-    wrong = "000000" if mailed_code(smtp_server, email) != "000000" else "111111"
+    chat, _, code = await code_mailed(desk, engine, smtp_server)
+    wrong = "000000" if code != "000000" else "111111"
     said = []
     for _ in range(3):
         messages, slots = await validate(chat, CODE_SLOT, wrong)
@@ -282,14 +291,8 @@ async def test_a_flagged_account_goes_to_a_person_after_the_code(
     engine: Any,
     smtp_server: Any,  # noqa: F811
 ) -> None:
-    email = unique_email()
-    await (await provider(desk)).create_account(
-        email, "Alice", PASSWORD, two_factor_lost=True
-    )
-    chat = await new_conversation(engine)
-    await validate(chat, EMAIL_SLOT, email)
-    await flush(desk)
-    messages, slots = await validate(chat, CODE_SLOT, mailed_code(smtp_server, email))
+    chat, _, code = await code_mailed(desk, engine, smtp_server, two_factor_lost=True)
+    messages, slots = await validate(chat, CODE_SLOT, code)
     assert handoff_of(messages) == "sensitive"
     assert "two-factor device lost" in slots[PROGRESS_SLOT]
 
@@ -299,12 +302,8 @@ async def test_no_at_consent_changes_nothing(
     engine: Any,
     smtp_server: Any,  # noqa: F811
 ) -> None:
-    email = unique_email()
-    await (await provider(desk)).create_account(email, "Alice", PASSWORD)
-    chat = await new_conversation(engine)
-    await validate(chat, EMAIL_SLOT, email)
-    await flush(desk)
-    await validate(chat, CODE_SLOT, mailed_code(smtp_server, email))
+    chat, _, code = await code_mailed(desk, engine, smtp_server)
+    await validate(chat, CODE_SLOT, code)
     async with engine.connect() as connection:
         before = (await connection.execute(customer_accounts.select())).all()
     dispatcher = CollectingDispatcher()

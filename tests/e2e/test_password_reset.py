@@ -26,13 +26,15 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from bot.accounts.tables import customer_accounts
+from bot.db.models import CustomerAccount
 from tests.bot.conftest import Inbox
 from tests.conftest import PROJECT_DIR, free_port
 from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_handoff import DEMO_AGENT, DEMO_PASSWORD, Console, handoffs_of
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
+
+customer_accounts = CustomerAccount.__table__
 
 pytestmark = pytest.mark.stack
 

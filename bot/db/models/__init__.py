@@ -7,6 +7,7 @@ and the audit log. Later features add their tables in new Alembic revisions.
 
 from __future__ import annotations
 
+from bot.db.models.accounts import AccountCode, AccountResetLink, CustomerAccount
 from bot.db.models.auth import (
     Agent,
     AgentSession,
@@ -61,6 +62,8 @@ __all__ = [
     "NOTICE_KINDS",
     "PROMISE_KINDS",
     "RELAY_STATES",
+    "AccountCode",
+    "AccountResetLink",
     "Agent",
     "AgentSession",
     "AuditEntry",
@@ -69,6 +72,7 @@ __all__ = [
     "ConsoleLease",
     "Conversation",
     "ConversationContact",
+    "CustomerAccount",
     "Feedback",
     "FollowUp",
     "Handoff",

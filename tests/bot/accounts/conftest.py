@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,9 +11,10 @@ import pytest
 
 from bot.accounts import BuiltinAccounts, ResetDesk
 from bot.config import Accounts, Smtp
-from bot.db.models import Conversation, utcnow
+from bot.conversations.repository import ConversationRepository
 from bot.mail import Mailer, OutboxRepository
 
+CODE = re.compile(r"\b(\d{6})\b")
 SECRET = b"test secret for account codes, 32+ bytes"
 PASSWORD = "old-password-42"
 
@@ -21,6 +23,16 @@ def smtp_of(smtp_server: Any) -> Smtp:
     """Settings that send to the test's aiosmtpd server."""
     controller, _ = smtp_server
     return Smtp(host="127.0.0.1", port=controller.port, security="none", timeout_s=5)
+
+
+def mailed_code(smtp_server: Any, recipient: str) -> str:
+    """The code in the newest mail to ``recipient``."""
+    _, inbox = smtp_server
+    mails = [mail for to, mail in inbox.mails if recipient in to]
+    assert mails, f"no mail to {recipient}"
+    found = CODE.search(str(mails[-1].get_payload(decode=True), "utf-8"))
+    assert found is not None
+    return found.group(1)
 
 
 def unique_email(name: str = "alice") -> str:
@@ -60,19 +72,7 @@ async def new_conversation(
     engine: Any, *, email: str | None = None, verified: bool = False
 ) -> str:
     """A conversation row (mail to the customer refers to one); its id."""
-    conversation_id = secrets.token_hex(16)
-    now = utcnow()
-    async with engine.begin() as connection:
-        await connection.execute(
-            Conversation.__table__.insert().values(
-                id=conversation_id,
-                token_hash="0" * 64,
-                state="bot",
-                last_seq=0,
-                user_email=email,
-                user_verified=verified,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    return conversation_id
+    made = await ConversationRepository(engine).create(
+        secrets.token_hex(16), "0" * 64, user_email=email, user_verified=verified
+    )
+    return made.id

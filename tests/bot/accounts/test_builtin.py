@@ -10,9 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.accounts import BuiltinAccounts, LinkRefused, check_strength
-from bot.accounts.tables import account_reset_links
+from bot.db.models import AccountResetLink
 from bot.exceptions import BadRequest, Conflict
 from tests.bot.accounts.conftest import PASSWORD, new_conversation, unique_email
+
+account_reset_links = AccountResetLink.__table__
 
 LINK = re.compile(r"https://support\.example\.com/account/reset\?token=([\w-]+)")
 NEW_PASSWORD = "correct horse 42 battery"

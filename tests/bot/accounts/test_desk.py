@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pytest
@@ -16,23 +15,18 @@ from bot.accounts import (
     ResetLimited,
     consent_text,
 )
-from bot.accounts.tables import account_codes, customer_accounts
 from bot.auth.repository import AuthRepository
 from bot.config import Accounts
-from bot.db.models import AuditEntry
-from tests.bot.accounts.conftest import PASSWORD, new_conversation, unique_email
+from bot.db.models import AccountCode, AuditEntry, CustomerAccount
+from tests.bot.accounts.conftest import (
+    PASSWORD,
+    mailed_code,
+    new_conversation,
+    unique_email,
+)
 
-CODE = re.compile(r"\b(\d{6})\b")
-
-
-def mailed_code(smtp_server: Any, recipient: str) -> str:
-    """The code in the newest mail to ``recipient``."""
-    _, inbox = smtp_server
-    mails = [mail for to, mail in inbox.mails if recipient in to]
-    assert mails, f"no mail to {recipient}"
-    found = CODE.search(str(mails[-1].get_payload(decode=True), "utf-8"))
-    assert found is not None
-    return found.group(1)
+account_codes = AccountCode.__table__
+customer_accounts = CustomerAccount.__table__
 
 
 def mails_to(smtp_server: Any, recipient: str) -> int:
@@ -110,15 +104,22 @@ async def test_an_unknown_email_is_answered_the_same_and_gets_no_mail(
     assert statuses == [CodeStatus.WRONG, CodeStatus.WRONG, CodeStatus.EXHAUSTED]
 
 
+async def code_mailed(
+    desk: ResetDesk, builtin: BuiltinAccounts, smtp_server: Any, **flags: bool
+) -> tuple[str, str, str]:
+    """An account's e-mail was given: (conversation, e-mail, mailed code)."""
+    email = unique_email()
+    await builtin.create_account(email, "Alice", PASSWORD, **flags)
+    chat = await new_conversation(desk.engine)
+    await desk.request_code(chat, email)
+    await desk.drain()
+    return chat, email, mailed_code(smtp_server, email)
+
+
 async def test_three_wrong_codes_exhaust_even_the_right_one(
     desk: ResetDesk, builtin: BuiltinAccounts, smtp_server: Any, engine: Any
 ) -> None:
-    email = unique_email()
-    await builtin.create_account(email, "Alice", PASSWORD)
-    chat = await new_conversation(engine)
-    await desk.request_code(chat, email)
-    await desk.drain()
-    code = mailed_code(smtp_server, email)
+    chat, _, code = await code_mailed(desk, builtin, smtp_server)
     wrong = "999999" if code != "999999" else "888888"
     results = [await desk.check_code(chat, wrong) for _ in range(3)]
     assert [r.attempts_left for r in results] == [2, 1, 0]
@@ -129,31 +130,22 @@ async def test_three_wrong_codes_exhaust_even_the_right_one(
 async def test_an_expired_code_is_refused(
     desk: ResetDesk, builtin: BuiltinAccounts, smtp_server: Any, engine: Any
 ) -> None:
-    email = unique_email()
-    await builtin.create_account(email, "Alice", PASSWORD)
-    chat = await new_conversation(engine)
-    await desk.request_code(chat, email)
-    await desk.drain()
+    chat, _, code = await code_mailed(desk, builtin, smtp_server)
     async with engine.begin() as connection:
         await connection.execute(
             account_codes.update()
             .where(account_codes.c.conversation_id == chat)
             .values(expires_at=dt.datetime.now(dt.timezone.utc))
         )
-    check = await desk.check_code(chat, mailed_code(smtp_server, email))
+    check = await desk.check_code(chat, code)
     assert check.status is CodeStatus.EXPIRED
 
 
 async def verified_chat(
     desk: ResetDesk, builtin: BuiltinAccounts, smtp_server: Any, **flags: bool
 ) -> tuple[str, str]:
-    engine = desk.engine
-    email = unique_email()
-    await builtin.create_account(email, "Alice", PASSWORD, **flags)
-    chat = await new_conversation(engine)
-    await desk.request_code(chat, email)
-    await desk.drain()
-    check = await desk.check_code(chat, mailed_code(smtp_server, email))
+    chat, email, code = await code_mailed(desk, builtin, smtp_server, **flags)
+    check = await desk.check_code(chat, code)
     assert check.status is CodeStatus.VERIFIED
     return chat, email
 
@@ -205,12 +197,10 @@ async def test_a_flagged_account_is_not_changed_by_the_bot(
     desk: ResetDesk, builtin: BuiltinAccounts, smtp_server: Any, engine: Any
 ) -> None:
     for flag in ("compromised", "two_factor_lost"):
-        email = unique_email()
-        await builtin.create_account(email, "Alice", PASSWORD, **{flag: True})
-        chat = await new_conversation(engine)
-        await desk.request_code(chat, email)
-        await desk.drain()
-        check = await desk.check_code(chat, mailed_code(smtp_server, email))
+        chat, email, code = await code_mailed(
+            desk, builtin, smtp_server, **{flag: True}
+        )
+        check = await desk.check_code(chat, code)
         assert check.account is not None and check.account.needs_person
         before = await account_row(engine, email)
         assert await desk.consent(chat, given=True) is None

@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bot.accounts import BuiltinAccounts
-from bot.accounts.tables import account_reset_links
 from bot.config import Accounts
+from bot.db.models import AccountResetLink
 from tests.bot.accounts.conftest import (
     PASSWORD,
     new_conversation,
@@ -22,6 +22,8 @@ from tests.bot.accounts.conftest import (
 )
 from tests.conftest import settings_in
 from tests.hub import RunningHub, running_hub
+
+account_reset_links = AccountResetLink.__table__
 
 NEW_PASSWORD = "correct horse 42 battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
