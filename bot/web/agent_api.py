@@ -5,9 +5,10 @@ too; trainers get ``403``), and every state-changing request its CSRF token
 (``bot.web.auth_api.require_agent``). Acting on a conversation somebody else
 holds is a ``409`` that names who holds it, and changes nothing.
 
-``WS /api/agent/ws`` checks the session and origin here, then hands the
-connection to :class:`bot.web.agent_socket.AgentSocket` (its frames are
-described there); the endpoints are described in ``bot/web/openapi.yaml``.
+``WS /api/agent/ws`` checks the origin here, then hands the connection to
+:func:`bot.web.agent_socket.serve_console`, which checks the session (its
+frames are described there); the endpoints are described in
+``bot/web/openapi.yaml``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from bot.auth import AgentRecord, require_role
+from bot.auth import AgentRecord
 from bot.conversations.service import dumps, message_frame
 from bot.db.models import utcnow
-from bot.exceptions import BadRequest, BatonError, Conflict, Forbidden
+from bot.exceptions import BadRequest, Conflict, Forbidden
 from bot.handoff.card import handoff_view
-from bot.handoff.presence import Console, PresenceTracker
+from bot.handoff.presence import PresenceTracker
 from bot.handoff.repository import HandoffRecord
-from bot.web.agent_socket import CLOSE_BASE, AgentSocket, is_open
+from bot.web.agent_socket import CLOSE_BASE, serve_console
 from bot.web.auth_api import SESSION_COOKIE, require_agent
 from bot.web.bodies import json_object
 from bot.web.context import Hub, hub_of
@@ -168,22 +169,14 @@ def _console_origin_ok(request: Request) -> bool:
 @agent_api.websocket("/api/agent/ws")
 async def agent_socket(request: Request, ws: Any) -> None:
     """The console's live connection (see the module docstring)."""
-    hub = hub_of(request)
-    token = request.cookies.get(SESSION_COOKIE)
-    try:
-        if not _console_origin_ok(request):
-            raise Forbidden("this origin may not connect", code="bad_origin")
-        principal = await hub.auth.authenticate(token)
-        require_role(principal.agent, "agent")
-    except BatonError as error:
+    if not _console_origin_ok(request):
+        error = Forbidden("this origin may not connect", code="bad_origin")
         await ws.send(dumps(error_frame(error)))
         await ws.close(code=CLOSE_BASE + error.status, reason=error.code)
         return
-    presence = _presence(request.app)
-    console = Console(principal.agent.id, is_open(ws))
-    socket = AgentSocket(ws, hub, principal, token or "", presence, console)
-    try:
-        await presence.connected(console, principal.agent)
-        await socket.run()
-    finally:
-        await presence.disconnected(console)
+    await serve_console(
+        ws,
+        hub_of(request),
+        request.cookies.get(SESSION_COOKIE),
+        _presence(request.app),
+    )

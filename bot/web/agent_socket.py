@@ -20,7 +20,11 @@ It pushes, as JSON frames:
   "customer_left", "follow_up", "summary", "at"}`` when a customer stops
   waiting in the live queue (``follow_up``: they kept a follow-up instead);
 - ``{"type": "error", "code", "message"}`` before a close (``4401`` when the
-  session ends or the agent signs out, ``4403`` for a wrong origin or role).
+  session ends or the agent signs out, ``4403`` for a wrong origin or role);
+- ``{"type": "error", "code": "unavailable", ...}`` without a close while the
+  database is down, once per outage: the socket stays open, and once the
+  database is back the console gets what it missed (the ``hello`` and
+  ``queue`` of a console that connected during the outage).
 
 The client may send ``{"type": "typing", "conversation_id"}`` (shown to the
 customer of a conversation it holds) and ``{"type": "ping"}``.
@@ -31,8 +35,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from websockets.connection import State
 from websockets.exceptions import ConnectionClosed
@@ -55,6 +59,12 @@ SESSION_CHECK_S = 5.0
 #: Close codes are this plus the HTTP status of the error (4401, 4403).
 CLOSE_BASE = 4000
 _MAX_FRAME_BYTES = 16 * 1024
+#: While the database is down, the first pause between attempts (doubling).
+RETRY_FIRST_S = 0.5
+#: ... and the longest: how late a console may learn the database is back.
+RETRY_MAX_S = 4.0
+
+T = TypeVar("T")
 
 
 def is_open(ws: Any) -> Callable[[], bool]:
@@ -66,6 +76,51 @@ def is_open(ws: Any) -> Callable[[], bool]:
     what tells.
     """
     return lambda: ws.connection.state is State.OPEN
+
+
+class Outage:
+    """Waits out a database outage on behalf of one console socket.
+
+    The console is told ``unavailable`` once per outage (not at each
+    attempt) and the work is tried again, with growing pauses, until the
+    database answers or the socket closes.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        still_open: Callable[[], bool],
+    ) -> None:
+        self.send = send
+        self.still_open = still_open
+        self.told = False
+
+    async def outlast(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """The result of ``operation``, once the database lets it finish.
+
+        Raises:
+            ConnectionClosed: The connection was lost meanwhile.
+            Exception: Whatever else ``operation`` raises.
+        """
+        pause = RETRY_FIRST_S
+        while True:
+            try:
+                result = await operation()
+            except Exception as error:
+                unavailable = database_unavailable(error)
+                if unavailable is None:
+                    raise
+                if not self.still_open():
+                    raise ConnectionClosed(None, None) from error
+                if not self.told:
+                    logger.warning("agent socket: waiting for the database: %s", error)
+                    self.told = True
+                    await self.send(error_frame(unavailable))
+                await asyncio.sleep(pause)
+                pause = min(RETRY_MAX_S, pause * 2)
+            else:
+                self.told = False
+                return result
 
 
 class _Watch:
@@ -101,6 +156,7 @@ class AgentSocket:
         self._refresh_dirty = False
         self._refresh_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
+        self.outage = Outage(self.send, console.is_open)
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame; frames never interleave."""
@@ -112,7 +168,14 @@ class AgentSocket:
         loop = asyncio.get_running_loop()
         async with self.hub.bus.subscribe(AGENTS_CHANNEL) as events:
             await self.send({"type": "hello", "agent": self.agent.public()})
-            await self._refresh()
+            try:
+                await self._refresh()
+            except Exception as error:
+                if database_unavailable(error) is None:
+                    raise
+                # The database went down since the session was read: the
+                # queue comes when it is back.
+                self._schedule_refresh()
             tasks = [
                 loop.create_task(self._pump_agents(events)),
                 loop.create_task(self._check_session()),
@@ -173,7 +236,7 @@ class AgentSocket:
             self._refresh_dirty = False
             await asyncio.sleep(0)
             try:
-                await self._refresh()
+                await self.outage.outlast(self._refresh)
             except ConnectionClosed:
                 return
             except Exception:
@@ -266,8 +329,11 @@ class AgentSocket:
             await self.send({**event, "conversation_id": conversation_id})
 
     async def _catch_up(self, conversation_id: str, watch: _Watch) -> None:
-        missed = await self.hub.conversations.messages_after(
-            conversation_id, watch.last_seq
+        """Send what was stored after the last message sent, once readable."""
+        missed = await self.outage.outlast(
+            lambda: self.hub.conversations.messages_after(
+                conversation_id, watch.last_seq
+            )
         )
         for message in missed:
             if message.seq <= watch.last_seq:
@@ -351,3 +417,35 @@ class AgentSocket:
             await self.hub.conversations.announce_typing(conversation_id, "agent")
         else:
             raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
+
+
+async def serve_console(
+    ws: Any, hub: Hub, token: str | None, presence: PresenceTracker
+) -> None:
+    """Admit the agent whose session ``token`` is, then serve their console.
+
+    A database outage neither refuses nor closes a console that connects
+    during it: the session is read, and the console served, once the
+    database is back.
+    """
+    admission = Outage(lambda frame: ws.send(dumps(frame)), is_open(ws))
+    try:
+        principal = await admission.outlast(lambda: hub.auth.authenticate(token))
+        require_role(principal.agent, "agent")
+    except BatonError as error:
+        await ws.send(dumps(error_frame(error)))
+        await ws.close(code=CLOSE_BASE + error.status, reason=error.code)
+        return
+    except ConnectionClosed:
+        return
+    console = Console(principal.agent.id, is_open(ws))
+    socket = AgentSocket(ws, hub, principal, token or "", presence, console)
+    try:
+        await socket.outage.outlast(
+            lambda: presence.connected(console, principal.agent)
+        )
+        await socket.run()
+    except ConnectionClosed:
+        return
+    finally:
+        await presence.disconnected(console)

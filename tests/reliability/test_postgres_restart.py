@@ -9,7 +9,8 @@ and every conversation that was handed over has its one handoff. A request
 caught by the restart may fail, but with a clear retryable error, never an
 internal one. An agent's console socket, too, answers a frame it cannot serve
 while the database is down with that retryable error, and stays open through
-the outage.
+the outage; one that connects during the outage is told so too, stays open,
+and gets its queue once the database is back.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bot.db.engine import create_engine
 from bot.handoff.repository import conversations, handoffs
 from bot.web.agent_socket import SESSION_CHECK_S
 from tests.conftest import free_port
-from tests.hub import drain
+from tests.hub import drain, receive_until
 from tests.reliability.conftest import (
     HubProcess,
     PrivatePostgres,
@@ -196,3 +197,37 @@ async def test_the_console_socket_waits_out_a_database_outage(
             await asyncio.sleep(0.5)
         assert answers[-1] == {"type": "pong"}, answers
         assert {a.get("code") for a in answers[:-1]} <= {"unavailable"}, answers
+
+
+async def test_a_console_that_connects_while_the_database_is_down_waits_for_it(
+    hub, private_postgres, http
+) -> None:
+    email = (await create_agents(private_postgres.url, 1, "connect-down"))[0]
+    agent = await sign_in(http, hub, email)
+    await asyncio.to_thread(private_postgres.stop)
+    try:
+        console = await websockets.connect(
+            f"{hub.ws_url}/api/agent/ws",
+            extra_headers={
+                "Cookie": f"baton_session={agent.session}",
+                "Origin": hub.url,
+            },
+        )
+        # Neither refused nor closed: told why nothing comes yet.
+        first = json.loads(await asyncio.wait_for(console.recv(), 10))
+        assert first["type"] == "error", first
+        assert first["code"] == "unavailable", first
+        # Still open, and silent, while attempts to read the session fail.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(console.recv(), 2)
+        await asyncio.wait_for(await console.ping(), 10)
+    finally:
+        await asyncio.to_thread(private_postgres.start)
+    try:
+        frames = await receive_until(console, lambda f: f.get("type") == "queue", 30)
+        assert frames[0]["type"] == "hello", frames
+        assert frames[0]["agent"]["email"] == email, frames
+        await drain(console, quiet_s=1.0)
+        assert await ping(console) == {"type": "pong"}
+    finally:
+        await console.close()
