@@ -134,3 +134,31 @@ INTERNAL_ERROR_FRAME: ErrorFrame = {
     "code": "internal_error",
     "message": "something went wrong on our side; please retry",
 }
+
+
+class SecretAnswer(WireEnum):
+    """A form question whose answer must never be kept in clear (issue #16).
+
+    The values are the names of the slots the answer fills. After a bot turn
+    whose form asks for one of them, the hub stores the customer's next
+    message masked (``a•••@example.com``, ``••••••``) and gives Rasa the
+    clear text once, on the way through.
+    """
+
+    EMAIL = "account_email"
+    CODE = "account_code"
+
+
+class TurnMetadata(TypedDict, total=False):
+    """What the hub sends Rasa with each customer message (``metadata``).
+
+    Only the hub sets it (customers cannot: typed text never reaches Rasa as
+    a ``/intent{...}`` command), so the actions may trust what the Baton
+    channel passes on.
+    """
+
+    seq: int
+    locale: str | None
+    #: The customer's client address, for the per-address rate limits of
+    #: the actions (``None`` when the hub does not know it).
+    client_address: str | None

@@ -20,8 +20,10 @@ import logging
 from typing import Any
 
 from bot.assistant.client import RasaClient, Turn
-from bot.contract import ConversationState, HandoffReason
+from bot.contract import ConversationState, HandoffReason, SecretAnswer, TurnMetadata
 from bot.conversations.repository import (
+    EXPECTS,
+    RELAY_ONLY,
     ConversationRecord,
     MessageRecord,
     NewMessage,
@@ -158,10 +160,15 @@ class Relay:
             await self.repository.set_relay_state(message.id, "skipped")
             return
         await self.service.announce_typing(conversation_id, "bot")
-        text = message.payload or text_for_assistant(message.text)
-        metadata = {"seq": message.seq, "locale": conversation.locale}
+        hidden = _relay_only(message)
+        text = message.payload or text_for_assistant(hidden.get("text") or message.text)
+        metadata: TurnMetadata = {
+            "seq": message.seq,
+            "locale": conversation.locale,
+            "client_address": hidden.get("client_address"),
+        }
         try:
-            turn = await self.assistant.send(conversation_id, text, metadata)
+            turn = await self.assistant.send(conversation_id, text, dict(metadata))
         except DependencyUnavailable as error:
             logger.warning("assistant unavailable: %s", error.message)
             await self.repository.set_relay_state(message.id, "failed")
@@ -197,7 +204,7 @@ class Relay:
             "_nlu": {
                 "intent": turn.intent,
                 "confidence": turn.confidence,
-                "entities": turn.entities,
+                "entities": self._entities_to_keep(message, turn),
                 "slots": turn.slots,
                 "actions": turn.actions,
                 "frustration": turn.frustration,
@@ -220,12 +227,16 @@ class Relay:
             )
             return
         reason = turn.handoff_reason
+        expects = _secret_question(turn)
         replies = [
             NewMessage(
                 role="bot",
                 text=reply.text,
                 buttons=reply.buttons,
-                meta=_public_meta(reply.custom),
+                meta={
+                    **_public_meta(reply.custom),
+                    **({EXPECTS: expects} if expects else {}),
+                },
             )
             for reply in turn.messages
             if (reply.text or reply.buttons)
@@ -248,12 +259,43 @@ class Relay:
         if reason:
             await self.handoffs.start(conversation_id, reason)
 
+    def _entities_to_keep(
+        self, message: MessageRecord, turn: Turn
+    ) -> list[dict[str, Any]]:
+        """The turn's entities, masked like the message when it was masked."""
+        answers = _relay_only(message).get("answers")
+        mask = self.service.mask_answer
+        if not answers or mask is None:
+            return turn.entities
+        kept = []
+        for entity in turn.entities:
+            value = entity.get("value")
+            masked = mask(answers, str(value)) if value is not None else None
+            kept.append({**entity, "value": masked} if masked is not None else entity)
+        return kept
+
     async def _hand_off(self, conversation_id: str, reason: str, lead: str) -> None:
         await self.handoffs.start(conversation_id, reason, lead=lead)
 
     async def _sweep(self) -> None:
         for conversation_id in await self.repository.conversations_with_pending():
             self.kick(conversation_id)
+
+
+def _relay_only(message: MessageRecord) -> dict[str, str]:
+    """What the hub kept for the relay alone (clear text, client address)."""
+    hidden = message.meta.get(RELAY_ONLY)
+    if not isinstance(hidden, dict):
+        return {}
+    return {str(k): str(v) for k, v in hidden.items() if isinstance(v, str)}
+
+
+def _secret_question(turn: Turn) -> str | None:
+    """The form question of the turn whose answer is kept masked, if any."""
+    requested = turn.slots.get("requested_slot")
+    if requested in {answer.value for answer in SecretAnswer}:
+        return str(requested)
+    return None
 
 
 def _public_meta(custom: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class AuditLog(Repository):
         before_id: int | None = None,
         actor: str | None = None,
         action: str | None = None,
+        subject: str | None = None,
     ) -> list[AuditRecord]:
         """Audit log entries, newest first (``before_id`` pages back).
 
@@ -46,6 +47,7 @@ class AuditLog(Repository):
             actor: Only entries by this account (its e-mail, any case).
             action: Only this action (``agent.change``), or those under a
                 prefix ending with a dot (``canned.``).
+            subject: Only entries about this subject (a conversation's id).
         """
         query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if before_id is not None:
@@ -56,6 +58,8 @@ class AuditLog(Repository):
             query = query.where(audit_log.c.action.startswith(action, autoescape=True))
         elif action:
             query = query.where(audit_log.c.action == action)
+        if subject:
+            query = query.where(audit_log.c.subject == subject)
         return [
             AuditRecord(
                 id=row.id,

@@ -27,6 +27,19 @@ messages = Message.__table__
 feedback = Feedback.__table__
 handoffs = Handoff.__table__
 
+#: The ``meta`` key of what only the relay needs of a pending customer
+#: message: its clear text when the stored text is masked, and the client
+#: address it came from. Erased as soon as the message leaves ``pending``
+#: (relayed, failed or skipped), so neither stays in the database.
+RELAY_ONLY = "_relay"
+#: The ``meta`` key, on a bot message, of the form question it asks whose
+#: answer is kept masked (a :class:`~bot.contract.SecretAnswer` value).
+EXPECTS = "_expects"
+
+
+def _without_relay_only(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in meta.items() if key != RELAY_ONLY}
+
 
 @dataclass(frozen=True)
 class ConversationRecord:
@@ -308,13 +321,16 @@ class ConversationRepository:
                 # bot, so a message after the end never goes unanswered.
                 relayed = row.state in {"bot", "resolved"}
                 relay_state = "pending" if relayed else "skipped"
+            meta = message.meta
+            if relay_state != "pending":
+                meta = _without_relay_only(meta)
             values = {
                 "conversation_id": conversation_id,
                 "seq": first_seq + offset,
                 "role": message.role,
                 "text": message.text,
                 "buttons": message.buttons,
-                "meta": message.meta,
+                "meta": meta,
                 "client_id": message.client_id,
                 "payload": message.payload,
                 "relay_state": relay_state,
@@ -340,8 +356,16 @@ class ConversationRepository:
         meta: dict[str, Any] | None = None,
     ) -> None:
         values: dict[str, Any] = {"relay_state": state}
+        if meta is None and state != "pending":
+            stored = (
+                await connection.execute(
+                    sa.select(messages.c.meta).where(messages.c.id == message_id)
+                )
+            ).scalar()
+            if isinstance(stored, dict) and RELAY_ONLY in stored:
+                meta = stored
         if meta is not None:
-            values["meta"] = meta
+            values["meta"] = meta if state == "pending" else _without_relay_only(meta)
         await connection.execute(
             messages.update().where(messages.c.id == message_id).values(**values)
         )
@@ -352,6 +376,25 @@ class ConversationRepository:
         """Record what became of a customer message (and what Rasa understood)."""
         async with self.engine.begin() as connection:
             await self._set_relay_state(connection, message_id, state, meta)
+
+    async def expected_answer(self, conversation_id: str) -> str | None:
+        """What the bot's latest message asks for that is kept masked, if anything.
+
+        The :data:`EXPECTS` mark of the conversation's newest bot message (a
+        :class:`~bot.contract.SecretAnswer` value), else ``None``.
+        """
+        async with self.engine.connect() as connection:
+            meta = (
+                await connection.execute(
+                    sa.select(messages.c.meta)
+                    .where(messages.c.conversation_id == conversation_id)
+                    .where(messages.c.role == "bot")
+                    .order_by(messages.c.seq.desc())
+                    .limit(1)
+                )
+            ).scalar()
+        expects = meta.get(EXPECTS) if isinstance(meta, dict) else None
+        return expects if isinstance(expects, str) else None
 
     async def next_pending(self, conversation_id: str) -> MessageRecord | None:
         """The oldest customer message still waiting for the bot."""

@@ -16,6 +16,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from bot.bus import EventBus, conversation_channel
@@ -23,6 +24,7 @@ from bot.config import Limits
 from bot.conversations.identity import verify_identity
 from bot.conversations.recap import build_recap
 from bot.conversations.repository import (
+    RELAY_ONLY,
     ConversationRecord,
     ConversationRepository,
     MessageRecord,
@@ -57,6 +59,12 @@ REOPENED_TEXT = (
 
 #: Recap e-mails a conversation may ask for per hour.
 RECAPS_PER_HOUR = 3
+
+#: Masks a customer's answer to a question whose answer is secret: given
+#: what was asked (a :class:`~bot.contract.SecretAnswer` value) and the typed
+#: text, the text to keep, or ``None`` when it holds nothing secret (a
+#: customer who types "talk to a person" instead of the code).
+AnswerMasker = Callable[[str, str], "str | None"]
 
 
 def hash_token(token: str) -> str:
@@ -109,8 +117,10 @@ class ConversationService:
         identity_secret: str | None = None,
         identity_max_hours: float = 24.0,
         mailer: Mailer | None = None,
+        mask_answer: AnswerMasker | None = None,
     ) -> None:
         self.repository = repository
+        self.mask_answer = mask_answer
         self.bus = bus
         self.limits = limits
         self.identity_secret = identity_secret
@@ -260,21 +270,70 @@ class ConversationService:
         return client_id
 
     async def post_customer_text(
-        self, conversation: ConversationRecord, text: Any, client_id: Any
+        self,
+        conversation: ConversationRecord,
+        text: Any,
+        client_id: Any,
+        *,
+        client_address: str | None = None,
     ) -> tuple[MessageRecord, bool]:
-        """Store a typed customer message once; announce it when new."""
+        """Store a typed customer message once; announce it when new.
+
+        An answer to a question whose answer is secret (the bot's latest
+        message asked for the account's e-mail or the one-time code) is
+        stored masked; the clear text is kept for the relay alone, which
+        gives it to the assistant and erases it.
+
+        Args:
+            conversation: The customer's conversation.
+            text: What they typed.
+            client_id: Their idempotency key (one is made if ``None``).
+            client_address: Where the message came from, for the assistant's
+                per-address limits; kept only until the message is relayed.
+        """
+        clear = self.validate_text(text)
+        shown, relay_only = clear, self._relay_only(client_address)
+        masked_as, masked = await self._masked(conversation.id, clear)
+        if masked is not None and masked != clear:
+            shown = masked
+            relay_only.update(text=clear, answers=masked_as)
         message = NewMessage(
             role="customer",
-            text=self.validate_text(text),
+            text=shown,
+            meta={RELAY_ONLY: relay_only} if relay_only else {},
             client_id=self.validate_client_id(client_id),
             relay_state="pending",
         )
         return await self._post_customer(conversation.id, message)
 
+    async def _masked(self, conversation_id: str, text: str) -> tuple[str, str | None]:
+        """What the text answers, and its masked form (``None``: keep it)."""
+        if self.mask_answer is None:
+            return "", None
+        expects = await self.repository.expected_answer(conversation_id)
+        if not expects:
+            return "", None
+        return expects, self.mask_answer(expects, text)
+
+    @staticmethod
+    def _relay_only(client_address: str | None) -> dict[str, str]:
+        return {"client_address": client_address} if client_address else {}
+
     async def post_customer_button(
-        self, conversation: ConversationRecord, payload: Any, client_id: Any
+        self,
+        conversation: ConversationRecord,
+        payload: Any,
+        client_id: Any,
+        *,
+        client_address: str | None = None,
     ) -> tuple[MessageRecord, bool]:
         """Store a button press, if the bot offered that button in this chat.
+
+        Args:
+            conversation: The customer's conversation.
+            payload: The button's payload.
+            client_id: Their idempotency key (one is made if ``None``).
+            client_address: As for :meth:`post_customer_text`.
 
         Raises:
             BadRequest: The payload was never offered here.
@@ -291,9 +350,11 @@ class ConversationService:
                 "that button was not offered in this conversation",
                 code="unknown_button",
             )
+        relay_only = self._relay_only(client_address)
         message = NewMessage(
             role="customer",
             text=title,
+            meta={RELAY_ONLY: relay_only} if relay_only else {},
             client_id=client_id,
             payload=payload,
             relay_state="pending",

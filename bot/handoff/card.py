@@ -7,7 +7,10 @@ what Rasa understood (``meta["_nlu"]``, written by the relay: intent,
 confidence, entities, slots, actions, frustration); knowledge-base articles
 shown (``meta["article"]`` on bot messages) and the customer's "did this
 help?" answers (the ``feedback`` table, else their next reply to the article);
-the reason for the handoff, an extractive summary, and the wait so far.
+the reason for the handoff, an extractive summary, and the wait so far;
+and what the assistant did about the customer's account (the ``account.``
+entries of the audit log about the conversation: codes, consent, changes and
+their result), with e-mails only ever masked.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.auth import AuditRecord
 from bot.contract import HandoffReason
 from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import message_frame
@@ -269,6 +273,63 @@ def _entities(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+#: The audit actions of the reset desk (``bot.accounts``) the card lists.
+ACCOUNT_AUDIT_PREFIX = "account."
+_CHANGE_WORDS = {
+    "unlock": "unlock the account",
+    "send_link": "send a reset link",
+    "sign_out": "sign out other devices",
+}
+
+
+def _changes(detail: dict[str, Any], key: str) -> str:
+    names = detail.get(key)
+    listed = [_CHANGE_WORDS.get(str(n), str(n)) for n in names or []]
+    return ", ".join(listed) if listed else "nothing"
+
+
+def _account_step_text(action: str, detail: dict[str, Any]) -> str:
+    """One account step in the agent's words."""
+    email = str(detail.get("email") or "an address")
+    if action == "account.code_requested":
+        return f"One-time code asked for {email}"
+    if action == "account.code_wrong":
+        return f"Wrong code typed ({detail.get('attempts_left', 0)} tries left)"
+    if action == "account.code_verified":
+        return f"Code verified: the customer reads the mail of {email}"
+    if action == "account.consent":
+        if detail.get("given"):
+            return f"Consent: the customer said yes to: {_changes(detail, 'changes')}"
+        return "Consent: the customer said no; nothing was changed"
+    if action == "account.reset":
+        result = "done" if detail.get("result") == "ok" else "FAILED"
+        provider = detail.get("provider") or "the account system"
+        return f"Change {result} by {provider}: {_changes(detail, 'done')}"
+    return action.removeprefix(ACCOUNT_AUDIT_PREFIX).replace("_", " ")
+
+
+def account_steps(entries: Sequence[AuditRecord]) -> list[dict[str, Any]]:
+    """The account steps of the conversation, oldest first, for the card.
+
+    Args:
+        entries: Its ``account.`` audit entries, in any order.
+
+    Returns:
+        For each: ``action``, ``at``, ``text`` (for the agent) and
+        ``detail`` (as logged: masked e-mail, changes, result).
+    """
+    return [
+        {
+            "action": entry.action,
+            "at": entry.created_at.isoformat(),
+            "text": _account_step_text(entry.action, entry.detail),
+            "detail": entry.detail,
+        }
+        for entry in sorted(entries, key=lambda e: e.id)
+        if entry.action.startswith(ACCOUNT_AUDIT_PREFIX)
+    ]
+
+
 def customer_identity(conversation: ConversationRecord) -> dict[str, Any]:
     """Who the customer is; unverified details are marked as such."""
     return {
@@ -321,6 +382,7 @@ def build_card(
     article_answers: Sequence[ArticleFeedback],
     notes: Sequence[NoteRecord],
     now: dt.datetime,
+    account_audit: Sequence[AuditRecord] = (),
 ) -> dict[str, Any]:
     """Assemble the handoff card (DESIGN.md, "handoff card").
 
@@ -331,6 +393,8 @@ def build_card(
         article_answers: "Did this help?" answers recorded in ``feedback``.
         notes: Internal notes of agents.
         now: The current time (for the wait and overdue promises).
+        account_audit: The conversation's ``account.`` audit entries (what
+            the assistant did about the customer's account).
 
     Returns:
         The card as JSON-ready data.
@@ -348,6 +412,7 @@ def build_card(
         "entities": _entities(turns),
         "articles": _articles(transcript, article_answers),
         "actions": _actions(transcript),
+        "account_steps": account_steps(account_audit),
         "sentiment": [
             {
                 "seq": turn["seq"],

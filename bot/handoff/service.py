@@ -26,7 +26,12 @@ from bot.conversations.repository import ConversationRecord, MessageRecord
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
 from bot.exceptions import BadRequest, Conflict, DependencyUnavailable, NotFound
-from bot.handoff.card import build_card, handoff_view, summarize
+from bot.handoff.card import (
+    ACCOUNT_AUDIT_PREFIX,
+    build_card,
+    handoff_view,
+    summarize,
+)
 from bot.handoff.hours import SupportHours
 from bot.handoff.queue import (
     CLAIM_WINDOW,
@@ -419,6 +424,9 @@ class HandoffService:
             await self.knowledge.feedback_for(conversation.id),
             await self.repository.notes_of(conversation.id),
             utcnow(),
+            await self.accounts.audit_entries(
+                limit=200, action=ACCOUNT_AUDIT_PREFIX, subject=conversation.id
+            ),
         )
 
     async def holding(self, conversation_id: str, agent_id: int) -> HandoffRecord:

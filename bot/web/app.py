@@ -12,6 +12,7 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse, empty
 
 from bot.accounts import create_desk
+from bot.accounts.answers import mask_answer
 from bot.assistant.client import RasaClient
 from bot.auth import AuthPolicy, AuthRepository, AuthService
 from bot.bus import create_bus
@@ -157,6 +158,7 @@ async def _start(app: Sanic, _: Any) -> None:
         identity_secret=settings.identity_secret,
         identity_max_hours=settings.identity_max_hours,
         mailer=mailer,
+        mask_answer=mask_answer,
     )
     knowledge = KnowledgeBase(KnowledgeRepository(engine))
     # The first start loads the seed articles; later starts keep the edits

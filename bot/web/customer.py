@@ -287,7 +287,7 @@ async def _receive(
                 await hub.conversation_messages.take(f"conversation:{conversation.id}")
             if hub.address_messages is not None:
                 await hub.address_messages.take(f"address:{address}")
-            await _handle(hub, conversation, kind, frame, outbox)
+            await _handle(hub, conversation, kind, frame, outbox, address)
         except BatonError as error:
             await outbox.send(
                 error_frame(
@@ -317,6 +317,7 @@ async def _handle(
     kind: str,
     frame: dict[str, Any],
     outbox: _Outbox,
+    address: str,
 ) -> None:
     service = hub.conversations
     if kind == "rating":
@@ -329,11 +330,17 @@ async def _handle(
         return
     if kind == "message":
         message, created = await service.post_customer_text(
-            conversation, frame.get("text"), frame.get("client_id")
+            conversation,
+            frame.get("text"),
+            frame.get("client_id"),
+            client_address=address,
         )
     else:
         message, created = await service.post_customer_button(
-            conversation, frame.get("payload"), frame.get("client_id")
+            conversation,
+            frame.get("payload"),
+            frame.get("client_id"),
+            client_address=address,
         )
     if created:
         hub.relay.kick(conversation.id)

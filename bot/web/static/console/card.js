@@ -18,6 +18,12 @@ var ACTION_TEXT = {
   action_default_ask_rephrase: "asked the customer to say it in other words",
   action_default_fallback: "said it did not understand",
   action_handoff: "handed the chat to the team",
+  action_account_reset_start: "started a password reset",
+  account_reset_form: "asked for the account's e-mail or the code",
+  validate_account_reset_form: null,
+  action_account_consent_ask: "named the changes and asked for a yes",
+  action_account_reset_act: "acted on the customer's yes",
+  action_account_reset_decline: "took note of the customer's no",
   action_check_frustration: null,
   utter_handoff: null,
   action_listen: null,
@@ -33,7 +39,11 @@ var SLOT_TEXT = {
   kb_rejected: ["Articles that did not help", "articles"],
   kb_offered: ["Articles offered as choices", "articles"],
   frustrated: ["Sounded frustrated", "yes-no"],
-  handed_back: ["Handed back by an agent before", "yes-no"]
+  handed_back: ["Handed back by an agent before", "yes-no"],
+  account_email: ["Account e-mail (masked)", "text"],
+  account_code: ["One-time code", "text"],
+  account_progress: ["How far the reset got", "text"],
+  account_reset_outcome: ["Reset outcome", "text"]
 };
 
 var titles = {};
@@ -163,6 +173,20 @@ function renderSteps(card) {
   });
 }
 
+/* What the assistant did about the account (the audit log), oldest first. */
+function renderAccount(card) {
+  var steps = card.account_steps || [];
+  var list = $("card-account");
+  clear(list);
+  $("card-account-section").hidden = !steps.length;
+  steps.forEach(function (step) {
+    var failed = step.action === "account.reset" && step.detail.result !== "ok";
+    list.appendChild(el("li", { class: "step" + (failed ? " step-not-helped" : "") },
+      el("time", { class: "muted small", datetime: step.at, text: clock(step.at) }), " ",
+      el("span", { text: step.text + "." })));
+  });
+}
+
 function renderNoted(card) {
   var slots = $("card-slots");
   clear(slots);
@@ -237,6 +261,7 @@ export function renderCard(card) {
     if (SLOT_TEXT[name][1] === "articles" && Array.isArray(value)) slugs = slugs.concat(value.map(String));
   });
   renderSteps(card);
+  renderAccount(card);
   renderNoted(card);
   renderSentiment(card);
   if (slugs.length) {
