@@ -47,14 +47,14 @@ from bot.accounts import (
     mask_email,
     planned_changes,
 )
-from bot.contract import HandoffReason
+from bot.contract import HUB_CHANNEL, HandoffReason, SecretAnswer
 from bot.knowledge import Answer
 
 logger = logging.getLogger(__name__)
 
 FORM = "account_reset_form"
-EMAIL_SLOT = "account_email"
-CODE_SLOT = "account_code"
+EMAIL_SLOT = SecretAnswer.EMAIL.value
+CODE_SLOT = SecretAnswer.CODE.value
 PROGRESS_SLOT = "account_progress"
 OUTCOME_SLOT = "account_reset_outcome"
 #: What the code slot holds once the code is right (never the code).
@@ -149,6 +149,20 @@ async def _desk() -> ResetDesk:
     return desk
 
 
+def client_address(tracker: Tracker) -> str | None:
+    """The customer's client address, as the hub sent it with the message.
+
+    Read only from a message that came through the hub's own channel, whose
+    metadata the hub alone sets (:class:`bot.contract.TurnMetadata`); the
+    per-address limit of the codes counts it.
+    """
+    if tracker.get_latest_input_channel() != HUB_CHANNEL:
+        return None
+    metadata = tracker.latest_message.get("metadata")
+    address = metadata.get("client_address") if isinstance(metadata, dict) else None
+    return address if isinstance(address, str) and address else None
+
+
 async def _send_code(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -158,7 +172,10 @@ async def _send_code(
     """Ask the desk for a code; the slots to set (the e-mail masked)."""
     try:
         sent = await (await _desk()).request_code(
-            tracker.sender_id, email, locale=locale
+            tracker.sender_id,
+            email,
+            client_address=client_address(tracker),
+            locale=locale,
         )
     except ResetLimited as limited:
         minutes = max(1, round(limited.retry_after_s / 60))

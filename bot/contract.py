@@ -149,6 +149,11 @@ class SecretAnswer(WireEnum):
     CODE = "account_code"
 
 
+#: The name of the Rasa input channel the hub talks to (``bot.assistant.channel``):
+#: message metadata arriving through it was set by the hub alone.
+HUB_CHANNEL = "baton"
+
+
 class TurnMetadata(TypedDict, total=False):
     """What the hub sends Rasa with each customer message (``metadata``).
 

@@ -188,7 +188,7 @@ class ResetDesk:
         if client_address:
             scopes.append(
                 (
-                    "your address",
+                    "your internet connection",
                     account_codes.c.client_address == client_address,
                     self.policy.codes_per_address,
                 )

@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 
 from bot.assistant import model_swap
 from bot.config import Settings
+from bot.contract import HUB_CHANNEL
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ class BatonInput(InputChannel):
     @classmethod
     def name(cls) -> str:
         """Name of the channel; its webhook is ``/webhooks/baton/webhook``."""
-        return "baton"
+        return HUB_CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:

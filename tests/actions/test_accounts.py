@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,18 @@ from actions.accounts import (
 )
 from bot.accounts import BuiltinAccounts, SharedResetDesk
 from bot.config import Accounts, Settings, Smtp
-from bot.db.models import CustomerAccount
+from bot.db.models import AccountCode, CustomerAccount
 from bot.knowledge import Answer, load_seed
 from tests.bot.accounts.conftest import (
     PASSWORD,
     mailed_code,
     new_conversation,
     unique_email,
+)
+from tests.bot.accounts.test_webhook import SECRET as COMPANY_SECRET
+from tests.bot.accounts.test_webhook import (
+    Company,
+    company,  # noqa: F401 (a fixture)
 )
 from tests.bot.conftest import smtp_server  # noqa: F401 (a fixture)
 
@@ -77,6 +83,9 @@ def tracker(
     text: str,
     intent: str | None = None,
     requested: str | None = None,
+    *,
+    metadata: dict[str, Any] | None = None,
+    channel: str = "baton",
     **slots: Any,
 ) -> Tracker:
     return Tracker(
@@ -86,8 +95,16 @@ def tracker(
             "text": text,
             "intent": {"name": intent, "confidence": 0.9} if intent else {},
             "entities": [],
+            "metadata": metadata or {},
         },
-        events=[],
+        events=[
+            {
+                "event": "user",
+                "text": text,
+                "input_channel": channel,
+                "metadata": metadata or {},
+            }
+        ],
         paused=False,
         followup_action=None,
         active_loop={"name": "account_reset_form"} if requested else {},
@@ -100,12 +117,27 @@ def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def validate(
-    sender_id: str, slot: str, text: str, intent: str | None = None, **slots: Any
+    sender_id: str,
+    slot: str,
+    text: str,
+    intent: str | None = None,
+    *,
+    metadata: dict[str, Any] | None = None,
+    channel: str = "baton",
+    **slots: Any,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    current = tracker(sender_id, text, intent, slot, **{slot: text, **slots})
+    current = tracker(
+        sender_id,
+        text,
+        intent,
+        slot,
+        metadata=metadata,
+        channel=channel,
+        **{slot: text, **slots},
+    )
     # The form filled the slot from the text; validation sees it as new.
-    current.events = [{"event": "slot", "name": slot, "value": text}]
+    current.events.append({"event": "slot", "name": slot, "value": text})
     events = await ValidateAccountResetForm().run(dispatcher, current, DOMAIN)
     return dispatcher.messages, slots_of(events)
 
@@ -403,3 +435,164 @@ async def test_a_verified_customer_over_the_limit_gets_no_form(
     assert slots_of(events)[OUTCOME_SLOT] == "limited"
     assert all(event["event"] != "followup" for event in events)
     assert "can't send another one right now" in texts(dispatcher.messages)
+
+
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+
+
+async def test_the_per_address_limit_counts_the_address_the_hub_sent(
+    settings: Settings, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limited = SharedResetDesk(
+        lambda: settings.with_changes(
+            accounts=Accounts(provider="builtin", codes_per_address=2)
+        )
+    )
+    monkeypatch.setattr(actions.accounts, "shared_reset_desk", limited)
+    try:
+        crowded = {"seq": 3, "locale": None, "client_address": "203.0.113.7"}
+        for _ in range(2):
+            _, slots = await validate(
+                await new_conversation(engine),
+                EMAIL_SLOT,
+                unique_email(),
+                metadata=crowded,
+            )
+            assert slots[EMAIL_SLOT] == "a•••@example.com"
+        # A third chat from the same address, as a new conversation would be.
+        messages, slots = await validate(
+            await new_conversation(engine), EMAIL_SLOT, unique_email(), metadata=crowded
+        )
+        assert slots[OUTCOME_SLOT] == "limited" and slots["requested_slot"] is None
+        said = texts(messages)
+        assert "codes for your internet connection in a short time" in said
+        assert "A person from our support team can help you straight away." in said
+        assert messages[-1]["buttons"] == [PERSON_BUTTON]
+        assert "rate limit for your internet connection" in slots[PROGRESS_SLOT]
+        # Another address is not held back; nor is metadata that did not come
+        # through the hub's channel trusted to name an address.
+        for metadata, channel in (
+            ({**crowded, "client_address": "198.51.100.1"}, "baton"),
+            (crowded, "rest"),
+        ):
+            _, slots = await validate(
+                await new_conversation(engine),
+                EMAIL_SLOT,
+                unique_email(),
+                metadata=metadata,
+                channel=channel,
+            )
+            assert slots.get(OUTCOME_SLOT) != "limited", channel
+    finally:
+        await limited.close()
+
+
+async def test_an_expired_code_is_refused_and_a_new_one_asked_for(
+    desk: SharedResetDesk,
+    engine: Any,
+    smtp_server: Any,  # noqa: F811
+) -> None:
+    chat, _, code = await code_mailed(desk, engine, smtp_server)
+    codes = AccountCode.__table__
+    async with engine.begin() as connection:
+        await connection.execute(
+            codes.update()
+            .where(codes.c.conversation_id == chat)
+            .values(expires_at=dt.datetime.now(dt.timezone.utc))
+        )
+    messages, slots = await validate(chat, CODE_SLOT, code)
+    assert texts(messages) == "That code has expired. Let's send a new one."
+    assert slots[EMAIL_SLOT] is None and slots[CODE_SLOT] is None
+    assert slots.get(OUTCOME_SLOT) is None
+    assert "the code expired" in slots[PROGRESS_SLOT]
+
+
+async def test_a_used_code_is_refused_and_changes_nothing_again(
+    desk: SharedResetDesk,
+    engine: Any,
+    smtp_server: Any,  # noqa: F811
+) -> None:
+    chat, email, code = await code_mailed(desk, engine, smtp_server)
+    _, slots = await validate(chat, CODE_SLOT, code)
+    assert slots[CODE_SLOT] == "verified"
+    await ActionAccountResetAct().run(
+        CollectingDispatcher(), tracker(chat, "/affirm", "affirm", **slots), DOMAIN
+    )
+    await flush(desk)
+    links = sum(email in to for to, _ in smtp_server[1].mails)
+
+    # The same code typed again, and a second yes: both refused.
+    messages, again = await validate(chat, CODE_SLOT, code)
+    assert texts(messages) == "That code has expired. Let's send a new one."
+    assert again[CODE_SLOT] is None and again.get(OUTCOME_SLOT) is None
+    dispatcher = CollectingDispatcher()
+    await ActionAccountResetAct().run(
+        dispatcher, tracker(chat, "/affirm", "affirm", **slots), DOMAIN
+    )
+    assert "I haven't changed anything" in texts(dispatcher.messages)
+    assert PERSON_BUTTON in dispatcher.messages[-1]["buttons"]
+    await flush(desk)
+    assert sum(email in to for to, _ in smtp_server[1].mails) == links
+
+
+@pytest.fixture
+async def webhook_desk(
+    settings: Settings,
+    company: tuple[Company, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Company]:
+    """The actions on the webhook provider, against the fake company system."""
+    shared = SharedResetDesk(
+        lambda: settings.with_changes(
+            accounts=Accounts(
+                provider="webhook",
+                webhook_url=company[1],
+                webhook_secret=COMPANY_SECRET,
+                webhook_timeout_s=0.5,
+            )
+        )
+    )
+    monkeypatch.setattr(actions.accounts, "shared_reset_desk", shared)
+    yield company[0]
+    await shared.close()
+
+
+@pytest.mark.parametrize("mood", ["error", "slow"])
+async def test_the_company_system_failing_at_the_email_hands_over(
+    webhook_desk: Company, engine: Any, mood: str
+) -> None:
+    webhook_desk.mood = mood
+    messages, slots = await validate(
+        await new_conversation(engine), EMAIL_SLOT, "carol@example.com"
+    )
+    assert handoff_of(messages) == "bot_unavailable"
+    assert "Sorry, I can't reach our account system right now." in texts(messages)
+    assert slots[OUTCOME_SLOT] == "handoff" and slots[EMAIL_SLOT] is None
+    assert (
+        "the account system did not answer: handed to a person"
+        in (slots[PROGRESS_SLOT])
+    )
+
+
+@pytest.mark.parametrize("mood", ["error", "slow"])
+async def test_the_company_system_failing_after_the_yes_hands_over(
+    webhook_desk: Company,
+    engine: Any,
+    smtp_server: Any,  # noqa: F811
+    mood: str,
+) -> None:
+    chat = await new_conversation(engine)
+    await validate(chat, EMAIL_SLOT, "carol@example.com")
+    await flush(actions.accounts.shared_reset_desk)
+    code = mailed_code(smtp_server, "carol@example.com")
+    _, slots = await validate(chat, CODE_SLOT, code)
+    assert slots[OUTCOME_SLOT] == "ready"
+    webhook_desk.mood = mood
+    dispatcher = CollectingDispatcher()
+    events = await ActionAccountResetAct().run(
+        dispatcher, tracker(chat, "/affirm", "affirm", **slots), DOMAIN
+    )
+    assert handoff_of(dispatcher.messages) == "bot_unavailable"
+    assert "nothing has been changed" in texts(dispatcher.messages)
+    assert "the account system failed" in slots_of(events)[PROGRESS_SLOT]
+    assert webhook_desk.accounts["u-1"]["locked"] is True

@@ -218,7 +218,9 @@ def test_the_consent_sentence_names_every_change() -> None:
     )
 
 
-@pytest.mark.parametrize("scope", ["this conversation", "this e-mail", "your address"])
+@pytest.mark.parametrize(
+    "scope", ["this conversation", "this e-mail", "your internet connection"]
+)
 async def test_rate_limits_refuse_with_their_scope_and_send_nothing(
     engine: Any,
     mailer: Any,
@@ -244,7 +246,9 @@ async def test_rate_limits_refuse_with_their_scope_and_send_nothing(
             return await new_conversation(engine), email, None
         return await new_conversation(engine), unique_email(f"x{n}"), address
 
-    allowed = {"this conversation": 2, "this e-mail": 3, "your address": 4}[scope]
+    allowed = {"this conversation": 2, "this e-mail": 3, "your internet connection": 4}[
+        scope
+    ]
     for n in range(allowed):
         where, to, client = await ask(n)
         await desk.request_code(where, to, client_address=client)
