@@ -109,6 +109,38 @@ def _button(frames: list[dict[str, Any]], title: str) -> str:
     raise RuntimeError(f"no {title!r} button in {frames}")
 
 
+async def choose_new_password(
+    session: aiohttp.ClientSession, url: str, link: str, password: str
+) -> None:
+    """Open the mailed reset link's page and set ``password`` through its form.
+
+    Raises:
+        RuntimeError: the page or the new password was refused.
+    """
+    async with session.get(link) as response:
+        page = await response.text()
+        if response.status != 200:
+            raise RuntimeError(f"reset page: {response.status} {page}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        cookie = response.cookies["baton_reset_csrf"].value
+    if csrf is None:
+        raise RuntimeError("the reset page has no CSRF field")
+    async with session.post(
+        f"{url}/account/reset",
+        data={
+            "token": link.split("token=")[1],
+            "csrf": csrf.group(1),
+            "password": password,
+            "confirm": password,
+        },
+        headers={"Cookie": f"baton_reset_csrf={cookie}"},
+    ) as response:
+        if response.status != 200:
+            raise RuntimeError(
+                f"new password refused: {response.status} {await response.text()}"
+            )
+
+
 async def one_run(url: str, ws_url: str, database_url: str, inbox: Inbox) -> dict:
     engine = create_engine(database_url)
     email = f"bench.{secrets.token_hex(4)}@example.com"
@@ -146,22 +178,7 @@ async def one_run(url: str, ws_url: str, database_url: str, inbox: Inbox) -> dic
         await say({"type": "button", "payload": _button(frames, "Yes, go ahead")})
         link = await inbox.wait(email, 2, LINK)
     async with aiohttp.ClientSession() as session:
-        async with session.get(link) as response:
-            page = await response.text()
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-            cookie = response.cookies["baton_reset_csrf"].value
-        assert csrf is not None
-        async with session.post(
-            f"{url}/account/reset",
-            data={
-                "token": link.split("token=")[1],
-                "csrf": csrf.group(1),
-                "password": NEW_PASSWORD,
-                "confirm": NEW_PASSWORD,
-            },
-            headers={"Cookie": f"baton_reset_csrf={cookie}"},
-        ) as response:
-            assert response.status == 200, await response.text()
+        await choose_new_password(session, url, link, NEW_PASSWORD)
         async with session.post(
             f"{url}/api/account/sign-in",
             json={"email": email, "password": NEW_PASSWORD},

@@ -1,4 +1,7 @@
-"""The action server's entry point: warm-up and readiness, served for real."""
+"""The action server's entry point: warm-up and readiness, served for real.
+
+The shared secret in front of the webhook: ``tests/security/test_shared_secret.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.actions_server import (
-    TOKEN_HEADER,
     Readiness,
     create_app,
     keep_warming,
@@ -96,51 +97,6 @@ async def test_a_failed_warm_up_says_why_and_is_tried_again() -> None:
     )
     assert readiness.body()["status"] == "ready"
     assert readiness.body()["articles"] == 5
-
-
-@pytest.mark.parametrize(
-    ("headers", "status"),
-    [
-        ({}, 401),
-        ({TOKEN_HEADER: "wrong"}, 401),
-        ({TOKEN_HEADER: "the-shared-secret"}, 200),
-    ],
-)
-async def test_the_webhook_runs_actions_only_for_the_shared_secret(
-    tmp_path: Path, headers: dict[str, str], status: int
-) -> None:
-    database_url = f"sqlite:///{tmp_path / 'baton.db'}"
-    knowledge = SharedKnowledgeBase(
-        lambda: Settings(data_dir=tmp_path, database_url=database_url)
-    )
-    call = {
-        "next_action": "action_default_ask_rephrase",
-        "sender_id": "c-1",
-        "tracker": {
-            "sender_id": "c-1",
-            "slots": {},
-            "latest_message": {},
-            "events": [],
-            "paused": False,
-            "active_loop": {},
-        },
-        "domain": {},
-        "version": "3.6.2",
-    }
-    async with action_server(knowledge, token="the-shared-secret") as url:
-        async with aiohttp.ClientSession() as client:
-            async with client.post(
-                f"{url}/webhook", json=call, headers=headers
-            ) as response:
-                assert response.status == status, await response.text()
-                body = await response.json()
-            # Readiness stays open to the hub's health check.
-            async with client.get(f"{url}/ready") as response:
-                assert response.status in {200, 503}
-    if status == 401:
-        assert body["error"]["code"] == "unauthorized"
-    else:
-        assert body["responses"][0]["text"].startswith("Sorry, I still didn't")
 
 
 def test_it_listens_where_the_hub_looks_for_it() -> None:

@@ -18,6 +18,7 @@ from bench.stack import StackError, running_stack
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from tests.conftest import PROJECT_DIR, empty_knowledge_base, unavailable
+from tests.e2e.helpers import DEMO_AGENT, DEMO_PASSWORD, Console, seed_demo, sign_in
 
 STARTUP_TIMEOUT_S = 300
 
@@ -141,3 +142,15 @@ async def browser() -> AsyncIterator[Any]:
         )
         yield browser
         await browser.close()
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: Stack) -> None:
+    """The demo accounts on the module's stack (``python -m bot seed-demo``)."""
+    seed_demo(stack)
+
+
+@pytest.fixture
+async def console(stack: Stack, seeded: None) -> Console:
+    """The demo agent, signed in over HTTP and online."""
+    return await sign_in(stack, DEMO_AGENT, DEMO_PASSWORD)

@@ -12,98 +12,19 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
-import websockets
 
-from tests.conftest import PROJECT_DIR
+from tests.e2e.helpers import handoffs_of, stack_rows
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
 
 pytestmark = pytest.mark.stack
-
-DEMO_AGENT = "agent@demo.baton"
-DEMO_PASSWORD = "baton-demo-pass"
-
-
-@pytest.fixture(scope="module")
-def seeded(stack) -> None:
-    """The demo accounts, created with the command line as an operator would."""
-    env = {
-        **os.environ,
-        "BATON_DATA_DIR": str(stack.data_dir),
-        "BATON_DATABASE_URL": stack.database_url,
-    }
-    subprocess.run(
-        [sys.executable, "-m", "bot", "seed-demo"], cwd=PROJECT_DIR, env=env, check=True
-    )
-
-
-class Console:
-    """An agent signed in over HTTP."""
-
-    def __init__(self, stack: Any, session: str, csrf: str) -> None:
-        self.stack, self.session, self.csrf = stack, session, csrf
-
-    async def call(
-        self, method: str, path: str, body: Any = None
-    ) -> tuple[int, dict[str, Any]]:
-        headers = {"Cookie": f"baton_session={self.session}", "X-CSRF-Token": self.csrf}
-        async with aiohttp.ClientSession() as client:
-            async with client.request(
-                method, f"{self.stack.url}{path}", json=body, headers=headers
-            ) as response:
-                text = await response.text()
-                return response.status, json.loads(text) if text else {}
-
-    def socket(self) -> Any:
-        return websockets.connect(
-            f"{self.stack.ws_url}/api/agent/ws",
-            extra_headers={"Cookie": f"baton_session={self.session}"},
-        )
-
-
-@pytest.fixture
-async def console(stack, seeded) -> Console:
-    async with aiohttp.ClientSession() as client:
-        async with client.post(
-            f"{stack.url}/api/auth/login",
-            json={"email": DEMO_AGENT, "password": DEMO_PASSWORD},
-        ) as response:
-            assert response.status == 200, await response.text()
-            body = await response.json()
-            cookies: SimpleCookie = SimpleCookie()
-            for header in response.headers.getall("Set-Cookie", []):
-                cookies.load(header)
-    agent = Console(stack, cookies["baton_session"].value, body["csrf_token"])
-    status, _ = await agent.call("POST", "/api/auth/presence", {"presence": "online"})
-    assert status == 200
-    return agent
-
-
-def handoffs_of(stack, conversation_id: str) -> list[tuple[int, str, str]]:
-    engine = sa.create_engine(stack.database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text(
-                    "SELECT id, reason, state FROM handoffs "
-                    "WHERE conversation_id = :c ORDER BY id"
-                ),
-                {"c": conversation_id},
-            ).all()
-    finally:
-        engine.dispose()
-    return [tuple(row) for row in rows]
 
 
 def handed_over(frame: dict[str, Any]) -> bool:
@@ -236,17 +157,13 @@ async def test_while_queued_the_agent_gets_every_message_and_the_bot_none(
     texts = [f["text"] for f in to_agent if f.get("type") == "message"]
     assert texts[-2:] == ["I forgot my password", "hello?"]
     assert not [f for f in to_customer if is_bot(f)]
-    engine = sa.create_engine(stack.database_url)
-    with engine.connect() as connection:
-        states = connection.execute(
-            sa.text(
-                "SELECT relay_state FROM messages WHERE conversation_id = :c "
-                "AND client_id IN ('q1', 'q2')"
-            ),
-            {"c": conversation_id},
-        ).scalars()
-        assert set(states) == {"skipped"}
-    engine.dispose()
+    states = stack_rows(
+        stack,
+        "SELECT relay_state FROM messages WHERE conversation_id = :c "
+        "AND client_id IN ('q1', 'q2')",
+        c=conversation_id,
+    )
+    assert {row.relay_state for row in states} == {"skipped"}
 
 
 async def test_after_hand_back_the_next_question_gets_the_right_answer(
@@ -278,16 +195,11 @@ async def test_after_hand_back_the_next_question_gets_the_right_answer(
     answer = next(f for f in frames if is_bot(f))
     assert "password" in answer["text"].lower()
     assert "reset" in answer["text"].lower()
-    engine = sa.create_engine(stack.database_url)
-    with engine.connect() as connection:
-        meta = connection.execute(
-            sa.text(
-                "SELECT meta FROM messages WHERE conversation_id = :c "
-                "AND client_id = 'p1'"
-            ),
-            {"c": conversation_id},
-        ).scalar_one()
-    engine.dispose()
+    [(meta,)] = stack_rows(
+        stack,
+        "SELECT meta FROM messages WHERE conversation_id = :c AND client_id = 'p1'",
+        c=conversation_id,
+    )
     nlu = (json.loads(meta) if isinstance(meta, str) else meta)["_nlu"]
     assert nlu["intent"] == "password_reset"
     assert nlu["slots"].get("handed_back") is True

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -26,11 +23,17 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from bench.accounts.flow import choose_new_password
 from bot.db.models import CustomerAccount
 from tests.bot.conftest import Inbox
-from tests.conftest import PROJECT_DIR, free_port
+from tests.conftest import free_port
 from tests.e2e.conftest import Stack, ensure_model, started
-from tests.e2e.test_handoff import DEMO_AGENT, DEMO_PASSWORD, Console, handoffs_of
+from tests.e2e.helpers import (
+    DEMO_PASSWORD,
+    Console,
+    handoffs_of,
+    stack_rows,
+)
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
 
@@ -66,39 +69,6 @@ def stack(inbox: tuple[Inbox, int], tmp_path_factory: Any) -> Iterator[Stack]:
         "BATON_SMTP_SECURITY": "none",
     }
     yield from started(env, tmp_path_factory.mktemp("stack-reset"), "embedded")
-
-
-@pytest.fixture(scope="module")
-def seeded(stack: Stack) -> None:
-    """Demo agents and customers, made by the command line as an operator would."""
-    env = {
-        **os.environ,
-        "BATON_DATA_DIR": str(stack.data_dir),
-        "BATON_DATABASE_URL": stack.database_url,
-    }
-    subprocess.run(
-        [sys.executable, "-m", "bot", "seed-demo"], cwd=PROJECT_DIR, env=env, check=True
-    )
-
-
-@pytest.fixture
-async def console(stack: Stack, seeded: None) -> Console:
-    from http.cookies import SimpleCookie
-
-    async with aiohttp.ClientSession() as client:
-        async with client.post(
-            f"{stack.url}/api/auth/login",
-            json={"email": DEMO_AGENT, "password": DEMO_PASSWORD},
-        ) as response:
-            assert response.status == 200, await response.text()
-            body = await response.json()
-            cookies: SimpleCookie = SimpleCookie()
-            for header in response.headers.getall("Set-Cookie", []):
-                cookies.load(header)
-    agent = Console(stack, cookies["baton_session"].value, body["csrf_token"])
-    status, _ = await agent.call("POST", "/api/auth/presence", {"presence": "online"})
-    assert status == 200
-    return agent
 
 
 class Chat:
@@ -181,14 +151,9 @@ async def new_customer(stack: Stack, **flags: bool) -> str:
 
 
 def account_row(stack: Stack, email: str) -> tuple[Any, ...]:
-    engine = sa.create_engine(stack.database_url)
-    try:
-        with engine.connect() as connection:
-            row = connection.execute(
-                sa.select(customer_accounts).where(customer_accounts.c.email == email)
-            ).one()
-    finally:
-        engine.dispose()
+    [row] = stack_rows(
+        stack, sa.select(customer_accounts).where(customer_accounts.c.email == email)
+    )
     return tuple(row)
 
 
@@ -227,23 +192,7 @@ async def test_forgot_password_to_a_new_password_that_signs_in(
     )
     assert link is not None
     async with aiohttp.ClientSession() as session:
-        async with session.get(link.group(0)) as response:
-            assert response.status == 200
-            page = await response.text()
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-            cookie = response.cookies["baton_reset_csrf"].value
-        assert csrf is not None
-        async with session.post(
-            f"{stack.url}/account/reset",
-            data={
-                "token": link.group(0).split("token=")[1],
-                "csrf": csrf.group(1),
-                "password": NEW_PASSWORD,
-                "confirm": NEW_PASSWORD,
-            },
-            headers={"Cookie": f"baton_reset_csrf={cookie}"},
-        ) as response:
-            assert response.status == 200, await response.text()
+        await choose_new_password(session, stack.url, link.group(0), NEW_PASSWORD)
         for password, status in ((NEW_PASSWORD, 200), (DEMO_PASSWORD, 401)):
             async with session.post(
                 f"{stack.url}/api/account/sign-in",
