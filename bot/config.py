@@ -41,33 +41,24 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, at_most: float | None = None
+) -> float:
+    """A positive number; with ``at_most``, a number from 0 to ``at_most``."""
     raw = env.get(PREFIX + name, "").strip()
     if not raw:
         return default
+    span = "" if at_most is None else f" from 0 to {at_most:g}"
     try:
         value = float(raw)
     except ValueError as error:
         raise ConfigurationError(
-            f"{PREFIX}{name} must be a number, got {raw!r}"
+            f"{PREFIX}{name} must be a number{span}, got {raw!r}"
         ) from error
-    if value <= 0:
+    if at_most is None and value <= 0:
         raise ConfigurationError(f"{PREFIX}{name} must be positive")
-    return value
-
-
-def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(PREFIX + name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as error:
-        raise ConfigurationError(
-            f"{PREFIX}{name} must be a number from 0 to 1, got {raw!r}"
-        ) from error
-    if not 0 <= value <= 1:
-        raise ConfigurationError(f"{PREFIX}{name} must be from 0 to 1, got {raw!r}")
+    if at_most is not None and not 0 <= value <= at_most:
+        raise ConfigurationError(f"{PREFIX}{name} must be{span}, got {raw!r}")
     return value
 
 
@@ -447,7 +438,7 @@ class Settings:
             model_server_url=model_server_url
             and _url(model_server_url, "MODEL_SERVER_URL", ("http", "https")),
             model_pull_s=_int(env, "MODEL_PULL_SECONDS", 10, minimum=1),
-            regression_margin=_fraction(env, "REGRESSION_MARGIN", 0.02),
+            regression_margin=_float(env, "REGRESSION_MARGIN", 0.02, at_most=1),
             secret_key=secret_key,
             promises=_promises(env),
             accounts=_accounts(env),

@@ -50,11 +50,20 @@ def test_production_setup_shares_postgresql_and_redis() -> None:
         ("RASA_TIMEOUT", "0"),
         ("LOG_LEVEL", "LOUD"),
         ("MAX_FRAME_BYTES", "10"),
+        ("REGRESSION_MARGIN", "1.5"),
+        ("REGRESSION_MARGIN", "-0.1"),
+        ("REGRESSION_MARGIN", "some"),
     ],
 )
 def test_invalid_values_are_refused_with_the_variable_named(name, value) -> None:
     with pytest.raises(ConfigurationError, match=f"BATON_{name}"):
         Settings.from_env({f"BATON_{name}": value})
+
+
+def test_a_fraction_may_be_zero_or_one() -> None:
+    for value in ("0", "1", "0.25"):
+        margin = Settings.from_env({"BATON_REGRESSION_MARGIN": value}).regression_margin
+        assert margin == float(value)
 
 
 def test_child_processes_inherit_the_environment_the_settings_were_read_from(
