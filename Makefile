@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MODEL := models/baton.tar.gz
 EMBEDDINGS := models/all-MiniLM-L6-v2/model.safetensors
+TEST_WORKERS ?= 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
 .PHONY: run test install system-deps model lint format bench bench-e2e bench-soak bench-nlu clean
@@ -15,8 +16,10 @@ run: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bot run --demo
 
 ## test: install everything the tests need, train once, lint, run all tests
+## (TEST_WORKERS processes, a test module each at a time: most tests wait on
+## sockets and subprocesses, so two workers use both cores)
 test: $(INSTALLED) $(EMBEDDINGS) system-deps $(MODEL) lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 install: $(INSTALLED) $(EMBEDDINGS)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -71,18 +72,27 @@ async def new_page(browser) -> AsyncIterator[Any]:
         await context.close()
 
 
+def rounds_from_the_test(settings: Settings) -> Settings:
+    """Scheduler rounds come from the tests (``tick()``), not from the hub's
+    own loop every 5 s: on a slow machine its round sent the reminder before
+    the test's, which then found nothing to do."""
+    return settings.with_changes(
+        promises=replace(settings.promises, interval_s=3600.0, lease_s=7200.0)
+    )
+
+
 @pytest.fixture
 async def closed_hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
     """A hub outside support hours: every chat handed over is a follow-up."""
     settings = hub_settings.with_changes(support_hours=closed_today())
-    async with running_hub(settings) as hub:
+    async with running_hub(rounds_from_the_test(settings)) as hub:
         yield hub
 
 
 @pytest.fixture
 async def open_hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
     """A hub in support hours: a chat handed over waits for an agent online."""
-    async with running_hub(hub_settings) as hub:
+    async with running_hub(rounds_from_the_test(hub_settings)) as hub:
         yield hub
 
 
