@@ -282,6 +282,12 @@ _CHANGE_WORDS = {
 }
 
 
+_PROVIDER_WORDS = {
+    "builtin": "the built-in account system",
+    "webhook": "the company's account system",
+}
+
+
 def _changes(detail: dict[str, Any], key: str) -> str:
     names = detail.get(key)
     listed = [_CHANGE_WORDS.get(str(n), str(n)) for n in names or []]
@@ -302,9 +308,14 @@ def _account_step_text(action: str, detail: dict[str, Any]) -> str:
             return f"Consent: the customer said yes to: {_changes(detail, 'changes')}"
         return "Consent: the customer said no; nothing was changed"
     if action == "account.reset":
-        result = "done" if detail.get("result") == "ok" else "FAILED"
-        provider = detail.get("provider") or "the account system"
-        return f"Change {result} by {provider}: {_changes(detail, 'done')}"
+        provider = _PROVIDER_WORDS.get(
+            str(detail.get("provider")), "the account system"
+        )
+        if detail.get("result") == "ok":
+            return f"Done by {provider}: {_changes(detail, 'done')}"
+        return (
+            f"FAILED in {provider}; done before it failed: {_changes(detail, 'done')}"
+        )
     return action.removeprefix(ACCOUNT_AUDIT_PREFIX).replace("_", " ")
 
 

@@ -257,7 +257,8 @@ async def test_the_card_lists_the_account_steps_from_the_audit_log(
             "Code verified: the customer reads the mail of j•••@example.com",
             "Consent: the customer said yes to: send a reset link, sign out "
             "other devices",
-            "Change done by builtin: send a reset link, sign out other devices",
+            "Done by the built-in account system: send a reset link, sign out "
+            "other devices",
         ]
         assert steps[-1]["detail"]["result"] == "ok"
         shown = json.dumps(card, ensure_ascii=False)

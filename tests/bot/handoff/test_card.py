@@ -8,10 +8,14 @@ who holds it, an unverified customer, and a promised follow-up.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 
+from bot.auth import AuditRecord
 from bot.conversations.repository import NewMessage
-from bot.handoff.card import SUMMARY_QUOTE_CHARS
+from bot.handoff.card import SUMMARY_QUOTE_CHARS, account_steps
 from bot.handoff.hours import SupportHours
 from tests.bot.handoff.test_service import (
     add_agent,
@@ -215,3 +219,43 @@ async def test_queue_entries_tell_chats_apart_by_who_asks_what_from_where(
     ]
     assert held["question"] == "My invoice shows the wrong company name"
     assert held["customer"]["email"] == "kim@example.com"
+
+
+def test_account_steps_say_what_was_done_and_what_failed() -> None:
+    at = dt.datetime(2026, 12, 3, 10, 2, tzinfo=dt.timezone.utc)
+
+    def entry(id_: int, action: str, **detail: Any) -> AuditRecord:
+        return AuditRecord(id_, "assistant", action, "c1", detail, at)
+
+    steps = account_steps(
+        [
+            entry(
+                3,
+                "account.reset",
+                email="p•••@example.com",
+                provider="webhook",
+                done=["unlock"],
+                result="failed",
+            ),
+            entry(
+                2,
+                "account.consent",
+                email="p•••@example.com",
+                given=True,
+                changes=["unlock", "send_link", "sign_out"],
+            ),
+            entry(1, "account.code_verified", email="p•••@example.com"),
+            entry(4, "auth.login_failed", email="x"),
+        ]
+    )
+    assert [step["text"] for step in steps] == [
+        "Code verified: the customer reads the mail of p•••@example.com",
+        "Consent: the customer said yes to: unlock the account, send a reset "
+        "link, sign out other devices",
+        "FAILED in the company's account system; done before it failed: unlock "
+        "the account",
+    ]
+    assert steps[0]["at"] == at.isoformat()
+    assert account_steps([entry(5, "account.consent", given=False)])[0]["text"] == (
+        "Consent: the customer said no; nothing was changed"
+    )
