@@ -1,4 +1,4 @@
-"""The hub's logs never hold a token, a password, a one-time link or a full e-mail.
+"""Logs never hold a token, a password, a one-time code or link, or a full e-mail.
 
 Logging is set up as ``baton`` sets it up for ``BATON_LOG_LEVEL`` (the default
 INFO, and DEBUG), and every record of the hub is captured (Sanic's loggers,
@@ -8,6 +8,12 @@ password reset link mailed and spend it, and sign out; then the text is
 searched for every secret those steps used. At DEBUG, aiosqlite logged every
 query's parameters (CSRF tokens, e-mail addresses, the reset link's mail)
 before ``bot.cli.configure_logging`` kept it at INFO.
+
+The chat's password reset (issue #16) is followed the same way, in this
+process: the real reset actions mail a one-time code (real SMTP), the
+customer types it into the chat of an in-process hub (a Rasa stand-in asks
+for it), the actions check it, a wrong one too, and mail the link, whose
+page sets a new password.
 """
 
 from __future__ import annotations
@@ -18,17 +24,40 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
+import actions.accounts
+from actions.accounts import (
+    CODE_SLOT,
+    EMAIL_SLOT,
+    ActionAccountConsentAsk,
+    ActionAccountResetAct,
+)
+from bench.accounts.flow import choose_new_password
+from bot.accounts import BuiltinAccounts, SharedResetDesk
 from bot.cli import CHATTY_LOGGERS, configure_logging
-from bot.config import Limits, Settings
+from bot.config import Accounts, Limits, Settings, Smtp
+from tests.actions.test_accounts import DOMAIN, slots_of, tracker, validate
+from tests.bot.accounts.conftest import mailed_code, unique_email
 from tests.bot.auth.test_auth_api import PASSWORD, call, login
-from tests.hub import receive_until, running_hub
+from tests.bot.conftest import smtp_server  # noqa: F401 (a fixture)
+from tests.bot.test_relay_account_answers import (
+    TOKEN,
+    ScriptedRasa,
+    rasa,  # noqa: F401 (a fixture)
+    say,
+)
+from tests.hub import drain, receive_until, running_hub
 from tests.security.test_identity_shown import sign_identity
 
 SECRET = "identity-secret-for-the-log-test"
+#: Loggers of the tests' own stand-ins: the SMTP server (aiosmtpd) plays the
+#: customer's mail provider, which does see the address and the mail.
+NOT_OURS = ("mail.log ",)
 NEW_PASSWORD = "a brand new passphrase 42"
 
 
@@ -160,11 +189,99 @@ async def test_no_secret_reaches_the_logs(hub_settings: Settings, logs) -> None:
         )
         assert status == 204
 
-    text = "\n".join(logs.lines)
-    assert "POST /api/auth/login" in text, "the hub's own log was not captured"
+    assert_kept(logs, secrets_used, "POST /api/auth/login")
+
+
+def assert_kept(logs: Everything, secrets_used: dict[str, str], seen: str) -> None:
+    """No secret is in the logs, which hold ``seen`` (they were captured)."""
+    ours = [line for line in logs.lines if not line.startswith(NOT_OURS)]
+    text = "\n".join(ours)
+    assert seen in text, "the hub's own log was not captured"
     leaked = sorted(what for what, value in secrets_used.items() if value in text)
     assert not leaked, f"the logs hold: {leaked}\n" + "\n".join(
-        line
-        for line in logs.lines
-        if any(value in line for value in secrets_used.values())
+        line for line in ours if any(value in line for value in secrets_used.values())
     )
+
+
+async def test_no_chat_reset_code_reaches_the_logs(
+    hub_settings: Settings,
+    logs: Everything,
+    smtp_server: Any,  # noqa: F811
+    rasa: tuple[ScriptedRasa, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    controller, _ = smtp_server
+    scripted, rasa_url = rasa
+    settings = hub_settings.with_changes(
+        rasa_url=rasa_url,
+        rasa_token=TOKEN,
+        secret_key="s" * 32,
+        accounts=Accounts(provider="builtin"),
+        smtp=Smtp(host="127.0.0.1", port=controller.port, security="none"),
+        limits=Limits(logins_per_ip_per_minute=1000),
+    )
+    # The action server's reset desk, on the hub's database.
+    desk = SharedResetDesk(lambda: settings)
+    monkeypatch.setattr(actions.accounts, "shared_reset_desk", desk)
+    email = unique_email("grace")
+    secrets_used = {"account e-mail": email, "new password": NEW_PASSWORD}
+    try:
+        async with running_hub(settings) as hub:
+            made = await desk.get()
+            assert made is not None and isinstance(made.provider, BuiltinAccounts)
+            await made.provider.create_account(email, "Grace", PASSWORD, locked=True)
+            conversation_id, token = await hub.new_conversation(locale="en")
+            async with hub.socket(conversation_id, token) as ws:
+                await drain(ws, quiet_s=0.2)
+                await say(ws, "I forgot my password", "m1")
+                # The e-mail, in chat and to the actions: a code is mailed.
+                await say(ws, email, "m2")
+                await validate(conversation_id, EMAIL_SLOT, email)
+                await made.drain()
+                code = mailed_code(smtp_server, email)
+                wrong = "000000" if code != "000000" else "111111"
+                secrets_used |= {"code": code, "wrong code": wrong}
+                # The code, in chat (a wrong one first) and to the actions.
+                await say(ws, code, "m3")
+                assert [m["message"] for m in scripted.received][2] == code
+                await validate(conversation_id, CODE_SLOT, wrong)
+                _, slots = await validate(conversation_id, CODE_SLOT, code)
+                assert slots[CODE_SLOT] == "verified", slots
+                await say(ws, "yes", "m4")
+            masked = {EMAIL_SLOT: "g•••@example.com", **slots}
+            await ActionAccountConsentAsk().run(
+                CollectingDispatcher(), tracker(conversation_id, "", **masked), DOMAIN
+            )
+            events = await ActionAccountResetAct().run(
+                CollectingDispatcher(),
+                tracker(conversation_id, "/affirm", "affirm", **masked),
+                DOMAIN,
+            )
+            assert slots_of(events)[CODE_SLOT] is None
+            await made.drain()
+            link = mailed_link(smtp_server, email)
+            secrets_used["reset link"] = link.split("token=")[1]
+            async with aiohttp.ClientSession() as session:
+                await choose_new_password(
+                    session,
+                    hub.url,
+                    f"{hub.url}/account/reset?token={secrets_used['reset link']}",
+                    NEW_PASSWORD,
+                )
+            await hub.ctx.relay.idle()
+    finally:
+        await desk.close()
+    assert_kept(logs, secrets_used, "POST /account/reset")
+
+
+def mailed_link(smtp_server: Any, recipient: str) -> str:  # noqa: F811
+    """The reset link in the newest mail to ``recipient``."""
+    _, inbox = smtp_server
+    bodies = [
+        str(mail.get_payload(decode=True), "utf-8")
+        for to, mail in inbox.mails
+        if recipient in to
+    ]
+    found = re.search(r"\S+/account/reset\?token=[\w-]+", bodies[-1])
+    assert found is not None, bodies[-1]
+    return found[0]
