@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from bench.accounts.flow import choose_new_password
-from bot.db.models import CustomerAccount
+from bot.db.models import AccountCode, CustomerAccount
 from tests.bot.conftest import Inbox
 from tests.conftest import free_port
 from tests.e2e.conftest import Stack, ensure_model, started
@@ -170,9 +170,30 @@ async def up_to_the_code(
     said = bot_text(frames)
     assert "If p•••@example.com belongs to a Lumen account" in said, frames
     assert "6-digit code" in said
+    # The e-mail is kept and echoed masked; Rasa had it in clear, once.
+    assert customer_echo(frames) == "p•••@example.com", frames
     code = CODE.search(await mail_to(inbox, email, 1))
     assert code is not None
     return frames, code.group(1)
+
+
+def customer_echo(frames: list[dict[str, Any]]) -> str:
+    """The customer's last message as the hub stored and echoed it."""
+    said = [f["text"] for f in frames if f.get("role") == "customer"]
+    assert said, frames
+    return str(said[-1])
+
+
+def code_addresses(stack: Stack, conversation_id: str) -> list[str | None]:
+    """The client address each code of the conversation was asked from."""
+    codes = AccountCode.__table__
+    rows = stack_rows(
+        stack,
+        sa.select(codes.c.client_address).where(
+            codes.c.conversation_id == conversation_id
+        ),
+    )
+    return [row.client_address for row in rows]
 
 
 async def test_forgot_password_to_a_new_password_that_signs_in(
@@ -211,6 +232,7 @@ async def test_three_wrong_codes_hand_over_with_the_progress_on_the_card(
     assert "1 more try" in bot_text(await chat.say(wrong))
     frames = await chat.say(wrong)
     assert handed_over(frames), frames
+    assert customer_echo(frames) == "••••••"
     [(handoff_id, reason, _)] = handoffs_of(stack, chat.conversation_id)  # type: ignore[attr-defined]
     assert reason == "sensitive"
     status, card = await console.call("GET", f"/api/handoffs/{handoff_id}")
@@ -219,9 +241,20 @@ async def test_three_wrong_codes_hand_over_with_the_progress_on_the_card(
     progress = card["slots"]["account_progress"]
     assert "code sent to p•••@example.com" in progress
     assert "three wrong codes: handed to a person" in progress
-    assert email not in json.dumps(card["slots"]) and code not in json.dumps(
-        card["slots"]
-    )
+    # Nowhere on the card in clear: not the slots, transcript, turns or entities.
+    shown = json.dumps(card, ensure_ascii=False)
+    assert email not in shown and code not in shown and wrong not in shown
+    assert [t["text"] for t in card["turns"]][-4:] == ["p•••@example.com"] + [
+        "••••••"
+    ] * 3
+    # The reset desk's audit entries, as the agent sees them.
+    assert [step["action"] for step in card["account_steps"]] == [
+        "account.code_requested",
+        *["account.code_wrong"] * 3,
+    ]
+    assert card["account_steps"][-1]["text"] == "Wrong code typed (0 tries left)"
+    # The hub's client address reached the desk through Rasa and the action.
+    assert code_addresses(stack, chat.conversation_id) == ["127.0.0.1"]  # type: ignore[attr-defined]
     # The account is as it was.
     assert mails_to(inbox, email) == 1
 
