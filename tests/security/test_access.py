@@ -189,11 +189,11 @@ def test_the_openapi_document_says_the_same() -> None:
         )
 
 
-hub_fixture = shared_hub(
-    on_databases=False,
-    name="matrix_hub",
-    limits=Limits(logins_per_ip_per_minute=1000, conversations_per_ip_per_hour=1000),
-)
+LIMITS = Limits(logins_per_ip_per_minute=1000, conversations_per_ip_per_hour=1000)
+hub_fixture = shared_hub(on_databases=False, name="matrix_hub", limits=LIMITS)
+#: The route x role matrix runs on SQLite and PostgreSQL: a role check that
+#: reads the database differently on one of them would show there.
+route_hub_fixture = shared_hub(name="route_hub", limits=LIMITS)
 
 
 class Caller:
@@ -234,13 +234,13 @@ def hub(matrix_hub: RunningHub) -> RunningHub:
 
 
 @pytest.fixture
-async def training_job_queued(matrix_hub: RunningHub) -> None:
+async def training_job_queued(route_hub: RunningHub) -> None:
     """A training job is queued already, and freshly heard from.
 
     An allowed ``POST /api/training/jobs`` is then refused (409) rather than
     starting a real training run.
     """
-    jobs = JobRepository(matrix_hub.ctx.engine)
+    jobs = JobRepository(route_hub.ctx.engine)
     active = await jobs.active() or await jobs.start("matrix@example.com")
     await jobs.report(active.id, stage="queued")
 
@@ -254,8 +254,22 @@ async def caller(matrix_hub: RunningHub) -> AsyncIterator[Caller]:
 @pytest.fixture(scope="module")
 async def sessions(matrix_hub: RunningHub) -> dict[str, tuple[str, str]]:
     """A signed-in session (cookie, CSRF token) per role."""
-    hub = matrix_hub
+    return await signed_in(matrix_hub)
+
+
+async def signed_in(hub: RunningHub) -> dict[str, tuple[str, str]]:
     return {role: await login(hub, await new_account(hub, role)) for role in ROLES}
+
+
+@pytest.fixture(scope="module")
+async def route_caller(route_hub: RunningHub) -> AsyncIterator[Caller]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as client:
+        yield Caller(route_hub, client)
+
+
+@pytest.fixture(scope="module")
+async def route_sessions(route_hub: RunningHub) -> dict[str, tuple[str, str]]:
+    return await signed_in(route_hub)
 
 
 def refused_for_role(status: int, answer: dict[str, Any]) -> bool:
@@ -265,8 +279,9 @@ def refused_for_role(status: int, answer: dict[str, Any]) -> bool:
 @pytest.mark.usefixtures("training_job_queued")
 @pytest.mark.parametrize(("method", "path"), sorted(CONSOLE), ids=str)
 async def test_console_route_roles_and_csrf(
-    caller: Caller, sessions, method: str, path: str
+    route_caller: Caller, route_sessions, method: str, path: str
 ) -> None:
+    caller, sessions = route_caller, route_sessions
     url = fill(path)
     body = "{" if method in UNSAFE else None
     # Nobody signed in, or a made-up session: 401.
