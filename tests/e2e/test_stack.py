@@ -168,6 +168,22 @@ async def test_typed_slash_commands_reach_rasa_as_text(stack) -> None:
     assert nlu["confidence"] != pytest.approx(0.123)
 
 
+def test_rasa_loads_its_model_once_at_start(stack) -> None:
+    """The model Rasa runs is loaded once: pulled from the hub, not from disk too.
+
+    A load (the intent classifier's graph, the encoder, the knowledge index)
+    is most of a stack's start. Rasa ignores ``--model`` when ``endpoints.yml``
+    names a model server; a second load would double the wait of every start.
+    """
+    loads = [
+        line
+        for line in stack.log.read_text(errors="replace").splitlines()
+        if line.startswith("[rasa]") and "rasa.core.processor" in line
+        if "Loading model" in line
+    ]
+    assert len(loads) == 1, loads
+
+
 def test_no_process_of_the_stack_shows_the_shared_secret(stack) -> None:
     """Rasa's token travels in the environment, never on a command line."""
     seen = 0
