@@ -80,6 +80,9 @@ def children(settings: Settings, model: Path, base_env: dict[str, str]) -> list[
                 "127.0.0.1",
                 "-p",
                 rasa_port,
+                # Not loaded: with a model server in endpoints.yml (the hub,
+                # which serves this file until a deploy) Rasa loads only what
+                # it pulls from there, once (tests/e2e/test_stack.py).
                 "--model",
                 str(model),
                 "--endpoints",
