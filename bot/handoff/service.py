@@ -44,7 +44,7 @@ from bot.handoff.queue import (
 )
 from bot.handoff.queue_customers import queue_customers
 from bot.handoff.repository import HandoffRecord, HandoffRepository, NoteRecord
-from bot.knowledge import KnowledgeRepository
+from bot.knowledge import ArticleFeedbackRepository
 from bot.periodic import Periodic
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class HandoffService:
         policy: HandoffPolicy,
         *,
         accounts: AuthRepository,
-        knowledge: KnowledgeRepository,
+        feedback: ArticleFeedbackRepository,
     ) -> None:
         """Wire the service to its neighbours.
 
@@ -104,14 +104,14 @@ class HandoffService:
             assistant: The Rasa client (to pause and resume the bot).
             policy: Support hours and the follow-up promise.
             accounts: Who can take chats, and who is online.
-            knowledge: The customers' "did this help?" answers, for the card.
+            feedback: The customers' "did this help?" answers, for the card.
         """
         self.repository = repository
         self.conversations = conversations
         self.assistant = assistant
         self.policy = policy
         self.accounts = accounts
-        self.knowledge = knowledge
+        self.feedback = feedback
 
     @property
     def bus(self) -> Any:
@@ -421,7 +421,7 @@ class HandoffService:
             conversation,
             handoff,
             await self.conversations.transcript(conversation.id),
-            await self.knowledge.feedback_for(conversation.id),
+            await self.feedback.for_conversation(conversation.id),
             await self.repository.notes_of(conversation.id),
             utcnow(),
             await self.accounts.audit_entries(

@@ -21,6 +21,7 @@ from bot.knowledge.articles import (
     load_path,
     load_seed,
 )
+from bot.knowledge.feedback import ArticleFeedbackRepository
 from bot.knowledge.records import (
     ArticleFeedback,
     ArticleNotFound,
@@ -59,6 +60,7 @@ __all__ = [
     "Answer",
     "Article",
     "ArticleFeedback",
+    "ArticleFeedbackRepository",
     "ArticleNotFound",
     "ArticleVersion",
     "Hit",

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db.models import (
-    Feedback,
     KnowledgeArticle,
     KnowledgeArticleVersion,
     KnowledgeState,
@@ -35,7 +34,6 @@ from bot.knowledge.labelled import LabelledQuestion
 from bot.knowledge.records import (
     CONTENT_FIELDS,
     EDITABLE_FIELDS,
-    ArticleFeedback,
     ArticleNotFound,
     ArticleVersion,
     ImportReport,
@@ -46,7 +44,6 @@ kb_articles = KnowledgeArticle.__table__
 kb_versions = KnowledgeArticleVersion.__table__
 kb_state = KnowledgeState.__table__
 kb_labelled = LabelledQuestionRow.__table__
-feedback = Feedback.__table__
 #: The ``batch`` of a labelled question stored in SQL (a trainer's label).
 SQL_BATCH = "console"
 
@@ -87,7 +84,7 @@ async def _published(connection: AsyncConnection) -> list[Article]:
 
 
 class KnowledgeRepository:
-    """Reads and writes articles, their versions and their feedback."""
+    """Reads and writes articles, their versions and the labelled questions."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -504,44 +501,6 @@ class KnowledgeRepository:
                 added += 1
             await self._bump(connection)
         return added
-
-    async def record_feedback(
-        self, conversation_id: str, slug: str, *, helped: bool
-    ) -> None:
-        """Store a customer's "did this help?" answer about an article."""
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                feedback.insert().values(
-                    conversation_id=conversation_id,
-                    kind="article",
-                    article_slug=slug,
-                    helped=helped,
-                    created_at=utcnow(),
-                )
-            )
-
-    async def feedback_for(self, conversation_id: str) -> list[ArticleFeedback]:
-        """Return a conversation's article feedback, oldest first."""
-        async with self.engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    sa.select(feedback)
-                    .where(
-                        feedback.c.conversation_id == conversation_id,
-                        feedback.c.kind == "article",
-                    )
-                    .order_by(feedback.c.created_at, feedback.c.id)
-                )
-            ).all()
-        return [
-            ArticleFeedback(
-                conversation_id=row.conversation_id,
-                slug=row.article_slug,
-                helped=bool(row.helped),
-                created_at=aware(row.created_at),
-            )
-            for row in rows
-        ]
 
     async def _insert(
         self, connection: AsyncConnection, article: Article, author: str | None

@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.knowledge.articles import Article
 from bot.knowledge.embedding import SentenceEncoder
+from bot.knowledge.feedback import ArticleFeedbackRepository
 from bot.knowledge.labelled import LabelledQuestion, shipped_labelled
 from bot.knowledge.negatives import load_negatives
 from bot.knowledge.records import ArticleNotFound
@@ -248,6 +249,8 @@ class KnowledgeBase:
         stale_after_s: float | None = None,
     ) -> None:
         self.repository = repository
+        #: Where the customers' "did this help?" answers go.
+        self.feedback = ArticleFeedbackRepository(repository.engine)
         self._settings = settings
         self._project_dir = project_dir
         self._encoder = encoder
@@ -482,7 +485,7 @@ class KnowledgeBase:
         self, conversation_id: str, slug: str, *, helped: bool
     ) -> None:
         """Store whether an article shown in a conversation helped."""
-        await self.repository.record_feedback(conversation_id, slug, helped=helped)
+        await self.feedback.record(conversation_id, slug, helped=helped)
 
 
 def _log_failed_rebuild(rebuild: asyncio.Future[KnowledgeIndex]) -> None:

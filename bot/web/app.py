@@ -25,7 +25,12 @@ from bot.handoff.hours import SupportHours
 from bot.handoff.presence import ConsoleLeases, PresenceTracker
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService, OwnershipSweep
-from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
+from bot.knowledge import (
+    ArticleFeedbackRepository,
+    KnowledgeBase,
+    KnowledgeRepository,
+    load_seed,
+)
 from bot.mail import Mailer, OutboxRepository
 from bot.promises import (
     PromiseDesk,
@@ -175,7 +180,7 @@ async def _start(app: Sanic, _: Any) -> None:
             follow_up_within=dt.timedelta(hours=settings.follow_up_hours),
         ),
         accounts=accounts,
-        knowledge=knowledge.repository,
+        feedback=ArticleFeedbackRepository(engine),
     )
     relay = Relay(
         service,

@@ -28,6 +28,7 @@ from actions.knowledge import (
 from bot.config import Settings
 from bot.db.models import Conversation
 from bot.knowledge import (
+    ArticleFeedbackRepository,
     KnowledgeRepository,
     SharedKnowledgeBase,
     answer_text,
@@ -88,7 +89,7 @@ async def run(action: Any, current: Tracker) -> tuple[list[dict[str, Any]], Any]
 
 
 async def feedback_rows(engine: Any, conversation_id: str) -> list[tuple[str, bool]]:
-    feedback = await KnowledgeRepository(engine).feedback_for(conversation_id)
+    feedback = await ArticleFeedbackRepository(engine).for_conversation(conversation_id)
     return [(item.slug, item.helped) for item in feedback]
 
 

@@ -31,7 +31,7 @@ from bot.db.models import Conversation
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService
-from bot.knowledge import KnowledgeRepository
+from bot.knowledge import ArticleFeedbackRepository
 from bot.relay import Relay
 from tests.conftest import free_port, served
 
@@ -95,7 +95,7 @@ async def hub_instance(
             follow_up_within=dt.timedelta(hours=4),
         ),
         accounts=AuthRepository(engine),
-        knowledge=KnowledgeRepository(engine),
+        feedback=ArticleFeedbackRepository(engine),
     )
     relay = Relay(
         conversations,

@@ -18,7 +18,7 @@ from bot.db.models import Agent, Feedback, FollowUp, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import REQUEUED_TEXT, HandoffPolicy, HandoffService
-from bot.knowledge import KnowledgeRepository
+from bot.knowledge import ArticleFeedbackRepository
 from tests.bot.agents import add_agent
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -42,7 +42,7 @@ def service_for(engine, hours: SupportHours) -> HandoffService:
         assistant,
         HandoffPolicy(hours=hours, follow_up_within=dt.timedelta(hours=4)),
         accounts=AuthRepository(engine),
-        knowledge=KnowledgeRepository(engine),
+        feedback=ArticleFeedbackRepository(engine),
     )
 
 

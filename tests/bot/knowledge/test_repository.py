@@ -12,6 +12,7 @@ from bot.db.models import Conversation
 from bot.exceptions import Conflict
 from bot.knowledge import (
     Article,
+    ArticleFeedbackRepository,
     ArticleNotFound,
     KnowledgeError,
     KnowledgeRepository,
@@ -246,15 +247,14 @@ async def test_import_creates_updates_and_skips(
     assert (changed.article.version, changed.article.title) == (2, "Changed")
 
 
-async def test_feedback_is_recorded_per_conversation(
-    kb_engine: Any, repository: KnowledgeRepository
-) -> None:
+async def test_feedback_is_recorded_per_conversation(kb_engine: Any) -> None:
     first = await new_conversation(kb_engine)
     second = await new_conversation(kb_engine)
-    await repository.record_feedback(first, "password-reset", helped=False)
-    await repository.record_feedback(first, "account-locked", helped=True)
-    await repository.record_feedback(second, "refund-request", helped=True)
-    feedback = await repository.feedback_for(first)
+    store = ArticleFeedbackRepository(kb_engine)
+    await store.record(first, "password-reset", helped=False)
+    await store.record(first, "account-locked", helped=True)
+    await store.record(second, "refund-request", helped=True)
+    feedback = await store.for_conversation(first)
     assert [(f.slug, f.helped) for f in feedback] == [
         ("password-reset", False),
         ("account-locked", True),

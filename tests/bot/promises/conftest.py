@@ -30,7 +30,7 @@ from bot.db.models import Agent, FollowUp, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import HandoffPolicy, HandoffService
-from bot.knowledge import KnowledgeRepository
+from bot.knowledge import ArticleFeedbackRepository
 from bot.mail import Mailer, OutboxRepository
 from bot.promises import PromiseRepository, PromiseScheduler, SchedulerPolicy, SqlLease
 
@@ -140,7 +140,7 @@ async def handoffs(own_engine: Any) -> AsyncIterator[HandoffService]:
         assistant,
         HandoffPolicy(hours=closed_now(), follow_up_within=dt.timedelta(hours=4)),
         accounts=AuthRepository(own_engine),
-        knowledge=KnowledgeRepository(own_engine),
+        feedback=ArticleFeedbackRepository(own_engine),
     )
     yield service
     await assistant.close()
