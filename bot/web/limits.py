@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db.models import RateCounter
 from bot.exceptions import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -43,15 +44,9 @@ class TokenBucket:
         self.tokens -= 1
 
 
-#: Events per key and fixed window, for limits shared by every hub (see
-#: migration 0007); Redis holds the same counters when it is configured.
-rate_counters = sa.Table(
-    "rate_counters",
-    sa.MetaData(),
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("window", sa.BigInteger, primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-)
+#: Events per key and fixed window, for limits shared by every hub; Redis
+#: holds the same counters when it is configured.
+rate_counters = RateCounter.__table__
 
 
 class WindowCounter(Protocol):

@@ -33,6 +33,7 @@ from bot.db.models.knowledge import (
     KnowledgeArticleVersion,
     KnowledgeState,
 )
+from bot.db.models.limits import RateCounter
 from bot.db.models.mail import MailOutbox
 from bot.db.models.promises import (
     CONTACT_STATES,
@@ -90,6 +91,7 @@ __all__ = [
     "PasswordReset",
     "Promise",
     "PromiseNotice",
+    "RateCounter",
     "SchedulerLease",
     "TrainingAnnotation",
     "TrainingJob",
