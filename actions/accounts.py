@@ -8,15 +8,18 @@ under them carry a "Reset it for me" button (``/account_reset_start``).
   a verified customer (signed identity from the widget) sends the code at
   once, skipping the e-mail question; then it starts the form (a follow-up
   action), unless that code could not be sent.
-- ``account_reset_form`` takes the e-mail and the code as typed;
-  ``validate_account_reset_form`` asks the reset desk to send the code (the
-  same answer whether or not the address has an account) and checks it. The
+- ``account_reset_form`` takes the e-mail and the code; the hub sends Rasa
+  both masked (``a•••@example.com``, ``••••••``) and keeps the clear text
+  with the pending message for that turn, which ``validate_account_reset_form``
+  reads (:func:`_typed`) to ask the reset desk to send the code (the same
+  answer whether or not the address has an account) and to check it. The
   e-mail slot then holds its masked form, the code slot "verified": neither
-  stays anywhere in clear. "Never mind", "talk to a person", "I can't get to
-  that e-mail", three wrong codes, an account only a person may change, or
-  the account system failing end the form with ``account_reset_outcome``
-  "handoff" and a person takes over; too many codes asked for ends it with
-  "limited", a clear message and a way to a person.
+  stays anywhere in clear, not even in Rasa's tracker store. "Never mind",
+  "talk to a person", "I can't get to that e-mail", three wrong codes, an
+  account only a person may change, or the account system failing end the
+  form with ``account_reset_outcome`` "handoff" and a person takes over;
+  too many codes asked for ends it with "limited", a clear message and a
+  way to a person.
 - ``action_account_consent_ask`` names every change and asks;
   ``action_account_reset_act`` acts on the yes, ``action_account_reset_decline``
   records the no and changes nothing.
@@ -48,6 +51,7 @@ from bot.accounts import (
     planned_changes,
 )
 from bot.contract import HUB_CHANNEL, HandoffReason, SecretAnswer
+from bot.conversations.repository import ConversationRepository
 from bot.knowledge import Answer
 
 logger = logging.getLogger(__name__)
@@ -149,18 +153,42 @@ async def _desk() -> ResetDesk:
     return desk
 
 
+def _hub_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The metadata of the latest message, if the hub set it.
+
+    Only a message that came through the hub's own channel carries metadata
+    the hub alone sets (:class:`bot.contract.TurnMetadata`).
+    """
+    if tracker.get_latest_input_channel() != HUB_CHANNEL:
+        return {}
+    metadata = tracker.latest_message.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def client_address(tracker: Tracker) -> str | None:
     """The customer's client address, as the hub sent it with the message.
 
-    Read only from a message that came through the hub's own channel, whose
-    metadata the hub alone sets (:class:`bot.contract.TurnMetadata`); the
-    per-address limit of the codes counts it.
+    The per-address limit of the codes counts it.
     """
-    if tracker.get_latest_input_channel() != HUB_CHANNEL:
-        return None
-    metadata = tracker.latest_message.get("metadata")
-    address = metadata.get("client_address") if isinstance(metadata, dict) else None
+    address = _hub_metadata(tracker).get("client_address")
     return address if isinstance(address, str) and address else None
+
+
+async def _typed(tracker: Tracker, value: Any) -> str:
+    """What the customer typed as the e-mail or the code.
+
+    The hub stores and sends Rasa these answers masked (so Rasa's tracker
+    store never holds them), keeping the clear text with the pending message
+    for this turn only: it is read here by the message's ``seq``. Without
+    one (another channel), the slot's value as Rasa filled it.
+    """
+    seq = _hub_metadata(tracker).get("seq")
+    if isinstance(seq, int) and not isinstance(seq, bool):
+        repository = ConversationRepository((await _desk()).engine)
+        kept = await repository.kept_for_relay(tracker.sender_id, seq)
+        if "text" in kept:
+            return kept["text"]
+    return str(value or "")
 
 
 async def _send_code(
@@ -288,7 +316,10 @@ class ValidateAccountResetForm(FormValidationAction):
         stop = _stop_reason(tracker)
         if stop is not None:
             return {EMAIL_SLOT: None, **_hand_over(dispatcher, tracker, *stop)}
-        email = str(value or "").strip()
+        try:
+            email = (await _typed(tracker, value)).strip()
+        except ProviderUnavailable:
+            return {EMAIL_SLOT: None, **_unreachable(dispatcher, tracker)}
         if "•••" in email:
             # Already masked: the start action sent a verified customer's code.
             return {EMAIL_SLOT: email}
@@ -317,7 +348,7 @@ class ValidateAccountResetForm(FormValidationAction):
             return _hand_over(dispatcher, tracker, *stop)
         try:
             check = await (await _desk()).check_code(
-                tracker.sender_id, str(value or "")
+                tracker.sender_id, await _typed(tracker, value)
             )
         except ProviderUnavailable:
             return _unreachable(dispatcher, tracker)

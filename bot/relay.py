@@ -160,12 +160,13 @@ class Relay:
             await self.repository.set_relay_state(message.id, "skipped")
             return
         await self.service.announce_typing(conversation_id, "bot")
-        hidden = _relay_only(message)
-        text = message.payload or text_for_assistant(hidden.get("text") or message.text)
+        # A masked answer goes to Rasa masked: the actions read the clear
+        # text the hub keeps with the pending message, by its seq.
+        text = message.payload or text_for_assistant(message.text)
         metadata: TurnMetadata = {
             "seq": message.seq,
             "locale": conversation.locale,
-            "client_address": hidden.get("client_address"),
+            "client_address": _relay_only(message).get("client_address"),
         }
         try:
             turn = await self.assistant.send(conversation_id, text, dict(metadata))
@@ -204,7 +205,7 @@ class Relay:
             "_nlu": {
                 "intent": turn.intent,
                 "confidence": turn.confidence,
-                "entities": self._entities_to_keep(message, turn),
+                "entities": turn.entities,
                 "slots": turn.slots,
                 "actions": turn.actions,
                 "frustration": turn.frustration,
@@ -258,21 +259,6 @@ class Relay:
             )
         if reason:
             await self.handoffs.start(conversation_id, reason)
-
-    def _entities_to_keep(
-        self, message: MessageRecord, turn: Turn
-    ) -> list[dict[str, Any]]:
-        """The turn's entities, masked like the message when it was masked."""
-        answers = _relay_only(message).get("answers")
-        mask = self.service.mask_answer
-        if not answers or mask is None:
-            return turn.entities
-        kept = []
-        for entity in turn.entities:
-            value = entity.get("value")
-            masked = mask(answers, str(value)) if value is not None else None
-            kept.append({**entity, "value": masked} if masked is not None else entity)
-        return kept
 
     async def _hand_off(self, conversation_id: str, reason: str, lead: str) -> None:
         await self.handoffs.start(conversation_id, reason, lead=lead)

@@ -27,10 +27,11 @@ messages = Message.__table__
 feedback = Feedback.__table__
 handoffs = Handoff.__table__
 
-#: The ``meta`` key of what only the relay needs of a pending customer
-#: message: its clear text when the stored text is masked, and the client
-#: address it came from. Erased as soon as the message leaves ``pending``
-#: (relayed, failed or skipped), so neither stays in the database.
+#: The ``meta`` key of what only the relay and the assistant's actions need
+#: of a pending customer message: its clear text when the stored text is
+#: masked, and the client address it came from. Erased as soon as the
+#: message leaves ``pending`` (relayed, failed or skipped), so neither stays
+#: in the database.
 RELAY_ONLY = "_relay"
 #: The ``meta`` key, on a bot message, of the form question it asks whose
 #: answer is kept masked (a :class:`~bot.contract.SecretAnswer` value).
@@ -395,6 +396,28 @@ class ConversationRepository:
             ).scalar()
         expects = meta.get(EXPECTS) if isinstance(meta, dict) else None
         return expects if isinstance(expects, str) else None
+
+    async def kept_for_relay(self, conversation_id: str, seq: int) -> dict[str, str]:
+        """What the hub keeps of a customer message while it is being relayed.
+
+        Read by the assistant's actions during the message's turn: the clear
+        text of a masked answer (``text``). Empty once the message has left
+        ``pending`` (or when there is no such message).
+        """
+        async with self.engine.connect() as connection:
+            meta = (
+                await connection.execute(
+                    sa.select(messages.c.meta)
+                    .where(messages.c.conversation_id == conversation_id)
+                    .where(messages.c.seq == seq)
+                    .where(messages.c.role == "customer")
+                    .where(messages.c.relay_state == "pending")
+                )
+            ).scalar()
+        kept = meta.get(RELAY_ONLY) if isinstance(meta, dict) else None
+        if not isinstance(kept, dict):
+            return {}
+        return {str(k): v for k, v in kept.items() if isinstance(v, str)}
 
     async def next_pending(self, conversation_id: str) -> MessageRecord | None:
         """The oldest customer message still waiting for the bot."""

@@ -281,8 +281,10 @@ class ConversationService:
 
         An answer to a question whose answer is secret (the bot's latest
         message asked for the account's e-mail or the one-time code) is
-        stored masked; the clear text is kept for the relay alone, which
-        gives it to the assistant and erases it.
+        stored masked, and goes to the assistant masked; the clear text is
+        kept with the pending message for the assistant's actions to read
+        (:meth:`ConversationRepository.kept_for_relay`) and erased when the
+        message is relayed.
 
         Args:
             conversation: The customer's conversation.
@@ -293,10 +295,10 @@ class ConversationService:
         """
         clear = self.validate_text(text)
         shown, relay_only = clear, self._relay_only(client_address)
-        masked_as, masked = await self._masked(conversation.id, clear)
+        masked = await self._masked(conversation.id, clear)
         if masked is not None and masked != clear:
             shown = masked
-            relay_only.update(text=clear, answers=masked_as)
+            relay_only["text"] = clear
         message = NewMessage(
             role="customer",
             text=shown,
@@ -306,14 +308,12 @@ class ConversationService:
         )
         return await self._post_customer(conversation.id, message)
 
-    async def _masked(self, conversation_id: str, text: str) -> tuple[str, str | None]:
-        """What the text answers, and its masked form (``None``: keep it)."""
+    async def _masked(self, conversation_id: str, text: str) -> str | None:
+        """The text masked, if it answers a secret question (``None``: keep it)."""
         if self.mask_answer is None:
-            return "", None
+            return None
         expects = await self.repository.expected_answer(conversation_id)
-        if not expects:
-            return "", None
-        return expects, self.mask_answer(expects, text)
+        return self.mask_answer(expects, text) if expects else None
 
     @staticmethod
     def _relay_only(client_address: str | None) -> dict[str, str]:

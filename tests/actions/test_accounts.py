@@ -28,6 +28,11 @@ from actions.accounts import (
 )
 from bot.accounts import BuiltinAccounts, SharedResetDesk
 from bot.config import Accounts, Settings, Smtp
+from bot.conversations.repository import (
+    RELAY_ONLY,
+    ConversationRepository,
+    NewMessage,
+)
 from bot.db.models import AccountCode, CustomerAccount
 from bot.knowledge import Answer, load_seed
 from tests.bot.accounts.conftest import (
@@ -596,3 +601,52 @@ async def test_the_company_system_failing_after_the_yes_hands_over(
     assert "nothing has been changed" in texts(dispatcher.messages)
     assert "the account system failed" in slots_of(events)[PROGRESS_SLOT]
     assert webhook_desk.accounts["u-1"]["locked"] is True
+
+
+async def hub_kept(engine: Any, chat: str, masked: str, clear: str) -> int:
+    """A pending customer message as the hub stores a masked answer; its seq."""
+    [stored], _ = await ConversationRepository(engine).append(
+        chat,
+        [
+            NewMessage(
+                role="customer",
+                text=masked,
+                meta={RELAY_ONLY: {"text": clear}},
+                relay_state="pending",
+            )
+        ],
+    )
+    return stored.seq
+
+
+async def test_the_masked_answers_are_read_in_clear_from_the_hub(
+    desk: SharedResetDesk,
+    engine: Any,
+    smtp_server: Any,  # noqa: F811
+) -> None:
+    email = unique_email()
+    await (await provider(desk)).create_account(email, "Alice", PASSWORD)
+    chat = await new_conversation(engine)
+    # Rasa has only the masked text; the clear one is the hub's, by seq.
+    seq = await hub_kept(engine, chat, "a•••@example.com", email)
+    messages, slots = await validate(
+        chat, EMAIL_SLOT, "a•••@example.com", metadata={"seq": seq}
+    )
+    assert "If a•••@example.com belongs to a Lumen account" in texts(messages)
+    await flush(desk)
+    code = mailed_code(smtp_server, email)
+    seq = await hub_kept(engine, chat, "••••••", code)
+    _, slots = await validate(chat, CODE_SLOT, "••••••", metadata={"seq": seq})
+    assert slots[CODE_SLOT] == "verified" and slots[OUTCOME_SLOT] == "ready"
+    # Once relayed the hub has erased it: "••••••" alone is no code.
+    await ConversationRepository(engine).set_relay_state(
+        await _message_id(engine, chat, seq), "done"
+    )
+    assert await ConversationRepository(engine).kept_for_relay(chat, seq) == {}
+
+
+async def _message_id(engine: Any, chat: str, seq: int) -> int:
+    [message] = [
+        m for m in await ConversationRepository(engine).transcript(chat) if m.seq == seq
+    ]
+    return message.id

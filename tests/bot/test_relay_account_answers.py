@@ -1,12 +1,14 @@
-"""The account e-mail and code in the chat: given to Rasa once, never kept in clear.
+"""The account e-mail and code in the chat: never kept in clear, nor sent so.
 
 An in-process hub talks to a Rasa stand-in that records what it is sent and
 answers with the turns of the reset form (the Baton channel's JSON: the form
 asking for ``account_email``, then ``account_code``). The customer's answers
 to those two questions are stored, echoed, put on the handoff card and in the
-recap masked; Rasa gets the clear text with the customer's client address in
-the message metadata; nothing of either stays in the database. The card lists
-the reset desk's audit entries (codes, consent, change and result).
+recap masked, and go to Rasa masked too (so its tracker store never holds
+them); the clear text is kept with the pending message for the actions to
+read during the turn, with the customer's client address, which goes to Rasa
+in the message metadata; after the turn nothing of either stays. The card
+lists the reset desk's audit entries (codes, consent, change and result).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from aiohttp import web
 from bot.accounts import BuiltinAccounts, ResetDesk
 from bot.config import Accounts, Settings
 from bot.conversations.recap import build_recap
+from bot.conversations.repository import ConversationRepository
 from bot.db.models import Handoff, Message
 from bot.mail.outbox import outbox as outbox_table
 from tests.conftest import free_port
@@ -36,15 +39,28 @@ CONSENT = "I'll send a reset link to J•••@example.com — OK?"
 
 
 class ScriptedRasa:
-    """Rasa's webhook for the hub: records each message, answers from a script."""
+    """Rasa's webhook for the hub: records each message, answers from a script.
+
+    Like the actions during a turn, it also reads what the hub kept for the
+    turn's message (``kept``), by the ``seq`` of the metadata.
+    """
 
     def __init__(self, turns: list[dict[str, Any]]) -> None:
         self.turns = list(turns)
         self.received: list[dict[str, Any]] = []
+        self.kept: list[dict[str, str]] = []
+        self.repository: ConversationRepository | None = None
 
     async def webhook(self, request: web.Request) -> web.Response:
         assert request.headers.get("Authorization") == f"Bearer {TOKEN}"
-        self.received.append(await request.json())
+        body = await request.json()
+        self.received.append(body)
+        if self.repository is not None:
+            self.kept.append(
+                await self.repository.kept_for_relay(
+                    body["sender"], body["metadata"]["seq"]
+                )
+            )
         turn = self.turns.pop(0)
         return web.json_response(
             {"messages": [], "slots": {}, "actions": [], "failed_actions": [], **turn}
@@ -66,8 +82,6 @@ async def rasa() -> AsyncIterator[tuple[ScriptedRasa, str]]:
             {
                 "messages": [{"text": ASK_CODE, "response": "utter_ask_account_code"}],
                 "intent": {"name": "inform", "confidence": 0.6},
-                # What an entity extractor may find in the answer.
-                "entities": [{"entity": "email", "value": EMAIL}],
                 "slots": {
                     "requested_slot": "account_code",
                     "account_email": "J•••@example.com",
@@ -76,7 +90,6 @@ async def rasa() -> AsyncIterator[tuple[ScriptedRasa, str]]:
             {
                 "messages": [{"text": CONSENT}],
                 "intent": {"name": "inform", "confidence": 0.5},
-                "entities": [{"entity": "number", "value": 123456}],
                 "slots": {"account_email": "J•••@example.com"},
             },
             {"messages": [{"text": "All right."}]},
@@ -138,11 +151,12 @@ async def card_of(hub: RunningHub, conversation_id: str) -> dict[str, Any]:
     return await hub.ctx.handoffs.card(handoff_id)
 
 
-async def test_the_email_and_code_reach_rasa_once_and_are_kept_masked(
+async def test_the_email_and_code_are_kept_masked_and_read_in_clear_only_in_the_turn(
     hub_settings: Settings, rasa: tuple[ScriptedRasa, str]
 ) -> None:
     scripted, rasa_url = rasa
     async with running_hub(settings_for(hub_settings, rasa_url)) as hub:
+        scripted.repository = ConversationRepository(hub.ctx.engine)
         conversation_id, token = await hub.new_conversation(locale="en")
         async with hub.socket(conversation_id, token) as ws:
             await drain(ws, quiet_s=0.2)
@@ -155,13 +169,20 @@ async def test_the_email_and_code_reach_rasa_once_and_are_kept_masked(
         assert echo_of(email_frames, "m2") == "it's J•••@example.com"
         assert echo_of(code_frames, "m3") == "••••••"
 
-        # Rasa got each answer in clear, once, with the hub's metadata.
+        # Rasa got the answers masked, with the hub's metadata; during each
+        # turn the clear answer was there to read by the message's seq.
         said = [(m["message"], m["metadata"]) for m in scripted.received]
         assert [text for text, _ in said] == [
             "I forgot my password",
-            f"it's {EMAIL}",
-            "123 456",
+            "it's J•••@example.com",
+            "••••••",
             "yes",
+        ]
+        assert scripted.kept == [
+            {"client_address": "127.0.0.1"},
+            {"client_address": "127.0.0.1", "text": f"it's {EMAIL}"},
+            {"client_address": "127.0.0.1", "text": "123 456"},
+            {"client_address": "127.0.0.1"},
         ]
         for (_, metadata), seq in zip(said, (1, 3, 5, 7), strict=True):
             assert metadata == {
@@ -170,7 +191,9 @@ async def test_the_email_and_code_reach_rasa_once_and_are_kept_masked(
                 "client_address": "127.0.0.1",
             }
 
-        # Nothing of either, nor the address, stays in the database.
+        # After the turns, nothing of either, nor the address, stays.
+        for seq in (1, 3, 5, 7):
+            assert await scripted.repository.kept_for_relay(conversation_id, seq) == {}
         rows = await stored_messages(hub, conversation_id)
         assert [row.relay_state for row in rows if row.relay_state] == ["done"] * 4
         dumped = json.dumps([[row.text, row.meta] for row in rows], ensure_ascii=False)
@@ -187,8 +210,6 @@ async def test_the_email_and_code_reach_rasa_once_and_are_kept_masked(
             "it's J•••@example.com",
             "••••••",
         ]
-        assert card["entities"][0]["value"] == "J•••@example.com"
-        assert card["entities"][1]["value"] == "••••••"
 
         conversation = await hub.ctx.conversations.get(conversation_id)
         assert conversation is not None
