@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.helpers import handoffs_of, stack_rows
+from tests.e2e.helpers import Console, handoffs_of, stack_rows
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
 
@@ -166,17 +166,25 @@ async def test_while_queued_the_agent_gets_every_message_and_the_bot_none(
     assert {row.relay_state for row in states} == {"skipped"}
 
 
+async def handed_and_claimed(
+    stack: Any, console: Console, ws: Any, conversation_id: str
+) -> int:
+    """The customer asks for a person and the agent claims the chat: its id."""
+    await send(ws, "I want to talk to a human", "h1")
+    await receive_until(ws, handed_over, timeout=60)
+    [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
+    status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
+    assert status == 200, body
+    return handoff_id
+
+
 async def test_after_hand_back_the_next_question_gets_the_right_answer(
     stack, console
 ) -> None:
     conversation_id, token = await start(stack)
     async with connect(stack, conversation_id, token) as ws:
         await ws.recv()
-        await send(ws, "I want to talk to a human", "h1")
-        await receive_until(ws, handed_over, timeout=60)
-        [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
-        status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
-        assert status == 200, body
+        handoff_id = await handed_and_claimed(stack, console, ws, conversation_id)
         status, body = await console.call(
             "POST",
             f"/api/conversations/{conversation_id}/messages",
@@ -211,11 +219,7 @@ async def test_after_resolve_a_message_is_answered_and_a_person_can_come_again(
     conversation_id, token = await start(stack)
     async with connect(stack, conversation_id, token) as ws:
         await ws.recv()
-        await send(ws, "I want to talk to a human", "h1")
-        await receive_until(ws, handed_over, timeout=60)
-        [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
-        status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
-        assert status == 200, body
+        handoff_id = await handed_and_claimed(stack, console, ws, conversation_id)
         status, body = await console.call(
             "POST", f"/api/handoffs/{handoff_id}/resolve", {"outcome": "solved"}
         )
