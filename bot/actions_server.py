@@ -87,6 +87,10 @@ class Readiness:
         return {"status": "warming", "reason": self.reason}
 
 
+class KnowledgeNotSeeded(RuntimeError):
+    """The hub has created the tables but not yet written the seed articles."""
+
+
 async def warm_up(knowledge: SharedKnowledgeBase) -> int:
     """Build the index and load the encoder, as the first answer would.
 
@@ -97,6 +101,9 @@ async def warm_up(knowledge: SharedKnowledgeBase) -> int:
         How many published articles the index holds.
     """
     base = await knowledge.get()
+    if not await base.repository.seeded():
+        # Tables made, seed not yet written: an index now would be empty.
+        raise KnowledgeNotSeeded("the hub has not seeded the knowledge base yet")
     index = await base.index()
     # One search runs what answering runs: the encoder's first forward pass
     # and every scorer's first use.
