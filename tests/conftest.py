@@ -49,6 +49,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     would wait for it until its time limit. After a grace period, print every
     thread's stack and exit with the run's own status.
     """
+    if hasattr(config, "workerinput"):
+        # A pytest-xdist worker: it is done when the controller says so,
+        # which may be long after its own last test; the controller has this
+        # same guard.
+        return
     status = int(getattr(config, "_baton_exit_status", 0))
 
     def force_exit() -> None:
@@ -63,6 +68,35 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     timer = threading.Timer(EXIT_GRACE_S, force_exit)
     timer.daemon = True
     timer.start()
+
+
+#: Test modules that take minutes (whole stacks, real training, browsers) and
+#: run first, so that the two test workers end together rather than one
+#: finishing such a module alone while the other has nothing left.
+SLOW_FIRST = (
+    "tests/e2e/test_training_loop.py",
+    "tests/e2e/",
+    "tests/reliability/",
+    "tests/bench/",
+    "tests/bot/training/test_evaluation.py",
+    "tests/security/test_fuzz.py",
+    "tests/security/test_shared_secret.py",
+)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Put the slow modules first, each module's own order kept."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        for position, prefix in enumerate(SLOW_FIRST):
+            if path.startswith(prefix):
+                return position
+        return len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
