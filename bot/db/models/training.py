@@ -123,13 +123,16 @@ class NluExample(Base):
 class TrainingJob(Base):
     """One training run: validate the data, train, record the model.
 
-    ``active`` is true while the job is queued or running and NULL after: its
-    unique index lets one job be active at a time across every hub.
+    Or, of ``kind`` ``evaluate``, a trained model (``model_version``)
+    evaluated again against the live one. ``active`` is true while the job is
+    queued or running and NULL after: its unique index lets one job (of
+    either kind) be active at a time across every hub.
     """
 
     __tablename__ = "training_jobs"
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    kind = sa.Column(sa.String(16), nullable=False, server_default="train")
     state = sa.Column(sa.String(16), nullable=False)
     active = sa.Column(sa.Boolean)
     stage = sa.Column(sa.String(32), nullable=False)
@@ -150,6 +153,9 @@ class TrainingJob(Base):
         sa.CheckConstraint(
             "state in ('queued', 'running', 'succeeded', 'failed')",
             name="ck_training_jobs_state",
+        ),
+        sa.CheckConstraint(
+            "kind in ('train', 'evaluate')", name="ck_training_jobs_kind"
         ),
         sa.Index("uq_training_jobs_active", "active", unique=True),
     )
