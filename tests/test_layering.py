@@ -1,4 +1,4 @@
-"""The packages of ``bot/`` import only downwards, and no modules import in a circle.
+"""The packages of ``bot/`` and ``actions/`` import only downwards, without circles.
 
 Read from the source with :mod:`ast` (nothing is imported), so a new import
 that runs back up fails here before it becomes a knot to untie.
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-BOT = Path(__file__).resolve().parents[1] / "bot"
+ROOT = Path(__file__).resolve().parents[1]
+BOT = ROOT / "bot"
+ACTIONS = ROOT / "actions"
 
 #: Each top-level part of ``bot/`` and its layer: a part may import only
 #: parts of a lower layer or of its own (then without a circle).
@@ -30,7 +32,6 @@ LAYERS: dict[str, int] = {
     "mail": 2,
     "assistant": 2,
     "nlu": 3,
-    "actions_server": 3,
     "rasa_server": 3,
     "conversations": 3,
     "accounts": 3,
@@ -39,6 +40,13 @@ LAYERS: dict[str, int] = {
     "promises": 5,
     "training": 5,
     "web": 6,
+    # The Rasa actions (the top-level package ``actions``) call the services of
+    # bot/ below the web layer; only the action server's entry point imports
+    # them.
+    "actions": 6,
+    # The action server's entry point starts the actions' process, as the
+    # runner starts the others.
+    "actions_server": 7,
     "runner": 7,
     "cli": 8,
     "__main__": 9,
@@ -46,15 +54,16 @@ LAYERS: dict[str, int] = {
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(BOT.parent).with_suffix("").parts
+    parts = path.relative_to(ROOT).with_suffix("").parts
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
 
 
-def _imports(path: Path, *, top_level_only: bool) -> set[str]:
-    """The ``bot`` modules a file imports (absolute and relative imports)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _imports(path: Path, *, top_level_only: bool, text: str | None = None) -> set[str]:
+    """The ``bot`` and ``actions`` modules a file (or ``text`` as if it stood
+    at ``path``) imports, by absolute and relative imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if text is None else text)
     nodes = tree.body if top_level_only else list(ast.walk(tree))
     package = _module_name(path)
     if path.name != "__init__.py":
@@ -72,14 +81,18 @@ def _imports(path: Path, *, top_level_only: bool) -> set[str]:
             found.add(module)
             # ``from bot.x import y`` may name a module y.
             found.update(f"{module}.{alias.name}" for alias in node.names)
-    return {name for name in found if name == "bot" or name.startswith("bot.")}
+    return {name for name in found if name.split(".")[0] in ("bot", "actions")}
 
 
 def _files() -> list[Path]:
-    return sorted(p for p in BOT.rglob("*.py") if "migrations" not in p.parts)
+    files = [*BOT.rglob("*.py"), *ACTIONS.rglob("*.py")]
+    return sorted(p for p in files if "migrations" not in p.parts)
 
 
 def _part(module: str) -> str:
+    """``bot.<part>``'s part; all of ``actions`` is one part."""
+    if module.split(".")[0] == "actions":
+        return "actions"
     return module.split(".")[1] if "." in module else "__init__"
 
 
@@ -94,7 +107,7 @@ def test_no_part_imports_a_part_above_it() -> None:
         source = _part(_module_name(path))
         for target in {_part(m) for m in _imports(path, top_level_only=False)}:
             if LAYERS.get(target, 0) > LAYERS[source]:
-                upward.append(f"{path.relative_to(BOT.parent)} imports bot.{target}")
+                upward.append(f"{path.relative_to(ROOT)} imports {target}")
     assert not upward, "imports running upwards:\n" + "\n".join(sorted(upward))
 
 
@@ -156,3 +169,18 @@ def test_no_import_cycles(top_level_only: bool) -> None:
 def test_the_checker_sees_an_upward_import_and_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     assert LAYERS["conversations"] < LAYERS["handoff"] < LAYERS["relay"]
+
+
+def test_the_checker_reads_both_packages() -> None:
+    """It walks bot/ and actions/, and sees their imports in both spellings."""
+    files = {_module_name(path) for path in _files()}
+    assert {"bot.relay", "bot.web.app", "actions.handoff", "actions.knowledge"} <= files
+    assert _part("actions.knowledge") == "actions"
+    assert LAYERS["handoff"] < LAYERS["actions"] < LAYERS["actions_server"]
+    probe = "from actions.handoff import x\ndef later():\n    from ..web import app\n"
+    found = _imports(BOT / "handoff" / "probe.py", top_level_only=False, text=probe)
+    assert found >= {"actions.handoff", "actions.handoff.x", "bot.web", "bot.web.app"}
+    assert _imports(BOT / "handoff" / "probe.py", top_level_only=True, text=probe) == {
+        "actions.handoff",
+        "actions.handoff.x",
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,19 +165,35 @@ async def flush(desk: SharedResetDesk) -> None:
     await made.drain()
 
 
-async def code_mailed(
+@pytest.fixture
+async def alice(desk: SharedResetDesk) -> str:
+    """The e-mail address of a new customer account."""
+    email = unique_email()
+    await (await provider(desk)).create_account(email, "Alice", PASSWORD)
+    return email
+
+
+CodeMailed = Callable[..., Awaitable[tuple[str, str, str]]]
+
+
+@pytest.fixture
+def code_mailed(
     desk: SharedResetDesk,
     engine: Any,
     smtp_server: Any,  # noqa: F811
-    **flags: bool,
-) -> tuple[str, str, str]:
-    """A customer with an account typed the e-mail: (conversation, e-mail, code)."""
-    email = unique_email()
-    await (await provider(desk)).create_account(email, "Alice", PASSWORD, **flags)
-    chat = await new_conversation(engine)
-    await validate(chat, EMAIL_SLOT, email)
-    await flush(desk)
-    return chat, email, mailed_code(smtp_server, email)
+) -> CodeMailed:
+    """Makes a customer with an account (flags as ``create_account``'s) who typed
+    the e-mail: returns (conversation, e-mail, code)."""
+
+    async def mailed(**flags: bool) -> tuple[str, str, str]:
+        email = unique_email()
+        await (await provider(desk)).create_account(email, "Alice", PASSWORD, **flags)
+        chat = await new_conversation(engine)
+        await validate(chat, EMAIL_SLOT, email)
+        await flush(desk)
+        return chat, email, mailed_code(smtp_server, email)
+
+    return mailed
 
 
 def article(slug: str) -> Answer:
@@ -306,12 +322,8 @@ async def test_stopping_mid_form_hands_over_with_the_progress(
     assert step in slots[PROGRESS_SLOT]
 
 
-async def test_three_wrong_codes_hand_over(
-    desk: SharedResetDesk,
-    engine: Any,
-    smtp_server: Any,  # noqa: F811
-) -> None:
-    chat, _, code = await code_mailed(desk, engine, smtp_server)
+async def test_three_wrong_codes_hand_over(code_mailed: CodeMailed) -> None:
+    chat, _, code = await code_mailed()
     wrong = "000000" if code != "000000" else "111111"
     said = []
     for _ in range(3):
@@ -324,22 +336,18 @@ async def test_three_wrong_codes_hand_over(
 
 
 async def test_a_flagged_account_goes_to_a_person_after_the_code(
-    desk: SharedResetDesk,
-    engine: Any,
-    smtp_server: Any,  # noqa: F811
+    code_mailed: CodeMailed,
 ) -> None:
-    chat, _, code = await code_mailed(desk, engine, smtp_server, two_factor_lost=True)
+    chat, _, code = await code_mailed(two_factor_lost=True)
     messages, slots = await validate(chat, CODE_SLOT, code)
     assert handoff_of(messages) == "sensitive"
     assert "two-factor device lost" in slots[PROGRESS_SLOT]
 
 
 async def test_no_at_consent_changes_nothing(
-    desk: SharedResetDesk,
-    engine: Any,
-    smtp_server: Any,  # noqa: F811
+    code_mailed: CodeMailed, engine: Any
 ) -> None:
-    chat, _, code = await code_mailed(desk, engine, smtp_server)
+    chat, _, code = await code_mailed()
     await validate(chat, CODE_SLOT, code)
     async with engine.connect() as connection:
         before = (await connection.execute(customer_accounts.select())).all()
@@ -384,11 +392,11 @@ async def test_the_rate_limit_says_so_and_offers_a_person(
 
 async def test_a_verified_customer_skips_the_email_question(
     desk: SharedResetDesk,
+    alice: str,
     engine: Any,
     smtp_server: Any,  # noqa: F811
 ) -> None:
-    email = unique_email()
-    await (await provider(desk)).create_account(email, "Alice", PASSWORD)
+    email = alice
     chat = await new_conversation(engine, email=email, verified=True)
     dispatcher = CollectingDispatcher()
     events = await ActionAccountResetStart().run(
@@ -493,11 +501,9 @@ async def test_the_per_address_limit_counts_the_address_the_hub_sent(
 
 
 async def test_an_expired_code_is_refused_and_a_new_one_asked_for(
-    desk: SharedResetDesk,
-    engine: Any,
-    smtp_server: Any,  # noqa: F811
+    code_mailed: CodeMailed, engine: Any
 ) -> None:
-    chat, _, code = await code_mailed(desk, engine, smtp_server)
+    chat, _, code = await code_mailed()
     codes = AccountCode.__table__
     async with engine.begin() as connection:
         await connection.execute(
@@ -513,11 +519,11 @@ async def test_an_expired_code_is_refused_and_a_new_one_asked_for(
 
 
 async def test_a_used_code_is_refused_and_changes_nothing_again(
+    code_mailed: CodeMailed,
     desk: SharedResetDesk,
-    engine: Any,
     smtp_server: Any,  # noqa: F811
 ) -> None:
-    chat, email, code = await code_mailed(desk, engine, smtp_server)
+    chat, email, code = await code_mailed()
     _, slots = await validate(chat, CODE_SLOT, code)
     assert slots[CODE_SLOT] == "verified"
     await ActionAccountResetAct().run(
@@ -621,20 +627,19 @@ async def hub_kept(engine: Any, chat: str, masked: str, clear: str) -> int:
 
 async def test_the_masked_answers_are_read_in_clear_from_the_hub(
     desk: SharedResetDesk,
+    alice: str,
     engine: Any,
     smtp_server: Any,  # noqa: F811
 ) -> None:
-    email = unique_email()
-    await (await provider(desk)).create_account(email, "Alice", PASSWORD)
     chat = await new_conversation(engine)
     # Rasa has only the masked text; the clear one is the hub's, by seq.
-    seq = await hub_kept(engine, chat, "a•••@example.com", email)
+    seq = await hub_kept(engine, chat, "a•••@example.com", alice)
     messages, slots = await validate(
         chat, EMAIL_SLOT, "a•••@example.com", metadata={"seq": seq}
     )
     assert "If a•••@example.com belongs to a Lumen account" in texts(messages)
     await flush(desk)
-    code = mailed_code(smtp_server, email)
+    code = mailed_code(smtp_server, alice)
     seq = await hub_kept(engine, chat, "••••••", code)
     _, slots = await validate(chat, CODE_SLOT, "••••••", metadata={"seq": seq})
     assert slots[CODE_SLOT] == "verified" and slots[OUTCOME_SLOT] == "ready"

@@ -191,36 +191,29 @@ async def test_first_no_offers_the_next_article(
     assert slots(events) == {ARTICLE_SLOT: following, REJECTED_SLOT: [shown]}
 
 
-async def test_first_no_asks_a_clarifying_question_without_another_article(
-    knowledge: SharedKnowledgeBase, conversation_id: str
+@pytest.mark.parametrize(
+    ("shown", "query"),
+    [
+        ("service-status", "zzz qqq"),
+        # The only other articles sharing words with a forgotten password are
+        # far behind it (a refund among them): none is offered.
+        ("password-reset", "I forgot my password"),
+    ],
+)
+async def test_first_no_asks_to_say_more_and_offers_nothing_unrelated(
+    knowledge: SharedKnowledgeBase, conversation_id: str, shown: str, query: str
 ) -> None:
+    """The customer is asked to say more, with a person one tap away."""
     current = tracker(
         "/deny",
         "deny",
         sender_id=conversation_id,
-        **{ARTICLE_SLOT: "service-status", QUERY_SLOT: "zzz qqq"},
-    )
-    messages, events = await run(ActionKnowledgeFeedback(knowledge), current)
-    assert [m["response"] for m in messages] == ["utter_kb_clarify"]
-    assert slots(events) == {ARTICLE_SLOT: None, REJECTED_SLOT: ["service-status"]}
-
-
-async def test_first_no_offers_nothing_unrelated_but_a_person(
-    knowledge: SharedKnowledgeBase, conversation_id: str
-) -> None:
-    # The only other articles sharing words with a forgotten password are far
-    # behind it (a refund among them): none is offered, the customer is asked
-    # to say more, with a person one tap away.
-    current = tracker(
-        "/deny",
-        "deny",
-        sender_id=conversation_id,
-        **{ARTICLE_SLOT: "password-reset", QUERY_SLOT: "I forgot my password"},
+        **{ARTICLE_SLOT: shown, QUERY_SLOT: query},
     )
     messages, events = await run(ActionKnowledgeFeedback(knowledge), current)
     assert [m["response"] for m in messages] == ["utter_kb_clarify"]
     assert not [m for m in messages if m.get("buttons")]  # none but the domain's
-    assert slots(events) == {ARTICLE_SLOT: None, REJECTED_SLOT: ["password-reset"]}
+    assert slots(events) == {ARTICLE_SLOT: None, REJECTED_SLOT: [shown]}
 
 
 async def test_second_no_hands_over_to_a_person(

@@ -26,7 +26,7 @@ from bot.accounts import BuiltinAccounts, ResetDesk
 from bot.config import Accounts, Settings
 from bot.conversations.recap import build_recap
 from bot.conversations.repository import ConversationRepository
-from bot.db.models import Handoff, Message
+from bot.db.models import Message
 from bot.mail.outbox import outbox as outbox_table
 from tests.conftest import free_port
 from tests.hub import RunningHub, drain, receive_until, running_hub
@@ -138,17 +138,9 @@ async def stored_messages(hub: RunningHub, conversation_id: str) -> list[Any]:
 
 
 async def card_of(hub: RunningHub, conversation_id: str) -> dict[str, Any]:
-    await hub.ctx.handoffs.start(conversation_id, "customer_request")
-    handoffs = Handoff.__table__
-    async with hub.ctx.engine.connect() as connection:
-        handoff_id = (
-            await connection.execute(
-                sa.select(handoffs.c.id).where(
-                    handoffs.c.conversation_id == conversation_id
-                )
-            )
-        ).scalar_one()
-    return await hub.ctx.handoffs.card(handoff_id)
+    handoff = await hub.ctx.handoffs.start(conversation_id, "customer_request")
+    assert handoff is not None
+    return await hub.ctx.handoffs.card(handoff.id)
 
 
 async def test_the_email_and_code_are_kept_masked_and_read_in_clear_only_in_the_turn(
@@ -160,14 +152,23 @@ async def test_the_email_and_code_are_kept_masked_and_read_in_clear_only_in_the_
         conversation_id, token = await hub.new_conversation(locale="en")
         async with hub.socket(conversation_id, token) as ws:
             await drain(ws, quiet_s=0.2)
-            await say(ws, "I forgot my password", "m1")
+            start_frames = await say(ws, "I forgot my password", "m1")
             email_frames = await say(ws, f"it's {EMAIL}", "m2")
             code_frames = await say(ws, "123 456", "m3")
-            await say(ws, "yes", "m4")
+            consent_frames = await say(ws, "yes", "m4")
             await hub.ctx.relay.idle()
         # The customer's own screen shows the masked answers.
         assert echo_of(email_frames, "m2") == "it's J•••@example.com"
         assert echo_of(code_frames, "m3") == "••••••"
+        # Each question tells the widget its answer is secret (kept out of
+        # the widget's storage); the consent question's is not.
+        asked = [
+            f["meta"].get("secret_answer")
+            for frames in (start_frames, email_frames, code_frames, consent_frames)
+            for f in frames
+            if f.get("type") == "message" and f["role"] == "bot"
+        ]
+        assert asked == ["account_email", "account_code", None, None]
 
         # Rasa got the answers masked, with the hub's metadata; during each
         # turn the clear answer was there to read by the message's seq.
