@@ -23,6 +23,7 @@ from bot.accounts.builtin import (
 )
 from bot.accounts.desk import (
     CodeCheck,
+    CodeLimit,
     CodeSent,
     CodeStatus,
     ResetDesk,
@@ -45,6 +46,7 @@ __all__ = [
     "AccountProvider",
     "BuiltinAccounts",
     "CodeCheck",
+    "CodeLimit",
     "CodeSent",
     "CodeStatus",
     "LinkRefused",

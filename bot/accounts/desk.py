@@ -59,16 +59,39 @@ AUDIT_ACTOR = "assistant"
 _HOUR = dt.timedelta(hours=1)
 
 
+class CodeLimit(str, Enum):
+    """What a code request is counted by, each with its own limit per hour."""
+
+    CONVERSATION = "conversation"
+    EMAIL = "email"
+    ADDRESS = "address"
+
+
+#: Each limit as the customer is told it ("for ...").
+LIMIT_WORDS = {
+    CodeLimit.CONVERSATION: "this conversation",
+    CodeLimit.EMAIL: "this e-mail",
+    CodeLimit.ADDRESS: "your internet connection",
+}
+
+
 class ResetLimited(RateLimited):
-    """Too many codes asked for: by this chat, for this e-mail or this address."""
+    """Too many codes asked for: by this chat, for this e-mail or this address.
+
+    Attributes:
+        limit: The limit reached.
+        scope: It in the customer's words (:data:`LIMIT_WORDS`).
+    """
 
     code = "reset_rate_limited"
 
-    def __init__(self, scope: str, retry_after_s: float) -> None:
+    def __init__(self, limit: CodeLimit, retry_after_s: float) -> None:
+        scope = LIMIT_WORDS[limit]
         super().__init__(
             f"too many codes asked for ({scope}); please try again later",
             retry_after_s=retry_after_s,
         )
+        self.limit = limit
         self.scope = scope
 
 
@@ -173,28 +196,28 @@ class ResetDesk:
         self, conversation_id: str, key: str, client_address: str | None
     ) -> None:
         since = utcnow() - _HOUR
-        scopes: list[tuple[str, Any, int]] = [
+        limits: list[tuple[CodeLimit, Any, int]] = [
             (
-                "this conversation",
+                CodeLimit.CONVERSATION,
                 account_codes.c.conversation_id == conversation_id,
                 self.policy.codes_per_conversation,
             ),
             (
-                "this e-mail",
+                CodeLimit.EMAIL,
                 account_codes.c.email_key == key,
                 self.policy.codes_per_email,
             ),
         ]
         if client_address:
-            scopes.append(
+            limits.append(
                 (
-                    "your internet connection",
+                    CodeLimit.ADDRESS,
                     account_codes.c.client_address == client_address,
                     self.policy.codes_per_address,
                 )
             )
         async with self.engine.connect() as connection:
-            for scope, condition, limit in scopes:
+            for which, condition, limit in limits:
                 oldest, count = (
                     await connection.execute(
                         sa.select(
@@ -204,7 +227,7 @@ class ResetDesk:
                 ).one()
                 if count >= limit:
                     retry = (aware(oldest) + _HOUR - utcnow()).total_seconds()
-                    raise ResetLimited(scope, max(retry, 1.0))
+                    raise ResetLimited(which, max(retry, 1.0))
 
     async def request_code(
         self,
@@ -217,14 +240,28 @@ class ResetDesk:
         """Store a code for ``email`` and mail it if an account has the address.
 
         Raises:
-            ResetLimited: Over a limit; nothing was stored or sent.
+            ResetLimited: Over a limit; nothing was stored or sent, and the
+                refusal is in the audit log.
             ProviderUnavailable: The account system failed.
         """
         key = email_key(self.secret, email)
-        await self._check_limits(conversation_id, key, client_address)
+        masked = mask_email(normalize_email(email))
+        try:
+            await self._check_limits(conversation_id, key, client_address)
+        except ResetLimited as limited:
+            await self.audit.record_audit(
+                AUDIT_ACTOR,
+                "account.code_refused",
+                conversation_id,
+                {
+                    "email": masked,
+                    "limit": limited.limit.value,
+                    "retry_after_s": round(limited.retry_after_s),
+                },
+            )
+            raise
         account = await self.provider.lookup(email)
         code, salt = new_code(), new_salt()
-        masked = mask_email(normalize_email(email))
         now = utcnow()
         expires_at = now + dt.timedelta(minutes=self.policy.code_minutes)
         async with self.engine.begin() as connection:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.accounts.desk import CodeLimit
 from bot.auth import AuditRecord
 from bot.contract import HandoffReason
 from bot.conversations.repository import ConversationRecord, MessageRecord
@@ -282,6 +283,13 @@ _CHANGE_WORDS = {
 }
 
 
+_LIMIT_WORDS: dict[str, str] = {
+    CodeLimit.CONVERSATION: "in this chat",
+    CodeLimit.EMAIL: "for this e-mail",
+    CodeLimit.ADDRESS: "from this client address",
+}
+
+
 _PROVIDER_WORDS = {
     "builtin": "the built-in account system",
     "webhook": "the company's account system",
@@ -299,6 +307,13 @@ def _account_step_text(action: str, detail: dict[str, Any]) -> str:
     email = str(detail.get("email") or "an address")
     if action == "account.code_requested":
         return f"One-time code asked for {email}"
+    if action == "account.code_refused":
+        minutes = max(1, round(int(detail.get("retry_after_s") or 0) / 60))
+        limit = _LIMIT_WORDS.get(str(detail.get("limit")), "a limit")
+        return (
+            f"No code sent to {email}: too many asked for {limit} in the last "
+            f"hour (again in about {minutes} min)"
+        )
     if action == "account.code_wrong":
         return f"Wrong code typed ({detail.get('attempts_left', 0)} tries left)"
     if action == "account.code_verified":

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.accounts import (
     BuiltinAccounts,
+    CodeLimit,
     CodeStatus,
     ResetDesk,
     ResetLimited,
@@ -218,15 +219,13 @@ def test_the_consent_sentence_names_every_change() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "scope", ["this conversation", "this e-mail", "your internet connection"]
-)
-async def test_rate_limits_refuse_with_their_scope_and_send_nothing(
+@pytest.mark.parametrize("limit", list(CodeLimit))
+async def test_rate_limits_refuse_with_their_scope_send_nothing_and_are_audited(
     engine: Any,
     mailer: Any,
     builtin: BuiltinAccounts,
     smtp_server: Any,
-    scope: str,
+    limit: CodeLimit,
 ) -> None:
     policy = Accounts(
         provider="builtin",
@@ -237,30 +236,42 @@ async def test_rate_limits_refuse_with_their_scope_and_send_nothing(
     desk = ResetDesk(builtin, engine, mailer, b"s" * 32, policy)
     email = unique_email()
     await builtin.create_account(email, "Alice", PASSWORD)
-    chat, address = await new_conversation(engine), f"203.0.113.{id(scope) % 250}"
+    chat, address = await new_conversation(engine), f"203.0.113.{id(limit) % 250}"
 
     async def ask(n: int) -> tuple[str, str, str | None]:
-        if scope == "this conversation":
+        if limit is CodeLimit.CONVERSATION:
             return chat, email, None
-        if scope == "this e-mail":
+        if limit is CodeLimit.EMAIL:
             return await new_conversation(engine), email, None
         return await new_conversation(engine), unique_email(f"x{n}"), address
 
-    allowed = {"this conversation": 2, "this e-mail": 3, "your internet connection": 4}[
-        scope
-    ]
-    for n in range(allowed):
+    allowed = {CodeLimit.CONVERSATION: 2, CodeLimit.EMAIL: 3, CodeLimit.ADDRESS: 4}
+    for n in range(allowed[limit]):
         where, to, client = await ask(n)
         await desk.request_code(where, to, client_address=client)
     await desk.drain()
     sent = mails_to(smtp_server, email)
-    where, to, client = await ask(allowed)
+    where, to, client = await ask(allowed[limit])
     with pytest.raises(ResetLimited) as refused:
         await desk.request_code(where, to, client_address=client)
     await desk.drain()
-    assert refused.value.scope == scope
+    assert refused.value.limit is limit
+    assert (
+        refused.value.scope
+        == {
+            CodeLimit.CONVERSATION: "this conversation",
+            CodeLimit.EMAIL: "this e-mail",
+            CodeLimit.ADDRESS: "your internet connection",
+        }[limit]
+    )
     assert 0 < refused.value.retry_after_s <= 3600
     assert mails_to(smtp_server, email) == sent
+    # The refusal is an account step of the chat, like the others.
+    action, detail = (await audit_of(engine, where))[-1]
+    assert action == "account.code_refused"
+    assert detail["email"].endswith("•••@example.com") and to not in str(detail)
+    assert detail["limit"] == limit.value
+    assert 0 < detail["retry_after_s"] <= 3600
 
 
 async def test_the_audit_log_is_the_auth_repository_s(engine: Any) -> None:

@@ -259,3 +259,14 @@ def test_account_steps_say_what_was_done_and_what_failed() -> None:
     assert account_steps([entry(5, "account.consent", given=False)])[0]["text"] == (
         "Consent: the customer said no; nothing was changed"
     )
+    refused = entry(
+        6,
+        "account.code_refused",
+        email="p•••@example.com",
+        limit="address",
+        retry_after_s=3420,
+    )
+    assert account_steps([refused])[0]["text"] == (
+        "No code sent to p•••@example.com: too many asked for from this client "
+        "address in the last hour (again in about 57 min)"
+    )
