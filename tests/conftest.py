@@ -153,12 +153,13 @@ async def served(app: Sanic) -> AsyncIterator[int]:
         await server.after_stop()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, dropped at the end."""
+@contextlib.contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database ``<prefix>_<random>``, dropped on exit
+    (with any connections still open to it)."""
     import psycopg2
 
-    name = f"baton_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     try:
         admin = psycopg2.connect(POSTGRES_ADMIN_URL, connect_timeout=3)
     except Exception as error:
@@ -173,6 +174,13 @@ def postgres_url() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    with scratch_postgres("baton_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,13 +24,13 @@ from actions.knowledge import (
     choice_payload,
 )
 from bot.config import Settings
-from bot.db.models import Conversation
 from bot.knowledge import (
     ArticleFeedbackRepository,
     KnowledgeRepository,
     SharedKnowledgeBase,
     answer_text,
 )
+from tests.bot.knowledge.test_repository import new_conversation
 
 DOMAIN_PATH = Path(__file__).resolve().parents[2] / "domain.yml"
 DOMAIN: dict[str, Any] = {}
@@ -43,14 +41,7 @@ AMBIGUOUS = "a question about my two factor codes"
 @pytest.fixture
 async def conversation_id(engine: Any) -> str:
     """A conversation the hub knows (feedback rows refer to it)."""
-    conversation_id = secrets.token_hex(8)
-    async with engine.begin() as connection:
-        await connection.execute(
-            sa.insert(Conversation.__table__).values(
-                id=conversation_id, token_hash="0" * 64, state="bot", last_seq=0
-            )
-        )
-    return conversation_id
+    return await new_conversation(engine)
 
 
 def tracker(

@@ -45,6 +45,13 @@ pytestmark = pytest.mark.stack
 EXAMPLES = int(os.environ.get("BATON_FUZZ_EXAMPLES", "4"))
 FULL = "BATON_FUZZ_EXAMPLES" in os.environ
 SOCKET_EXAMPLES = 10 * EXAMPLES
+#: How the socket tests run: each example against the one running hub.
+SOCKET_FUZZ = settings(
+    max_examples=SOCKET_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 KNOWN_TYPES = ["message", "button", "typing", "rating", "recap", "ping"]
 #: Not fuzzed: signing the fuzzer's own session out ends the run's coverage,
 #: and ``/health`` answers 503 by design here (Rasa is not running).
@@ -206,12 +213,7 @@ def bystander(fuzzed: Fuzzed, loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
 
 
 @given(frame=json_frames() | binary_frames())
-@settings(
-    max_examples=SOCKET_EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@SOCKET_FUZZ
 def test_no_frame_makes_the_customer_socket_fail(
     fuzzed: Fuzzed, loop: asyncio.AbstractEventLoop, bystander: Any, frame: Any
 ) -> None:
@@ -231,12 +233,7 @@ def test_no_frame_makes_the_customer_socket_fail(
 
 
 @given(frame=json_frames() | binary_frames())
-@settings(
-    max_examples=SOCKET_EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@SOCKET_FUZZ
 def test_no_frame_makes_the_agent_socket_fail(
     fuzzed: Fuzzed, loop: asyncio.AbstractEventLoop, frame: Any
 ) -> None:

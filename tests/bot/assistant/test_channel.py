@@ -119,18 +119,23 @@ def test_the_agent_and_its_processor_get_the_guarded_endpoint() -> None:
     guard_actions(None, 3.0)  # before Rasa has loaded an agent: nothing to do
 
 
+async def ask_for_a_person(action_server: ActionServer) -> tuple[int, Any]:
+    """Post "talk to a person" to the channel's webhook: (status, body)."""
+    async with channel_server(action_server.url) as url:
+        async with aiohttp.ClientSession() as client:
+            async with client.post(
+                f"{url}/webhooks/baton/webhook",
+                json={"sender": "c-1", "message": "talk to a person"},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            ) as response:
+                return response.status, await response.json()
+
+
 @pytest.mark.parametrize("behaviour", ["down", "hung", "failing"])
 async def test_the_webhook_reports_the_actions_that_failed(behaviour: str) -> None:
     async with ActionServer(behaviour) as action_server:
-        async with channel_server(action_server.url) as url:
-            async with aiohttp.ClientSession() as client:
-                async with client.post(
-                    f"{url}/webhooks/baton/webhook",
-                    json={"sender": "c-1", "message": "talk to a person"},
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                ) as response:
-                    body = await response.json()
-    assert response.status == 200, body
+        status, body = await ask_for_a_person(action_server)
+    assert status == 200, body
     assert body["messages"][0]["text"] == HANDOFF_TEXT
     assert body["messages"][0]["response"] == "utter_handoff"
     assert body["failed_actions"] == ["action_handoff"]
@@ -138,14 +143,8 @@ async def test_the_webhook_reports_the_actions_that_failed(behaviour: str) -> No
 
 async def test_the_webhook_reports_no_failure_when_the_actions_ran() -> None:
     async with ActionServer("ok") as action_server:
-        async with channel_server(action_server.url) as url:
-            async with aiohttp.ClientSession() as client:
-                async with client.post(
-                    f"{url}/webhooks/baton/webhook",
-                    json={"sender": "c-1", "message": "talk to a person"},
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                ) as response:
-                    body = await response.json()
+        status, body = await ask_for_a_person(action_server)
+    assert status == 200, body
     assert body["failed_actions"] == []
     assert action_server.calls == ["action_handoff"]
 

@@ -33,6 +33,7 @@ from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.knowledge import ArticleFeedbackRepository
 from bot.mail import Mailer, OutboxRepository
 from bot.promises import PromiseRepository, PromiseScheduler, SchedulerPolicy, SqlLease
+from tests.conftest import scratch_postgres
 
 SECRET = b"s" * 32
 LEAD = dt.timedelta(minutes=15)
@@ -78,20 +79,8 @@ async def emptied(engine: Any) -> None:
 @pytest.fixture(scope="session")
 def promises_postgres_url(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL database of the promise tests only, migrated once."""
-    import psycopg2
-
-    base, _, _ = postgres_url.rpartition("/")
-    name = f"baton_promises_{secrets.token_hex(4)}"
-    admin = psycopg2.connect(f"{base}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_postgres("baton_promises") as url:
+        yield url
 
 
 @pytest.fixture(
