@@ -95,20 +95,17 @@ def check_fields(fields: dict[str, Any], *, partial: bool) -> dict[str, str]:
                 code="bad_shortcut",
             )
         cleaned["shortcut"] = shortcut.strip().lstrip("/").lower()
-    if "title" in fields:
-        title = fields["title"]
-        if not isinstance(title, str) or not 0 < len(title.strip()) <= MAX_TITLE:
-            raise BadRequest(
-                f"a title needs 1 to {MAX_TITLE} characters", code="bad_title"
-            )
-        cleaned["title"] = title.strip()
-    if "body" in fields:
-        body = fields["body"]
-        if not isinstance(body, str) or not 0 < len(body.strip()) <= MAX_BODY:
-            raise BadRequest(
-                f"the reply needs 1 to {MAX_BODY} characters", code="bad_body"
-            )
-        cleaned["body"] = body.strip()
+    for name, what, most in (
+        ("title", "a title", MAX_TITLE),
+        ("body", "the reply", MAX_BODY),
+    ):
+        if name in fields:
+            text = fields[name]
+            if not isinstance(text, str) or not 0 < len(text.strip()) <= most:
+                raise BadRequest(
+                    f"{what} needs 1 to {most} characters", code=f"bad_{name}"
+                )
+            cleaned[name] = text.strip()
     return cleaned
 
 

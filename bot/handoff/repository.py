@@ -200,17 +200,7 @@ class HandoffRepository:
 
     async def current(self, conversation_id: str) -> HandoffRecord | None:
         """The conversation's open handoff, if it has one."""
-        async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    _select()
-                    .where(handoffs.c.conversation_id == conversation_id)
-                    .where(handoffs.c.state.in_(OPEN_STATES))
-                    .order_by(handoffs.c.id.desc())
-                    .limit(1)
-                )
-            ).first()
-        return _record(row) if row else None
+        return await self.latest(conversation_id, open_only=True)
 
     async def claim(self, handoff_id: int, agent_id: int) -> bool:
         """Give a waiting handoff to ``agent_id``; ``False`` if someone was first."""
@@ -508,16 +498,16 @@ class HandoffRepository:
             for row in rows
         ]
 
-    async def latest(self, conversation_id: str) -> HandoffRecord | None:
-        """The conversation's most recent handoff, open or closed."""
+    async def latest(
+        self, conversation_id: str, *, open_only: bool = False
+    ) -> HandoffRecord | None:
+        """The conversation's most recent handoff, open or closed (or open only)."""
+        query = _select().where(handoffs.c.conversation_id == conversation_id)
+        if open_only:
+            query = query.where(handoffs.c.state.in_(OPEN_STATES))
         async with self.engine.connect() as connection:
             row = (
-                await connection.execute(
-                    _select()
-                    .where(handoffs.c.conversation_id == conversation_id)
-                    .order_by(handoffs.c.id.desc())
-                    .limit(1)
-                )
+                await connection.execute(query.order_by(handoffs.c.id.desc()).limit(1))
             ).first()
         return _record(row) if row else None
 

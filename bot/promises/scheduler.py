@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.bus import AGENTS_CHANNEL, EventBus
@@ -42,7 +42,7 @@ from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
 from bot.handoff.service import HandoffService
 from bot.mail import Mailer
-from bot.mail.templates import render
+from bot.mail.templates import Letter, render
 from bot.periodic import Periodic
 from bot.promises.lease import Lease
 from bot.promises.links import sign_resume_link
@@ -116,6 +116,23 @@ class Round:
 def when(moment: dt.datetime) -> str:
     """A due time as people read it in a mail."""
     return moment.astimezone(dt.timezone.utc).strftime("%H:%M UTC on %A %d %B")
+
+
+def _mails(
+    letter: Letter, kind: str, conversation_id: str | None, recipients: Iterable[str]
+) -> list[Mail]:
+    """The letter to each recipient, as mails of ``kind`` about the conversation."""
+    return [
+        Mail(
+            recipient=recipient,
+            subject=letter.subject,
+            text=letter.text,
+            html=letter.html,
+            kind=kind,
+            conversation_id=conversation_id,
+        )
+        for recipient in recipients
+    ]
 
 
 class PromiseScheduler:
@@ -262,16 +279,11 @@ class PromiseScheduler:
                     "console_url": self._console_url(),
                 },
             )
-            mail = Mail(
-                recipient=work.owner_email,
-                subject=letter.subject,
-                text=letter.text,
-                html=letter.html,
-                kind="reminder",
-                conversation_id=work.conversation_id,
+            notice = _mails(
+                letter, "reminder", work.conversation_id, [work.owner_email]
             )
             ids = await self.repository.add_notice(
-                work.follow_up_id, "reminder", str(work.owner_id), [mail]
+                work.follow_up_id, "reminder", str(work.owner_id), notice
             )
             if ids is None:
                 continue
@@ -304,17 +316,7 @@ class PromiseScheduler:
                     "console_url": self._console_url(),
                 },
             )
-            batch = [
-                Mail(
-                    recipient=recipient,
-                    subject=letter.subject,
-                    text=letter.text,
-                    html=letter.html,
-                    kind="escalation",
-                    conversation_id=work.conversation_id,
-                )
-                for recipient in recipients
-            ]
+            batch = _mails(letter, "escalation", work.conversation_id, recipients)
             ids = await self.repository.add_notice(
                 work.follow_up_id, "escalation", "", batch
             )
@@ -353,16 +355,11 @@ class PromiseScheduler:
                     "expires": when(expires),
                 },
             )
-            mail = Mail(
-                recipient=work.email,
-                subject=letter.subject,
-                text=letter.text,
-                html=letter.html,
-                kind="reply",
-                conversation_id=work.conversation_id,
-            )
             ids = await self.repository.add_notice(
-                work.follow_up_id, "reply", "", [mail]
+                work.follow_up_id,
+                "reply",
+                "",
+                _mails(letter, "reply", work.conversation_id, [work.email]),
             )
             if ids is None:
                 continue
