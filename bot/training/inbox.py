@@ -25,13 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from bot.contract import HandoffState
 from bot.conversations.repository import MessageRecord
 from bot.db.models import utcnow
 from bot.handoff.card import REASON_TEXT, problem_statement, understood
 from bot.knowledge.embedding import SentenceEncoder, shared_encoder
 from bot.knowledge.service import KnowledgeBase
 from bot.training.masking import mask
-from bot.training.repository import Evidence, TrainingRepository
+from bot.training.repository import Evidence, HandoffEvent, TrainingRepository
 
 
 class Reason(str, enum.Enum):
@@ -42,6 +43,7 @@ class Reason(str, enum.Enum):
     HANDOFF = "handoff"
     KB_REJECTED = "kb_rejected"
     LOW_RATING = "low_rating"
+    AGENT_RESOLVED = "agent_resolved"
 
 
 #: The intent Rasa's FallbackClassifier predicts when it is not sure enough.
@@ -59,6 +61,8 @@ LOW_CONFIDENCE = 0.7
 GROUP_SIMILARITY = 0.75
 #: Turns shown before and after the message.
 CONTEXT_TURNS = 2
+#: Longest agent reply quoted in an item's outcome.
+AGENT_REPLY_CHARS = 280
 #: How far back the inbox looks by default.
 DEFAULT_SINCE = dt.timedelta(days=30)
 #: Most articles suggested per group.
@@ -162,6 +166,34 @@ def _last_customer_before(
     return said[-1] if said else None
 
 
+def _shortened(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= AGENT_REPLY_CHARS:
+        return text
+    return text[: AGENT_REPLY_CHARS - 1].rstrip() + "…"
+
+
+def _resolved(transcript: Sequence[MessageRecord], handoff: HandoffEvent) -> str:
+    """What an agent did with a handed-over chat: the outcome and first reply.
+
+    The agent's reply is the strongest hint of what the bot should have said.
+    """
+    replies = [
+        m
+        for m in transcript
+        if m.role == "agent" and m.text.strip() and m.created_at >= handoff.created_at
+    ]
+    said = (
+        f"; the agent's first reply: “{_shortened(mask(replies[0].text))}”"
+        if replies
+        else ""
+    )
+    how = (handoff.outcome or "").replace("_", " ")
+    return (
+        f"an agent resolved it ({how}){said}" if how else f"an agent resolved it{said}"
+    )
+
+
 def collect(evidence: Evidence) -> list[_Item]:
     """Turn what the repository read into inbox items, one per message."""
     items: dict[int, _Item] = {}
@@ -191,6 +223,9 @@ def collect(evidence: Evidence) -> list[_Item]:
             entry.outcomes.append(
                 "handed to a person: " + REASON_TEXT.get(handoff.reason, handoff.reason)
             )
+            if handoff.state == HandoffState.RESOLVED:
+                entry.reasons.add(Reason.AGENT_RESOLVED)
+                entry.outcomes.append(_resolved(transcript, handoff))
     for event in evidence.feedback:
         transcript = evidence.transcripts.get(event.conversation_id, [])
         if event.kind == "article":
@@ -292,8 +327,13 @@ class Inbox:
         encoder = self._encoder or shared_encoder()
         texts = [entry.message.text for entry in items]
         vectors = await asyncio.to_thread(encoder.encode, texts, cache=False)
+        clusters = group(vectors)
+        if query.sort == "frequent":
+            # Stable: groups of one size stay newest first.
+            clusters.sort(key=lambda positions: -len(positions))
         groups: list[dict[str, Any]] = []
-        for positions in group(vectors):
+        # The knowledge base is searched for the groups shown only.
+        for positions in clusters[: query.limit]:
             members = [items[p] for p in positions]
             seed = members[0]
             nlu = understood(seed.message)
@@ -322,6 +362,4 @@ class Inbox:
                     "items": [member.public() for member in members],
                 }
             )
-        if query.sort == "frequent":
-            groups.sort(key=lambda g: -len(g["items"]))
-        return groups[: query.limit]
+        return groups

@@ -63,11 +63,13 @@ class MessageNotFound(NotFound):
 
 @dataclass(frozen=True)
 class HandoffEvent:
-    """A handoff of a conversation: why and when."""
+    """A handoff of a conversation: why and when, and how an agent closed it."""
 
     conversation_id: str
     reason: str
     created_at: dt.datetime
+    state: str = "queued"
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,19 @@ class TrainingRepository:
                         handoffs.c.conversation_id,
                         handoffs.c.reason,
                         handoffs.c.created_at,
+                        handoffs.c.state,
+                        handoffs.c.outcome,
                     ).where(handoffs.c.created_at >= since)
                 )
             ).all():
                 evidence.handoffs.append(
-                    HandoffEvent(row.conversation_id, row.reason, aware(row.created_at))
+                    HandoffEvent(
+                        row.conversation_id,
+                        row.reason,
+                        aware(row.created_at),
+                        row.state,
+                        row.outcome,
+                    )
                 )
                 wanted.add(row.conversation_id)
             for row in (

@@ -6,6 +6,7 @@ The inbox is filled through the hub's services (tests/bot/training/helpers).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -759,3 +760,60 @@ async def test_an_intent_label_becomes_a_training_example_until_undone(
         hub, trainer, message_id=messages[0].id, intent="billing_question"
     )
     assert (status, body["error"]["code"]) == (409, "example_in_other_intent")
+
+
+async def test_a_chat_an_agent_resolved_shows_the_agents_reply(
+    hub: RunningHub, trainer: tuple[str, str], since: str
+) -> None:
+    handed = await conversation(hub)
+    await turn(
+        hub,
+        handed,
+        "my sync is stuck at 99 percent since yesterday",
+        intent="sync_problem",
+        confidence=0.62,
+        reply="Let me pass you to a colleague.",
+    )
+    record = await hub.ctx.handoffs.start(handed.id, "customer_request")
+    assert record is not None
+    agent = await hub.ctx.auth.create_agent(
+        f"resolver-{uuid.uuid4().hex[:8]}@example.com",
+        "Rae Resolver",
+        "agent",
+        "a-long-password-14",
+    )
+    await hub.ctx.handoffs.claim(record.id, agent.id, "Rae")
+    await hub.ctx.handoffs.reply(
+        handed.id,
+        agent.id,
+        "Rae",
+        "Sign out and in again under Settings > Sync, then write to me at "
+        "rae@example.com if it stays stuck.",
+        "c-1",
+    )
+    await hub.ctx.handoffs.resolve(record.id, agent.id, "solved")
+    waiting = await conversation(hub)
+    await turn(
+        hub,
+        waiting,
+        "a person please, the export is broken",
+        intent="request_human",
+        confidence=0.95,
+        reply="Let me pass you to a colleague.",
+    )
+    assert await hub.ctx.handoffs.start(waiting.id, "customer_request") is not None
+
+    groups = await inbox(hub, trainer, since)
+    items = {item["text"]: item for group in groups for item in group["items"]}
+    resolved = items["my sync is stuck at 99 percent since yesterday"]
+    assert resolved["reasons"] == ["agent_resolved", "handoff", "low_confidence"]
+    assert resolved["outcome"] == [
+        "handed to a person: the customer asked for a person",
+        "an agent resolved it (solved); the agent's first reply: “Sign out and "
+        "in again under Settings > Sync, then write to me at [email] if it "
+        "stays stuck.”",
+    ]
+    # A chat still waiting for a person is not one an agent resolved.
+    assert items["a person please, the export is broken"]["reasons"] == ["handoff"]
+    only = await inbox(hub, trainer, since, reason="agent_resolved")
+    assert texts(only) == [["my sync is stuck at 99 percent since yesterday"]]

@@ -16,7 +16,8 @@ import { dateTime } from "./time.js";
 
 var REASONS = {
   fallback: "not understood", low_confidence: "unsure", handoff: "before a handoff",
-  kb_rejected: "article did not help", low_rating: "rated 1–2"
+  kb_rejected: "article did not help", low_rating: "rated 1–2",
+  agent_resolved: "resolved by an agent"
 };
 var ROLES = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "" };
 
