@@ -111,6 +111,17 @@ def test_no_part_imports_a_part_above_it() -> None:
     assert not upward, "imports running upwards:\n" + "\n".join(sorted(upward))
 
 
+def test_the_hub_and_the_actions_share_only_what_is_below_them() -> None:
+    """``web`` and ``actions`` share a layer but run in different processes."""
+    crossing = [
+        f"{path.relative_to(ROOT)} imports {target}"
+        for path in _files()
+        for target in {_part(m) for m in _imports(path, top_level_only=False)}
+        if {_part(_module_name(path)), target} == {"web", "actions"}
+    ]
+    assert not crossing, "\n".join(sorted(crossing))
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Every strongly connected group of more than one node (Tarjan)."""
     index: dict[str, int] = {}
