@@ -270,15 +270,16 @@ def group(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list
         The groups, as row positions, each in input order.
     """
     groups: list[list[int]] = []
-    seeds: list[np.ndarray] = []
+    # The seeds' rows, filled as groups start (not stacked again per row).
+    seeds = np.empty_like(vectors)
     for position, vector in enumerate(vectors):
-        if seeds:
-            similarity = np.stack(seeds) @ vector
+        if groups:
+            similarity = seeds[: len(groups)] @ vector
             best = int(np.argmax(similarity))
             if similarity[best] >= threshold:
                 groups[best].append(position)
                 continue
-        seeds.append(vector)
+        seeds[len(groups)] = vector
         groups.append([position])
     return groups
 
