@@ -34,7 +34,7 @@ import collections
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -189,46 +189,100 @@ def intent_report(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
+#: Told what an evaluation is doing (a line a trainer can read).
+OnStep = Callable[[str], None]
+#: Steps of one model's evaluation (load, parse, play the stories).
+STEPS_PER_MODEL = 3
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
 async def evaluate_model(
-    path: Path, held_out: HeldOut, out_dir: Path
+    path: Path, held_out: HeldOut, out_dir: Path, on_step: OnStep = _quiet
 ) -> dict[str, Any]:
     """Load a model with Rasa and measure it on the held-out set.
+
+    The messages go through :meth:`rasa.core.agent.Agent.parse_message`; the
+    stories through :func:`rasa.core.test.test` (what ``rasa test core
+    --e2e`` runs), which writes the stories that failed and those that
+    passed to ``out_dir``, where their names are read back.
+
+    Args:
+        path: The model's file.
+        held_out: The held-out set.
+        out_dir: Where Rasa writes its story reports.
+        on_step: Told as each of :data:`STEPS_PER_MODEL` steps starts (it
+            may be called from another thread than the caller's).
 
     Returns:
         :func:`intent_report` of its parses, with ``stories``: ``passed``
         and ``failed`` (story names).
     """
     from rasa.core.agent import Agent
-    from rasa.core.test import _collect_story_predictions, _create_data_generator
+    from rasa.core.constants import FAILED_STORIES_FILE, SUCCESSFUL_STORIES_FILE
+    from rasa.core.test import test as test_stories
 
+    on_step(f"loading {path.name}")
     agent = Agent.load(str(path))
+    on_step(f"{path.name}: parsing {len(held_out.messages)} held-out messages")
     pairs = []
     for text, intent in held_out.messages:
         parsed = await agent.parse_message(text)
         pairs.append((intent, str((parsed.get("intent") or {}).get("name"))))
     report = intent_report(pairs)
     report["stories"] = {"passed": [], "failed": []}
+    on_step(f"{path.name}: playing the test stories")
     if held_out.stories is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        generator = _create_data_generator(str(held_out.stories), agent)
-        trackers = generator.generate_story_trackers()
-        evaluation, _, _ = await _collect_story_predictions(
-            trackers, agent, use_e2e=True
+        await test_stories(
+            str(held_out.stories),
+            agent,
+            out_directory=str(out_dir),
+            e2e=True,
+            disable_plotting=True,
+            successes=True,
+            errors=True,
+            warnings=False,
         )
         report["stories"] = {
-            "passed": sorted({t.sender_id for t in evaluation.successful_stories}),
-            "failed": sorted({t.sender_id for t in evaluation.failed_stories}),
+            "passed": story_names(out_dir / SUCCESSFUL_STORIES_FILE),
+            "failed": story_names(out_dir / FAILED_STORIES_FILE),
         }
     return report
 
 
-async def _in_thread(path: Path, held_out: HeldOut, out_dir: Path) -> dict[str, Any]:
+def story_names(path: Path) -> list[str]:
+    """The names of the stories in a file :func:`rasa.core.test.test` wrote.
+
+    Rasa names each story ``NAME (SOURCE FILE)``; a file without stories
+    holds only a comment.
+
+    Raises:
+        FileNotFoundError: Rasa did not write the file.
+    """
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names = set()
+    for story in document.get("stories") or []:
+        name = str(story.get("story") or "")
+        if name.endswith(")") and " (" in name:
+            name = name.rsplit(" (", 1)[0]
+        names.add(name)
+    return sorted(names)
+
+
+async def _in_thread(
+    path: Path, held_out: HeldOut, out_dir: Path, on_step: OnStep
+) -> dict[str, Any]:
     """:func:`evaluate_model` in a thread with its own event loop.
 
     Loading a model blocks for a long while (minutes on a busy machine): the
     caller's loop keeps running meanwhile (a job's heartbeat).
     """
-    return await asyncio.to_thread(asyncio.run, evaluate_model(path, held_out, out_dir))
+    return await asyncio.to_thread(
+        asyncio.run, evaluate_model(path, held_out, out_dir, on_step)
+    )
 
 
 async def compare(
@@ -236,6 +290,9 @@ async def compare(
     live: tuple[str | None, Path, str] | None,
     held_out: HeldOut,
     out_dir: Path,
+    *,
+    candidate_sha256: str | None = None,
+    on_step: OnStep = _quiet,
 ) -> dict[str, Any]:
     """Evaluate the candidate and the live model on the same held-out set.
 
@@ -245,18 +302,26 @@ async def compare(
             SHA-256; ``None`` when this hub has no live model file.
         held_out: The held-out set.
         out_dir: Where Rasa may write its story reports.
+        candidate_sha256: The candidate's SHA-256: when it is the live
+            model, it is evaluated once and its report is both sides.
+        on_step: Told as each step of each model's evaluation starts.
 
     Returns:
         ``held_out`` (its size and fingerprint), ``candidate`` and ``live``
         (reports, the live one with its ``version`` and ``sha256``; ``None``
         without a live model) and ``evaluated_at``.
     """
-    report = await _in_thread(candidate, held_out, out_dir / "candidate")
+    report = await _in_thread(candidate, held_out, out_dir / "candidate", on_step)
     live_report = None
     if live is not None:
         version, path, sha256 = live
+        same = candidate_sha256 is not None and candidate_sha256 == sha256
         live_report = {
-            **await _in_thread(path, held_out, out_dir / "live"),
+            **(
+                report
+                if same
+                else await _in_thread(path, held_out, out_dir / "live", on_step)
+            ),
             "version": version,
             "sha256": sha256,
         }
@@ -310,8 +375,10 @@ def last_f1(evaluations: Iterable[dict[str, Any]]) -> dict[str, float]:
 __all__ = [
     "HOLD_OUT_EVERY",
     "SPLIT_FROM",
+    "STEPS_PER_MODEL",
     "TEST_STORIES",
     "HeldOut",
+    "OnStep",
     "compare",
     "evaluate_model",
     "held_out_example",
@@ -321,4 +388,5 @@ __all__ = [
     "regressions",
     "split",
     "story_messages",
+    "story_names",
 ]

@@ -32,6 +32,8 @@ from bot.training.records import from_row, to_json
 job_rows = TrainingJob.__table__
 model_rows = NluModel.__table__
 
+#: What a job does: train a model, or evaluate a trained one again.
+KINDS = ("train", "evaluate")
 #: Job states; ``queued`` and ``running`` are active.
 STATES = ("queued", "running", "succeeded", "failed")
 #: What a running job is doing, in order.
@@ -61,6 +63,7 @@ class JobRecord:
     """A training job as stored."""
 
     id: int
+    kind: str
     state: str
     stage: str
     epoch: int | None
@@ -91,8 +94,16 @@ class JobRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def start(self, requested_by: str) -> JobRecord:
+    async def start(
+        self, requested_by: str, *, evaluate: str | None = None
+    ) -> JobRecord:
         """Queue a new job, unless one is active.
+
+        Args:
+            requested_by: Who asked.
+            evaluate: A trained model's version: the job evaluates it again
+                against the live model (``kind`` ``evaluate``) instead of
+                training one.
 
         Raises:
             JobRunning: A job is queued or running (its id is in the message).
@@ -103,6 +114,8 @@ class JobRepository:
             async with self.engine.begin() as connection:
                 result = await connection.execute(
                     job_rows.insert().values(
+                        kind="train" if evaluate is None else "evaluate",
+                        model_version=evaluate,
                         state="queued",
                         active=True,
                         stage="queued",
@@ -118,7 +131,8 @@ class JobRepository:
             active = await self.active()
             which = f" (job {active.id}, {active.stage})" if active else ""
             raise JobRunning(
-                f"a training job is running already{which}: wait for it to finish"
+                f"a training or evaluation job is running already{which}: wait "
+                "for it to finish"
             ) from error
         return await self.get(int(job_id))
 
@@ -196,7 +210,10 @@ class JobRepository:
         log_tail: str,
         model: dict[str, Any] | None = None,
     ) -> None:
-        """End a job: succeeded with its model recorded, or failed with why."""
+        """End a job: succeeded (with the model it trained), or failed with why.
+
+        An evaluation job keeps the version of the model it evaluated.
+        """
         now = utcnow()
         async with self.engine.begin() as connection:
             if model is not None:
@@ -210,7 +227,9 @@ class JobRepository:
                     active=None,
                     error=error,
                     log_tail=log_tail,
-                    model_version=model["version"] if model else None,
+                    model_version=(
+                        model["version"] if model else job_rows.c.model_version
+                    ),
                     finished_at=now,
                     heartbeat_at=now,
                 )
@@ -261,6 +280,7 @@ async def spawn_worker(settings: Settings, job_id: int) -> asyncio.subprocess.Pr
 
 
 __all__ = [
+    "KINDS",
     "NICENESS",
     "STAGES",
     "STATES",

@@ -262,7 +262,10 @@ class ModelRegistry:
                 ``margin``, or it fails a test story the live model passes.
         """
         evaluation = record.metrics.get("evaluation")
-        again = f"evaluate it again: baton evaluate {record.version}"
+        again = (
+            "evaluate it again (Re-evaluate in the console, or baton evaluate "
+            f"{record.version})"
+        )
         if not evaluation:
             raise NotEvaluated(
                 f"model {record.version!r} was never evaluated against the "

@@ -29,12 +29,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.exceptions import BatonError
-from bot.training.evaluation import compare, held_out_set, split
+from bot.training.evaluation import (
+    STEPS_PER_MODEL,
+    OnStep,
+    compare,
+    held_out_set,
+    split,
+)
 from bot.training.intents import NluRepository
-from bot.training.jobs import LOG_LINES, NICENESS, JobRepository
+from bot.training.jobs import LOG_LINES, NICENESS, JobRecord, JobRepository
 from bot.training.models import ModelNotFound, ModelRegistry, file_digest
 from bot.training.nlu_data import CONFIG, DOMAIN
 from bot.training.nlu_files import export_files, fingerprint, write_files
@@ -143,9 +151,101 @@ async def _rasa(
     return await process.wait()
 
 
+class Steps:
+    """An evaluation's steps as a job's progress (step N of M, the last lines).
+
+    Told from the thread that evaluates; read by the job's reports.
+    """
+
+    def __init__(self, models: int) -> None:
+        self.done = 0
+        self.total = models * STEPS_PER_MODEL
+        self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+
+    def __call__(self, line: str) -> None:
+        """A step starts."""
+        self.done = min(self.done + 1, self.total)
+        self.lines.append(line)
+
+    def tail(self) -> str:
+        """The steps so far, one a line."""
+        return "\n".join(self.lines)
+
+
+async def run_evaluation(
+    settings: Settings, engine: AsyncEngine, job: JobRecord
+) -> bool:
+    """Run an evaluation job: its model against the live one, then record it."""
+    jobs = JobRepository(engine)
+    version = str(job.model_version)
+    steps = Steps(models=2)
+    stage = "evaluate"
+
+    async def progress() -> None:
+        await jobs.report(
+            job.id, epoch=steps.done, epochs=steps.total, log_tail=steps.tail()
+        )
+
+    async def reporting() -> None:
+        while True:
+            await progress()
+            await asyncio.sleep(REPORT_EVERY_S)
+
+    await jobs.report(
+        job.id,
+        state="running",
+        stage=stage,
+        started_at=dt.datetime.now(dt.timezone.utc),
+    )
+    reports = asyncio.get_running_loop().create_task(reporting())
+    try:
+        registry = ModelRegistry(engine, settings.model_dir)
+        record = await registry.usable(version)
+        live = await registry.live()
+        if live is None or live.etag == record.sha256:
+            steps.total = STEPS_PER_MODEL
+        await reevaluate(settings, engine, version, on_step=steps)
+        stage = "record"
+        reports.cancel()
+        await jobs.report(job.id, stage=stage, epoch=steps.total, log_tail=steps.tail())
+        await jobs.finish(job.id, error=None, log_tail=steps.tail())
+        return True
+    except Exception as error:
+        # The edge of the worker: whatever went wrong is the job's answer.
+        logger.exception("evaluation job %s failed at %s", job.id, stage)
+        message = error.message if isinstance(error, BatonError) else str(error)
+        await jobs.finish(
+            job.id,
+            error=f"failed at {stage}: {message}; the model's last evaluation "
+            "is unchanged",
+            log_tail=steps.tail(),
+        )
+        return False
+    finally:
+        reports.cancel()
+
+
 async def run_job(settings: Settings, job_id: int) -> bool:
-    """Run the job to its end; return whether a model was trained."""
+    """Run the job to its end; return whether it did its work.
+
+    A training job trains and evaluates a model
+    (:func:`train_and_evaluate`); an evaluation job evaluates one again
+    (:func:`run_evaluation`).
+    """
     engine = create_engine(settings.database_url)
+    try:
+        job = await JobRepository(engine).get(job_id)
+        if job.kind == "evaluate":
+            return await run_evaluation(settings, engine, job)
+        return await train_and_evaluate(settings, engine, job_id)
+    finally:
+        await engine.dispose()
+
+
+async def train_and_evaluate(
+    settings: Settings, engine: AsyncEngine, job_id: int
+) -> bool:
+    """Run a training job to its end; return whether a model was trained."""
     jobs = JobRepository(engine)
     output = RasaOutput()
     stage = "export"
@@ -271,7 +371,40 @@ async def run_job(settings: Settings, job_id: int) -> bool:
         return False
     finally:
         beating.cancel()
-        await engine.dispose()
+
+
+async def reevaluate(
+    settings: Settings,
+    engine: AsyncEngine,
+    version: str,
+    on_step: OnStep | None = None,
+) -> dict[str, Any]:
+    """Evaluate a trained model against the live one now, and record it.
+
+    On the held-out set as the training data stands now; the live model
+    once, when it is this model.
+
+    Returns:
+        The evaluation recorded with the model.
+
+    Raises:
+        ModelNotFound: No such model.
+        ModelFileMissing: Its file is not on this machine.
+    """
+    registry = ModelRegistry(engine, settings.model_dir)
+    record = await registry.usable(version)
+    data = await NluRepository(engine, settings.project_dir).data()
+    live = await registry.live()
+    evaluation = await compare(
+        Path(record.path),
+        (live.version, live.path, live.etag) if live else None,
+        held_out_set(data, settings.project_dir),
+        settings.data_dir / "training" / f"evaluate-{version}",
+        candidate_sha256=record.sha256,
+        **({"on_step": on_step} if on_step else {}),
+    )
+    await JobRepository(engine).record_evaluation(version, evaluation)
+    return evaluation
 
 
 async def evaluate_version(settings: Settings, version: str | None) -> dict[str, Any]:
@@ -296,16 +429,7 @@ async def evaluate_version(settings: Settings, version: str | None) -> dict[str,
             if not newest:
                 raise ModelNotFound("no trained model: baton train --job trains one")
             version = str(newest[0]["version"])
-        record = await registry.usable(version)
-        data = await NluRepository(engine, settings.project_dir).data()
-        live = await registry.live()
-        evaluation = await compare(
-            Path(record.path),
-            (live.version, live.path, live.etag) if live else None,
-            held_out_set(data, settings.project_dir),
-            settings.data_dir / "training" / f"evaluate-{version}",
-        )
-        await JobRepository(engine).record_evaluation(version, evaluation)
+        evaluation = await reevaluate(settings, engine, version)
         return {"version": version, "evaluation": evaluation}
     finally:
         await engine.dispose()

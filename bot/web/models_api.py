@@ -10,6 +10,8 @@ token and is written to the audit log.
 
 ``GET /api/models`` lists the trained models (each with its evaluation
 against the model live when it was trained) and which is live; ``POST
+/api/models/{version}/evaluate`` evaluates one again against the model live
+now, as a job (one at a time with training, followed the same way); ``POST
 /api/models/{version}/deploy`` and ``.../rollback`` change the live model
 (audit log). A deploy passes the regression guard
 (:meth:`~bot.training.models.ModelRegistry.guard`: ``409 regression`` or
@@ -31,7 +33,7 @@ from sanic.response import HTTPResponse, empty, file
 from sanic.response import json as json_response
 
 from bot.exceptions import BadRequest, Forbidden, NotFound
-from bot.training.jobs import JobRepository, spawn_worker
+from bot.training.jobs import JobRecord, JobRepository, spawn_worker
 from bot.training.models import ModelRegistry, override_reason
 from bot.web.auth_api import require_agent
 from bot.web.bodies import json_object, whole_number
@@ -51,13 +53,9 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
-@jobs_api.post("")
-async def start_job(request: Request) -> HTTPResponse:
-    """Queue a training job and start its worker."""
-    agent = await require_agent(request, *TRAINER_ROLES)
-    hub = hub_of(request)
-    job = await _jobs(request).start(agent.email)
-    process = await spawn_worker(hub.settings, job.id)
+async def _launch(request: Request, job: JobRecord) -> None:
+    """Start the worker of a queued job."""
+    process = await spawn_worker(hub_of(request).settings, job.id)
     # Keep the task referenced until the worker ends (no zombie, no GC).
     workers: set[asyncio.Task[None]] | None = getattr(
         request.app.ctx, "training_workers", None
@@ -67,6 +65,15 @@ async def start_job(request: Request) -> HTTPResponse:
     task = asyncio.get_running_loop().create_task(_reap(process))
     workers.add(task)
     task.add_done_callback(workers.discard)
+
+
+@jobs_api.post("")
+async def start_job(request: Request) -> HTTPResponse:
+    """Queue a training job and start its worker."""
+    agent = await require_agent(request, *TRAINER_ROLES)
+    hub = hub_of(request)
+    job = await _jobs(request).start(agent.email)
+    await _launch(request, job)
     await hub.auth.repository.record_audit(
         agent.email, "training.job_start", str(job.id), {}
     )
@@ -88,7 +95,9 @@ async def get_job(request: Request, job_id: str) -> HTTPResponse:
     number = whole_number(job_id, "job_id", minimum=1) or 0
     job = (await _jobs(request).get(number)).public()
     job["evaluation"] = None
-    if job["model_version"]:
+    # An evaluation job names its model from the start: its evaluation is
+    # the new one only once the job has succeeded.
+    if job["model_version"] and job["state"] == "succeeded":
         model = await _registry(request).get(job["model_version"])
         job["evaluation"] = model.metrics.get("evaluation")
     return json_response({"job": job})
@@ -152,6 +161,25 @@ async def deploy(request: Request, version: str) -> HTTPResponse:
             "reaches_rasa_within_s": hub.settings.model_pull_s,
         }
     )
+
+
+@models_api.post("/<version:str>/evaluate")
+async def evaluate(request: Request, version: str) -> HTTPResponse:
+    """Evaluate a trained model again against the live one, as a job.
+
+    On the held-out set as the training data stands now (a trainer's new
+    examples move into it), against the model live now: what the regression
+    guard needs when the live model changed since it was trained.
+    """
+    agent = await require_agent(request, *TRAINER_ROLES)
+    hub = hub_of(request)
+    record = await _registry(request).usable(_version(version))
+    job = await _jobs(request).start(agent.email, evaluate=record.version)
+    await _launch(request, job)
+    await hub.auth.repository.record_audit(
+        agent.email, "model.evaluate", record.version, {"job": job.id}
+    )
+    return json_response({"job_id": job.id, "job": job.public()}, status=202)
 
 
 @models_api.post("/<version:str>/rollback")

@@ -90,6 +90,7 @@ CONSOLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/training/jobs/{job_id}"): TRAINERS,
     ("GET", "/api/models"): TRAINERS,
     ("POST", "/api/models/{version}/deploy"): TRAINERS,
+    ("POST", "/api/models/{version}/evaluate"): TRAINERS,
     ("POST", "/api/models/{version}/rollback"): TRAINERS,
 }
 #: Customer routes: the conversation's bearer token (the socket: ``?token=``).

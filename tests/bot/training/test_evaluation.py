@@ -32,7 +32,8 @@ from bot.training.evaluation import (
     story_messages,
 )
 from bot.training.intents import Example, NluRepository
-from bot.training.models import file_digest
+from bot.training.jobs import JobRepository
+from bot.training.models import ModelRegistry, file_digest
 from tests.bot.auth.test_auth_api import call, login, new_account
 from tests.bot.training.helpers import clear_training_data, evaluation, report
 from tests.bot.training.test_models import (  # noqa: F401 (fixtures)
@@ -400,3 +401,82 @@ async def test_baton_evaluate_records_a_side_by_side_evaluation(
     live = {k: v for k, v in recorded["live"].items() if k not in ("version", "sha256")}
     assert live == recorded["candidate"]
     assert recorded["candidate"]["stories"]["passed"]
+
+
+async def job_done(on: RunningHub, session: str, job_id: int) -> dict:
+    """Follow a job as the console does until it ends."""
+    while True:
+        status, answer, _ = await call(
+            on, "GET", f"/api/training/jobs/{job_id}", session=session
+        )
+        assert status == 200, answer
+        if answer["job"]["state"] in ("succeeded", "failed"):
+            return answer["job"]
+        await asyncio.sleep(1)
+
+
+async def test_a_trainer_re_evaluates_a_model_as_a_job_that_says_why_it_failed(
+    hub: RunningHub,  # noqa: F811
+) -> None:
+    """The API and the worker of an evaluation job; a real one is in the browser test.
+
+    The model's file goes away once the job is queued: the worker fails at
+    its first step, saying why, and the model keeps its evaluation.
+    """
+    session, csrf = await login(hub, await new_account(hub, "trainer"))
+    version = "20261203-100000-job1"
+    path = await trained(hub, version, 1)
+    registry = ModelRegistry(hub.ctx.engine, hub.settings.model_dir)
+    before = (await registry.get(version)).metrics
+    status, answer, _ = await call(
+        hub, "POST", f"{MODELS}/nope/evaluate", session=session, csrf=csrf
+    )
+    assert (status, answer["error"]["code"]) == (404, "model_not_found")
+    status, answer, _ = await call(
+        hub, "POST", f"{MODELS}/..%20x/evaluate", session=session, csrf=csrf
+    )
+    assert (status, answer["error"]["code"]) == (400, "bad_version")
+    status, answer, _ = await call(
+        hub, "POST", f"{MODELS}/{version}/evaluate", session=session
+    )
+    assert (status, answer["error"]["code"]) == (403, "csrf_failed")
+
+    status, answer, _ = await call(
+        hub, "POST", f"{MODELS}/{version}/evaluate", session=session, csrf=csrf
+    )
+    assert status == 202, answer
+    path.unlink()
+    job = answer["job"]
+    assert (job["kind"], job["model_version"], job["state"]) == (
+        "evaluate",
+        version,
+        "queued",
+    )
+    # One job at a time, of either kind; a model without its file is refused.
+    for start, code in (
+        ("/api/training/jobs", "job_running"),
+        (f"{MODELS}/{version}/evaluate", "model_file_missing"),
+    ):
+        status, refused, _ = await call(hub, "POST", start, session=session, csrf=csrf)
+        assert (status, refused["error"]["code"]) == (409, code)
+
+    done = await job_done(hub, session, answer["job_id"])
+    assert (done["kind"], done["state"], done["stage"]) == (
+        "evaluate",
+        "failed",
+        "evaluate",
+    )
+    assert done["model_version"] == version and done["evaluation"] is None
+    assert "missing or changed" in done["error"]
+    assert "last evaluation is unchanged" in done["error"]
+    assert (await registry.get(version)).metrics == before
+    async with hub.ctx.engine.connect() as connection:
+        detail = await connection.scalar(
+            sa.select(audit_log.c.detail).where(
+                audit_log.c.action == "model.evaluate",
+                audit_log.c.subject == version,
+            )
+        )
+    assert detail == {"job": job["id"]}
+    # Nothing is left running: training may start.
+    assert (await JobRepository(hub.ctx.engine).start("t@x")).state == "queued"
