@@ -351,6 +351,31 @@ class HandoffService:
             await self.bus.publish(AGENTS_CHANNEL, {"type": "queue"})
         return changed
 
+    async def current(self, conversation_id: str) -> HandoffRecord | None:
+        """The conversation's open handoff, if it has one."""
+        return await self.repository.current(conversation_id)
+
+    async def keep_as_follow_up(
+        self, handoff_id: int, now: dt.datetime
+    ) -> dt.datetime | None:
+        """A queued customer leaves but keeps the promise: a follow-up instead.
+
+        It is due within the policy's follow-up time (counted in support
+        hours) and owned by the least busy agent.
+
+        Returns:
+            The due time, or ``None`` if the handoff was no longer queued.
+        """
+        due = self.policy.hours.add_open_time(now, self.policy.follow_up_within)
+        owner = await self.accounts.least_busy_agent()
+        if not await self.repository.keep_as_follow_up(handoff_id, due, owner):
+            return None
+        return due
+
+    async def notes_of(self, conversation_id: str) -> list[NoteRecord]:
+        """The agents' internal notes on the conversation, oldest first."""
+        return await self.repository.notes_of(conversation_id)
+
     async def cancel(self, conversation_id: str) -> bool:
         """The customer no longer waits: the bot owns the conversation again."""
         handoff = await self.repository.current(conversation_id)

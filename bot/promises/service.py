@@ -163,15 +163,12 @@ class PromiseDesk:
             )
         handoffs = self.handoffs
         left_at = self.now()
-        handoff = await handoffs.repository.current(conversation.id)
+        handoff = await handoffs.current(conversation.id)
         if handoff is None or handoff.state != HandoffState.QUEUED:
             raise Conflict("you are not waiting in the queue", code="not_waiting")
         if keep:
-            due = handoffs.policy.hours.add_open_time(
-                left_at, handoffs.policy.follow_up_within
-            )
-            owner = await handoffs.accounts.least_busy_agent()
-            if not await handoffs.repository.keep_as_follow_up(handoff.id, due, owner):
+            due = await handoffs.keep_as_follow_up(handoff.id, left_at)
+            if due is None:
                 raise Conflict("you are not waiting in the queue", code="not_waiting")
             text = KEPT_FOLLOW_UP_TEXT.format(due=when(due))
         else:

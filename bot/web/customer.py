@@ -141,7 +141,7 @@ class _Outbox:
 
     async def refresh_status(self) -> None:
         """Send the status again if it changed (a queued customer's place)."""
-        conversation = await self.hub.conversations.repository.get(self.conversation_id)
+        conversation = await self.hub.conversations.get(self.conversation_id)
         if conversation is None:
             return
         frame = await self.hub.handoffs.status(conversation)
@@ -152,9 +152,7 @@ class _Outbox:
         kind = event.get("type")
         if kind == "resync":
             await self.catch_up()
-            conversation = await self.hub.conversations.repository.get(
-                self.conversation_id
-            )
+            conversation = await self.hub.conversations.get(self.conversation_id)
             if conversation is not None:
                 await self.send(await self.hub.handoffs.status(conversation))
         elif kind == "message":
@@ -174,7 +172,7 @@ class _Outbox:
 
     async def catch_up(self) -> None:
         async with self._lock:
-            missed = await self.hub.conversations.repository.messages_after(
+            missed = await self.hub.conversations.messages_after(
                 self.conversation_id, self.last_seq
             )
             for message in missed:

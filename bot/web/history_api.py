@@ -137,7 +137,7 @@ async def read(request: Request, conversation_id: str) -> HTTPResponse:
         raise NotFound("no such conversation", code="unknown_conversation")
     transcript = await hub.conversations.transcript(conversation_id)
     handoffs = await ConversationHistory(hub.engine).handoffs_of(conversation_id)
-    notes = await hub.handoffs.repository.notes_of(conversation_id)
+    notes = await hub.handoffs.notes_of(conversation_id)
     return _private(
         json_response(
             {
