@@ -19,8 +19,6 @@ import argparse
 import asyncio
 import datetime
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 import aiohttp
 import websockets
 
+from bench.machine import machine
 from bench.stack import running_stack
 
 HERE = Path(__file__).resolve().parent
@@ -115,11 +114,7 @@ def main() -> None:
     result = run_stack(args.questions)
     report = {
         "date": datetime.date.today().isoformat(),
-        "machine": {
-            "system": f"{platform.system()} {platform.machine()}",
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "what": f"fresh `python -m bot run` (embedded defaults, new data dir); "
         f"after /health is 200, {QUESTION!r} in {args.questions} new "
         "conversations one after another, customer WebSocket send -> bot answer",

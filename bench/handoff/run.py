@@ -26,7 +26,6 @@ import contextlib
 import datetime
 import json
 import os
-import platform
 import secrets
 import socket
 import statistics
@@ -42,6 +41,8 @@ from typing import Any
 
 import aiohttp
 import websockets
+
+from bench.machine import machine
 
 HERE = Path(__file__).resolve().parent
 PROJECT_DIR = HERE.parent.parent
@@ -299,11 +300,7 @@ def main() -> None:
         print(name, results[name], flush=True)
     report = {
         "date": datetime.date.today().isoformat(),
-        "machine": {
-            "system": f"{platform.system()} {platform.machine()}",
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "what": "customer WebSocket send -> agent WebSocket receive, one "
         "message at a time, loopback; hubs are separate processes",
         "target_p99_ms": 20,
