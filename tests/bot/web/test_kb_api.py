@@ -65,25 +65,30 @@ async def test_seed_articles_are_listed(
     assert "refund-request" in {article["slug"] for article in body["articles"]}
 
 
+def as_editor(hub: RunningHub, editor: tuple[str, str]) -> Any:
+    """The signed-in editor's calls (session and CSRF): (status, body, headers)."""
+    session, csrf = editor
+
+    async def request(method: str, path: str, **kwargs: Any) -> Any:
+        return await call(hub, method, path, session=session, csrf=csrf, **kwargs)
+
+    return request
+
+
 async def test_create_get_update_versions_publish_delete(
     hub: RunningHub, editor: tuple[str, str]
 ) -> None:
-    session, csrf = editor
     created = await create(hub, editor)
+    edit = as_editor(hub, editor)
     slug = created["slug"]
     assert (created["version"], created["status"]) == (1, "draft")
     assert created["updated_by"].startswith("trainer-")
 
-    status, body, _ = await call(hub, "GET", f"{ARTICLES}/{slug}", session=session)
+    status, body, _ = await edit("GET", f"{ARTICLES}/{slug}")
     assert status == 200 and body["article"]["title"] == "Print a notebook"
 
-    status, body, _ = await call(
-        hub,
-        "PUT",
-        f"{ARTICLES}/{slug}",
-        session=session,
-        csrf=csrf,
-        json={"title": "Print notebooks", "version": 1},
+    status, body, _ = await edit(
+        "PUT", f"{ARTICLES}/{slug}", json={"title": "Print notebooks", "version": 1}
     )
     assert status == 200, body
     assert (body["article"]["version"], body["article"]["title"]) == (
@@ -91,42 +96,28 @@ async def test_create_get_update_versions_publish_delete(
         "Print notebooks",
     )
 
-    status, body, _ = await call(
-        hub, "POST", f"{ARTICLES}/{slug}/publish", session=session, csrf=csrf
-    )
+    status, body, _ = await edit("POST", f"{ARTICLES}/{slug}/publish")
     assert status == 200 and body["article"]["status"] == "published"
     assert body["article"]["version"] == 3
 
-    status, body, _ = await call(
-        hub, "GET", f"{ARTICLES}/{slug}/versions", session=session
-    )
+    status, body, _ = await edit("GET", f"{ARTICLES}/{slug}/versions")
     assert status == 200
     assert [v["version"] for v in body["versions"]] == [3, 2, 1]
     assert [v["status"] for v in body["versions"]] == ["published", "draft", "draft"]
 
-    status, body, _ = await call(
-        hub, "GET", f"{ARTICLES}/{slug}/versions/1", session=session
-    )
+    status, body, _ = await edit("GET", f"{ARTICLES}/{slug}/versions/1")
     assert status == 200 and body["version"]["title"] == "Print a notebook"
 
-    status, body, _ = await call(
-        hub,
-        "POST",
-        f"{ARTICLES}/{slug}/versions/1/restore",
-        session=session,
-        csrf=csrf,
-    )
+    status, body, _ = await edit("POST", f"{ARTICLES}/{slug}/versions/1/restore")
     assert status == 200
     assert (body["article"]["version"], body["article"]["title"]) == (
         4,
         "Print a notebook",
     )
 
-    status, _, _ = await call(
-        hub, "DELETE", f"{ARTICLES}/{slug}", session=session, csrf=csrf
-    )
+    status, _, _ = await edit("DELETE", f"{ARTICLES}/{slug}")
     assert status == 204
-    status, body, _ = await call(hub, "GET", f"{ARTICLES}/{slug}", session=session)
+    status, body, _ = await edit("GET", f"{ARTICLES}/{slug}")
     assert status == 404 and body["error"]["code"] == "article_not_found"
 
 
