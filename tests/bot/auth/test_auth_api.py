@@ -277,18 +277,25 @@ async def test_login_checks_the_origin(hub, origin, status) -> None:
         assert body["error"]["code"] == "bad_origin"
 
 
+async def set_presence(
+    hub: Any, session: str, csrf: str | None, presence: Any
+) -> tuple[int, Any, Any]:
+    """``POST /api/auth/presence`` in a session: (status, body, headers)."""
+    return await call(
+        hub,
+        "POST",
+        "/api/auth/presence",
+        session=session,
+        csrf=csrf,
+        json={"presence": presence},
+    )
+
+
 async def test_logout_ends_the_session(hub) -> None:
     email = await new_account(hub)
     token, csrf = await login(hub, email)
     other_token, _ = await login(hub, email)
-    await call(
-        hub,
-        "POST",
-        "/api/auth/presence",
-        session=token,
-        csrf=csrf,
-        json={"presence": "online"},
-    )
+    await set_presence(hub, token, csrf, "online")
     status, body, _ = await call(hub, "POST", "/api/auth/logout", session=token)
     assert (status, body["error"]["code"]) == (403, "csrf_failed")
     assert (await call(hub, "GET", "/api/auth/me", session=token))[0] == 200
@@ -310,14 +317,7 @@ async def test_logout_ends_the_session(hub) -> None:
 async def test_logging_out_of_the_last_session_goes_offline(hub) -> None:
     email = await new_account(hub)
     token, csrf = await login(hub, email)
-    await call(
-        hub,
-        "POST",
-        "/api/auth/presence",
-        session=token,
-        csrf=csrf,
-        json={"presence": "away"},
-    )
+    await set_presence(hub, token, csrf, "away")
     assert await presence_of(hub, email) == "away"
     assert (await call(hub, "POST", "/api/auth/logout", session=token, csrf=csrf))[
         0
@@ -376,24 +376,10 @@ async def test_state_changes_need_the_csrf_token(hub, csrf) -> None:
     token, right = await login(hub, email)
     _, other = await login(hub, await new_account(hub))
     sent = other if csrf == "other session" else csrf
-    status, body, _ = await call(
-        hub,
-        "POST",
-        "/api/auth/presence",
-        session=token,
-        csrf=sent,
-        json={"presence": "online"},
-    )
+    status, body, _ = await set_presence(hub, token, sent, "online")
     assert (status, body["error"]["code"]) == (403, "csrf_failed")
     assert await presence_of(hub, email) == "offline"
-    status, body, _ = await call(
-        hub,
-        "POST",
-        "/api/auth/presence",
-        session=token,
-        csrf=right,
-        json={"presence": "online"},
-    )
+    status, body, _ = await set_presence(hub, token, right, "online")
     assert status == 200 and body["presence"] == "online"
     assert await presence_of(hub, email) == "online"
 
@@ -404,14 +390,7 @@ async def test_state_changes_need_the_csrf_token(hub, csrf) -> None:
 async def test_presence_is_for_agents_and_admins(hub, role, status) -> None:
     email = await new_account(hub, role)
     token, csrf = await login(hub, email)
-    got, body, _ = await call(
-        hub,
-        "POST",
-        "/api/auth/presence",
-        session=token,
-        csrf=csrf,
-        json={"presence": "away"},
-    )
+    got, body, _ = await set_presence(hub, token, csrf, "away")
     assert got == status
     expected = "away" if status == 200 else "offline"
     assert await presence_of(hub, email) == expected
@@ -423,14 +402,7 @@ async def test_presence_is_for_agents_and_admins(hub, role, status) -> None:
 async def test_unknown_presences_are_refused(hub, presence) -> None:
     email = await new_account(hub)
     token, csrf = await login(hub, email)
-    status, body, _ = await call(
-        hub,
-        "POST",
-        "/api/auth/presence",
-        session=token,
-        csrf=csrf,
-        json={"presence": presence},
-    )
+    status, body, _ = await set_presence(hub, token, csrf, presence)
     assert (status, body["error"]["code"]) == (400, "bad_presence")
     assert await presence_of(hub, email) == "offline"
 
