@@ -395,10 +395,18 @@ def agent_actions(conversation_id: str, handoff_id: int) -> list[tuple[str, str,
     ]
 
 
-async def test_a_trainer_may_not_use_agent_endpoints(hub) -> None:
-    trainer = await sign_in(hub, "trainer")
+async def queued_chat(
+    hub: RunningHub, role: str = "agent"
+) -> tuple[Agent, str, int, dict[str, Any]]:
+    """Someone signed in, and a chat waiting in the queue: (them, the chat's
+    id, its handoff's id, a snapshot to compare with afterwards)."""
+    person = await sign_in(hub, role)
     conversation_id, _, handoff_id = await handed_off(hub)
-    before = await snapshot(hub, conversation_id)
+    return person, conversation_id, handoff_id, await snapshot(hub, conversation_id)
+
+
+async def test_a_trainer_may_not_use_agent_endpoints(hub) -> None:
+    trainer, conversation_id, handoff_id, before = await queued_chat(hub, "trainer")
     requests = [
         ("GET", "/api/queue", None),
         ("GET", f"/api/handoffs/{handoff_id}", None),
@@ -411,9 +419,7 @@ async def test_a_trainer_may_not_use_agent_endpoints(hub) -> None:
 
 
 async def test_state_changes_without_csrf_token_are_refused(hub) -> None:
-    agent = await sign_in(hub)
-    conversation_id, _, handoff_id = await handed_off(hub)
-    before = await snapshot(hub, conversation_id)
+    agent, conversation_id, handoff_id, before = await queued_chat(hub)
     for method, path, body in agent_actions(conversation_id, handoff_id):
         status, answer = await agent.call(hub, method, path, json=body, csrf=False)
         assert (status, answer["error"]["code"]) == (403, "csrf_failed"), path
@@ -421,9 +427,7 @@ async def test_state_changes_without_csrf_token_are_refused(hub) -> None:
 
 
 async def test_an_expired_session_is_refused(hub) -> None:
-    agent = await sign_in(hub)
-    conversation_id, _, handoff_id = await handed_off(hub)
-    before = await snapshot(hub, conversation_id)
+    agent, conversation_id, handoff_id, before = await queued_chat(hub)
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
     await update_sessions(hub, agent.email, expires_at=past)
     status, answer = await agent.call(hub, "POST", f"/api/handoffs/{handoff_id}/claim")
@@ -446,9 +450,7 @@ async def test_nobody_but_the_holder_acts_on_a_chat(hub) -> None:
 
 
 async def test_nobody_replies_to_a_chat_still_in_the_queue(hub) -> None:
-    agent = await sign_in(hub)
-    conversation_id, _, _ = await handed_off(hub)
-    before = await snapshot(hub, conversation_id)
+    agent, conversation_id, _, before = await queued_chat(hub)
     status, answer = await agent.call(
         hub,
         "POST",
