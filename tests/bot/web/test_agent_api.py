@@ -547,6 +547,17 @@ async def test_the_agent_socket_closes_when_the_session_expires(
     assert frames[-1]["code"] == "session_expired"
 
 
+async def until_offline(hub: RunningHub, agent: Agent) -> None:
+    """Wait (up to 15 s) until the agent counts as offline; fail if never."""
+    record = None
+    for _ in range(300):
+        record = await hub.ctx.auth.repository.get_agent(agent.id)
+        if record is not None and record.presence == "offline":
+            return
+        await asyncio.sleep(0.05)
+    assert record is not None and record.presence == "offline"
+
+
 async def test_an_open_socket_makes_the_agent_online_and_feeds_the_eta(hub) -> None:
     agent = await sign_in(hub, online=False)
     # PostgreSQL is shared by the whole run: count from what is there.
@@ -560,12 +571,7 @@ async def test_an_open_socket_makes_the_agent_online_and_feeds_the_eta(hub) -> N
     # The hub notices the close asynchronously (on a loaded machine, seconds
     # later). Other tests' agents may come and go on the shared database, so
     # this agent's own presence is what is checked.
-    for _ in range(300):
-        record = await hub.ctx.auth.repository.get_agent(agent.id)
-        if record is not None and record.presence == "offline":
-            break
-        await asyncio.sleep(0.05)
-    assert record is not None and record.presence == "offline"
+    await until_offline(hub, agent)
 
 
 async def test_a_console_killed_without_a_close_stops_counting_as_online(
@@ -582,13 +588,7 @@ async def test_a_console_killed_without_a_close_stops_counting_as_online(
     await receive_until(ws, lambda f: f.get("type") == "queue")
     # A killed tab or a lost network: no close frame, the TCP connection ends.
     ws.transport.abort()
-    record = None
-    for _ in range(300):
-        record = await hub.ctx.auth.repository.get_agent(agent.id)
-        if record is not None and record.presence == "offline":
-            break
-        await asyncio.sleep(0.05)
-    assert record is not None and record.presence == "offline"
+    await until_offline(hub, agent)
     assert hub.app.ctx.agent_presence.open_sockets(agent.id) == 0
 
 
