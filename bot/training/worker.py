@@ -181,14 +181,11 @@ async def run_evaluation(
     steps = Steps(models=2)
     stage = "evaluate"
 
-    async def progress() -> None:
-        await jobs.report(
-            job.id, epoch=steps.done, epochs=steps.total, log_tail=steps.tail()
-        )
-
     async def reporting() -> None:
         while True:
-            await progress()
+            await jobs.report(
+                job.id, epoch=steps.done, epochs=steps.total, log_tail=steps.tail()
+            )
             await asyncio.sleep(REPORT_EVERY_S)
 
     await jobs.report(
@@ -197,16 +194,18 @@ async def run_evaluation(
         stage=stage,
         started_at=dt.datetime.now(dt.timezone.utc),
     )
-    reports = asyncio.get_running_loop().create_task(reporting())
+    reports: asyncio.Task[None] | None = None
     try:
         registry = ModelRegistry(engine, settings.model_dir)
         record = await registry.usable(version)
         live = await registry.live()
         if live is None or live.etag == record.sha256:
-            steps.total = STEPS_PER_MODEL
+            # Evaluated once: it is the live model (or there is none).
+            steps = Steps(models=1)
+        reports = asyncio.get_running_loop().create_task(reporting())
         await reevaluate(settings, engine, version, on_step=steps)
-        stage = "record"
         reports.cancel()
+        stage = "record"
         await jobs.report(job.id, stage=stage, epoch=steps.total, log_tail=steps.tail())
         await jobs.finish(job.id, error=None, log_tail=steps.tail())
         return True
@@ -222,7 +221,8 @@ async def run_evaluation(
         )
         return False
     finally:
-        reports.cancel()
+        if reports is not None:
+            reports.cancel()
 
 
 async def run_job(settings: Settings, job_id: int) -> bool:

@@ -9,8 +9,11 @@ phone) go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from bot.db.models import TrainingAnnotation
 from bot.training.jobs import JobRepository
@@ -26,6 +29,7 @@ from tests.bot.training.helpers import (
     turn,
 )
 from tests.bot.training.test_models import SHIPPED, clear_models, trained
+from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import artifact
 from tests.e2e.test_console_kb_browser import page_factory, signed_in  # noqa: F401
 from tests.hub import RunningHub
@@ -247,3 +251,96 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     assert admin.problems == []
     await clear_models(hub.ctx.engine)
     await clear_training_data(hub.ctx.engine)
+
+
+@pytest.mark.timeout(900)
+async def test_a_trainer_re_evaluates_a_model_after_the_live_one_changed(
+    hub: RunningHub,
+    browser,
+    page_factory,  # noqa: F811
+) -> None:
+    """A model evaluated against an earlier live model is re-evaluated, for real.
+
+    Two models (the shipped model written again), both evaluated against the
+    shipped one; the first is deployed. Deploying the second is refused as
+    not evaluated against the live model, and the console shows why; the
+    live one is re-evaluated by a real job (one model to load: it is the live
+    model), its steps followed until the new figures are shown.
+    """
+    need_shipped_model()
+    await clear_training_data(hub.ctx.engine)
+    await clear_models(hub.ctx.engine)
+    shipped = file_digest(SHIPPED)
+    live, newer = "20261203-120000-job1", "20261203-130000-job2"
+    await trained(hub, live, 7, evaluation(report(0.95), report(0.9), shipped))
+    await trained(hub, newer, 8, evaluation(report(0.96), report(0.9), shipped))
+    registry = ModelRegistry(hub.ctx.engine, hub.settings.model_dir)
+    await registry.deploy(live, by="trainer@example.com", margin=0.02)
+
+    page, _ = await signed_in(hub, page_factory, "trainer")
+    await page.click("#tab-training")
+    await page.click("#training-panel-models")
+    row = page.locator("#models-rows tr", has_text=newer)
+    await row.get_by_text("evaluated against an earlier live model").wait_for()
+    await row.get_by_role("button", name="Deploy").click()
+    await page.locator("#models-error", has_text="Re-evaluate").wait_for()
+    box = page.locator("#model-evaluation")
+    await box.locator("h3", has_text=f"Evaluation of {newer}").wait_for()
+    assert f"The live model is {live} now" in await box.inner_text()
+    await page.screenshot(
+        path=artifact("console-reevaluate-stale-desktop.png"), full_page=True
+    )
+
+    live_row = page.locator("#models-rows tr", has_text=live)
+    await live_row.get_by_role("button", name=f"Evaluation of {live}").click()
+    await box.locator("h3", has_text=f"Evaluation of {live}").wait_for()
+    await box.get_by_role("button", name="Re-evaluate").click()
+    state = page.locator("#train-state")
+    await state.filter(has_text=f"re-evaluating {live}").wait_for()
+    assert await page.locator("#train-start").is_disabled()
+    assert await box.get_by_role("button", name="Re-evaluate").is_disabled()
+    # One model to evaluate (the live one): three steps.
+    await state.filter(has_text=re.compile(r"step [123]/3")).wait_for(timeout=120_000)
+    await page.screenshot(
+        path=artifact("console-reevaluate-running-desktop.png"), full_page=True
+    )
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(
+        path=artifact("console-reevaluate-running-phone.png"), full_page=True
+    )
+    await page.locator("#training-models-panel").screenshot(
+        path=artifact("console-reevaluate-running-panel-phone.png")
+    )
+    await page.set_viewport_size({"width": 1400, "height": 1000})
+    await state.filter(has_text="Done").wait_for(timeout=800_000)
+    await box.get_by_text("as the live model").wait_for()
+    assert "re-evaluate before deploying" not in await box.inner_text()
+    assert not await page.locator("#train-start").is_disabled()
+    evaluated = (await registry.get(live)).metrics["evaluation"]
+    candidate = evaluated["candidate"]
+    assert evaluated["live"]["version"] == live
+    assert evaluated["held_out"]["messages"] == candidate["messages"] >= 30
+    figures = f"Accuracy\t{candidate['accuracy'] * 100:.1f} %"
+    assert figures in await box.locator("table").inner_text()
+    # Rasa's story reports name every test story, each passed or failed.
+    stories = candidate["stories"]
+    named = {
+        story["story"]
+        for story in yaml.safe_load(
+            (PROJECT_DIR / "tests" / "test_stories.yml").read_text()
+        )["stories"]
+    }
+    assert set(stories["passed"]) | set(stories["failed"]) == named
+    assert stories["passed"] and not set(stories["passed"]) & set(stories["failed"])
+    assert "earlier live model" not in await live_row.inner_text()
+    await page.screenshot(
+        path=artifact("console-reevaluate-done-desktop.png"), full_page=True
+    )
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(
+        path=artifact("console-reevaluate-done-phone.png"), full_page=True
+    )
+    await box.locator("#eval-title").scroll_into_view_if_needed()
+    await page.screenshot(path=artifact("console-reevaluate-done-box-phone.png"))
+    assert page.problems == []
+    await clear_models(hub.ctx.engine)

@@ -6,6 +6,7 @@
  */
 
 import { el } from "./dom.js";
+import { dateTime } from "./time.js";
 
 var SVG = "http://www.w3.org/2000/svg";
 var ROW = 22;
@@ -101,16 +102,41 @@ function failedStories(evaluation) {
   return el("div", {}, el("h4", { text: "Test stories the candidate fails" }), list);
 }
 
-/* The evaluation of model `version`, or a note when it has none. */
-export function evaluationView(version, evaluation) {
+/* What the evaluation was measured against, and when. */
+function measured(version, evaluation, options) {
+  var live = evaluation.live;
+  var against = !live ? "with no live model"
+    : live.version === version ? "as the live model"
+    : "beside " + (live.version || "the shipped model");
+  return "Evaluated " + dateTime(evaluation.evaluated_at) + ", " + against + ", on the same held-out set (" +
+    evaluation.held_out.messages + " messages the models did not learn from, and the test stories)." +
+    (options.stale ? " The live model is " + (options.live || "the shipped model") +
+      " now: re-evaluate before deploying." : "");
+}
+
+/* The evaluation of model `version`, or a note when it has none.
+ * options: live (the live version now, null: shipped), stale (evaluated
+ * against another live model), busy (a job runs), reevaluate (starts one). */
+export function evaluationView(version, evaluation, options) {
+  options = options || {};
   var box = el("section", { id: "model-evaluation", class: "eval-box", "aria-labelledby": "eval-title" });
-  box.appendChild(el("h3", { id: "eval-title", text: "Evaluation of " + version }));
+  var head = el("div", { class: "eval-head" }, el("h3", { id: "eval-title", text: "Evaluation of " + version }));
+  if (options.reevaluate) {
+    head.appendChild(el("button", {
+      type: "button", id: "model-reevaluate", class: "button" + (options.stale || !evaluation ? " primary" : ""),
+      text: "Re-evaluate", disabled: options.busy || null,
+      title: options.busy ? "A job is running: wait for it to finish"
+        : "Evaluate " + version + " again against the live model, on the held-out set as the data stands now",
+      onclick: options.reevaluate
+    }));
+  }
+  box.appendChild(head);
   if (!evaluation) {
-    box.appendChild(el("p", { class: "small", text: "Not evaluated against the live model: run baton evaluate " + version + "." }));
+    box.appendChild(el("p", { class: "small", text: "Not evaluated against the live model: press Re-evaluate (or run baton evaluate " + version + ")." }));
     return box;
   }
-  box.appendChild(el("p", { class: "small muted", text:
-    "On the same held-out set (" + evaluation.held_out.messages + " messages the models did not learn from, and the test stories)." }));
+  box.appendChild(el("p", { id: "eval-measured", class: "small" + (options.stale ? " eval-stale" : " muted"),
+    text: measured(version, evaluation, options) }));
   box.appendChild(summary(evaluation));
   box.appendChild(el("h4", { text: "F1 per intent" }));
   box.appendChild(el("div", { class: "eval-chart-box" }, chart(evaluation)));

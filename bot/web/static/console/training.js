@@ -3,8 +3,10 @@
  *   decision per group (an article, an intent, out of scope, dismiss) with undo;
  * - Intents: every intent with its examples; add, remove, create;
  * - Train & deploy: a training job's live progress, the trained models with
- *   their evaluation against the live model (evaluation.js), deploy (an admin
- *   may override the regression guard with a reason) and roll back.
+ *   their evaluation against the live model (evaluation.js), re-evaluate a
+ *   model against the model live now (a job too, followed the same way),
+ *   deploy (an admin may override the regression guard with a reason) and
+ *   roll back.
  * Every text goes on the page as text.
  */
 
@@ -153,6 +155,11 @@ export function bindTraining() {
 var panel = "inbox";
 var knownIntents = [];
 var polling = null;
+/* The live model's version (null: the shipped one), and whether a job runs. */
+var liveVersion = null;
+var jobActive = false;
+var shownVersion = null;
+var shownEvaluation = null;
 
 function intentNames() {
   return api("GET", "/api/training/intents").then(function (data) {
@@ -343,7 +350,7 @@ function createIntent(event) {
 
 function modelsPanel() {
   return el("div", { id: "training-models-panel", hidden: true },
-    el("p", { class: "muted small", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, evaluates the new model and the live one on the same held-out set, and records the model. A model worse than the live one cannot be deployed (an admin may override with a reason). Deploying makes every Rasa server load it; the live model keeps answering until then." }),
+    el("p", { class: "muted small", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, evaluates the new model and the live one on the same held-out set, and records the model. A model worse than the live one cannot be deployed (an admin may override with a reason). Deploying makes every Rasa server load it; the live model keeps answering until then. Re-evaluate a model after the data or the live model changed." }),
     el("p", { id: "models-error", class: "alert alert-error", role: "alert", hidden: true }),
     el("div", { class: "train-box" },
       el("button", { type: "button", id: "train-start", class: "button primary", text: "Train", onclick: startTraining }),
@@ -375,6 +382,7 @@ function loadModels() {
 }
 
 function renderModels(data) {
+  liveVersion = data.live;
   $("models-live").textContent = "Live: " + (data.live || "the shipped model (models/)");
   var earlier = {};
   data.history.forEach(function (entry) { if (entry.version) earlier[entry.version] = true; });
@@ -384,6 +392,8 @@ function renderModels(data) {
     var evaluation = model.metrics && model.metrics.evaluation;
     var accuracy = evaluation ? percent(evaluation.candidate.accuracy) +
       (evaluation.live ? " (" + percent(evaluation.live.accuracy) + ")" : "") : "not evaluated";
+    var outdated = evaluation && stale(evaluation)
+      ? el("span", { class: "model-stale", text: "evaluated against an earlier live model" }) : null;
     var action = null;
     if (model.live) action = el("span", { class: "model-live" },
       el("span", { class: "chip chip-live", text: "Live" }),
@@ -407,7 +417,7 @@ function renderModels(data) {
         type: "button", class: "button ghost small", text: accuracy,
         "aria-label": "Evaluation of " + model.version + ": " + accuracy,
         onclick: function () { showEvaluation(model.version, evaluation); }
-      })),
+      }), outdated),
       el("td", {}, action)));
   });
   if (!data.models.length) {
@@ -419,10 +429,29 @@ function percent(value) {
   return (Math.round(value * 1000) / 10).toFixed(1) + " %";
 }
 
+/* Whether an evaluation compared against another model than the live one. */
+function stale(evaluation) {
+  return !evaluation.live || (evaluation.live.version || null) !== liveVersion;
+}
+
 function showEvaluation(version, evaluation) {
+  shownVersion = version;
+  shownEvaluation = evaluation;
   var slot = $("model-evaluation-slot");
   clear(slot);
-  slot.appendChild(evaluationView(version, evaluation));
+  slot.appendChild(evaluationView(version, evaluation, {
+    live: liveVersion, stale: evaluation ? stale(evaluation) : false,
+    busy: jobActive, reevaluate: function () { return reevaluate(version); }
+  }));
+}
+
+/* Evaluate a model again, against the model live now, as a job. */
+function reevaluate(version) {
+  setAlert($("models-error"), "");
+  return api("POST", "/api/models/" + encodeURIComponent(version) + "/evaluate").then(function (data) {
+    renderJob(data.job);
+    follow(data.job_id);
+  }).catch(modelsError);
 }
 
 function changeModel(version, action, body) {
@@ -435,6 +464,12 @@ function changeModel(version, action, body) {
   }).catch(function (error) {
     modelsError(error);
     var guarded = error.code === "regression" || error.code === "not_evaluated";
+    if (error.code === "not_evaluated" && shownVersion !== version) {
+      api("GET", "/api/models").then(function (data) {
+        var model = data.models.filter(function (m) { return m.version === version; })[0];
+        if (model) showEvaluation(version, model.metrics.evaluation || null);
+      }).catch(modelsError);
+    }
     if (guarded && session.me && session.me.role === "admin") offerOverride(version);
   });
 }
@@ -463,23 +498,37 @@ function renderJob(job) {
   var box = $("train-job");
   clear(box);
   var going = job.state === "queued" || job.state === "running";
+  var evaluating = job.kind === "evaluate";
+  var unit = evaluating ? "step" : "epoch";
   var epochs = going && job.progress.epoch !== null && job.progress.epochs;
   var progress = epochs
-    ? el("progress", { max: job.progress.epochs, value: job.progress.epoch, "aria-label": "epochs" }) : null;
-  var line = "Job " + job.id + ": " + (job.state === "failed" ? "failed at " + job.stage : STAGES[job.stage] || job.stage) +
-    (epochs ? " · epoch " + job.progress.epoch + "/" + job.progress.epochs : "") +
-    (job.nlu_only ? " · NLU only" : "");
+    ? el("progress", { max: job.progress.epochs, value: job.progress.epoch, "aria-label": unit + "s" }) : null;
+  var what = evaluating ? " (re-evaluating " + job.model_version + ")" : "";
+  var line = "Job " + job.id + what + ": " +
+    (job.state === "failed" ? "failed at " + job.stage
+      : evaluating && job.stage === "record" ? "Recording the evaluation" : STAGES[job.stage] || job.stage) +
+    (epochs ? " · " + unit + " " + job.progress.epoch + "/" + job.progress.epochs : "") +
+    (job.nlu_only && !evaluating ? " · NLU only" : "");
   box.appendChild(el("p", { id: "train-state", class: "train-state is-" + job.state, text: line }));
   if (progress) box.appendChild(progress);
   if (job.error) box.appendChild(el("p", { class: "alert alert-error", text: job.error }));
-  if (job.model_version) box.appendChild(el("p", { class: "small", text: "Trained model " + job.model_version + ": deploy it below." }));
-  if (job.model_version && job.evaluation !== undefined) showEvaluation(job.model_version, job.evaluation);
+  if (job.model_version && job.state === "succeeded") {
+    box.appendChild(el("p", { class: "small", text: evaluating
+      ? "Evaluated " + job.model_version + " again against the live model: the figures are below."
+      : "Trained model " + job.model_version + ": deploy it below." }));
+  }
+  jobActive = going;
+  if (job.model_version && job.evaluation !== undefined && job.state === "succeeded") {
+    showEvaluation(job.model_version, job.evaluation);
+  } else if (shownVersion !== null) {
+    showEvaluation(shownVersion, shownEvaluation);
+  }
   if (job.log_tail) {
     box.appendChild(el("details", { class: "train-log", open: job.state === "failed" },
-      el("summary", { text: "Rasa's output (last lines)" }),
+      el("summary", { text: evaluating ? "Steps" : "Rasa's output (last lines)" }),
       el("pre", { text: job.log_tail })));
   }
-  $("train-start").disabled = job.state === "queued" || job.state === "running";
+  $("train-start").disabled = going;
 }
 
 function follow(jobId) {
