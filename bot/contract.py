@@ -149,6 +149,12 @@ class SecretAnswer(WireEnum):
     CODE = "account_code"
 
 
+#: The wire ``meta`` key of a bot message that asks a :class:`SecretAnswer`
+#: question (its value): the widget keeps the answer out of its own storage,
+#: and shows it as the hub stored it (masked) once the hub has it.
+SECRET_ANSWER_META = "secret_answer"
+
+
 #: The name of the Rasa input channel the hub talks to (``bot.assistant.channel``):
 #: message metadata arriving through it was set by the hub alone.
 HUB_CHANNEL = "baton"

@@ -21,9 +21,11 @@ from typing import Any
 
 from bot.bus import EventBus, conversation_channel
 from bot.config import Limits
+from bot.contract import SECRET_ANSWER_META
 from bot.conversations.identity import verify_identity
 from bot.conversations.recap import build_recap
 from bot.conversations.repository import (
+    EXPECTS,
     RELAY_ONLY,
     ConversationRecord,
     ConversationRepository,
@@ -80,13 +82,17 @@ def text_for_assistant(text: str) -> str:
 
 def message_frame(message: MessageRecord) -> dict[str, Any]:
     """The wire form of a message (DESIGN.md, public contract)."""
+    meta = {k: v for k, v in message.meta.items() if not k.startswith("_")}
+    expects = message.meta.get(EXPECTS)
+    if isinstance(expects, str):
+        meta[SECRET_ANSWER_META] = expects
     frame: dict[str, Any] = {
         "type": "message",
         "seq": message.seq,
         "role": message.role,
         "text": message.text,
         "buttons": message.buttons,
-        "meta": {k: v for k, v in message.meta.items() if not k.startswith("_")},
+        "meta": meta,
         "at": message.created_at.isoformat(),
     }
     if message.client_id:

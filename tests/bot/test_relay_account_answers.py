@@ -152,14 +152,23 @@ async def test_the_email_and_code_are_kept_masked_and_read_in_clear_only_in_the_
         conversation_id, token = await hub.new_conversation(locale="en")
         async with hub.socket(conversation_id, token) as ws:
             await drain(ws, quiet_s=0.2)
-            await say(ws, "I forgot my password", "m1")
+            start_frames = await say(ws, "I forgot my password", "m1")
             email_frames = await say(ws, f"it's {EMAIL}", "m2")
             code_frames = await say(ws, "123 456", "m3")
-            await say(ws, "yes", "m4")
+            consent_frames = await say(ws, "yes", "m4")
             await hub.ctx.relay.idle()
         # The customer's own screen shows the masked answers.
         assert echo_of(email_frames, "m2") == "it's J•••@example.com"
         assert echo_of(code_frames, "m3") == "••••••"
+        # Each question tells the widget its answer is secret (kept out of
+        # the widget's storage); the consent question's is not.
+        asked = [
+            f["meta"].get("secret_answer")
+            for frames in (start_frames, email_frames, code_frames, consent_frames)
+            for f in frames
+            if f.get("type") == "message" and f["role"] == "bot"
+        ]
+        assert asked == ["account_email", "account_code", None, None]
 
         # Rasa got the answers masked, with the hub's metadata; during each
         # turn the clear answer was there to read by the message's seq.

@@ -63,13 +63,13 @@ function renderMessage(f, fromCache) {
   let el = null;
   if (role === 'customer' && typeof f.client_id === 'string') {
     dropOutbox(f.client_id);
-    el = pending.get(f.client_id);
+    const sent = pending.get(f.client_id);
     pending.delete(f.client_id);
-    if (el) {
-      el.classList.remove('pending', 'failed');
-      el.querySelector('.state').remove();
-    }
+    // Shown as the hub stored it: an e-mail or code it keeps masked is
+    // masked here too, no longer as typed.
+    if (sent && text) sent.replaceWith((el = bubble(role, text, name, meta)));
   }
+  if (role === 'bot') secretQuestion = meta && typeof meta.secret_answer === 'string' ? meta.secret_answer : '';
   if (!el && text) el = bubble(role, text, name, meta);
   stamp(el, f.at);
   if (role !== 'system') disableReplies();

@@ -95,7 +95,9 @@ function restart() {
   lastSeq = 0;
   save('conversation', null);
   save('log', null);
-  saveOutbox(outbox().filter((e) => e.type === 'message')); // buttons belonged to the old chat
+  // Buttons, and answers to its secret questions, belonged to the old chat.
+  saveOutbox(outbox().filter((e) => e.type === 'message' && !e.secret));
+  secretQuestion = '';
   pending.clear();
   log.replaceChildren();
   greet();

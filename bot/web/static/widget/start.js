@@ -19,7 +19,7 @@ function sendDraft() {
   input.value = '';
   autosize();
   errEl.hidden = true;
-  queue({ client_id: uuid(), type: 'message', text });
+  queue(secretQuestion ? { client_id: uuid(), type: 'message', text, secret: true } : { client_id: uuid(), type: 'message', text });
 }
 
 function setOpen(open) {

@@ -32,10 +32,26 @@ let contactChecked = false; // asked the hub whether to ask for an address
 let offerPending = false; // the hub said the wait runs long: offer a follow-up
 let contactFocus = false; // the customer just chose a follow-up: focus the address
 const pending = new Map(); // client_id -> bubble waiting for its echo
+// The bot's latest question asks for an answer the hub keeps masked (the
+// account's e-mail, a one-time code): its meta.secret_answer, else ''.
+let secretQuestion = '';
+// The text of sends answering such a question, by client_id: in memory only.
+// The outbox in storage keeps their place in line without the text, so the
+// clear code never reaches localStorage; a reload before the hub has it
+// loses it, and the customer types it again.
+const secretTexts = new Map();
 
 const saveConv = () => conv && save('conversation', conv);
-const outbox = () => list('outbox');
-const saveOutbox = (list) => save('outbox', list.length ? list : null);
+const outbox = () =>
+  list('outbox')
+    .filter((e) => !e.secret || secretTexts.has(e.client_id))
+    .map((e) => (e.secret ? { ...e, text: secretTexts.get(e.client_id) } : e));
+const saveOutbox = (entries) => {
+  const kept = entries.map(({ text, ...e }) => (e.secret ? e : { ...e, text }));
+  for (const id of secretTexts.keys()) if (!entries.some((e) => e.client_id === id)) secretTexts.delete(id);
+  for (const e of entries) if (e.secret) secretTexts.set(e.client_id, e.text);
+  save('outbox', kept.length ? kept : null);
+};
 const inOutbox = (id) => outbox().find((e) => e.client_id === id);
 const dropOutbox = (id) => {
   const list = outbox();
