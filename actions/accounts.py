@@ -305,6 +305,27 @@ class ValidateAccountResetForm(FormValidationAction):
             return []
         return domain_slots
 
+    async def _typed_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> str | dict[str, Any]:
+        """What the customer typed, or the slots that end the turn here.
+
+        A person takes over when the customer asked for one or the account
+        system is unreachable. A ``None`` value is not an answer: the start
+        action cleared the slot, and the form's activation validates it again
+        (Rasa passes on the slots set just before); nothing is checked or said
+        (``{}``).
+        """
+        if value is None:
+            return {}
+        stop = _stop_reason(tracker)
+        if stop is not None:
+            return _hand_over(dispatcher, tracker, *stop)
+        try:
+            return await _typed(tracker, value)
+        except ProviderUnavailable:
+            return _unreachable(dispatcher, tracker)
+
     async def validate_account_email(
         self,
         value: Any,
@@ -313,13 +334,10 @@ class ValidateAccountResetForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Send the code for a plausible address; ask again for anything else."""
-        stop = _stop_reason(tracker)
-        if stop is not None:
-            return {EMAIL_SLOT: None, **_hand_over(dispatcher, tracker, *stop)}
-        try:
-            email = (await _typed(tracker, value)).strip()
-        except ProviderUnavailable:
-            return {EMAIL_SLOT: None, **_unreachable(dispatcher, tracker)}
+        answer = await self._typed_answer(value, dispatcher, tracker)
+        if isinstance(answer, dict):
+            return {EMAIL_SLOT: None, **answer} if answer else {}
+        email = answer.strip()
         if "•••" in email:
             # Already masked: the start action sent a verified customer's code.
             return {EMAIL_SLOT: email}
@@ -343,13 +361,11 @@ class ValidateAccountResetForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Check the code; a person after the last wrong one."""
-        stop = _stop_reason(tracker)
-        if stop is not None:
-            return _hand_over(dispatcher, tracker, *stop)
+        answer = await self._typed_answer(value, dispatcher, tracker)
+        if isinstance(answer, dict):
+            return answer
         try:
-            check = await (await _desk()).check_code(
-                tracker.sender_id, await _typed(tracker, value)
-            )
+            check = await (await _desk()).check_code(tracker.sender_id, answer)
         except ProviderUnavailable:
             return _unreachable(dispatcher, tracker)
         if check.status is CodeStatus.WRONG:

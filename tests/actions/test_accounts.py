@@ -375,6 +375,29 @@ async def test_a_bad_address_is_asked_again(desk: SharedResetDesk, engine: Any) 
     assert "doesn't look like an e-mail address" in texts(messages)
 
 
+async def test_the_slots_cleared_by_the_start_are_not_answers(
+    desk: SharedResetDesk, engine: Any
+) -> None:
+    # At the form's activation Rasa validates the slots the start action has
+    # just cleared: nothing was typed, so nothing is said (the customer saw
+    # "That doesn't look like an e-mail address" and "That code has expired"
+    # before the e-mail question).
+    chat = await new_conversation(engine)
+    start = await ActionAccountResetStart().run(
+        CollectingDispatcher(),
+        tracker(chat, "/account_reset_start", "account_reset_start"),
+        DOMAIN,
+    )
+    current = tracker(chat, "/account_reset_start", "account_reset_start")
+    current.events.extend(e for e in start if e["event"] == "slot")
+    assert {EMAIL_SLOT, CODE_SLOT} <= set(current.slots_to_validate())
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAccountResetForm().run(dispatcher, current, DOMAIN)
+    assert dispatcher.messages == []
+    assert slots_of(events)[EMAIL_SLOT] is None
+    assert slots_of(events).get(PROGRESS_SLOT) is None
+
+
 async def test_the_rate_limit_says_so_and_offers_a_person(
     desk: SharedResetDesk, engine: Any
 ) -> None:

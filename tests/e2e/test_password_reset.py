@@ -6,7 +6,11 @@ password gets the article first, presses "Reset it for me", gives the
 e-mail, types the mailed code, says yes to the sentence naming the change,
 and sets a new password on the hub's reset page that then signs in. Three
 wrong codes hand the chat to a person whose card shows how far the flow got;
-a "no" at the consent changes nothing.
+a "no" at the consent changes nothing; a client address over its limit of
+codes is refused with a way out (a person), and the card shows the refusal.
+The chat part also runs in headless Chromium (the widget shows the e-mail
+and code masked once the hub has them, and never stores them); its
+screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from typing import Any
 import aiohttp
 import pytest
 import sqlalchemy as sa
+import websockets
 from aiosmtpd.controller import Controller
 
 from bench.accounts.flow import choose_new_password
 from bot.db.models import AccountCode, CustomerAccount
 from tests.bot.conftest import Inbox
 from tests.conftest import free_port
-from tests.e2e.conftest import Stack, ensure_model, started
+from tests.e2e.conftest import Stack, artifact, ensure_model, started
 from tests.e2e.helpers import (
     DEMO_PASSWORD,
     Console,
@@ -165,7 +170,9 @@ async def up_to_the_code(
     answer = [f for f in frames if is_bot(f) and f["meta"].get("article")]
     assert answer and answer[0]["meta"]["article"] == "password-reset", frames
     frames = await chat.press(frames, "Reset it for me")
-    assert "What's the e-mail address" in bot_text(frames), frames
+    # The question alone: nothing about an e-mail or a code not yet typed.
+    [asked] = [f["text"] for f in frames if is_bot(f)]
+    assert asked.startswith("Sure. What's the e-mail address"), frames
     frames = await chat.say(email)
     said = bot_text(frames)
     assert "If p•••@example.com belongs to a Lumen account" in said, frames
@@ -314,3 +321,165 @@ async def test_talk_to_a_person_mid_form_hands_over(
     frames, _ = await up_to_the_code(chat, inbox, email)
     frames = await chat.press(frames, "Talk to a person")
     assert handed_over(frames), frames
+
+
+WIDGET = "document.querySelector('baton-chat').shadowRoot"
+#: Types into the widget and presses Enter, then reads the widget's storage
+#: in the same task: before any answer from the hub can have arrived.
+SEND_AND_READ_STORAGE = f"""(text) => {{
+  const input = {WIDGET}.querySelector('#in');
+  input.value = text;
+  input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }}));
+  return JSON.stringify(Object.entries(localStorage));
+}}"""
+STORAGE = "() => JSON.stringify(Object.entries(localStorage))"
+
+
+async def widget_send(page: Any, text: str) -> str:
+    """Send ``text`` as the customer; the widget's storage right after."""
+    return str(await page.evaluate(SEND_AND_READ_STORAGE, text))
+
+
+def outbox_in(storage: str) -> list[dict[str, Any]]:
+    """The widget's outbox (sends not yet echoed) in a dump of its storage."""
+    [raw] = [value for key, value in json.loads(storage) if key.endswith(":outbox")]
+    return list(json.loads(raw))
+
+
+@pytest.mark.browser
+async def test_the_widget_shows_the_code_masked_and_never_stores_it(
+    stack: Stack, inbox: tuple[Inbox, int], browser: Any
+) -> None:
+    """The chat part in a real browser, to a new password set on the page."""
+    email = await new_customer(stack)
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        await page.goto(stack.url)
+        await page.click("button.launcher")
+        bot = page.locator(".msg.bot")
+        customer = page.locator(".msg.customer")
+        await widget_send(page, "I forgot my password")
+        offer = page.locator(".replies button:not([disabled])", has_text="Reset it")
+        await offer.wait_for(timeout=60_000)
+        await offer.click()
+        await bot.filter(has_text="What's the e-mail address").wait_for(timeout=60_000)
+
+        stored = await widget_send(page, email)
+        # Queued for sending, but kept out of storage: in line, without text.
+        assert email not in stored, stored
+        [queued] = outbox_in(stored)
+        assert queued["secret"] is True and "text" not in queued, queued
+        await bot.filter(has_text="type the 6-digit code").wait_for(timeout=60_000)
+        # Once the hub has it, shown as the hub stored it.
+        await customer.filter(has_text="p•••@example.com").wait_for()
+        found = CODE.search(await mail_to(inbox, email, 1))
+        assert found is not None
+        code = found.group(1)
+
+        stored = await widget_send(page, code)
+        assert code not in stored, stored
+        [queued] = outbox_in(stored)
+        assert queued["secret"] is True and "text" not in queued, queued
+        consent = bot.filter(has_text="— OK?")
+        await consent.wait_for(timeout=60_000)
+        await customer.filter(has_text="••••••").wait_for()
+        shown = await customer.all_inner_texts()
+        assert not [t for t in shown if email in t or code in t], shown
+        assert code not in await page.evaluate(STORAGE)
+        await page.screenshot(path=artifact("reset-chat-code-desktop.png"))
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.screenshot(path=artifact("reset-chat-code-phone.png"))
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+        await widget_send(page, "yes")
+        await bot.filter(has_text="Done: I've").wait_for(timeout=60_000)
+        await page.screenshot(path=artifact("reset-chat-done-phone.png"))
+
+        # After a reload, the transcript (from storage) still has them masked.
+        await page.set_viewport_size({"width": 1280, "height": 860})
+        await page.reload()
+        await page.click("button.launcher")
+        await customer.filter(has_text="••••••").wait_for()
+        await page.screenshot(
+            path=artifact("reset-chat-reloaded-desktop.png"), animations="disabled"
+        )
+        shown = await customer.all_inner_texts()
+        assert not [t for t in shown if email in t or code in t], shown
+        storage = await page.evaluate(STORAGE)
+        assert email not in storage and code not in storage
+
+        link = re.search(
+            r"http://\S+/account/reset\?token=[\w-]+", await mail_to(inbox, email, 2)
+        )
+        assert link is not None
+        await page.goto(link.group(0))
+        await page.fill("#password", NEW_PASSWORD)
+        await page.fill("#confirm", NEW_PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("text=Your password is changed")
+    finally:
+        await context.close()
+    assert problems == []
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{stack.url}/api/account/sign-in",
+            json={"email": email, "password": NEW_PASSWORD},
+        ) as response:
+            assert response.status == 200
+
+
+async def test_the_per_address_limit_refuses_a_code_with_a_way_out(
+    stack: Stack, inbox: tuple[Inbox, int], console: Console
+) -> None:
+    """Another address's customer (127.0.0.2) has asked for every code it may."""
+    from bot.accounts import BuiltinAccounts, ResetDesk
+    from bot.config import Accounts, Smtp
+    from bot.db.engine import create_engine
+    from bot.mail import Mailer, OutboxRepository
+
+    address, policy = "127.0.0.2", Accounts(provider="builtin")
+    engine = create_engine(stack.database_url)
+    try:
+        mailer = Mailer(OutboxRepository(engine), Smtp())
+        desk = ResetDesk(
+            BuiltinAccounts(engine, mailer, ""), engine, mailer, b"t" * 32, policy
+        )
+        for _ in range(policy.codes_per_address):
+            conversation_id, _ = await start(stack)
+            await desk.request_code(
+                conversation_id,
+                f"nobody.{secrets.token_hex(4)}@example.com",
+                client_address=address,
+            )
+    finally:
+        await engine.dispose()
+    email = await new_customer(stack)
+    conversation_id, token = await start(stack)
+    async with websockets.connect(
+        f"{stack.ws_url}/api/conversations/{conversation_id}/ws?token={token}",
+        local_addr=(address, 0),
+    ) as ws:
+        await drain(ws, quiet_s=0.5)
+        chat = Chat(ws)
+        frames = await chat.say("I forgot my password and can't log in")
+        frames = await chat.press(frames, "Reset it for me")
+        frames = await chat.say(email)
+        said = bot_text(frames)
+        assert "I've sent several codes for your internet connection" in said, frames
+        assert "A person from our support team can help you" in said
+        frames = await chat.press(frames, "Talk to a person")
+        assert handed_over(frames), frames
+    await asyncio.sleep(1)
+    assert mails_to(inbox, email) == 0
+    [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
+    status, card = await console.call("GET", f"/api/handoffs/{handoff_id}")
+    assert status == 200, card
+    [refused] = card["account_steps"]
+    assert refused["action"] == "account.code_refused"
+    assert refused["text"].startswith(
+        "No code sent to p•••@example.com: too many asked for from this client "
+        "address in the last hour"
+    )
