@@ -66,6 +66,13 @@ class Tally:
     refused_requests: int = 0
     no_reply: int = 0
     dropped_sockets: int = 0
+    #: Why sockets closed under the customers and agents ("code reason").
+    close_reasons: dict[str, int] = field(default_factory=dict)
+    #: Messages sent while waiting in the queue for a person: no answer is due
+    #: until an agent takes the chat, so each counts once the hub has stored it
+    #: (its echo with the customer's client_id came back), not as a reply.
+    stored_while_waiting: int = 0
+    stored_s: list[float] = field(default_factory=list)
     #: Customers handed to people (at least once).
     handoffs: int = 0
     claims: int = 0
@@ -74,6 +81,16 @@ class Tally:
 
     def error(self, code: str) -> None:
         self.error_frames[code] = self.error_frames.get(code, 0) + 1
+
+    def dropped(self, closed: BaseException) -> None:
+        self.dropped_sockets += 1
+        received = getattr(closed, "rcvd", None)
+        reason = (
+            f"{received.code} {received.reason}".strip()
+            if received is not None
+            else type(closed).__name__
+        )
+        self.close_reasons[reason] = self.close_reasons.get(reason, 0) + 1
 
 
 def load_questions() -> list[str]:
@@ -134,6 +151,8 @@ class Customer:
         self.number = number
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.handed = False
+        #: The conversation's state as the last status frame said.
+        self.state = "bot"
         #: Where this customer is, reported for those still busy at the deadline.
         self.stage = "arriving"
 
@@ -164,8 +183,8 @@ class Customer:
                     reader.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await reader
-        except (websockets.ConnectionClosed, OSError):
-            self.tally.dropped_sockets += 1
+        except (websockets.ConnectionClosed, OSError) as closed:
+            self.tally.dropped(closed)
         self.stage = "done"
 
     async def _read(self, ws: Any) -> None:
@@ -174,16 +193,19 @@ class Customer:
                 frame = json.loads(raw)
                 if frame.get("type") == "error":
                     self.tally.error(str(frame.get("code")))
+                if frame.get("type") == "status" and frame.get("state"):
+                    self.state = str(frame["state"])
                 if frame.get("state") in {"queued", "follow_up"} and not self.handed:
                     self.handed = True
                     self.tally.handoffs += 1
                 await self.frames.put(frame)
-        except websockets.ConnectionClosed:
-            self.tally.dropped_sockets += 1
+        except websockets.ConnectionClosed as closed:
+            self.tally.dropped(closed)
 
     async def _say(self, ws: Any, text: str, client_id: str) -> None:
         while not self.frames.empty():
             self.frames.get_nowait()
+        waiting_for_person = self.state in {"queued", "follow_up"}
         started = time.monotonic()
         await ws.send(
             json.dumps({"type": "message", "text": text, "client_id": client_id})
@@ -201,6 +223,15 @@ class Customer:
                 self.tally.no_reply += 1
                 return
             if frame.get("type") == "error" and frame.get("client_id") == client_id:
+                return
+            stored = (
+                frame.get("type") == "message"
+                and frame.get("role") == "customer"
+                and frame.get("client_id") == client_id
+            )
+            if waiting_for_person and stored:
+                self.tally.stored_while_waiting += 1
+                self.tally.stored_s.append(time.monotonic() - started)
                 return
             handed = frame.get("type") == "status" and frame.get("state") in {
                 "queued",
@@ -221,6 +252,7 @@ class AgentWorker:
     """One agent: claims what waits, answers, resolves after a few answers."""
 
     def __init__(self, stack: RunningStack, tally: Tally, email: str) -> None:
+        self.random = random.Random(email)
         self.stack = stack
         self.tally = tally
         self.email = email
@@ -251,8 +283,8 @@ class AgentWorker:
                     frame = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
                 except asyncio.TimeoutError:
                     continue
-                except websockets.ConnectionClosed:
-                    self.tally.dropped_sockets += 1
+                except websockets.ConnectionClosed as closed:
+                    self.tally.dropped(closed)
                     return
                 await self._on(http, headers, frame)
 
@@ -272,7 +304,10 @@ class AgentWorker:
     ) -> None:
         kind = frame.get("type")
         if kind == "queue":
-            for entry in frame.get("queue", [])[:1]:
+            # People pick different chats from a shared queue, not all the
+            # first one (which only measures claim conflicts).
+            waiting = frame.get("queue", [])
+            for entry in self.random.sample(waiting, min(1, len(waiting))):
                 status, _ = await self._post(
                     http, headers, f"/api/handoffs/{entry['id']}/claim", {}
                 )
@@ -388,6 +423,7 @@ async def soak(
     )
     figures = asdict(tally)
     latencies = figures.pop("latencies_s")
+    stored = figures.pop("stored_s")
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "customers": customers,
@@ -405,6 +441,12 @@ async def soak(
             "mean": round(statistics.mean(latencies), 3) if latencies else None,
             "count": len(latencies),
         },
+        "stored_while_waiting_s": {
+            "p50": percentile(stored, 50),
+            "p95": percentile(stored, 95),
+            "p99": percentile(stored, 99),
+            "count": len(stored),
+        },
         "tally": figures,
         "customers_unfinished_at_deadline": stuck,
         "memory_mb": {"start": memory_start, "end": memory_end},
@@ -420,6 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres", help="PostgreSQL URL (default: SQLite)")
     parser.add_argument("--redis", help="Redis URL (default: in-process bus)")
     parser.add_argument("--output", type=Path, help="where the JSON goes")
+    parser.add_argument("--keep-log", type=Path, help="copy the stack's log here")
     args = parser.parse_args(argv)
     env = {
         # Every simulated customer comes from 127.0.0.1.
@@ -432,9 +475,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.redis:
         env["BATON_REDIS_URL"] = args.redis
     with running_stack(env) as stack:
-        result = asyncio.run(
-            soak(stack, args.customers, args.messages, args.agents, args.minutes * 60)
-        )
+        try:
+            result = asyncio.run(
+                soak(
+                    stack, args.customers, args.messages, args.agents, args.minutes * 60
+                )
+            )
+        finally:
+            if args.keep_log:
+                args.keep_log.write_bytes(stack.log.read_bytes())
     result["database"] = "postgresql" if args.postgres else "sqlite"
     result["bus"] = "redis" if args.redis else "in-process"
     day = dt.date.today().isoformat()

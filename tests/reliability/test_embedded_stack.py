@@ -1,4 +1,6 @@
-"""Typed ``/intent`` commands never act as intents, in any state (scope 4).
+"""One real stack (embedded defaults) for scope 4 and a shortened scope 13.
+
+Typed ``/intent`` commands never act as intents, in any state (scope 4).
 
 Rasa reads a user message starting with ``/`` (after white space) as an
 intent with entities: ``/restart`` would wipe the conversation,
@@ -7,6 +9,10 @@ real stack (embedded defaults) is asked each form while the bot has the chat,
 while it waits for a person, while an agent holds it and after the agent
 hands it back; Rasa's own tracker store is then read to see what Rasa was
 given and what it did.
+
+The soak of ``make bench-soak`` (scope 13: 150 customers and 10 agents for 10
+minutes, figures in the README) runs here shortened, with its own load
+generator, so that CI sees it lose nothing and strand nobody.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bench.soak.run import soak
 from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
@@ -141,3 +148,15 @@ async def test_typed_commands_while_people_have_the_chat_never_reach_rasa(
         e["text"] for e in rasa_events(stack, conversation_id) if e["event"] == "user"
     ]
     assert "restart" in said
+
+
+async def test_a_short_soak_loses_nothing_and_strands_nobody(stack) -> None:
+    """Customers and agents at once: every message answered or, while its
+    customer waits for a person, stored; no error, no dropped socket."""
+    result = await soak(stack, customers=6, messages=3, agents=2, duration_s=20)
+    tally = result["tally"]
+    assert tally["sent"] == 18, result
+    assert tally["replies"] + tally["stored_while_waiting"] == 18, result
+    assert result["error_rate"] == 0, result
+    assert result["customers_unfinished_at_deadline"] == {}, result
+    assert all(result["memory_mb"]["end"].values()), result
