@@ -11,7 +11,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -98,3 +100,67 @@ def handoffs_of(stack: Any, conversation_id: str) -> list[tuple[int, str, str]]:
         c=conversation_id,
     )
     return [(int(row[0]), str(row[1]), str(row[2])) for row in rows]
+
+
+def stack_processes(data_dir: Path) -> Iterator[tuple[int, list[bytes], list[bytes]]]:
+    """The processes a stack on ``data_dir`` runs: (pid, command line, environment).
+
+    Matched by ``BATON_DATA_DIR`` in their environment; a process that ended
+    or is not ours to read is passed over.
+    """
+    marker = f"BATON_DATA_DIR={data_dir}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in environ:
+            yield int(entry.name), cmdline, environ
+
+
+def watch_problems(page: Any) -> list[str]:
+    """Collect the page's script errors and Content-Security-Policy reports.
+
+    They gather in ``page.problems`` (returned too), which a test expects empty.
+    """
+    page.problems = []
+    page.on(
+        "console",
+        lambda m: (
+            page.problems.append(m.text) if "Content Security" in m.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    return page.problems
+
+
+def create_agent(
+    env: Mapping[str, str], email: str, name: str, role: str = "agent"
+) -> None:
+    """An account made with ``python -m bot create-agent``, as an admin would.
+
+    ``env`` adds its settings (the database, ``BATON_NEW_AGENT_PASSWORD``) to
+    this process's environment.
+    """
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "create-agent"),
+            *("--email", email, "--name", name, "--role", role),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+
+
+def stack_settings(stack: Any) -> dict[str, str]:
+    """The settings that point a command at the stack's database and data."""
+    return {
+        "BATON_DATABASE_URL": stack.database_url,
+        "BATON_DATA_DIR": str(stack.data_dir),
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+    }

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +21,8 @@ import sqlalchemy as sa
 
 from bot.auth.repository import agent_sessions, agents
 from bot.config import Limits, Settings
-from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import artifact
+from tests.e2e.helpers import create_agent, stack_settings, watch_problems
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import drain, receive_until, running_hub
@@ -41,14 +38,7 @@ ASK_FOR_A_PERSON = "I want to talk to a person"
 async def page(browser) -> AsyncIterator[Any]:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
-    page.problems = []  # type: ignore[attr-defined]
-    page.on(
-        "console",
-        lambda m: (
-            page.problems.append(m.text) if "Content Security" in m.text else None
-        ),
-    )
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    watch_problems(page)
     yield page
     await context.close()
 
@@ -56,23 +46,8 @@ async def page(browser) -> AsyncIterator[Any]:
 def new_agent(stack: Any, name: str, role: str = "agent") -> str:
     """Create an account with ``python -m bot create-agent``; return its email."""
     email = f"{name.split()[0].lower()}-{secrets.token_hex(3)}@example.com"
-    env = {
-        **os.environ,
-        "BATON_DATABASE_URL": stack.database_url,
-        "BATON_DATA_DIR": str(stack.data_dir),
-        "BATON_PROJECT_DIR": str(PROJECT_DIR),
-        "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD,
-    }
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "bot", "create-agent"),
-            *("--email", email, "--name", name, "--role", role),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD}
+    create_agent(env, email, name, role)
     return email
 
 

@@ -19,6 +19,7 @@ from tests.bot.web.test_agent_api import Agent, sign_in
 from tests.bot.web.test_history_api import conversation
 from tests.conftest import settings_in
 from tests.e2e.conftest import artifact
+from tests.e2e.helpers import watch_problems
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import RunningHub, running_hub
 
@@ -47,14 +48,7 @@ def page_factory(browser: Any) -> Iterator[Any]:
         )
         contexts.append(context)
         page = await context.new_page()
-        page.problems = []
-        page.on(
-            "console",
-            lambda m: (
-                page.problems.append(m.text) if "Content Security" in m.text else None
-            ),
-        )
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        watch_problems(page)
         return page
 
     yield open_page

@@ -25,6 +25,7 @@ from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.knowledge.service import ACTION_SERVER_RECHECK_S
 from tests.conftest import empty_knowledge_base, settings_in
 from tests.e2e.conftest import artifact
+from tests.e2e.helpers import watch_problems
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import RunningHub, running_hub
 
@@ -100,7 +101,6 @@ def page_factory(browser: Any) -> Iterator[Any]:
         context = await browser.new_context(viewport={"width": 1400, "height": 1000})
         contexts.append(context)
         page = await context.new_page()
-        page.problems = []
         page.dialogs = []
         page.confirm = True
 
@@ -112,13 +112,7 @@ def page_factory(browser: Any) -> Iterator[Any]:
                 await dialog.dismiss()
 
         page.on("dialog", on_dialog)
-        page.on(
-            "console",
-            lambda m: (
-                page.problems.append(m.text) if "Content Security" in m.text else None
-            ),
-        )
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        watch_problems(page)
         return page
 
     yield open_page

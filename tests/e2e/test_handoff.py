@@ -9,18 +9,20 @@ this test run started) and waits for the stack's supervisor to restart it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.e2e.helpers import Console, handoffs_of, stack_rows
+from tests.e2e.helpers import Console, handoffs_of, stack_processes, stack_rows
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.hub import drain, receive_until
 
@@ -166,25 +168,27 @@ async def test_while_queued_the_agent_gets_every_message_and_the_bot_none(
     assert {row.relay_state for row in states} == {"skipped"}
 
 
-async def handed_and_claimed(
-    stack: Any, console: Console, ws: Any, conversation_id: str
-) -> int:
-    """The customer asks for a person and the agent claims the chat: its id."""
-    await send(ws, "I want to talk to a human", "h1")
-    await receive_until(ws, handed_over, timeout=60)
-    [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
-    status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
-    assert status == 200, body
-    return handoff_id
+@contextlib.asynccontextmanager
+async def claimed_chat(
+    stack: Any, console: Console
+) -> AsyncIterator[tuple[Any, str, int]]:
+    """A new chat whose customer asked for a person and whose agent claimed it:
+    (the customer's socket, the conversation id, the handoff id)."""
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await send(ws, "I want to talk to a human", "h1")
+        await receive_until(ws, handed_over, timeout=60)
+        [(handoff_id, _, _)] = handoffs_of(stack, conversation_id)
+        status, body = await console.call("POST", f"/api/handoffs/{handoff_id}/claim")
+        assert status == 200, body
+        yield ws, conversation_id, handoff_id
 
 
 async def test_after_hand_back_the_next_question_gets_the_right_answer(
     stack, console
 ) -> None:
-    conversation_id, token = await start(stack)
-    async with connect(stack, conversation_id, token) as ws:
-        await ws.recv()
-        handoff_id = await handed_and_claimed(stack, console, ws, conversation_id)
+    async with claimed_chat(stack, console) as (ws, conversation_id, handoff_id):
         status, body = await console.call(
             "POST",
             f"/api/conversations/{conversation_id}/messages",
@@ -216,10 +220,7 @@ async def test_after_hand_back_the_next_question_gets_the_right_answer(
 async def test_after_resolve_a_message_is_answered_and_a_person_can_come_again(
     stack, console
 ) -> None:
-    conversation_id, token = await start(stack)
-    async with connect(stack, conversation_id, token) as ws:
-        await ws.recv()
-        handoff_id = await handed_and_claimed(stack, console, ws, conversation_id)
+    async with claimed_chat(stack, console) as (ws, conversation_id, handoff_id):
         status, body = await console.call(
             "POST", f"/api/handoffs/{handoff_id}/resolve", {"outcome": "solved"}
         )
@@ -248,18 +249,9 @@ async def test_after_resolve_a_message_is_answered_and_a_person_can_come_again(
 
 def child_pid(data_dir: Path, module: bytes) -> int:
     """The stack's process running ``module`` (matched by its data dir)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if module not in cmdline:
-            continue
-        if f"BATON_DATA_DIR={data_dir}".encode() in environ:
-            return int(entry.name)
+    for pid, cmdline, _ in stack_processes(data_dir):
+        if module in cmdline:
+            return pid
     pytest.fail(f"the stack's {module.decode()} was not found")
 
 

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.db.models import FollowUp, utcnow
 from bot.promises.scheduler import LONG_WAIT_GRACE
 from tests.e2e.conftest import artifact
+from tests.e2e.helpers import watch_problems
 from tests.e2e.test_console_browser import sign_in
 from tests.e2e.test_widget_browser import (
     AGENT_PASSWORD,
@@ -57,14 +58,7 @@ async def new_page(browser) -> AsyncIterator[Any]:
         )
         contexts.append(context)
         page = await context.new_page()
-        page.problems = []  # type: ignore[attr-defined]
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: (
-                page.problems.append(m.text) if "Content Security" in m.text else None
-            ),
-        )
+        watch_problems(page)
         return page
 
     yield make

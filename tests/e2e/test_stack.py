@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aiohttp
 import pytest
 import websockets
 
+from tests.e2e.helpers import stack_processes
 from tests.hub import drain, receive_until
 
 pytestmark = pytest.mark.stack
@@ -187,16 +187,7 @@ def test_rasa_loads_its_model_once_at_start(stack) -> None:
 def test_no_process_of_the_stack_shows_the_shared_secret(stack) -> None:
     """Rasa's token travels in the environment, never on a command line."""
     seen = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"BATON_DATA_DIR={stack.data_dir}".encode() not in environ:
-            continue
+    for _, cmdline, environ in stack_processes(stack.data_dir):
         token = next(
             (
                 v[len(b"BATON_RASA_TOKEN=") :]
@@ -214,17 +205,9 @@ def test_no_process_of_the_stack_shows_the_shared_secret(stack) -> None:
 
 def stack_environment(stack) -> dict[str, str]:
     """The settings the stack's Rasa, action server and hub run with."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
+    for _, _, environ in stack_processes(stack.data_dir):
         env = dict(v.decode().partition("=")[::2] for v in environ if b"=" in v)
-        if env.get("BATON_DATA_DIR") == str(stack.data_dir) and env.get(
-            "BATON_RASA_TOKEN"
-        ):
+        if env.get("BATON_RASA_TOKEN"):
             return env
     pytest.fail("no process of the stack holds the shared secret")
 

@@ -28,6 +28,7 @@ import websockets
 
 from tests.bot.auth.test_auth_api import login
 from tests.conftest import PROJECT_DIR, free_port
+from tests.e2e.helpers import create_agent
 from tests.hub import drain, receive_until
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis]
@@ -120,16 +121,7 @@ def agent_email(hubs, postgres_url, redis_url, tmp_path_factory) -> str:
     email = f"two-hubs-{secrets.token_hex(3)}@example.com"
     env = environment(postgres_url, redis_url, tmp_path_factory.mktemp("cli"))
     env["BATON_NEW_AGENT_PASSWORD"] = PASSWORD
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "bot", "create-agent"),
-            *("--email", email, "--name", "Bea Beyond", "--role", "agent"),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    create_agent(env, email, "Bea Beyond")
     return email
 
 

@@ -11,8 +11,6 @@ import datetime as dt
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import PROJECT_DIR, free_port
+from tests.conftest import free_port
+from tests.e2e import helpers
 from tests.e2e.conftest import artifact
+from tests.e2e.helpers import stack_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -267,23 +267,8 @@ class Agent:
 
 
 def create_agent(stack: Any, email: str, name: str) -> None:
-    env = {
-        **os.environ,
-        "BATON_DATABASE_URL": stack.database_url,
-        "BATON_DATA_DIR": str(stack.data_dir),
-        "BATON_PROJECT_DIR": str(PROJECT_DIR),
-        "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD,
-    }
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "bot", "create-agent"),
-            *("--email", email, "--name", name, "--role", "agent"),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD}
+    helpers.create_agent(env, email, name)
 
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
