@@ -69,10 +69,17 @@ async def new_page(browser) -> AsyncIterator[Any]:
 def rounds_from_the_test(settings: Settings) -> Settings:
     """Scheduler rounds come from the tests (``tick()``), not from the hub's
     own loop every 5 s: on a slow machine its round sent the reminder before
-    the test's, which then found nothing to do."""
+    the test's, which then found nothing to do. (Its first round, at start,
+    is stopped by :func:`without_own_rounds`.)"""
     return settings.with_changes(
         promises=replace(settings.promises, interval_s=3600.0, lease_s=7200.0)
     )
+
+
+async def without_own_rounds(hub: RunningHub) -> RunningHub:
+    """Stop the hub's own scheduler loop, whose first round runs at start."""
+    await hub.app.ctx.promise_scheduler.stop()
+    return hub
 
 
 @pytest.fixture
@@ -80,14 +87,14 @@ async def closed_hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
     """A hub outside support hours: every chat handed over is a follow-up."""
     settings = hub_settings.with_changes(support_hours=closed_today())
     async with running_hub(rounds_from_the_test(settings)) as hub:
-        yield hub
+        yield await without_own_rounds(hub)
 
 
 @pytest.fixture
 async def open_hub(hub_settings: Settings) -> AsyncIterator[RunningHub]:
     """A hub in support hours: a chat handed over waits for an agent online."""
     async with running_hub(rounds_from_the_test(hub_settings)) as hub:
-        yield hub
+        yield await without_own_rounds(hub)
 
 
 async def ann_signed_in(
