@@ -51,7 +51,6 @@ from bot.accounts import (
     planned_changes,
 )
 from bot.contract import HUB_CHANNEL, HandoffReason, SecretAnswer
-from bot.conversations.repository import ConversationRepository
 from bot.knowledge import Answer
 
 logger = logging.getLogger(__name__)
@@ -184,10 +183,9 @@ async def _typed(tracker: Tracker, value: Any) -> str:
     """
     seq = _hub_metadata(tracker).get("seq")
     if isinstance(seq, int) and not isinstance(seq, bool):
-        repository = ConversationRepository((await _desk()).engine)
-        kept = await repository.kept_for_relay(tracker.sender_id, seq)
-        if "text" in kept:
-            return kept["text"]
+        typed = await (await _desk()).typed_answer(tracker.sender_id, seq)
+        if typed is not None:
+            return typed
     return str(value or "")
 
 

@@ -44,7 +44,8 @@ from bot.accounts.tokens import (
 )
 from bot.auth.repository import AuthRepository
 from bot.config import Accounts
-from bot.db.models import AccountCode, Conversation, aware, utcnow
+from bot.conversations.repository import ConversationRepository
+from bot.db.models import AccountCode, aware, utcnow
 from bot.exceptions import RateLimited
 from bot.mail import Mailer
 from bot.mail.templates import render
@@ -53,7 +54,6 @@ account_codes = AccountCode.__table__
 
 logger = logging.getLogger(__name__)
 
-conversations = Conversation.__table__
 #: Who the audit log names for what the assistant does.
 AUDIT_ACTOR = "assistant"
 _HOUR = dt.timedelta(hours=1)
@@ -178,19 +178,28 @@ class ResetDesk:
         """The audit log's owner."""
         return AuthRepository(self.engine)
 
+    @property
+    def conversations(self) -> ConversationRepository:
+        """The conversations' owner (the desk only reads them)."""
+        return ConversationRepository(self.engine)
+
     async def customer(self, conversation_id: str) -> tuple[str | None, str | None]:
         """The conversation's verified e-mail (else ``None``) and locale."""
-        query = sa.select(
-            conversations.c.user_email,
-            conversations.c.user_verified,
-            conversations.c.locale,
-        ).where(conversations.c.id == conversation_id)
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
-        if row is None:
+        found = await self.conversations.get(conversation_id)
+        if found is None:
             return None, None
-        email = row.user_email if row.user_verified and row.user_email else None
-        return email, row.locale
+        email = found.user_email if found.user_verified and found.user_email else None
+        return email, found.locale
+
+    async def typed_answer(self, conversation_id: str, seq: int) -> str | None:
+        """The clear text of a masked answer during its turn (else ``None``).
+
+        The hub stores the e-mail or code a customer typed masked and keeps
+        the clear text with the pending message for its turn only
+        (:meth:`ConversationRepository.kept_for_relay`).
+        """
+        kept = await self.conversations.kept_for_relay(conversation_id, seq)
+        return kept.get("text")
 
     async def _check_limits(
         self, conversation_id: str, key: str, client_address: str | None
