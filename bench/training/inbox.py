@@ -1,0 +1,273 @@
+"""The training inbox's query time with 100,000 stored turns (issue #14: p95 ≤ 200 ms).
+
+``python -m bench.training inbox [--turns N] [--database-url URL]``
+
+A fresh database (a SQLite file by default, as the embedded hub uses) is
+migrated and seeded with the knowledge base as a hub does, then filled with
+``--turns`` customer turns (the customer's message with what the NLU
+understood, and the bot's reply, as the relay stores them) in conversations
+of ten turns over the last 30 days. The customers' texts are the examples
+of ``data/nlu`` with a conversation number in some, so that they are not all
+the same; most turns are understood with confidence, some unsure or not
+understood, and some conversations end with a handoff, a rejected article or
+a low rating, at rates given below. The rows are written in bulk (the
+services would take hours for this many): their shape is the relay's.
+
+Then the inbox is read as the console reads it (:class:`bot.training.Inbox`
+with the hub's knowledge base and sentence encoder): the default view
+(newest first), the most frequent first, and one reason, each ``--repeat``
+times after one warm-up read; the figures are seconds per read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.training.results import load_average, percentiles, record
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
+from bot.db.models import Conversation, Feedback, Handoff, Message
+from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
+from bot.training import Inbox, InboxFilter, Reason
+from bot.training.intents import NluRepository
+from bot.training.nlu_data import read_nlu
+from bot.training.repository import TrainingRepository
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+TURNS_PER_CONVERSATION = 10
+#: Of customer turns: not understood (nlu_fallback), and unsure (< 0.7).
+FALLBACK_RATE = 0.03
+UNSURE_RATE = 0.05
+#: Of conversations: handed to a person, an article rejected, rated 1-2.
+HANDOFF_RATE = 0.05
+REJECTED_RATE = 0.02
+LOW_RATING_RATE = 0.01
+#: Rows per INSERT.
+BATCH = 5000
+
+
+def phrasings() -> list[tuple[str, str]]:
+    """(text, intent) of every example in data/nlu."""
+    files = read_nlu(PROJECT_DIR / "data" / "nlu")
+    return [
+        (text, intent) for intent, texts in files.examples.items() for text in texts
+    ]
+
+
+async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
+    """Write ``turns`` customer turns with their bot replies; return counts."""
+    rng = random.Random(seed)
+    pool = phrasings()
+    intents = sorted({intent for _, intent in pool})
+    now = dt.datetime.now(dt.timezone.utc)
+    conversations: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    handoffs: list[dict[str, Any]] = []
+    feedback: list[dict[str, Any]] = []
+    counts = {"turns": 0, "fallback": 0, "unsure": 0}
+    for number in range(-(-turns // TURNS_PER_CONVERSATION)):
+        conversation_id = secrets.token_hex(16)
+        started = now - dt.timedelta(seconds=rng.uniform(600, 30 * 86400))
+        seq = 0
+        at = started
+        in_this = min(TURNS_PER_CONVERSATION, turns - counts["turns"])
+        for _ in range(in_this):
+            text, intent = rng.choice(pool)
+            if rng.random() < 0.3:
+                text = f"{text} (order {number})"
+            draw = rng.random()
+            if draw < FALLBACK_RATE:
+                understood, confidence = "nlu_fallback", rng.uniform(0.2, 0.5)
+                counts["fallback"] += 1
+            elif draw < FALLBACK_RATE + UNSURE_RATE:
+                understood, confidence = intent, rng.uniform(0.5, 0.69)
+                counts["unsure"] += 1
+            else:
+                understood, confidence = intent, rng.uniform(0.75, 0.999)
+            others = rng.sample([i for i in intents if i != understood], 2)
+            ranking = [
+                {"name": understood, "confidence": round(confidence, 4)},
+                {"name": others[0], "confidence": round((1 - confidence) * 0.6, 4)},
+                {"name": others[1], "confidence": round((1 - confidence) * 0.3, 4)},
+            ]
+            seq += 1
+            at += dt.timedelta(seconds=rng.uniform(5, 60))
+            messages.append(
+                {
+                    "conversation_id": conversation_id,
+                    "seq": seq,
+                    "role": "customer",
+                    "text": text,
+                    "buttons": [],
+                    "meta": {
+                        "_nlu": {
+                            "intent": understood,
+                            "confidence": round(confidence, 4),
+                            "intent_ranking": ranking,
+                        }
+                    },
+                    "client_id": secrets.token_hex(8),
+                    "relay_state": "done",
+                    "created_at": at,
+                }
+            )
+            seq += 1
+            at += dt.timedelta(seconds=1)
+            messages.append(
+                {
+                    "conversation_id": conversation_id,
+                    "seq": seq,
+                    "role": "bot",
+                    "text": "Here is how to do that: ...",
+                    "buttons": [],
+                    "meta": {},
+                    "client_id": None,
+                    "relay_state": None,
+                    "created_at": at,
+                }
+            )
+            counts["turns"] += 1
+        conversations.append(
+            {
+                "id": conversation_id,
+                "token_hash": secrets.token_hex(32),
+                "state": "bot",
+                "last_seq": seq,
+                "user_verified": False,
+                "created_at": started,
+                "updated_at": at,
+            }
+        )
+        draw = rng.random()
+        if draw < HANDOFF_RATE:
+            handoffs.append(
+                {
+                    "conversation_id": conversation_id,
+                    "reason": "customer_request",
+                    "state": "resolved",
+                    "priority": 0,
+                    "created_at": at,
+                    "closed_at": at + dt.timedelta(minutes=5),
+                }
+            )
+        elif draw < HANDOFF_RATE + REJECTED_RATE:
+            feedback.append(
+                {
+                    "conversation_id": conversation_id,
+                    "kind": "article",
+                    "score": None,
+                    "helped": False,
+                    "article_slug": "reset-password",
+                    "created_at": at,
+                }
+            )
+        elif draw < HANDOFF_RATE + REJECTED_RATE + LOW_RATING_RATE:
+            feedback.append(
+                {
+                    "conversation_id": conversation_id,
+                    "kind": "rating",
+                    "score": rng.choice((1, 2)),
+                    "helped": None,
+                    "article_slug": None,
+                    "created_at": at,
+                }
+            )
+    async with engine.begin() as connection:
+        for table, rows in (
+            (Conversation.__table__, conversations),
+            (Message.__table__, messages),
+            (Handoff.__table__, handoffs),
+            (Feedback.__table__, feedback),
+        ):
+            for start in range(0, len(rows), BATCH):
+                await connection.execute(table.insert(), rows[start : start + BATCH])
+    counts.update(
+        conversations=len(conversations),
+        message_rows=len(messages),
+        handoffs=len(handoffs),
+        feedback=len(feedback),
+    )
+    return counts
+
+
+async def timed(inbox: Inbox, query: InboxFilter, repeat: int) -> dict[str, Any]:
+    """Seconds per read of ``query`` (after one warm-up read), and its size."""
+    groups = await inbox.groups(query)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        groups = await inbox.groups(query)
+        samples.append(time.perf_counter() - started)
+    return {
+        "groups": len(groups),
+        "messages": sum(group["count"] for group in groups),
+        "seconds": percentiles(samples),
+    }
+
+
+async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, Any]:
+    """Fill a database with ``turns`` turns and time the inbox on it."""
+    with tempfile.TemporaryDirectory(prefix="baton-inbox-") as folder:
+        url = database_url or f"sqlite:///{Path(folder) / 'baton.db'}"
+        engine = create_engine(url)
+        try:
+            await upgrade_database(engine)
+            knowledge = KnowledgeBase(KnowledgeRepository(engine))
+            await knowledge.repository.seed_if_new(load_seed())
+            started = time.perf_counter()
+            counts = await fill(engine, turns)
+            filled_s = time.perf_counter() - started
+            inbox = Inbox(
+                TrainingRepository(
+                    engine, knowledge.repository, NluRepository(engine, PROJECT_DIR)
+                ),
+                knowledge,
+            )
+            load_before = load_average()
+            reads = {
+                "newest": await timed(inbox, InboxFilter(), repeat),
+                "frequent": await timed(inbox, InboxFilter(sort="frequent"), repeat),
+                "reason_fallback": await timed(
+                    inbox, InboxFilter(reason=Reason.FALLBACK), repeat
+                ),
+            }
+        finally:
+            await engine.dispose()
+    worst = max(read["seconds"]["p95"] for read in reads.values())
+    return {
+        "database": "PostgreSQL" if database_url else "SQLite file (embedded)",
+        "stored": counts,
+        "fill_s": round(filled_s, 1),
+        "reads": reads,
+        "repeat": repeat,
+        "target_p95_s": 0.2,
+        "worst_p95_s": worst,
+        "meets_target": worst <= 0.2,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the inbox benchmark and record it."""
+    parser = argparse.ArgumentParser(prog="python -m bench.training inbox")
+    parser.add_argument("--turns", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL database to fill (default: SQLite)"
+    )
+    args = parser.parse_args(argv)
+    figures = asyncio.run(run(args.turns, args.repeat, args.database_url))
+    key = "inbox_postgresql" if args.database_url else "inbox"
+    print(record(key, figures))
+    for name, read in figures["reads"].items():
+        print(f"{name}: {read['groups']} groups, {read['seconds']}")
+    return 0
