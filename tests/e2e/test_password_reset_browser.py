@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.accounts import BuiltinAccounts
 from bot.config import Accounts
 from bot.mail import OutboxRepository
 from tests.bot.accounts.conftest import PASSWORD, new_conversation, unique_email
+from tests.bot.accounts.test_reset_page import signs_in
 from tests.conftest import settings_in
 from tests.e2e.conftest import artifact
 from tests.hub import RunningHub, running_hub
@@ -54,15 +54,6 @@ async def reset_link(hub: RunningHub) -> tuple[str, str]:
     found = re.search(r"http://\S+/account/reset\?token=[\w-]+", mail.body)
     assert found is not None, mail.body
     return email, found.group(0)
-
-
-async def signs_in(hub: RunningHub, email: str, password: str) -> bool:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{hub.url}/api/account/sign-in",
-            json={"email": email, "password": password},
-        ) as response:
-            return response.status == 200
 
 
 @pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
