@@ -8,9 +8,10 @@ changed), as a trainer would:
 
 1. A customer probe sends a message every second for ``--idle-s`` seconds and
    times each bot reply (first bot frame after the send): replies when idle.
-2. The trainer adds one example to an intent (the phrasing of the stack test
-   ``tests/e2e/test_training_loop.py``, which the shipped model takes for
-   another intent) and presses Train (``POST /api/training/jobs``); the
+2. The trainer adds two examples to an intent (the phrasing of the stack
+   test ``tests/e2e/test_training_loop.py``, which the shipped model takes
+   for another intent, and one new to every run, so that Rasa's cache cannot
+   restore an earlier run's model) and presses Train (``POST /api/training/jobs``); the
    probe keeps going: replies while the job runs (export, ``rasa data
    validate``, ``rasa train``, the evaluation of both models, at nice 15).
 3. When the job succeeds the trainer deploys the model; when Rasa's
@@ -246,12 +247,16 @@ async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
         await asyncio.sleep(idle_s)
         idle_end = time.monotonic()
         load_idle = load_average()
+        # A second example new to every run: Rasa's cache (the project's
+        # .rasa/cache) would otherwise restore a model trained on the same
+        # data by an earlier run, and nothing would be trained.
+        fresh = f"a mystery deduction from lumen showed up at {time.time():.0f}"
         status, body = await call(
             session,
             "PUT",
             f"{stack.url}/api/training/intents/{INTENT}",
             csrf,
-            {"add": [PHRASING]},
+            {"add": [PHRASING, fresh]},
         )
         if status != 200:
             raise RuntimeError(f"add example: {status} {body}")
