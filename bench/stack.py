@@ -177,3 +177,32 @@ def running_stack(
             raise StackError(
                 f"the stack exited with {code}:\n{log.read_text()[-4000:]}"
             )
+
+
+def stack_settings(stack: Any) -> dict[str, str]:
+    """The settings that point a command at the stack's database and data."""
+    return {
+        "BATON_DATABASE_URL": stack.database_url,
+        "BATON_DATA_DIR": str(stack.data_dir),
+        "BATON_PROJECT_DIR": str(PROJECT_DIR),
+    }
+
+
+def create_agent(
+    env: Mapping[str, str], email: str, name: str, role: str = "agent"
+) -> None:
+    """An account made with ``python -m bot create-agent``, as an admin would.
+
+    ``env`` adds its settings (the database, ``BATON_NEW_AGENT_PASSWORD``) to
+    this process's environment.
+    """
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "create-agent"),
+            *("--email", email, "--name", name, "--role", role),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )

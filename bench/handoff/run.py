@@ -43,6 +43,7 @@ import aiohttp
 import websockets
 
 from bench.machine import machine
+from bench.stack import create_agent
 
 HERE = Path(__file__).resolve().parent
 PROJECT_DIR = HERE.parent.parent
@@ -234,26 +235,9 @@ async def measure(
     return samples
 
 
-def create_agent(env: dict[str, str]) -> str:
+def new_agent(env: dict[str, str]) -> str:
     email = f"bench-{secrets.token_hex(3)}@example.com"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "create-agent",
-            "--email",
-            email,
-            "--name",
-            "Bench Agent",
-            "--role",
-            "agent",
-        ],
-        cwd=PROJECT_DIR,
-        env={**env, "BATON_NEW_AGENT_PASSWORD": PASSWORD},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    create_agent({**env, "BATON_NEW_AGENT_PASSWORD": PASSWORD}, email, "Bench Agent")
     return email
 
 
@@ -273,14 +257,14 @@ def run_setup(name: str, rounds: int) -> dict[str, Any]:
         if name == "same-embedded":
             env = hub_env(data_dir, f"sqlite:///{data_dir / 'baton.db'}", None)
             with hubs(1, env) as (url,):
-                email = create_agent(env)
+                email = new_agent(env)
                 samples = asyncio.run(measure(url, url, email, rounds))
             return summarise(samples)
         with postgres_database() as database_url:
             env = hub_env(data_dir, database_url, REDIS_URL)
             count = 2 if name == "cross-redis" else 1
             with hubs(count, env) as urls:
-                email = create_agent(env)
+                email = new_agent(env)
                 samples = asyncio.run(measure(urls[0], urls[-1], email, rounds))
             return summarise(samples)
 

@@ -30,7 +30,6 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -42,7 +41,13 @@ import aiohttp
 import websockets
 import yaml
 
-from bench.stack import PROJECT_DIR, RunningStack, running_stack
+from bench.stack import (
+    PROJECT_DIR,
+    RunningStack,
+    create_agent,
+    running_stack,
+    stack_settings,
+)
 
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 QUESTION_FILES = [
@@ -348,26 +353,11 @@ class AgentWorker:
 
 
 def create_agents(stack: RunningStack, count: int) -> list[str]:
+    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": PASSWORD}
     emails = []
-    env = {
-        **os.environ,
-        "BATON_DATABASE_URL": stack.database_url,
-        "BATON_DATA_DIR": str(stack.data_dir),
-        "BATON_PROJECT_DIR": str(PROJECT_DIR),
-        "BATON_NEW_AGENT_PASSWORD": PASSWORD,
-    }
     for n in range(count):
         email = f"soak-agent-{n}-{secrets.token_hex(2)}@example.com"
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "bot", "create-agent", "--email", email),
-                *("--name", f"Soak Agent {n}", "--role", "agent"),
-            ],
-            cwd=PROJECT_DIR,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        create_agent(env, email, f"Soak Agent {n}")
         emails.append(email)
     return emails
 

@@ -28,8 +28,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -37,7 +35,12 @@ import aiohttp
 import sqlalchemy as sa
 import websockets
 
-from bench.stack import PROJECT_DIR, RunningStack, running_stack
+from bench.stack import (
+    RunningStack,
+    create_agent,
+    running_stack,
+    stack_settings,
+)
 from bench.training.results import load_average, percentiles, record
 from bot.db.models import Message
 
@@ -139,29 +142,8 @@ async def _drain(ws: Any) -> None:
 
 
 def create_trainer(stack: RunningStack) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "create-agent",
-            "--email",
-            TRAINER,
-            "--name",
-            "Bench Trainer",
-            "--role",
-            "trainer",
-        ],
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "BATON_DATABASE_URL": stack.database_url,
-            "BATON_DATA_DIR": str(stack.data_dir),
-            "BATON_NEW_AGENT_PASSWORD": PASSWORD,
-        },
-        check=True,
-        capture_output=True,
-    )
+    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": PASSWORD}
+    create_agent(env, TRAINER, "Bench Trainer", "trainer")
 
 
 async def call(

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -135,32 +135,3 @@ def watch_problems(page: Any) -> list[str]:
     )
     page.on("pageerror", lambda error: page.problems.append(str(error)))
     return page.problems
-
-
-def create_agent(
-    env: Mapping[str, str], email: str, name: str, role: str = "agent"
-) -> None:
-    """An account made with ``python -m bot create-agent``, as an admin would.
-
-    ``env`` adds its settings (the database, ``BATON_NEW_AGENT_PASSWORD``) to
-    this process's environment.
-    """
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "bot", "create-agent"),
-            *("--email", email, "--name", name, "--role", role),
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-
-
-def stack_settings(stack: Any) -> dict[str, str]:
-    """The settings that point a command at the stack's database and data."""
-    return {
-        "BATON_DATABASE_URL": stack.database_url,
-        "BATON_DATA_DIR": str(stack.data_dir),
-        "BATON_PROJECT_DIR": str(PROJECT_DIR),
-    }

@@ -19,10 +19,11 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bench.stack import create_agent, stack_settings
 from bot.auth.repository import agent_sessions, agents
 from bot.config import Limits, Settings
 from tests.e2e.conftest import artifact
-from tests.e2e.helpers import create_agent, stack_settings, watch_problems
+from tests.e2e.helpers import watch_problems
 from tests.e2e.test_stack import connect, is_bot, start
 from tests.e2e.test_widget_browser import AGENT_PASSWORD
 from tests.hub import drain, receive_until, running_hub

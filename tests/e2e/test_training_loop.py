@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +20,9 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bench.stack import create_agent, stack_settings
 from bot.db.models import Message
 from tests.bot.auth.test_auth_api import PASSWORD
-from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_stack import connect, say, start
 
@@ -104,28 +102,8 @@ async def until_model_changes(
 async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
     before = await understood(stack)
     assert before != INTENT
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "create-agent",
-            "--email",
-            TRAINER,
-            "--name",
-            "Loop Trainer",
-            "--role",
-            "trainer",
-        ],
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "BATON_DATABASE_URL": stack.database_url,
-            "BATON_DATA_DIR": str(stack.data_dir),
-            "BATON_NEW_AGENT_PASSWORD": PASSWORD,
-        },
-        check=True,
-    )
+    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": PASSWORD}
+    create_agent(env, TRAINER, "Loop Trainer", "trainer")
     # unsafe: keep the session cookie of an IP address (127.0.0.1).
     async with aiohttp.ClientSession(
         cookie_jar=aiohttp.CookieJar(unsafe=True)

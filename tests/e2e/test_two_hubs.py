@@ -26,9 +26,9 @@ import aiohttp
 import pytest
 import websockets
 
+from bench.stack import create_agent
 from tests.bot.auth.test_auth_api import login
 from tests.conftest import PROJECT_DIR, free_port
-from tests.e2e.helpers import create_agent
 from tests.hub import drain, receive_until
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis]

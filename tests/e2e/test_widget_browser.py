@@ -20,10 +20,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bench.stack import create_agent as create_account
+from bench.stack import stack_settings
 from tests.conftest import free_port
-from tests.e2e import helpers
 from tests.e2e.conftest import artifact
-from tests.e2e.helpers import stack_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -268,7 +268,7 @@ class Agent:
 
 def create_agent(stack: Any, email: str, name: str) -> None:
     env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": AGENT_PASSWORD}
-    helpers.create_agent(env, email, name)
+    create_account(env, email, name)
 
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
