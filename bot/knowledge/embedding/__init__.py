@@ -3,17 +3,20 @@
 BM25 and the n-gram similarity match the words of a message; a customer who
 writes "my phone was stolen and the code app was on it" shares few of them
 with "Lost access to two-step verification". This package turns a sentence
-into a 384-number vector with the public sentence-transformers model
-``all-MiniLM-L6-v2`` (Apache-2.0; a 6-layer BERT trained on a billion
-sentence pairs so that paraphrases get close vectors), run here with numpy
-alone — no PyTorch, no TensorFlow session, no network. One module per job:
+into an 896-number vector: the 384 numbers of the public sentence-transformers
+model ``all-MiniLM-L6-v2`` (Apache-2.0; a 6-layer BERT trained on a billion
+sentence pairs so that paraphrases get close vectors) joined with the 512 of
+Google's Universal Sentence Encoder multilingual v3 (Apache-2.0; 16
+languages, so that "comment annuler mon abonnement" is near "cancel your
+subscription"), both run with numpy alone — no PyTorch, no TensorFlow
+session, no network. One module per job:
 
 - :mod:`.model`: which model, and where its files are
   (``BATON_EMBEDDING_MODEL`` or ``models/all-MiniLM-L6-v2``).
 - :mod:`.weights`: reads ``model.safetensors``.
 - :mod:`.tokenizer`: :class:`WordPieceTokenizer`, the model's uncased BERT
   tokenizer from ``vocab.txt``.
-- :mod:`.encoder`: :class:`SentenceEncoder`, the transformer: text in,
+- :mod:`.encoder`: :class:`SentenceEncoder`, both models: text in,
   unit-length vectors out (the cosine of two sentences is their dot product).
 - :mod:`.store`: the file of vectors computed earlier, kept across restarts.
 - :mod:`.shared`: :func:`shared_encoder`, one encoder per process for the
@@ -31,9 +34,13 @@ from bot.knowledge.embedding.encoder import (
 from bot.knowledge.embedding.model import (
     DEFAULT_MODEL_DIR,
     DIMENSION,
+    ENGLISH_DIMENSION,
+    ENGLISH_MODEL,
     MODEL_ENV,
     MODEL_FILES,
     MODEL_NAME,
+    MULTILINGUAL_DIMENSION,
+    MULTILINGUAL_MODEL,
     EmbeddingModelMissing,
     model_directory,
 )
@@ -56,12 +63,16 @@ __all__ = [
     "CACHE_SIZE",
     "DEFAULT_MODEL_DIR",
     "DIMENSION",
+    "ENGLISH_DIMENSION",
+    "ENGLISH_MODEL",
     "MAX_SEQUENCE",
     "MAX_WORD_CHARS",
     "MESSAGE_MEMORY",
     "MODEL_ENV",
     "MODEL_FILES",
     "MODEL_NAME",
+    "MULTILINGUAL_DIMENSION",
+    "MULTILINGUAL_MODEL",
     "PARSE_KEY",
     "STORE_NAME",
     "EmbeddingModelMissing",

@@ -2,7 +2,7 @@
 
 The NLU pipeline (:class:`bot.nlu.meaning.MessageEmbedder`) embeds each
 message once; the vector rides in the parse data as JSON (model name, size
-and base64 little-endian float32, ~2 KB), and the knowledge actions read it
+and base64 little-endian float32, ~5 KB), and the knowledge actions read it
 back from the tracker's latest message instead of embedding the text again.
 """
 
@@ -23,7 +23,7 @@ PARSE_KEY = "embedding"
 def vector_to_parse_data(vector: np.ndarray) -> dict[str, Any]:
     """A vector as JSON for the parse data: little-endian float32, base64.
 
-    About 2 KB per message (384 numbers as decimal text would take ~8 KB).
+    About 5 KB per message (896 numbers as decimal text would take ~18 KB).
     """
     data = np.asarray(vector, dtype="<f4").tobytes()
     return {

@@ -21,6 +21,8 @@ from bot.config import Settings
 from bot.knowledge import Article, KnowledgeIndex
 from bot.knowledge.embedding import (
     DEFAULT_MODEL_DIR,
+    DIMENSION,
+    ENGLISH_DIMENSION,
     MAX_SEQUENCE,
     EmbeddingModelMissing,
     SentenceEncoder,
@@ -28,6 +30,7 @@ from bot.knowledge.embedding import (
     read_safetensors,
     shared_encoder,
 )
+from bot.knowledge.embedding.encoder import MULTILINGUAL_WEIGHT
 from bot.knowledge.similarity import SemanticMatcher
 
 #: A text whose SHA-256 digest ends with a zero byte.
@@ -59,13 +62,31 @@ def test_vectors_match_the_reference_model(encoder: SentenceEncoder) -> None:
     texts = [str(item["text"]) for item in REFERENCE["items"]]
     expected = np.array([item["embedding"] for item in REFERENCE["items"]])
     # Encoded together (padded batches) and one by one: the same vectors.
-    together = encoder.encode(texts)
+    # The English model's part of a joined vector is its own vector, scaled.
+    joined = encoder.encode(texts)
+    together = joined[:, :ENGLISH_DIMENSION] / np.sqrt(1 - MULTILINGUAL_WEIGHT)
     alone = np.array(
         [encoder._forward([encoder.tokenizer.encode(t)])[0] for t in texts]
     )
     assert np.abs(together - expected).max() < 1e-5
     assert np.abs(alone - expected).max() < 1e-5
-    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
+
+
+def test_questions_in_other_languages_are_near_their_english_paraphrases(
+    encoder: SentenceEncoder,
+) -> None:
+    invite, refund, *questions = encoder.encode(
+        [
+            "Invite people to your team",
+            "Request a refund",
+            "comment inviter un collègue dans mon équipe",
+            "wie lade ich einen Kollegen in unser Team ein",
+            "¿cómo invito a un compañero a mi equipo?",
+        ]
+    )
+    for question in questions:
+        assert question @ invite > question @ refund + 0.15
 
 
 def test_long_messages_are_cut_to_the_models_length(encoder: SentenceEncoder) -> None:
@@ -156,7 +177,7 @@ def test_meaning_matches_without_shared_words(encoder: SentenceEncoder) -> None:
     )
     assert found.articles[0] > found.articles[1]
     assert 0 <= found.negative < found.articles[0]
-    with pytest.raises(ValueError, match="384"):
+    with pytest.raises(ValueError, match=str(DIMENSION)):
         matcher.similarities(np.zeros(3))
 
 
@@ -208,7 +229,7 @@ def test_vectors_are_stored_for_the_next_process(
     fourth = SentenceEncoder(model_directory(Settings.from_env()), store=store)
     monkeypatch.setattr(fourth, "_forward", no_model)
     assert np.array_equal(fourth.encode(texts), vectors)
-    assert fourth.encode(["where are my deleted notes"]).shape == (1, 384)
+    assert fourth.encode(["where are my deleted notes"]).shape == (1, DIMENSION)
     with pytest.raises(AssertionError, match="embedded again"):
         second.encode(["a customer's one-off message"])
 

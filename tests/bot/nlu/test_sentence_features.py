@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.knowledge.embedding import shared_encoder
+from bot.knowledge.embedding import DIMENSION, shared_encoder
 from bot.nlu.sentence_features import (
     FINGERPRINT_FILE,
     EncoderMismatch,
@@ -57,7 +57,7 @@ def test_each_message_gets_its_embedding_as_a_sentence_feature(
         [feature] = [f for f in message.features if f.origin == "sentence_features"]
         assert feature.type == FEATURE_TYPE_SENTENCE
         assert feature.attribute == TEXT
-        assert feature.features.shape == (1, 384)
+        assert feature.features.shape == (1, DIMENSION)
         assert np.allclose(feature.features[0], 2.0 * vector, atol=1e-5)
 
 
