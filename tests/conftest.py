@@ -21,6 +21,15 @@ from typing import Any
 import pytest
 from sanic import Sanic
 
+# aiogram, which Rasa imports with its channels (an evaluation loading an
+# Agent, the hub's input channel), installs uvloop's event-loop policy for the
+# whole process when it is first imported, unless this is set; the tests'
+# asyncio loops then could not start a subprocess (asyncio asks the new
+# policy for a child watcher: NotImplementedError), seen as a training job
+# that could not start after an evaluation test. Served processes choose
+# their loop themselves (sanic).
+os.environ.setdefault("DISABLE_UVLOOP", "1")
+
 from bot.bus import EventBus, create_bus
 from bot.config import Settings
 from bot.db.engine import create_engine
