@@ -14,13 +14,13 @@ import asyncio
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
 
 from bench.stack import create_agent, stack_settings
+from bench.training.loop import call
 from bot.db.models import Message
 from tests.bot.auth.test_auth_api import PASSWORD
 from tests.e2e.conftest import Stack, ensure_model, started
@@ -69,19 +69,6 @@ async def understood(stack: Stack) -> str:
     return str(meta["_nlu"]["intent"])
 
 
-async def request(
-    session: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    csrf: str | None = None,
-    body: Any = None,
-) -> tuple[int, Any]:
-    headers = {"X-CSRF-Token": csrf} if csrf else {}
-    async with session.request(method, url, json=body, headers=headers) as answer:
-        text = await answer.text()
-        return answer.status, json.loads(text) if text else {}
-
-
 async def live_model_id(session: aiohttp.ClientSession, stack: Stack) -> str | None:
     async with session.get(f"{stack.url}/health") as answer:
         body = await answer.json()
@@ -108,7 +95,7 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
     async with aiohttp.ClientSession(
         cookie_jar=aiohttp.CookieJar(unsafe=True)
     ) as session:
-        status, me = await request(
+        status, me = await call(
             session,
             "POST",
             f"{stack.url}/api/auth/login",
@@ -116,10 +103,10 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
         )
         assert status == 200, me
         csrf = me["csrf_token"]
-        status, inbox = await request(session, "GET", f"{stack.url}/api/training/inbox")
+        status, inbox = await call(session, "GET", f"{stack.url}/api/training/inbox")
         assert status == 200
         (group,) = [g for g in inbox["groups"] if g["text"] == PHRASING]
-        status, body = await request(
+        status, body = await call(
             session,
             "POST",
             f"{stack.url}/api/training/annotations",
@@ -127,13 +114,13 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
             {"group_id": group["group_id"], "intent": INTENT},
         )
         assert status == 201, body
-        status, body = await request(
+        status, body = await call(
             session, "POST", f"{stack.url}/api/training/jobs", csrf
         )
         assert status == 202, body
         job_url = f"{stack.url}/api/training/jobs/{body['job_id']}"
         while True:
-            status, body = await request(session, "GET", job_url)
+            status, body = await call(session, "GET", job_url)
             if body["job"]["state"] in ("succeeded", "failed"):
                 break
             await asyncio.sleep(2)
@@ -149,7 +136,7 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
             assert 0 < side["accuracy"] <= 1 and side["per_intent"]
             assert side["stories"]["passed"]
         shipped = await live_model_id(session, stack)
-        status, body = await request(
+        status, body = await call(
             session,
             "POST",
             f"{stack.url}/api/models/{job['model_version']}/deploy",
@@ -159,7 +146,7 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
         deployed = await until_model_changes(session, stack, shipped)
         assert await understood(stack) == INTENT
 
-        status, body = await request(
+        status, body = await call(
             session,
             "POST",
             f"{stack.url}/api/models/{job['model_version']}/rollback",

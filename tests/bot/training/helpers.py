@@ -20,6 +20,16 @@ from bot.db.models import LabelledQuestion, NluExample, NluIntent, TrainingAnnot
 from tests.conftest import IN_CI, PROJECT_DIR
 from tests.hub import RunningHub
 
+#: Five examples of an intent the shipped data does not have (a new intent
+#: needs five).
+NEW_EXAMPLES = [
+    "where is my parcel",
+    "has my order shipped yet",
+    "track my delivery",
+    "when will my package arrive",
+    "my shipment has not arrived",
+]
+
 #: The model ``make model`` trains (CI trains it before the tests).
 SHIPPED_MODEL = PROJECT_DIR / "models" / "baton.tar.gz"
 

@@ -21,22 +21,13 @@ from bot.training.intents import (
 )
 from bot.training.nlu_data import read_nlu
 from bot.training.validation import IntentChange, example_text, intent_name
-from tests.bot.training.helpers import clear_training_data
+from tests.bot.training.helpers import NEW_EXAMPLES, clear_training_data
 from tests.conftest import PROJECT_DIR
 
 
 def baseline() -> dict[str, list[str]]:
     """The committed examples (read now: data/nlu is edited while we work)."""
     return read_nlu(PROJECT_DIR / "data" / "nlu").examples
-
-
-NEW_EXAMPLES = [
-    "where is my parcel",
-    "has my order shipped yet",
-    "track my delivery",
-    "when will my package arrive",
-    "my shipment has not arrived",
-]
 
 
 @pytest.fixture

@@ -23,16 +23,8 @@ from bot.training.nlu_files import (
     write_files,
 )
 from bot.training.validation import IntentChange
-from tests.bot.training.helpers import clear_training_data
+from tests.bot.training.helpers import NEW_EXAMPLES, clear_training_data
 from tests.conftest import PROJECT_DIR
-
-NEW_EXAMPLES = [
-    "where is my parcel",
-    "has my order shipped yet",
-    "track my delivery",
-    "when will my package arrive",
-    "my shipment has not arrived",
-]
 
 
 @pytest.fixture
