@@ -113,6 +113,24 @@ class AnnotationRecord:
         return to_json(self)
 
 
+async def _annotation_in(
+    connection: AsyncConnection, annotation_id: int
+) -> AnnotationRecord:
+    """One annotation, read on ``connection``.
+
+    Raises:
+        AnnotationNotFound: No annotation has this id.
+    """
+    row = (
+        await connection.execute(
+            sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)
+        )
+    ).first()
+    if row is None:
+        raise AnnotationNotFound(f"no annotation {annotation_id}")
+    return _annotation(row)
+
+
 def _annotation(row: Any) -> AnnotationRecord:
     return from_row(AnnotationRecord, row, article="article_slug")
 
@@ -369,15 +387,7 @@ class TrainingRepository:
             Conflict: ``already_undone``.
         """
         async with self.engine.begin() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(annotation_rows).where(
-                        annotation_rows.c.id == annotation_id
-                    )
-                )
-            ).first()
-            if row is None:
-                raise AnnotationNotFound(f"no annotation {annotation_id}")
+            record = await _annotation_in(connection, annotation_id)
             now = utcnow()
             undone = await connection.execute(
                 annotation_rows.update()
@@ -395,7 +405,7 @@ class TrainingRepository:
             await self.knowledge.remove_labelled(connection, [annotation_id])
             if self.examples is not None:
                 await self.examples.remove_annotated(connection, [annotation_id])
-        return replace(_annotation(row), undone_by=author, undone_at=now)
+        return replace(record, undone_by=author, undone_at=now)
 
     async def get(self, annotation_id: int) -> AnnotationRecord:
         """Return one annotation.
@@ -404,13 +414,4 @@ class TrainingRepository:
             AnnotationNotFound: No annotation has this id.
         """
         async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(annotation_rows).where(
-                        annotation_rows.c.id == annotation_id
-                    )
-                )
-            ).first()
-        if row is None:
-            raise AnnotationNotFound(f"no annotation {annotation_id}")
-        return _annotation(row)
+            return await _annotation_in(connection, annotation_id)

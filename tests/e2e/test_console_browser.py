@@ -500,12 +500,7 @@ async def test_new_chats_get_noticed_told_apart_and_handled_by_keyboard(
         await context.grant_permissions(["notifications"], origin=hub.url)
         await context.add_init_script(RECORD_NOTIFICATIONS)
         page = await context.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: problems.append(m.text) if "Content Security" in m.text else None,
-        )
+        problems = watch_problems(page)
         await page.goto(f"{hub.url}/console")
         await page.locator("#signin-view").wait_for()
         assert await serious_accessibility_problems(page) == []

@@ -23,6 +23,7 @@ from tests.bot.accounts.conftest import PASSWORD, new_conversation, unique_email
 from tests.bot.accounts.test_reset_page import signs_in
 from tests.conftest import settings_in
 from tests.e2e.conftest import artifact
+from tests.e2e.helpers import watch_problems
 from tests.hub import RunningHub, running_hub
 
 pytestmark = pytest.mark.browser
@@ -63,12 +64,7 @@ async def test_a_customer_sets_a_new_password_in_the_browser(
     email, link = await reset_link(hub)
     context = await browser.new_context(viewport=viewport, is_mobile=name == "phone")
     page = await context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "console",
-        lambda m: problems.append(m.text) if "Content Security" in m.text else None,
-    )
+    problems = watch_problems(page)
     try:
         await page.goto(link)
         await page.screenshot(path=artifact(f"reset-form-{name}.png"))

@@ -380,6 +380,20 @@ async def test_an_article_label_changes_the_next_answer_without_training(
     assert again is None or again.slug != "payment-failed"
 
 
+async def assert_trainers_only(
+    hub: RunningHub, *requests: tuple[str, str, Any]
+) -> None:
+    """Each request is refused to an agent (403) and to no session (401)."""
+    agent = await login(hub, await new_account(hub, "agent"))
+    for method, path, body in requests:
+        status, answer, _ = await call(
+            hub, method, path, session=agent[0], csrf=agent[1], json=body
+        )
+        assert (status, answer["error"]["code"]) == (403, "forbidden"), path
+        status, answer, _ = await call(hub, method, path, json=body)
+        assert status == 401, path
+
+
 async def test_only_trainers_and_admins_may_use_the_inbox(
     hub: RunningHub, since: str
 ) -> None:
@@ -390,18 +404,12 @@ async def test_only_trainers_and_admins_may_use_the_inbox(
         intent="nlu_fallback",
         confidence=0.1,
     )
-    agent = await login(hub, await new_account(hub, "agent"))
-    for method, path, body in (
+    await assert_trainers_only(
+        hub,
         ("GET", INBOX, None),
         ("POST", ANNOTATIONS, {"message_id": message.id, "dismiss": True}),
         ("DELETE", f"{ANNOTATIONS}/1", None),
-    ):
-        status, answer, _ = await call(
-            hub, method, path, session=agent[0], csrf=agent[1], json=body
-        )
-        assert (status, answer["error"]["code"]) == (403, "forbidden"), path
-        status, answer, _ = await call(hub, method, path, json=body)
-        assert status == 401, path
+    )
     admin = await login(hub, await new_account(hub, "admin"))
     status, answer, _ = await call(
         hub, "GET", f"{INBOX}?since={since.replace('+', '%2B')}", session=admin[0]
@@ -684,21 +692,15 @@ async def test_bad_intent_changes_are_refused_and_change_nothing(
 
 
 async def test_only_trainers_and_admins_may_change_intents(hub: RunningHub) -> None:
-    agent = await login(hub, await new_account(hub, "agent"))
     create = {"name": "track_order", "examples": NEW_EXAMPLES}
-    for method, path, body in (
+    await assert_trainers_only(
+        hub,
         ("GET", INTENTS, None),
         ("POST", INTENTS, create),
         ("GET", f"{INTENTS}/greet", None),
         ("PUT", f"{INTENTS}/greet", {"add": ["hiya there"]}),
         ("DELETE", f"{INTENTS}/greet", None),
-    ):
-        status, answer, _ = await call(
-            hub, method, path, session=agent[0], csrf=agent[1], json=body
-        )
-        assert (status, answer["error"]["code"]) == (403, "forbidden"), path
-        status, answer, _ = await call(hub, method, path, json=body)
-        assert status == 401, path
+    )
     admin = await login(hub, await new_account(hub, "admin"))
     status, answer, _ = await call(hub, "POST", INTENTS, session=admin[0], json=create)
     assert (status, answer["error"]["code"]) == (403, "csrf_failed")
