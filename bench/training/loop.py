@@ -183,22 +183,7 @@ async def understood(stack: RunningStack) -> str:
             )
         )
         await _first_bot_reply(ws, time.monotonic())
-    engine = sa.create_engine(stack.database_url)
-    try:
-        with engine.connect() as connection:
-            meta = connection.scalar(
-                sa.select(Message.__table__.c.meta)
-                .where(
-                    Message.__table__.c.conversation_id == body["conversation_id"],
-                    Message.__table__.c.role == "customer",
-                )
-                .order_by(Message.__table__.c.id.desc())
-                .limit(1)
-            )
-    finally:
-        engine.dispose()
-    meta = json.loads(meta) if isinstance(meta, str) else meta
-    return str(((meta or {}).get("_nlu") or {}).get("intent"))
+    return stored_intent(stack.database_url, body["conversation_id"])
 
 
 def latency(samples: list[float]) -> dict[str, Any]:
@@ -328,3 +313,24 @@ def main(argv: list[str] | None = None) -> int:
     print(record("loop", figures))
     print(json.dumps(figures, indent=2))
     return 0
+
+
+def stored_intent(database_url: str, conversation_id: str) -> str:
+    """The intent the hub stored with the conversation's last customer message
+    (what Rasa understood; "None" when it stored none)."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            meta = connection.scalar(
+                sa.select(Message.__table__.c.meta)
+                .where(
+                    Message.__table__.c.conversation_id == conversation_id,
+                    Message.__table__.c.role == "customer",
+                )
+                .order_by(Message.__table__.c.id.desc())
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    meta = json.loads(meta) if isinstance(meta, str) else meta
+    return str(((meta or {}).get("_nlu") or {}).get("intent"))

@@ -11,17 +11,14 @@ it is not understood again. Slow (a real training): marked ``training_loop``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Iterator
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
 
 from bench.stack import create_agent, stack_settings
-from bench.training.loop import call
-from bot.db.models import Message
+from bench.training.loop import call, stored_intent
 from tests.bot.auth.test_auth_api import PASSWORD
 from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_stack import connect, say, start
@@ -51,22 +48,7 @@ async def understood(stack: Stack) -> str:
     conversation_id, token = await start(stack)
     async with connect(stack, conversation_id, token) as ws:
         await say(ws, PHRASING, f"loop-{os.urandom(4).hex()}")
-    engine = sa.create_engine(stack.database_url)
-    try:
-        with engine.connect() as connection:
-            meta = connection.scalar(
-                sa.select(Message.__table__.c.meta)
-                .where(
-                    Message.__table__.c.conversation_id == conversation_id,
-                    Message.__table__.c.role == "customer",
-                )
-                .order_by(Message.__table__.c.id.desc())
-                .limit(1)
-            )
-    finally:
-        engine.dispose()
-    meta = json.loads(meta) if isinstance(meta, str) else meta
-    return str(meta["_nlu"]["intent"])
+    return stored_intent(stack.database_url, conversation_id)
 
 
 async def live_model_id(session: aiohttp.ClientSession, stack: Stack) -> str | None:
