@@ -172,8 +172,11 @@ class Relay:
             turn = await self.assistant.send(conversation_id, text, dict(metadata))
         except DependencyUnavailable as error:
             logger.warning("assistant unavailable: %s", error.message)
-            await self.repository.set_relay_state(message.id, "failed")
+            # Handed over first: a hub dying between the two leaves the
+            # message pending, and the next relay skips it (the conversation
+            # is no longer the bot's); marked first, it was stranded.
             await self._hand_off(conversation_id, BOT_UNAVAILABLE, UNAVAILABLE_TEXT)
+            await self.repository.set_relay_state(message.id, "failed")
             return
         await self._store_turn(conversation_id, message, turn)
 
@@ -220,12 +223,12 @@ class Relay:
             logger.warning(
                 "actions failed in a turn: %s", ", ".join(turn.failed_actions)
             )
-            await self.repository.set_relay_state(message.id, "failed", understood)
             await self._hand_off(
                 conversation_id,
                 turn.handoff_reason or BOT_UNAVAILABLE,
                 UNAVAILABLE_TEXT,
             )
+            await self.repository.set_relay_state(message.id, "failed", understood)
             return
         reason = turn.handoff_reason
         expects = _secret_question(turn)

@@ -233,3 +233,44 @@ async def test_the_sweep_relays_what_a_crashed_instance_left_pending(
         assert recorder.texts(conversation.id) == ["anyone?"]
         assert await relay_states(relay, conversation.id) == ["done"]
         assert await lease_of(engine, conversation.id) == (None, None)
+
+
+async def test_a_hub_dying_as_it_hands_over_leaves_the_message_to_another(
+    engine,
+) -> None:
+    """Rasa is down; the hub that found out dies before its handoff is stored:
+    the message is still pending, and another hub hands it over once."""
+    down = f"http://127.0.0.1:{free_port()}"
+    async with hub_instance(engine, down, "hub-a") as dying:
+        conversation, _ = await dying.service.create({})
+        await dying.service.post_customer_text(conversation, "anyone?", "c-1")
+        [message] = [
+            m
+            for m in await dying.service.transcript(conversation.id)
+            if m.role == "customer"
+        ]
+
+        async def killed(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("the hub process died here")
+
+        dying.handoffs.start = killed  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            await dying._relay(conversation.id, message)
+        assert await relay_states(dying, conversation.id) == ["pending"]
+
+    async with hub_instance(engine, down, "hub-b", sweep_interval_s=0.1) as relay:
+        relay.start()
+        for _ in range(300):
+            if await relay_states(relay, conversation.id) == ["failed"]:
+                break
+            await asyncio.sleep(0.1)
+        await relay.idle()
+        assert await relay_states(relay, conversation.id) == ["failed"]
+        current = await relay.handoffs.current(conversation.id)
+        assert current is not None and current.reason == "bot_unavailable"
+        system = [
+            m.text
+            for m in await relay.service.transcript(conversation.id)
+            if m.role == "system"
+        ]
+        assert len(system) == len(set(system)) >= 1, system
