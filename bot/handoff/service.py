@@ -163,15 +163,17 @@ class HandoffService:
         )
         await self.repository.set_summary(handoff.id, summary)
         handoff = await self.require(handoff.id)
-        await self._pause_assistant(conversation_id)
         text, meta = QUEUED_TEXT, {}
         if handoff.state == HandoffState.FOLLOW_UP and handoff.due_at is not None:
             promised = handoff.due_at.strftime(DUE_FORMAT)
             text = FOLLOW_UP_TEXT.format(due=promised)
             meta = {"due_at": handoff.due_at.isoformat(), "due_text": promised}
+        # The customer is told before the assistant is paused (a call to
+        # Rasa): a hub dying in between loses the pause, not the message.
         await self.conversations.post_system(
             conversation_id, f"{lead} {text}".strip(), meta
         )
+        await self._pause_assistant(conversation_id)
         await self.announce(conversation_id)
         return handoff
 
