@@ -137,6 +137,88 @@ async def message_by_client_id(
     return message_record(row) if row else None
 
 
+async def append_messages(
+    connection: AsyncConnection,
+    conversation_id: str,
+    new_messages: Sequence[NewMessage],
+    *,
+    require_state: str | None = None,
+    held_by: int | None = None,
+) -> list[MessageRecord] | None:
+    """Append messages inside the caller's transaction (sequence numbers too).
+
+    The one place a message row is written: :meth:`ConversationRepository.append`
+    uses it, and so does a record that must be stored with its message in one
+    transaction (a handoff and the customer's notice of it).
+
+    Returns:
+        The stored messages, or ``None`` when ``require_state`` or
+        ``held_by`` does not hold (nothing stored).
+    """
+    count = len(new_messages)
+    now = utcnow()
+    bump = (
+        conversations.update()
+        .where(conversations.c.id == conversation_id)
+        .values(last_seq=conversations.c.last_seq + count, updated_at=now)
+    )
+    if require_state is not None:
+        bump = bump.where(conversations.c.state == require_state)
+    if held_by is not None:
+        bump = bump.where(
+            sa.select(handoffs.c.id)
+            .where(handoffs.c.conversation_id == conversation_id)
+            .where(handoffs.c.state == "claimed")
+            .where(handoffs.c.agent_id == held_by)
+            .exists()
+        )
+    result = await connection.execute(bump)
+    if result.rowcount == 0:
+        return None
+    row = (
+        await connection.execute(
+            sa.select(conversations.c.last_seq, conversations.c.state).where(
+                conversations.c.id == conversation_id
+            )
+        )
+    ).one()
+    first_seq = row.last_seq - count + 1
+    stored = []
+    for offset, message in enumerate(new_messages):
+        relay_state = message.relay_state
+        if message.role == "customer" and relay_state == "pending":
+            # A resolved chat is relayed too: the relay reopens it to the
+            # bot, so a message after the end never goes unanswered.
+            relayed = row.state in {"bot", "resolved"}
+            relay_state = "pending" if relayed else "skipped"
+        meta = message.meta
+        if relay_state != "pending":
+            meta = _without_relay_only(meta)
+        values = {
+            "conversation_id": conversation_id,
+            "seq": first_seq + offset,
+            "role": message.role,
+            "text": message.text,
+            "buttons": message.buttons,
+            "meta": meta,
+            "client_id": message.client_id,
+            "payload": message.payload,
+            "relay_state": relay_state,
+            "created_at": now,
+        }
+        inserted = await connection.execute(
+            messages.insert().values(**values, author_id=message.author_id)
+        )
+        stored.append(
+            MessageRecord(
+                id=inserted.inserted_primary_key[0],
+                **{k: v for k, v in values.items() if k != "conversation_id"},
+                conversation_id=conversation_id,
+            )
+        )
+    return stored
+
+
 class ConversationRepository:
     """Reads and writes conversations and their messages."""
 
@@ -261,8 +343,12 @@ class ConversationRepository:
                     )
                     if existing is not None:
                         return [existing], False
-                stored = await self._append(
-                    connection, conversation_id, new_messages, require_state, held_by
+                stored = await append_messages(
+                    connection,
+                    conversation_id,
+                    new_messages,
+                    require_state=require_state,
+                    held_by=held_by,
                 )
                 if stored is None:
                     return [], False
@@ -277,77 +363,6 @@ class ConversationRepository:
             if existing is None:
                 raise
             return [existing], False
-
-    async def _append(
-        self,
-        connection: AsyncConnection,
-        conversation_id: str,
-        new_messages: Sequence[NewMessage],
-        require_state: str | None,
-        held_by: int | None,
-    ) -> list[MessageRecord] | None:
-        count = len(new_messages)
-        now = utcnow()
-        bump = (
-            conversations.update()
-            .where(conversations.c.id == conversation_id)
-            .values(last_seq=conversations.c.last_seq + count, updated_at=now)
-        )
-        if require_state is not None:
-            bump = bump.where(conversations.c.state == require_state)
-        if held_by is not None:
-            bump = bump.where(
-                sa.select(handoffs.c.id)
-                .where(handoffs.c.conversation_id == conversation_id)
-                .where(handoffs.c.state == "claimed")
-                .where(handoffs.c.agent_id == held_by)
-                .exists()
-            )
-        result = await connection.execute(bump)
-        if result.rowcount == 0:
-            return None
-        row = (
-            await connection.execute(
-                sa.select(conversations.c.last_seq, conversations.c.state).where(
-                    conversations.c.id == conversation_id
-                )
-            )
-        ).one()
-        first_seq = row.last_seq - count + 1
-        stored = []
-        for offset, message in enumerate(new_messages):
-            relay_state = message.relay_state
-            if message.role == "customer" and relay_state == "pending":
-                # A resolved chat is relayed too: the relay reopens it to the
-                # bot, so a message after the end never goes unanswered.
-                relayed = row.state in {"bot", "resolved"}
-                relay_state = "pending" if relayed else "skipped"
-            meta = message.meta
-            if relay_state != "pending":
-                meta = _without_relay_only(meta)
-            values = {
-                "conversation_id": conversation_id,
-                "seq": first_seq + offset,
-                "role": message.role,
-                "text": message.text,
-                "buttons": message.buttons,
-                "meta": meta,
-                "client_id": message.client_id,
-                "payload": message.payload,
-                "relay_state": relay_state,
-                "created_at": now,
-            }
-            inserted = await connection.execute(
-                messages.insert().values(**values, author_id=message.author_id)
-            )
-            stored.append(
-                MessageRecord(
-                    id=inserted.inserted_primary_key[0],
-                    **{k: v for k, v in values.items() if k != "conversation_id"},
-                    conversation_id=conversation_id,
-                )
-            )
-        return stored
 
     async def _set_relay_state(
         self,

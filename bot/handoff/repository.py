@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.auth import unable_accounts
 from bot.contract import OPEN_HANDOFF_STATES
+from bot.conversations.repository import MessageRecord, NewMessage, append_messages
 from bot.db.models import Agent, Conversation, FollowUp, Handoff, Note, aware, utcnow
 
 handoffs = Handoff.__table__
@@ -140,17 +141,28 @@ class HandoffRepository:
         priority: int,
         *,
         follow_up: tuple[dt.datetime, int | None] | None = None,
-    ) -> HandoffRecord | None:
+        summary: str | None = None,
+        notice: NewMessage | None = None,
+    ) -> tuple[HandoffRecord, list[MessageRecord]] | None:
         """Take the conversation from the bot: into the queue, or a follow-up.
+
+        The handoff, its follow-up and the customer's notice of it are stored
+        in one transaction: a hub that dies half-way stores none of them (the
+        bot keeps the conversation, and the message that asked for a person
+        is still there to be handed over again), never a handoff the customer
+        was not told of.
 
         Args:
             conversation_id: The conversation.
             reason: Why the bot handed over.
             priority: Base priority from the reason.
             follow_up: ``(due time, owner id)`` when nobody can take it now.
+            summary: The one-line summary for the queue and the card.
+            notice: The message telling the customer what happens now.
 
         Returns:
-            The new handoff, or ``None`` if the bot did not own the conversation.
+            The new handoff and the stored notice (empty without one), or
+            ``None`` if the bot did not own the conversation.
         """
         now = utcnow()
         state = "follow_up" if follow_up else "queued"
@@ -169,6 +181,7 @@ class HandoffRepository:
                     reason=reason,
                     state=state,
                     priority=priority,
+                    summary=summary,
                     created_at=now,
                 )
             )
@@ -182,8 +195,14 @@ class HandoffRepository:
                         created_at=now,
                     )
                 )
-            handoff_id = int(inserted.inserted_primary_key[0])
-            return await self._get(connection, handoff_id)
+            stored: list[MessageRecord] = []
+            if notice is not None:
+                stored = (
+                    await append_messages(connection, conversation_id, [notice]) or []
+                )
+            handoff = await self._get(connection, int(inserted.inserted_primary_key[0]))
+            assert handoff is not None  # inserted above, in this transaction
+            return handoff, stored
 
     async def get(self, handoff_id: int) -> HandoffRecord | None:
         """Return the handoff, or ``None``."""
@@ -432,15 +451,6 @@ class HandoffRepository:
                 assert created is not None and claimed is not None
                 claims.append((created, claimed))
         return claims
-
-    async def set_summary(self, handoff_id: int, summary: str) -> None:
-        """Keep the one-line summary shown in the queue and on the card."""
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                handoffs.update()
-                .where(handoffs.c.id == handoff_id)
-                .values(summary=summary)
-            )
 
     async def held_by(self, agent_id: int) -> list[HandoffRecord]:
         """The handoffs ``agent_id`` has claimed and not closed yet."""

@@ -22,7 +22,11 @@ from bot.contract import (
     HandoffState,
     StatusFrame,
 )
-from bot.conversations.repository import ConversationRecord, MessageRecord
+from bot.conversations.repository import (
+    ConversationRecord,
+    MessageRecord,
+    NewMessage,
+)
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
 from bot.exceptions import BadRequest, Conflict, DependencyUnavailable, NotFound
@@ -143,14 +147,28 @@ class HandoffService:
         ):
             due = self.policy.hours.add_open_time(now, self.policy.follow_up_within)
             follow_up = (due, await self.accounts.least_busy_agent())
-        handoff = await self.repository.start(
+        text, meta = QUEUED_TEXT, {}
+        if follow_up is not None:
+            promised = follow_up[0].strftime(DUE_FORMAT)
+            text = FOLLOW_UP_TEXT.format(due=promised)
+            meta = {"due_at": follow_up[0].isoformat(), "due_text": promised}
+        summary = summarize(
+            await self.conversations.transcript(conversation_id), reason
+        )
+        # The handoff and the customer's notice are stored together (a hub
+        # dying in between stores neither), and before the assistant is
+        # paused (a call to Rasa): a hub dying then loses the pause only.
+        started = await self.repository.start(
             conversation_id,
             reason,
             REASON_PRIORITY.get(reason, 10),
             follow_up=follow_up,
+            summary=summary,
+            notice=NewMessage(role="system", text=f"{lead} {text}".strip(), meta=meta),
         )
-        if handoff is None:
+        if started is None:
             return None
+        handoff, notice = started
         logger.info("handoff %s started (reason: %s)", handoff.id, reason)
         if follow_up is not None and follow_up[1] is None:
             logger.warning(
@@ -158,21 +176,7 @@ class HandoffService:
                 "chats; it is shown as unowned until one can",
                 handoff.id,
             )
-        summary = summarize(
-            await self.conversations.transcript(conversation_id), reason
-        )
-        await self.repository.set_summary(handoff.id, summary)
-        handoff = await self.require(handoff.id)
-        text, meta = QUEUED_TEXT, {}
-        if handoff.state == HandoffState.FOLLOW_UP and handoff.due_at is not None:
-            promised = handoff.due_at.strftime(DUE_FORMAT)
-            text = FOLLOW_UP_TEXT.format(due=promised)
-            meta = {"due_at": handoff.due_at.isoformat(), "due_text": promised}
-        # The customer is told before the assistant is paused (a call to
-        # Rasa): a hub dying in between loses the pause, not the message.
-        await self.conversations.post_system(
-            conversation_id, f"{lead} {text}".strip(), meta
-        )
+        await self.conversations.announce(conversation_id, notice)
         await self._pause_assistant(conversation_id)
         await self.announce(conversation_id)
         return handoff

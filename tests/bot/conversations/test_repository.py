@@ -120,8 +120,9 @@ async def test_an_agent_reply_is_stored_only_while_that_agent_holds_it(
         await add_agent(repository.engine),
     )
     handoffs = HandoffRepository(repository.engine)
-    handoff = await handoffs.start(conversation_id, "customer_request", 10)
-    assert handoff is not None
+    started = await handoffs.start(conversation_id, "customer_request", 10)
+    assert started is not None
+    handoff = started[0]
 
     def reply(agent_id: int, client_id: str):
         return repository.append(

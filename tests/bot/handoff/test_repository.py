@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.auth import AuthRepository
-from bot.conversations.repository import ConversationRepository
+from bot.conversations.repository import ConversationRepository, NewMessage
 from bot.db.models import utcnow
 from bot.handoff.repository import HandoffRepository
 from tests.bot.agents import add_agents
@@ -24,8 +24,10 @@ def handoffs(engine) -> HandoffRepository:
 async def queued_conversation(engine, handoffs: HandoffRepository) -> int:
     conversation_id = secrets.token_urlsafe(16)
     await ConversationRepository(engine).create(conversation_id, "hash")
-    handoff = await handoffs.start(conversation_id, "customer_request", 10)
-    assert handoff is not None and handoff.state == "queued"
+    started = await handoffs.start(conversation_id, "customer_request", 10)
+    assert started is not None
+    handoff, notice = started
+    assert handoff.state == "queued" and notice == []
     return handoff.id
 
 
@@ -51,6 +53,47 @@ async def test_twenty_agents_claim_at_once_and_exactly_one_wins(
     assert (handoff.state, handoff.agent_id) == ("claimed", winner)
     assert handoff.agent_name == f"Agent {agents.index(winner)}"
     assert await conversation_state(engine, handoff) == "agent"
+
+
+async def test_the_handoff_and_the_customers_notice_are_stored_together(
+    engine, handoffs
+) -> None:
+    conversations = ConversationRepository(engine)
+    conversation_id = secrets.token_urlsafe(16)
+    await conversations.create(conversation_id, "hash")
+    notice = NewMessage(role="system", text="A person will join.", meta={"x": 1})
+    started = await handoffs.start(
+        conversation_id, "fallback", 10, summary="wants a person", notice=notice
+    )
+    assert started is not None
+    handoff, stored = started
+    assert handoff.summary == "wants a person"
+    assert [(m.role, m.text, m.seq) for m in stored] == [
+        ("system", "A person will join.", 1)
+    ]
+    assert [m.text for m in await conversations.messages_after(conversation_id, 0)] == [
+        "A person will join."
+    ]
+
+
+async def test_a_notice_that_cannot_be_stored_leaves_no_handoff(
+    engine, handoffs
+) -> None:
+    """One transaction: a failure storing the notice (as a hub dying there
+    would) leaves the conversation with the bot and no handoff, never a
+    handoff the customer was not told of."""
+    conversations = ConversationRepository(engine)
+    conversation_id = secrets.token_urlsafe(16)
+    await conversations.create(conversation_id, "hash")
+    broken = NewMessage(role="system", text=None)  # type: ignore[arg-type]
+    with pytest.raises(sa.exc.IntegrityError):
+        await handoffs.start(conversation_id, "fallback", 10, notice=broken)
+    assert await handoffs.current(conversation_id) is None
+    conversation = await conversations.get(conversation_id)
+    assert conversation is not None and conversation.state == "bot"
+    assert await conversations.messages_after(conversation_id, 0) == []
+    # Nothing half-stored is in the way of handing it over afterwards.
+    assert await handoffs.start(conversation_id, "fallback", 10) is not None
 
 
 async def test_a_conversation_is_handed_off_once(engine, handoffs) -> None:
@@ -106,9 +149,11 @@ async def test_follow_up_has_an_owner_and_a_due_time(engine, handoffs) -> None:
     await ConversationRepository(engine).create(conversation_id, "hash")
     due = utcnow() + dt.timedelta(hours=4)
     least_busy = await AuthRepository(engine).least_busy_agent()
-    handoff = await handoffs.start(
+    started = await handoffs.start(
         conversation_id, "customer_request", 10, follow_up=(due, least_busy)
     )
+    assert started is not None
+    handoff = started[0]
     assert handoff.state == "follow_up"
     assert abs((handoff.due_at - due).total_seconds()) < 1
     assert handoff.follow_up_owner_id is not None
