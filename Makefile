@@ -52,9 +52,12 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+## bench: the knowledge base, what customers receive, the full soak, and the
+## fault suite at full size (about half an hour; `make bench-nlu` is apart)
 bench: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 	$(PY) -m bench.kb.run
 	$(PY) -m bench.e2e.run
+	$(PY) -m bench.soak.run
 	CI=true BATON_RELIABILITY_FULL=1 BATON_FUZZ_EXAMPLES=40 \
 	  $(PY) -m pytest -p no:cacheprovider tests/reliability tests/security/test_fuzz.py
 
