@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.conversations.inbox_flags import LOW_RATING, set_nlu_flags
+from bot.conversations.inbox_flags import refresh as refresh_inbox_flags
 from bot.db.models import Conversation, Feedback, Handoff, Message, aware, utcnow
 
 conversations = Conversation.__table__
@@ -382,6 +384,18 @@ class ConversationRepository:
                 meta = stored
         if meta is not None:
             values["meta"] = meta if state == "pending" else _without_relay_only(meta)
+            if state != "pending":
+                # What Rasa understood decides whether the message is in the
+                # trainer's inbox: flagged now, with the rest.
+                text = (
+                    await connection.execute(
+                        sa.select(messages.c.text).where(
+                            messages.c.id == message_id, messages.c.role == "customer"
+                        )
+                    )
+                ).scalar()
+                if text is not None:
+                    set_nlu_flags(values, text, meta)
         await connection.execute(
             messages.update().where(messages.c.id == message_id).values(**values)
         )
@@ -542,5 +556,9 @@ class ConversationRepository:
                     score=score,
                     comment=comment,
                     created_at=utcnow(),
+                    inbox_applied=True,
                 )
             )
+            if score <= LOW_RATING:
+                # The message that stated the problem goes to the inbox.
+                await refresh_inbox_flags(connection, [conversation_id])

@@ -26,13 +26,25 @@ from typing import Any
 import numpy as np
 
 from bot.contract import HandoffState
+from bot.conversations.inbox_flags import (
+    BITS,
+    EVENT_BITS,
+    nlu_reason_of,
+    reasons_of,
+)
 from bot.conversations.repository import MessageRecord
 from bot.db.models import utcnow
 from bot.handoff.card import REASON_TEXT, problem_statement, understood
 from bot.knowledge.embedding import SentenceEncoder, shared_encoder
+from bot.knowledge.embedding.model import DIMENSION, MODEL_NAME
 from bot.knowledge.service import KnowledgeBase
 from bot.training.masking import mask
-from bot.training.repository import Evidence, HandoffEvent, TrainingRepository
+from bot.training.repository import (
+    Evidence,
+    HandoffEvent,
+    InboxRow,
+    TrainingRepository,
+)
 
 
 class Reason(str, enum.Enum):
@@ -46,12 +58,6 @@ class Reason(str, enum.Enum):
     AGENT_RESOLVED = "agent_resolved"
 
 
-#: The intent Rasa's FallbackClassifier predicts when it is not sure enough.
-FALLBACK_INTENT = "nlu_fallback"
-#: Below this confidence an understood turn counts as unsure. The
-#: FallbackClassifier lets turns through from 0.5 (config.yml); those just
-#: above it are the ones a label would move most.
-LOW_CONFIDENCE = 0.7
 #: Cosine of sentence embeddings at or above which two messages share a
 #: group. Measured on the shipped labelled questions (bot/knowledge/labelled.yml,
 #: 2,282 customer phrasings, every pair) with the knowledge base's joined
@@ -74,6 +80,11 @@ TOP_ARTICLES = 3
 #: Groups returned at most.
 MAX_GROUPS = 200
 SORTS = ("newest", "frequent")
+#: What a stored vector starts with: the encoder it came from (a vector of
+#: another model is computed again).
+_VECTOR_TAG = f"{MODEL_NAME}:{DIMENSION};".encode()
+#: Rows grouped per step of :func:`group`.
+_BLOCK = 256
 
 
 @dataclass(frozen=True)
@@ -148,15 +159,8 @@ def _intents(nlu: dict[str, Any]) -> list[dict[str, Any]]:
 
 def nlu_reason(message: MessageRecord) -> Reason | None:
     """Whether what the NLU understood of a customer message is trouble."""
-    nlu = understood(message)
-    if not nlu or not message.text.strip():
-        return None
-    if nlu.get("intent") == FALLBACK_INTENT:
-        return Reason.FALLBACK
-    confidence = nlu.get("confidence")
-    if isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE:
-        return Reason.LOW_CONFIDENCE
-    return None
+    reason = nlu_reason_of(message.text, message.meta)
+    return Reason(reason) if reason else None
 
 
 def _last_customer_before(
@@ -266,6 +270,13 @@ def collect(evidence: Evidence) -> list[_Item]:
 def group(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list[int]]:
     """Greedy clustering: each row joins the closest group's first row.
 
+    Row by row, in order: a row joins the group whose first row is the most
+    similar (the earliest group on a tie) if that cosine is at least
+    ``threshold``, else starts a group. Computed a block of rows at a time
+    (their cosines with the seeds so far in one product, then with the seeds
+    the block itself starts), which gives the same groups as one row at a
+    time, in a fraction of the time.
+
     Args:
         vectors: Unit-length rows, in the order groups should be seeded.
         threshold: Least cosine with a group's first row to join it.
@@ -273,18 +284,33 @@ def group(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list
     Returns:
         The groups, as row positions, each in input order.
     """
+    vectors = np.asarray(vectors, dtype=np.float32)
     groups: list[list[int]] = []
-    # The seeds' rows, filled as groups start (not stacked again per row).
-    seeds = np.empty_like(vectors)
-    for position, vector in enumerate(vectors):
-        if groups:
-            similarity = seeds[: len(groups)] @ vector
-            best = int(np.argmax(similarity))
-            if similarity[best] >= threshold:
-                groups[best].append(position)
+    seeds: list[int] = []
+    for start in range(0, len(vectors), _BLOCK):
+        block = vectors[start : start + _BLOCK]
+        if seeds:
+            earlier = block @ vectors[seeds].T
+            best_earlier = np.argmax(earlier, axis=1)
+            best_earlier_cosine = earlier[np.arange(len(block)), best_earlier]
+        within = block @ block.T
+        new: list[int] = []  # rows of the block that started a group
+        for offset in range(len(block)):
+            choice, cosine = -1, -np.inf
+            if seeds:
+                choice = int(best_earlier[offset])
+                cosine = float(best_earlier_cosine[offset])
+            if new:
+                row = within[offset, new]
+                best = int(np.argmax(row))
+                if row[best] > cosine:
+                    choice, cosine = len(seeds) + best, float(row[best])
+            if cosine >= threshold:
+                groups[choice].append(start + offset)
                 continue
-        seeds[len(groups)] = vector
-        groups.append([position])
+            new.append(offset)
+            groups.append([start + offset])
+        seeds.extend(start + offset for offset in new)
     return groups
 
 
@@ -314,32 +340,31 @@ class Inbox:
         self._encoder = encoder
 
     async def groups(self, query: InboxFilter) -> list[dict[str, Any]]:
-        """The inbox's groups for ``query``, in the order asked for."""
+        """The inbox's groups for ``query``, in the order asked for.
+
+        Reads the flagged messages (``messages.inbox_flags``) with their
+        stored vectors; a message without one (flagged since the last read)
+        is embedded once and its vector stored. Transcripts and events are
+        read for the groups shown only.
+        """
         since = query.since or utcnow() - DEFAULT_SINCE
-        evidence = await self.repository.evidence(
-            since, lambda message: nlu_reason(message) is not None
-        )
-        items = [
-            entry
-            for entry in collect(evidence)
-            if entry.message.created_at >= since
-            and (query.reason is None or query.reason in entry.reasons)
-        ]
-        items.sort(key=lambda entry: (entry.message.created_at, entry.message.id))
-        items.reverse()
-        if not items:
+        bits = BITS[query.reason.value] if query.reason is not None else None
+        rows = await self.repository.inbox_rows(since, bits)
+        if not rows:
             return []
-        encoder = self._encoder or shared_encoder()
-        texts = [entry.message.text for entry in items]
-        vectors = await asyncio.to_thread(encoder.encode, texts, cache=False)
+        vectors = await self._vectors(rows)
         clusters = group(vectors)
         if query.sort == "frequent":
             # Stable: groups of one size stay newest first.
             clusters.sort(key=lambda positions: -len(positions))
+        clusters = clusters[: query.limit]
+        items = await self._items(
+            [rows[p] for positions in clusters for p in positions], since
+        )
         groups: list[dict[str, Any]] = []
         # The knowledge base is searched for the groups shown only.
-        for positions in clusters[: query.limit]:
-            members = [items[p] for p in positions]
+        for positions in clusters:
+            members = [items[rows[p].message.id] for p in positions]
             seed = members[0]
             nlu = understood(seed.message)
             result = await self.knowledge.search(
@@ -368,3 +393,68 @@ class Inbox:
                 }
             )
         return groups
+
+    async def _vectors(self, rows: list[InboxRow]) -> np.ndarray:
+        """The rows' sentence vectors: stored, or computed now and stored."""
+        encoder = self._encoder or shared_encoder()
+        size = 4 * encoder.dimension
+        vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
+        missing: list[int] = []
+        for position, row in enumerate(rows):
+            stored = row.vector
+            if stored is not None and len(stored) == size + len(_VECTOR_TAG):
+                if stored.startswith(_VECTOR_TAG):
+                    vectors[position] = np.frombuffer(
+                        stored, dtype="<f4", offset=len(_VECTOR_TAG)
+                    )
+                    continue
+            missing.append(position)
+        if missing:
+            texts = [rows[p].message.text for p in missing]
+            computed = await asyncio.to_thread(encoder.encode, texts, cache=False)
+            vectors[missing] = computed
+            await self.repository.store_vectors(
+                [
+                    (
+                        rows[p].message.id,
+                        _VECTOR_TAG + np.asarray(v, dtype="<f4").tobytes(),
+                    )
+                    for p, v in zip(missing, computed, strict=True)
+                ]
+            )
+        return vectors
+
+    async def _items(
+        self, rows: list[InboxRow], since: dt.datetime
+    ) -> dict[int, _Item]:
+        """The shown messages as inbox items, by message id.
+
+        A message flagged by an event gets its reasons and outcomes from its
+        conversation's transcript and events (:func:`collect`, as they stand
+        now); one the NLU alone flagged, from its flags and the turns around it.
+        """
+        eventful = sorted(
+            {row.message.conversation_id for row in rows if row.flags & EVENT_BITS}
+        )
+        items: dict[int, _Item] = {}
+        if eventful:
+            evidence = await self.repository.evidence(eventful, since)
+            wanted = {row.message.id for row in rows}
+            items.update(
+                (entry.message.id, entry)
+                for entry in collect(evidence)
+                if entry.message.id in wanted
+            )
+        rest = [row for row in rows if row.message.id not in items]
+        context = await self.repository.context(
+            [(row.message.conversation_id, row.message.seq) for row in rest],
+            CONTEXT_TURNS,
+        )
+        for row in rest:
+            items[row.message.id] = _Item(
+                row.message,
+                context.get(row.message.conversation_id) or [row.message],
+                {Reason(reason) for reason in reasons_of(row.flags)},
+                handoff_reason=row.handoff_reason,
+            )
+        return items

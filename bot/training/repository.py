@@ -14,13 +14,14 @@ transaction; an undo takes the example away again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.conversations.inbox_flags import apply_pending_events, unhappy
 from bot.conversations.repository import MessageRecord, message_record
 from bot.db.models import (
     Feedback,
@@ -40,13 +41,28 @@ handoffs = Handoff.__table__
 feedback = Feedback.__table__
 annotation_rows = TrainingAnnotation.__table__
 
-#: Most customer messages looked at for NLU trouble in one inbox read; the
-#: newest ones count (an older backlog shows once the newer one is handled).
-MAX_SCANNED_MESSAGES = 20_000
+#: Most flagged messages one inbox read groups; the newest ones count (an
+#: older backlog shows once the newer one is handled).
+MAX_INBOX_MESSAGES = 5_000
 #: Conversations whose messages are read per query (keeps IN lists short).
 _CHUNK = 500
-#: Ratings at or below this are unhappy conversations worth a trainer's look.
-LOW_RATING = 2
+#: The columns of a transcript (what :func:`message_record` reads).
+_TRANSCRIPT_COLUMNS = [
+    messages.c[name]
+    for name in (
+        "id",
+        "conversation_id",
+        "seq",
+        "role",
+        "text",
+        "buttons",
+        "meta",
+        "client_id",
+        "payload",
+        "relay_state",
+        "created_at",
+    )
+]
 
 
 class AnnotationNotFound(NotFound):
@@ -81,6 +97,16 @@ class FeedbackEvent:
     created_at: dt.datetime
     article_slug: str | None = None
     score: int | None = None
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A flagged customer message as stored: its flags and vector, if any."""
+
+    message: MessageRecord
+    flags: int
+    handoff_reason: str | None
+    vector: bytes | None
 
 
 @dataclass
@@ -135,6 +161,105 @@ def _annotation(row: Any) -> AnnotationRecord:
     return from_row(AnnotationRecord, row, article="article_slug")
 
 
+def evidence_queries(
+    conversation_ids: Sequence[str], since: dt.datetime | None = None
+) -> tuple[sa.sql.Select, sa.sql.Select, sa.sql.Select]:
+    """The reads of :func:`read_evidence`: handoffs, feedback, messages."""
+    handoff_query = (
+        sa.select(
+            handoffs.c.conversation_id,
+            handoffs.c.reason,
+            handoffs.c.created_at,
+            handoffs.c.state,
+            handoffs.c.outcome,
+        )
+        .where(handoffs.c.conversation_id.in_(conversation_ids))
+        .order_by(handoffs.c.id)
+    )
+    feedback_query = (
+        sa.select(
+            feedback.c.conversation_id,
+            feedback.c.kind,
+            feedback.c.created_at,
+            feedback.c.article_slug,
+            feedback.c.score,
+        )
+        .where(feedback.c.conversation_id.in_(conversation_ids), unhappy())
+        .order_by(feedback.c.id)
+    )
+    if since is not None:
+        handoff_query = handoff_query.where(handoffs.c.created_at >= since)
+        feedback_query = feedback_query.where(feedback.c.created_at >= since)
+    message_query = (
+        sa.select(*_TRANSCRIPT_COLUMNS)
+        .where(messages.c.conversation_id.in_(conversation_ids))
+        .order_by(messages.c.conversation_id, messages.c.seq)
+    )
+    return handoff_query, feedback_query, message_query
+
+
+def evidence_of(
+    handoff_rows: Sequence[Any],
+    feedback_rows: Sequence[Any],
+    message_rows: Sequence[Any],
+    evidence: Evidence | None = None,
+) -> Evidence:
+    """What :func:`evidence_queries` read, as :class:`Evidence`."""
+    evidence = evidence or Evidence()
+    for row in handoff_rows:
+        evidence.handoffs.append(
+            HandoffEvent(
+                row.conversation_id,
+                row.reason,
+                aware(row.created_at),
+                row.state,
+                row.outcome,
+            )
+        )
+    for row in feedback_rows:
+        evidence.feedback.append(
+            FeedbackEvent(
+                conversation_id=row.conversation_id,
+                kind=row.kind,
+                created_at=aware(row.created_at),
+                article_slug=row.article_slug,
+                score=row.score,
+            )
+        )
+    for row in message_rows:
+        evidence.transcripts.setdefault(row.conversation_id, []).append(
+            message_record(row)
+        )
+    return evidence
+
+
+async def read_evidence(
+    connection: AsyncConnection,
+    conversation_ids: Sequence[str],
+    since: dt.datetime | None = None,
+) -> Evidence:
+    """Some conversations' transcripts, handoffs and unhappy feedback.
+
+    Args:
+        connection: Where to read.
+        conversation_ids: The conversations.
+        since: Only events at or after this time (all when ``None``).
+    """
+    evidence = Evidence()
+    ordered = sorted(set(conversation_ids))
+    for start in range(0, len(ordered), _CHUNK):
+        handoff_query, feedback_query, message_query = evidence_queries(
+            ordered[start : start + _CHUNK], since
+        )
+        evidence_of(
+            (await connection.execute(handoff_query)).all(),
+            (await connection.execute(feedback_query)).all(),
+            (await connection.execute(message_query)).all(),
+            evidence=evidence,
+        )
+    return evidence
+
+
 class TrainingRepository:
     """Reads the inbox's evidence; writes and undoes annotations."""
 
@@ -148,114 +273,111 @@ class TrainingRepository:
         self.knowledge = knowledge
         self.examples = examples
 
-    async def evidence(
-        self, since: dt.datetime, flagged: Callable[[MessageRecord], bool]
-    ) -> Evidence:
-        """Read the conversations where the bot struggled since ``since``.
+    async def inbox_rows(
+        self, since: dt.datetime, bits: int | None = None
+    ) -> list[InboxRow]:
+        """The flagged customer messages since ``since``, newest first.
+
+        Handoffs and feedback stored since the last read are applied to the
+        flags first (:func:`~bot.conversations.inbox_flags.apply_pending_events`).
+        Read through ``ix_messages_inbox``: only flagged rows are looked at.
 
         Args:
-            since: Only events at or after this time.
-            flagged: Says whether a customer message's NLU data is trouble
-                (a predicate on a :class:`MessageRecord`).
+            since: Only messages at or after this time.
+            bits: Only messages with one of these flag bits (all flagged
+                ones when ``None``).
 
         Returns:
-            The transcripts of the conversations with a flagged message, a
-            handoff or unhappy feedback; those events; and the ids of the
-            messages already annotated (and not undone).
+            At most :data:`MAX_INBOX_MESSAGES` messages, not annotated (or
+            the annotation undone), newest first.
         """
-        evidence = Evidence()
+        async with self.engine.begin() as connection:
+            await apply_pending_events(connection)
+        annotated = (
+            sa.select(annotation_rows.c.id)
+            .where(
+                annotation_rows.c.message_id == messages.c.id,
+                annotation_rows.c.undone_at.is_(None),
+            )
+            .exists()
+        )
+        query = (
+            sa.select(messages)
+            .where(
+                messages.c.inbox_flags.is_not(None),
+                messages.c.created_at >= since,
+                messages.c.role == "customer",
+                ~annotated,
+            )
+            .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+            .limit(MAX_INBOX_MESSAGES)
+        )
+        if bits is not None:
+            query = query.where(messages.c.inbox_flags.op("&")(bits) != 0)
         async with self.engine.connect() as connection:
-            recent = (
-                await connection.execute(
-                    sa.select(messages)
-                    .where(
-                        messages.c.role == "customer",
-                        messages.c.created_at >= since,
-                        messages.c.relay_state.in_(("done", "failed", "skipped")),
-                    )
-                    .order_by(messages.c.id.desc())
-                    .limit(MAX_SCANNED_MESSAGES)
-                )
-            ).all()
-            wanted = {
-                row.conversation_id for row in recent if flagged(message_record(row))
-            }
-            for row in (
-                await connection.execute(
-                    sa.select(
-                        handoffs.c.conversation_id,
-                        handoffs.c.reason,
-                        handoffs.c.created_at,
-                        handoffs.c.state,
-                        handoffs.c.outcome,
-                    ).where(handoffs.c.created_at >= since)
-                )
-            ).all():
-                evidence.handoffs.append(
-                    HandoffEvent(
-                        row.conversation_id,
-                        row.reason,
-                        aware(row.created_at),
-                        row.state,
-                        row.outcome,
-                    )
-                )
-                wanted.add(row.conversation_id)
-            for row in (
-                await connection.execute(
-                    sa.select(feedback).where(
-                        feedback.c.created_at >= since,
-                        sa.or_(
-                            sa.and_(
-                                feedback.c.kind == "article",
-                                feedback.c.helped.is_(False),
-                            ),
-                            sa.and_(
-                                feedback.c.kind == "rating",
-                                feedback.c.score <= LOW_RATING,
-                            ),
-                        ),
-                    )
-                )
-            ).all():
-                evidence.feedback.append(
-                    FeedbackEvent(
-                        conversation_id=row.conversation_id,
-                        kind=row.kind,
-                        created_at=aware(row.created_at),
-                        article_slug=row.article_slug,
-                        score=row.score,
-                    )
-                )
-                wanted.add(row.conversation_id)
-            ordered = sorted(wanted)
-            for start in range(0, len(ordered), _CHUNK):
-                chunk = ordered[start : start + _CHUNK]
-                for row in (
+            rows = (await connection.execute(query)).all()
+        return [
+            InboxRow(
+                message=message_record(row),
+                flags=int(row.inbox_flags),
+                handoff_reason=row.inbox_handoff_reason,
+                vector=row.inbox_vector,
+            )
+            for row in rows
+        ]
+
+    async def store_vectors(self, vectors: Sequence[tuple[int, bytes]]) -> None:
+        """Keep messages' sentence vectors (computed once) for the next reads."""
+        if not vectors:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                messages.update()
+                .where(messages.c.id == sa.bindparam("target"))
+                .values(inbox_vector=sa.bindparam("vector")),
+                [{"target": i, "vector": v} for i, v in vectors],
+            )
+
+    async def evidence(
+        self, conversation_ids: Sequence[str], since: dt.datetime
+    ) -> Evidence:
+        """The transcripts and events (since ``since``) of some conversations."""
+        async with self.engine.connect() as connection:
+            return await read_evidence(connection, conversation_ids, since)
+
+    async def context(
+        self, wanted: Sequence[tuple[str, int]], turns: int
+    ) -> dict[str, list[MessageRecord]]:
+        """The messages within ``turns`` of each (conversation, seq), by chat."""
+        found: dict[str, dict[int, MessageRecord]] = {}
+        async with self.engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK // 5):
+                chunk = wanted[start : start + _CHUNK // 5]
+                rows = (
                     await connection.execute(
-                        sa.select(messages)
-                        .where(messages.c.conversation_id.in_(chunk))
-                        .order_by(messages.c.conversation_id, messages.c.seq)
-                    )
-                ).all():
-                    evidence.transcripts.setdefault(row.conversation_id, []).append(
-                        message_record(row)
-                    )
-                evidence.annotated.update(
-                    (
-                        await connection.execute(
-                            sa.select(annotation_rows.c.message_id)
-                            .join(
-                                messages, messages.c.id == annotation_rows.c.message_id
-                            )
-                            .where(
-                                messages.c.conversation_id.in_(chunk),
-                                annotation_rows.c.undone_at.is_(None),
+                        sa.select(*_TRANSCRIPT_COLUMNS).where(
+                            sa.or_(
+                                *(
+                                    sa.and_(
+                                        messages.c.conversation_id == chat,
+                                        messages.c.seq.between(
+                                            seq - turns, seq + turns
+                                        ),
+                                    )
+                                    for chat, seq in chunk
+                                )
                             )
                         )
-                    ).scalars()
-                )
-        return evidence
+                    )
+                ).all()
+                for row in rows:
+                    found.setdefault(row.conversation_id, {})[row.id] = message_record(
+                        row
+                    )
+        return {
+            chat: sorted(rows.values(), key=lambda m: m.seq)
+            for chat, rows in found.items()
+        }
 
     async def customer_messages(
         self, connection: AsyncConnection, message_ids: Sequence[int]

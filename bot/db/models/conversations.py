@@ -67,6 +67,14 @@ class Message(Base):
     relay_state = sa.Column(sa.String(16))
     author_id = sa.Column(sa.Integer)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Why a customer message is in the trainer's inbox: bits of
+    #: bot.conversations.inbox_flags.BITS; NULL when it is not.
+    inbox_flags = sa.Column(sa.Integer)
+    #: The reason of the handoff the message came just before.
+    inbox_handoff_reason = sa.Column(sa.String(64))
+    #: The message's sentence vector (little-endian float32), stored once
+    #: computed, for grouping the inbox.
+    inbox_vector = sa.Column(sa.LargeBinary)
 
     __table_args__ = (
         sa.UniqueConstraint("conversation_id", "seq", name="uq_messages_seq"),
@@ -75,6 +83,7 @@ class Message(Base):
             "role in ('customer', 'bot', 'agent', 'system')", name="ck_messages_role"
         ),
         sa.Index("ix_messages_relay", "relay_state", "conversation_id"),
+        sa.Index("ix_messages_inbox", "inbox_flags", "created_at"),
     )
 
 
@@ -98,6 +107,9 @@ class Handoff(Base):
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     claimed_at = sa.Column(sa.DateTime(timezone=True))
     closed_at = sa.Column(sa.DateTime(timezone=True))
+    #: The state the trainer's inbox flags were last worked out in (NULL:
+    #: not yet; bot.conversations.inbox_flags.apply_pending_events).
+    inbox_state = sa.Column(sa.String(16))
 
     __table_args__ = (
         sa.Index("ix_handoffs_state", "state", "priority"),
@@ -160,6 +172,8 @@ class Feedback(Base):
     helped = sa.Column(sa.Boolean)
     comment = sa.Column(sa.Text)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Whether the trainer's inbox flags took this answer in (NULL: not yet).
+    inbox_applied = sa.Column(sa.Boolean)
 
     __table_args__ = (
         sa.CheckConstraint("kind in ('rating', 'article')", name="ck_feedback_kind"),
