@@ -19,16 +19,22 @@ changed), as a trainer would:
    the hub records it understood as the labelled intent.
 
 "Train → answering" is from the POST to that answer. The stages' times come
-from polling the job every second.
+from polling the job every second; with each, the CPU seconds the job's
+worker and its Rasa process had used by then (``/proc``), and the Rasa
+server's CPU seconds from the deploy to the new model loaded: on a machine
+other work keeps busy, wall times stretch with the load, CPU seconds much
+less.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -41,7 +47,14 @@ from bench.stack import (
     running_stack,
     stack_settings,
 )
-from bench.training.results import load_average, percentiles, record
+from bench.training.results import (
+    descendant,
+    find_process,
+    load_average,
+    percentiles,
+    record,
+    tree_cpu_s,
+)
 from bot.db.models import Message
 
 PHRASING = "there's a mystery deduction from lumen"
@@ -141,11 +154,6 @@ async def _drain(ws: Any) -> None:
             return
 
 
-def create_trainer(stack: RunningStack) -> None:
-    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": PASSWORD}
-    create_agent(env, TRAINER, "Bench Trainer", "trainer")
-
-
 async def call(
     session: aiohttp.ClientSession,
     method: str,
@@ -157,6 +165,35 @@ async def call(
     async with session.request(method, url, json=body, headers=headers) as answer:
         text = await answer.text()
         return answer.status, json.loads(text) if text else {}
+
+
+@contextlib.asynccontextmanager
+async def trainer_session(
+    stack: Any, email: str = TRAINER, password: str = PASSWORD
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """A trainer signed in to the stack's console: the session and its CSRF token.
+
+    The account is made as an admin makes one (``python -m bot
+    create-agent``); the session keeps its cookie although the hub's
+    address is an IP address (127.0.0.1).
+
+    Raises:
+        RuntimeError: The login was refused.
+    """
+    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": password}
+    create_agent(env, email, "Bench Trainer", "trainer")
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as session:
+        status, me = await call(
+            session,
+            "POST",
+            f"{stack.url}/api/auth/login",
+            body={"email": email, "password": password},
+        )
+        if status != 200:
+            raise RuntimeError(f"login: {status} {me}")
+        yield session, me["csrf_token"]
 
 
 async def rasa_model(session: aiohttp.ClientSession, stack: RunningStack) -> Any:
@@ -194,20 +231,8 @@ def latency(samples: list[float]) -> dict[str, Any]:
 
 
 async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
-    create_trainer(stack)
     probe = Probe(stack)
-    async with aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True)
-    ) as session:
-        status, me = await call(
-            session,
-            "POST",
-            f"{stack.url}/api/auth/login",
-            body={"email": TRAINER, "password": PASSWORD},
-        )
-        if status != 200:
-            raise RuntimeError(f"login: {status} {me}")
-        csrf = me["csrf_token"]
+    async with trainer_session(stack) as (session, csrf):
         before = await understood(stack)
         probing = asyncio.get_running_loop().create_task(probe.run())
         idle_start = time.monotonic()
@@ -233,13 +258,21 @@ async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
         )
         if status != 202:
             raise RuntimeError(f"train: {status} {body}")
-        job_url = f"{stack.url}/api/training/jobs/{body['job_id']}"
+        job_id = str(body["job_id"])
+        job_url = f"{stack.url}/api/training/jobs/{job_id}"
         stages: dict[str, float] = {}
+        # CPU seconds the worker and its children (Rasa) had used by then.
+        stage_cpu: dict[str, float] = {}
+        worker: int | None = None
+        cpu = 0.0
         loads: list[list[float]] = []
         while True:
             status, body = await call(session, "GET", job_url)
             job = body["job"]
+            worker = worker or find_process("bot.training.worker", job_id)
+            cpu = tree_cpu_s(worker) if worker else cpu
             stages.setdefault(job["stage"], round(time.monotonic() - pressed, 1))
+            stage_cpu.setdefault(job["stage"], cpu)
             if len(loads) < 1 or time.monotonic() - pressed > 30 * len(loads):
                 loads.append(load_average())
             if job["state"] in ("succeeded", "failed"):
@@ -260,9 +293,12 @@ async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
         if status != 200:
             raise RuntimeError(f"deploy: {status} {body}")
         deployed = time.monotonic()
+        rasa = descendant(stack.pid, "bot.rasa_server")
+        rasa_cpu = tree_cpu_s(rasa) if rasa else 0.0
         while (await rasa_model(session, stack)) in (None, shipped):
             await asyncio.sleep(0.5)
         loaded = time.monotonic()
+        rasa_cpu = tree_cpu_s(rasa) - rasa_cpu if rasa else 0.0
         while (after := await understood(stack)) != INTENT:
             if time.monotonic() - loaded > 120:
                 raise RuntimeError(f"the new model still says {after!r}")
@@ -280,6 +316,11 @@ async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
             "job_stage_first_seen_at": stages,
             "deploy_to_rasa_loaded": round(loaded - deployed, 1),
             "loaded_to_answer": round(answering - loaded, 1),
+        },
+        "cpu_s": {
+            "job_worker_and_rasa_at_stage_first_seen": stage_cpu,
+            "job_worker_and_rasa_last_seen": cpu,
+            "rasa_server_deploy_to_loaded": round(rasa_cpu, 1),
         },
         "nlu_only": job["nlu_only"],
         "epochs": job["progress"]["epochs"],

@@ -23,6 +23,66 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
+def _processes() -> dict[int, tuple[int, float, float, list[str]]]:
+    """Every process: pid → (parent, own CPU s, its waited-for children's CPU s,
+    command line)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
+            continue
+        # The command name is in parentheses and may hold spaces.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[int(entry.name)] = (
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / tick,
+            (int(fields[13]) + int(fields[14])) / tick,
+            [part.decode(errors="replace") for part in argv if part],
+        )
+    return found
+
+
+def find_process(*argv_tail: str) -> int | None:
+    """The process whose command line ends with ``argv_tail``, if one runs."""
+    for pid, (_, _, _, argv) in _processes().items():
+        if tuple(argv[-len(argv_tail) :]) == argv_tail:
+            return pid
+    return None
+
+
+def descendant(pid: int, word: str) -> int | None:
+    """A descendant of ``pid`` with ``word`` in its command line, if one runs."""
+    table = _processes()
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        for child, (parent, _, _, argv) in table.items():
+            if parent == current:
+                if word in argv:
+                    return child
+                stack.append(child)
+    return None
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants so far:
+    the running ones and those it waited for."""
+    table = _processes()
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        if current in table:
+            _, own, waited, _ = table[current]
+            total += own + waited
+            stack.extend(child for child, row in table.items() if row[0] == current)
+    return round(total, 1)
+
+
 def percentiles(samples: list[float]) -> dict[str, float | int]:
     """p50, p95, max (seconds, as given) and the count of ``samples``."""
     ordered = sorted(samples)

@@ -17,8 +17,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from bench.stack import create_agent, stack_settings
-from bench.training.loop import call, stored_intent
+from bench.training.loop import call, stored_intent, trainer_session
 from tests.bot.auth.test_auth_api import PASSWORD
 from tests.e2e.conftest import Stack, ensure_model, started
 from tests.e2e.test_stack import connect, say, start
@@ -71,20 +70,7 @@ async def until_model_changes(
 async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
     before = await understood(stack)
     assert before != INTENT
-    env = {**stack_settings(stack), "BATON_NEW_AGENT_PASSWORD": PASSWORD}
-    create_agent(env, TRAINER, "Loop Trainer", "trainer")
-    # unsafe: keep the session cookie of an IP address (127.0.0.1).
-    async with aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True)
-    ) as session:
-        status, me = await call(
-            session,
-            "POST",
-            f"{stack.url}/api/auth/login",
-            body={"email": TRAINER, "password": PASSWORD},
-        )
-        assert status == 200, me
-        csrf = me["csrf_token"]
+    async with trainer_session(stack, TRAINER, PASSWORD) as (session, csrf):
         status, inbox = await call(session, "GET", f"{stack.url}/api/training/inbox")
         assert status == 200
         (group,) = [g for g in inbox["groups"] if g["text"] == PHRASING]
