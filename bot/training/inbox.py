@@ -358,22 +358,37 @@ class Inbox:
             # Stable: groups of one size stay newest first.
             clusters.sort(key=lambda positions: -len(positions))
         clusters = clusters[: query.limit]
-        items = await self._items(
-            [rows[p] for positions in clusters for p in positions], since
+        shown = [rows[p] for positions in clusters for p in positions]
+        records = await self.repository.messages_by_id([row.id for row in shown])
+        # A conversation deleted since the first read leaves its messages out.
+        clusters = [
+            kept
+            for positions in clusters
+            for kept in [[p for p in positions if rows[p].id in records]]
+            if kept
+        ]
+        shown = [row for row in shown if row.id in records]
+        items = await self._items(shown, records, since)
+        # The knowledge base is searched for the groups shown only, in one
+        # index (its revision checked once).
+        index = await self.knowledge.index()
+        found = await asyncio.to_thread(
+            lambda: [
+                index.search(
+                    records[rows[positions[0]].id].text,
+                    intent=nlu.get("intent"),
+                    intent_confidence=float(nlu.get("confidence") or 0.0),
+                    limit=TOP_ARTICLES,
+                    vector=vectors[positions[0]],
+                )
+                for positions in clusters
+                for nlu in [understood(records[rows[positions[0]].id])]
+            ]
         )
         groups: list[dict[str, Any]] = []
-        # The knowledge base is searched for the groups shown only.
-        for positions in clusters:
-            members = [items[rows[p].message.id] for p in positions]
+        for positions, result in zip(clusters, found, strict=True):
+            members = [items[rows[p].id] for p in positions]
             seed = members[0]
-            nlu = understood(seed.message)
-            result = await self.knowledge.search(
-                seed.message.text,
-                intent=nlu.get("intent"),
-                intent_confidence=float(nlu.get("confidence") or 0.0),
-                limit=TOP_ARTICLES,
-                vector=vectors[positions[0]],
-            )
             reasons: dict[str, int] = {}
             for member in members:
                 for reason in member.reasons:
@@ -410,13 +425,19 @@ class Inbox:
                     continue
             missing.append(position)
         if missing:
-            texts = [rows[p].message.text for p in missing]
+            records = await self.repository.messages_by_id(
+                [rows[p].id for p in missing]
+            )
+            texts = [
+                records[rows[p].id].text if rows[p].id in records else ""
+                for p in missing
+            ]
             computed = await asyncio.to_thread(encoder.encode, texts, cache=False)
             vectors[missing] = computed
             await self.repository.store_vectors(
                 [
                     (
-                        rows[p].message.id,
+                        rows[p].id,
                         _VECTOR_TAG + np.asarray(v, dtype="<f4").tobytes(),
                     )
                     for p, v in zip(missing, computed, strict=True)
@@ -425,7 +446,10 @@ class Inbox:
         return vectors
 
     async def _items(
-        self, rows: list[InboxRow], since: dt.datetime
+        self,
+        rows: list[InboxRow],
+        records: dict[int, MessageRecord],
+        since: dt.datetime,
     ) -> dict[int, _Item]:
         """The shown messages as inbox items, by message id.
 
@@ -434,26 +458,26 @@ class Inbox:
         now); one the NLU alone flagged, from its flags and the turns around it.
         """
         eventful = sorted(
-            {row.message.conversation_id for row in rows if row.flags & EVENT_BITS}
+            {row.conversation_id for row in rows if row.flags & EVENT_BITS}
         )
         items: dict[int, _Item] = {}
         if eventful:
             evidence = await self.repository.evidence(eventful, since)
-            wanted = {row.message.id for row in rows}
+            wanted = {row.id for row in rows}
             items.update(
                 (entry.message.id, entry)
                 for entry in collect(evidence)
                 if entry.message.id in wanted
             )
-        rest = [row for row in rows if row.message.id not in items]
+        rest = [row for row in rows if row.id not in items]
         context = await self.repository.context(
-            [(row.message.conversation_id, row.message.seq) for row in rest],
-            CONTEXT_TURNS,
+            [(row.conversation_id, row.seq) for row in rest], CONTEXT_TURNS
         )
         for row in rest:
-            items[row.message.id] = _Item(
-                row.message,
-                context.get(row.message.conversation_id) or [row.message],
+            message = records[row.id]
+            items[row.id] = _Item(
+                message,
+                context.get(row.conversation_id) or [message],
                 {Reason(reason) for reason in reasons_of(row.flags)},
                 handoff_reason=row.handoff_reason,
             )

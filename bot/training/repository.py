@@ -43,7 +43,7 @@ annotation_rows = TrainingAnnotation.__table__
 
 #: Most flagged messages one inbox read groups; the newest ones count (an
 #: older backlog shows once the newer one is handled).
-MAX_INBOX_MESSAGES = 5_000
+MAX_INBOX_MESSAGES = 2_000
 #: Conversations whose messages are read per query (keeps IN lists short).
 _CHUNK = 500
 #: The columns of a transcript (what :func:`message_record` reads).
@@ -101,9 +101,12 @@ class FeedbackEvent:
 
 @dataclass(frozen=True)
 class InboxRow:
-    """A flagged customer message as stored: its flags and vector, if any."""
+    """A flagged customer message's place, flags and stored vector (if any)."""
 
-    message: MessageRecord
+    id: int
+    conversation_id: str
+    seq: int
+    created_at: dt.datetime
     flags: int
     handoff_reason: str | None
     vector: bytes | None
@@ -291,8 +294,6 @@ class TrainingRepository:
             At most :data:`MAX_INBOX_MESSAGES` messages, not annotated (or
             the annotation undone), newest first.
         """
-        async with self.engine.begin() as connection:
-            await apply_pending_events(connection)
         annotated = (
             sa.select(annotation_rows.c.id)
             .where(
@@ -302,7 +303,15 @@ class TrainingRepository:
             .exists()
         )
         query = (
-            sa.select(messages)
+            sa.select(
+                messages.c.id,
+                messages.c.conversation_id,
+                messages.c.seq,
+                messages.c.created_at,
+                messages.c.inbox_flags,
+                messages.c.inbox_handoff_reason,
+                messages.c.inbox_vector,
+            )
             .where(
                 messages.c.inbox_flags.is_not(None),
                 messages.c.created_at >= since,
@@ -314,17 +323,34 @@ class TrainingRepository:
         )
         if bits is not None:
             query = query.where(messages.c.inbox_flags.op("&")(bits) != 0)
-        async with self.engine.connect() as connection:
+        async with self.engine.begin() as connection:
+            # Without pending events this writes nothing (no write lock).
+            await apply_pending_events(connection)
             rows = (await connection.execute(query)).all()
         return [
             InboxRow(
-                message=message_record(row),
+                id=row.id,
+                conversation_id=row.conversation_id,
+                seq=row.seq,
+                created_at=aware(row.created_at),
                 flags=int(row.inbox_flags),
                 handoff_reason=row.inbox_handoff_reason,
                 vector=row.inbox_vector,
             )
             for row in rows
         ]
+
+    async def messages_by_id(self, ids: Sequence[int]) -> dict[int, MessageRecord]:
+        """The messages with these ids, by id."""
+        found: dict[int, MessageRecord] = {}
+        async with self.engine.connect() as connection:
+            for start in range(0, len(ids), _CHUNK * 4):
+                chunk = ids[start : start + _CHUNK * 4]
+                for row in await connection.execute(
+                    sa.select(*_TRANSCRIPT_COLUMNS).where(messages.c.id.in_(chunk))
+                ):
+                    found[row.id] = message_record(row)
+        return found
 
     async def store_vectors(self, vectors: Sequence[tuple[int, bytes]]) -> None:
         """Keep messages' sentence vectors (computed once) for the next reads."""
@@ -349,35 +375,30 @@ class TrainingRepository:
         self, wanted: Sequence[tuple[str, int]], turns: int
     ) -> dict[str, list[MessageRecord]]:
         """The messages within ``turns`` of each (conversation, seq), by chat."""
-        found: dict[str, dict[int, MessageRecord]] = {}
+        keys = sorted(
+            {
+                (chat, near)
+                for chat, seq in wanted
+                for near in range(seq - turns, seq + turns + 1)
+            }
+        )
+        found: dict[str, list[MessageRecord]] = {}
         async with self.engine.connect() as connection:
-            for start in range(0, len(wanted), _CHUNK // 5):
-                chunk = wanted[start : start + _CHUNK // 5]
-                rows = (
+            for start in range(0, len(keys), _CHUNK * 4):
+                chunk = keys[start : start + _CHUNK * 4]
+                for row in (
                     await connection.execute(
                         sa.select(*_TRANSCRIPT_COLUMNS).where(
-                            sa.or_(
-                                *(
-                                    sa.and_(
-                                        messages.c.conversation_id == chat,
-                                        messages.c.seq.between(
-                                            seq - turns, seq + turns
-                                        ),
-                                    )
-                                    for chat, seq in chunk
-                                )
+                            sa.tuple_(messages.c.conversation_id, messages.c.seq).in_(
+                                chunk
                             )
                         )
                     )
-                ).all()
-                for row in rows:
-                    found.setdefault(row.conversation_id, {})[row.id] = message_record(
-                        row
+                ).all():
+                    found.setdefault(row.conversation_id, []).append(
+                        message_record(row)
                     )
-        return {
-            chat: sorted(rows.values(), key=lambda m: m.seq)
-            for chat, rows in found.items()
-        }
+        return {chat: sorted(rows, key=lambda m: m.seq) for chat, rows in found.items()}
 
     async def customer_messages(
         self, connection: AsyncConnection, message_ids: Sequence[int]

@@ -134,16 +134,12 @@ async def test_the_relay_flags_a_turn_the_nlu_struggled_with_as_it_stores_it(
     repository = TrainingRepository(engine, KnowledgeRepository(engine))
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
     rows = [
-        row
-        for row in await repository.inbox_rows(since)
-        if row.message.conversation_id == chat
+        row for row in await repository.inbox_rows(since) if row.conversation_id == chat
     ]
     # Newest first, the confident turn left out.
-    assert [row.message.id for row in rows] == [failed, unsure, fallback]
+    assert [row.id for row in rows] == [failed, unsure, fallback]
     only = await repository.inbox_rows(since, BITS["fallback"])
-    assert [row.message.id for row in only if row.message.conversation_id == chat] == [
-        fallback
-    ]
+    assert [row.id for row in only if row.conversation_id == chat] == [fallback]
 
 
 async def test_a_low_rating_flags_the_problem_statement_as_it_is_stored(
