@@ -374,30 +374,47 @@ class TrainingRepository:
     async def context(
         self, wanted: Sequence[tuple[str, int]], turns: int
     ) -> dict[str, list[MessageRecord]]:
-        """The messages within ``turns`` of each (conversation, seq), by chat."""
-        keys = sorted(
-            {
-                (chat, near)
-                for chat, seq in wanted
-                for near in range(seq - turns, seq + turns + 1)
-            }
-        )
+        """The messages within ``turns`` of each (conversation, seq), by chat.
+
+        Only what a context line shows is read (not meta or buttons); each
+        conversation's range is read through ``uq_messages_seq``.
+        """
+        near: dict[str, set[int]] = {}
+        for chat, seq in wanted:
+            near.setdefault(chat, set()).update(range(seq - turns, seq + turns + 1))
+        chats = sorted(near)
         found: dict[str, list[MessageRecord]] = {}
         async with self.engine.connect() as connection:
-            for start in range(0, len(keys), _CHUNK * 4):
-                chunk = keys[start : start + _CHUNK * 4]
-                for row in (
-                    await connection.execute(
-                        sa.select(*_TRANSCRIPT_COLUMNS).where(
-                            sa.tuple_(messages.c.conversation_id, messages.c.seq).in_(
-                                chunk
+            for start in range(0, len(chats), _CHUNK // 5):
+                ranges = [
+                    sa.and_(
+                        messages.c.conversation_id == chat,
+                        messages.c.seq >= min(near[chat]),
+                        messages.c.seq <= max(near[chat]),
+                    )
+                    for chat in chats[start : start + _CHUNK // 5]
+                ]
+                for row in await connection.execute(
+                    sa.select(
+                        messages.c.id,
+                        messages.c.conversation_id,
+                        messages.c.seq,
+                        messages.c.role,
+                        messages.c.text,
+                        messages.c.created_at,
+                    ).where(sa.or_(*ranges))
+                ):
+                    if row.seq in near[row.conversation_id]:
+                        found.setdefault(row.conversation_id, []).append(
+                            MessageRecord(
+                                id=row.id,
+                                conversation_id=row.conversation_id,
+                                seq=row.seq,
+                                role=row.role,
+                                text=row.text,
+                                created_at=aware(row.created_at),
                             )
                         )
-                    )
-                ).all():
-                    found.setdefault(row.conversation_id, []).append(
-                        message_record(row)
-                    )
         return {chat: sorted(rows, key=lambda m: m.seq) for chat, rows in found.items()}
 
     async def customer_messages(
