@@ -2,13 +2,14 @@
 
 The knowledge base compares a message with its articles by meaning (sentence
 embeddings, :mod:`bot.knowledge.embedding`). Computing the embedding is the
-costly part of that (~7 ms on 2 cores: the model's 22 million weights are
-read once per message); doing it here, in the NLU pipeline with the other
-featurizers, keeps the action's knowledge-base lookup to a few milliseconds.
-The vector travels in the parse data (``embedding``: model name, size and
-base64 float32, ~2 KB), so the action server reads it from the tracker's
-latest message; a message without one (an older model, a button payload the
-action re-searches) is embedded by the action itself.
+costly part of that (~8 ms of CPU for both models in onnxruntime, ~34 ms
+with the numpy code before: ``bench/results/nlu-encoder-*.json``); doing it
+here, in the NLU pipeline with the other featurizers, keeps the action's
+knowledge-base lookup to a few milliseconds. The vector travels in the parse
+data (``embedding``: model name, size and base64 float32, ~5 KB), so the
+action server reads it from the tracker's latest message; a message without
+one (an older model, a button payload the action re-searches) is embedded
+by the action itself.
 """
 
 from __future__ import annotations

