@@ -6,8 +6,9 @@ inserts it with ``active`` set; the unique index on ``active`` makes a second
 start fail in every hub while one is queued or running. The work itself is
 done by ``python -m bot.training.worker JOB_ID`` (:mod:`bot.training.worker`),
 started by the hub or ``baton train --job``, under ``nice``: it exports the
-training data, runs ``rasa data validate`` and ``rasa train``, and reports its
-stage, epoch and the tail of Rasa's output here as it goes. A worker that
+training data, runs ``rasa train`` (which validates the data as ``rasa data
+validate`` does first), evaluates, and reports its stage, epoch and the tail
+of Rasa's output here as it goes. A worker that
 stops reporting (killed, machine restarted) is declared failed after
 :data:`STALE_AFTER`, so it cannot block training forever.
 """

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from bot.config import Settings
 from bot.db.models import ModelDeployment, NluModel, TrainingJob
 from bot.training.jobs import STALE_AFTER, JobNotFound, JobRepository, JobRunning
+from bot.training.rasa_train import EVALUATING, VALIDATED
 from bot.training.worker import RasaOutput
 from tests.bot.auth.test_auth_api import call, login, new_account
 from tests.bot.training.helpers import clear_training_data
@@ -99,6 +100,17 @@ def test_rasas_output_gives_the_epoch_and_a_short_log() -> None:
     lines = output.tail().splitlines()
     assert len(lines) == 3 and lines[1].startswith("Epochs: 100%")
     assert lines[2] == "Your Rasa model is trained"
+
+
+def test_rasas_output_tells_when_validation_passed_and_evaluation_started() -> None:
+    output = RasaOutput()
+    output.feed("Started validating domain and training data...\n")
+    assert not output.validated
+    output.feed(f"{VALIDATED}\nEpochs:  50%|#| 50/100 [00:01<00:01, i_acc=0.9]\r")
+    assert output.validated and (output.epoch, output.epochs) == (50, 100)
+    assert not output.evaluating
+    output.feed(f"\nYour Rasa model is trained\n{EVALUATING}\n")
+    assert output.evaluating
 
 
 @pytest.fixture
