@@ -357,7 +357,7 @@ class Settings:
     identity_max_hours: int = 24
     embedding_model: Path | None = None
     model_server_url: str = ""
-    model_pull_s: int = 10
+    model_pull_s: int = 2
     regression_margin: float = 0.02
     secret_key: str | None = field(default=None, repr=False)
     promises: Promises = field(default_factory=Promises)
@@ -437,7 +437,7 @@ class Settings:
             embedding_model=Path(embedding_model) if embedding_model else None,
             model_server_url=model_server_url
             and _url(model_server_url, "MODEL_SERVER_URL", ("http", "https")),
-            model_pull_s=_int(env, "MODEL_PULL_SECONDS", 10, minimum=1),
+            model_pull_s=_int(env, "MODEL_PULL_SECONDS", 2, minimum=1),
             regression_margin=_float(env, "REGRESSION_MARGIN", 0.02, at_most=1),
             secret_key=secret_key,
             promises=_promises(env),
