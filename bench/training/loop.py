@@ -49,7 +49,6 @@ from bench.stack import (
 )
 from bench.training.results import (
     descendant,
-    find_process,
     load_average,
     percentiles,
     record,
@@ -269,8 +268,9 @@ async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
         while True:
             status, body = await call(session, "GET", job_url)
             job = body["job"]
-            worker = worker or find_process("bot.training.worker", job_id)
-            cpu = tree_cpu_s(worker) if worker else cpu
+            worker = worker or descendant(stack.pid, "bot.training.worker")
+            # The last reading stays when the worker has exited.
+            cpu = max(cpu, tree_cpu_s(worker)) if worker else cpu
             stages.setdefault(job["stage"], round(time.monotonic() - pressed, 1))
             stage_cpu.setdefault(job["stage"], cpu)
             if len(loads) < 1 or time.monotonic() - pressed > 30 * len(loads):

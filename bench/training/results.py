@@ -47,14 +47,6 @@ def _processes() -> dict[int, tuple[int, float, float, list[str]]]:
     return found
 
 
-def find_process(*argv_tail: str) -> int | None:
-    """The process whose command line ends with ``argv_tail``, if one runs."""
-    for pid, (_, _, _, argv) in _processes().items():
-        if tuple(argv[-len(argv_tail) :]) == argv_tail:
-            return pid
-    return None
-
-
 def descendant(pid: int, word: str) -> int | None:
     """A descendant of ``pid`` with ``word`` in its command line, if one runs."""
     table = _processes()
