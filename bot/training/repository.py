@@ -310,7 +310,6 @@ class TrainingRepository:
                 messages.c.created_at,
                 messages.c.inbox_flags,
                 messages.c.inbox_handoff_reason,
-                messages.c.inbox_vector,
             )
             .where(
                 messages.c.inbox_flags.is_not(None),
@@ -327,6 +326,16 @@ class TrainingRepository:
             # Without pending events this writes nothing (no write lock).
             await apply_pending_events(connection)
             rows = (await connection.execute(query)).all()
+            # The vectors apart: sorting narrow rows is what the limit needs.
+            stored: dict[int, bytes | None] = {}
+            ids = [row.id for row in rows]
+            for start in range(0, len(ids), _CHUNK * 2):
+                for found in await connection.execute(
+                    sa.select(messages.c.id, messages.c.inbox_vector).where(
+                        messages.c.id.in_(ids[start : start + _CHUNK * 2])
+                    )
+                ):
+                    stored[found.id] = found.inbox_vector
         return [
             InboxRow(
                 id=row.id,
@@ -335,7 +344,7 @@ class TrainingRepository:
                 created_at=aware(row.created_at),
                 flags=int(row.inbox_flags),
                 handoff_reason=row.inbox_handoff_reason,
-                vector=row.inbox_vector,
+                vector=stored.get(row.id),
             )
             for row in rows
         ]
