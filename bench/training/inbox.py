@@ -15,7 +15,7 @@ services would take hours for this many): their shape is the relay's, each
 customer message with the inbox flag the relay stores with it
 (:func:`bot.conversations.inbox_flags.nlu_bits`); the handoffs' and answers'
 flags are then applied as a hub applies them
-(:func:`~bot.conversations.inbox_flags.apply_pending_events`, timed).
+(:func:`~bot.training.flags.apply_pending_events`, timed).
 
 Then the inbox is read as the console reads it (:class:`bot.training.Inbox`
 with the hub's knowledge base and sentence encoder): the default view
@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.training.results import load_average, percentiles, record
-from bot.conversations.inbox_flags import apply_pending_events, nlu_bits
+from bot.conversations.inbox_flags import nlu_bits
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.db.models import Conversation, Feedback, Handoff, Message
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.training import Inbox, InboxFilter, Reason
+from bot.training.flags import apply_pending_events
 from bot.training.intents import NluRepository
 from bot.training.nlu_data import read_nlu
 from bot.training.repository import TrainingRepository

@@ -13,14 +13,14 @@ Who writes the bits:
 - the NLU bits (:data:`NLU_BITS`), when the relay stores what Rasa understood
   of the message (:func:`set_nlu_flags`, in the same statement as the rest);
 - the event bits (:data:`EVENT_BITS`: a handoff and an agent resolving it, a
-  rejected article, a low rating) by :func:`refresh`, which works them out
-  for whole conversations with the inbox's own rules
-  (:func:`bot.training.inbox.collect`). A rating runs it in the rating's
-  transaction; handoffs and article answers are stored by other modules, so
-  each such row records what was applied of it (``handoffs.inbox_state``,
-  ``feedback.inbox_applied``) and :func:`apply_pending_events` refreshes the
-  conversations of rows not applied yet (the inbox calls it before each
-  read, so the flags are never behind what it shows).
+  rejected article, a low rating) by :func:`bot.training.flags.refresh`,
+  which works them out for whole conversations with the inbox's own rules
+  (:func:`bot.training.inbox.collect`). Handoffs, ratings and article
+  answers are stored by layers below the inbox, so each such row records
+  what was applied of it (``handoffs.inbox_state``,
+  ``feedback.inbox_applied``) and :func:`bot.training.flags.apply_pending_events`
+  refreshes the conversations of rows not applied yet (the inbox calls it
+  before each read, so the flags are never behind what it shows).
 
 Both writers change only their own bits in one ``UPDATE``, so neither loses
 the other's.
@@ -28,11 +28,10 @@ the other's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.models import Feedback, Handoff, Message
 
@@ -62,7 +61,7 @@ LOW_CONFIDENCE = 0.7
 #: Ratings at or below this are unhappy conversations worth a trainer's look.
 LOW_RATING = 2
 #: Conversations refreshed per statement batch.
-_CHUNK = 200
+CHUNK = 200
 
 
 def reasons_of(flags: int | None) -> list[str]:
@@ -128,129 +127,6 @@ def set_nlu_flags(values: dict[str, Any], text: str, meta: Mapping[str, Any]) ->
     values["inbox_flags"] = _with_bits(EVENT_BITS, nlu_bits(text, meta))
 
 
-async def refresh(connection: AsyncConnection, conversation_ids: Iterable[str]) -> None:
-    """Work out the event bits of the conversations' customer messages again.
-
-    In the caller's transaction. Reads each conversation's messages,
-    handoffs and unhappy feedback (of all time), applies the inbox's rules
-    and writes each customer message's event bits and handoff reason (NLU
-    bits are left alone).
-    """
-    # Here, not at the top: bot.training imports this package.
-    from bot.training.repository import read_evidence
-
-    wanted = sorted(set(conversation_ids))
-    for start in range(0, len(wanted), _CHUNK):
-        evidence = await read_evidence(connection, wanted[start : start + _CHUNK])
-        rows = flag_rows(evidence)
-        if rows:
-            await connection.execute(FLAG_UPDATE, rows)
-
-
-def refresh_sync(
-    connection: sa.engine.Connection, conversation_ids: Iterable[str]
-) -> None:
-    """:func:`refresh` on a synchronous connection (a migration's)."""
-    from bot.training.repository import evidence_of, evidence_queries
-
-    wanted = sorted(set(conversation_ids))
-    for start in range(0, len(wanted), _CHUNK):
-        handoff_query, feedback_query, message_query = evidence_queries(
-            wanted[start : start + _CHUNK]
-        )
-        evidence = evidence_of(
-            connection.execute(handoff_query).all(),
-            connection.execute(feedback_query).all(),
-            connection.execute(message_query).all(),
-        )
-        rows = flag_rows(evidence)
-        if rows:
-            connection.execute(FLAG_UPDATE, rows)
-
-
-def flag_rows(evidence: Any) -> list[dict[str, Any]]:
-    """The parameters of :data:`FLAG_UPDATE` for each customer message read."""
-    changes = event_flags(evidence)
-    return [
-        {"target": message.id, "bits": bits, "why": why}
-        for transcript in evidence.transcripts.values()
-        for message in transcript
-        if message.role == "customer"
-        for bits, why in [changes.get(message.id, (0, None))]
-    ]
-
-
-def event_flags(evidence: Any) -> dict[int, tuple[int, str | None]]:
-    """Each flagged message's event bits and handoff reason, by message id.
-
-    Args:
-        evidence: A :class:`bot.training.repository.Evidence` (nothing
-            annotated: annotations do not change flags).
-    """
-    from bot.training.inbox import collect
-
-    found: dict[int, tuple[int, str | None]] = {}
-    for item in collect(evidence):
-        bits = 0
-        for reason in item.reasons:
-            bits |= BITS[reason.value]
-        bits &= EVENT_BITS
-        if bits:
-            found[item.message.id] = (bits, item.handoff_reason)
-    return found
-
-
-async def apply_pending_events(connection: AsyncConnection) -> int:
-    """Refresh the conversations of handoffs and feedback not applied yet.
-
-    A handoff is applied in the state it was in (``inbox_state``): one that
-    moved on since (an agent resolved it) is applied again. Unhappy feedback
-    (a rejected article, a rating of :data:`LOW_RATING` or less) is applied
-    once; other feedback is only marked.
-
-    Returns:
-        How many conversations were refreshed.
-    """
-    moved = (
-        await connection.execute(
-            sa.select(
-                handoffs.c.id, handoffs.c.conversation_id, handoffs.c.state
-            ).where(
-                sa.or_(
-                    handoffs.c.inbox_state.is_(None),
-                    handoffs.c.inbox_state != handoffs.c.state,
-                )
-            )
-        )
-    ).all()
-    answered = (
-        await connection.execute(
-            sa.select(
-                feedback.c.id, feedback.c.conversation_id, unhappy().label("unhappy")
-            ).where(feedback.c.inbox_applied.is_(None))
-        )
-    ).all()
-    if not moved and not answered:
-        return 0
-    wanted = {row.conversation_id for row in moved}
-    wanted.update(row.conversation_id for row in answered if row.unhappy)
-    await refresh(connection, wanted)
-    for row in moved:
-        await connection.execute(
-            handoffs.update()
-            .where(handoffs.c.id == row.id, handoffs.c.state == row.state)
-            .values(inbox_state=row.state)
-        )
-    ids = [row.id for row in answered]
-    for start in range(0, len(ids), _CHUNK * 5):
-        await connection.execute(
-            feedback.update()
-            .where(feedback.c.id.in_(ids[start : start + _CHUNK * 5]))
-            .values(inbox_applied=True)
-        )
-    return len(wanted)
-
-
 __all__ = [
     "BITS",
     "EVENT_BITS",
@@ -258,13 +134,9 @@ __all__ = [
     "LOW_CONFIDENCE",
     "LOW_RATING",
     "NLU_BITS",
-    "apply_pending_events",
-    "event_flags",
     "nlu_bits",
     "nlu_reason_of",
     "reasons_of",
-    "refresh",
-    "refresh_sync",
     "set_nlu_flags",
     "unhappy",
 ]

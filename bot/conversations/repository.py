@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.conversations.inbox_flags import LOW_RATING, set_nlu_flags
-from bot.conversations.inbox_flags import refresh as refresh_inbox_flags
 from bot.db.models import Conversation, Feedback, Handoff, Message, aware, utcnow
 
 conversations = Conversation.__table__
@@ -556,9 +555,8 @@ class ConversationRepository:
                     score=score,
                     comment=comment,
                     created_at=utcnow(),
-                    inbox_applied=True,
+                    # A low rating sends the message that stated the problem
+                    # to the inbox, which applies it before its next read.
+                    inbox_applied=None if score <= LOW_RATING else True,
                 )
             )
-            if score <= LOW_RATING:
-                # The message that stated the problem goes to the inbox.
-                await refresh_inbox_flags(connection, [conversation_id])

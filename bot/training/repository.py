@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.conversations.inbox_flags import apply_pending_events, unhappy
+from bot.conversations.inbox_flags import unhappy
 from bot.conversations.repository import MessageRecord, message_record
 from bot.db.models import (
     Feedback,
@@ -33,6 +33,7 @@ from bot.db.models import (
 )
 from bot.exceptions import Conflict, NotFound
 from bot.knowledge.repository import KnowledgeRepository
+from bot.training.flags import apply_pending_events
 from bot.training.intents import NluRepository
 from bot.training.records import from_row, to_json
 
@@ -282,7 +283,7 @@ class TrainingRepository:
         """The flagged customer messages since ``since``, newest first.
 
         Handoffs and feedback stored since the last read are applied to the
-        flags first (:func:`~bot.conversations.inbox_flags.apply_pending_events`).
+        flags first (:func:`~bot.training.flags.apply_pending_events`).
         Read through ``ix_messages_inbox``: only flagged rows are looked at.
 
         Args:

@@ -1,9 +1,9 @@
 """The inbox's flags are stored with each message when it and its events are.
 
 The relay's store of what Rasa understood flags an unsure or not understood
-turn; a low rating flags the message that stated the problem in its own
-transaction; a handoff, an agent resolving it and a rejected article are
-applied before the next inbox read. Migration 0016 flags what was stored
+turn; a low rating (flagging the message that stated the problem), a
+handoff, an agent resolving it and a rejected article are applied before
+the next inbox read. Migration 0016 flags what was stored
 before it. SQLite and PostgreSQL.
 """
 
@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from bot.conversations.inbox_flags import BITS, apply_pending_events
+from bot.conversations.inbox_flags import BITS
 from bot.conversations.repository import ConversationRepository, NewMessage
 from bot.db.engine import create_engine
 from bot.db.migrate import alembic_config, upgrade_database
@@ -28,6 +28,7 @@ from bot.db.models import Feedback, Handoff, Message
 from bot.handoff.repository import HandoffRepository
 from bot.knowledge import KnowledgeRepository
 from bot.knowledge.feedback import ArticleFeedbackRepository
+from bot.training.flags import apply_pending_events
 from bot.training.inbox import group
 from bot.training.repository import TrainingRepository
 from tests.conftest import scratch_postgres
@@ -142,7 +143,7 @@ async def test_the_relay_flags_a_turn_the_nlu_struggled_with_as_it_stores_it(
     assert [row.id for row in only if row.conversation_id == chat] == [fallback]
 
 
-async def test_a_low_rating_flags_the_problem_statement_as_it_is_stored(
+async def test_a_low_rating_flags_the_problem_statement_before_the_next_read(
     engine: Any, chats: ConversationRepository
 ) -> None:
     chat = await new_chat(chats)
@@ -152,22 +153,26 @@ async def test_a_low_rating_flags_the_problem_statement_as_it_is_stored(
     )
     later = await relayed(chats, chat, "thanks", "thank", 0.99)
     await chats.add_rating(chat, 5, None)
-    assert await flags(engine, problem, later) == [(None, None), (None, None)]
     await chats.add_rating(chat, 1, "useless")
-    # No inbox read, no catch-up: flagged by the rating's own transaction.
+    # The rating is stored by the conversations layer, below the inbox: it
+    # is marked as not applied yet, and a good rating needs nothing.
+    async with engine.connect() as connection:
+        applied = (
+            await connection.execute(
+                sa.select(feedback.c.inbox_applied)
+                .where(feedback.c.conversation_id == chat)
+                .order_by(feedback.c.id)
+            )
+        ).scalars()
+        assert list(applied) == [True, None]
+    assert await flags(engine, problem, later) == [(None, None), (None, None)]
+    async with engine.begin() as connection:
+        assert await apply_pending_events(connection) == 1
+        assert await apply_pending_events(connection) == 0
     assert await flags(engine, problem, later) == [
         (BITS["low_rating"], None),
         (None, None),
     ]
-    async with engine.connect() as connection:
-        applied = (
-            await connection.execute(
-                sa.select(feedback.c.inbox_applied).where(
-                    feedback.c.conversation_id == chat
-                )
-            )
-        ).scalars()
-        assert list(applied) == [True, True]
 
 
 async def test_a_handoff_and_an_agent_resolving_it_flag_the_message_before_it(

@@ -48,7 +48,8 @@ def upgrade() -> None:
 def backfill(connection: sa.engine.Connection) -> None:
     """Flag the messages already stored, as the relay and events would have."""
     # The application's rules, as of this revision.
-    from bot.conversations.inbox_flags import nlu_bits, refresh_sync
+    from bot.conversations.inbox_flags import nlu_bits
+    from bot.training.flags import refresh_sync
 
     messages = sa.table(
         "messages",
