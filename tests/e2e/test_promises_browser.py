@@ -11,6 +11,7 @@ console talk to the real hub, database and scheduler. Screenshots go to
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -237,6 +238,33 @@ async def test_a_verified_customer_just_confirms_the_address(
     await page.locator(".msg.system", has_text="dana@example.com").wait_for()
     contact = await contact_of(hub, conversation_id)
     assert (contact.state, contact.email) == ("given", "dana@example.com")
+    assert page.problems == []
+
+
+async def test_the_address_question_stays_when_the_hubs_status_comes_first(
+    open_hub: RunningHub, new_page
+) -> None:
+    """The hub tells the widget's socket the chat is a follow-up before the
+    answer to "Get back to me later" arrives: the address question that
+    status opened must stay (the answer used to close it, so the customer
+    was never asked; seen as a flaky failure of the test below)."""
+    hub = open_hub
+    await ann_signed_in(hub, new_page, CONSOLE)
+    page = await new_page()
+    await handed_over(page, hub, "queued")
+
+    async def answer_late(route: Any) -> None:
+        response = await route.fetch()
+        await asyncio.sleep(1.5)  # the socket's status frame gets there first
+        await route.fulfill(response=response)
+
+    await page.route("**/leave", answer_late)
+    await page.locator(".status button", has_text="Leave the queue").click()
+    await page.get_by_role("button", name="Get back to me later").click()
+    await page.locator(".status", has_text="get back to you by").wait_for()
+    await page.wait_for_timeout(2500)  # the late answer has been handled
+    ask = page.locator("#ask", has_text="Where can we reach you?")
+    assert await ask.is_visible()
     assert page.problems == []
 
 

@@ -48,7 +48,10 @@ function showLeave(longWait, focus) {
     buttons.forEach((b) => (b.disabled = true));
     try {
       const status = await callHub('/leave', { keep_follow_up: keep });
-      closeAsk(!keep);
+      // The hub's status frame may have come first and opened the address
+      // question: close the leave question only, never that one.
+      if (asking === 'leave') closeAsk(!keep);
+      else if (!keep) input.focus();
       contactFocus = keep; // they chose it: the address question comes next
       renderStatus(status);
       if (keep && askEl.querySelector('input')) askEl.querySelector('input').focus();
