@@ -265,6 +265,7 @@ async def test_the_address_question_stays_when_the_hubs_status_comes_first(
     await page.wait_for_timeout(2500)  # the late answer has been handled
     ask = page.locator("#ask", has_text="Where can we reach you?")
     assert await ask.is_visible()
+    await page.screenshot(path=shot("address-after-early-status"))
     assert page.problems == []
 
 
