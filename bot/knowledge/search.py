@@ -56,7 +56,7 @@ from bot.knowledge.scoring import (
     confidence_features,
 )
 from bot.knowledge.settings import SearchSettings
-from bot.knowledge.similarity import ExampleMatcher, SemanticMatcher
+from bot.knowledge.similarity import ExampleMatcher, SemanticMatcher, Similarities
 from bot.knowledge.text import tokenize
 
 #: Intents that say the NLU is not sure rather than what the message is
@@ -96,6 +96,31 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     answer: Hit | None = None
     confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class Query:
+    """One message to search for, as :meth:`KnowledgeIndex.search_many` takes it.
+
+    Attributes:
+        text: The customer's message, as typed.
+        intent: The intent the NLU predicted, if any.
+        intent_confidence: The NLU's confidence in ``intent``, 0 to 1.
+        exclude: Slugs not to return, e.g. answers the customer rejected.
+        vector: The message's embedding, when it is already known.
+    """
+
+    text: str
+    intent: str | None = None
+    intent_confidence: float = 0.0
+    exclude: Collection[str] = ()
+    vector: np.ndarray | None = field(default=None, compare=False)
+
+
+#: Messages compared with the sentences in one matrix product by
+#: :meth:`KnowledgeIndex.search_many` (bounds the dense query matrices: a
+#: column of the character n-gram space is some hundred kilobytes).
+SEARCH_BATCH = 64
 
 
 def _idf(count: int, frequency: int) -> float:
@@ -297,20 +322,72 @@ class KnowledgeIndex:
             Lexical score, similarity and intent prior per article (in index
             order) and the similarity to the "none" sentences.
         """
+        (found,) = self.signals_many(
+            [Query(query, intent, intent_confidence, vector=vector)]
+        )
+        return found
+
+    def signals_many(self, queries: Sequence[Query]) -> list[Signals]:
+        """:meth:`signals` of several messages, compared with the sentences at once.
+
+        The sentence matrices (TF-IDF and embeddings) are read once per
+        :data:`SEARCH_BATCH` messages instead of once per message; each
+        message's signals are those :meth:`signals` gives it alone (the
+        embeddings' cosines up to float rounding).
+
+        Args:
+            queries: The messages (their ``exclude`` is not used here).
+
+        Returns:
+            One :class:`Signals` per query, in the order given.
+        """
+        found: list[Signals] = []
+        for start in range(0, len(queries), SEARCH_BATCH):
+            found.extend(self._signals_batch(queries[start : start + SEARCH_BATCH]))
+        return found
+
+    def _signals_batch(self, queries: Sequence[Query]) -> list[Signals]:
+        if not queries:
+            return []
+        texts = [query.text for query in queries]
+        similarities = self._matcher.similarities_many(texts)
+        vectors = np.stack(
+            [
+                self.embed(query.text) if query.vector is None else query.vector
+                for query in queries
+            ]
+        )
+        if len(queries) == 1:
+            # One message: the matrix-vector products of the single search.
+            meanings = [self._semantic.similarities(vectors[0])]
+            classified = [self._semantic.probabilities(vectors[0])]
+        else:
+            meanings = self._semantic.similarities_many(vectors)
+            classified = self._semantic.probabilities_many(vectors)
+        return [
+            self._signals_of(query, similarity, meaning, probabilities)
+            for query, similarity, meaning, probabilities in zip(
+                queries, similarities, meanings, classified, strict=True
+            )
+        ]
+
+    def _signals_of(
+        self,
+        query: Query,
+        similarities: Similarities,
+        meanings: Similarities,
+        classified: tuple[np.ndarray, float],
+    ) -> Signals:
+        """One message's signals from its compared parts, with its words and intent."""
         count = len(self._articles)
-        lexical, unknown, terms, known_terms = self._lexical_scores(query)
-        similarities = self._matcher.similarities(query)
-        given = vector is not None
-        if vector is None:
-            vector = self.embed(query)
-        meanings = self._semantic.similarities(vector)
-        classified, classified_none = self._semantic.probabilities(vector)
-        if given:
+        lexical, unknown, terms, known_terms = self._lexical_scores(query.text)
+        if query.vector is not None:
             # A re-search of the same text (after "no") reuses the vector.
-            self._semantic.encoder.remember(query, vector)
+            self._semantic.encoder.remember(query.text, query.vector)
+        intent = query.intent
         prior = np.zeros(count)
-        confidence = min(max(intent_confidence, 0.0), 1.0)
-        payload = PAYLOAD_PATTERN.fullmatch(query.strip())
+        confidence = min(max(query.intent_confidence, 0.0), 1.0)
+        payload = PAYLOAD_PATTERN.fullmatch(query.text.strip())
         chosen = payload is not None and payload["intent"] == intent
         weight = confidence * (
             self._settings.payload_intent_weight
@@ -333,8 +410,8 @@ class KnowledgeIndex:
             off_intent=off_intent,
             terms=terms,
             semantic_negative=meanings.negative,
-            classifier=classified,
-            classifier_none=classified_none,
+            classifier=classified[0],
+            classifier_none=classified[1],
             known_terms=known_terms,
         )
 
@@ -364,13 +441,44 @@ class KnowledgeIndex:
         Raises:
             ValueError: ``limit`` is less than 1.
         """
+        (result,) = self.search_many(
+            [Query(query, intent, intent_confidence, exclude, vector)], limit=limit
+        )
+        return result
+
+    def search_many(
+        self, queries: Sequence[Query], *, limit: int = 3
+    ) -> list[SearchResult]:
+        """:meth:`search` for several messages at once (:meth:`signals_many`).
+
+        What the trainers' inbox does for the groups it shows: one pass over
+        the sentence matrices instead of one per group. Each result is the
+        one :meth:`search` gives its query alone (the same hits in the same
+        order; scores equal up to float rounding of the embeddings' cosines).
+
+        Args:
+            queries: The messages, each with its intent, exclusions, vector.
+            limit: How many hits to return at most, per query.
+
+        Returns:
+            One result per query, in the order given.
+
+        Raises:
+            ValueError: ``limit`` is less than 1.
+        """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         if not self._articles:
-            return SearchResult()
-        signals = self.signals(
-            query, intent=intent, intent_confidence=intent_confidence, vector=vector
-        )
+            return [SearchResult() for _ in queries]
+        return [
+            self._ranked(signals, query.exclude, limit)
+            for query, signals in zip(queries, self.signals_many(queries), strict=True)
+        ]
+
+    def _ranked(
+        self, signals: Signals, exclude: Collection[str], limit: int
+    ) -> SearchResult:
+        """The best hits of one search's signals, and the answer if confident."""
         scores = combine(signals, self._settings)
         for slug in exclude:
             position = self._position.get(slug)

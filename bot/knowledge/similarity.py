@@ -223,30 +223,38 @@ class ExampleMatcher:
         Returns:
             The best cosine per article and with a negative sentence.
         """
-        cosines = np.zeros(self._row_count)
-        for space, rows, features, share in (
-            (
-                self._words,
-                self._word_rows,
-                Counter(word_features(text)),
-                1 - self._char_weight,
-            ),
-            (
-                self._characters,
-                self._char_rows,
-                Counter(char_features(text)),
-                self._char_weight,
-            ),
+        (found,) = self.similarities_many([text])
+        return found
+
+    def similarities_many(self, texts: Sequence[str]) -> list[Similarities]:
+        """:meth:`similarities` of several messages, in one pass over the sentences.
+
+        The messages are the columns of one matrix: each sentence's entries
+        are read once for all of them (a sparse matrix times a dense one, in
+        C), and each column gets the same sums, in the same order, as it
+        would alone.
+
+        Args:
+            texts: The customers' messages.
+
+        Returns:
+            One :class:`Similarities` per message, in the order given.
+        """
+        cosines = np.zeros((self._row_count, len(texts)))
+        for space, rows, featurize, share in (
+            (self._words, self._word_rows, word_features, 1 - self._char_weight),
+            (self._characters, self._char_rows, char_features, self._char_weight),
         ):
-            columns, weights = space.vector(features)
-            if share <= 0 or not len(columns):
+            if share <= 0:
                 continue
-            query = np.zeros(rows.shape[1])
-            query[columns] = weights
+            queries = np.zeros((rows.shape[1], len(texts)))
+            for position, text in enumerate(texts):
+                columns, weights = space.vector(Counter(featurize(text)))
+                queries[columns, position] = weights
             # One pass over the sentences' entries in C: faster than gathering
-            # the columns of the message's features, which for common
+            # the columns of the messages' features, which for common
             # character n-grams are most of the matrix anyway.
-            cosines += share * (rows @ query)
+            cosines += share * (rows @ queries)
         return _best_per_article(
             cosines, self._first_rows, self._has_rows, len(self._owners)
         )
@@ -254,17 +262,28 @@ class ExampleMatcher:
 
 def _best_per_article(
     cosines: np.ndarray, first_rows: np.ndarray, has_rows: np.ndarray, article_rows: int
-) -> Similarities:
-    """Best cosine per article (consecutive rows) and among the negative rows."""
-    per_article = np.zeros(len(has_rows))
+) -> list[Similarities]:
+    """Best cosine per article (consecutive rows) and among the negative rows.
+
+    ``cosines`` has one row per sentence and one column per message; the
+    result has one :class:`Similarities` per column.
+    """
+    per_article = np.zeros((len(has_rows), cosines.shape[1]))
     if article_rows:
-        best = np.maximum.reduceat(cosines[:article_rows], first_rows[has_rows])
+        best = np.maximum.reduceat(cosines[:article_rows], first_rows[has_rows], axis=0)
         per_article[has_rows] = best
+    per_article = np.clip(per_article, 0.0, 1.0)
     negatives = cosines[article_rows:]
-    negative = float(negatives.max()) if len(negatives) else 0.0
-    return Similarities(
-        articles=np.clip(per_article, 0.0, 1.0), negative=max(negative, 0.0)
+    negative = (
+        np.maximum(negatives.max(axis=0), 0.0)
+        if len(negatives)
+        else np.zeros(cosines.shape[1])
     )
+    by_message = per_article.T.copy()
+    return [
+        Similarities(articles=by_message[column], negative=float(negative[column]))
+        for column in range(cosines.shape[1])
+    ]
 
 
 class SemanticMatcher:
@@ -393,6 +412,20 @@ class SemanticMatcher:
         odds /= odds.sum()
         return odds[: self._article_count], float(odds[self._article_count])
 
+    def probabilities_many(self, vectors: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """:meth:`probabilities` of several messages' embeddings (rows), at once."""
+        if self._classifier is None:
+            return [(np.zeros(self._article_count), 0.0) for _ in vectors]
+        weights, bias = self._classifier
+        logits = vectors.astype(np.float32) @ weights.T + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        odds = np.exp(logits.astype(np.float64))
+        odds /= odds.sum(axis=1, keepdims=True)
+        return [
+            (row[: self._article_count], float(row[self._article_count]))
+            for row in odds
+        ]
+
     @classmethod
     def build(
         cls,
@@ -442,6 +475,27 @@ class SemanticMatcher:
                 f"got shape {vector.shape}"
             )
         cosines = (self._rows @ vector.astype(np.float32)).astype(np.float64)
+        (found,) = _best_per_article(
+            cosines[:, None], self._first_rows, self._has_rows, self._article_rows
+        )
+        return found
+
+    def similarities_many(self, vectors: np.ndarray) -> list[Similarities]:
+        """:meth:`similarities` of several messages' embeddings (rows), at once.
+
+        One matrix product reads the sentences' vectors once for all the
+        messages; each message's cosines equal its own product's up to float
+        rounding (the sums run in another order).
+
+        Raises:
+            ValueError: The vectors do not have the encoder's dimension.
+        """
+        if vectors.ndim != 2 or vectors.shape[1] != self.encoder.dimension:
+            raise ValueError(
+                f"expected rows of {self.encoder.dimension} numbers, "
+                f"got shape {vectors.shape}"
+            )
+        cosines = (self._rows @ vectors.astype(np.float32).T).astype(np.float64)
         return _best_per_article(
             cosines, self._first_rows, self._has_rows, self._article_rows
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
 from bot.knowledge import (
@@ -16,7 +17,9 @@ from bot.knowledge import (
     plausible_hits,
     tokenize,
 )
+from bot.knowledge import search as search_module
 from bot.knowledge.scoring import answer_confidence, unexplained
+from bot.knowledge.search import Query
 from bot.knowledge.settings import (
     CONFIDENCE_FEATURES,
     FEATURE_DIRECTIONS,
@@ -463,3 +466,130 @@ def test_a_specific_word_the_best_article_lacks_is_unexplained(
     assert unexplained(index.signals(""), cancel) == 0.0
     found = index.search("how do I cancel my Notion subscription")
     assert found.confidence < index.search("how do I cancel my subscription").confidence
+
+
+#: Several languages, a typo, a button payload, chit-chat, a message no
+#: article answers, an empty one; with and without an intent and exclusions.
+BATCHED_QUERIES = [
+    Query("I totally forgot my password"),
+    Query(
+        "pasword reset link never arrives",
+        intent="reset_password",
+        intent_confidence=0.4,
+    ),
+    Query("mot de passe oublié, je ne peux plus me connecter"),
+    Query(
+        "¿cómo cancelo mi suscripción?",
+        intent="cancel_subscription",
+        intent_confidence=0.9,
+    ),
+    Query("Meine Notizen werden nicht synchronisiert"),
+    Query("私のアカウントを削除したい"),
+    Query("I was billed twice and want my money back", exclude=("refund-request",)),
+    Query("/billing_question", intent="billing_question", intent_confidence=1.0),
+    Query("hello there", intent="greet", intent_confidence=0.95),
+    Query("what is the capital of mongolia"),
+    Query("zebra giraffe"),
+    Query(""),
+    Query("refund", intent="nlu_fallback", intent_confidence=0.3),
+]
+
+
+def _alone(index: KnowledgeIndex, query: Query, limit: int = 3) -> SearchResult:
+    return index.search(
+        query.text,
+        intent=query.intent,
+        intent_confidence=query.intent_confidence,
+        exclude=query.exclude,
+        limit=limit,
+        vector=query.vector,
+    )
+
+
+def _assert_same(batched: SearchResult, alone: SearchResult) -> None:
+    assert [hit.slug for hit in batched.hits] == [hit.slug for hit in alone.hits]
+    for mine, theirs in zip(batched.hits, alone.hits, strict=True):
+        # Scores are rounded to 4 places: float noise may cross one rounding.
+        assert mine.score == pytest.approx(theirs.score, abs=1.5e-4)
+    assert (batched.answer is None) == (alone.answer is None)
+    if alone.answer is not None:
+        assert batched.answer is not None
+        assert batched.answer.slug == alone.answer.slug
+    assert batched.confidence == pytest.approx(alone.confidence, abs=1.5e-4)
+
+
+@pytest.mark.parametrize("limit", [1, 3, 5])
+def test_a_batch_search_gives_each_query_its_own_result(
+    index: KnowledgeIndex, limit: int
+) -> None:
+    batched = index.search_many(BATCHED_QUERIES, limit=limit)
+    assert len(batched) == len(BATCHED_QUERIES)
+    for query, found in zip(BATCHED_QUERIES, batched, strict=True):
+        _assert_same(found, _alone(index, query, limit))
+    # Not vacuous: most queries find something, and the no-match ones do not
+    # get an answer.
+    assert sum(bool(found.hits) for found in batched) >= len(BATCHED_QUERIES) - 2
+    assert batched[BATCHED_QUERIES.index(Query("zebra giraffe"))].answer is None
+
+
+def test_a_batch_search_matches_the_signals_of_each_query(
+    index: KnowledgeIndex,
+) -> None:
+    vectors = {query.text: index.embed(query.text) for query in BATCHED_QUERIES}
+    given = [
+        Query(q.text, q.intent, q.intent_confidence, q.exclude, vectors[q.text])
+        for q in BATCHED_QUERIES
+    ]
+    for query, batched in zip(given, index.signals_many(given), strict=True):
+        alone = index.signals(
+            query.text,
+            intent=query.intent,
+            intent_confidence=query.intent_confidence,
+            vector=query.vector,
+        )
+        # Word-based signals: the same sums in the same order.
+        assert np.array_equal(batched.lexical, alone.lexical)
+        assert np.array_equal(batched.similarity, alone.similarity)
+        assert np.array_equal(batched.prior, alone.prior)
+        assert batched.negative == alone.negative
+        assert (batched.unknown, batched.off_intent, batched.terms) == (
+            alone.unknown,
+            alone.off_intent,
+            alone.terms,
+        )
+        # Embeddings: one matrix product instead of one per message.
+        assert np.allclose(batched.semantic, alone.semantic, atol=1e-6)
+        assert np.allclose(batched.classifier, alone.classifier, atol=1e-6)
+        assert batched.semantic_negative == pytest.approx(
+            alone.semantic_negative, abs=1e-6
+        )
+        assert batched.classifier_none == pytest.approx(alone.classifier_none, abs=1e-6)
+
+
+def test_a_batch_search_keeps_each_result_with_its_query(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [
+        Query("I totally forgot my password"),
+        Query("replace the expired credit card"),
+        Query("stop my subscription from renewing"),
+        Query("installer for linux"),
+        Query("permanently delete my account"),
+        Query("import my evernote enex file"),
+        Query("single sign-on with okta"),
+    ]
+    tops = [_alone(index, query).hits[0].slug for query in queries]
+    # Each query has its own best article: a swap would show.
+    assert len(set(tops)) == len(queries)
+    # Batches of 3: the chunks' boundaries fall inside the list.
+    monkeypatch.setattr(search_module, "SEARCH_BATCH", 3)
+    forward = index.search_many(queries)
+    backward = index.search_many(queries[::-1])
+    assert [found.hits[0].slug for found in forward] == tops
+    assert [found.hits[0].slug for found in backward] == tops[::-1]
+    assert index.search_many([]) == []
+
+
+def test_a_batch_search_checks_its_limit(index: KnowledgeIndex) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        index.search_many([Query("password")], limit=0)
