@@ -229,10 +229,9 @@ class ExampleMatcher:
     def similarities_many(self, texts: Sequence[str]) -> list[Similarities]:
         """:meth:`similarities` of several messages, in one pass over the sentences.
 
-        The messages are the columns of one matrix: each sentence's entries
-        are read once for all of them (a sparse matrix times a dense one, in
-        C), and each column gets the same sums, in the same order, as it
-        would alone.
+        The messages are the rows of one sparse matrix, multiplied with the
+        sentences' in one product (in C): each cosine is the sum of the same
+        products, in the same order, as the message alone gets.
 
         Args:
             texts: The customers' messages.
@@ -247,14 +246,18 @@ class ExampleMatcher:
         ):
             if share <= 0:
                 continue
-            queries = np.zeros((rows.shape[1], len(texts)))
-            for position, text in enumerate(texts):
-                columns, weights = space.vector(Counter(featurize(text)))
-                queries[columns, position] = weights
-            # One pass over the sentences' entries in C: faster than gathering
-            # the columns of the messages' features, which for common
-            # character n-grams are most of the matrix anyway.
-            cosines += share * (rows @ queries)
+            found = [space.vector(Counter(featurize(text))) for text in texts]
+            queries = sparse.csr_matrix(
+                (
+                    np.concatenate([weights for _, weights in found] + [np.zeros(0)]),
+                    np.concatenate(
+                        [columns for columns, _ in found] + [np.zeros(0, np.int64)]
+                    ),
+                    np.cumsum([0] + [len(columns) for columns, _ in found]),
+                ),
+                shape=(len(texts), rows.shape[1]),
+            )
+            cosines += share * (rows @ queries.T).toarray()
         return _best_per_article(
             cosines, self._first_rows, self._has_rows, len(self._owners)
         )
