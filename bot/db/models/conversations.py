@@ -84,6 +84,14 @@ class Message(Base):
         ),
         sa.Index("ix_messages_relay", "relay_state", "conversation_id"),
         sa.Index("ix_messages_inbox", "inbox_flags", "created_at"),
+        # The inbox's newest flagged messages, read in order (migration 0017).
+        sa.Index(
+            "ix_messages_inbox_newest",
+            "created_at",
+            "id",
+            sqlite_where=sa.text("inbox_flags IS NOT NULL"),
+            postgresql_where=sa.text("inbox_flags IS NOT NULL"),
+        ),
     )
 
 
