@@ -25,6 +25,15 @@ F1, the most confused pairs, and which stories pass.
 The regression guard (:func:`regressions`) refuses a candidate whose
 accuracy is below the live model's by more than a margin
 (``BATON_REGRESSION_MARGIN``), or that fails a story the live model passes.
+
+The live model's side is the same for every candidate while nothing it
+depends on changes: an evaluation records its context
+(:func:`evaluation_context`: the held-out set with the test stories, the
+knowledge base's revision, the committed NLU data the knowledge base reads
+its "none" sentences from, the sentence encoder, the code that parses, and
+Rasa's version), and a later evaluation in the same context reuses the live
+model's report (:func:`reusable_live_report`) instead of loading and running
+that model again.
 """
 
 from __future__ import annotations
@@ -33,14 +42,18 @@ import asyncio
 import collections
 import datetime as dt
 import hashlib
+import importlib.metadata
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.knowledge.embedding.model import MODEL_FILES
+from bot.knowledge.repository import KnowledgeRepository
 from bot.training.intents import TrainingData
 
 logger = logging.getLogger(__name__)
@@ -53,6 +66,19 @@ SPLIT_FROM = 5
 HOLD_OUT_EVERY = 5
 #: Confused pairs kept in a report.
 MOST_CONFUSED = 5
+#: The package folder (``bot/``): its parsing code is part of an evaluation's
+#: context.
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+#: The code a parse runs besides Rasa and the model (relative to ``bot/``):
+#: the project's NLU components and the knowledge base they search, and this
+#: module, which scores the parses.
+PARSING_CODE = ("nlu", "knowledge", "training/evaluation.py")
+#: The committed NLU data (relative to the project folder): the knowledge
+#: base's "none" sentences come from it.
+COMMITTED_NLU = Path("data") / "nlu"
+#: Changed when how an evaluation is scored changes in a way the code digest
+#: does not show.
+CONTEXT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -133,6 +159,119 @@ def held_out_set(data: TrainingData, project_dir: Path) -> HeldOut:
     else:
         stories = None
     return HeldOut(tuple(messages), stories)
+
+
+def _tree_digest(paths: Iterable[Path], *, contents: bool = True) -> str:
+    """SHA-256 over files (each path with its content, or its size and time)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(f"{path}\0".encode())
+        if contents:
+            digest.update(path.read_bytes())
+        else:
+            stat = path.stat()
+            digest.update(f"{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def _files(folder: Path, *patterns: str) -> list[Path]:
+    if folder.is_file():
+        return [folder]
+    return [path for pattern in patterns for path in folder.rglob(pattern)]
+
+
+def evaluation_context(
+    held_out: HeldOut,
+    knowledge_revision: int | None,
+    project_dir: Path,
+    encoder_dir: Path | None,
+) -> dict[str, Any]:
+    """What a model's evaluation depends on besides the model itself.
+
+    Two evaluations of the same model file in equal contexts give the same
+    report: the live model's can be reused (:func:`reusable_live_report`).
+
+    Args:
+        held_out: The held-out set (its fingerprint covers the test stories).
+        knowledge_revision: The knowledge base's revision (articles and
+            labelled questions), which the parse's ``KnowledgeFirst`` reads;
+            ``None`` when unknown (never equal to a known one).
+        project_dir: The project (its committed ``data/nlu``).
+        encoder_dir: The sentence encoder's model folder (``None``: none).
+
+    Returns:
+        The context, a JSON object compared as a whole.
+    """
+    code = [
+        path
+        for part in PARSING_CODE
+        for path in _files(PACKAGE_DIR / part, "*.py", "*.yml")
+        if "__pycache__" not in path.parts
+    ]
+    # The model's files, not the folder: the encoder keeps its store of
+    # vectors computed so far there too, which grows with every new text.
+    encoder = (
+        _tree_digest(
+            [
+                encoder_dir / name
+                for name in MODEL_FILES
+                if (encoder_dir / name).is_file()
+            ],
+            contents=False,
+        )
+        if encoder_dir is not None
+        else None
+    )
+    return {
+        "version": CONTEXT_VERSION,
+        "held_out": held_out.fingerprint(),
+        "knowledge_revision": knowledge_revision,
+        "committed_nlu": _tree_digest(
+            _files(project_dir / COMMITTED_NLU, "*.yml", "*.yaml")
+        ),
+        "encoder": f"{encoder_dir}:{encoder}",
+        "code": _tree_digest(code),
+        "rasa": importlib.metadata.version("rasa"),
+    }
+
+
+def reusable_live_report(
+    evaluations: Iterable[tuple[str, str, dict[str, Any]]],
+    live_sha256: str,
+    context: dict[str, Any],
+) -> dict[str, Any] | None:
+    """An earlier report of the live model made in the same context.
+
+    Args:
+        evaluations: (version, SHA-256, evaluation) of recorded models,
+            newest first.
+        live_sha256: The live model's file's SHA-256.
+        context: The context of the evaluation about to be made.
+
+    Returns:
+        The report, with ``reused_from`` (the version whose evaluation held
+        it); ``None`` when no evaluation in this context measured the live
+        model.
+    """
+    if context.get("knowledge_revision") is None:
+        return None
+    for version, sha256, evaluation in evaluations:
+        if not evaluation or evaluation.get("context") != context:
+            continue
+        live = evaluation.get("live")
+        if live is not None and live.get("sha256") == live_sha256:
+            report = live
+        elif sha256 == live_sha256 and evaluation.get("candidate"):
+            report = evaluation["candidate"]
+        else:
+            continue
+        kept = {
+            key: value
+            for key, value in report.items()
+            if key not in ("version", "sha256", "reused_from")
+        }
+        return {**kept, "reused_from": report.get("reused_from") or version}
+    return None
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -285,6 +424,30 @@ async def _in_thread(
     )
 
 
+#: Reads the knowledge base's revision now.
+RevisionReader = Callable[[], Awaitable[int | None]]
+
+
+def knowledge_revision_reader(engine: AsyncEngine) -> RevisionReader:
+    """Reads the knowledge base's revision; ``None`` when it cannot be read.
+
+    A knowledge base that cannot be read is parsed without (as
+    ``KnowledgeFirst`` does): such an evaluation's context is unknown, and
+    its live report is never reused.
+    """
+    repository = KnowledgeRepository(engine)
+
+    async def read() -> int | None:
+        try:
+            return await repository.revision()
+        except Exception:
+            # Any failure means the same here: the revision is unknown.
+            logger.warning("cannot read the knowledge base's revision", exc_info=True)
+            return None
+
+    return read
+
+
 async def compare(
     candidate: Path,
     live: tuple[str | None, Path, str] | None,
@@ -293,6 +456,9 @@ async def compare(
     *,
     candidate_sha256: str | None = None,
     on_step: OnStep = _quiet,
+    context: dict[str, Any] | None = None,
+    reusable: dict[str, Any] | None = None,
+    knowledge_revision: RevisionReader | None = None,
 ) -> dict[str, Any]:
     """Evaluate the candidate and the live model on the same held-out set.
 
@@ -305,30 +471,52 @@ async def compare(
         candidate_sha256: The candidate's SHA-256: when it is the live
             model, it is evaluated once and its report is both sides.
         on_step: Told as each step of each model's evaluation starts.
+        context: This evaluation's :func:`evaluation_context`, recorded with
+            it.
+        reusable: The live model's report from an earlier evaluation in
+            ``context`` (:func:`reusable_live_report`), used instead of
+            evaluating the live model again.
+        knowledge_revision: Reads the knowledge base's revision: it is read
+            before and after the candidate's evaluation, and the context
+            records it only when it stayed the same throughout (else
+            ``None``, and the live model is evaluated again).
 
     Returns:
         ``held_out`` (its size and fingerprint), ``candidate`` and ``live``
-        (reports, the live one with its ``version`` and ``sha256``; ``None``
-        without a live model) and ``evaluated_at``.
+        (reports, the live one with its ``version`` and ``sha256``, and
+        ``reused_from`` when it was reused; ``None`` without a live model),
+        ``context`` and ``evaluated_at``.
     """
+    before = await knowledge_revision() if knowledge_revision else None
     report = await _in_thread(candidate, held_out, out_dir / "candidate", on_step)
+    if context is not None and knowledge_revision is not None:
+        after = await knowledge_revision()
+        steady = after if after == before else None
+        if steady != context.get("knowledge_revision"):
+            # The knowledge base moved since the context was made: the
+            # earlier report does not fit this evaluation.
+            reusable = None
+        context = {**context, "knowledge_revision": steady}
     live_report = None
     if live is not None:
         version, path, sha256 = live
         same = candidate_sha256 is not None and candidate_sha256 == sha256
-        live_report = {
-            **(
-                report
-                if same
-                else await _in_thread(path, held_out, out_dir / "live", on_step)
-            ),
-            "version": version,
-            "sha256": sha256,
-        }
+        if same:
+            measured = report
+        elif reusable is not None and context is not None:
+            measured = reusable
+            on_step(
+                f"the live model's report in this context is reused (from the "
+                f"evaluation of {reusable['reused_from']})"
+            )
+        else:
+            measured = await _in_thread(path, held_out, out_dir / "live", on_step)
+        live_report = {**measured, "version": version, "sha256": sha256}
     return {
         "held_out": held_out.public(),
         "candidate": report,
         "live": live_report,
+        **({"context": context} if context is not None else {}),
         "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
 
@@ -379,13 +567,17 @@ __all__ = [
     "TEST_STORIES",
     "HeldOut",
     "OnStep",
+    "RevisionReader",
     "compare",
     "evaluate_model",
+    "evaluation_context",
     "held_out_example",
     "held_out_set",
     "intent_report",
+    "knowledge_revision_reader",
     "last_f1",
     "regressions",
+    "reusable_live_report",
     "split",
     "story_messages",
     "story_names",

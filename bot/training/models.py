@@ -35,6 +35,9 @@ deployment_rows = ModelDeployment.__table__
 SHIPPED_MODEL = "baton.tar.gz"
 #: Longest override reason kept.
 MAX_REASON_CHARS = 2000
+#: How many of the newest models' evaluations are searched for a report of
+#: the live model to reuse.
+EVALUATIONS_LOOKED_AT = 50
 #: SHA-256 of shipped model files by path, with the (mtime, size) read.
 _shipped_digests: dict[Path, tuple[tuple[int, int], str]] = {}
 
@@ -166,6 +169,30 @@ class ModelRegistry:
                 "deployed_by": row.deployed_by,
                 "deployed_at": aware(row.deployed_at).isoformat(),
             }
+            for row in rows
+        ]
+
+    async def evaluations(
+        self, limit: int = EVALUATIONS_LOOKED_AT
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """The newest models' evaluations: (version, SHA-256, evaluation).
+
+        Newest first; a model never evaluated has an empty one.
+        """
+        async with self.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(
+                        model_rows.c.version, model_rows.c.sha256, model_rows.c.metrics
+                    )
+                    .order_by(
+                        model_rows.c.trained_at.desc(), model_rows.c.version.desc()
+                    )
+                    .limit(limit)
+                )
+            ).all()
+        return [
+            (row.version, row.sha256, (row.metrics or {}).get("evaluation") or {})
             for row in rows
         ]
 

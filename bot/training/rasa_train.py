@@ -16,6 +16,9 @@ TensorFlow start once (each start costs about 6 CPU seconds here):
   ``reports``, a folder; ``result``, a file), the new model and the live one
   are then evaluated side by side (:func:`bot.training.evaluation.compare`)
   after :data:`EVALUATING`, and the evaluation is written to ``result``.
+  ``context`` is the evaluation's context and ``reusable`` the live model's
+  report to reuse in it (or null), as the job found them; the knowledge
+  base's revision is read again here, from ``BATON_DATABASE_URL``.
 
 Exit code: Rasa's (0: the model was written), or :data:`EVALUATION_FAILED`.
 """
@@ -67,24 +70,35 @@ class _Announcing:
 
 def evaluate(spec_file: Path) -> None:
     """Evaluate the new model and the live one as ``spec_file`` says."""
-    from bot.training.evaluation import HeldOut, compare
+    from bot.config import Settings
+    from bot.db.engine import create_engine
+    from bot.training.evaluation import HeldOut, compare, knowledge_revision_reader
 
     spec = json.loads(spec_file.read_text(encoding="utf-8"))
     live = spec["live"]
     held_out = spec["held_out"]
     stories = held_out["stories"]
-    evaluation = asyncio.run(
-        compare(
-            Path(spec["model"]),
-            (live[0], Path(live[1]), live[2]) if live else None,
-            HeldOut(
-                tuple((text, intent) for text, intent in held_out["messages"]),
-                Path(stories) if stories else None,
-            ),
-            Path(spec["reports"]),
-            on_step=lambda line: print(f"baton: {line}", flush=True),
-        )
-    )
+
+    async def evaluating() -> dict[str, Any]:
+        engine = create_engine(Settings.from_env().database_url)
+        try:
+            return await compare(
+                Path(spec["model"]),
+                (live[0], Path(live[1]), live[2]) if live else None,
+                HeldOut(
+                    tuple((text, intent) for text, intent in held_out["messages"]),
+                    Path(stories) if stories else None,
+                ),
+                Path(spec["reports"]),
+                on_step=lambda line: print(f"baton: {line}", flush=True),
+                context=spec.get("context"),
+                reusable=spec.get("reusable"),
+                knowledge_revision=knowledge_revision_reader(engine),
+            )
+        finally:
+            await engine.dispose()
+
+    evaluation = asyncio.run(evaluating())
     Path(spec["result"]).write_text(json.dumps(evaluation), encoding="utf-8")
 
 

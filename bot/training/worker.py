@@ -38,16 +38,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.exceptions import BatonError
+from bot.knowledge.embedding import model_directory
 from bot.training.evaluation import (
     STEPS_PER_MODEL,
+    HeldOut,
     OnStep,
     compare,
+    evaluation_context,
     held_out_set,
+    knowledge_revision_reader,
+    reusable_live_report,
     split,
 )
 from bot.training.intents import NluRepository
 from bot.training.jobs import LOG_LINES, NICENESS, JobRecord, JobRepository
-from bot.training.models import ModelNotFound, ModelRegistry, file_digest
+from bot.training.models import LiveModel, ModelNotFound, ModelRegistry, file_digest
 from bot.training.nlu_data import CONFIG, DOMAIN
 from bot.training.nlu_files import export_files, fingerprint, write_files
 from bot.training.rasa_train import EVALUATING, VALIDATED
@@ -170,6 +175,28 @@ async def _rasa(
             last = time.monotonic()
             await on_progress()
     return await process.wait()
+
+
+async def live_side(
+    settings: Settings,
+    engine: AsyncEngine,
+    held_out: HeldOut,
+    live: LiveModel | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """An evaluation's context, and the live model's report to reuse in it.
+
+    The report is ``None`` when the live model has to be evaluated.
+    """
+    context = evaluation_context(
+        held_out,
+        await knowledge_revision_reader(engine)(),
+        settings.project_dir,
+        model_directory(settings),
+    )
+    if live is None:
+        return context, None
+    evaluations = await ModelRegistry(engine, settings.model_dir).evaluations()
+    return context, reusable_live_report(evaluations, live.etag, context)
 
 
 class Steps:
@@ -318,7 +345,9 @@ async def train_and_evaluate(
         base = await ModelRegistry(engine, settings.model_dir).live()
         # The evaluation runs in Rasa's process too, against the model live
         # when the job started (a deploy meanwhile: the guard asks for
-        # another evaluation).
+        # another evaluation); its report of the live model is reused when
+        # an earlier evaluation made one in the same context.
+        context, reusable = await live_side(settings, engine, held_out, base)
         model = out / f"{version}.tar.gz"
         result = folder / "evaluation.json"
         spec = folder / "evaluation-spec.json"
@@ -335,6 +364,8 @@ async def train_and_evaluate(
                     },
                     "reports": str(folder / "evaluation"),
                     "result": str(result),
+                    "context": context,
+                    "reusable": reusable,
                 }
             ),
             encoding="utf-8",
@@ -433,7 +464,8 @@ async def reevaluate(
     """Evaluate a trained model against the live one now, and record it.
 
     On the held-out set as the training data stands now; the live model
-    once, when it is this model.
+    once, when it is this model, and not at all when an earlier evaluation
+    in the same context measured it (:func:`live_side`).
 
     Returns:
         The evaluation recorded with the model.
@@ -446,12 +478,17 @@ async def reevaluate(
     record = await registry.usable(version)
     data = await NluRepository(engine, settings.project_dir).data()
     live = await registry.live()
+    held_out = held_out_set(data, settings.project_dir)
+    context, reusable = await live_side(settings, engine, held_out, live)
     evaluation = await compare(
         Path(record.path),
         (live.version, live.path, live.etag) if live else None,
-        held_out_set(data, settings.project_dir),
+        held_out,
         settings.data_dir / "training" / f"evaluate-{version}",
         candidate_sha256=record.sha256,
+        context=context,
+        reusable=reusable,
+        knowledge_revision=knowledge_revision_reader(engine),
         **({"on_step": on_step} if on_step else {}),
     )
     await JobRepository(engine).record_evaluation(version, evaluation)

@@ -480,3 +480,33 @@ async def test_a_trainer_re_evaluates_a_model_as_a_job_that_says_why_it_failed(
     assert detail == {"job": job["id"]}
     # Nothing is left running: training may start.
     assert (await JobRepository(hub.ctx.engine).start("t@x")).state == "queued"
+
+
+@pytest.mark.timeout(900)
+async def test_a_second_evaluation_reuses_the_live_models_report(
+    hub: RunningHub,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Really evaluated: the live model runs once for two candidates.
+
+    Each part of the context that makes it run again is in
+    test_evaluation_reuse.py.
+    """
+    monkeypatch.setenv("BATON_DATABASE_URL", hub.settings.database_url)
+    monkeypatch.setenv("BATON_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("BATON_MODEL_DIR", str(hub.settings.model_dir))
+    first, second = "20261203-100000-job1", "20261203-110000-job2"
+    await trained(hub, first, 1, {})
+    await trained(hub, second, 2, {})
+    registry = ModelRegistry(hub.ctx.engine, hub.settings.model_dir)
+    assert await asyncio.to_thread(main, ["evaluate", first]) == 0
+    measured = (await registry.get(first)).metrics["evaluation"]
+    assert "reused_from" not in measured["live"]
+    assert isinstance(measured["context"]["knowledge_revision"], int)
+    assert await asyncio.to_thread(main, ["evaluate", second]) == 0
+    reused = (await registry.get(second)).metrics["evaluation"]
+    assert reused["context"] == measured["context"]
+    assert reused["live"] == {**measured["live"], "reused_from": first}
+    # The candidate itself was evaluated (the same model in another file).
+    assert reused["candidate"] == measured["candidate"]
+    assert reused["evaluated_at"] > measured["evaluated_at"]
