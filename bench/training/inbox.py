@@ -20,9 +20,13 @@ flags are then applied as a hub applies them
 Then the inbox is read as the console reads it (:class:`bot.training.Inbox`
 with the hub's knowledge base and sentence encoder): the default view
 (newest first), the most frequent first, and one reason, each ``--repeat``
-times after one warm-up read; the figures are seconds per read. The first
-read embeds the flagged messages (at most the newest 5,000) once and stores
-their vectors; its time is recorded as ``first_read_s``.
+times after one warm-up read; the figures are seconds per read, with the
+CPU seconds of each read (this process, and on PostgreSQL the server's
+backends, from ``/proc``): on a shared machine a read waits for a core. The
+first read embeds the flagged messages (at most the newest 2,000) once and
+stores their vectors; its time is recorded as ``first_read_s``. Before it,
+the knowledge base's first index (the sentence encoder loaded, the index
+built, as a hub's first search does) is timed apart.
 """
 
 from __future__ import annotations
@@ -30,12 +34,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
+import os
 import random
 import secrets
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from bench.training.results import load_average, percentiles, record
 from bot.conversations.inbox_flags import nlu_bits
@@ -227,26 +235,76 @@ async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
     return counts
 
 
-async def timed(inbox: Inbox, query: InboxFilter, repeat: int) -> dict[str, Any]:
+async def server_cpu_s(engine: Any) -> float | None:
+    """CPU seconds the PostgreSQL backends serving this database have used.
+
+    Read from ``/proc`` (the server runs on this machine); ``None`` for
+    SQLite (its work is the process's own) or when a backend's figures
+    cannot be read. Only the benchmark uses the scratch database, so its
+    backends are the benchmark's connections.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    async with engine.connect() as connection:
+        pids = (
+            await connection.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database()"
+                )
+            )
+        ).scalars()
+        total = 0
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                return None
+            # The command name is in parentheses; utime and stime follow.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def timed(
+    inbox: Inbox, query: InboxFilter, repeat: int, engine: Any
+) -> dict[str, Any]:
     """Seconds per read of ``query`` (after one warm-up read), and its size.
 
     The warm-up read embeds the flagged messages that have no stored vector
     yet (all of them, on the first read after the fill): its time is kept.
+    Besides the wall time, each read's CPU time in this process (all its
+    threads), and on PostgreSQL the server's CPU time for all the reads
+    together, per read: on a shared machine the wall time includes waiting
+    for a core.
     """
     started = time.perf_counter()
+    cpu = time.process_time()
     groups = await inbox.groups(query)
     first_s = time.perf_counter() - started
-    samples = []
+    first_cpu_s = time.process_time() - cpu
+    samples, cpu_samples = [], []
+    server_before = await server_cpu_s(engine)
     for _ in range(repeat):
         started = time.perf_counter()
+        cpu = time.process_time()
         groups = await inbox.groups(query)
         samples.append(time.perf_counter() - started)
-    return {
+        cpu_samples.append(time.process_time() - cpu)
+    server_after = await server_cpu_s(engine)
+    figures = {
         "groups": len(groups),
         "messages": sum(group["count"] for group in groups),
         "seconds": percentiles(samples),
+        "cpu_seconds": percentiles(cpu_samples),
         "first_read_s": round(first_s, 2),
+        "first_read_cpu_s": round(first_cpu_s, 2),
     }
+    if server_before is not None and server_after is not None:
+        figures["server_cpu_s_per_read"] = round(
+            (server_after - server_before) / repeat, 4
+        )
+    return figures
 
 
 async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, Any]:
@@ -274,11 +332,22 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
                 knowledge,
             )
             load_before = load_average()
+            # What a hub's first use of the knowledge base costs (the
+            # encoder loaded, the index built), apart from the first read.
+            started = time.perf_counter()
+            cpu = time.process_time()
+            await knowledge.index()
+            index_first = {
+                "seconds": round(time.perf_counter() - started, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2),
+            }
             reads = {
-                "newest": await timed(inbox, InboxFilter(), repeat),
-                "frequent": await timed(inbox, InboxFilter(sort="frequent"), repeat),
+                "newest": await timed(inbox, InboxFilter(), repeat, engine),
+                "frequent": await timed(
+                    inbox, InboxFilter(sort="frequent"), repeat, engine
+                ),
                 "reason_fallback": await timed(
-                    inbox, InboxFilter(reason=Reason.FALLBACK), repeat
+                    inbox, InboxFilter(reason=Reason.FALLBACK), repeat, engine
                 ),
             }
         finally:
@@ -290,6 +359,7 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
         "stored": counts,
         "fill_s": round(filled_s, 1),
         "events_applied": {"conversations": applied, "seconds": round(applied_s, 2)},
+        "knowledge_index_first_build": index_first,
         "reads": reads,
         "repeat": repeat,
         "target_p95_s": 0.2,
@@ -308,10 +378,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", help="a PostgreSQL database to fill (default: SQLite)"
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="a JSON file to add the figures to (default: today's "
+        "bench/results/training-<date>.json)",
+    )
     args = parser.parse_args(argv)
     figures = asyncio.run(run(args.turns, args.repeat, args.database_url))
     key = "inbox_postgresql" if args.database_url else "inbox"
-    print(record(key, figures))
+    if args.output is None:
+        print(record(key, figures))
+    else:
+        document = json.loads(args.output.read_text()) if args.output.is_file() else {}
+        document[key] = figures
+        args.output.write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        )
+        print(args.output)
     for name, read in figures["reads"].items():
         print(f"{name}: {read['groups']} groups, {read['seconds']}")
     return 0
