@@ -1,6 +1,6 @@
 """'Train' pressed → the new model answering, and customer replies meanwhile.
 
-``python -m bench.training loop [--idle-s 60]``
+``python -m bench.training loop [--idle-s 60] [--presses 1]``
 
 On a stack started as ``make run`` starts it (:func:`bench.stack.running_stack`,
 a temporary data folder; the shipped model in ``models/`` is live and never
@@ -17,6 +17,10 @@ changed), as a trainer would:
 3. When the job succeeds the trainer deploys the model; when Rasa's
    ``/health`` names another model, a new customer says the phrasing until
    the hub records it understood as the labelled intent.
+4. With ``--presses N``, the trainer adds examples and presses Train again,
+   N - 1 times (``next_presses``): each job starts from the model the one
+   before deployed, as a trainer's week goes (its evaluation may reuse the
+   live model's report, which the previous job measured).
 
 "Train → answering" is from the POST to that answer. The stages' times come
 from polling the job every second; with each, the CPU seconds the job's
@@ -229,85 +233,85 @@ def latency(samples: list[float]) -> dict[str, Any]:
     }
 
 
-async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
-    probe = Probe(stack)
-    async with trainer_session(stack) as (session, csrf):
-        before = await understood(stack)
-        probing = asyncio.get_running_loop().create_task(probe.run())
-        idle_start = time.monotonic()
-        await asyncio.sleep(idle_s)
-        idle_end = time.monotonic()
-        load_idle = load_average()
-        # A second example new to every run: Rasa's cache (the project's
-        # .rasa/cache) would otherwise restore a model trained on the same
-        # data by an earlier run, and nothing would be trained.
-        fresh = f"a mystery deduction from lumen showed up at {time.time():.0f}"
-        status, body = await call(
-            session,
-            "PUT",
-            f"{stack.url}/api/training/intents/{INTENT}",
-            csrf,
-            {"add": [PHRASING, fresh]},
-        )
-        if status != 200:
-            raise RuntimeError(f"add example: {status} {body}")
-        pressed = time.monotonic()
-        status, body = await call(
-            session, "POST", f"{stack.url}/api/training/jobs", csrf
-        )
-        if status != 202:
-            raise RuntimeError(f"train: {status} {body}")
-        job_id = str(body["job_id"])
-        job_url = f"{stack.url}/api/training/jobs/{job_id}"
-        stages: dict[str, float] = {}
-        # CPU seconds the worker and its children (Rasa) had used by then.
-        stage_cpu: dict[str, float] = {}
-        worker: int | None = None
-        cpu = 0.0
-        loads: list[list[float]] = []
-        while True:
-            status, body = await call(session, "GET", job_url)
-            job = body["job"]
-            worker = worker or descendant(stack.pid, "bot.training.worker")
-            # The last reading stays when the worker has exited.
-            cpu = max(cpu, tree_cpu_s(worker)) if worker else cpu
-            stages.setdefault(job["stage"], round(time.monotonic() - pressed, 1))
-            stage_cpu.setdefault(job["stage"], cpu)
-            if len(loads) < 1 or time.monotonic() - pressed > 30 * len(loads):
-                loads.append(load_average())
-            if job["state"] in ("succeeded", "failed"):
-                break
-            await asyncio.sleep(1)
-        job_done = time.monotonic()
-        probe.stop()
-        await probing
-        if job["state"] != "succeeded":
-            raise RuntimeError(f"the job failed: {job['error']}\n{job['log_tail']}")
-        shipped = await rasa_model(session, stack)
-        status, body = await call(
-            session,
-            "POST",
-            f"{stack.url}/api/models/{job['model_version']}/deploy",
-            csrf,
-        )
-        if status != 200:
-            raise RuntimeError(f"deploy: {status} {body}")
-        deployed = time.monotonic()
-        rasa = descendant(stack.pid, "bot.rasa_server")
-        rasa_cpu = tree_cpu_s(rasa) if rasa else 0.0
-        while (await rasa_model(session, stack)) in (None, shipped):
-            await asyncio.sleep(0.5)
-        loaded = time.monotonic()
-        rasa_cpu = tree_cpu_s(rasa) - rasa_cpu if rasa else 0.0
-        while (after := await understood(stack)) != INTENT:
-            if time.monotonic() - loaded > 120:
-                raise RuntimeError(f"the new model still says {after!r}")
-        answering = time.monotonic()
+async def press_train(
+    stack: RunningStack,
+    session: aiohttp.ClientSession,
+    csrf: str,
+    probe: Probe,
+    *,
+    first: bool = True,
+) -> dict[str, Any]:
+    """Add examples, press Train, deploy the model: the times, until answering.
+
+    The probe is stopped when the job ends.
+    """
+    # Examples new to every press: Rasa's cache (the project's .rasa/cache)
+    # would otherwise restore a model trained on the same data by an
+    # earlier run, and nothing would be trained. The first press adds the
+    # phrasing, a later one another new example instead.
+    now = f"{time.time():.0f}"
+    fresh = [f"a mystery deduction from lumen showed up at {now}"]
+    fresh.append(PHRASING if first else f"lumen took an unknown amount on {now}")
+    status, body = await call(
+        session,
+        "PUT",
+        f"{stack.url}/api/training/intents/{INTENT}",
+        csrf,
+        {"add": fresh},
+    )
+    if status != 200:
+        raise RuntimeError(f"add example: {status} {body}")
+    pressed = time.monotonic()
+    status, body = await call(session, "POST", f"{stack.url}/api/training/jobs", csrf)
+    if status != 202:
+        raise RuntimeError(f"train: {status} {body}")
+    job_id = str(body["job_id"])
+    job_url = f"{stack.url}/api/training/jobs/{job_id}"
+    stages: dict[str, float] = {}
+    # CPU seconds the worker and its children (Rasa) had used by then.
+    stage_cpu: dict[str, float] = {}
+    worker: int | None = None
+    cpu = 0.0
+    loads: list[list[float]] = []
+    while True:
+        status, body = await call(session, "GET", job_url)
+        job = body["job"]
+        worker = worker or descendant(stack.pid, "bot.training.worker")
+        # The last reading stays when the worker has exited.
+        cpu = max(cpu, tree_cpu_s(worker)) if worker else cpu
+        stages.setdefault(job["stage"], round(time.monotonic() - pressed, 1))
+        stage_cpu.setdefault(job["stage"], cpu)
+        if len(loads) < 1 or time.monotonic() - pressed > 30 * len(loads):
+            loads.append(load_average())
+        if job["state"] in ("succeeded", "failed"):
+            break
+        await asyncio.sleep(1)
+    job_done = time.monotonic()
+    probe.stop()
+    if job["state"] != "succeeded":
+        raise RuntimeError(f"the job failed: {job['error']}\n{job['log_tail']}")
+    shipped = await rasa_model(session, stack)
+    status, body = await call(
+        session,
+        "POST",
+        f"{stack.url}/api/models/{job['model_version']}/deploy",
+        csrf,
+    )
+    if status != 200:
+        raise RuntimeError(f"deploy: {status} {body}")
+    deployed = time.monotonic()
+    rasa = descendant(stack.pid, "bot.rasa_server")
+    rasa_cpu = tree_cpu_s(rasa) if rasa else 0.0
+    while (await rasa_model(session, stack)) in (None, shipped):
+        await asyncio.sleep(0.5)
+    loaded = time.monotonic()
+    rasa_cpu = tree_cpu_s(rasa) - rasa_cpu if rasa else 0.0
+    while (after := await understood(stack)) != INTENT:
+        if time.monotonic() - loaded > 120:
+            raise RuntimeError(f"the new model still says {after!r}")
+    answering = time.monotonic()
     evaluation = body["model"]["metrics"]["evaluation"]
     return {
-        "phrasing": PHRASING,
-        "understood_before": before,
-        "understood_after": INTENT,
         "train_to_answering_s": round(answering - pressed, 1),
         "target_s": 120,
         "meets_target": answering - pressed <= 120,
@@ -328,12 +332,48 @@ async def trainer_loop(stack: RunningStack, idle_s: float) -> dict[str, Any]:
             "candidate": evaluation["candidate"]["accuracy"],
             "live": (evaluation["live"] or {}).get("accuracy"),
         },
+        "live_report_reused_from": (evaluation["live"] or {}).get("reused_from"),
+        "load_average_during_job_every_30_s": loads,
+        "_window": (pressed, job_done),
+    }
+
+
+async def trainer_loop(
+    stack: RunningStack, idle_s: float, presses: int = 1
+) -> dict[str, Any]:
+    probe = Probe(stack)
+    async with trainer_session(stack) as (session, csrf):
+        before = await understood(stack)
+        probing = asyncio.get_running_loop().create_task(probe.run())
+        idle_start = time.monotonic()
+        await asyncio.sleep(idle_s)
+        idle_end = time.monotonic()
+        load_idle = load_average()
+        first = await press_train(stack, session, csrf, probe)
+        await probing
+        later = []
+        for _ in range(presses - 1):
+            # The trainer labels more and presses Train again: the live model
+            # is now the one the first press deployed.
+            later.append(
+                await press_train(stack, session, csrf, Probe(stack), first=False)
+            )
+    pressed, job_done = first.pop("_window")
+    loads = first.pop("load_average_during_job_every_30_s")
+    for figures in later:
+        figures.pop("_window")
+    return {
+        "phrasing": PHRASING,
+        "understood_before": before,
+        "understood_after": INTENT,
+        **first,
         "reply_latency_s": {
             "idle": latency(probe.between(idle_start, idle_end)),
             "while_the_job_runs": latency(probe.between(pressed, job_done)),
             "unanswered_in_60_s": probe.unanswered,
         },
         "load_average": {"idle": load_idle, "during_job_every_30_s": loads},
+        **({"next_presses": later} if later else {}),
     }
 
 
@@ -341,6 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the loop benchmark on a fresh stack and record it."""
     parser = argparse.ArgumentParser(prog="python -m bench.training loop")
     parser.add_argument("--idle-s", type=float, default=60.0)
+    parser.add_argument(
+        "--presses",
+        type=int,
+        default=1,
+        help="Train presses in a row, each deployed (the next ones start "
+        "from the model the one before deployed)",
+    )
     args = parser.parse_args(argv)
     load_before = load_average()
     env = {
@@ -349,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "BATON_LOGINS_PER_IP_PER_MINUTE": "100000",
     }
     with running_stack(env) as stack:
-        figures = asyncio.run(trainer_loop(stack, args.idle_s))
+        figures = asyncio.run(trainer_loop(stack, args.idle_s, args.presses))
     figures["load_average"]["before_the_stack"] = load_before
     print(record("loop", figures))
     print(json.dumps(figures, indent=2))
