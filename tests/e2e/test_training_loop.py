@@ -67,6 +67,15 @@ async def until_model_changes(
         await asyncio.sleep(1)
 
 
+async def finished(session: aiohttp.ClientSession, stack: Stack, job_id: int) -> dict:
+    """Follow a job as the console does until it ends."""
+    while True:
+        _, body = await call(session, "GET", f"{stack.url}/api/training/jobs/{job_id}")
+        if body["job"]["state"] in ("succeeded", "failed"):
+            return body["job"]
+        await asyncio.sleep(2)
+
+
 async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
     before = await understood(stack)
     assert before != INTENT
@@ -86,13 +95,7 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
             session, "POST", f"{stack.url}/api/training/jobs", csrf
         )
         assert status == 202, body
-        job_url = f"{stack.url}/api/training/jobs/{body['job_id']}"
-        while True:
-            status, body = await call(session, "GET", job_url)
-            if body["job"]["state"] in ("succeeded", "failed"):
-                break
-            await asyncio.sleep(2)
-        job = body["job"]
+        job = await finished(session, stack, body["job_id"])
         assert job["state"] == "succeeded", (job["error"], job["log_tail"])
         assert job["nlu_only"]
         # Evaluated beside the shipped (live) model on the same held-out set.
@@ -123,3 +126,20 @@ async def test_a_label_trains_deploys_and_rolls_back(stack: Stack) -> None:
         assert status == 200 and body["live"] is None, body
         assert await until_model_changes(session, stack, deployed) == shipped
         assert await understood(stack) != INTENT
+
+        # Evaluated again against the shipped model, live again: the job's
+        # report of it is reused (nothing it depends on changed), the
+        # candidate is evaluated.
+        status, body = await call(
+            session,
+            "POST",
+            f"{stack.url}/api/models/{job['model_version']}/evaluate",
+            csrf,
+        )
+        assert status == 202, body
+        again = await finished(session, stack, body["job_id"])
+        assert again["state"] == "succeeded", (again["error"], again["log_tail"])
+        reused = again["evaluation"]["live"]
+        assert reused["reused_from"] == job["model_version"]
+        assert {**evaluation["live"], "reused_from": job["model_version"]} == reused
+        assert again["evaluation"]["candidate"] == evaluation["candidate"]
