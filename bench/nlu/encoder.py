@@ -15,7 +15,7 @@ its CPU time too (``time.process_time``: every thread of this process), and
 the load average is recorded. ``--root`` imports ``bot`` from another
 checkout (e.g. ``git archive`` of an older commit): the same measurement of
 the code before a change. Results are added under ``--label`` to
-``bench/results/nlu-encoder-<date>.json``.
+``bench/results/nlu-encoder-<date><--suffix>.json``.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def encoder_stages(texts: Sequence[str]) -> dict[str, Any]:
     if hasattr(encoder, "_multilingual_forward"):
         multilingual = encoder._multilingual_forward
     else:  # the numpy encoder before onnxruntime (issue #15)
-        multilingual = encoder._multilingual.encode  # type: ignore[attr-defined]
+        multilingual = encoder._multilingual.encode
     # Warm up every path once (first calls allocate).
     encoder.encode(list(texts[:BATCH]), cache=False)
     pieces = [encoder.tokenizer.encode(text) for text in texts]
@@ -182,9 +182,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parses", type=int, default=1000, help="messages to parse")
     parser.add_argument("--root", type=Path, help="import bot from this checkout")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--suffix",
+        default="",
+        help="added to the file name (nlu-encoder-<date><suffix>.json)",
+    )
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="the English model with int8 products (graph.INT8, off by default)",
+    )
     args = parser.parse_args(argv)
     if args.root is not None:
         sys.path.insert(0, str(args.root.resolve()))
+    if args.int8:
+        from bot.knowledge.embedding import graph
+
+        graph.INT8 = True
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.ERROR)
@@ -198,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds"
         ),
-        "code": str(args.root) if args.root else "this checkout",
+        "code": (str(args.root) if args.root else "this checkout")
+        + (", the English model's products in int8 (--int8)" if args.int8 else ""),
         "machine": _machine(),
         "data": f"the first {args.texts} texts of BANKING77's test.csv; "
         + BANKING77_PROVENANCE,
@@ -213,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     run["machine"]["load_average_at_end"] = list(os.getloadavg())
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"nlu-encoder-{run['date'][:10]}.json"
+    path = args.out / f"nlu-encoder-{run['date'][:10]}{args.suffix}.json"
     results = json.loads(path.read_text("utf-8")) if path.is_file() else {}
     results.setdefault("about", __doc__.split("\n\n")[0] if __doc__ else "")
     results.setdefault("runs", {})[args.label] = run

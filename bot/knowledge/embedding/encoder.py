@@ -260,15 +260,15 @@ class SentenceEncoder:
         count = len(sequences)
         length = max(len(ids) for ids in sequences)
         ids = np.zeros((count, length), dtype=np.int64)
-        mask = np.zeros((count, length), dtype=np.float32)
+        # 1 for a token, 0 for padding (not attended to, not averaged).
+        mask = np.zeros((count, length), dtype=np.int32)
         for row, sequence in enumerate(sequences):
             ids[row, : len(sequence)] = sequence
-            mask[row, : len(sequence)] = 1.0
-        # Padding may not be attended to: a large negative score before softmax.
-        blocked = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        (hidden,) = self._english.run(None, {"ids": ids, "blocked": blocked})
-        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(
-            mask.sum(axis=1, keepdims=True), 1e-9
+            mask[row, : len(sequence)] = 1
+        (hidden,) = self._english.run(None, {"ids": ids, "mask": mask})
+        weights = mask.astype(np.float32)
+        pooled = (hidden * weights[:, :, None]).sum(axis=1) / np.maximum(
+            weights.sum(axis=1, keepdims=True), 1e-9
         )
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         result: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -13,7 +13,10 @@ ONNX operators spelt out below, so the vectors are the numpy code's to
 float32 rounding (``tests/bot/knowledge/data/joined_reference.json``).
 
 - :func:`english_graph`: ``all-MiniLM-L6-v2``'s BERT encoder: token ids and
-  a padding mask in, the last layer's token vectors out (the encoder pools).
+  a padding mask in, the last layer's token vectors out (the encoder pools);
+  each layer is onnxruntime's fused BERT operators (``com.microsoft``:
+  ``Attention``, ``SkipLayerNormalization``, ``BiasGelu``), optionally with
+  int8 matrix products (:data:`INT8`, off).
 - :func:`multilingual_graph`: the Universal Sentence Encoder multilingual
   v3's embedding, n-gram CNN and dense layers over a flat batch of tokens
   (every sentence's tokens end to end): sentence vectors out, not normalised.
@@ -36,6 +39,16 @@ from onnx import ModelProto, TensorProto, helper
 OPSET = 17
 #: Threads of one forward pass (see the module's docstring).
 THREADS = 1
+#: onnxruntime's own operators (fused attention, layer norms, int8 products).
+MICROSOFT = "com.microsoft"
+#: Whether the English model's matrix products use int8 weights by default
+#: (:func:`english_graph`). Off: measured 2026-12-04 (issue #15,
+#: ``bench/results/nlu-encoder-2026-12-04b.json``), int8 runs the English
+#: model ~2.6x faster on one message, but its vectors move (cosine to
+#: sentence-transformers' down to ~0.98 on awkward sentences) and, with the
+#: activations quantised per batch, depend on which sentences share a batch:
+#: the knowledge base's calibrated confidence rests on the float32 vectors.
+INT8 = False
 #: The multilingual model's n-gram branches: (n, tokens of left context).
 NGRAMS = ((2, 0), (3, 1), (5, 2))
 #: The widest window's reach left and right of a token.
@@ -54,6 +67,7 @@ class _Graph:
     def __init__(self, name: str) -> None:
         self.model = ModelProto(ir_version=8)
         self.model.opset_import.add(domain="", version=OPSET)
+        self.model.opset_import.add(domain=MICROSOFT, version=1)
         self.model.graph.name = name
         self._count = itertools.count()
 
@@ -68,12 +82,27 @@ class _Graph:
         ).tobytes()
         return name
 
-    def op(self, kind: str, *inputs: str, **attributes: Any) -> str:
-        output = f"{kind}_{next(self._count)}"
-        self.model.graph.node.append(
-            helper.make_node(kind, list(inputs), [output], **attributes)
-        )
+    def op(self, kind: str, *inputs: str, domain: str = "", **attributes: Any) -> str:
+        (output,) = self.ops(kind, *inputs, domain=domain, **attributes)
         return output
+
+    def ops(
+        self,
+        kind: str,
+        *inputs: str,
+        outputs: int = 1,
+        domain: str = "",
+        **attributes: Any,
+    ) -> list[str]:
+        """A node with ``outputs`` outputs; their names, in order."""
+        count = next(self._count)
+        names = [f"{kind}_{count}" + (f"_{n}" if n else "") for n in range(outputs)]
+        self.model.graph.node.append(
+            helper.make_node(
+                kind, list(inputs), names, domain=domain or None, **attributes
+            )
+        )
+        return names
 
     def linear(
         self, values: str, weight: np.ndarray, bias: np.ndarray, name: str
@@ -114,24 +143,51 @@ def _float(value: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=np.float32)
 
 
+def _int8_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A weight (in, out) as int8 with one scale per output column.
+
+    Symmetric: ``weight ~= quantized * scale``, the largest magnitude of a
+    column at +-127 (what ``onnxruntime.quantization.quantize_dynamic`` does
+    with ``per_channel=True``).
+    """
+    largest = np.abs(weight).max(axis=0)
+    scale = np.where(largest > 0, largest / 127.0, 1.0).astype(np.float32)
+    quantized = np.clip(np.rint(weight / scale), -127, 127).astype(np.int8)
+    return quantized, scale
+
+
 def english_graph(
-    tensors: Mapping[str, np.ndarray], config: Mapping[str, Any], prefix: str = ""
+    tensors: Mapping[str, np.ndarray],
+    config: Mapping[str, Any],
+    prefix: str = "",
+    *,
+    int8: bool | None = None,
 ) -> bytes:
     """``all-MiniLM-L6-v2``'s encoder as an ONNX model.
 
-    Inputs: ``ids`` (int64, batch by length, padded with 0) and ``blocked``
-    (float32, batch by 1 by 1 by length: 0 for a token, -1e9 for padding,
-    added to the attention scores). Output: the last layer's token vectors
-    (batch by length by 384).
+    Inputs: ``ids`` (int64, batch by length, padded with 0) and ``mask``
+    (int32, batch by length: 1 for a token, 0 for padding). Output: the last
+    layer's token vectors (batch by length by 384).
+
+    Each layer is onnxruntime's fused BERT operators (``Attention`` with the
+    query, key and value products in one matrix, ``SkipLayerNormalization``,
+    ``BiasGelu``: the exact, erf GELU). With ``int8`` (the default, see
+    :data:`INT8`), the layers' matrix products run on int8 weights (one
+    scale per output column) and int8 activations quantised per message
+    (``QAttention``, ``DynamicQuantizeMatMul``); the embeddings, layer norms,
+    softmax and GELU stay float32.
 
     Args:
         tensors: The weights by name (:func:`~.weights.read_safetensors`).
         config: The model's ``config.json``.
         prefix: What the weights' names start with (``bert.`` in some files).
+        int8: Whether the matrix products use int8 weights (``None``:
+            :data:`INT8`).
     """
+    if int8 is None:
+        int8 = INT8
     hidden = int(config["hidden_size"])
     heads = int(config["num_attention_heads"])
-    head_size = hidden // heads
     eps = float(config.get("layer_norm_eps", 1e-12))
     graph = _Graph("all-MiniLM-L6-v2")
 
@@ -166,78 +222,112 @@ def english_graph(
         eps,
         "embeddings.norm",
     )
-    split_heads = graph.weight("split", np.array([0, 0, heads, head_size], np.int64))
-    join_heads = graph.weight("join", np.array([0, 0, hidden], np.int64))
-    scale = graph.weight("scale", np.array(1 / np.sqrt(head_size), np.float32))
-    root_two = graph.weight("root_two", np.array(np.sqrt(2.0), np.float32))
-    one = graph.weight("one_float", np.array(1.0, np.float32))
-    half = graph.weight("half", np.array(0.5, np.float32))
+
+    def product(values: str, weight: np.ndarray, name: str) -> str:
+        """``values @ weight`` (float32 out; int8 weights with ``int8``)."""
+        if not int8:
+            return graph.op("MatMul", values, graph.weight(name, weight))
+        quantized, scale = _int8_columns(weight)
+        return graph.op(
+            "DynamicQuantizeMatMul",
+            values,
+            graph.weight(name, quantized),
+            graph.weight(f"{name}.scale", scale),
+            domain=MICROSOFT,
+        )
+
+    def attention(values: str, weight: np.ndarray, bias: np.ndarray, name: str) -> str:
+        """Self-attention of all heads: (batch, length, hidden) in and out."""
+        if not int8:
+            return graph.op(
+                "Attention",
+                values,
+                graph.weight(f"{name}.weight", weight),
+                graph.weight(f"{name}.bias", bias),
+                "mask",
+                num_heads=heads,
+                domain=MICROSOFT,
+            )
+        quantized, scale = _int8_columns(weight)
+        inputs, input_scale, input_zero = graph.ops(
+            "DynamicQuantizeLinear", values, outputs=3
+        )
+        return graph.op(
+            "QAttention",
+            inputs,
+            graph.weight(f"{name}.weight", quantized),
+            graph.weight(f"{name}.bias", bias),
+            input_scale,
+            graph.weight(f"{name}.scale", scale),
+            "mask",
+            input_zero,
+            graph.weight(f"{name}.zero", np.zeros(scale.shape, np.int8)),
+            num_heads=heads,
+            domain=MICROSOFT,
+        )
+
+    def skip_norm(
+        values: str, skip: str, bias: np.ndarray, norm: str, name: str
+    ) -> str:
+        """``layer_norm(values + bias + skip)`` with the norm's weights."""
+        return graph.op(
+            "SkipLayerNormalization",
+            values,
+            skip,
+            graph.weight(f"{name}.weight", get(f"{norm}.weight")),
+            graph.weight(f"{name}.bias", get(f"{norm}.bias")),
+            graph.weight(f"{name}.input_bias", bias),
+            epsilon=eps,
+            domain=MICROSOFT,
+        )
+
     for index in range(int(config["num_hidden_layers"])):
         name = f"encoder.layer.{index}."
-
-        def dense(values: str, part: str, name: str = name) -> str:
-            # PyTorch keeps (out, in); MatMul wants (in, out).
-            return graph.linear(
-                values,
-                get(f"{name}{part}.weight").T,
-                get(f"{name}{part}.bias"),
-                name + part,
-            )
-
-        query, key, value = [
-            graph.op(
-                "Transpose",
-                graph.op(
-                    "Reshape", dense(state, f"attention.self.{part}"), split_heads
-                ),
-                perm=order,
-            )
-            for part, order in (
-                ("query", [0, 2, 1, 3]),
-                ("key", [0, 2, 3, 1]),
-                ("value", [0, 2, 1, 3]),
-            )
-        ]
-        scores = graph.op(
-            "Add", graph.op("Mul", graph.op("MatMul", query, key), scale), "blocked"
-        )
-        attention = graph.op("Softmax", scores, axis=-1)
-        context = graph.op(
-            "Reshape",
-            graph.op(
-                "Transpose", graph.op("MatMul", attention, value), perm=[0, 2, 1, 3]
+        # PyTorch keeps (out, in); the products want (in, out).
+        parts = ("query", "key", "value")
+        context = attention(
+            state,
+            np.concatenate(
+                [get(f"{name}attention.self.{part}.weight").T for part in parts],
+                axis=1,
             ),
-            join_heads,
+            np.concatenate(
+                [get(f"{name}attention.self.{part}.bias") for part in parts]
+            ),
+            f"{name}attention",
         )
-        state = graph.layer_norm(
-            graph.op("Add", state, dense(context, "attention.output.dense")),
-            get(f"{name}attention.output.LayerNorm.weight"),
-            get(f"{name}attention.output.LayerNorm.bias"),
-            eps,
+        state = skip_norm(
+            product(
+                context,
+                get(f"{name}attention.output.dense.weight").T,
+                f"{name}attention.output",
+            ),
+            state,
+            get(f"{name}attention.output.dense.bias"),
+            f"{name}attention.output.LayerNorm",
             f"{name}norm1",
         )
-        inner = dense(state, "intermediate.dense")
-        # GELU, exactly: x * 0.5 * (1 + erf(x / sqrt(2))).
-        gelu = graph.op(
-            "Mul",
-            graph.op(
-                "Mul",
-                inner,
-                graph.op("Add", graph.op("Erf", graph.op("Div", inner, root_two)), one),
+        inner = graph.op(
+            "BiasGelu",
+            product(
+                state, get(f"{name}intermediate.dense.weight").T, f"{name}intermediate"
             ),
-            half,
+            graph.weight(
+                f"{name}intermediate.bias", get(f"{name}intermediate.dense.bias")
+            ),
+            domain=MICROSOFT,
         )
-        state = graph.layer_norm(
-            graph.op("Add", state, dense(gelu, "output.dense")),
-            get(f"{name}output.LayerNorm.weight"),
-            get(f"{name}output.LayerNorm.bias"),
-            eps,
+        state = skip_norm(
+            product(inner, get(f"{name}output.dense.weight").T, f"{name}output"),
+            state,
+            get(f"{name}output.dense.bias"),
+            f"{name}output.LayerNorm",
             f"{name}norm2",
         )
     return graph.serialize(
         [
             ("ids", TensorProto.INT64, ["batch", "length"]),
-            ("blocked", TensorProto.FLOAT, ["batch", 1, 1, "length"]),
+            ("mask", TensorProto.INT32, ["batch", "length"]),
         ],
         state,
         ["batch", "length", hidden],
