@@ -409,19 +409,19 @@ class SemanticMatcher:
         if self._classifier is None:
             return np.zeros(self._article_count), 0.0
         weights, bias = self._classifier
-        logits = weights @ vector.astype(np.float32) + bias
-        logits -= logits.max()
-        odds = np.exp(logits.astype(np.float64))
-        odds /= odds.sum()
-        return odds[: self._article_count], float(odds[self._article_count])
+        (found,) = self._odds((weights @ vector.astype(np.float32) + bias)[None, :])
+        return found
 
     def probabilities_many(self, vectors: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """:meth:`probabilities` of several messages' embeddings (rows), at once."""
         if self._classifier is None:
             return [(np.zeros(self._article_count), 0.0) for _ in vectors]
         weights, bias = self._classifier
-        logits = vectors.astype(np.float32) @ weights.T + bias
-        logits -= logits.max(axis=1, keepdims=True)
+        return self._odds(vectors.astype(np.float32) @ weights.T + bias)
+
+    def _odds(self, logits: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """Softmax of each row of logits: per article, and of "none" (last)."""
+        logits = logits - logits.max(axis=1, keepdims=True)
         odds = np.exp(logits.astype(np.float64))
         odds /= odds.sum(axis=1, keepdims=True)
         return [
