@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.contract import HandoffState
 from bot.conversations.inbox_flags import (
@@ -37,12 +40,13 @@ from bot.db.models import utcnow
 from bot.handoff.card import REASON_TEXT, problem_statement, understood
 from bot.knowledge.embedding import SentenceEncoder, shared_encoder
 from bot.knowledge.embedding.model import DIMENSION, MODEL_NAME
-from bot.knowledge.search import Query
+from bot.knowledge.search import KnowledgeIndex, Query, SearchResult
 from bot.knowledge.service import KnowledgeBase
 from bot.training.masking import mask
 from bot.training.repository import (
     Evidence,
     HandoffEvent,
+    InboxReader,
     InboxRow,
     TrainingRepository,
 )
@@ -86,6 +90,13 @@ SORTS = ("newest", "frequent")
 _VECTOR_TAG = f"{MODEL_NAME}:{DIMENSION};".encode()
 #: Rows grouped per step of :func:`group`.
 _BLOCK = 256
+#: Messages' vectors kept in the process (3.5 KB each: about 29 MB), most
+#: recently read first: a few views' newest flagged messages.
+VECTORS_KEPT = 8_192
+#: Lists of messages whose groups are kept (a few views).
+_GROUPINGS_KEPT = 8
+#: Messages' search results kept per knowledge index.
+_SEARCHES_KEPT = 4_096
 
 
 @dataclass(frozen=True)
@@ -353,48 +364,43 @@ class Inbox:
     async def groups(self, query: InboxFilter) -> list[dict[str, Any]]:
         """The inbox's groups for ``query``, in the order asked for.
 
-        Reads the flagged messages (``messages.inbox_flags``) with their
-        stored vectors; a message without one (flagged since the last read)
-        is embedded once and its vector stored. Transcripts and events are
+        Reads the flagged messages (``messages.inbox_flags``) and their
+        sentence vectors (kept in the process once read; a message without
+        a stored one, flagged since the last read, is embedded once and its
+        vector stored), all on one connection. Transcripts and events are
         read for the groups shown only.
         """
         since = query.since or utcnow() - DEFAULT_SINCE
         bits = BITS[query.reason.value] if query.reason is not None else None
-        rows = await self.repository.inbox_rows(since, bits)
-        if not rows:
-            return []
-        vectors = await self._vectors(rows)
-        clusters = group(vectors)
-        if query.sort == "frequent":
-            # Stable: groups of one size stay newest first.
-            clusters.sort(key=lambda positions: -len(positions))
-        clusters = clusters[: query.limit]
-        shown = [rows[p] for positions in clusters for p in positions]
-        records = await self.repository.messages_by_id([row.id for row in shown])
-        # A conversation deleted since the first read leaves its messages out.
-        clusters = [
-            kept
-            for positions in clusters
-            for kept in [[p for p in positions if rows[p].id in records]]
-            if kept
-        ]
-        shown = [row for row in shown if row.id in records]
-        items = await self._items(shown, records, since)
-        # The knowledge base is searched for the groups shown only, in one
-        # index (its revision checked once), all the groups' first messages
-        # at once (one pass over the index's matrices).
-        index = await self.knowledge.index()
-        queries = [
-            Query(
-                records[rows[positions[0]].id].text,
-                intent=nlu.get("intent"),
-                intent_confidence=float(nlu.get("confidence") or 0.0),
-                vector=vectors[positions[0]],
-            )
-            for positions in clusters
-            for nlu in [understood(records[rows[positions[0]].id])]
-        ]
-        found = await asyncio.to_thread(index.search_many, queries, limit=TOP_ARTICLES)
+        encoder = self._encoder or shared_encoder()
+        memo = _memo(self.repository.engine, encoder)
+        async with self.repository.reading() as reader:
+            rows = await reader.rows(since, bits)
+            if not rows:
+                return []
+            vectors = await self._vectors(reader, rows, encoder, memo)
+            clusters = memo.grouped(rows, vectors)
+            if query.sort == "frequent":
+                # Stable: groups of one size stay newest first.
+                clusters.sort(key=lambda positions: -len(positions))
+            clusters = clusters[: query.limit]
+            shown = [rows[p] for positions in clusters for p in positions]
+            records = await reader.messages([row.id for row in shown])
+            # A conversation deleted since the first read leaves its messages
+            # out.
+            clusters = [
+                kept
+                for positions in clusters
+                for kept in [[p for p in positions if rows[p].id in records]]
+                if kept
+            ]
+            shown = [row for row in shown if row.id in records]
+            items = await self._items(reader, shown, records, since)
+        found = await self._articles(
+            memo,
+            [(rows[positions[0]], vectors[positions[0]]) for positions in clusters],
+            records,
+        )
         groups: list[dict[str, Any]] = []
         for positions, result in zip(clusters, found, strict=True):
             members = [items[rows[p].id] for p in positions]
@@ -419,35 +425,89 @@ class Inbox:
             )
         return groups
 
-    async def _vectors(self, rows: list[InboxRow]) -> np.ndarray:
-        """The rows' sentence vectors: stored, or computed now and stored."""
-        encoder = self._encoder or shared_encoder()
+    async def _articles(
+        self,
+        memo: _Memo,
+        seeds: Sequence[tuple[InboxRow, np.ndarray]],
+        records: dict[int, MessageRecord],
+    ) -> list[SearchResult]:
+        """Each group's top articles: its first message searched for.
+
+        The knowledge base is searched in one index (its revision checked
+        once), the groups' first messages not searched in it before all at
+        once (one pass over the index's matrices); a message's result in an
+        index is kept, as the index and the message do not change.
+        """
+        index = await self.knowledge.index()
+        searched = memo.searches.setdefault(index, {})
+        keys, queries = [], []
+        for row, vector in seeds:
+            message = records[row.id]
+            nlu = understood(message)
+            query = Query(
+                message.text,
+                intent=nlu.get("intent"),
+                intent_confidence=float(nlu.get("confidence") or 0.0),
+                vector=vector,
+            )
+            keys.append((row.key, query.text, query.intent, query.intent_confidence))
+            queries.append(query)
+        todo = [i for i, key in enumerate(keys) if key not in searched]
+        if todo:
+            found = await asyncio.to_thread(
+                index.search_many, [queries[i] for i in todo], limit=TOP_ARTICLES
+            )
+            if len(searched) + len(todo) > _SEARCHES_KEPT:
+                searched.clear()
+            searched.update(
+                (keys[i], result) for i, result in zip(todo, found, strict=True)
+            )
+        return [searched[key] for key in keys]
+
+    async def _vectors(
+        self,
+        reader: InboxReader,
+        rows: list[InboxRow],
+        encoder: SentenceEncoder,
+        memo: _Memo,
+    ) -> np.ndarray:
+        """The rows' sentence vectors: kept, stored, or computed now and stored."""
         size = len(_VECTOR_TAG) + 4 * encoder.dimension
         vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
+        kept = memo.vectors
+        unknown = []
+        for position, row in enumerate(rows):
+            vector = kept.get(row.key)
+            if vector is None:
+                unknown.append(position)
+            else:
+                kept.move_to_end(row.key)
+                vectors[position] = vector
+        if not unknown:
+            return vectors
         # Stored vectors (of this encoder) by position, read in one go.
+        found = await reader.vectors([rows[p].id for p in unknown])
         stored = {
-            position: vector[len(_VECTOR_TAG) :]
-            for position, row in enumerate(rows)
-            if (vector := row.vector) is not None
-            and len(vector) == size
-            and vector.startswith(_VECTOR_TAG)
+            position: blob[len(_VECTOR_TAG) :]
+            for position in unknown
+            if (blob := found.get(rows[position].id)) is not None
+            and len(blob) == size
+            and blob.startswith(_VECTOR_TAG)
         }
         if stored:
             vectors[list(stored)] = np.frombuffer(
                 b"".join(stored.values()), dtype="<f4"
             ).reshape(len(stored), encoder.dimension)
-        missing = [position for position in range(len(rows)) if position not in stored]
+        missing = [position for position in unknown if position not in stored]
         if missing:
-            records = await self.repository.messages_by_id(
-                [rows[p].id for p in missing]
-            )
+            records = await reader.messages([rows[p].id for p in missing])
             texts = [
                 records[rows[p].id].text if rows[p].id in records else ""
                 for p in missing
             ]
             computed = await asyncio.to_thread(encoder.encode, texts, cache=False)
             vectors[missing] = computed
-            await self.repository.store_vectors(
+            await reader.store_vectors(
                 [
                     (
                         rows[p].id,
@@ -456,10 +516,15 @@ class Inbox:
                     for p, v in zip(missing, computed, strict=True)
                 ]
             )
+        for position in unknown:
+            kept[rows[position].key] = vectors[position].copy()
+        while len(kept) > VECTORS_KEPT:
+            kept.popitem(last=False)
         return vectors
 
     async def _items(
         self,
+        reader: InboxReader,
         rows: list[InboxRow],
         records: dict[int, MessageRecord],
         since: dt.datetime,
@@ -475,7 +540,7 @@ class Inbox:
         )
         items: dict[int, _Item] = {}
         if eventful:
-            evidence = await self.repository.evidence(eventful, since)
+            evidence = await reader.evidence(eventful, since)
             wanted = {row.id for row in rows}
             items.update(
                 (entry.message.id, entry)
@@ -483,9 +548,7 @@ class Inbox:
                 if entry.message.id in wanted
             )
         rest = [row for row in rows if row.id not in items]
-        context = await self.repository.context(
-            [(row.conversation_id, row.seq) for row in rest], CONTEXT_TURNS
-        )
+        context = await reader.context([row.id for row in rest], CONTEXT_TURNS)
         for row in rest:
             message = records[row.id]
             items[row.id] = _Item(
@@ -495,3 +558,45 @@ class Inbox:
                 handoff_reason=row.handoff_reason,
             )
         return items
+
+
+class _Memo:
+    """What inbox reads of one database with one encoder keep.
+
+    Only what cannot change: messages' vectors (a message's text is never
+    rewritten), the groups of one list of messages, a message's articles in
+    one knowledge index (a changed knowledge base is a new index).
+    """
+
+    def __init__(self) -> None:
+        self.vectors: OrderedDict[tuple[int, str, int], np.ndarray] = OrderedDict()
+        self.groups: OrderedDict[tuple[tuple[int, str, int], ...], list[list[int]]]
+        self.groups = OrderedDict()
+        self.searches: weakref.WeakKeyDictionary[KnowledgeIndex, dict[Any, Any]]
+        self.searches = weakref.WeakKeyDictionary()
+
+    def grouped(self, rows: Sequence[InboxRow], vectors: np.ndarray) -> list[list[int]]:
+        """:func:`group` of the rows' vectors, computed once per list of rows."""
+        key = tuple(row.key for row in rows)
+        clusters = self.groups.get(key)
+        if clusters is None:
+            clusters = self.groups[key] = group(vectors)
+            while len(self.groups) > _GROUPINGS_KEPT:
+                self.groups.popitem(last=False)
+        else:
+            self.groups.move_to_end(key)
+        return [list(positions) for positions in clusters]
+
+
+_MEMOS: weakref.WeakKeyDictionary[
+    Any, weakref.WeakKeyDictionary[SentenceEncoder, _Memo]
+] = weakref.WeakKeyDictionary()
+
+
+def _memo(engine: AsyncEngine, encoder: SentenceEncoder) -> _Memo:
+    """The memo of reads of ``engine``'s database with ``encoder``."""
+    per_encoder = _MEMOS.setdefault(engine.sync_engine, weakref.WeakKeyDictionary())
+    found = per_encoder.get(encoder)
+    if found is None:
+        found = per_encoder[encoder] = _Memo()
+    return found

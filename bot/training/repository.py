@@ -13,8 +13,9 @@ transaction; an undo takes the example away again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -64,6 +65,37 @@ _TRANSCRIPT_COLUMNS = [
         "created_at",
     )
 ]
+#: The stored vectors of some messages (``ids``).
+_VECTORS = sa.select(messages.c.id, messages.c.inbox_vector).where(
+    messages.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+#: Some messages (``ids``) as transcript records.
+_MESSAGES = sa.select(*_TRANSCRIPT_COLUMNS).where(
+    messages.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_shown = messages.alias("shown")
+_near = messages.alias("near")
+#: The turns within ``turns`` of some messages (``ids``), in their conversations.
+_CONTEXT = (
+    sa.select(
+        _near.c.id,
+        _near.c.conversation_id,
+        _near.c.seq,
+        _near.c.role,
+        _near.c.text,
+        _near.c.created_at,
+    )
+    .select_from(_shown)
+    .join(
+        _near,
+        sa.and_(
+            _near.c.conversation_id == _shown.c.conversation_id,
+            _near.c.seq >= _shown.c.seq - sa.bindparam("turns"),
+            _near.c.seq <= _shown.c.seq + sa.bindparam("turns"),
+        ),
+    )
+    .where(_shown.c.id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
 class AnnotationNotFound(NotFound):
@@ -102,7 +134,7 @@ class FeedbackEvent:
 
 @dataclass(frozen=True)
 class InboxRow:
-    """A flagged customer message's place, flags and stored vector (if any)."""
+    """A flagged customer message's place and flags."""
 
     id: int
     conversation_id: str
@@ -110,7 +142,14 @@ class InboxRow:
     created_at: dt.datetime
     flags: int
     handoff_reason: str | None
-    vector: bytes | None
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        """What identifies the message for good.
+
+        An id alone may be reused: SQLite gives a deleted last row's id again.
+        """
+        return (self.id, self.conversation_id, self.seq)
 
 
 @dataclass
@@ -264,27 +303,30 @@ async def read_evidence(
     return evidence
 
 
-class TrainingRepository:
-    """Reads the inbox's evidence; writes and undoes annotations."""
+@contextlib.asynccontextmanager
+async def _reading(engine: AsyncEngine) -> AsyncIterator[InboxReader]:
+    async with engine.connect() as connection:
+        async with connection.begin():
+            await apply_pending_events(connection)
+        yield InboxReader(connection)
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        knowledge: KnowledgeRepository,
-        examples: NluRepository | None = None,
-    ) -> None:
-        self.engine = engine
-        self.knowledge = knowledge
-        self.examples = examples
 
-    async def inbox_rows(
-        self, since: dt.datetime, bits: int | None = None
-    ) -> list[InboxRow]:
+class InboxReader:
+    """What one inbox read fetches, on one connection.
+
+    A SQLite file engine opens a connection (a thread and its pragmas) per
+    ``connect``: one read asks for one. Statements take their id lists as
+    expanding parameters, so each is compiled once per process.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def rows(self, since: dt.datetime, bits: int | None = None) -> list[InboxRow]:
         """The flagged customer messages since ``since``, newest first.
 
-        Handoffs and feedback stored since the last read are applied to the
-        flags first (:func:`~bot.training.flags.apply_pending_events`).
-        Read through ``ix_messages_inbox``: only flagged rows are looked at.
+        Read through ``ix_messages_inbox_newest``: only flagged rows are
+        looked at, and not their vectors (:meth:`vectors`).
 
         Args:
             since: Only messages at or after this time.
@@ -323,20 +365,6 @@ class TrainingRepository:
         )
         if bits is not None:
             query = query.where(messages.c.inbox_flags.op("&")(bits) != 0)
-        async with self.engine.begin() as connection:
-            # Without pending events this writes nothing (no write lock).
-            await apply_pending_events(connection)
-            rows = (await connection.execute(query)).all()
-            # The vectors apart: sorting narrow rows is what the limit needs.
-            stored: dict[int, bytes | None] = {}
-            ids = [row.id for row in rows]
-            for start in range(0, len(ids), _CHUNK * 2):
-                for found in await connection.execute(
-                    sa.select(messages.c.id, messages.c.inbox_vector).where(
-                        messages.c.id.in_(ids[start : start + _CHUNK * 2])
-                    )
-                ):
-                    stored[found.id] = found.inbox_vector
         return [
             InboxRow(
                 id=row.id,
@@ -345,87 +373,110 @@ class TrainingRepository:
                 created_at=aware(row.created_at),
                 flags=int(row.inbox_flags),
                 handoff_reason=row.inbox_handoff_reason,
-                vector=stored.get(row.id),
             )
-            for row in rows
+            for row in await self.connection.execute(query)
         ]
 
-    async def messages_by_id(self, ids: Sequence[int]) -> dict[int, MessageRecord]:
-        """The messages with these ids, by id."""
-        found: dict[int, MessageRecord] = {}
-        async with self.engine.connect() as connection:
-            for start in range(0, len(ids), _CHUNK * 4):
-                chunk = ids[start : start + _CHUNK * 4]
-                for row in await connection.execute(
-                    sa.select(*_TRANSCRIPT_COLUMNS).where(messages.c.id.in_(chunk))
-                ):
-                    found[row.id] = message_record(row)
+    async def vectors(self, ids: Sequence[int]) -> dict[int, bytes | None]:
+        """The messages' stored sentence vectors (``None`` when not stored)."""
+        found: dict[int, bytes | None] = {}
+        for start in range(0, len(ids), _CHUNK * 2):
+            for row in await self.connection.execute(
+                _VECTORS, {"ids": list(ids[start : start + _CHUNK * 2])}
+            ):
+                found[row.id] = row.inbox_vector
         return found
 
     async def store_vectors(self, vectors: Sequence[tuple[int, bytes]]) -> None:
-        """Keep messages' sentence vectors (computed once) for the next reads."""
+        """Keep messages' sentence vectors (computed once) for the next reads.
+
+        The read's snapshot is ended first: SQLite refuses to turn a read
+        into a write once another connection wrote.
+        """
         if not vectors:
             return
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                messages.update()
-                .where(messages.c.id == sa.bindparam("target"))
-                .values(inbox_vector=sa.bindparam("vector")),
-                [{"target": i, "vector": v} for i, v in vectors],
-            )
+        await self.connection.commit()
+        await self.connection.execute(
+            messages.update()
+            .where(messages.c.id == sa.bindparam("target"))
+            .values(inbox_vector=sa.bindparam("vector")),
+            [{"target": i, "vector": v} for i, v in vectors],
+        )
+        await self.connection.commit()
+
+    async def messages(self, ids: Sequence[int]) -> dict[int, MessageRecord]:
+        """The messages with these ids, by id."""
+        found: dict[int, MessageRecord] = {}
+        for start in range(0, len(ids), _CHUNK * 2):
+            for row in await self.connection.execute(
+                _MESSAGES, {"ids": list(ids[start : start + _CHUNK * 2])}
+            ):
+                found[row.id] = message_record(row)
+        return found
 
     async def evidence(
         self, conversation_ids: Sequence[str], since: dt.datetime
     ) -> Evidence:
         """The transcripts and events (since ``since``) of some conversations."""
-        async with self.engine.connect() as connection:
-            return await read_evidence(connection, conversation_ids, since)
+        return await read_evidence(self.connection, conversation_ids, since)
 
     async def context(
-        self, wanted: Sequence[tuple[str, int]], turns: int
+        self, message_ids: Sequence[int], turns: int
     ) -> dict[str, list[MessageRecord]]:
-        """The messages within ``turns`` of each (conversation, seq), by chat.
+        """The turns within ``turns`` of each message, by conversation, in order.
 
-        Only what a context line shows is read (not meta or buttons); each
-        conversation's range is read through ``uq_messages_seq``.
+        Only what a context line shows is read (not meta or buttons): each
+        message joined with its conversation's turns around it, through
+        ``uq_messages_seq``.
         """
-        near: dict[str, set[int]] = {}
-        for chat, seq in wanted:
-            near.setdefault(chat, set()).update(range(seq - turns, seq + turns + 1))
-        chats = sorted(near)
-        found: dict[str, list[MessageRecord]] = {}
-        async with self.engine.connect() as connection:
-            for start in range(0, len(chats), _CHUNK // 5):
-                ranges = [
-                    sa.and_(
-                        messages.c.conversation_id == chat,
-                        messages.c.seq >= min(near[chat]),
-                        messages.c.seq <= max(near[chat]),
-                    )
-                    for chat in chats[start : start + _CHUNK // 5]
-                ]
-                for row in await connection.execute(
-                    sa.select(
-                        messages.c.id,
-                        messages.c.conversation_id,
-                        messages.c.seq,
-                        messages.c.role,
-                        messages.c.text,
-                        messages.c.created_at,
-                    ).where(sa.or_(*ranges))
-                ):
-                    if row.seq in near[row.conversation_id]:
-                        found.setdefault(row.conversation_id, []).append(
-                            MessageRecord(
-                                id=row.id,
-                                conversation_id=row.conversation_id,
-                                seq=row.seq,
-                                role=row.role,
-                                text=row.text,
-                                created_at=aware(row.created_at),
-                            )
-                        )
-        return {chat: sorted(rows, key=lambda m: m.seq) for chat, rows in found.items()}
+        found: dict[str, dict[int, MessageRecord]] = {}
+        for start in range(0, len(message_ids), _CHUNK * 2):
+            for row in await self.connection.execute(
+                _CONTEXT,
+                {"ids": list(message_ids[start : start + _CHUNK * 2]), "turns": turns},
+            ):
+                found.setdefault(row.conversation_id, {})[row.id] = MessageRecord(
+                    id=row.id,
+                    conversation_id=row.conversation_id,
+                    seq=row.seq,
+                    role=row.role,
+                    text=row.text,
+                    created_at=aware(row.created_at),
+                )
+        return {
+            chat: sorted(turns_.values(), key=lambda m: m.seq)
+            for chat, turns_ in found.items()
+        }
+
+
+class TrainingRepository:
+    """Reads the inbox's evidence; writes and undoes annotations."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        knowledge: KnowledgeRepository,
+        examples: NluRepository | None = None,
+    ) -> None:
+        self.engine = engine
+        self.knowledge = knowledge
+        self.examples = examples
+
+    def reading(self) -> contextlib.AbstractAsyncContextManager[InboxReader]:
+        """One inbox read's queries, on one connection (:class:`InboxReader`).
+
+        Handoffs and feedback stored since the last read are applied to the
+        flags first (:func:`~bot.training.flags.apply_pending_events`, in
+        its own transaction; without pending events it writes nothing).
+        """
+        return _reading(self.engine)
+
+    async def inbox_rows(
+        self, since: dt.datetime, bits: int | None = None
+    ) -> list[InboxRow]:
+        """The flagged customer messages since ``since`` (:meth:`InboxReader.rows`)."""
+        async with self.reading() as reader:
+            return await reader.rows(since, bits)
 
     async def customer_messages(
         self, connection: AsyncConnection, message_ids: Sequence[int]
