@@ -5,12 +5,19 @@ confidence is below ``threshold`` or the top two are closer than
 ``ambiguity_threshold``. :func:`decide` applies the same rule to the ranking the
 intent classifier produced, so one parse of each message gives the figures at
 any threshold (the validation sweep of :func:`choose_threshold`).
+
+A pipeline with :class:`bot.nlu.out_of_scope.OutOfScopeClassifier` also
+reports each message's similarity to the nearest intent; below that
+component's threshold the message falls back too, and the sweep then
+chooses both thresholds together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 #: What :func:`decide` returns for a message the pipeline would not answer.
 OUT_OF_SCOPE = "<out of scope>"
@@ -23,6 +30,17 @@ class Prediction:
     first: str
     confidence: float
     second_confidence: float
+    #: The cosine to the nearest intent (``None``: no out-of-scope component).
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The thresholds chosen on validation data, and the figures there."""
+
+    threshold: float
+    similarity_threshold: float
+    figures: dict[str, float | None]
 
 
 def decide(
@@ -30,8 +48,13 @@ def decide(
     threshold: float,
     ambiguity_threshold: float,
     oos_label: str | None,
+    similarity_threshold: float = 0.0,
 ) -> str:
     """The label the pipeline acts on: an intent, or :data:`OUT_OF_SCOPE`."""
+    if prediction.similarity is not None and (
+        prediction.similarity < similarity_threshold
+    ):
+        return OUT_OF_SCOPE
     if prediction.confidence < threshold:
         return OUT_OF_SCOPE
     if prediction.confidence - prediction.second_confidence < ambiguity_threshold:
@@ -47,8 +70,9 @@ def scores(
     threshold: float,
     ambiguity_threshold: float,
     oos_label: str | None,
+    similarity_threshold: float = 0.0,
 ) -> dict[str, float | None]:
-    """The figures at one threshold.
+    """The figures at one threshold (and similarity threshold).
 
     - ``accuracy``: the top intent is right, over the in-scope examples, with
       no fallback (the number BANKING77's papers report).
@@ -71,7 +95,9 @@ def scores(
     if not in_scope:
         raise ValueError("no in-scope examples to score")
     decided = [
-        decide(prediction, threshold, ambiguity_threshold, oos_label)
+        decide(
+            prediction, threshold, ambiguity_threshold, oos_label, similarity_threshold
+        )
         for _, prediction in in_scope
     ]
     top_right = sum(prediction.first == label for label, prediction in in_scope) / len(
@@ -83,7 +109,13 @@ def scores(
     fallback = sum(choice == OUT_OF_SCOPE for choice in decided) / len(in_scope)
     recall = (
         sum(
-            decide(prediction, threshold, ambiguity_threshold, oos_label)
+            decide(
+                prediction,
+                threshold,
+                ambiguity_threshold,
+                oos_label,
+                similarity_threshold,
+            )
             == OUT_OF_SCOPE
             for prediction in out_of_scope
         )
@@ -99,32 +131,77 @@ def scores(
     }
 
 
+#: The thresholds the validation sweep tries: 0.00, 0.01, ..., 0.99.
+GRID = tuple(step / 100 for step in range(100))
+
+
 def choose_threshold(
     labels: Sequence[str],
     predictions: Sequence[Prediction],
     ambiguity_threshold: float,
     oos_label: str | None,
-) -> tuple[float, dict[str, float | None]] | None:
-    """The fallback threshold that serves validation data best.
+) -> Choice | None:
+    """The fallback threshold(s) that serve validation data best.
 
-    The rule: the threshold in 0.00, 0.01, ..., 0.99 with the highest mean of
-    in-scope accuracy and out-of-scope recall on the validation examples (both
-    kinds of mistake weigh the same); the lowest such threshold on a tie.
+    The rule: the threshold in :data:`GRID` with the highest mean of in-scope
+    accuracy and out-of-scope recall on the validation examples (both kinds
+    of mistake weigh the same); the lowest such threshold on a tie. When the
+    predictions carry similarities (an out-of-scope component), every pair
+    of a confidence threshold and a similarity threshold in :data:`GRID` is
+    tried (ties: the lowest confidence threshold, then the lowest
+    similarity threshold); otherwise the similarity threshold is 0.
 
     Returns:
-        The threshold and its validation figures, or ``None`` when the
+        The thresholds and their validation figures, or ``None`` when the
         validation data has no out-of-scope examples to weigh against.
     """
-    best: tuple[float, float, dict[str, float | None]] | None = None
-    for step in range(100):
-        threshold = step / 100
-        figures = scores(labels, predictions, threshold, ambiguity_threshold, oos_label)
-        recall = figures["oos_recall"]
-        in_scope = figures["in_scope_accuracy"]
-        if recall is None or in_scope is None:
-            return None
+    if oos_label is None or oos_label not in labels:
+        return None
+    truth = np.array(labels)
+    out = truth == oos_label
+    if out.all():
+        raise ValueError("no in-scope examples to score")
+    first = np.array([prediction.first for prediction in predictions])
+    confidence = np.array([prediction.confidence for prediction in predictions])
+    margin = confidence - np.array(
+        [prediction.second_confidence for prediction in predictions]
+    )
+    similarity = np.array(
+        [
+            np.inf if prediction.similarity is None else prediction.similarity
+            for prediction in predictions
+        ]
+    )
+    sweep = any(prediction.similarity is not None for prediction in predictions)
+    similarity_grid = np.array(GRID if sweep else (0.0,))
+    # One row per message, one column per similarity threshold.
+    far = similarity[:, None] < similarity_grid[None, :]
+    right = (first == truth)[~out]
+    best: tuple[float, float, float] | None = None
+    for threshold in GRID:
+        unsure = (
+            (confidence < threshold)
+            | (margin < ambiguity_threshold)
+            | (first == oos_label)
+        )
+        falls_back = far | unsure[:, None]
+        in_scope = (~falls_back[~out] & right[:, None]).mean(axis=0)
+        recall = falls_back[out].mean(axis=0)
         balanced = (in_scope + recall) / 2
-        if best is None or balanced > best[1] + 1e-12:
-            best = (threshold, balanced, figures)
+        column = int(np.argmax(balanced))
+        if best is None or balanced[column] > best[0] + 1e-12:
+            best = (float(balanced[column]), threshold, float(similarity_grid[column]))
     assert best is not None
-    return best[0], best[2]
+    _, threshold, similarity_threshold = best
+    return Choice(
+        threshold,
+        similarity_threshold,
+        scores(
+            labels,
+            predictions,
+            threshold,
+            ambiguity_threshold,
+            oos_label,
+            similarity_threshold,
+        ),
+    )

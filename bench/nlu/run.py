@@ -60,6 +60,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "bench" / "nlu" / "configs" / "dense.yml"
 RESULTS = ROOT / "bench" / "results"
 FALLBACK_INTENT = "nlu_fallback"
+#: The out-of-scope component (:mod:`bot.nlu.out_of_scope`) and its parse key.
+OUT_OF_SCOPE_COMPONENT = "bot.nlu.out_of_scope.OutOfScopeClassifier"
+OUT_OF_SCOPE_KEY = "out_of_scope"
 
 
 def fallback_thresholds(config: dict[str, Any]) -> tuple[float, float]:
@@ -71,6 +74,14 @@ def fallback_thresholds(config: dict[str, Any]) -> tuple[float, float]:
                 float(component.get("ambiguity_threshold", 0.1)),
             )
     return 0.0, 0.0
+
+
+def similarity_threshold(config: dict[str, Any]) -> float | None:
+    """The out-of-scope component's threshold (``None`` without the component)."""
+    for component in config.get("pipeline") or []:
+        if component.get("name") == OUT_OF_SCOPE_COMPONENT:
+            return float(component.get("threshold", 0.5))
+    return None
 
 
 def write_nlu_yaml(path: Path, examples: Sequence[Example]) -> None:
@@ -150,11 +161,17 @@ def _prediction(parsed: dict[str, Any]) -> Prediction:
     if not ranking:
         intent = parsed.get("intent") or {}
         ranking = [intent] if intent.get("name") != FALLBACK_INTENT else []
+    similarity = (parsed.get(OUT_OF_SCOPE_KEY) or {}).get("similarity")
+    if similarity is not None:
+        similarity = float(similarity)
     if not ranking:
-        return Prediction("", 0.0, 0.0)
+        return Prediction("", 0.0, 0.0, similarity)
     second = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
     return Prediction(
-        str(ranking[0].get("name")), float(ranking[0].get("confidence") or 0.0), second
+        str(ranking[0].get("name")),
+        float(ranking[0].get("confidence") or 0.0),
+        second,
+        similarity,
     )
 
 
@@ -207,10 +224,19 @@ def benchmark(
     oos_label: str | None,
     config: Path,
     provenance: str,
+    predictions_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Train, parse and score; the result as JSON-ready data."""
+    """Train, parse and score; the result as JSON-ready data.
+
+    With ``predictions_file``, every parsed message's label and top two
+    intents go there as JSON lines (``part``: test or valid), for analysis
+    without training again.
+    """
     config_text = config.read_text(encoding="utf-8")
-    threshold, ambiguity = fallback_thresholds(yaml.safe_load(config_text) or {})
+    config_data = yaml.safe_load(config_text) or {}
+    threshold, ambiguity = fallback_thresholds(config_data)
+    configured_similarity = similarity_threshold(config_data)
+    similarity = configured_similarity or 0.0
     machine = _machine()
     if oos_label is not None and not any(
         example.label == oos_label for example in test_examples
@@ -241,6 +267,12 @@ def benchmark(
         parse_seconds = time.perf_counter() - started
         parse_cpu = time.process_time() - cpu_started
     parse_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if predictions_file is not None:
+        write_predictions(
+            predictions_file,
+            {"test": test_examples, "valid": valid_examples or []},
+            parsed,
+        )
     test_labels = [example.label for example in test_examples]
     result: dict[str, Any] = {
         "dataset": name,
@@ -256,6 +288,7 @@ def benchmark(
             "sha256": hashlib.sha256(config_text.encode("utf-8")).hexdigest(),
             "fallback_threshold": threshold,
             "ambiguity_threshold": ambiguity,
+            "similarity_threshold": configured_similarity,
         },
         "examples": {
             "train": len(train_examples),
@@ -265,7 +298,7 @@ def benchmark(
             "oos_label": oos_label,
         },
         "at_config_threshold": scores(
-            test_labels, parsed[0], threshold, ambiguity, oos_label
+            test_labels, parsed[0], threshold, ambiguity, oos_label, similarity
         ),
         "train_seconds": round(train_seconds, 1),
         "train_cpu_seconds": round(train_cpu, 1),
@@ -285,19 +318,47 @@ def benchmark(
         valid_labels = [example.label for example in valid_examples]
         chosen = choose_threshold(valid_labels, parsed[1], ambiguity, oos_label)
         result["at_config_threshold_validation"] = scores(
-            valid_labels, parsed[1], threshold, ambiguity, oos_label
+            valid_labels, parsed[1], threshold, ambiguity, oos_label, similarity
         )
         if chosen is not None:
-            value, validation = chosen
             result["validation_choice"] = {
                 "rule": "highest mean of in-scope accuracy and out-of-scope "
-                "recall on the validation data, thresholds 0.00-0.99",
-                "threshold": value,
-                "validation": validation,
-                "test": scores(test_labels, parsed[0], value, ambiguity, oos_label),
-                "matches_config": abs(value - threshold) < 1e-9,
+                "recall on the validation data, thresholds 0.00-0.99"
+                + (
+                    " (every pair of confidence and similarity thresholds)"
+                    if configured_similarity is not None
+                    else ""
+                ),
+                "threshold": chosen.threshold,
+                "similarity_threshold": chosen.similarity_threshold,
+                "validation": chosen.figures,
+                "test": scores(
+                    test_labels,
+                    parsed[0],
+                    chosen.threshold,
+                    ambiguity,
+                    oos_label,
+                    chosen.similarity_threshold,
+                ),
+                "matches_config": abs(chosen.threshold - threshold) < 1e-9
+                and abs(chosen.similarity_threshold - similarity) < 1e-9,
             }
     return result
+
+
+def write_predictions(
+    path: Path,
+    parts: dict[str, Sequence[Example]],
+    parsed: Sequence[Sequence[Prediction]],
+) -> None:
+    """Each parsed message as a JSON line: part, text, label and top two intents."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for (part, examples), predictions in zip(parts.items(), parsed, strict=False):
+            for example, prediction in zip(examples, predictions, strict=True):
+                row = {"part": part, "text": example.text, "label": example.label}
+                row.update(dataclasses.asdict(prediction))
+                handle.write(json.dumps(row) + "\n")
 
 
 def _percent(value: float | None) -> str:
@@ -316,6 +377,8 @@ def table(result: dict[str, Any]) -> str:
     """The result and the published figures as a plain-text table."""
     threshold = result["config"]["fallback_threshold"]
     ambiguity = result["config"]["ambiguity_threshold"]
+    similarity = result["config"].get("similarity_threshold")
+    at = f"{threshold:.2f}" + ("" if similarity is None else f"/{similarity:.2f}")
     examples = result["examples"]
     lines = [
         f"NLU benchmark: {result['dataset']} ({examples['train']} train, "
@@ -323,15 +386,18 @@ def table(result: dict[str, Any]) -> str:
         f"config {result['config']['path']}",
         f"{'system':<44} {'acc':>7} {'in-scope':>9} {'oos rec':>8}",
         _row(
-            f"this pipeline @ {threshold:.2f} (ambiguity {ambiguity:.2f})",
+            f"this pipeline @ {at} (ambiguity {ambiguity:.2f})",
             result["at_config_threshold"],
         ),
     ]
     choice = result.get("validation_choice")
-    if choice and not choice["matches_config"]:
-        lines.append(
-            _row(f"this pipeline @ {choice['threshold']:.2f} (valid.)", choice["test"])
+    chosen = ""
+    if choice:
+        chosen = f"{choice['threshold']:.2f}" + (
+            "" if similarity is None else f"/{choice['similarity_threshold']:.2f}"
         )
+    if choice and not choice["matches_config"]:
+        lines.append(_row(f"this pipeline @ {chosen} (valid.)", choice["test"]))
     published = result.get("published")
     if published:
         lines.extend(_row(row["system"], row) for row in published["results"])
@@ -346,8 +412,8 @@ def table(result: dict[str, Any]) -> str:
     )
     if choice and not choice["matches_config"]:
         lines.append(
-            f"note: the threshold chosen on validation ({choice['threshold']:.2f}) "
-            f"differs from the config's ({threshold:.2f})"
+            f"note: the threshold chosen on validation ({chosen}) "
+            f"differs from the config's ({at})"
         )
     return "\n".join(lines)
 
@@ -391,6 +457,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="dataset name in the results file")
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="results folder (bench/results)"
+    )
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        help="also write each parsed message's label and top intents (JSON lines)",
     )
 
 
@@ -437,6 +508,7 @@ def run(args: argparse.Namespace) -> int:
             oos_label=args.oos_label if args.oos_label else splits.oos_label,
             config=args.config,
             provenance=splits.provenance,
+            predictions_file=args.predictions,
         )
     except (DataError, RuntimeError) as error:
         print(f"bench nlu: {error}", file=sys.stderr)

@@ -68,6 +68,37 @@ def fingerprint(directory: Path) -> dict[str, Any]:
     }
 
 
+def encoder_directory(config: dict[str, Any]) -> Path:
+    """The encoder's directory a component's ``model`` setting names.
+
+    Empty: ``BATON_EMBEDDING_MODEL`` or ``models/all-MiniLM-L6-v2``.
+    """
+    configured = str(config.get("model") or "").strip()
+    if configured:
+        return Path(configured)
+    # Rasa creates the components itself: no settings object reaches them.
+    return model_directory(Settings.from_env())
+
+
+def check_encoder(trained: dict[str, Any], directory: Path) -> None:
+    """Refuse a model whose vectors came from other encoder weights.
+
+    Args:
+        trained: The :func:`fingerprint` the model recorded at training.
+        directory: The installed encoder's directory.
+
+    Raises:
+        EncoderMismatch: The installed weights differ from the training's.
+    """
+    installed = fingerprint(directory)
+    if trained != installed:
+        raise EncoderMismatch(
+            f"the model was trained with the sentence encoder {trained}, but "
+            f"{directory} holds {installed}: install the same model files or "
+            "retrain"
+        )
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
@@ -112,14 +143,6 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         if not isinstance(scale, (int, float)) or scale <= 0:
             raise ValueError(f"SentenceFeaturizer: scale must be > 0, not {scale!r}")
 
-    @staticmethod
-    def _directory(config: dict[str, Any]) -> Path:
-        configured = str(config.get("model") or "").strip()
-        if configured:
-            return Path(configured)
-        # Rasa creates this component itself: no settings object reaches it.
-        return model_directory(Settings.from_env())
-
     @classmethod
     def create(
         cls,
@@ -133,7 +156,7 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         Raises:
             EmbeddingModelMissing: The encoder's files are not installed.
         """
-        directory = cls._directory(config)
+        directory = encoder_directory(config)
         return cls(
             config,
             execution_context.node_name,
@@ -168,13 +191,7 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
                 featurizer.directory,
             )
             return featurizer
-        installed = fingerprint(featurizer.directory)
-        if trained != installed:
-            raise EncoderMismatch(
-                f"the model was trained with the sentence encoder {trained}, but "
-                f"{featurizer.directory} holds {installed}: install the same "
-                "model files or retrain"
-            )
+        check_encoder(trained, featurizer.directory)
         return featurizer
 
     def train(self, training_data: TrainingData) -> Resource:

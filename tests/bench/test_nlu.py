@@ -8,6 +8,7 @@ and reports within a minute or so per dataset.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,14 +46,32 @@ def _quick_config(name: str, folder: Path, epochs: int = 20) -> Path:
     return path
 
 
-def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+def _bench(
+    *args: str, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "bench", "nlu", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=1100,
+        env={**os.environ, **(environment or {})},
     )
+
+
+def _clinc_slice(folder: Path, labels: list[str], counts: dict[str, int]) -> Path:
+    """A CLINC150-shaped ``data_full.json`` cut to a few intents per split."""
+    data = json.loads(
+        (datasets_directory() / "clinc150" / "data_full.json").read_text()
+    )
+    sliced = {}
+    for part, count in counts.items():
+        pairs = [Example(text, label) for text, label in data[part]]
+        chosen = slice_examples(pairs, labels, count)
+        sliced[part] = [[example.text, example.label] for example in chosen]
+    (folder / "clinc150").mkdir(parents=True)
+    (folder / "clinc150" / "data_full.json").write_text(json.dumps(sliced))
+    return folder
 
 
 # Training and loading Rasa twice: a minute alone, much longer on a busy machine.
@@ -61,25 +80,22 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
 def test_a_clinc150_slice_with_out_of_scope_and_a_validated_threshold(
     tmp_path: Path,
 ) -> None:
-    splits = public_splits("clinc150")
     labels = ["translate", "timer", "pin_change", "oos"]
-    files = {}
-    for part, examples, count in (
-        ("train", splits.train, 25),
-        ("test", splits.test, 10),
-        ("valid", splits.valid or [], 10),
-    ):
-        files[part] = tmp_path / f"{part}.csv"
-        write_csv(files[part], slice_examples(examples, labels, count))
-    config = _quick_config("dense.yml", tmp_path)
+    datasets = _clinc_slice(
+        tmp_path / "datasets",
+        labels,
+        {"train": 25, "oos_train": 25, "val": 10, "oos_val": 10, "test": 10,
+         "oos_test": 10},
+    )  # fmt: skip
+    config = _quick_config("dense-oos.yml", tmp_path)
     done = _bench(
-        "--train", str(files["train"]), "--test", str(files["test"]),
-        "--valid", str(files["valid"]), "--oos-label", "oos",
-        "--config", str(config), "--name", "clinc150-slice",
+        "--public", "clinc150", "--config", str(config),
         "--out", str(tmp_path / "results"),
+        "--predictions", str(tmp_path / "predictions.jsonl"),
+        environment={"BATON_DATASETS": str(datasets)},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    [path] = (tmp_path / "results").glob("nlu-clinc150-slice-*.json")
+    [path] = (tmp_path / "results").glob("nlu-clinc150-*.json")
     result = json.loads(path.read_text())
     assert result["examples"] == {
         "train": 100, "test": 40, "valid": 40, "intents": 3, "oos_label": "oos",
@@ -89,22 +105,68 @@ def test_a_clinc150_slice_with_out_of_scope_and_a_validated_threshold(
     assert figures["accuracy"] >= 0.8
     assert figures["oos_recall"] is not None
     assert 0.0 <= figures["in_scope_accuracy"] <= figures["accuracy"]
-    choice = result["validation_choice"]
-    assert 0.0 <= choice["threshold"] < 1.0
-    assert choice["test"]["oos_recall"] is not None
-    [fallback] = [
-        component
-        for component in yaml.safe_load(config.read_text())["pipeline"]
-        if component["name"] == "FallbackClassifier"
+    # The threshold is chosen on the dataset's own validation split.
+    rows = [json.loads(line) for line in (tmp_path / "predictions.jsonl").open()]
+    data = json.loads((datasets / "clinc150" / "data_full.json").read_text())
+    valid = [row for row in rows if row["part"] == "valid"]
+    assert [[row["text"], row["label"]] for row in valid] == data["val"] + data[
+        "oos_val"
     ]
+    assert all(row["similarity"] is not None for row in rows)
+    choice = result["validation_choice"]
+    chosen = choose_threshold(
+        [row["label"] for row in valid],
+        [
+            Prediction(
+                row["first"],
+                row["confidence"],
+                row["second_confidence"],
+                row["similarity"],
+            )
+            for row in valid
+        ],
+        result["config"]["ambiguity_threshold"],
+        "oos",
+    )
+    assert chosen is not None
+    assert (choice["threshold"], choice["similarity_threshold"]) == (
+        chosen.threshold,
+        chosen.similarity_threshold,
+    )
+    assert choice["validation"] == chosen.figures
+    assert choice["test"]["oos_recall"] is not None
+    pipeline = yaml.safe_load(config.read_text())["pipeline"]
+    [fallback] = [c for c in pipeline if c["name"] == "FallbackClassifier"]
+    [far] = [c for c in pipeline if c["name"].endswith("OutOfScopeClassifier")]
     assert result["config"]["fallback_threshold"] == fallback["threshold"]
+    assert result["config"]["similarity_threshold"] == far["threshold"]
     assert result["train_seconds"] > 0
     assert result["train_cpu_seconds"] > 0
     assert result["parse_per_second"] > 0
     assert result["train_peak_memory_mb"] > 100
     assert "Larson" in result["published"]["source"]
     assert "BERT, confidence threshold" in done.stdout
-    assert f"this pipeline @ {fallback['threshold']:.2f}" in done.stdout
+    assert (
+        f"this pipeline @ {fallback['threshold']:.2f}/{far['threshold']:.2f}"
+        in done.stdout
+    )
+
+
+def test_clinc150_is_validated_on_its_val_split_and_tested_on_test(
+    tmp_path: Path,
+) -> None:
+    parts = ("train", "oos_train", "val", "oos_val", "test", "oos_test")
+    data = {
+        part: [[f"{part} {index}", "oos" if "oos" in part else "timer"]]
+        for index, part in enumerate(parts)
+    }
+    (tmp_path / "clinc150").mkdir()
+    (tmp_path / "clinc150" / "data_full.json").write_text(json.dumps(data))
+    splits = public_splits("clinc150", tmp_path)
+    assert [e.text for e in splits.train] == ["train 0", "oos_train 1"]
+    assert [e.text for e in splits.valid or []] == ["val 2", "oos_val 3"]
+    assert [e.text for e in splits.test] == ["test 4", "oos_test 5"]
+    assert splits.oos_label == "oos"
 
 
 @pytest.mark.timeout(1200)
@@ -208,10 +270,44 @@ def test_scores_and_the_validated_threshold() -> None:
     assert at_high["oos_recall"] == 1.0
     chosen = choose_threshold(labels, predictions, 0.0, "oos")
     assert chosen is not None
-    threshold, figures = chosen
     # Means of in-scope accuracy and recall: 0.58 at 0.31-0.60, 0.42 at
     # 0.61-0.65, 0.67 at 0.66-0.95 (both out-of-scope messages caught, one
     # in-scope answer kept): the lowest of the best.
-    assert threshold == pytest.approx(0.66)
-    assert figures["oos_recall"] == 1.0
+    assert chosen.threshold == pytest.approx(0.66)
+    assert chosen.similarity_threshold == 0.0
+    assert chosen.figures["oos_recall"] == 1.0
+    assert chosen.figures == scores(labels, predictions, 0.66, 0.0, "oos")
     assert choose_threshold(labels[:3], predictions[:3], 0.0, "oos") is None
+
+
+def test_a_message_far_from_every_intent_falls_back() -> None:
+    near = Prediction("greet", 0.9, 0.05, similarity=0.7)
+    far = Prediction("greet", 0.9, 0.05, similarity=0.3)
+    unknown = Prediction("greet", 0.9, 0.05)
+    assert decide(near, 0.5, 0.1, "oos", 0.5) == "greet"
+    assert decide(far, 0.5, 0.1, "oos", 0.5) == OUT_OF_SCOPE
+    assert decide(far, 0.5, 0.1, "oos") == "greet"
+    assert decide(unknown, 0.5, 0.1, "oos", 0.99) == "greet"
+
+
+def test_the_sweep_chooses_both_thresholds_when_there_are_similarities() -> None:
+    labels = ["a", "a", "b", "oos", "oos"]
+    predictions = [
+        Prediction("a", 0.95, 0.01, 0.8),
+        Prediction("a", 0.6, 0.1, 0.7),
+        Prediction("b", 0.7, 0.2, 0.75),
+        Prediction("b", 0.95, 0.01, 0.4),  # out of scope, sure, but far
+        Prediction("a", 0.3, 0.2, 0.72),  # out of scope, unsure, near
+    ]
+    chosen = choose_threshold(labels, predictions, 0.0, "oos")
+    assert chosen is not None
+    # Confidence alone cannot catch the sure one without losing two answers;
+    # similarities 0.41-0.70 with confidences 0.31-0.60 catch both, keep all.
+    assert (chosen.threshold, chosen.similarity_threshold) == (0.31, 0.41)
+    assert chosen.figures == {
+        "accuracy": 1.0,
+        "in_scope_accuracy": 1.0,
+        "oos_recall": 1.0,
+        "in_scope_fallback_rate": 0.0,
+    }
+    assert chosen.figures == scores(labels, predictions, 0.31, 0.0, "oos", 0.41)

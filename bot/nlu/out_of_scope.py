@@ -1,0 +1,246 @@
+"""Out-of-scope detection by meaning: a message far from every intent falls back.
+
+DIET's confidence is a softmax over the intents it knows, so a message about
+something else entirely can still get a confident intent ("what is the
+capital of France" -> some intent at 0.8). :class:`OutOfScopeClassifier`
+keeps, for each intent, the mean direction of its training examples'
+sentence embeddings (:mod:`bot.knowledge.embedding`, the vectors
+:class:`bot.nlu.sentence_features.SentenceFeaturizer` gives DIET); a parsed
+message whose cosine to the nearest of those is below ``threshold`` gets
+``nlu_fallback``, as Rasa's ``FallbackClassifier`` sets it for low confidence.
+
+The similarity goes into the parse data (``out_of_scope``) whether or not
+the message falls back, so a benchmark can weigh other thresholds from one
+parse (:mod:`bench.nlu.metrics`). On CLINC150's validation split the nearest
+mean direction separated out-of-scope queries better than the mean of the k
+nearest training examples (and costs 150 products instead of 15,000);
+``bench/results/nlu-clinc150-*.json`` has the figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.knowledge.embedding import SentenceEncoder, shared_encoder
+from bot.nlu.sentence_features import check_encoder, encoder_directory, fingerprint
+
+#: The parse data's key for the similarity and the nearest intent.
+PARSE_KEY = "out_of_scope"
+#: The files in the model's storage.
+CENTROIDS_FILE = "centroids.npy"
+INTENTS_FILE = "intents.json"
+
+
+class OutOfScopeConfigError(RasaException):
+    """The component's configuration cannot be used."""
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class OutOfScopeClassifier(GraphComponent, IntentClassifier):
+    """Predicts ``nlu_fallback`` for messages unlike every intent's examples."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """None: it trains on the examples' texts alone.
+
+        It belongs after the intent classifier, whose intent it may replace
+        (Rasa runs the components in the config's order); asking for one here
+        would fail, as Rasa checks that in the training graph too.
+        """
+        return []
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the defaults.
+
+        ``threshold``: the cosine to the nearest intent's mean direction below
+        which a message falls back (0 never does); ``exclude_intents``:
+        intents whose examples are out of scope themselves (CLINC150's
+        ``oos``), given no direction; ``model``: the encoder's directory
+        (empty: ``BATON_EMBEDDING_MODEL`` or ``models/all-MiniLM-L6-v2``).
+        """
+        return {"threshold": 0.5, "exclude_intents": [], "model": ""}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        encoder: SentenceEncoder,
+        directory: Path,
+        model_storage: ModelStorage,
+        resource: Resource,
+        intents: list[str] | None = None,
+        centroids: np.ndarray | None = None,
+    ) -> None:
+        self.component_config = config
+        self.encoder = encoder
+        self.directory = directory
+        self._model_storage = model_storage
+        self._resource = resource
+        self.intents = intents or []
+        self.centroids = (
+            centroids
+            if centroids is not None
+            else np.zeros((0, encoder.dimension), dtype=np.float32)
+        )
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """``threshold`` must be a number in [0, 1]; ``exclude_intents`` a list.
+
+        Raises:
+            OutOfScopeConfigError: Either is not.
+        """
+        threshold = config.get("threshold")
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not 0.0 <= threshold <= 1.0
+        ):
+            raise OutOfScopeConfigError(
+                f"OutOfScopeClassifier: threshold must be in [0, 1], not {threshold!r}"
+            )
+        excluded = config.get("exclude_intents")
+        if not isinstance(excluded, list) or not all(
+            isinstance(name, str) for name in excluded
+        ):
+            raise OutOfScopeConfigError(
+                "OutOfScopeClassifier: exclude_intents must be a list of intent "
+                f"names, not {excluded!r}"
+            )
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OutOfScopeClassifier:
+        """Load the encoder (see ``GraphComponent.create``).
+
+        Raises:
+            OutOfScopeConfigError: A bad threshold or intent list.
+            EmbeddingModelMissing: The encoder's files are not installed.
+        """
+        cls.validate_config(config)
+        directory = encoder_directory(config)
+        return cls(
+            config, shared_encoder(directory), directory, model_storage, resource
+        )
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> OutOfScopeClassifier:
+        """Load the intents' directions, made by the same encoder.
+
+        Raises:
+            EncoderMismatch: The installed encoder is not the training's
+                (:func:`bot.nlu.sentence_features.check_encoder`).
+            ValueError: The model's storage lacks the directions.
+        """
+        classifier = cls.create(config, model_storage, resource, execution_context)
+        with model_storage.read_from(resource) as path:
+            stored = json.loads((path / INTENTS_FILE).read_text(encoding="utf-8"))
+            centroids = np.load(path / CENTROIDS_FILE)
+        check_encoder(stored["encoder"], classifier.directory)
+        classifier.intents = list(stored["intents"])
+        classifier.centroids = centroids.astype(np.float32)
+        return classifier
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Each intent's mean direction: the unit mean of its examples' vectors.
+
+        Raises:
+            OutOfScopeConfigError: No intent is left to compare with.
+        """
+        excluded = set(self.component_config["exclude_intents"])
+        texts: dict[str, list[str]] = {}
+        for example in training_data.intent_examples:
+            intent = example.get(INTENT)
+            text = example.get(TEXT)
+            if intent and text and intent not in excluded:
+                texts.setdefault(intent, []).append(text)
+        if not texts:
+            raise OutOfScopeConfigError(
+                "OutOfScopeClassifier: no intent examples outside "
+                f"exclude_intents {sorted(excluded)}"
+            )
+        self.intents = sorted(texts)
+        # Training examples are not customers' messages: kept out of the cache.
+        directions = [
+            self.encoder.encode(texts[intent], cache=False).mean(axis=0)
+            for intent in self.intents
+        ]
+        centroids = np.stack(directions)
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self.centroids = (centroids / np.maximum(norms, 1e-12)).astype(np.float32)
+        with self._model_storage.write_to(self._resource) as path:
+            np.save(path / CENTROIDS_FILE, self.centroids)
+            (path / INTENTS_FILE).write_text(
+                json.dumps(
+                    {"intents": self.intents, "encoder": fingerprint(self.directory)}
+                ),
+                encoding="utf-8",
+            )
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Add the similarity; fall back below the threshold.
+
+        The message's vector is the one the sentence featurizer remembered
+        while parsing it (computed here only without that featurizer).
+        """
+        threshold = float(self.component_config["threshold"])
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or not self.intents:
+                continue
+            vector = self.encoder.embed_message(text)
+            similarities = self.centroids @ vector
+            nearest = int(np.argmax(similarities))
+            similarity = float(similarities[nearest])
+            message.set(
+                PARSE_KEY,
+                {"similarity": similarity, "nearest_intent": self.intents[nearest]},
+                add_to_output=True,
+            )
+            current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if similarity >= threshold or current == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                continue
+            fallback = {
+                INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                # As the FallbackClassifier: the confidence is the threshold.
+                PREDICTED_CONFIDENCE_KEY: threshold,
+            }
+            message.data[INTENT] = fallback
+            message.data.setdefault(INTENT_RANKING_KEY, [])
+            message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
+        return messages

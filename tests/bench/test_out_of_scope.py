@@ -1,0 +1,171 @@
+"""Out-of-scope detection by meaning (bot.nlu.out_of_scope), on small data.
+
+Here rather than in tests/bot/nlu/ because it was written with the CLINC150
+benchmark (tests/bench/test_nlu.py runs it in a trained pipeline).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.out_of_scope import (
+    INTENTS_FILE,
+    PARSE_KEY,
+    OutOfScopeClassifier,
+    OutOfScopeConfigError,
+)
+from bot.nlu.sentence_features import EncoderMismatch
+
+EXAMPLES = {
+    "card_arrival": [
+        "my card has not arrived",
+        "where is my new card",
+        "still waiting for the card you sent",
+        "card not delivered yet",
+    ],
+    "change_pin": [
+        "how do I change my PIN",
+        "I want a new PIN",
+        "reset the pin of my card",
+        "can I pick another PIN",
+    ],
+    "oos": ["what is the capital of peru", "tell me a joke about cats"],
+}
+
+
+def _classifier(
+    tmp_path: Path, **config: object
+) -> tuple[OutOfScopeClassifier, LocalModelStorage, Resource, ExecutionContext]:
+    (tmp_path / "storage").mkdir(exist_ok=True)
+    storage = LocalModelStorage(tmp_path / "storage")
+    resource = Resource("out_of_scope")
+    context = ExecutionContext(GraphSchema({}), node_name="out_of_scope")
+    settings = {**OutOfScopeClassifier.get_default_config(), **config}
+    classifier = OutOfScopeClassifier.create(settings, storage, resource, context)
+    return classifier, storage, resource, context
+
+
+def _training_data() -> TrainingData:
+    return TrainingData(
+        training_examples=[
+            Message(data={TEXT: text, INTENT: intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+
+
+def _parsed(text: str, intent: str, confidence: float) -> Message:
+    ranking = [
+        {"name": intent, "confidence": confidence},
+        {"name": "other", "confidence": 1 - confidence},
+    ]
+    return Message(
+        data={
+            TEXT: text,
+            INTENT: {"name": intent, "confidence": confidence},
+            "intent_ranking": ranking,
+        }
+    )
+
+
+def test_each_intent_gets_the_mean_direction_of_its_examples(tmp_path: Path) -> None:
+    classifier, *_ = _classifier(tmp_path, exclude_intents=["oos"])
+    classifier.train(_training_data())
+    assert classifier.intents == ["card_arrival", "change_pin"]
+    for intent, centroid in zip(classifier.intents, classifier.centroids, strict=True):
+        vectors = classifier.encoder.encode(EXAMPLES[intent], cache=False)
+        mean = vectors.mean(axis=0)
+        assert np.allclose(centroid, mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_a_message_unlike_every_intent_falls_back(tmp_path: Path) -> None:
+    classifier, *_ = _classifier(tmp_path, exclude_intents=["oos"], threshold=0.5)
+    classifier.train(_training_data())
+    near, far = classifier.process(
+        [
+            _parsed("my new card never came", "card_arrival", 0.9),
+            _parsed("what is the capital of peru", "card_arrival", 0.9),
+        ]
+    )
+    assert near.get(PARSE_KEY)["nearest_intent"] == "card_arrival"
+    assert near.get(PARSE_KEY)["similarity"] >= 0.5
+    assert near.get(INTENT)["name"] == "card_arrival"
+    # Far from both in-scope intents (its twin is an excluded "oos" example).
+    assert far.get(PARSE_KEY)["similarity"] < 0.5
+    assert far.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.5}
+    ranking = far.get("intent_ranking")
+    assert [entry["name"] for entry in ranking] == [
+        "nlu_fallback",
+        "card_arrival",
+        "other",
+    ]
+    # The similarity is part of the parse result.
+    assert PARSE_KEY in far.as_dict_nlu()
+
+
+def test_an_excluded_intent_gets_no_direction_and_threshold_zero_never_falls_back(
+    tmp_path: Path,
+) -> None:
+    classifier, *_ = _classifier(tmp_path, threshold=0.0)
+    classifier.train(_training_data())
+    assert "oos" in classifier.intents
+    [message] = classifier.process([_parsed("tell me a joke", "change_pin", 0.8)])
+    assert message.get(INTENT)["name"] == "change_pin"
+
+
+def test_an_earlier_fallback_is_not_doubled(tmp_path: Path) -> None:
+    classifier, *_ = _classifier(tmp_path, exclude_intents=["oos"], threshold=0.99)
+    classifier.train(_training_data())
+    message = _parsed("reset the pin of my card", "nlu_fallback", 0.3)
+    [message] = classifier.process([message])
+    names = [entry["name"] for entry in message.get("intent_ranking")]
+    assert names.count("nlu_fallback") == 1
+
+
+def test_the_directions_persist_and_need_the_same_encoder(tmp_path: Path) -> None:
+    classifier, storage, _, context = _classifier(tmp_path, exclude_intents=["oos"])
+    trained = classifier.train(_training_data())
+    config = {**OutOfScopeClassifier.get_default_config(), "exclude_intents": ["oos"]}
+    loaded = OutOfScopeClassifier.load(config, storage, trained, context)
+    assert loaded.intents == classifier.intents
+    assert np.array_equal(loaded.centroids, classifier.centroids)
+    with storage.write_to(trained) as folder:
+        recorded = json.loads((folder / INTENTS_FILE).read_text())
+        recorded["encoder"]["size"] += 1
+        (folder / INTENTS_FILE).write_text(json.dumps(recorded))
+    with pytest.raises(EncoderMismatch, match="install the same model files"):
+        OutOfScopeClassifier.load(config, storage, trained, context)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"threshold": 1.5}, "threshold must be in"),
+        ({"threshold": "high"}, "threshold must be in"),
+        ({"exclude_intents": "oos"}, "exclude_intents must be a list"),
+    ],
+)
+def test_bad_settings_are_refused(
+    tmp_path: Path, config: dict[str, object], message: str
+) -> None:
+    with pytest.raises(OutOfScopeConfigError, match=message):
+        _classifier(tmp_path, **config)
+
+
+def test_training_without_any_in_scope_intent_is_refused(tmp_path: Path) -> None:
+    classifier, *_ = _classifier(
+        tmp_path, exclude_intents=["card_arrival", "change_pin", "oos"]
+    )
+    with pytest.raises(OutOfScopeConfigError, match="no intent examples"):
+        classifier.train(_training_data())
