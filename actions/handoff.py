@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.contract import HandoffMessage, HandoffReason
+from bot.nlu.decision import acknowledged
 
 FRUSTRATED_SLOT = "frustrated"
 # Key of the NLU frustration detector's result in the parse data
@@ -152,12 +153,17 @@ class ActionCheckFrustration(Action):
             domain: The assistant's domain.
 
         Returns:
-            ``SlotSet("frustrated", True)`` for a frustrated message,
+            ``SlotSet("frustrated", True)`` for a frustrated message (unless
+            the knowledge base answers it, acknowledging the frustration),
             ``SlotSet("frustrated", None)`` for a calm one after a frustrated
             one (a conversation handed back to the bot starts calm again), and
             no events when nothing changes.
         """
-        frustrated = is_frustrated(tracker.latest_message or {})
+        latest = tracker.latest_message or {}
+        # A frustrated how-to question that an article answers gets it, with
+        # a sorry and a person one click away (bot/nlu/decision.py: soften),
+        # rather than the frustration rule's handoff.
+        frustrated = is_frustrated(latest) and not acknowledged(latest)
         current = tracker.get_slot(FRUSTRATED_SLOT) is True
         if frustrated == current:
             return []

@@ -54,7 +54,7 @@ from bot.knowledge import (
 )
 from bot.knowledge.embedding import PARSE_KEY as EMBEDDING_KEY
 from bot.knowledge.embedding import vector_from_parse_data
-from bot.nlu.decision import decided_article
+from bot.nlu.decision import acknowledged, decided_article, decided_other_product
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +112,25 @@ def _offered(tracker: Tracker) -> list[str]:
     return [str(slug) for slug in value] if isinstance(value, list) else []
 
 
-def _send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+def _send_answer(
+    dispatcher: CollectingDispatcher, answer: Answer, *, acknowledge: bool = False
+) -> None:
+    if acknowledge:
+        # An unhappy customer (bot/nlu/decision.py): sorry first, and a
+        # person one click away under the article.
+        dispatcher.utter_message(response="utter_kb_acknowledge")
     dispatcher.utter_message(text=answer.text, json_message=article_payload(answer))
-    # Under a sign-in article, "Reset it for me" when the bot can (issue #16).
-    question = reset_offer_response(answer) or "utter_did_that_help"
+    if acknowledge:
+        question = "utter_did_that_help_or_person"
+    else:
+        # Under a sign-in article, "Reset it for me" when the bot can (#16).
+        question = reset_offer_response(answer) or "utter_did_that_help"
     dispatcher.utter_message(response=question)
+
+
+def _display(product: str) -> str:
+    """A product's name as the customer typed it, capitalised if all lower case."""
+    return product[:1].upper() + product[1:] if product.islower() else product
 
 
 def _send_offer(
@@ -177,6 +191,18 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
             the articles offered.
         """
         query = tracker.latest_message.get("text") or ""
+        product = decided_other_product(tracker.latest_message)
+        if product is not None:
+            # Another company's product (bot/nlu/decision.py): none of our
+            # articles is the answer, whatever words they share.
+            dispatcher.utter_message(
+                response="utter_other_product", product=_display(product)
+            )
+            return [
+                SlotSet(ARTICLE_SLOT, None),
+                SlotSet(QUERY_SLOT, query),
+                SlotSet(OFFERED_SLOT, None),
+            ]
         intent, confidence = _intent(tracker)
         out_of_scope = intent == NO_OFFER_INTENT
         rejected = _rejected(tracker)
@@ -207,7 +233,12 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
             return _hand_over(dispatcher, UNAVAILABLE)
         asked = SlotSet(QUERY_SLOT, query)
         if isinstance(reply, Answer):
-            _send_answer(dispatcher, reply)
+            _send_answer(
+                dispatcher,
+                reply,
+                acknowledge=reply.slug == decided
+                and acknowledged(tracker.latest_message),
+            )
             return [
                 SlotSet(ARTICLE_SLOT, reply.slug),
                 asked,

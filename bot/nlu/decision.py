@@ -7,7 +7,8 @@ imports so that the action server can read its result
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,12 @@ INTENT = "intent"
 INTENT_RANKING_KEY = "intent_ranking"
 INTENT_NAME_KEY = "name"
 PREDICTED_CONFIDENCE_KEY = "confidence"
+ENTITIES = "entities"
+ENTITY_ATTRIBUTE_TYPE = "entity"
+ENTITY_ATTRIBUTE_VALUE = "value"
+#: The entity RegexEntityExtractor gives another company's product
+#: (data/nlu/lookups/other_products.yml).
+PRODUCT_ENTITY = "product"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,30 @@ class DecisionSettings:
             and scores at least this share of the best article's score is
             as plausible: the intent does not tell them apart, so there is
             no agreement (the customer is offered both, as before).
+        soften_intents: Handoff intents that say the customer is unhappy
+            (a complaint), not that they asked for a person or raised a
+            sensitive matter: when the search is at least
+            ``soften_min_kb_confidence`` sure of an article that is not
+            about reaching people, the customer gets it, with the
+            frustration acknowledged and "Talk to a person" one click away
+            (:attr:`Override.acknowledge`), however sure the model is. An
+            angry or very formal how-to question ("absolutely ridiculous
+            that I can't export", "Dear support, might there be a way to
+            ...") reads like a complaint to the intent model.
+        soften_min_kb_confidence: The search's confidence needed to answer a
+            complaint with an article.
+        how_to_phrases: Words that ask how to do something ("how do I",
+            "where is", "comment", "come faccio"), matched as whole words
+            in any case: a complaint is answered with an article only when
+            it asks one of them. A genuine complaint ("you took money from
+            my account twice and nobody is helping me") may match an article
+            as closely as an angry how-to question does, but asks nothing.
+        frustrated_min_kb_confidence: The search's confidence needed to answer
+            a frustrated message with the article the search answers with
+            (:func:`soften`); the search's own threshold applies first.
+        own_products: The names of the product the knowledge base is about
+            (Lumen): a message naming it is about it, whatever other product
+            it names too.
     """
 
     handoff_intents: frozenset[str]
@@ -80,6 +111,11 @@ class DecisionSettings:
     agree_min_intent_confidence: float = 1.0
     agree_min_kb_confidence: float = 1.0
     agree_max_runner_up_ratio: float = 0.8
+    soften_intents: frozenset[str] = frozenset()
+    soften_min_kb_confidence: float = 1.0
+    how_to_phrases: tuple[str, ...] = ()
+    frustrated_min_kb_confidence: float = 1.0
+    own_products: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,11 +124,17 @@ class Override:
 
     ``article`` is the article agreed on when the search had no answer of its
     own (:func:`decide`); otherwise the search's answer is the article.
+    ``acknowledge``: the customer sounded unhappy (a complaint the article
+    answers): the answer says sorry first and keeps a person one click away.
+    ``other_product``: the message is about another company's product
+    (:func:`other_product`): no article answers it.
     """
 
     intent: str
     confidence: float
     article: str | None = None
+    acknowledge: bool = False
+    other_product: str | None = None
 
 
 def _top_intent(parse: Mapping[str, Any]) -> tuple[str | None, float]:
@@ -170,12 +212,29 @@ def decide(
         # found the article about reaching people ("bot is useless, human
         # pls"): both say the customer wants people; a person it is.
         return None
+    overridable = settings.handoff_intents | settings.smalltalk_intents
+    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
+    usable = known - overridable - settings.kept_intents - {FALLBACK_INTENT}
+    near = [article_intents, *runner_up_intents][: settings.people_hits]
+    about_people = any(settings.handoff_intents.intersection(i) for i in near)
+    unhappy = model_intent in settings.soften_intents
+    if (
+        unhappy
+        and not about_people
+        and result.confidence >= settings.soften_min_kb_confidence
+        and asks_how(str(parse.get("text") or ""), settings.how_to_phrases)
+    ):
+        # A complaint that a confident article answers (and no article about
+        # reaching people is close): the answer, a person one click away.
+        return Override(
+            answer_intent(article_intents, usable),
+            result.confidence,
+            acknowledge=True,
+        )
     if model_intent in settings.handoff_intents and (
         model_confidence >= settings.handoff_max_confidence
         or result.confidence < settings.handoff_min_kb_confidence
     ):
-        near = [article_intents, *runner_up_intents][: settings.people_hits]
-        about_people = any(settings.handoff_intents.intersection(i) for i in near)
         if (
             not unsure
             and intent in settings.ask_intents
@@ -184,14 +243,15 @@ def decide(
         ):
             return Override(FALLBACK_INTENT, model_confidence)
         return None
-    overridable = settings.handoff_intents | settings.smalltalk_intents
     if not unsure and intent not in overridable:
         # The intent model understood a question, and its rule asks the
         # knowledge base already.
         return None
-    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
-    usable = known - overridable - settings.kept_intents - {FALLBACK_INTENT}
-    return Override(answer_intent(article_intents, usable), result.confidence)
+    return Override(
+        answer_intent(article_intents, usable),
+        result.confidence,
+        acknowledge=unhappy and not about_people,
+    )
 
 
 def _agreement(
@@ -236,6 +296,109 @@ def _agreement(
     return Override(model_intent, model_confidence, best.slug)
 
 
+def answers_with_article(intent: str | None, settings: DecisionSettings) -> bool:
+    """Whether a message of this (final) intent is answered from the articles.
+
+    Not a request for a person, complaint or sensitive matter, not small talk,
+    not an answer to the bot's own questions, not the fallback's question.
+    """
+    excluded = (
+        settings.handoff_intents | settings.smalltalk_intents | settings.kept_intents
+    )
+    return intent is not None and intent != FALLBACK_INTENT and intent not in excluded
+
+
+def soften(
+    parse: Mapping[str, Any],
+    result: SearchResult,
+    override: Override | None,
+    hit_intents: Sequence[Sequence[str]],
+    settings: DecisionSettings,
+) -> bool:
+    """Whether a frustrated message gets its article rather than a person.
+
+    A frustrated how-to question ("wtf how do I turn off these
+    notifications") is still a how-to question: when it is answered from the
+    articles (its final intent, :func:`answers_with_article`) with an article
+    the search answers with (at least ``frustrated_min_kb_confidence``), or one the
+    intent model agreed on, and no article about reaching people is among
+    the ``people_hits`` best, the customer gets the article, the frustration
+    acknowledged and a person one click away. Otherwise the frustration
+    rule hands over, as before.
+
+    Args:
+        parse: The message's parse data (before ``override`` is applied).
+        result: The knowledge-base search for the message.
+        override: What :func:`decide` made of it.
+        hit_intents: The intents of the search's hits, best first.
+        settings: The thresholds.
+    """
+    intent = override.intent if override is not None else _top_intent(parse)[0]
+    if not answers_with_article(intent, settings):
+        return False
+    agreed = override is not None and override.article is not None
+    if not agreed and (
+        result.answer is None
+        or result.confidence < settings.frustrated_min_kb_confidence
+    ):
+        return False
+    near = hit_intents[: settings.people_hits]
+    return not any(settings.handoff_intents.intersection(i) for i in near)
+
+
+def asks_how(text: str, phrases: Iterable[str]) -> bool:
+    """Whether ``text`` asks how to do something (one of ``phrases``)."""
+    return any(_names(text, phrase) for phrase in phrases)
+
+
+def _names(text: str, name: str) -> bool:
+    pattern = r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)"
+    return re.search(pattern, text.lower()) is not None
+
+
+def other_product(
+    parse: Mapping[str, Any], article_text: str, settings: DecisionSettings
+) -> str | None:
+    """The other company's product a message is about, if it is.
+
+    The message names a product of :data:`PRODUCT_ENTITY` (another company's
+    software or service, from the lookup table), does not name one of
+    ``own_products``, and the article it would be answered with does not
+    mention that product either: importing from Evernote, signing in with
+    Okta or Lumen's own sync with Dropbox stay questions about Lumen.
+
+    Args:
+        parse: The message's parse data (``text``, ``entities``).
+        article_text: The text of the article the message would be answered
+            with (title, summary, body, tags and example questions), or ``""``
+            when there is none.
+        settings: ``own_products``.
+
+    Returns:
+        The product as the customer wrote it, or ``None``.
+    """
+    text = str(parse.get("text") or "")
+    if any(_names(text, own) for own in settings.own_products):
+        return None
+    return next(
+        (
+            product
+            for product in _products(parse.get(ENTITIES) or ())
+            if not _names(article_text, product)
+        ),
+        None,
+    )
+
+
+def _products(entities: Iterable[Mapping[str, Any]]) -> list[str]:
+    return [
+        str(entity[ENTITY_ATTRIBUTE_VALUE])
+        for entity in entities
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) == PRODUCT_ENTITY
+        and entity.get(ENTITY_ATTRIBUTE_VALUE)
+    ]
+
+
 def apply_override(parse: dict[str, Any], override: Override) -> None:
     """Make ``override`` the message's intent, first in its ranking.
 
@@ -256,21 +419,30 @@ def apply_override(parse: dict[str, Any], override: Override) -> None:
 
 
 def knowledge_parse_data(
-    result: SearchResult, override: Override | None
+    result: SearchResult, override: Override | None, *, acknowledge: bool = False
 ) -> dict[str, Any]:
     """The ``knowledge`` entry of the parse data (JSON).
 
     ``article`` is the article the customer is to get: the search's answer,
-    or the one the intent model agreed on (:func:`decide`).
+    or the one the intent model agreed on (:func:`decide`); none for a
+    question about another company's product (``other_product``).
+    ``acknowledge``: the answer says sorry first and keeps a person one click
+    away (:attr:`Override.acknowledge`, :func:`soften`).
     """
+    product = override.other_product if override is not None else None
     article = override.article if override is not None else None
-    if article is None and result.answer is not None:
+    if article is None and result.answer is not None and product is None:
         article = result.answer.slug
     return {
         "article": article,
         "confidence": round(float(result.confidence), 4),
         "ranking": [{"article": hit.slug, "score": hit.score} for hit in result.hits],
         "decided": override is not None,
+        "acknowledge": bool(
+            acknowledge or (override is not None and override.acknowledge)
+        )
+        and article is not None,
+        "other_product": product,
     }
 
 
@@ -279,3 +451,16 @@ def decided_article(parse: Mapping[str, Any]) -> str | None:
     found = parse.get(PARSE_KEY)
     article = found.get("article") if isinstance(found, Mapping) else None
     return article if isinstance(article, str) and article else None
+
+
+def acknowledged(parse: Mapping[str, Any]) -> bool:
+    """Whether the message is answered with a sorry and a person one click away."""
+    found = parse.get(PARSE_KEY)
+    return isinstance(found, Mapping) and found.get("acknowledge") is True
+
+
+def decided_other_product(parse: Mapping[str, Any]) -> str | None:
+    """The other company's product the NLU found the message is about, if any."""
+    found = parse.get(PARSE_KEY)
+    product = found.get("other_product") if isinstance(found, Mapping) else None
+    return product if isinstance(product, str) and product else None

@@ -82,16 +82,24 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.config import Settings
+from bot.knowledge.articles import Article
 from bot.knowledge.embedding import PARSE_KEY as EMBEDDING_KEY
 from bot.knowledge.embedding import vector_from_parse_data
 from bot.knowledge.search import KnowledgeIndex
 from bot.nlu.decision import (
+    FALLBACK_INTENT,
+    GENERIC_INTENT,
     PARSE_KEY,
     DecisionSettings,
+    Override,
+    answers_with_article,
     apply_override,
     decide,
     knowledge_parse_data,
+    other_product,
+    soften,
 )
+from bot.nlu.frustration import FRUSTRATION
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +253,11 @@ class KnowledgeFirst(GraphComponent):
             "agree_min_intent_confidence": 0.9,
             "agree_min_kb_confidence": 0.4,
             "agree_max_runner_up_ratio": 0.8,
+            "soften_intents": ["complaint"],
+            "soften_min_kb_confidence": 1.0,
+            "how_to_phrases": [],
+            "frustrated_min_kb_confidence": 1.0,
+            "own_products": ["Lumen"],
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -272,6 +285,11 @@ class KnowledgeFirst(GraphComponent):
             agree_min_intent_confidence=float(config["agree_min_intent_confidence"]),
             agree_min_kb_confidence=float(config["agree_min_kb_confidence"]),
             agree_max_runner_up_ratio=float(config["agree_max_runner_up_ratio"]),
+            soften_intents=frozenset(config["soften_intents"]),
+            soften_min_kb_confidence=float(config["soften_min_kb_confidence"]),
+            how_to_phrases=tuple(config["how_to_phrases"]),
+            frustrated_min_kb_confidence=float(config["frustrated_min_kb_confidence"]),
+            own_products=tuple(config["own_products"]),
         )
         index = followed_index()
         if not index.start(wait_s=WARM_TIMEOUT_S):
@@ -312,17 +330,48 @@ class KnowledgeFirst(GraphComponent):
         best = result.answer or (result.hits[0] if result.hits else None)
         article = index.article(best.slug) if best is not None else None
         runners_up = [index.article(hit.slug) for hit in result.hits[1:]]
+        article_intents = article.intents if article is not None else ()
+        hit_intents = [
+            article_intents,
+            *(runner.intents for runner in runners_up if runner is not None),
+        ]
         override = decide(
-            message.data,
-            result,
-            article.intents if article is not None else (),
-            self.settings,
-            [runner.intents for runner in runners_up if runner is not None],
+            message.data, result, article_intents, self.settings, hit_intents[1:]
         )
+        final_intent = override.intent if override is not None else intent.get("name")
+        product = None
+        if answers_with_article(final_intent, self.settings) or final_intent == (
+            FALLBACK_INTENT
+        ):
+            product = other_product(message.data, _article_text(article), self.settings)
+        acknowledge = False
+        if product is not None:
+            override = Override(
+                GENERIC_INTENT, result.confidence, other_product=product
+            )
+        elif _frustrated(message):
+            acknowledge = soften(
+                message.data, result, override, hit_intents, self.settings
+            )
         if override is not None:
             apply_override(message.data, override)
         message.set(
             PARSE_KEY,
-            knowledge_parse_data(result, override),
+            knowledge_parse_data(result, override, acknowledge=acknowledge),
             add_to_output=True,
         )
+
+
+def _article_text(article: Article | None) -> str:
+    """All of an article's own words, to look for a product's name in."""
+    if article is None:
+        return ""
+    return "\n".join(
+        [article.title, article.summary, article.body, *article.tags, *article.examples]
+    )
+
+
+def _frustrated(message: Message) -> bool:
+    """The frustration detector's verdict (it runs before this component)."""
+    found = message.get(FRUSTRATION)
+    return isinstance(found, dict) and found.get("frustrated") is True

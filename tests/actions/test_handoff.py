@@ -131,6 +131,22 @@ def test_is_frustrated(parse_data: dict[str, Any], expected: bool) -> None:
     assert is_frustrated(parse_data) is expected
 
 
+async def test_a_frustrated_question_an_article_answers_sets_no_slot() -> None:
+    # The NLU answers it with the article, sorry first and a person one click
+    # away (bot/nlu/decision.py: soften): the frustration rule must not fire.
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_after("out_of_scope", None, verdict(True))
+    tracker.latest_message["knowledge"] = {
+        "article": "notifications",
+        "acknowledge": True,
+    }
+    assert await ActionCheckFrustration().run(dispatcher, tracker, {}) == []
+    tracker.latest_message["knowledge"]["acknowledge"] = False
+    assert await ActionCheckFrustration().run(dispatcher, tracker, {}) == [
+        SlotSet("frustrated", True)
+    ]
+
+
 @pytest.mark.parametrize(
     ("slot", "frustration", "events"),
     [

@@ -34,6 +34,7 @@ from tests.bot.knowledge.test_repository import new_conversation
 
 DOMAIN_PATH = Path(__file__).resolve().parents[2] / "domain.yml"
 DOMAIN: dict[str, Any] = {}
+DOMAIN_RESPONSES: dict[str, Any] = yaml.safe_load(DOMAIN_PATH.read_text())["responses"]
 #: Matches the two two-factor articles about as well as each other.
 AMBIGUOUS = "a question about my two factor codes"
 
@@ -531,6 +532,50 @@ async def test_the_article_the_nlu_decided_on_is_the_answer(
     assert messages[0]["custom"]["article"] == "two-factor-setup"
     assert messages[1]["response"] == "utter_did_that_help"
     assert slots(events)[ARTICLE_SLOT] == "two-factor-setup"
+
+
+async def test_an_acknowledged_article_says_sorry_and_offers_a_person(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    # "wtf how do I turn off these notifications" (bot/nlu/decision.py: soften).
+    current = decided("wtf how do I turn off these notifications", "out_of_scope", None)
+    current.latest_message["knowledge"] = {
+        "article": "notifications",
+        "acknowledge": True,
+    }
+    messages, events = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    sorry, answer, question = messages
+    assert sorry["response"] == "utter_kb_acknowledge"
+    assert answer["custom"]["article"] == "notifications"
+    assert question["response"] == "utter_did_that_help_or_person"
+    buttons = DOMAIN_RESPONSES["utter_did_that_help_or_person"][0]["buttons"]
+    assert {"title": "Talk to a person", "payload": "/request_human"} in buttons
+    assert slots(events)[ARTICLE_SLOT] == "notifications"
+
+
+async def test_a_question_about_another_product_gets_no_article(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    current = tracker("dropbox not syncing", "out_of_scope", 0.97)
+    current.latest_message["knowledge"] = {
+        "article": None,
+        "other_product": "dropbox",
+    }
+    messages, events = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    assert messages == [
+        {
+            **messages[0],
+            "response": "utter_other_product",
+            "product": "Dropbox",
+        }
+    ]
+    assert "custom" not in messages[0] or not messages[0]["custom"]
+    assert slots(events) == {
+        ARTICLE_SLOT: None,
+        QUERY_SLOT: "dropbox not syncing",
+        OFFERED_SLOT: None,
+    }
+    assert "{product}" in DOMAIN_RESPONSES["utter_other_product"][0]["text"]
 
 
 async def test_a_decided_article_the_customer_rejected_is_not_shown(

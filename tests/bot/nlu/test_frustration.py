@@ -161,7 +161,10 @@ def test_the_pipeline_runs_the_detector_with_its_threshold() -> None:
 
     [entry] = [c for c in pipeline if c["name"].endswith("FrustrationDetector")]
     assert entry["name"] == "bot.nlu.frustration.FrustrationDetector"
-    assert entry is pipeline[-1]
+    # Just before KnowledgeFirst, the last component, which reads its verdict
+    # (a frustrated how-to question an article answers gets the article).
+    assert pipeline[-1]["name"] == "bot.nlu.knowledge.KnowledgeFirst"
+    assert entry is pipeline[-2]
     assert entry.get("threshold", 0.6) == 0.6
 
 

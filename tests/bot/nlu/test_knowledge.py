@@ -22,11 +22,15 @@ from bot.nlu.decision import (
     PARSE_KEY,
     DecisionSettings,
     Override,
+    acknowledged,
     answer_intent,
     apply_override,
     decide,
     decided_article,
+    decided_other_product,
     knowledge_parse_data,
+    other_product,
+    soften,
 )
 from bot.nlu.knowledge import FollowedIndex, KnowledgeFirst
 from tests.conftest import empty_knowledge_base
@@ -42,6 +46,11 @@ SETTINGS = DecisionSettings(
     ask_intents=frozenset({"request_human"}),
     ask_min_kb_confidence=0.95,
     people_hits=2,
+    soften_intents=frozenset({"complaint"}),
+    soften_min_kb_confidence=0.9,
+    how_to_phrases=("how do i", "comment"),
+    frustrated_min_kb_confidence=0.0,
+    own_products=("Lumen",),
 )
 KNOWN = ["password_reset", "request_human", "greet", "deny", "out_of_scope"]
 
@@ -80,8 +89,10 @@ def found(confidence: float, slug: str | None = "password-reset") -> SearchResul
         (parse("request_human", 0.99), found(0.93), None),
         # ... unless the search is very sure: then the fallback asks.
         (parse("request_human", 0.99), found(0.96), "nlu_fallback"),
-        # Complaints and sensitive matters are never asked about.
-        (parse("complaint", 0.99), found(0.995), None),
+        # Sensitive matters are never asked about (a complaint an article
+        # plainly answers is answered: test_a_complaint_an_article_...).
+        (parse("account_compromised", 0.99), found(0.995), None),
+        (parse("payment_dispute", 0.99), found(0.995), None),
         # ... and one the search is not very sure about.
         (parse("request_human", 0.7), found(0.85), None),
         (parse("nlu_fallback", 0.5, ("request_human", 0.45)), found(0.85), None),
@@ -230,6 +241,149 @@ def test_an_article_listing_a_handoff_intent_still_answers() -> None:
     parsed = parse("nlu_fallback", 0.5, ("complaint", 0.4), ("bot_challenge", 0.3))
     override = decide(parsed, found(0.97), ["complaint"], SETTINGS)
     assert override == Override("out_of_scope", 0.97)
+
+
+def test_a_complaint_an_article_answers_gets_it_acknowledged() -> None:
+    # "absolutely ridiculous that I can't figure out how to export my notes":
+    # the model is sure it is a complaint, the search sure of the article.
+    angry = {**parse("complaint", 0.99), "text": "ridiculous, how do I export"}
+    override = decide(angry, found(0.95), [], SETTINGS)
+    assert override == Override("out_of_scope", 0.95, acknowledge=True)
+    # Under the fallback too, with the article's own intent, in French.
+    unsure = {
+        **parse("nlu_fallback", 0.5, ("complaint", 0.45)),
+        "text": "c'est ridicule, comment je change mon mot de passe",
+    }
+    override = decide(unsure, found(0.93), ["password_reset"], SETTINGS)
+    assert override == Override("password_reset", 0.93, acknowledge=True)
+
+
+def test_a_complaint_that_asks_nothing_goes_to_a_person() -> None:
+    # "you took money from my account twice and nobody is helping me": the
+    # refund article matches as well as a how-to question's article would.
+    upset = {**parse("complaint", 0.99), "text": "nobody is helping me"}
+    assert decide(upset, found(0.95), [], SETTINGS) is None
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "article_intents", "runner_up_intents"),
+    [
+        # Not sure enough of the article: a person, as before.
+        ("complaint", 0.85, [], []),
+        # The article, or the runner-up, is about reaching people.
+        ("complaint", 0.99, ["complaint"], []),
+        ("complaint", 0.99, [], [["complaint"]]),
+        # Asking for a person, or a sensitive matter, is never softened.
+        ("request_human", 0.99, [], [["password_reset"]]),
+        ("account_compromised", 0.99, [], []),
+        ("legal_request", 0.99, [], []),
+    ],
+)
+def test_a_complaint_is_not_softened_unless_an_article_plainly_answers(
+    intent: str,
+    confidence: float,
+    article_intents: list[str],
+    runner_up_intents: list[list[str]],
+) -> None:
+    override = decide(
+        {**parse(intent, 0.99), "text": "how do I do this, it's ridiculous"},
+        found(confidence),
+        article_intents,
+        SETTINGS,
+        runner_up_intents,
+    )
+    assert override is None or override.intent == "nlu_fallback"
+    assert override is None or not override.acknowledge
+
+
+@pytest.mark.parametrize(
+    ("intent", "override", "confidence", "hit_intents", "softened"),
+    [
+        # "wtf how do I turn off these notifications": a confident article.
+        ("out_of_scope", None, 0.95, [[]], True),
+        ("nlu_fallback", Override("password_reset", 0.95), 0.95, [[]], True),
+        # One the intent model agreed on (another language).
+        ("nlu_fallback", Override("sync_problem", 0.9, "s"), 0.2, [[]], True),
+        # No answer from the search.
+        ("sync_problem", None, None, [[]], False),
+        # Not answered from the articles: a person, small talk, a "no".
+        ("request_human", None, 0.99, [[]], False),
+        ("complaint", None, 0.99, [[]], False),
+        ("greet", None, 0.99, [[]], False),
+        ("deny", None, 0.99, [[]], False),
+        ("nlu_fallback", None, 0.99, [[]], False),
+        # An article about reaching people is close.
+        ("out_of_scope", None, 0.99, [[], ["complaint"]], False),
+    ],
+)
+def test_a_frustrated_how_to_question_is_softened_when_answered(
+    intent: str,
+    override: Override | None,
+    confidence: float | None,
+    hit_intents: list[list[str]],
+    softened: bool,
+) -> None:
+    result = found(0.5, slug=None) if confidence is None else found(confidence)
+    assert soften(parse(intent, 0.9), result, override, hit_intents, SETTINGS) is (
+        softened
+    )
+
+
+def product_parse(text: str, *products: str) -> dict:
+    entities = [
+        {"entity": "product", "value": p, "start": text.lower().find(p.lower())}
+        for p in products
+    ]
+    return {"text": text, "entities": entities}
+
+
+@pytest.mark.parametrize(
+    ("parsed", "article_text", "expected"),
+    [
+        (product_parse("dropbox not syncing", "dropbox"), "Notes sync", "dropbox"),
+        # The article names it: importing from Evernote is about Lumen.
+        (
+            product_parse("bring my notes over from Evernote", "Evernote"),
+            "Import notes from Evernote, Notion and others",
+            None,
+        ),
+        # The message names Lumen too.
+        (product_parse("does lumen work with slack", "slack"), "", None),
+        # The first product the article does not mention.
+        (
+            product_parse("move from notion to trello", "notion", "trello"),
+            "Import from Notion",
+            "trello",
+        ),
+        # Whole words only: "Notional" is not "Notion".
+        (product_parse("why is my invoice late", "notion"), "Notional", "notion"),
+        ({"text": "my notes don't sync"}, "", None),
+        # Other entities are not products.
+        (
+            {"text": "x", "entities": [{"entity": "article", "value": "sync"}]},
+            "",
+            None,
+        ),
+    ],
+)
+def test_another_product_is_named_and_not_in_the_article(
+    parsed: dict, article_text: str, expected: str | None
+) -> None:
+    assert other_product(parsed, article_text, SETTINGS) == expected
+
+
+def test_the_parse_data_carries_the_acknowledgement_and_the_product() -> None:
+    softened = knowledge_parse_data(found(0.95), None, acknowledge=True)
+    assert softened["article"] == "password-reset"
+    assert acknowledged({PARSE_KEY: softened})
+    assert decided_other_product({PARSE_KEY: softened}) is None
+    product = Override("out_of_scope", 0.95, other_product="Dropbox")
+    elsewhere = knowledge_parse_data(found(0.95), product, acknowledge=True)
+    # No article for another company's product, so nothing to acknowledge.
+    assert elsewhere["article"] is None
+    assert not acknowledged({PARSE_KEY: elsewhere})
+    assert decided_other_product({PARSE_KEY: elsewhere}) == "Dropbox"
+    assert not acknowledged({}) and decided_other_product({}) is None
 
 
 def test_the_override_tops_the_ranking_and_drops_the_fallback() -> None:
@@ -391,3 +545,78 @@ def test_every_model_in_a_process_shares_one_followed_index(
         assert threads() - before == {first.index._thread}
     finally:
         first.index.stop()
+
+
+def with_products(text: str, intent: str, confidence: float, *products: str) -> Message:
+    """A message as RegexEntityExtractor leaves it: its products as entities."""
+    found_message = message(text, intent, confidence)
+    entities = []
+    for product in products:
+        start = text.lower().index(product.lower())
+        entities.append(
+            {
+                "entity": "product",
+                "value": text[start : start + len(product)],
+                "start": start,
+                "end": start + len(product),
+                "extractor": "RegexEntityExtractor",
+            }
+        )
+    found_message.set("entities", entities)
+    return found_message
+
+
+async def test_a_question_about_another_product_gets_no_article(
+    followed: FollowedIndex,
+) -> None:
+    component = KnowledgeFirst(SETTINGS, followed)
+    [parsed] = component.process(
+        [
+            with_products(
+                "Dropbox stopped syncing my files", "sync_problem", 0.97, "Dropbox"
+            )
+        ]
+    )
+    assert parsed.get("intent")["name"] == "out_of_scope"
+    assert parsed.get(PARSE_KEY)["other_product"] == "Dropbox"
+    assert parsed.get(PARSE_KEY)["article"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "slug"),
+    [
+        # The import article names Evernote.
+        (
+            "how do I import my notes from Evernote",
+            "Evernote",
+            "import-from-other-apps",
+        ),
+        # The message names Lumen.
+        ("can Lumen back my notes up to Dropbox", "Dropbox", None),
+    ],
+)
+async def test_another_product_the_article_or_message_names_keeps_the_answer(
+    followed: FollowedIndex, text: str, product: str, slug: str | None
+) -> None:
+    component = KnowledgeFirst(SETTINGS, followed)
+    [parsed] = component.process([with_products(text, "out_of_scope", 0.9, product)])
+    assert parsed.get(PARSE_KEY)["other_product"] is None
+    if slug is not None:
+        assert parsed.get(PARSE_KEY)["article"] == slug
+
+
+@pytest.mark.parametrize(("frustrated", "acknowledge"), [(True, True), (False, False)])
+async def test_a_frustrated_how_to_question_is_answered_with_a_sorry(
+    followed: FollowedIndex, frustrated: bool, acknowledge: bool
+) -> None:
+    # Any confident answer is enough for this test: the threshold is config's.
+    settings = replace(SETTINGS, soften_min_kb_confidence=0.0)
+    component = KnowledgeFirst(settings, followed)
+    angry = message(
+        "I forgot my password and cannot sign in any more", "password_reset", 0.99
+    )
+    angry.set("frustration", {"score": 0.8, "frustrated": frustrated})
+    [parsed] = component.process([angry])
+    assert parsed.get(PARSE_KEY)["article"] == "password-reset"
+    assert parsed.get(PARSE_KEY)["acknowledge"] is acknowledge
+    assert parsed.get("intent")["name"] == "password_reset"
