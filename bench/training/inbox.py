@@ -49,7 +49,13 @@ from bench.training.results import load_average, percentiles, record
 from bot.conversations.inbox_flags import nlu_bits
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
-from bot.db.models import Conversation, Feedback, Handoff, Message
+from bot.db.models import (
+    Conversation,
+    Feedback,
+    Handoff,
+    Message,
+    TrainingAnnotation,
+)
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
 from bot.training import Inbox, InboxFilter, Reason
 from bot.training.flags import apply_pending_events
@@ -235,6 +241,72 @@ async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
     return counts
 
 
+async def flag_one(
+    engine: Any, rng: random.Random, pool: list[tuple[str, str]]
+) -> None:
+    """Store one new customer message the NLU did not understand, flagged as
+    the relay flags it, in a conversation of its own (the newest message)."""
+    text, _ = rng.choice(pool)
+    text = f"{text} (order {rng.randrange(10**6)})"
+    nlu = {"intent": "nlu_fallback", "confidence": round(rng.uniform(0.2, 0.5), 4)}
+    conversation_id = secrets.token_hex(16)
+    now = dt.datetime.now(dt.timezone.utc)
+    async with engine.begin() as connection:
+        await connection.execute(
+            Conversation.__table__.insert(),
+            {
+                "id": conversation_id,
+                "token_hash": secrets.token_hex(32),
+                "state": "bot",
+                "last_seq": 1,
+                "user_verified": False,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        await connection.execute(
+            Message.__table__.insert(),
+            {
+                "conversation_id": conversation_id,
+                "seq": 1,
+                "role": "customer",
+                "text": text,
+                "buttons": [],
+                "meta": {
+                    "_nlu": {
+                        **nlu,
+                        "intent_ranking": [
+                            {"name": "nlu_fallback", "confidence": nlu["confidence"]}
+                        ],
+                    }
+                },
+                "client_id": secrets.token_hex(8),
+                "relay_state": "done",
+                "created_at": now,
+                "inbox_flags": nlu_bits(text, {"_nlu": nlu}) or None,
+            },
+        )
+
+
+async def dismiss(engine: Any, message_ids: list[int]) -> None:
+    """Dismiss messages as a trainer's group annotation does (its rows)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    async with engine.begin() as connection:
+        await connection.execute(
+            TrainingAnnotation.__table__.insert(),
+            [
+                {
+                    "message_id": message_id,
+                    "kind": "dismiss",
+                    "text": "",
+                    "created_by": "bench",
+                    "created_at": now,
+                }
+                for message_id in message_ids
+            ],
+        )
+
+
 async def server_cpu_s(engine: Any) -> float | None:
     """CPU seconds the PostgreSQL backends serving this database have used.
 
@@ -271,6 +343,15 @@ async def timed(
 ) -> dict[str, Any]:
     """Seconds per read of ``query`` (after one warm-up read), and its size.
 
+    Three kinds of read: ``repeat`` reads of unchanged data (a trainer
+    reloading the view or switching back to it; the inbox keeps what cannot
+    change, so these reuse the previous read's groups and searches), then
+    ``repeat`` reads each just after one new message was flagged
+    (``after_new_flag``: the flagged list changed, so it is grouped again
+    and the new message embedded), then ``repeat`` reads each just after
+    the first group shown was dismissed (``after_dismissing_a_group``).
+    The worst p95 of the three counts.
+
     The warm-up read embeds the flagged messages that have no stored vector
     yet (all of them, on the first read after the fill): its time is kept.
     Besides the wall time, each read's CPU time in this process (all its
@@ -292,11 +373,41 @@ async def timed(
         samples.append(time.perf_counter() - started)
         cpu_samples.append(time.process_time() - cpu)
     server_after = await server_cpu_s(engine)
+    # Each read after a new message was flagged: the list of flagged
+    # messages changed, so nothing of a previous read's grouping holds.
+    rng, pool = random.Random(repeat), phrasings()
+    changed, changed_cpu = [], []
+    for _ in range(repeat):
+        await flag_one(engine, rng, pool)
+        started = time.perf_counter()
+        cpu = time.process_time()
+        await inbox.groups(query)
+        changed.append(time.perf_counter() - started)
+        changed_cpu.append(time.process_time() - cpu)
+    # Each read after the trainer dismissed the first group shown (as the
+    # console's group annotation stores it): the flagged list lost a group.
+    dismissed, dismissed_cpu = [], []
+    for _ in range(repeat):
+        shown = (await inbox.groups(query))[0]["group_id"]
+        await dismiss(engine, [int(part) for part in shown.split(",")])
+        started = time.perf_counter()
+        cpu = time.process_time()
+        await inbox.groups(query)
+        dismissed.append(time.perf_counter() - started)
+        dismissed_cpu.append(time.process_time() - cpu)
     figures = {
         "groups": len(groups),
         "messages": sum(group["count"] for group in groups),
         "seconds": percentiles(samples),
         "cpu_seconds": percentiles(cpu_samples),
+        "after_new_flag": {
+            "seconds": percentiles(changed),
+            "cpu_seconds": percentiles(changed_cpu),
+        },
+        "after_dismissing_a_group": {
+            "seconds": percentiles(dismissed),
+            "cpu_seconds": percentiles(dismissed_cpu),
+        },
         "first_read_s": round(first_s, 2),
         "first_read_cpu_s": round(first_cpu_s, 2),
     }
@@ -352,7 +463,11 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
             }
         finally:
             await engine.dispose()
-    worst = max(read["seconds"]["p95"] for read in reads.values())
+    worst = max(
+        read[kind]["seconds"]["p95"] if kind else read["seconds"]["p95"]
+        for read in reads.values()
+        for kind in ("", "after_new_flag", "after_dismissing_a_group")
+    )
     return {
         "database": "PostgreSQL" if database_url else "SQLite file (embedded)",
         "data": DATA,

@@ -90,11 +90,18 @@ SORTS = ("newest", "frequent")
 _VECTOR_TAG = f"{MODEL_NAME}:{DIMENSION};".encode()
 #: Rows grouped per step of :func:`group`.
 _BLOCK = 256
+#: How far below its limit a row's cosine with a new group must stay for a
+#: grouping to be carried over (:meth:`Grouping.followed`).
+_MARGIN = 1e-4
 #: Messages' vectors kept in the process (3.5 KB each: about 29 MB), most
 #: recently read first: a few views' newest flagged messages.
 VECTORS_KEPT = 8_192
-#: Lists of messages whose groups are kept (a few views).
-_GROUPINGS_KEPT = 8
+#: Lists of messages whose groups are kept (a few views; each with its
+#: seeds' vectors, up to 7 MB).
+_GROUPINGS_KEPT = 4
+#: The most recent groupings a new list is carried over from (each try
+#: costs a few milliseconds).
+_CARRIED_FROM = 2
 #: Messages' search results kept per knowledge index.
 _SEARCHES_KEPT = 4_096
 
@@ -284,11 +291,7 @@ def group(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list
 
     Row by row, in order: a row joins the group whose first row is the most
     similar (the earliest group on a tie) if that cosine is at least
-    ``threshold``, else starts a group. Computed a block of rows at a time
-    (their cosines with the seeds so far in one product, then with the seeds
-    the block itself starts, each row's best kept up to date as a seed
-    starts rather than searched for row by row), which gives the same groups
-    as one row at a time, in a fraction of the time.
+    ``threshold``, else starts a group (:class:`Grouping`).
 
     Args:
         vectors: Unit-length rows, in the order groups should be seeded.
@@ -297,43 +300,140 @@ def group(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list
     Returns:
         The groups, as row positions, each in input order.
     """
-    vectors = np.asarray(vectors, dtype=np.float32)
-    groups: list[list[int]] = []
-    seeds = np.empty((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
-    for start in range(0, len(vectors), _BLOCK):
-        block = vectors[start : start + _BLOCK]
-        size = len(block)
-        # Per row: the best earlier seed (the first on a tie) and its cosine.
-        if len(seeds):
-            earlier = block @ seeds.T
-            best_earlier = np.argmax(earlier, axis=1)
-            choices = best_earlier.tolist()
-            cosines = earlier[np.arange(size), best_earlier].tolist()
-        else:
-            choices, cosines = [-1] * size, [-np.inf] * size
-        within = block @ block.T
-        # Per row: the best cosine with a seed the block started above it,
-        # kept up to date as each starts one.
-        best_new = np.full(size, -np.inf, np.float32)
-        started: list[int] = []  # rows of the block that started a group
-        for offset in range(size):
-            choice, cosine = choices[offset], cosines[offset]
-            if started and best_new[offset] > cosine:
-                row = within[offset, started]
-                best = int(np.argmax(row))  # the first on a tie
-                choice, cosine = len(groups) - len(started) + best, float(row[best])
-            if cosine >= threshold:
-                groups[choice].append(start + offset)
-                continue
-            groups.append([start + offset])
-            np.maximum(
-                best_new[offset + 1 :],
-                within[offset + 1 :, offset],
-                out=best_new[offset + 1 :],
-            )
-            started.append(offset)
-        seeds = np.concatenate([seeds, block[started]])
-    return groups
+    grouping = Grouping(threshold)
+    grouping.extend(vectors)
+    return grouping.groups
+
+
+class Grouping:
+    """The greedy groups of rows so far (:func:`group`), open to more rows.
+
+    Rows are added a block at a time (their cosines with the seeds so far in
+    one product, then with the seeds the block itself starts, each row's
+    best kept up to date as a seed starts rather than searched for row by
+    row), which gives the same groups as one row at a time, in a fraction
+    of the time.
+
+    Attributes:
+        threshold: Least cosine with a group's first row to join it.
+        groups: The groups, as row positions, each in input order.
+        seeds: The groups' first rows' vectors, in group order.
+        limits: Per row, the cosine a group seeded before it must exceed
+            for the row to join that group instead: its own group's cosine,
+            or ``threshold`` for a seed (what :meth:`prepended` checks).
+    """
+
+    def __init__(self, threshold: float = GROUP_SIMILARITY) -> None:
+        self.threshold = threshold
+        self.groups: list[list[int]] = []
+        self.seeds = np.empty((0, 0), np.float32)
+        self.limits: list[float] = []
+
+    def extend(self, vectors: np.ndarray) -> None:
+        """Add rows after the ones so far."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if not len(vectors):
+            return
+        if not len(self.seeds):
+            self.seeds = np.empty((0, vectors.shape[1]), np.float32)
+        groups, threshold = self.groups, self.threshold
+        first = len(self.limits)
+        for start in range(0, len(vectors), _BLOCK):
+            block = vectors[start : start + _BLOCK]
+            size = len(block)
+            # Per row: the best earlier seed (the first on a tie) and its cosine.
+            if len(self.seeds):
+                earlier = block @ self.seeds.T
+                best_earlier = np.argmax(earlier, axis=1)
+                choices = best_earlier.tolist()
+                cosines = earlier[np.arange(size), best_earlier].tolist()
+            else:
+                choices, cosines = [-1] * size, [-np.inf] * size
+            within = block @ block.T
+            # Per row: the best cosine with a seed the block started above it,
+            # kept up to date as each starts one.
+            best_new = np.full(size, -np.inf, np.float32)
+            started: list[int] = []  # rows of the block that started a group
+            for offset in range(size):
+                choice, cosine = choices[offset], cosines[offset]
+                if started and best_new[offset] > cosine:
+                    row = within[offset, started]
+                    best = int(np.argmax(row))  # the first on a tie
+                    choice, cosine = len(groups) - len(started) + best, float(row[best])
+                if cosine >= threshold:
+                    groups[choice].append(first + start + offset)
+                    self.limits.append(float(cosine))
+                    continue
+                groups.append([first + start + offset])
+                self.limits.append(threshold)
+                np.maximum(
+                    best_new[offset + 1 :],
+                    within[offset + 1 :, offset],
+                    out=best_new[offset + 1 :],
+                )
+                started.append(offset)
+            self.seeds = np.concatenate([self.seeds, block[started]])
+
+    def followed(
+        self, vectors: np.ndarray, new: int, kept: Sequence[int]
+    ) -> Grouping | None:
+        """This grouping carried over to a new list of rows, if it can be.
+
+        The new list (``vectors``) is ``new`` rows not seen before, then
+        rows of this grouping (``kept``: their positions here, in order),
+        then rows not seen before: a read's flagged messages once new ones
+        came in at the top, some were annotated or left, and older ones came
+        in at the bottom. Its groups are what :func:`group` gives for
+        ``vectors`` when
+
+        - a row that is not kept takes its whole group with it, or is not
+          its group's first row (the rows after it do not depend on it);
+        - no kept group's first row is taken by a group the new rows start
+          (its cosines with their first rows below ``threshold``; a member
+          they take moves there); no kept row's cosine with them is within
+          :data:`_MARGIN` of its limit (:attr:`limits`), which float
+          rounding might decide either way.
+
+        Returns:
+            The grouping, or ``None`` when it must be computed afresh.
+        """
+        vectors = np.asarray(vectors, dtype=np.float32)
+        position = {old: new + index for index, old in enumerate(kept)}
+        carried, seeds = [], []
+        for number, members in enumerate(self.groups):
+            moved = [position[p] for p in members if p in position]
+            if moved and members[0] not in position:
+                return None
+            if moved:
+                carried.append(moved)
+                seeds.append(number)
+        result = Grouping(self.threshold)
+        result.extend(vectors[:new])
+        limits = [self.limits[p] for p in kept]
+        if result.groups and kept:
+            cosines = vectors[new : new + len(kept)] @ result.seeds.T
+            choices = np.argmax(cosines, axis=1)  # the first on a tie
+            best = cosines[np.arange(len(kept)), choices]
+            near = np.abs(best - np.asarray(limits)) <= _MARGIN
+            taken = best > np.asarray(limits)
+            first_rows = {members[0] for members in carried}
+            for index in np.flatnonzero(near | taken).tolist():
+                row = new + index
+                if near[index] or row in first_rows:
+                    return None
+                # A member the new group is closer to moves there (nothing
+                # after it depended on it).
+                result.groups[int(choices[index])].append(row)
+                limits[index] = float(best[index])
+                moved_from = next(m for m in carried if row in m)
+                moved_from.remove(row)
+        result.groups += carried
+        result.seeds = np.concatenate(
+            [result.seeds.reshape(-1, vectors.shape[1]), self.seeds[seeds]]
+        )
+        result.limits += limits
+        result.extend(vectors[new + len(kept) :])
+        return result
 
 
 def group_id(message_ids: Sequence[int]) -> str:
@@ -570,22 +670,62 @@ class _Memo:
 
     def __init__(self) -> None:
         self.vectors: OrderedDict[tuple[int, str, int], np.ndarray] = OrderedDict()
-        self.groups: OrderedDict[tuple[tuple[int, str, int], ...], list[list[int]]]
+        self.groups: OrderedDict[tuple[tuple[int, str, int], ...], Grouping]
         self.groups = OrderedDict()
         self.searches: weakref.WeakKeyDictionary[KnowledgeIndex, dict[Any, Any]]
         self.searches = weakref.WeakKeyDictionary()
 
     def grouped(self, rows: Sequence[InboxRow], vectors: np.ndarray) -> list[list[int]]:
-        """:func:`group` of the rows' vectors, computed once per list of rows."""
-        key = tuple(row.key for row in rows)
-        clusters = self.groups.get(key)
-        if clusters is None:
-            clusters = self.groups[key] = group(vectors)
+        """:func:`group` of the rows' vectors.
+
+        Kept per list of rows; a new list is grouped from a kept grouping
+        of an earlier one where that holds (:meth:`Grouping.followed`: new
+        messages flagged, some annotated), else afresh.
+        """
+        keys = tuple(row.key for row in rows)
+        grouping = self.groups.get(keys)
+        if grouping is not None:
+            self.groups.move_to_end(keys)
+        else:
+            for earlier, kept in list(reversed(self.groups.items()))[:_CARRIED_FROM]:
+                grouping = _followed(earlier, kept, keys, vectors)
+                if grouping is not None:
+                    break
+            else:
+                grouping = Grouping()
+                grouping.extend(vectors)
+            self.groups[keys] = grouping
             while len(self.groups) > _GROUPINGS_KEPT:
                 self.groups.popitem(last=False)
-        else:
-            self.groups.move_to_end(key)
-        return [list(positions) for positions in clusters]
+        return [list(positions) for positions in grouping.groups]
+
+
+def _followed(
+    earlier: tuple[tuple[int, str, int], ...],
+    grouping: Grouping,
+    keys: tuple[tuple[int, str, int], ...],
+    vectors: np.ndarray,
+) -> Grouping | None:
+    """``grouping`` (of the rows ``earlier``) carried over to the rows ``keys``.
+
+    When ``keys`` are new rows, then rows of ``earlier`` in their order, then
+    new rows (:meth:`Grouping.followed`); else ``None``.
+    """
+    where = {key: position for position, key in enumerate(earlier)}
+    new = 0
+    while new < len(keys) and keys[new] not in where:
+        new += 1
+    kept: list[int] = []
+    for key in keys[new:]:
+        position = where.get(key)
+        if position is None:
+            break
+        if kept and position <= kept[-1]:
+            return None
+        kept.append(position)
+    if not kept or any(key in where for key in keys[new + len(kept) :]):
+        return None
+    return grouping.followed(vectors, new, kept)
 
 
 _MEMOS: weakref.WeakKeyDictionary[
