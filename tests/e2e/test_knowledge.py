@@ -444,6 +444,55 @@ async def test_out_of_scope_is_not_answered_with_an_article(
     assert articles_shown(frames) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("this is a joke, where do I download my invoices??", "billing-invoice"),
+        ("ffs how do I invite my team to the workspace", "team-invite"),
+    ],
+)
+async def test_an_angry_how_to_question_gets_its_article_and_a_person_nearby(
+    stack: Any, text: str, slug: str
+) -> None:
+    """Issue #19: the frustration detector fires, the search is sure of an
+    article that is not about reaching people: the customer gets it, sorry
+    first, with "Talk to a person" one click away, rather than a person."""
+    frames = await first_turn(stack, text)
+    replies = [f for f in frames if is_bot(f)]
+    assert not handed_over(frames), [f["text"] for f in replies]
+    assert articles_shown(frames) == [slug]
+    assert replies[0]["text"].startswith("Sorry this is getting in your way")
+    buttons = {b["title"]: b["payload"] for b in replies[-1]["buttons"]}
+    assert buttons["Talk to a person"] == "/request_human"
+    assert "Yes, thanks" in buttons
+
+
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        ("my Spotify account is locked, how do I unlock it", "Spotify"),
+        ("where do I find my invoices in QuickBooks", "QuickBooks"),
+    ],
+)
+async def test_a_question_about_another_product_says_whose_it_is(
+    stack: Any, text: str, product: str
+) -> None:
+    """Issue #19: another company's product, not named in the article the
+    search found: no article, a clear reply naming the product."""
+    frames = await first_turn(stack, text)
+    replies = [f["text"] for f in frames if is_bot(f)]
+    assert articles_shown(frames) == []
+    assert not handed_over(frames)
+    [reply] = replies
+    assert f"a question about {product}" in reply
+    assert "I can help with Lumen" in reply
+
+
+async def test_another_product_the_article_names_still_gets_it(stack: Any) -> None:
+    frames = await first_turn(stack, "how do I bring my notes over from Evernote")
+    assert articles_shown(frames) == ["import-from-other-apps"]
+
+
 async def test_the_end_to_end_benchmark_runs_on_a_slice(stack: Any) -> None:
     """``python -m bench.e2e.run`` against the running stack, on the
     validation set (never the held-out one): every question gets a first
