@@ -374,65 +374,72 @@ class Grouping:
                 started.append(offset)
             self.seeds = np.concatenate([self.seeds, block[started]])
 
-    def followed(
-        self, vectors: np.ndarray, new: int, kept: Sequence[int]
-    ) -> Grouping | None:
-        """This grouping carried over to a new list of rows, if it can be.
+    def followed(self, vectors: np.ndarray, new: int, kept: Sequence[int]) -> Grouping:
+        """This grouping carried over to a new list of rows, as far as it holds.
 
         The new list (``vectors``) is ``new`` rows not seen before, then
         rows of this grouping (``kept``: their positions here, in order),
         then rows not seen before: a read's flagged messages once new ones
         came in at the top, some were annotated or left, and older ones came
-        in at the bottom. Its groups are what :func:`group` gives for
-        ``vectors`` when
+        in at the bottom. The result is what :func:`group` gives for
+        ``vectors``. Greedy groups of a list start with the groups of its
+        first rows, so the kept rows' groups are carried over up to the
+        first kept row whose group may differ, and the rows from there on
+        grouped again; a kept row's group may differ when
 
-        - a row that is not kept takes its whole group with it, or is not
-          its group's first row (the rows after it do not depend on it);
-        - no kept group's first row is taken by a group the new rows start
-          (its cosines with their first rows below ``threshold``; a member
-          they take moves there); no kept row's cosine with them is within
-          :data:`_MARGIN` of its limit (:attr:`limits`), which float
-          rounding might decide either way.
-
-        Returns:
-            The grouping, or ``None`` when it must be computed afresh.
+        - its group's first row is not kept (a row that is not kept and not
+          its group's first row leaves the others' groups as they are);
+        - it is a group's first row and a group the new rows start takes it
+          (a member they take moves there: no row after it depends on it);
+        - its cosine with those groups' first rows is within :data:`_MARGIN`
+          of its limit (:attr:`limits`), which float rounding might decide
+          either way.
         """
         vectors = np.asarray(vectors, dtype=np.float32)
         position = {old: new + index for index, old in enumerate(kept)}
+        end = new + len(kept)  # the first row grouped again
         carried, seeds = [], []
         for number, members in enumerate(self.groups):
             moved = [position[p] for p in members if p in position]
             if moved and members[0] not in position:
-                return None
-            if moved:
+                end = min(end, moved[0])
+            elif moved:
                 carried.append(moved)
                 seeds.append(number)
         result = Grouping(self.threshold)
         result.extend(vectors[:new])
         limits = [self.limits[p] for p in kept]
-        if result.groups and kept:
-            cosines = vectors[new : new + len(kept)] @ result.seeds.T
+        moves: list[tuple[int, int]] = []  # (row, new group)
+        if result.groups and end > new:
+            cosines = vectors[new:end] @ result.seeds.T
             choices = np.argmax(cosines, axis=1)  # the first on a tie
-            best = cosines[np.arange(len(kept)), choices]
-            near = np.abs(best - np.asarray(limits)) <= _MARGIN
-            taken = best > np.asarray(limits)
+            best = cosines[np.arange(end - new), choices]
+            near = np.abs(best - np.asarray(limits[: end - new])) <= _MARGIN
+            taken = best > np.asarray(limits[: end - new])
             first_rows = {members[0] for members in carried}
             for index in np.flatnonzero(near | taken).tolist():
                 row = new + index
                 if near[index] or row in first_rows:
-                    return None
-                # A member the new group is closer to moves there (nothing
-                # after it depended on it).
-                result.groups[int(choices[index])].append(row)
+                    end = row
+                    break
+                moves.append((row, int(choices[index])))
                 limits[index] = float(best[index])
-                moved_from = next(m for m in carried if row in m)
-                moved_from.remove(row)
-        result.groups += carried
+        gone = {row for row, _ in moves}
+        for row, number in moves:
+            result.groups[number].append(row)
+        for members in carried:
+            if members[0] < end:
+                result.groups.append([p for p in members if p < end and p not in gone])
         result.seeds = np.concatenate(
-            [result.seeds.reshape(-1, vectors.shape[1]), self.seeds[seeds]]
+            [
+                result.seeds.reshape(-1, vectors.shape[1]),
+                self.seeds[
+                    [n for n, m in zip(seeds, carried, strict=True) if m[0] < end]
+                ],
+            ]
         )
-        result.limits += limits
-        result.extend(vectors[new + len(kept) :])
+        result.limits += limits[: end - new]
+        result.extend(vectors[end:])
         return result
 
 
