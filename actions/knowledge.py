@@ -32,11 +32,14 @@ index follows every edit of the articles without a restart.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -128,8 +131,46 @@ def _send_answer(
     dispatcher.utter_message(response=question)
 
 
+#: The lookup table of other companies' products the NLU finds them with.
+PRODUCTS_LOOKUP = (
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "nlu"
+    / "lookups"
+    / "other_products.yml"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _spellings() -> dict[str, str]:
+    """Other products' names as the lookup table spells them, by lower case."""
+    try:
+        data = yaml.safe_load(PRODUCTS_LOOKUP.read_text(encoding="utf-8")) or {}
+    except OSError:
+        logger.warning(
+            "No lookup table at %s: product names shown as typed", PRODUCTS_LOOKUP
+        )
+        return {}
+    names: dict[str, str] = {}
+    for entry in data.get("nlu") or []:
+        if entry.get("lookup") != "product":
+            continue
+        for line in str(entry.get("examples") or "").splitlines():
+            name = line.strip().removeprefix("- ").strip()
+            if name:
+                names.setdefault(" ".join(name.split()).casefold(), name)
+    return names
+
+
 def _display(product: str) -> str:
-    """A product's name as the customer typed it, capitalised if all lower case."""
+    """A product's name as its maker spells it ("icloud" → "iCloud").
+
+    The entity is the text the customer typed; a name the lookup table does
+    not know is shown as typed, capitalised if all lower case.
+    """
+    known = _spellings().get(" ".join(product.split()).casefold())
+    if known is not None:
+        return known
     return product[:1].upper() + product[1:] if product.islower() else product
 
 

@@ -578,6 +578,28 @@ async def test_a_question_about_another_product_gets_no_article(
     assert "{product}" in DOMAIN_RESPONSES["utter_other_product"][0]["text"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("icloud", "iCloud"),
+        ("ONEDRIVE", "OneDrive"),
+        ("google  drive", "Google Drive"),
+        ("whatsapp", "WhatsApp"),
+        # Not in the lookup table: as typed, capitalised if all lower case.
+        ("frobnicator", "Frobnicator"),
+        ("FrobNicator", "FrobNicator"),
+    ],
+)
+async def test_another_product_is_named_as_its_maker_spells_it(
+    knowledge: SharedKnowledgeBase, typed: str, shown: str
+) -> None:
+    current = tracker(f"{typed} not syncing", "out_of_scope", 0.97)
+    current.latest_message["knowledge"] = {"article": None, "other_product": typed}
+    messages, _ = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    assert messages[0]["response"] == "utter_other_product"
+    assert messages[0]["product"] == shown
+
+
 async def test_a_decided_article_the_customer_rejected_is_not_shown(
     knowledge: SharedKnowledgeBase,
 ) -> None:
