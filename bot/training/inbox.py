@@ -17,16 +17,19 @@ sees is masked (:func:`~bot.training.masking.mask`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import enum
+import functools
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
+from threadpoolctl import ThreadpoolController
 
 from bot.contract import HandoffState
 from bot.conversations.inbox_flags import (
@@ -375,71 +378,110 @@ class Grouping:
             self.seeds = np.concatenate([self.seeds, block[started]])
 
     def followed(self, vectors: np.ndarray, new: int, kept: Sequence[int]) -> Grouping:
-        """This grouping carried over to a new list of rows, as far as it holds.
+        """This grouping carried over to a new list of rows.
 
         The new list (``vectors``) is ``new`` rows not seen before, then
         rows of this grouping (``kept``: their positions here, in order),
         then rows not seen before: a read's flagged messages once new ones
         came in at the top, some were annotated or left, and older ones came
         in at the bottom. The result is what :func:`group` gives for
-        ``vectors``. Greedy groups of a list start with the groups of its
-        first rows, so the kept rows' groups are carried over up to the
-        first kept row whose group may differ, and the rows from there on
-        grouped again; a kept row's group may differ when
+        ``vectors``, found by revisiting only the kept rows whose group may
+        differ. A kept row's group is the one of the seeds before it (the
+        groups' first rows) it is most similar to; the seeds before it
+        differ from before by the seeds *added* (the new rows' groups', and
+        kept rows that start a group now) and the ones *removed* (not kept,
+        or taken by an added seed). So a kept row
 
-        - its group's first row is not kept (a row that is not kept and not
-          its group's first row leaves the others' groups as they are);
-        - it is a group's first row and a group the new rows start takes it
-          (a member they take moves there: no row after it depends on it);
-        - its cosine with those groups' first rows is within :data:`_MARGIN`
-          of its limit (:attr:`limits`), which float rounding might decide
-          either way.
+        - whose group's first row is still a seed keeps its group unless an
+          added seed is more similar to it than its limit (:attr:`limits`:
+          its group's cosine, or ``threshold`` for a seed), its cosines with
+          the added seeds being computed in one product per block;
+        - whose group's first row is removed is grouped again against all
+          the seeds before it (it may start a group: a seed added);
+        - that moves to an added seed's group leaves no mark on the rows
+          after it, unless it was a seed: then its members are grouped again.
+
+        A cosine within :data:`_MARGIN` of the decision it is compared with
+        (the limit, the threshold or the runner-up), which float rounding
+        might decide either way, makes the rows from there on grouped afresh
+        (:meth:`extend`), as are the rows at the bottom.
         """
         vectors = np.asarray(vectors, dtype=np.float32)
-        position = {old: new + index for index, old in enumerate(kept)}
-        end = new + len(kept)  # the first row grouped again
-        carried, seeds = [], []
-        for number, members in enumerate(self.groups):
-            moved = [position[p] for p in members if p in position]
-            if moved and members[0] not in position:
-                end = min(end, moved[0])
-            elif moved:
-                carried.append(moved)
-                seeds.append(number)
-        result = Grouping(self.threshold)
+        threshold = self.threshold
+        result = Grouping(threshold)
         result.extend(vectors[:new])
-        limits = [self.limits[p] for p in kept]
-        moves: list[tuple[int, int]] = []  # (row, new group)
-        if result.groups and end > new:
-            cosines = vectors[new:end] @ result.seeds.T
-            choices = np.argmax(cosines, axis=1)  # the first on a tie
-            best = cosines[np.arange(end - new), choices]
-            near = np.abs(best - np.asarray(limits[: end - new])) <= _MARGIN
-            taken = best > np.asarray(limits[: end - new])
-            first_rows = {members[0] for members in carried}
-            for index in np.flatnonzero(near | taken).tolist():
-                row = new + index
-                if near[index] or row in first_rows:
-                    end = row
+        end = new + len(kept)
+        # Per row decided: the position of its group's first row, its limit.
+        seed_of = np.arange(len(vectors))
+        limits = np.zeros(len(vectors))
+        for members in result.groups:
+            seed_of[members] = members[0]
+        limits[:new] = result.limits
+        position = {old: new + index for index, old in enumerate(kept)}
+        owner: dict[int, int] = {}
+        for members in self.groups:
+            seed = position.get(members[0], -1)
+            for p in members:
+                owner[p] = seed
+        # Per kept row: its group's first row before (-1: not kept), limit.
+        old_seed = np.array([owner[p] for p in kept], dtype=np.int64)
+        old_limit = np.array([self.limits[p] for p in kept])
+        added = [members[0] for members in result.groups]
+        removed = np.zeros(len(vectors), dtype=bool)
+        row = new
+        while row < end:
+            stop = min(row + _BLOCK, end)
+            size = stop - row
+            mine = old_seed[row - new : stop - new]
+            limit = old_limit[row - new : stop - new]
+            orphan = (mine < 0) | removed[np.maximum(mine, 0)]
+            if added:
+                cosines = vectors[row:stop] @ vectors[added].T
+                choices = np.argmax(cosines, axis=1)
+                best = cosines[np.arange(size), choices]
+                events = orphan | (best > limit - _MARGIN)
+            else:
+                events = orphan
+            hits = np.flatnonzero(events)
+            calm = int(hits[0]) if len(hits) else size
+            seed_of[row : row + calm] = mine[:calm]
+            limits[row : row + calm] = limit[:calm]
+            row += calm
+            if calm == size:
+                continue
+            if orphan[calm]:
+                earlier = np.flatnonzero(seed_of[:row] == np.arange(row))
+                scores = vectors[earlier] @ vectors[row]
+                pick = int(np.argmax(scores))
+                top = float(scores[pick])
+                if abs(top - threshold) <= _MARGIN or (
+                    top >= threshold and np.count_nonzero(scores >= top - _MARGIN) > 1
+                ):
                     break
-                moves.append((row, int(choices[index])))
-                limits[index] = float(best[index])
-        gone = {row for row, _ in moves}
-        for row, number in moves:
-            result.groups[number].append(row)
-        for members in carried:
-            if members[0] < end:
-                result.groups.append([p for p in members if p < end and p not in gone])
-        result.seeds = np.concatenate(
-            [
-                result.seeds.reshape(-1, vectors.shape[1]),
-                self.seeds[
-                    [n for n, m in zip(seeds, carried, strict=True) if m[0] < end]
-                ],
-            ]
-        )
-        result.limits += limits[: end - new]
-        result.extend(vectors[end:])
+                if top >= threshold:
+                    seed_of[row], limits[row] = earlier[pick], top
+                else:
+                    seed_of[row], limits[row] = row, threshold
+                    added.append(row)
+            else:
+                scores = cosines[calm]
+                top = float(best[calm])
+                if abs(top - limit[calm]) <= _MARGIN or (
+                    np.count_nonzero(scores >= top - _MARGIN) > 1
+                ):
+                    break
+                seed_of[row], limits[row] = added[int(choices[calm])], top
+                if mine[calm] == row:
+                    removed[row] = True  # a seed no more: its members regrouped
+            row += 1
+        seeds = [p for p in range(row) if seed_of[p] == p]
+        number = {seed: index for index, seed in enumerate(seeds)}
+        result.groups = [[] for _ in seeds]
+        for p, seed in enumerate(seed_of[:row].tolist()):
+            result.groups[number[seed]].append(p)
+        result.limits = limits[:row].tolist()
+        result.seeds = vectors[seeds].reshape(-1, vectors.shape[1])
+        result.extend(vectors[row:])
         return result
 
 
@@ -486,7 +528,8 @@ class Inbox:
             if not rows:
                 return []
             vectors = await self._vectors(reader, rows, encoder, memo)
-            clusters = memo.grouped(rows, vectors)
+            with _one_blas_thread():
+                clusters = memo.grouped(rows, vectors)
             if query.sort == "frequent":
                 # Stable: groups of one size stay newest first.
                 clusters.sort(key=lambda positions: -len(positions))
@@ -562,7 +605,10 @@ class Inbox:
         todo = [i for i, key in enumerate(keys) if key not in searched]
         if todo:
             found = await asyncio.to_thread(
-                index.search_many, [queries[i] for i in todo], limit=TOP_ARTICLES
+                _on_one_blas_thread,
+                index.search_many,
+                [queries[i] for i in todo],
+                limit=TOP_ARTICLES,
             )
             if len(searched) + len(todo) > _SEARCHES_KEPT:
                 searched.clear()
@@ -733,6 +779,29 @@ def _followed(
     if not kept or any(key in where for key in keys[new + len(kept) :]):
         return None
     return grouping.followed(vectors, new, kept)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread for the products of a grouping.
+
+    They are many small ones (a block of 256 rows with the seeds): a second
+    BLAS thread saves little and, once woken, spins between them; with two
+    cores shared by the hub and the database, that halved a regrouping
+    read's CPU time.
+    """
+    with _blas().limit(limits=1, user_api="blas"):
+        yield
+
+
+def _on_one_blas_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+    with _one_blas_thread():
+        return function(*args, **kwargs)
 
 
 _MEMOS: weakref.WeakKeyDictionary[

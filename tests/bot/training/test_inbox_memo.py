@@ -197,3 +197,48 @@ def test_a_grouping_is_carried_over_for_the_benchmark_scale(unlike: bool) -> Non
     rows = [0] + [p + 1 for p in kept]
     rows += list(range(2001, 2001 + 2000 - len(rows)))
     assert grouping.followed(pool[rows], 1, kept).groups == group(pool[rows], 0.7)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_a_grouping_carried_over_through_many_changes_stays_the_fresh_one(
+    seed: int,
+) -> None:
+    """Chained changes: new rows like kept groups' first rows (which they
+    take, members and all), first rows annotated alone (their members grouped
+    again, some starting groups), members annotated, older rows below."""
+    rng = np.random.default_rng(100 + seed)
+    pool = clustered(rng, 3000)
+    rows = list(range(1000, 1600))
+    grouping = Grouping(0.7)
+    grouping.extend(pool[rows])
+    fresh_rows = 1000  # rows 0..999 come in at the top, newest last
+    bottom = 1600
+    for _ in range(8):
+        gone: set[int] = set()
+        for members in grouping.groups:
+            draw = rng.random()
+            if draw < 0.05:
+                gone.update(members)
+            elif draw < 0.12:
+                gone.add(members[0])  # only the first row annotated
+            elif draw < 0.2 and len(members) > 1:
+                gone.add(members[int(rng.integers(1, len(members)))])
+        count = int(rng.integers(0, 4))
+        top: list[int] = []
+        for _ in range(count):
+            fresh_rows -= 1
+            # Like a kept group's first row, or like one of its members.
+            members = grouping.groups[int(rng.integers(0, len(grouping.groups)))]
+            like = rows[members[0] if rng.random() < 0.6 else members[-1]]
+            noisy = pool[like] + rng.normal(scale=0.02, size=pool.shape[1])
+            pool[fresh_rows] = noisy / np.linalg.norm(noisy)
+            top.insert(0, fresh_rows)
+        kept = [p for p in range(len(rows)) if p not in gone]
+        below = list(range(bottom, bottom + int(rng.integers(0, 20))))
+        bottom += len(below)
+        rows = top + [rows[p] for p in kept] + below
+        grouping = grouping.followed(pool[rows], len(top), kept)
+        assert grouping.groups == group(pool[rows], 0.7)
+        fresh = Grouping(0.7)
+        fresh.extend(pool[rows])
+        np.testing.assert_allclose(grouping.limits, fresh.limits, atol=1e-5)
