@@ -13,6 +13,10 @@ validation) message one at a time, as the server does. Reported:
 - with ``--valid``, the threshold :func:`~bench.nlu.metrics.choose_threshold`
   picks on the validation data only, and the test figures at it: put that
   threshold in the config, so the config's threshold is the validated one;
+  with :class:`bot.nlu.out_of_scope.OutOfScopeClassifier` in the config, the
+  pair of its similarity threshold and the confidence threshold;
+- with ``--predictions``, each parsed message's label, top two intents and
+  similarity as JSON lines (to weigh other rules without training again);
 - training time, parse throughput (messages/s, one at a time) and latency,
   peak memory of training and of the parsing process.
 
