@@ -146,7 +146,7 @@ class _Item:
             "message_id": self.message.id,
             "conversation_id": self.message.conversation_id,
             "seq": self.message.seq,
-            "text": mask(self.message.text),
+            "text": _masked(self.message.text),
             "at": self.message.created_at.isoformat(),
             "reasons": sorted(reason.value for reason in self.reasons),
             "handoff_reason": self.handoff_reason,
@@ -155,7 +155,7 @@ class _Item:
                 {
                     "seq": turn.seq,
                     "role": turn.role,
-                    "text": mask(turn.text),
+                    "text": _masked(turn.text),
                     "at": turn.created_at.isoformat(),
                     "current": turn.id == self.message.id,
                 }
@@ -163,6 +163,22 @@ class _Item:
             ],
             "outcome": self.outcomes,
         }
+
+
+@functools.lru_cache(maxsize=16_384)
+def _masked(text: str) -> str:
+    """:func:`~bot.training.masking.mask`, kept for texts read again.
+
+    A shown message's context turns and the bot's usual replies come back
+    on every read.
+    """
+    return mask(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _reasons(flags: int) -> frozenset[Reason]:
+    """The reasons a message's inbox flags give."""
+    return frozenset(Reason(reason) for reason in reasons_of(flags))
 
 
 def _intents(nlu: dict[str, Any]) -> list[dict[str, Any]]:
@@ -562,7 +578,7 @@ class Inbox:
             groups.append(
                 {
                     "group_id": group_id([m.message.id for m in members]),
-                    "text": mask(seed.message.text),
+                    "text": _masked(seed.message.text),
                     "count": len(members),
                     "latest_at": seed.message.created_at.isoformat(),
                     "reasons": dict(sorted(reasons.items())),
@@ -626,16 +642,17 @@ class Inbox:
     ) -> np.ndarray:
         """The rows' sentence vectors: kept, stored, or computed now and stored."""
         size = len(_VECTOR_TAG) + 4 * encoder.dimension
-        vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
         kept = memo.vectors
-        unknown = []
-        for position, row in enumerate(rows):
-            vector = kept.get(row.key)
-            if vector is None:
-                unknown.append(position)
-            else:
+        found_kept = [kept.get(row.key) for row in rows]
+        unknown = [p for p, vector in enumerate(found_kept) if vector is None]
+        zero = np.zeros(encoder.dimension, dtype=np.float32)
+        vectors = np.array(
+            [zero if vector is None else vector for vector in found_kept],
+            dtype=np.float32,
+        ).reshape(len(rows), encoder.dimension)
+        for row, vector in zip(rows, found_kept, strict=True):
+            if vector is not None:
                 kept.move_to_end(row.key)
-                vectors[position] = vector
         if not unknown:
             return vectors
         # Stored vectors (of this encoder) by position, read in one go.
@@ -707,7 +724,7 @@ class Inbox:
             items[row.id] = _Item(
                 message,
                 context.get(row.conversation_id) or [message],
-                {Reason(reason) for reason in reasons_of(row.flags)},
+                set(_reasons(row.flags)),
                 handoff_reason=row.handoff_reason,
             )
         return items

@@ -311,6 +311,24 @@ async def _reading(engine: AsyncEngine) -> AsyncIterator[InboxReader]:
         yield InboxReader(connection)
 
 
+#: Inbox rows built from a row's values (the same values give an equal
+#: row): the flagged list is read on every inbox read, mostly unchanged.
+_INBOX_ROWS: dict[tuple[Any, ...], InboxRow] = {}
+_INBOX_ROWS_KEPT = 20_000
+
+
+def _inbox_row(values: tuple[Any, ...]) -> InboxRow:
+    id_, conversation_id, seq, created_at, flags, handoff_reason = values
+    return InboxRow(
+        id=id_,
+        conversation_id=conversation_id,
+        seq=seq,
+        created_at=aware(created_at),
+        flags=int(flags),
+        handoff_reason=handoff_reason,
+    )
+
+
 class InboxReader:
     """What one inbox read fetches, on one connection.
 
@@ -365,16 +383,13 @@ class InboxReader:
         )
         if bits is not None:
             query = query.where(messages.c.inbox_flags.op("&")(bits) != 0)
+        found = [tuple(row) for row in await self.connection.execute(query)]
+        built = _INBOX_ROWS
+        if len(built) + len(found) > _INBOX_ROWS_KEPT:
+            built.clear()
         return [
-            InboxRow(
-                id=row.id,
-                conversation_id=row.conversation_id,
-                seq=row.seq,
-                created_at=aware(row.created_at),
-                flags=int(row.inbox_flags),
-                handoff_reason=row.inbox_handoff_reason,
-            )
-            for row in await self.connection.execute(query)
+            built.get(values) or built.setdefault(values, _inbox_row(values))
+            for values in found
         ]
 
     async def vectors(self, ids: Sequence[int]) -> dict[int, bytes | None]:
