@@ -643,16 +643,16 @@ class Inbox:
         """The rows' sentence vectors: kept, stored, or computed now and stored."""
         size = len(_VECTOR_TAG) + 4 * encoder.dimension
         kept = memo.vectors
-        found_kept = [kept.get(row.key) for row in rows]
-        unknown = [p for p, vector in enumerate(found_kept) if vector is None]
-        zero = np.zeros(encoder.dimension, dtype=np.float32)
-        vectors = np.array(
-            [zero if vector is None else vector for vector in found_kept],
-            dtype=np.float32,
-        ).reshape(len(rows), encoder.dimension)
-        for row, vector in zip(rows, found_kept, strict=True):
-            if vector is not None:
-                kept.move_to_end(row.key)
+        vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
+        unknown = []
+        for position, row in enumerate(rows):
+            key = row.key
+            vector = kept.get(key)
+            if vector is None:
+                unknown.append(position)
+            else:
+                kept.move_to_end(key)
+                vectors[position] = vector
         if not unknown:
             return vectors
         # Stored vectors (of this encoder) by position, read in one go.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -143,7 +144,7 @@ class InboxRow:
     flags: int
     handoff_reason: str | None
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[int, str, int]:
         """What identifies the message for good.
 
