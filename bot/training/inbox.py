@@ -467,13 +467,16 @@ class Grouping:
                 continue
             if orphan[calm]:
                 earlier = np.flatnonzero(seed_of[:row] == np.arange(row))
-                scores = vectors[earlier] @ vectors[row]
-                pick = int(np.argmax(scores))
-                top = float(scores[pick])
-                if abs(top - threshold) <= _MARGIN or (
-                    top >= threshold and np.count_nonzero(scores >= top - _MARGIN) > 1
-                ):
-                    break
+                pick, top = 0, -np.inf  # no seed before it: it starts a group
+                if len(earlier):
+                    scores = vectors[earlier] @ vectors[row]
+                    pick = int(np.argmax(scores))
+                    top = float(scores[pick])
+                    if abs(top - threshold) <= _MARGIN or (
+                        top >= threshold
+                        and np.count_nonzero(scores >= top - _MARGIN) > 1
+                    ):
+                        break
                 if top >= threshold:
                     seed_of[row], limits[row] = earlier[pick], top
                 else:

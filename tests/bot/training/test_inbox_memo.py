@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from bot.conversations.repository import ConversationRepository
+from bot.db.models import TrainingAnnotation
 from bot.knowledge import KnowledgeRepository
 from bot.knowledge.search import Hit, Query, SearchResult
 from bot.knowledge.service import KnowledgeBase
@@ -242,3 +243,75 @@ def test_a_grouping_carried_over_through_many_changes_stays_the_fresh_one(
         fresh = Grouping(0.7)
         fresh.extend(pool[rows])
         np.testing.assert_allclose(grouping.limits, fresh.limits, atol=1e-5)
+
+
+async def test_reads_after_changes_equal_a_fresh_process_s(
+    engine: Any, chats: ConversationRepository
+) -> None:
+    """New flags and dismissals (whole groups, or a group's first message
+    alone, its members grouped again) in random order: each read equals a
+    read with nothing kept (another encoder: a memo of its own)."""
+    rng = np.random.default_rng(7)
+    editions = Editions()
+    repository = TrainingRepository(engine, KnowledgeRepository(engine))
+    kept = WordEncoder()
+    inbox = Inbox(repository, cast(KnowledgeBase, editions), encoder=cast(Any, kept))
+    query = InboxFilter(
+        since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1), limit=200
+    )
+
+    flagged = 0
+
+    async def flag() -> None:
+        nonlocal flagged
+        flagged += 1
+        words = [w for w in WORDS if rng.random() < 0.5] or [WORDS[0]]
+        chat = await new_chat(chats)
+        await relayed(chats, chat, " ".join(words), "nlu_fallback", 0.3)
+
+    async def dismiss(message_ids: list[int]) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        async with engine.begin() as connection:
+            await connection.execute(
+                TrainingAnnotation.__table__.insert(),
+                [
+                    {
+                        "message_id": message_id,
+                        "kind": "dismiss",
+                        "text": "",
+                        "created_by": "test",
+                        "created_at": now,
+                    }
+                    for message_id in message_ids
+                ],
+            )
+
+    for _ in range(24):
+        await flag()
+    moved = 0
+    for _ in range(20):
+        groups = await inbox.groups(query)
+        fresh = Inbox(
+            repository, cast(KnowledgeBase, editions), encoder=cast(Any, WordEncoder())
+        )
+        assert groups == await fresh.groups(query)
+        draw = rng.random()
+        if not groups or draw < 0.4:
+            await flag()
+            continue
+        ids = [
+            int(i)
+            for i in groups[int(rng.integers(0, len(groups)))]["group_id"].split(",")
+        ]
+        if draw < 0.8 and len(ids) > 1:
+            await dismiss(ids[:1])  # the first message alone
+            moved += 1
+        else:
+            await dismiss(ids)
+    assert moved
+    fresh = Inbox(
+        repository, cast(KnowledgeBase, editions), encoder=cast(Any, WordEncoder())
+    )
+    assert await inbox.groups(query) == await fresh.groups(query)
+    # The kept inbox embedded each flagged message once.
+    assert len(kept.encoded) == flagged
