@@ -132,6 +132,8 @@ def train(config: Path, nlu: Path, workdir: Path) -> tuple[Path, float, float, f
     environment["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [environment.get("PYTHONPATH")])]
     )
+    # Rasa would otherwise send usage data out (as the stack's processes don't).
+    environment["RASA_TELEMETRY_ENABLED"] = "false"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     finished = subprocess.run(
