@@ -16,8 +16,8 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
+from bench.training.inbox import dismiss
 from bot.conversations.repository import ConversationRepository
-from bot.db.models import TrainingAnnotation
 from bot.knowledge import KnowledgeRepository
 from bot.knowledge.search import Hit, Query, SearchResult
 from bot.knowledge.service import KnowledgeBase
@@ -249,8 +249,9 @@ async def test_reads_after_changes_equal_a_fresh_process_s(
     engine: Any, chats: ConversationRepository
 ) -> None:
     """New flags and dismissals (whole groups, or a group's first message
-    alone, its members grouped again) in random order: each read equals a
-    read with nothing kept (another encoder: a memo of its own)."""
+    alone, its members grouped again; stored as a group annotation stores
+    them, :func:`bench.training.inbox.dismiss`) in random order: each read
+    equals a read with nothing kept (another encoder: a memo of its own)."""
     rng = np.random.default_rng(7)
     editions = Editions()
     repository = TrainingRepository(engine, KnowledgeRepository(engine))
@@ -268,23 +269,6 @@ async def test_reads_after_changes_equal_a_fresh_process_s(
         words = [w for w in WORDS if rng.random() < 0.5] or [WORDS[0]]
         chat = await new_chat(chats)
         await relayed(chats, chat, " ".join(words), "nlu_fallback", 0.3)
-
-    async def dismiss(message_ids: list[int]) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
-        async with engine.begin() as connection:
-            await connection.execute(
-                TrainingAnnotation.__table__.insert(),
-                [
-                    {
-                        "message_id": message_id,
-                        "kind": "dismiss",
-                        "text": "",
-                        "created_by": "test",
-                        "created_at": now,
-                    }
-                    for message_id in message_ids
-                ],
-            )
 
     for _ in range(24):
         await flag()
@@ -304,10 +288,10 @@ async def test_reads_after_changes_equal_a_fresh_process_s(
             for i in groups[int(rng.integers(0, len(groups)))]["group_id"].split(",")
         ]
         if draw < 0.8 and len(ids) > 1:
-            await dismiss(ids[:1])  # the first message alone
+            await dismiss(engine, ids[:1])  # the first message alone
             moved += 1
         else:
-            await dismiss(ids)
+            await dismiss(engine, ids)
     assert moved
     fresh = Inbox(
         repository, cast(KnowledgeBase, editions), encoder=cast(Any, WordEncoder())
