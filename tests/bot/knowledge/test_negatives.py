@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,18 @@ def _project(root: Path, nlu: str) -> Path:
 
 
 def _examples(intent: str) -> list[str]:
-    """An intent's examples in the project's chit-chat file, read as plain YAML."""
+    """An intent's examples in the project's chit-chat file, read as plain YAML.
+
+    Entity markup ("[gmail](product)") is read as the text the customer
+    types ("gmail"), as Rasa reads it.
+    """
     blocks = yaml.safe_load(CHITCHAT.read_text(encoding="utf-8"))["nlu"]
     block = next(block for block in blocks if block.get("intent") == intent)
-    return [line[2:].strip() for line in block["examples"].splitlines() if line]
+    return [
+        re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line[2:].strip())
+        for line in block["examples"].splitlines()
+        if line
+    ]
 
 
 def test_the_chitchat_is_read_from_the_nlu_data_not_copied() -> None:

@@ -45,10 +45,21 @@ def project_files() -> dict[Path, bytes]:
 
 
 def as_rasa_reads_it(folder: Path) -> dict[str, list[str]]:
-    """Each intent's examples as Rasa's own loader reads the exported files."""
+    """Each intent's examples as Rasa's own loader reads the exported files.
+
+    An example's entities (``[gmail](product)``) are written back into its
+    text the way the files mark them, so an entity Rasa did not read shows.
+    """
     examples: dict[str, list[str]] = {}
     for message in load_data(str(folder / "data" / "nlu")).intent_examples:
-        examples.setdefault(message.get("intent"), []).append(message.get("text"))
+        text = message.get("text")
+        for entity in sorted(
+            message.get("entities") or [], key=lambda e: e["start"], reverse=True
+        ):
+            start, end = entity["start"], entity["end"]
+            marked = f"[{text[start:end]}]({entity['entity']})"
+            text = text[:start] + marked + text[end:]
+        examples.setdefault(message.get("intent"), []).append(text)
     return examples
 
 
