@@ -9,21 +9,27 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.training.inbox import dismiss
 from bot.conversations.repository import ConversationRepository
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_database
 from bot.knowledge import KnowledgeRepository
 from bot.knowledge.search import Hit, Query, SearchResult
 from bot.knowledge.service import KnowledgeBase
 from bot.training.inbox import Grouping, Inbox, InboxFilter, group
 from bot.training.repository import TrainingRepository
 from tests.bot.training.test_inbox_flags import new_chat, relayed
+from tests.conftest import scratch_postgres
 
 WORDS = ("invoice", "password", "refund")
 
@@ -68,6 +74,30 @@ class Editions:
 
     def edit(self) -> None:
         self.current = EditionIndex(self.current.edition + 1)
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of the test's own.
+
+    The inbox reads every flagged message of its window, so no other test's
+    messages may be in it (the shared PostgreSQL database of a run has them).
+    """
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'memo.db'}"
+        else:
+            url = stack.enter_context(scratch_postgres("baton_memo"))
+        engine = create_engine(url)
+        await upgrade_database(engine)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 @pytest.fixture
