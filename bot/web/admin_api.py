@@ -200,6 +200,7 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
         agent = await hub.auth.set_role(agent.email, role)
         changes["role"] = role
     if isinstance(active, bool) and active != agent.active:
+        held = (await hub.auth.repository.open_work()).get(agent.id, _NO_WORK).chats
         agent = await hub.auth.set_active(agent.email, active)
         changes["active"] = active
     released = 0
@@ -217,6 +218,10 @@ async def change_account(request: Request, agent_id: int) -> HTTPResponse:
         # chats back to the queue now rather than at the next sweep.
         released = await hub.handoffs.release_unable_holders()
     work = (await hub.auth.repository.open_work()).get(agent.id, _NO_WORK)
+    if "active" in changes and not agent.active:
+        # The ownership sweep may requeue the account's chats between the
+        # change and the release above: they still went back because of it.
+        released = max(released, held - work.chats)
     return json_response(
         {"agent": account_view(agent, work), "released_chats": released}
     )

@@ -44,6 +44,33 @@ async def test_disabling_says_and_does_what_happens_to_open_chats(hub) -> None:
     assert conversation is not None and conversation.state == "queued"
 
 
+async def test_disabling_counts_the_chats_the_ownership_sweep_requeued_first(
+    hub, monkeypatch
+) -> None:
+    # The periodic ownership sweep can requeue a disabled account's chats
+    # between the change and the admin API's own release: the admin is
+    # still told they went back to the queue.
+    admin, ann = await sign_in(hub, "admin"), await sign_in(hub)
+    conversation_id, _, _ = await claimed(hub, ann)
+    release = hub.ctx.handoffs.release_unable_holders
+
+    async def the_sweep_came_first() -> int:
+        await release()
+        return await release()
+
+    monkeypatch.setattr(
+        hub.ctx.handoffs, "release_unable_holders", the_sweep_came_first
+    )
+    status, changed = await admin.call(
+        hub, "PATCH", f"/api/admin/agents/{ann.id}", json={"active": False}
+    )
+    assert status == 200, changed
+    assert changed["released_chats"] == 1
+    assert changed["agent"]["open_chats"] == 0
+    conversation = await hub.ctx.conversations.get(conversation_id)
+    assert conversation is not None and conversation.state == "queued"
+
+
 async def test_admin_edits_name_and_email_and_refusals_change_nothing(hub) -> None:
     admin, ann = await sign_in(hub, "admin"), await sign_in(hub)
     new_email = f"Ann.New-{secrets.token_hex(3)}@Example.com"
