@@ -9,7 +9,14 @@ any threshold (the validation sweep of :func:`choose_threshold`).
 A pipeline with :class:`bot.nlu.out_of_scope.OutOfScopeClassifier` also
 reports each message's similarity to the nearest intent; below that
 component's threshold the message falls back too, and the sweep then
-chooses both thresholds together.
+chooses both thresholds together (or only the confidence threshold, when the
+component learnt its own from the training data).
+
+Two rules choose: the highest mean of in-scope accuracy and out-of-scope
+recall (both kinds of mistake weigh the same), or, with ``min_in_scope``, the
+highest out-of-scope recall among the settings whose in-scope accuracy
+reaches that floor (a target such as CLINC150's "in-scope accuracy at least
+92 %", given a margin for the difference between validation and test data).
 """
 
 from __future__ import annotations
@@ -131,6 +138,13 @@ def scores(
     }
 
 
+def _better(key: tuple[float, float], than: tuple[float, float]) -> bool:
+    """Whether ``key`` beats ``than`` by more than rounding (first, then second)."""
+    if key[0] > than[0] + 1e-12:
+        return True
+    return abs(key[0] - than[0]) <= 1e-12 and key[1] > than[1] + 1e-12
+
+
 #: The thresholds the validation sweep tries: 0.00, 0.01, ..., 0.99.
 GRID = tuple(step / 100 for step in range(100))
 
@@ -140,16 +154,24 @@ def choose_threshold(
     predictions: Sequence[Prediction],
     ambiguity_threshold: float,
     oos_label: str | None,
+    *,
+    min_in_scope: float | None = None,
+    fixed_similarity: float | None = None,
 ) -> Choice | None:
     """The fallback threshold(s) that serve validation data best.
 
     The rule: the threshold in :data:`GRID` with the highest mean of in-scope
     accuracy and out-of-scope recall on the validation examples (both kinds
-    of mistake weigh the same); the lowest such threshold on a tie. When the
-    predictions carry similarities (an out-of-scope component), every pair
-    of a confidence threshold and a similarity threshold in :data:`GRID` is
-    tried (ties: the lowest confidence threshold, then the lowest
-    similarity threshold); otherwise the similarity threshold is 0.
+    of mistake weigh the same); the lowest such threshold on a tie. With
+    ``min_in_scope``: the highest out-of-scope recall among the thresholds
+    whose in-scope accuracy is at least ``min_in_scope`` (ties: the highest
+    in-scope accuracy, then the lowest thresholds); when none reaches it,
+    the highest in-scope accuracy. When the predictions carry similarities
+    (an out-of-scope component), every pair of a confidence threshold and a
+    similarity threshold in :data:`GRID` is tried (ties: the lowest
+    confidence threshold, then the lowest similarity threshold), or only
+    ``fixed_similarity`` when given (a threshold the component learnt);
+    otherwise the similarity threshold is 0.
 
     Returns:
         The thresholds and their validation figures, or ``None`` when the
@@ -173,11 +195,14 @@ def choose_threshold(
         ]
     )
     sweep = any(prediction.similarity is not None for prediction in predictions)
-    similarity_grid = np.array(GRID if sweep else (0.0,))
+    if fixed_similarity is not None:
+        similarity_grid = np.array((fixed_similarity,))
+    else:
+        similarity_grid = np.array(GRID if sweep else (0.0,))
     # One row per message, one column per similarity threshold.
     far = similarity[:, None] < similarity_grid[None, :]
     right = (first == truth)[~out]
-    best: tuple[float, float, float] | None = None
+    best: tuple[tuple[float, float], float, float] | None = None
     for threshold in GRID:
         unsure = (
             (confidence < threshold)
@@ -187,10 +212,20 @@ def choose_threshold(
         falls_back = far | unsure[:, None]
         in_scope = (~falls_back[~out] & right[:, None]).mean(axis=0)
         recall = falls_back[out].mean(axis=0)
-        balanced = (in_scope + recall) / 2
-        column = int(np.argmax(balanced))
-        if best is None or balanced[column] > best[0] + 1e-12:
-            best = (float(balanced[column]), threshold, float(similarity_grid[column]))
+        if min_in_scope is None:
+            keys = [(float(value), 0.0) for value in (in_scope + recall) / 2]
+        else:
+            # Reaching the floor first, then recall, then in-scope accuracy.
+            keys = [
+                (float(recall_at), float(in_scope_at))
+                if in_scope_at >= min_in_scope - 1e-12
+                else (-1.0, float(in_scope_at))
+                for recall_at, in_scope_at in zip(recall, in_scope, strict=True)
+            ]
+        column = max(range(len(keys)), key=lambda index: (keys[index], -index))
+        key = keys[column]
+        if best is None or _better(key, best[0]):
+            best = (key, threshold, float(similarity_grid[column]))
     assert best is not None
     _, threshold, similarity_threshold = best
     return Choice(

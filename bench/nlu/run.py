@@ -14,7 +14,10 @@ validation) message one at a time, as the server does. Reported:
   picks on the validation data only, and the test figures at it: put that
   threshold in the config, so the config's threshold is the validated one;
   with :class:`bot.nlu.out_of_scope.OutOfScopeClassifier` in the config, the
-  pair of its similarity threshold and the confidence threshold;
+  pair of its similarity threshold and the confidence threshold (only the
+  confidence threshold when the component learns its own, ``fallback_rate``);
+  ``--min-in-scope`` changes the rule to the highest out-of-scope recall
+  whose in-scope accuracy reaches that floor;
 - with ``--predictions``, each parsed message's label, top two intents and
   similarity as JSON lines (to weigh other rules without training again);
 - training time, parse throughput (messages/s, one at a time) and latency,
@@ -85,6 +88,15 @@ def similarity_threshold(config: dict[str, Any]) -> float | None:
     for component in config.get("pipeline") or []:
         if component.get("name") == OUT_OF_SCOPE_COMPONENT:
             return float(component.get("threshold", 0.5))
+    return None
+
+
+def fallback_rate(config: dict[str, Any]) -> float | None:
+    """The out-of-scope component's ``fallback_rate`` (``None``: a fixed threshold)."""
+    for component in config.get("pipeline") or []:
+        if component.get("name") == OUT_OF_SCOPE_COMPONENT:
+            rate = component.get("fallback_rate")
+            return None if rate is None else float(rate)
     return None
 
 
@@ -183,7 +195,13 @@ def _prediction(parsed: dict[str, Any]) -> Prediction:
 
 async def _parse(
     model: Path, groups: Sequence[Sequence[str]]
-) -> tuple[list[list[Prediction]], list[float]]:
+) -> tuple[list[list[Prediction]], list[float], set[float]]:
+    """Parse every group's texts one at a time.
+
+    Returns:
+        Every group's predictions, the first group's latencies, and the
+        similarity thresholds the out-of-scope component reported.
+    """
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
@@ -191,6 +209,7 @@ async def _parse(
     await agent.parse_message("hello")
     results: list[list[Prediction]] = []
     latencies: list[float] = []
+    learnt: set[float] = set()
     for index, texts in enumerate(groups):
         predictions = []
         for text in texts:
@@ -199,8 +218,26 @@ async def _parse(
             if index == 0:
                 latencies.append(time.perf_counter() - started)
             predictions.append(_prediction(parsed))
+            threshold = (parsed.get(OUT_OF_SCOPE_KEY) or {}).get("threshold")
+            if threshold is not None:
+                learnt.add(float(threshold))
         results.append(predictions)
-    return results, latencies
+    return results, latencies, learnt
+
+
+def _commit() -> str | None:
+    """The checkout's git commit (``None`` outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
 
 
 def _machine() -> dict[str, Any]:
@@ -231,18 +268,20 @@ def benchmark(
     config: Path,
     provenance: str,
     predictions_file: Path | None = None,
+    min_in_scope: float | None = None,
 ) -> dict[str, Any]:
     """Train, parse and score; the result as JSON-ready data.
 
     With ``predictions_file``, every parsed message's label and top two
     intents go there as JSON lines (``part``: test or valid), for analysis
-    without training again.
+    without training again. ``min_in_scope``: the validation rule's floor
+    (:func:`bench.nlu.metrics.choose_threshold`).
     """
     config_text = config.read_text(encoding="utf-8")
     config_data = yaml.safe_load(config_text) or {}
     threshold, ambiguity = fallback_thresholds(config_data)
     configured_similarity = similarity_threshold(config_data)
-    similarity = configured_similarity or 0.0
+    rate = fallback_rate(config_data)
     machine = _machine()
     if oos_label is not None and not any(
         example.label == oos_label for example in test_examples
@@ -269,10 +308,19 @@ def benchmark(
             groups.append([example.text for example in valid_examples])
         started = time.perf_counter()
         cpu_started = time.process_time()
-        parsed, latencies = asyncio.run(_parse(model, groups))
+        parsed, latencies, learnt = asyncio.run(_parse(model, groups))
         parse_seconds = time.perf_counter() - started
         parse_cpu = time.process_time() - cpu_started
     parse_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if rate is not None:
+        # The component learnt its threshold from the training data.
+        if len(learnt) != 1:
+            raise RuntimeError(
+                f"the out-of-scope component reported thresholds {sorted(learnt)}, "
+                "not one learnt threshold"
+            )
+        configured_similarity = learnt.pop()
+    similarity = configured_similarity or 0.0
     if predictions_file is not None:
         write_predictions(
             predictions_file,
@@ -286,6 +334,7 @@ def benchmark(
             timespec="seconds"
         ),
         "provenance": provenance,
+        "git_commit": _commit(),
         "machine": machine,
         "config": {
             "path": str(config.resolve().relative_to(ROOT))
@@ -295,6 +344,7 @@ def benchmark(
             "fallback_threshold": threshold,
             "ambiguity_threshold": ambiguity,
             "similarity_threshold": configured_similarity,
+            "fallback_rate": rate,
         },
         "examples": {
             "train": len(train_examples),
@@ -322,19 +372,39 @@ def benchmark(
     }
     if valid_examples:
         valid_labels = [example.label for example in valid_examples]
-        chosen = choose_threshold(valid_labels, parsed[1], ambiguity, oos_label)
+        chosen = choose_threshold(
+            valid_labels,
+            parsed[1],
+            ambiguity,
+            oos_label,
+            min_in_scope=min_in_scope,
+            fixed_similarity=configured_similarity if rate is not None else None,
+        )
         result["at_config_threshold_validation"] = scores(
             valid_labels, parsed[1], threshold, ambiguity, oos_label, similarity
         )
         if chosen is not None:
+            if min_in_scope is None:
+                rule = (
+                    "highest mean of in-scope accuracy and out-of-scope "
+                    "recall on the validation data"
+                )
+            else:
+                rule = (
+                    "highest out-of-scope recall on the validation data among "
+                    f"thresholds with in-scope accuracy >= {min_in_scope:.4g}"
+                )
+            if configured_similarity is None:
+                sweep = ""
+            elif rate is not None:
+                sweep = (
+                    " (confidence thresholds; the similarity threshold learnt at "
+                    f"training for a fallback rate of {rate:g})"
+                )
+            else:
+                sweep = " (every pair of confidence and similarity thresholds)"
             result["validation_choice"] = {
-                "rule": "highest mean of in-scope accuracy and out-of-scope "
-                "recall on the validation data, thresholds 0.00-0.99"
-                + (
-                    " (every pair of confidence and similarity thresholds)"
-                    if configured_similarity is not None
-                    else ""
-                ),
+                "rule": rule + ", thresholds 0.00-0.99" + sweep,
                 "threshold": chosen.threshold,
                 "similarity_threshold": chosen.similarity_threshold,
                 "validation": chosen.figures,
@@ -465,6 +535,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=RESULTS, help="results folder (bench/results)"
     )
     parser.add_argument(
+        "--min-in-scope",
+        type=float,
+        help="validation rule: the highest out-of-scope recall among thresholds "
+        "with at least this in-scope accuracy (default: the highest mean of both)",
+    )
+    parser.add_argument(
         "--predictions",
         type=Path,
         help="also write each parsed message's label and top intents (JSON lines)",
@@ -493,6 +569,8 @@ def run(args: argparse.Namespace) -> int:
         from rasa.utils.log_utils import configure_structlog
 
         configure_structlog(logging.ERROR)
+        if args.min_in_scope is not None and not 0.0 < args.min_in_scope <= 1.0:
+            raise DataError("--min-in-scope must be in (0, 1]")
         if args.per_label is not None:
             if args.per_label < 1:
                 raise DataError("--per-label must be at least 1")
@@ -515,6 +593,7 @@ def run(args: argparse.Namespace) -> int:
             config=args.config,
             provenance=splits.provenance,
             predictions_file=args.predictions,
+            min_in_scope=args.min_in_scope,
         )
     except (DataError, RuntimeError) as error:
         print(f"bench nlu: {error}", file=sys.stderr)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -74,29 +75,38 @@ def _clinc_slice(folder: Path, labels: list[str], counts: dict[str, int]) -> Pat
     return folder
 
 
+def _bench_clinc_slice(
+    tmp_path: Path, config_name: str, *options: str
+) -> tuple[Path, Path, subprocess.CompletedProcess[str], dict[str, Any]]:
+    """The bench on 3 CLINC150 intents and oos; datasets, config, run, result.
+
+    The parsed messages go to ``tmp_path / "predictions.jsonl"``.
+    """
+    datasets = _clinc_slice(
+        tmp_path / "datasets",
+        ["translate", "timer", "pin_change", "oos"],
+        {"train": 25, "oos_train": 25, "val": 10, "oos_val": 10, "test": 10,
+         "oos_test": 10},
+    )  # fmt: skip
+    config = _quick_config(config_name, tmp_path)
+    done = _bench(
+        "--public", "clinc150", "--config", str(config),
+        "--out", str(tmp_path / "results"),
+        "--predictions", str(tmp_path / "predictions.jsonl"), *options,
+        environment={"BATON_DATASETS": str(datasets)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    [path] = (tmp_path / "results").glob("nlu-clinc150-*.json")
+    return datasets, config, done, json.loads(path.read_text())
+
+
 # Training and loading Rasa twice: a minute alone, much longer on a busy machine.
 @pytest.mark.timeout(1200)
 @needs_datasets
 def test_a_clinc150_slice_with_out_of_scope_and_a_validated_threshold(
     tmp_path: Path,
 ) -> None:
-    labels = ["translate", "timer", "pin_change", "oos"]
-    datasets = _clinc_slice(
-        tmp_path / "datasets",
-        labels,
-        {"train": 25, "oos_train": 25, "val": 10, "oos_val": 10, "test": 10,
-         "oos_test": 10},
-    )  # fmt: skip
-    config = _quick_config("dense-oos.yml", tmp_path)
-    done = _bench(
-        "--public", "clinc150", "--config", str(config),
-        "--out", str(tmp_path / "results"),
-        "--predictions", str(tmp_path / "predictions.jsonl"),
-        environment={"BATON_DATASETS": str(datasets)},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    [path] = (tmp_path / "results").glob("nlu-clinc150-*.json")
-    result = json.loads(path.read_text())
+    datasets, config, done, result = _bench_clinc_slice(tmp_path, "dense-oos.yml")
     assert result["examples"] == {
         "train": 100, "test": 40, "valid": 40, "intents": 3, "oos_label": "oos",
     }  # fmt: skip
@@ -150,6 +160,62 @@ def test_a_clinc150_slice_with_out_of_scope_and_a_validated_threshold(
         f"this pipeline @ {fallback['threshold']:.2f}/{far['threshold']:.2f}"
         in done.stdout
     )
+
+
+# Training (no DIET) and loading Rasa once: under a minute on a quiet machine.
+@pytest.mark.timeout(1200)
+@needs_datasets
+def test_a_clinc150_slice_with_a_learnt_similarity_threshold_and_a_floor(
+    tmp_path: Path,
+) -> None:
+    _, config, _, result = _bench_clinc_slice(
+        tmp_path, "linear-oos.yml", "--min-in-scope", "0.9"
+    )
+    pipeline = yaml.safe_load(config.read_text())["pipeline"]
+    [far] = [c for c in pipeline if c["name"].endswith("OutOfScopeClassifier")]
+    assert result["config"]["fallback_rate"] == far["fallback_rate"]
+    assert len(result["git_commit"]) == 40
+    learnt = result["config"]["similarity_threshold"]
+    # Learnt from the 75 in-scope training examples, not the config's default.
+    assert learnt != 0.5
+    assert 0.0 < learnt < 1.0
+    rows = [json.loads(line) for line in (tmp_path / "predictions.jsonl").open()]
+    valid = [row for row in rows if row["part"] == "valid"]
+    predictions = [
+        Prediction(
+            row["first"], row["confidence"], row["second_confidence"], row["similarity"]
+        )
+        for row in valid
+    ]
+    chosen = choose_threshold(
+        [row["label"] for row in valid],
+        predictions,
+        result["config"]["ambiguity_threshold"],
+        "oos",
+        min_in_scope=0.9,
+        fixed_similarity=learnt,
+    )
+    assert chosen is not None
+    choice = result["validation_choice"]
+    assert choice["similarity_threshold"] == learnt
+    assert choice["threshold"] == chosen.threshold
+    assert choice["validation"] == chosen.figures
+    assert "in-scope accuracy >= 0.9" in choice["rule"]
+    assert "fallback rate of 0.02" in choice["rule"]
+    # The test figures at the learnt threshold: what the component itself did.
+    test = [row for row in rows if row["part"] == "test"]
+    below = sum(row["similarity"] < learnt for row in test if row["label"] != "oos")
+    assert result["at_config_threshold"]["in_scope_fallback_rate"] >= below / 30
+
+
+def test_the_floor_must_be_a_fraction(tmp_path: Path) -> None:
+    done = _bench(
+        "--public", "clinc150", "--min-in-scope", "92",
+        "--out", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--min-in-scope must be in (0, 1]" in done.stderr
+    assert not (tmp_path / "results").exists()
 
 
 def test_clinc150_is_validated_on_its_val_split_and_tested_on_test(
@@ -239,6 +305,24 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("nlu-*.json"))
 
 
+#: Labels of five validation messages, and two ways a pipeline parsed them.
+LABELS = ["a", "a", "b", "oos", "oos"]
+CONFIDENT = [
+    Prediction("a", 0.95, 0.01),
+    Prediction("a", 0.6, 0.1),
+    Prediction("a", 0.7, 0.2),  # wrong intent
+    Prediction("b", 0.65, 0.2),  # out of scope, fairly sure
+    Prediction("a", 0.3, 0.2),  # out of scope, unsure
+]
+NEAR_OR_FAR = [
+    Prediction("a", 0.95, 0.01, 0.8),
+    Prediction("a", 0.6, 0.1, 0.7),
+    Prediction("b", 0.7, 0.2, 0.75),
+    Prediction("b", 0.95, 0.01, 0.4),  # out of scope, sure, but far
+    Prediction("a", 0.3, 0.2, 0.72),  # out of scope, unsure, near
+]
+
+
 def test_decisions_follow_rasas_fallback_rule() -> None:
     sure = Prediction("greet", 0.9, 0.05)
     unsure = Prediction("greet", 0.4, 0.3)
@@ -253,14 +337,7 @@ def test_decisions_follow_rasas_fallback_rule() -> None:
 
 
 def test_scores_and_the_validated_threshold() -> None:
-    labels = ["a", "a", "b", "oos", "oos"]
-    predictions = [
-        Prediction("a", 0.95, 0.01),
-        Prediction("a", 0.6, 0.1),
-        Prediction("a", 0.7, 0.2),  # wrong intent
-        Prediction("b", 0.65, 0.2),  # out of scope, fairly sure
-        Prediction("a", 0.3, 0.2),  # out of scope, unsure
-    ]
+    labels, predictions = LABELS, CONFIDENT
     at_half = scores(labels, predictions, 0.5, 0.0, "oos")
     assert at_half["accuracy"] == pytest.approx(2 / 3)
     assert at_half["in_scope_accuracy"] == pytest.approx(2 / 3)
@@ -291,14 +368,7 @@ def test_a_message_far_from_every_intent_falls_back() -> None:
 
 
 def test_the_sweep_chooses_both_thresholds_when_there_are_similarities() -> None:
-    labels = ["a", "a", "b", "oos", "oos"]
-    predictions = [
-        Prediction("a", 0.95, 0.01, 0.8),
-        Prediction("a", 0.6, 0.1, 0.7),
-        Prediction("b", 0.7, 0.2, 0.75),
-        Prediction("b", 0.95, 0.01, 0.4),  # out of scope, sure, but far
-        Prediction("a", 0.3, 0.2, 0.72),  # out of scope, unsure, near
-    ]
+    labels, predictions = LABELS, NEAR_OR_FAR
     chosen = choose_threshold(labels, predictions, 0.0, "oos")
     assert chosen is not None
     # Confidence alone cannot catch the sure one without losing two answers;
@@ -311,3 +381,38 @@ def test_the_sweep_chooses_both_thresholds_when_there_are_similarities() -> None
         "in_scope_fallback_rate": 0.0,
     }
     assert chosen.figures == scores(labels, predictions, 0.31, 0.0, "oos", 0.41)
+
+
+def test_a_floor_on_in_scope_accuracy_chooses_the_highest_recall_above_it() -> None:
+    labels, predictions = LABELS, CONFIDENT
+    # In-scope accuracy 2/3 up to 0.60 (recall 0 up to 0.30, then 1/2); 1/3
+    # from 0.61 (recall 1 from 0.66).
+    high = choose_threshold(labels, predictions, 0.0, "oos", min_in_scope=0.6)
+    assert high is not None
+    assert high.threshold == pytest.approx(0.31)
+    assert high.figures == scores(labels, predictions, 0.31, 0.0, "oos")
+    assert high.figures["oos_recall"] == 0.5
+    low = choose_threshold(labels, predictions, 0.0, "oos", min_in_scope=0.3)
+    assert low is not None
+    # Recall 1 from 0.66 to 0.95 (1/3 answered) and above (none): 1/3 wins.
+    assert low.threshold == pytest.approx(0.66)
+    assert low.figures["in_scope_accuracy"] == pytest.approx(1 / 3)
+    # Out of reach: the highest in-scope accuracy, at the lowest threshold.
+    none = choose_threshold(labels, predictions, 0.0, "oos", min_in_scope=0.9)
+    assert none is not None
+    assert none.threshold == 0.0
+    assert none.figures["in_scope_accuracy"] == pytest.approx(2 / 3)
+
+
+def test_a_learnt_similarity_threshold_is_kept_and_only_confidence_swept() -> None:
+    labels, predictions = LABELS, NEAR_OR_FAR
+    kept = choose_threshold(labels, predictions, 0.0, "oos", fixed_similarity=0.45)
+    assert kept is not None
+    assert (kept.threshold, kept.similarity_threshold) == (0.31, 0.45)
+    assert kept.figures["oos_recall"] == 1.0
+    # A learnt threshold too low to catch the far one: confidence cannot either
+    # without losing answers, so the sweep does not pretend it can.
+    low = choose_threshold(labels, predictions, 0.0, "oos", fixed_similarity=0.1)
+    assert low is not None
+    assert low.similarity_threshold == 0.1
+    assert low.figures["oos_recall"] < 1.0

@@ -23,6 +23,7 @@ from bot.nlu.out_of_scope import (
     PARSE_KEY,
     OutOfScopeClassifier,
     OutOfScopeConfigError,
+    calibrate,
 )
 from bot.nlu.sentence_features import EncoderMismatch
 
@@ -154,6 +155,10 @@ def test_the_directions_persist_and_need_the_same_encoder(tmp_path: Path) -> Non
         ({"threshold": 1.5}, "threshold must be in"),
         ({"threshold": "high"}, "threshold must be in"),
         ({"exclude_intents": "oos"}, "exclude_intents must be a list"),
+        ({"fallback_rate": 0}, "fallback_rate must be empty or in"),
+        ({"fallback_rate": 0.6}, "fallback_rate must be empty or in"),
+        ({"fallback_rate": True}, "fallback_rate must be empty or in"),
+        ({"fallback_rate": "2%"}, "fallback_rate must be empty or in"),
     ],
 )
 def test_bad_settings_are_refused(
@@ -169,3 +174,92 @@ def test_training_without_any_in_scope_intent_is_refused(tmp_path: Path) -> None
     )
     with pytest.raises(OutOfScopeConfigError, match="no intent examples"):
         classifier.train(_training_data())
+
+
+def _leave_one_out(vectors: list[np.ndarray]) -> np.ndarray:
+    """Each example's best cosine, its own intent's mean made without it."""
+    best = []
+    for index, group in enumerate(vectors):
+        for row in range(len(group)):
+            scores = []
+            for other, members in enumerate(vectors):
+                kept = np.delete(members, row, axis=0) if other == index else members
+                mean = kept.mean(axis=0)
+                scores.append(float(group[row] @ (mean / np.linalg.norm(mean))))
+            best.append(max(scores))
+    return np.array(best)
+
+
+def test_calibration_compares_each_example_with_the_means_made_without_it() -> None:
+    generator = np.random.default_rng(0)
+    vectors = []
+    for _ in range(3):
+        rows = generator.normal(size=(5, 8)) + generator.normal(size=8) * 2
+        vectors.append(rows / np.linalg.norm(rows, axis=1, keepdims=True))
+    expected = _leave_one_out(vectors)
+    for rate in (0.1, 0.2, 0.5):
+        threshold, count = calibrate(vectors, rate)
+        assert count == 15
+        assert threshold == pytest.approx(np.quantile(expected, rate), abs=1e-6)
+    # With the example left in its own mean, every similarity would be higher.
+    sums = [group.sum(axis=0) for group in vectors]
+    inside = [
+        max(float(row @ (total / np.linalg.norm(total))) for total in sums)
+        for group in vectors
+        for row in group
+    ]
+    assert calibrate(vectors, 0.2)[0] < np.quantile(inside, 0.2)
+
+
+def test_calibration_leaves_out_intents_with_one_example() -> None:
+    single = np.eye(4, dtype=np.float32)[:1]
+    pair = np.eye(4, dtype=np.float32)[1:3]
+    threshold, count = calibrate([single, pair], 0.5)
+    assert count == 2
+    # Each of the pair sees the other as its intent's mean: cosine 0.
+    assert threshold == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(OutOfScopeConfigError, match="at least two training examples"):
+        calibrate([single, np.eye(4, dtype=np.float32)[1:2]], 0.5)
+
+
+def test_the_threshold_is_learnt_from_the_training_data_and_persists(
+    tmp_path: Path,
+) -> None:
+    settings = {"exclude_intents": ["oos"], "fallback_rate": 0.25, "threshold": 0.9}
+    classifier, storage, _, context = _classifier(tmp_path, **settings)
+    trained = classifier.train(_training_data())
+    vectors = [
+        classifier.encoder.encode(EXAMPLES[intent], cache=False)
+        for intent in classifier.intents
+    ]
+    learnt = float(np.quantile(_leave_one_out(vectors), 0.25))
+    assert classifier.threshold == pytest.approx(learnt, abs=1e-5)
+    # The configured threshold is not the one in use.
+    assert abs(classifier.threshold - 0.9) > 0.05
+    [message] = classifier.process([_parsed("my card never came", "card_arrival", 0.9)])
+    reported = message.get(PARSE_KEY)
+    assert reported["threshold"] == classifier.threshold
+    falls_back = reported["similarity"] < classifier.threshold
+    assert (message.get(INTENT)["name"] == "nlu_fallback") is falls_back
+    config = {**OutOfScopeClassifier.get_default_config(), **settings}
+    loaded = OutOfScopeClassifier.load(config, storage, trained, context)
+    assert loaded.threshold == classifier.threshold
+    with storage.write_to(trained) as folder:
+        recorded = json.loads((folder / INTENTS_FILE).read_text())
+    assert recorded["fallback_rate"] == 0.25
+    assert recorded["calibration_examples"] == 8
+    # A config without fallback_rate uses its own threshold, whatever is stored.
+    fixed = {**config, "fallback_rate": None}
+    assert OutOfScopeClassifier.load(fixed, storage, trained, context).threshold == 0.9
+
+
+def test_a_fallback_rate_needs_an_intent_with_two_examples(tmp_path: Path) -> None:
+    classifier, *_ = _classifier(tmp_path, fallback_rate=0.1)
+    data = TrainingData(
+        training_examples=[
+            Message(data={TEXT: "my card has not arrived", INTENT: "card_arrival"}),
+            Message(data={TEXT: "how do I change my PIN", INTENT: "change_pin"}),
+        ]
+    )
+    with pytest.raises(OutOfScopeConfigError, match="at least two training examples"):
+        classifier.train(data)
