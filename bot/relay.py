@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.assistant.client import RasaClient, Turn
 from bot.contract import ConversationState, HandoffReason, SecretAnswer, TurnMetadata
+from bot.conversations.inbox_flags import EMBEDDING, KEEP_VECTOR
 from bot.conversations.repository import (
     EXPECTS,
     RELAY_ONLY,
@@ -204,7 +205,7 @@ class Relay:
         self, conversation_id: str, message: MessageRecord, turn: Turn
     ) -> None:
         # Kept for the agent's handoff card; "_" keys never go on the wire.
-        understood = {
+        understood: dict[str, Any] = {
             "_nlu": {
                 "intent": turn.intent,
                 "confidence": turn.confidence,
@@ -215,6 +216,19 @@ class Relay:
                 "failed_actions": turn.failed_actions,
             }
         }
+        if turn.embedding is not None:
+            # Not stored in meta: the repository keeps it as the message's
+            # inbox vector when the message is flagged, or may be flagged
+            # later by a handoff or a rejected article (this turn hands over
+            # or answers with an article), so the inbox never embeds it.
+            understood[EMBEDDING] = turn.embedding
+            if (
+                turn.failed_actions
+                or turn.handoff_reason
+                or any(reply.custom.get("article") for reply in turn.messages)
+                or not any(reply.text or reply.buttons for reply in turn.messages)
+            ):
+                understood[KEEP_VECTOR] = True
         if turn.failed_actions:
             # Whatever the turn said was said without its actions: it may
             # promise a person that action_handoff never asked for, or an

@@ -3,7 +3,8 @@
 Like Rasa's REST channel, but made for the hub: it requires the shared token,
 passes the hub's metadata through, reports a failed turn as an error instead
 of an empty answer, and returns what the handoff card needs about the turn
-(intent, confidence, entities, slots, actions run, frustration score).
+(intent, confidence, entities, slots, actions run, frustration score) and the
+message's sentence embedding, which the hub keeps for the trainers' inbox.
 
 It also reports the custom actions that failed in the turn
 (``failed_actions``). Rasa itself logs a failed action and carries on as if
@@ -360,5 +361,8 @@ async def _describe_turn(request: Request, sender: str) -> dict[str, Any]:
         },
         "actions": list(reversed(actions)),
         "frustration": parse.get("frustration"),
+        # The message's sentence embedding (bot/nlu/meaning.py's parse data
+        # key), which the hub keeps with a message the trainers' inbox lists.
+        "embedding": parse.get("embedding"),
         "paused": tracker.is_paused(),
     }

@@ -40,6 +40,9 @@ class Turn:
     #: Custom actions that failed in this turn (action server down, hung or
     #: failing): the turn's messages may promise what never happened.
     failed_actions: list[str] = field(default_factory=list)
+    #: The message's sentence embedding as the NLU put it in the parse data
+    #: (bot/nlu/meaning.py; ``None`` without one), for the trainers' inbox.
+    embedding: dict[str, Any] | None = None
 
     @property
     def handoff_reason(self) -> str | None:
@@ -84,6 +87,7 @@ def parse_turn(body: dict[str, Any]) -> Turn:
     intent = body.get("intent") or {}
     confidence = intent.get("confidence")
     frustration = body.get("frustration")
+    embedding = body.get("embedding")
     return Turn(
         messages=messages,
         intent=intent.get("name"),
@@ -93,6 +97,7 @@ def parse_turn(body: dict[str, Any]) -> Turn:
         actions=[str(a) for a in body.get("actions") or []],
         frustration=frustration if isinstance(frustration, dict) else None,
         failed_actions=[str(a) for a in body.get("failed_actions") or []],
+        embedding=embedding if isinstance(embedding, dict) else None,
     )
 
 

@@ -5,8 +5,8 @@ struggled with. Instead of working that out at every read from whole
 transcripts, each message carries its reasons as bits in
 ``messages.inbox_flags`` (``NULL`` when it has none; indexed with
 ``created_at``), the reason of the handoff it preceded in
-``inbox_handoff_reason``, and, once computed, its sentence vector in
-``inbox_vector``.
+``inbox_handoff_reason``, and its sentence vector in ``inbox_vector``
+(:func:`stored_vector`: the vector tagged with the model that made it).
 
 Who writes the bits:
 
@@ -24,6 +24,17 @@ Who writes the bits:
 
 Both writers change only their own bits in one ``UPDATE``, so neither loses
 the other's.
+
+The vector is the one the NLU computed while it parsed the message
+(:class:`bot.nlu.meaning.MessageEmbedder`, in the parse data that comes
+back with the turn): the relay hands it over under :data:`EMBEDDING`, and
+:func:`set_nlu_flags` stores it with the flags when the message is flagged
+by the NLU, or when the relay marks the turn as one an event may flag later
+(:data:`KEEP_VECTOR`: it handed over, or answered with an article). Other
+messages' vectors are not kept (3.6 KB each). A flagged message without a
+stored vector of the inbox's model (flagged by a low rating, parsed by a
+pipeline without the embedder, stored before this) is embedded by the
+inbox's first read that shows it.
 """
 
 from __future__ import annotations
@@ -31,9 +42,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from bot.db.models import Feedback, Handoff, Message
+from bot.knowledge.embedding import (
+    DIMENSION,
+    MODEL_NAME,
+    vector_from_parse_data,
+)
+from bot.knowledge.embedding.encoder import MULTILINGUAL_WEIGHT
 
 messages = Message.__table__
 handoffs = Handoff.__table__
@@ -62,6 +80,18 @@ LOW_CONFIDENCE = 0.7
 LOW_RATING = 2
 #: Conversations refreshed per statement batch.
 CHUNK = 200
+#: The ``meta`` key under which the relay hands :func:`set_nlu_flags` the
+#: message's embedding from the parse data (never stored in ``meta``).
+EMBEDDING = "_embedding"
+#: The ``meta`` key by which the relay asks to keep the vector of a message
+#: the NLU did not flag: its turn handed over or answered with an article,
+#: so a handoff or a rejected article may flag it (never stored in ``meta``).
+KEEP_VECTOR = "_keep_vector"
+#: What a stored vector starts with: the model that made it, with the weight
+#: its two halves are joined by (:mod:`bot.knowledge.embedding.encoder`) and
+#: its size. A vector of another model (or weight) is not used: the inbox
+#: embeds the message again with its own encoder.
+VECTOR_TAG = f"{MODEL_NAME}:{MULTILINGUAL_WEIGHT}:{DIMENSION};".encode()
 
 
 def reasons_of(flags: int | None) -> list[str]:
@@ -118,25 +148,67 @@ FLAG_UPDATE = (
 )
 
 
+def stored_vector(vector: np.ndarray) -> bytes:
+    """A sentence vector as ``messages.inbox_vector`` keeps it.
+
+    :data:`VECTOR_TAG`, then the vector as little-endian float32.
+    """
+    return VECTOR_TAG + np.asarray(vector, dtype="<f4").tobytes()
+
+
+def vector_of(blob: bytes | None, dimension: int = DIMENSION) -> np.ndarray | None:
+    """The vector of :func:`stored_vector`, or ``None``.
+
+    ``None`` when nothing is stored or it is another model's (another tag or
+    size: the caller embeds the text again).
+    """
+    if (
+        blob is None
+        or len(blob) != len(VECTOR_TAG) + 4 * dimension
+        or not blob.startswith(VECTOR_TAG)
+    ):
+        return None
+    return np.frombuffer(blob, dtype="<f4", offset=len(VECTOR_TAG))
+
+
+def without_vector(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """``meta`` without what the relay handed over for the vector alone."""
+    return {k: v for k, v in meta.items() if k not in (EMBEDDING, KEEP_VECTOR)}
+
+
 def set_nlu_flags(values: dict[str, Any], text: str, meta: Mapping[str, Any]) -> None:
     """Add the NLU bits of a customer message to the ``UPDATE`` ``values``.
 
     Used where the relay stores what Rasa understood (``meta["_nlu"]``); the
-    event bits the message has already are kept.
+    event bits the message has already are kept. The message's vector
+    (``meta[EMBEDDING]``, the parse data's) goes with them when the message
+    is flagged now or ``meta[KEEP_VECTOR]`` asks for it, and it is of the
+    inbox's model (:func:`~bot.knowledge.embedding.vector_from_parse_data`).
     """
-    values["inbox_flags"] = _with_bits(EVENT_BITS, nlu_bits(text, meta))
+    bits = nlu_bits(text, meta)
+    values["inbox_flags"] = _with_bits(EVENT_BITS, bits)
+    if bits or meta.get(KEEP_VECTOR):
+        vector = vector_from_parse_data(meta.get(EMBEDDING))
+        if vector is not None:
+            values["inbox_vector"] = stored_vector(vector)
 
 
 __all__ = [
     "BITS",
+    "EMBEDDING",
     "EVENT_BITS",
     "FALLBACK_INTENT",
+    "KEEP_VECTOR",
     "LOW_CONFIDENCE",
     "LOW_RATING",
     "NLU_BITS",
+    "VECTOR_TAG",
     "nlu_bits",
     "nlu_reason_of",
     "reasons_of",
     "set_nlu_flags",
+    "stored_vector",
     "unhappy",
+    "vector_of",
+    "without_vector",
 ]

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.conversations.inbox_flags import LOW_RATING, set_nlu_flags
+from bot.conversations.inbox_flags import LOW_RATING, set_nlu_flags, without_vector
 from bot.db.models import Conversation, Feedback, Handoff, Message, aware, utcnow
 
 conversations = Conversation.__table__
@@ -382,10 +382,12 @@ class ConversationRepository:
             if isinstance(stored, dict) and RELAY_ONLY in stored:
                 meta = stored
         if meta is not None:
-            values["meta"] = meta if state == "pending" else _without_relay_only(meta)
+            kept = without_vector(meta)
+            values["meta"] = kept if state == "pending" else _without_relay_only(kept)
             if state != "pending":
                 # What Rasa understood decides whether the message is in the
-                # trainer's inbox: flagged now, with the rest.
+                # trainer's inbox: flagged now, with the rest (and its
+                # sentence vector, for grouping it there).
                 text = (
                     await connection.execute(
                         sa.select(messages.c.text).where(

@@ -37,12 +37,13 @@ from bot.conversations.inbox_flags import (
     EVENT_BITS,
     nlu_reason_of,
     reasons_of,
+    stored_vector,
+    vector_of,
 )
 from bot.conversations.repository import MessageRecord
 from bot.db.models import utcnow
 from bot.handoff.card import REASON_TEXT, problem_statement, understood
 from bot.knowledge.embedding import SentenceEncoder, shared_encoder
-from bot.knowledge.embedding.model import DIMENSION, MODEL_NAME
 from bot.knowledge.search import KnowledgeIndex, Query, SearchResult
 from bot.knowledge.service import KnowledgeBase
 from bot.training.masking import mask
@@ -88,9 +89,6 @@ TOP_ARTICLES = 3
 #: Groups returned at most.
 MAX_GROUPS = 200
 SORTS = ("newest", "frequent")
-#: What a stored vector starts with: the encoder it came from (a vector of
-#: another model is computed again).
-_VECTOR_TAG = f"{MODEL_NAME}:{DIMENSION};".encode()
 #: Rows grouped per step of :func:`group`.
 _BLOCK = 256
 #: How far below its limit a row's cosine with a new group must stay for a
@@ -644,7 +642,6 @@ class Inbox:
         memo: _Memo,
     ) -> np.ndarray:
         """The rows' sentence vectors: kept, stored, or computed now and stored."""
-        size = len(_VECTOR_TAG) + 4 * encoder.dimension
         kept = memo.vectors
         vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
         unknown = []
@@ -661,16 +658,13 @@ class Inbox:
         # Stored vectors (of this encoder) by position, read in one go.
         found = await reader.vectors([rows[p].id for p in unknown])
         stored = {
-            position: blob[len(_VECTOR_TAG) :]
+            position: vector
             for position in unknown
-            if (blob := found.get(rows[position].id)) is not None
-            and len(blob) == size
-            and blob.startswith(_VECTOR_TAG)
+            if (vector := vector_of(found.get(rows[position].id), encoder.dimension))
+            is not None
         }
         if stored:
-            vectors[list(stored)] = np.frombuffer(
-                b"".join(stored.values()), dtype="<f4"
-            ).reshape(len(stored), encoder.dimension)
+            vectors[list(stored)] = np.stack(list(stored.values()))
         missing = [position for position in unknown if position not in stored]
         if missing:
             records = await reader.messages([rows[p].id for p in missing])
@@ -682,10 +676,7 @@ class Inbox:
             vectors[missing] = computed
             await reader.store_vectors(
                 [
-                    (
-                        rows[p].id,
-                        _VECTOR_TAG + np.asarray(v, dtype="<f4").tobytes(),
-                    )
+                    (rows[p].id, stored_vector(v))
                     for p, v in zip(missing, computed, strict=True)
                 ]
             )

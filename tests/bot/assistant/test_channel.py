@@ -10,12 +10,15 @@ does when an action fails: the action's error is logged and the turn goes on.
 from __future__ import annotations
 
 import contextlib
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 from rasa.core.actions.action import ActionExecutionRejection
 from rasa.core.agent import Agent
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
@@ -160,3 +163,32 @@ async def test_readiness_needs_the_token_and_a_loaded_model() -> None:
                 body = await response.json()
     assert response.status == 503
     assert body == {"status": "warming", "reason": "no model loaded"}
+
+
+async def test_the_turn_reports_the_messages_embedding_from_the_parse_data() -> None:
+    """The hub keeps it for the trainers' inbox (bot/nlu/meaning.py's key)."""
+    embedding = {"model": "m", "dimension": 2, "vector": "AACAPwAAAAA="}
+    tracker = DialogueStateTracker("c-1", slots=[])
+    tracker.update(
+        UserUttered(
+            "blorp",
+            parse_data={
+                "intent": {"name": "nlu_fallback", "confidence": 0.3},
+                "entities": [],
+                "embedding": embedding,
+            },
+        )
+    )
+
+    class Store:
+        async def retrieve(self, sender: str) -> DialogueStateTracker:
+            return tracker
+
+    request = SimpleNamespace(
+        app=SimpleNamespace(
+            ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=Store()))
+        )
+    )
+    turn = await channel_module._describe_turn(request, "c-1")  # type: ignore[arg-type]
+    assert turn["embedding"] == embedding
+    assert turn["intent"] == {"name": "nlu_fallback", "confidence": 0.3}

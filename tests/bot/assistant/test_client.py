@@ -41,6 +41,13 @@ def test_a_turn_without_a_frustration_score_has_none() -> None:
     turn = parse_turn({"messages": [], "frustration": "loud"})
     assert turn.frustration is None
     assert turn.intent is None
+    assert turn.embedding is None
+
+
+def test_a_turn_keeps_the_messages_embedding_for_the_inbox() -> None:
+    embedding = {"model": "m", "dimension": 2, "vector": "AACAPwAAAAA="}
+    assert parse_turn({"messages": [], "embedding": embedding}).embedding == embedding
+    assert parse_turn({"messages": [], "embedding": "AACAPw"}).embedding is None
 
 
 @contextlib.asynccontextmanager

@@ -24,10 +24,14 @@ from bot.conversations.repository import ConversationRepository
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.knowledge import KnowledgeRepository
+from bot.knowledge.embedding import DIMENSION, vector_to_parse_data
 from bot.knowledge.search import Hit, Query, SearchResult
 from bot.knowledge.service import KnowledgeBase
+from bot.training import repository as training_repository
 from bot.training.inbox import Grouping, Inbox, InboxFilter, group
 from bot.training.repository import TrainingRepository
+from tests.bot.conversations.test_inbox_vector import relayed as vector_relayed
+from tests.bot.conversations.test_inbox_vector import unit
 from tests.bot.training.test_inbox_flags import new_chat, relayed
 from tests.conftest import scratch_postgres
 
@@ -329,3 +333,70 @@ async def test_reads_after_changes_equal_a_fresh_process_s(
     assert await inbox.groups(query) == await fresh.groups(query)
     # The kept inbox embedded each flagged message once.
     assert len(kept.encoded) == flagged
+
+
+class CountingEncoder:
+    """The inbox's model's size; counts the texts it is asked to embed."""
+
+    dimension = DIMENSION
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str], cache: bool = False) -> np.ndarray:
+        self.encoded.extend(texts)
+        return np.stack([unit(sum(map(ord, text))) for text in texts])
+
+
+async def test_after_a_dismissal_messages_moving_in_are_grouped_from_stored_vectors(
+    engine: Any, chats: ConversationRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relay stored each flagged message's vector (the NLU's): a read,
+    also one after a dismissal brings older messages into the newest
+    :data:`~bot.training.repository.MAX_INBOX_MESSAGES`, embeds nothing."""
+    monkeypatch.setattr(training_repository, "MAX_INBOX_MESSAGES", 4)
+    topics = [unit(100 + topic) for topic in range(3)]
+    chat = await new_chat(chats)
+    ids, topic_of = [], {}
+    for number in range(9):
+        noise = unit(200 + number) * 0.05
+        vector = topics[number % 3] + noise
+        message_id = await vector_relayed(
+            chats,
+            chat,
+            "nlu_fallback",
+            0.3,
+            vector_to_parse_data(vector / np.linalg.norm(vector)),
+        )
+        ids.append(message_id)
+        topic_of[message_id] = number % 3
+    encoder, editions = CountingEncoder(), Editions()
+    repository = TrainingRepository(engine, KnowledgeRepository(engine))
+    inbox = Inbox(repository, cast(KnowledgeBase, editions), encoder=cast(Any, encoder))
+    query = InboxFilter(since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+
+    def members(groups: list[dict[str, Any]]) -> list[list[int]]:
+        return [[item["message_id"] for item in g["items"]] for g in groups]
+
+    first = members(await inbox.groups(query))
+    assert sorted(i for group in first for i in group) == sorted(ids[-4:])
+    await dismiss(engine, first[0])
+    second = members(await inbox.groups(query))
+    shown = {i for group in second for i in group}
+    assert shown - set(ids[-4:]), "no older message moved into the newest four"
+    assert len(shown) == 4
+    # Grouped by the stored vectors: one topic per group.
+    assert all(len({topic_of[i] for i in group}) == 1 for group in second)
+    assert encoder.encoded == []
+    fresh = CountingEncoder()
+    again = Inbox(repository, cast(KnowledgeBase, editions), encoder=cast(Any, fresh))
+    assert members(await again.groups(query)) == second
+    assert fresh.encoded == []
+
+    # A flagged message without a stored vector (no embedder in the NLU
+    # pipeline) is embedded by the read that shows it, once.
+    await vector_relayed(chats, chat, "nlu_fallback", 0.3, None)
+    await inbox.groups(query)
+    await again.groups(query)
+    assert len(encoder.encoded) == 1
+    assert fresh.encoded == []
