@@ -322,6 +322,11 @@ class Settings:
         secret_key: The hub's own secret (``BATON_SECRET_KEY``, at least 32
             characters), which signs the links mailed to customers; see
             :attr:`link_secret` when it is not set.
+        knowledge_warm_up: Build the hub's knowledge index in the
+            background when the hub starts, once the assistant is ready
+            (``BATON_KNOWLEDGE_WARM_UP``, ``0`` turns it off: the first
+            search builds it, as the trainers' inbox's first read did); see
+            :mod:`bot.training.warm_up`.
         promises: Reminders, escalation and resume links (``bot.promises``).
         accounts: Self-service password reset (``BATON_ACCOUNTS*``).
         environment: The whole environment the settings were read from;
@@ -360,6 +365,7 @@ class Settings:
     model_pull_s: int = 2
     regression_margin: float = 0.02
     secret_key: str | None = field(default=None, repr=False)
+    knowledge_warm_up: bool = True
     promises: Promises = field(default_factory=Promises)
     accounts: Accounts = field(default_factory=Accounts)
     environment: Mapping[str, str] = field(
@@ -440,6 +446,8 @@ class Settings:
             model_pull_s=_int(env, "MODEL_PULL_SECONDS", 2, minimum=1),
             regression_margin=_float(env, "REGRESSION_MARGIN", 0.02, at_most=1),
             secret_key=secret_key,
+            knowledge_warm_up=_text(env, "KNOWLEDGE_WARM_UP", "1").lower()
+            in {"1", "true", "yes"},
             promises=_promises(env),
             accounts=_accounts(env),
             environment=dict(env),

@@ -268,6 +268,9 @@ def settings_in(folder: Path) -> Settings:
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
         rasa_timeout_s=5.0,
+        # Tests' hubs build the knowledge index when a test searches (the
+        # background build costs ~10 s of CPU per hub started).
+        knowledge_warm_up=False,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -40,6 +42,7 @@ from bot.promises import (
     create_lease,
 )
 from bot.relay import Relay
+from bot.training.warm_up import warm_up_knowledge
 from bot.web import bodies, errors
 from bot.web.account_reset import account_reset
 from bot.web.admin_api import admin_api
@@ -48,7 +51,7 @@ from bot.web.auth_api import auth_api
 from bot.web.canned_api import canned_api
 from bot.web.context import Hub
 from bot.web.customer import customer
-from bot.web.health import health
+from bot.web.health import dependency_status, health
 from bot.web.history_api import history_api
 from bot.web.intents_api import intents_api
 from bot.web.kb_api import kb_api
@@ -258,9 +261,28 @@ async def _after_start(app: Sanic, _: Any) -> None:
     app.ctx.hub.ownership.start()
     app.ctx.agent_presence.start()
     app.ctx.promise_scheduler.start()
+    app.ctx.knowledge_warm_up = None
+    hub: Hub = app.ctx.hub
+    if hub.settings.knowledge_warm_up:
+        # The trainers' inbox's first read no longer builds the index; the
+        # hub's start and customers do not wait for it (bot.training.warm_up).
+        async def assistant_ready() -> bool:
+            checks = await dependency_status(hub)
+            return all(
+                checks[name]["status"] == "ok" for name in ("rasa", "action_server")
+            )
+
+        app.ctx.knowledge_warm_up = asyncio.ensure_future(
+            warm_up_knowledge(hub.knowledge, assistant_ready)
+        )
 
 
 async def _before_stop(app: Sanic, _: Any) -> None:
+    warm_up: asyncio.Future[bool] | None = getattr(app.ctx, "knowledge_warm_up", None)
+    if warm_up is not None and not warm_up.done():
+        warm_up.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warm_up
     hub: Hub | None = getattr(app.ctx, "hub", None)
     if hub is not None:
         await hub.relay.stop()
