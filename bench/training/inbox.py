@@ -13,9 +13,13 @@ understood, and some conversations end with a handoff, a rejected article or
 a low rating, at rates given below. The rows are written in bulk (the
 services would take hours for this many): their shape is the relay's, each
 customer message with the inbox flag the relay stores with it
-(:func:`bot.conversations.inbox_flags.nlu_bits`); the handoffs' and answers'
-flags are then applied as a hub applies them
-(:func:`~bot.training.flags.apply_pending_events`, timed).
+(:func:`bot.conversations.inbox_flags.nlu_bits`) and, where the relay keeps
+one, its sentence vector (a message the NLU flagged, and the last message of
+a conversation handed over: the relay keeps the parse data's vector of a
+turn that hands over). The NLU computed those vectors while it parsed the
+messages; here the hub's encoder computes them (the same model), timed apart
+as ``vectors_s``. The handoffs' and answers' flags are then applied as a hub
+applies them (:func:`~bot.training.flags.apply_pending_events`, timed).
 
 Then the inbox is read as the console reads it (:class:`bot.training.Inbox`
 with the hub's knowledge base and sentence encoder): the default view
@@ -23,10 +27,12 @@ with the hub's knowledge base and sentence encoder): the default view
 times after one warm-up read; the figures are seconds per read, with the
 CPU seconds of each read (this process, and on PostgreSQL the server's
 backends, from ``/proc``): on a shared machine a read waits for a core. The
-first read embeds the flagged messages (at most the newest 2,000) once and
-stores their vectors; its time is recorded as ``first_read_s``. Before it,
-the knowledge base's first index (the sentence encoder loaded, the index
-built, as a hub's first search does) is timed apart.
+first read embeds the flagged messages without a stored vector (those a low
+rating flagged) once and stores their vectors; its time is recorded as
+``first_read_s``. Before it, the knowledge base's first index is built as a
+hub builds it in the background when it starts
+(:func:`bot.training.warm_up.warm_up_knowledge`: the sentence encoder
+loaded, the index built), timed apart.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.training.results import load_average, percentiles, record
-from bot.conversations.inbox_flags import nlu_bits
+from bot.conversations.inbox_flags import nlu_bits, stored_vector
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_database
 from bot.db.models import (
@@ -57,11 +63,13 @@ from bot.db.models import (
     TrainingAnnotation,
 )
 from bot.knowledge import KnowledgeBase, KnowledgeRepository, load_seed
+from bot.knowledge.embedding import SentenceEncoder, shared_encoder
 from bot.training import Inbox, InboxFilter, Reason
 from bot.training.flags import apply_pending_events
 from bot.training.intents import NluRepository
 from bot.training.nlu_data import read_nlu
 from bot.training.repository import TrainingRepository
+from bot.training.warm_up import warm_up_knowledge
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 TURNS_PER_CONVERSATION = 10
@@ -79,7 +87,9 @@ DATA = (
     "conversations of 10 turns spread over the last 30 days, 3 % of turns "
     "nlu_fallback, 5 % unsure (0.5-0.69), 5 % of conversations handed over and "
     "resolved, 2 % with a rejected article, 1 % rated 1-2; written in bulk with "
-    "the relay's flags, events applied as a hub applies them"
+    "the relay's flags and vectors (of the messages the NLU flagged and the last "
+    "message of each conversation handed over, by the hub's encoder), events "
+    "applied as a hub applies them"
 )
 #: Rows per INSERT.
 BATCH = 5000
@@ -93,8 +103,14 @@ def phrasings() -> list[tuple[str, str]]:
     ]
 
 
-async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
-    """Write ``turns`` customer turns with their bot replies; return counts."""
+async def fill(
+    engine: Any, turns: int, seed: int = 14, encoder: SentenceEncoder | None = None
+) -> dict[str, Any]:
+    """Write ``turns`` customer turns with their bot replies; return counts.
+
+    With ``encoder``, the messages whose vector the relay keeps get it
+    (``vectors_s``: the time taken to compute them).
+    """
     rng = random.Random(seed)
     pool = phrasings()
     intents = sorted({intent for _, intent in pool})
@@ -191,6 +207,8 @@ async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
         )
         draw = rng.random()
         if draw < HANDOFF_RATE:
+            # The last turn handed over: the relay keeps its vector.
+            messages[-2]["keep_vector"] = True
             handoffs.append(
                 {
                     "conversation_id": conversation_id,
@@ -223,6 +241,21 @@ async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
                     "created_at": at,
                 }
             )
+    vectors_s = 0.0
+    if encoder is not None:
+        started = time.perf_counter()
+        kept = [m for m in messages if m["inbox_flags"] or m.get("keep_vector")]
+        texts = sorted({m["text"] for m in kept})
+        computed = {}
+        for start in range(0, len(texts), 256):
+            batch = texts[start : start + 256]
+            computed.update(zip(batch, encoder.encode(batch, cache=False), strict=True))
+        for message in kept:
+            message["inbox_vector"] = stored_vector(computed[message["text"]])
+        vectors_s = time.perf_counter() - started
+    for message in messages:
+        message.pop("keep_vector", None)
+        message.setdefault("inbox_vector", None)
     async with engine.begin() as connection:
         for table, rows in (
             (Conversation.__table__, conversations),
@@ -237,19 +270,29 @@ async def fill(engine: Any, turns: int, seed: int = 14) -> dict[str, int]:
         message_rows=len(messages),
         handoffs=len(handoffs),
         feedback=len(feedback),
+        vectors=sum(m["inbox_vector"] is not None for m in messages),
     )
-    return counts
+    return {**counts, "vectors_s": round(vectors_s, 1)}
 
 
 async def flag_one(
-    engine: Any, rng: random.Random, pool: list[tuple[str, str]]
+    engine: Any,
+    rng: random.Random,
+    pool: list[tuple[str, str]],
+    encoder: SentenceEncoder | None = None,
 ) -> None:
     """Store one new customer message the NLU did not understand, flagged as
-    the relay flags it, in a conversation of its own (the newest message)."""
+    the relay flags it, in a conversation of its own (the newest message);
+    with ``encoder``, with its vector, as the relay keeps the parse data's."""
     text, _ = rng.choice(pool)
     text = f"{text} (order {rng.randrange(10**6)})"
     nlu = {"intent": "nlu_fallback", "confidence": round(rng.uniform(0.2, 0.5), 4)}
     conversation_id = secrets.token_hex(16)
+    vector = (
+        stored_vector(encoder.encode([text], cache=False)[0])
+        if encoder is not None
+        else None
+    )
     now = dt.datetime.now(dt.timezone.utc)
     async with engine.begin() as connection:
         await connection.execute(
@@ -284,6 +327,7 @@ async def flag_one(
                 "relay_state": "done",
                 "created_at": now,
                 "inbox_flags": nlu_bits(text, {"_nlu": nlu}) or None,
+                "inbox_vector": vector,
             },
         )
 
@@ -339,7 +383,11 @@ async def server_cpu_s(engine: Any) -> float | None:
 
 
 async def timed(
-    inbox: Inbox, query: InboxFilter, repeat: int, engine: Any
+    inbox: Inbox,
+    query: InboxFilter,
+    repeat: int,
+    engine: Any,
+    encoder: SentenceEncoder | None = None,
 ) -> dict[str, Any]:
     """Seconds per read of ``query`` (after one warm-up read), and its size.
 
@@ -347,13 +395,15 @@ async def timed(
     reloading the view or switching back to it; the inbox keeps what cannot
     change, so these reuse the previous read's groups and searches), then
     ``repeat`` reads each just after one new message was flagged
-    (``after_new_flag``: the flagged list changed, so it is grouped again
-    and the new message embedded), then ``repeat`` reads each just after
+    (``after_new_flag``: the flagged list changed, so it is grouped again;
+    with ``encoder`` the message is stored with its vector, as the relay
+    stores it), then ``repeat`` reads each just after
     the first group shown was dismissed (``after_dismissing_a_group``).
     The worst p95 of the three counts.
 
     The warm-up read embeds the flagged messages that have no stored vector
-    yet (all of them, on the first read after the fill): its time is kept.
+    yet (those a low rating flagged, on the first read after the fill): its
+    time is kept.
     Besides the wall time, each read's CPU time in this process (all its
     threads), and on PostgreSQL the server's CPU time for all the reads
     together, per read: on a shared machine the wall time includes waiting
@@ -378,7 +428,7 @@ async def timed(
     rng, pool = random.Random(repeat), phrasings()
     changed, changed_cpu = [], []
     for _ in range(repeat):
-        await flag_one(engine, rng, pool)
+        await flag_one(engine, rng, pool, encoder)
         started = time.perf_counter()
         cpu = time.process_time()
         await inbox.groups(query)
@@ -427,8 +477,9 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
             await upgrade_database(engine)
             knowledge = KnowledgeBase(KnowledgeRepository(engine))
             await knowledge.repository.seed_if_new(load_seed())
+            encoder = shared_encoder()
             started = time.perf_counter()
-            counts = await fill(engine, turns)
+            counts = await fill(engine, turns, encoder=encoder)
             filled_s = time.perf_counter() - started
             # The handoffs and answers were written in bulk, not through
             # their services: their flags are applied as a hub would.
@@ -443,22 +494,23 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
                 knowledge,
             )
             load_before = load_average()
-            # What a hub's first use of the knowledge base costs (the
-            # encoder loaded, the index built), apart from the first read.
+            # What a hub's background build of the knowledge index at its
+            # start costs (the index built), apart from the reads.
             started = time.perf_counter()
             cpu = time.process_time()
-            await knowledge.index()
+            if not await warm_up_knowledge(knowledge):
+                raise RuntimeError("the knowledge index could not be built")
             index_first = {
                 "seconds": round(time.perf_counter() - started, 2),
                 "cpu_seconds": round(time.process_time() - cpu, 2),
             }
             reads = {
-                "newest": await timed(inbox, InboxFilter(), repeat, engine),
+                "newest": await timed(inbox, InboxFilter(), repeat, engine, encoder),
                 "frequent": await timed(
-                    inbox, InboxFilter(sort="frequent"), repeat, engine
+                    inbox, InboxFilter(sort="frequent"), repeat, engine, encoder
                 ),
                 "reason_fallback": await timed(
-                    inbox, InboxFilter(reason=Reason.FALLBACK), repeat, engine
+                    inbox, InboxFilter(reason=Reason.FALLBACK), repeat, engine, encoder
                 ),
             }
         finally:
