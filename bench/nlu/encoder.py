@@ -6,9 +6,10 @@ SentenceEncoder` and times, on BANKING77's test texts (``--texts``, default
 and in the encoder's batches: the WordPiece tokenizer, the English model's
 forward pass, the multilingual model (its tokenizer and forward pass), and
 ``encode`` as a whole. With ``--model``, a Rasa NLU model (``--train`` first
-trains BANKING77 10 per intent with ``bench/nlu/configs/dense.yml`` into that
-path when it is missing) parses ``--parses`` test messages one at a time, as
-the server does: the pipeline's parses per second.
+trains BANKING77 10 per intent with ``--config``, by default
+``bench/nlu/configs/dense.yml``, into that path when it is missing) parses
+``--parses`` test messages one at a time, as the server does: the pipeline's
+parses per second, and each component's CPU per parse.
 
 Wall time depends on the other jobs of a shared machine, so each figure has
 its CPU time too (``time.process_time``: every thread of this process), and
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import logging
@@ -31,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +121,8 @@ def encoder_stages(texts: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def train_model(path: Path) -> dict[str, Any]:
-    """Train BANKING77, 10 per intent, with the dense config into ``path``."""
+def train_model(path: Path, config: Path = CONFIG) -> dict[str, Any]:
+    """Train BANKING77, 10 per intent, with ``config`` into ``path``."""
     from bench.nlu.data import public_splits, slice_examples
     from bench.nlu.run import train, write_nlu_yaml
 
@@ -131,16 +133,45 @@ def train_model(path: Path) -> dict[str, Any]:
         workdir = Path(directory)
         nlu = workdir / "nlu.yml"
         write_nlu_yaml(nlu, examples)
-        model, seconds, cpu, peak = train(CONFIG, nlu, workdir)
+        model, seconds, cpu, peak = train(config, nlu, workdir)
         path.parent.mkdir(parents=True, exist_ok=True)
         model.replace(path)
     return {
         "examples": len(examples),
-        "config": str(CONFIG.relative_to(ROOT)),
+        "config": _shown(config),
         "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu, 1),
         "train_peak_memory_mb": round(peak),
     }
+
+
+@contextlib.contextmanager
+def _cpu_by_component(totals: dict[str, float]) -> Iterator[None]:
+    """Add each Rasa graph node's CPU seconds to ``totals`` while it holds.
+
+    Wraps ``rasa.engine.graph.GraphNode.__call__`` (every component's
+    ``process`` runs through it): two ``time.process_time`` calls per node,
+    a few microseconds per parse. CPU that a component leaves running on
+    another thread (a BLAS thread spinning after a product) is counted in
+    whichever node runs meanwhile.
+    """
+    from rasa.engine.graph import GraphNode
+
+    original = GraphNode.__call__
+
+    def timed(node: GraphNode, *args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return original(node, *args, **kwargs)
+        finally:
+            name = node._node_name
+            totals[name] = totals.get(name, 0.0) + time.process_time() - started
+
+    GraphNode.__call__ = timed
+    try:
+        yield
+    finally:
+        GraphNode.__call__ = original
 
 
 async def _parse(model: Path, texts: Sequence[str]) -> dict[str, Any]:
@@ -149,25 +180,59 @@ async def _parse(model: Path, texts: Sequence[str]) -> dict[str, Any]:
     agent = Agent.load(str(model))
     await agent.parse_message("hello")
     latencies = []
-    started, cpu = time.perf_counter(), time.process_time()
-    for text in texts:
-        begun = time.perf_counter()
-        await agent.parse_message(text)
-        latencies.append(time.perf_counter() - begun)
-    wall = time.perf_counter() - started
-    used = time.process_time() - cpu
+    by_component: dict[str, float] = {}
+    with _cpu_by_component(by_component):
+        started, cpu = time.perf_counter(), time.process_time()
+        for text in texts:
+            begun = time.perf_counter()
+            await agent.parse_message(text)
+            latencies.append(time.perf_counter() - begun)
+        wall = time.perf_counter() - started
+        used = time.process_time() - cpu
+    count = len(texts)
+    components = {
+        name: round(1000 * seconds / count, 3)
+        for name, seconds in sorted(by_component.items(), key=lambda item: -item[1])
+    }
+    components["outside the graph's nodes (Rasa's processor, dask)"] = round(
+        1000 * (used - sum(by_component.values())) / count, 3
+    )
     return {
         "model": str(model),
-        "parses": len(texts),
+        "parses": count,
         "wall_s": round(wall, 2),
         "cpu_s": round(used, 2),
-        "parses_per_second_wall": round(len(texts) / wall, 1),
-        "cpu_ms_per_parse": round(1000 * used / len(texts), 2),
+        "parses_per_second_wall": round(count / wall, 1),
+        "cpu_ms_per_parse": round(1000 * used / count, 2),
+        "parses_per_cpu_second": round(count / used, 1),
         "latency_ms_p50": round(statistics.median(latencies) * 1000, 2),
+        "cpu_ms_per_parse_by_component": components,
         "peak_memory_mb": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ),
     }
+
+
+def _blas() -> list[dict[str, Any]]:
+    """numpy's BLAS libraries and their thread counts (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    return [
+        {
+            "library": info.get("internal_api"),
+            "version": info.get("version"),
+            "threads": info.get("num_threads"),
+        }
+        for info in threadpool_info()
+    ]
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the checkout when it is inside it."""
+    resolved = path.resolve()
+    if resolved.is_relative_to(ROOT):
+        return str(resolved.relative_to(ROOT))
+    return str(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,6 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a Rasa model to parse with")
     parser.add_argument(
         "--train", action="store_true", help="train --model first if it is missing"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=CONFIG,
+        help="the NLU config --train trains with (default bench/nlu/configs/dense.yml)",
     )
     parser.add_argument("--parses", type=int, default=1000, help="messages to parse")
     parser.add_argument("--root", type=Path, help="import bot from this checkout")
@@ -221,12 +292,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.model is not None:
         if args.train and not args.model.is_file():
-            run["training"] = train_model(args.model)
+            run["training"] = train_model(args.model, args.config)
         run["pipeline"] = asyncio.run(_parse(args.model, test[: args.parses]))
         run["pipeline"]["data"] = (
             f"the first {args.parses} texts of BANKING77's test.csv"
         )
     run["machine"]["load_average_at_end"] = list(os.getloadavg())
+    run["machine"]["blas"] = _blas()
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"nlu-encoder-{run['date'][:10]}{args.suffix}.json"
     results = json.loads(path.read_text("utf-8")) if path.is_file() else {}

@@ -2,11 +2,15 @@
 
 It splits text as the model's tokenizer does: clean, lowercase, strip
 accents, split punctuation and CJK characters, then greedy longest-match
-word pieces.
+word pieces. Every message the NLU pipeline parses goes through it once, so
+the common case is quick: an ASCII text is split by one regular expression
+(the same words as the character-by-character rules, which only matter
+beyond ASCII), and the pieces of a word seen before are looked up.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +19,18 @@ from pathlib import Path
 #: with ``[CLS]`` and ``[SEP]``; longer messages are cut.
 MAX_SEQUENCE = 256
 MAX_WORD_CHARS = 100
+#: How many words' pieces a tokenizer remembers (then it starts afresh).
+WORD_MEMORY = 50_000
+
+#: ASCII characters the rules drop (control characters, not tab or line
+#: breaks, which become spaces).
+_ASCII_CLEAN = {
+    **{code: None for code in [*range(32), 127] if chr(code) not in "\t\n\r"},
+    **{ord(char): " " for char in "\t\n\r"},
+}
+#: In cleaned, lowercased ASCII: a punctuation mark (what
+#: :func:`_is_punctuation` says of ASCII), or a run of other non-spaces.
+_ASCII_WORDS = re.compile(r"[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~ ]+")
 
 
 def _is_whitespace(char: str) -> bool:
@@ -55,6 +71,7 @@ class WordPieceTokenizer:
         self.unknown = self._ids["[UNK]"]
         self.first = self._ids["[CLS]"]
         self.last = self._ids["[SEP]"]
+        self._known: dict[str, list[int]] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> WordPieceTokenizer:
@@ -63,6 +80,14 @@ class WordPieceTokenizer:
 
     def words(self, text: str) -> list[str]:
         """Normalise and split a text into words and punctuation marks."""
+        if text.isascii():
+            # ASCII has no accents, CJK or other whitespace: the rules below
+            # come down to dropping control characters and splitting.
+            return _ASCII_WORDS.findall(text.translate(_ASCII_CLEAN).lower())
+        return self.words_by_rules(text)
+
+    def words_by_rules(self, text: str) -> list[str]:
+        """:meth:`words` character by character, as BERT's tokenizer does."""
         cleaned: list[str] = []
         for char in text:
             code = ord(char)
@@ -118,8 +143,14 @@ class WordPieceTokenizer:
         """Token ids with ``[CLS]`` and ``[SEP]``, cut to ``max_length``."""
         ids: list[int] = []
         budget = max_length - 2
+        known = self._known
         for word in self.words(text):
-            ids.extend(self.pieces(word))
+            pieces = known.get(word)
+            if pieces is None:
+                if len(known) >= WORD_MEMORY:
+                    known.clear()
+                pieces = known[word] = self.pieces(word)
+            ids.extend(pieces)
             if len(ids) >= budget:
                 break
         return [self.first, *ids[:budget], self.last]

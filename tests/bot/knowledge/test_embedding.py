@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import logging
+import random
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from bot.knowledge.embedding import (
     read_safetensors,
     shared_encoder,
 )
+from bot.knowledge.embedding import tokenizer as tokenizer_module
 from bot.knowledge.embedding.encoder import MULTILINGUAL_WEIGHT
 from bot.knowledge.embedding.graph import multilingual_inputs
 from bot.knowledge.similarity import SemanticMatcher
@@ -65,6 +67,46 @@ def test_word_pieces_match_the_reference_tokenizer(
     encoder: SentenceEncoder, item: dict[str, object]
 ) -> None:
     assert encoder.tokenizer.encode(str(item["text"])) == item["input_ids"]
+
+
+def test_ascii_texts_split_as_the_character_rules_split_them(
+    encoder: SentenceEncoder,
+) -> None:
+    # words() splits ASCII with one regular expression; the character rules
+    # (BERT's, for every other text) must give the same words.
+    tokenizer = encoder.tokenizer
+    every = [chr(code) for code in range(128)]
+    rng = random.Random(15)
+    texts = [
+        *(f"Ab{char}c D{char}{char}" for char in every),
+        "Hello,\tWORLD!!\x07 don't re-send\x7f(it) $5.00\r\n#tag @me ~x_y",
+        *("".join(rng.choices(every, k=rng.randint(0, 30))) for _ in range(2000)),
+    ]
+    for text in texts:
+        assert text.isascii()
+        assert tokenizer.words(text) == tokenizer.words_by_rules(text), repr(text)
+
+
+def test_remembered_word_pieces_are_bounded_and_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tokenizer_module, "WORD_MEMORY", 3)
+    vocabulary = (DEFAULT_MODEL_DIR / "vocab.txt").read_text("utf-8").splitlines()
+    remembering = WordPieceTokenizer(vocabulary)
+    text = "the unaffordable refund of the unaffordable card was refunded"
+    first = remembering.encode(text)
+    again = remembering.encode(text)
+    fresh = WordPieceTokenizer(vocabulary)
+    assert (
+        first
+        == again
+        == [
+            fresh.first,
+            *(piece for word in fresh.words(text) for piece in fresh.pieces(word)),
+            fresh.last,
+        ]
+    )
+    assert len(remembering._known) <= 3
 
 
 def test_vectors_match_the_reference_model(encoder: SentenceEncoder) -> None:
