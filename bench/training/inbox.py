@@ -32,7 +32,8 @@ rating flagged) once and stores their vectors; its time is recorded as
 ``first_read_s``. Before it, the knowledge base's first index is built as a
 hub builds it in the background when it starts
 (:func:`bot.training.warm_up.warm_up_knowledge`: the sentence encoder
-loaded, the index built), timed apart.
+loaded, what the process holds frozen out of the garbage collector, the
+index built), timed apart.
 """
 
 from __future__ import annotations
@@ -498,7 +499,7 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
             # start costs (the index built), apart from the reads.
             started = time.perf_counter()
             cpu = time.process_time()
-            if not await warm_up_knowledge(knowledge):
+            if not await warm_up_knowledge(knowledge, freeze=True):
                 raise RuntimeError("the knowledge index could not be built")
             index_first = {
                 "seconds": round(time.perf_counter() - started, 2),

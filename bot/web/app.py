@@ -273,7 +273,7 @@ async def _after_start(app: Sanic, _: Any) -> None:
             )
 
         app.ctx.knowledge_warm_up = asyncio.ensure_future(
-            warm_up_knowledge(hub.knowledge, assistant_ready)
+            warm_up_knowledge(hub.knowledge, assistant_ready, freeze=True)
         )
 
 

@@ -9,6 +9,7 @@ The index's build itself is replaced by a cheap stand-in that counts.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 from typing import Any
@@ -65,7 +66,10 @@ async def test_the_hub_builds_the_index_at_start_without_a_read_nor_waiting(
     replace_build(monkeypatch, builds)
     # No Rasa runs here: build without waiting for it.
     monkeypatch.setattr(warm_up, "READY_WAIT_S", 0.0)
+    loaded: list[bool] = []
+    monkeypatch.setattr(warm_up, "shared_encoder", lambda: loaded.append(True))
     settings = hub_settings.with_changes(knowledge_warm_up=True)
+    assert gc.get_freeze_count() == 0
     async with running_hub(settings) as hub:
         # Started and serving while the build runs.
         assert await asyncio.to_thread(builds.started.wait, 30)
@@ -79,6 +83,10 @@ async def test_the_hub_builds_the_index_at_start_without_a_read_nor_waiting(
         # The first search (the inbox's first read) finds it built.
         assert isinstance(await hub.ctx.knowledge.index(), Built)
         assert builds.calls == 1
+    # The encoder was loaded and what the hub held frozen before the build.
+    assert loaded == [True]
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
 
 
 async def test_a_hub_with_the_warm_up_off_builds_at_the_first_search(
@@ -140,6 +148,7 @@ async def test_the_build_waits_until_the_assistant_is_ready(
     assert await warm_up_knowledge(knowledge, ready) is True
     assert asked == 4
     assert builds.calls == 1
+    assert gc.get_freeze_count() == 0  # only when asked to
 
 
 async def test_the_build_does_not_wait_for_an_assistant_that_never_gets_ready(
