@@ -273,7 +273,11 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
             if not text or not self.intents:
                 continue
             vector = self.encoder.embed_message(text)
-            similarities = self.centroids @ vector
+            # Not ``@``: a matrix-vector product wakes OpenBLAS's second thread,
+            # which then spins through the rest of the parse (~2.5 ms CPU per
+            # parse, bench/results/nlu-encoder-2026-12-04c.json); einsum's own
+            # loop does these 150 x 896 products in one thread.
+            similarities = np.einsum("ij,j->i", self.centroids, vector)
             nearest = int(np.argmax(similarities))
             similarity = float(similarities[nearest])
             message.set(
