@@ -283,6 +283,8 @@ def benchmark(
     configured_similarity = similarity_threshold(config_data)
     rate = fallback_rate(config_data)
     machine = _machine()
+    # At the start: the code that trains and parses (others may commit meanwhile).
+    commit = _commit()
     if oos_label is not None and not any(
         example.label == oos_label for example in test_examples
     ):
@@ -334,7 +336,7 @@ def benchmark(
             timespec="seconds"
         ),
         "provenance": provenance,
-        "git_commit": _commit(),
+        "git_commit": commit,
         "machine": machine,
         "config": {
             "path": str(config.resolve().relative_to(ROOT))
