@@ -91,6 +91,9 @@ def started(env: dict[str, str], data_dir: Path, mode: str) -> Iterator[Stack]:
         "BATON_CONVERSATIONS_PER_IP_PER_HOUR": "100000",
         "BATON_MESSAGES_PER_IP_PER_MINUTE": "100000",
         "BATON_LOGINS_PER_IP_PER_MINUTE": "100000",
+        # The hub's background knowledge-index build (~10 s of CPU) would run
+        # in every stack of the run; tests that search build it when they do.
+        "BATON_KNOWLEDGE_WARM_UP": "0",
         **env,
     }
     try:

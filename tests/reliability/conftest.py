@@ -131,6 +131,9 @@ def hub_environment(
         # The relay lease of a killed hub (2 x this + 10 s) expires sooner.
         "BATON_RASA_TIMEOUT": "3",
         "BATON_PROJECT_DIR": str(PROJECT_DIR),
+        # Rasa is down here: the background knowledge-index build would wait
+        # five minutes for it and then spend ~10 s of CPU mid-test.
+        "BATON_KNOWLEDGE_WARM_UP": "0",
     }
 
 
