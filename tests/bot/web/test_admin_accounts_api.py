@@ -27,6 +27,20 @@ async def account(admin: Agent, hub: RunningHub, agent_id: int) -> dict:
     return found
 
 
+async def disable_releasing_one_chat(
+    admin: Agent, hub: RunningHub, person: Agent, conversation_id: str
+) -> None:
+    """Disable the account: its one open chat goes back to the queue."""
+    status, changed = await admin.call(
+        hub, "PATCH", f"/api/admin/agents/{person.id}", json={"active": False}
+    )
+    assert status == 200, changed
+    assert changed["released_chats"] == 1
+    assert changed["agent"]["open_chats"] == 0
+    conversation = await hub.ctx.conversations.get(conversation_id)
+    assert conversation is not None and conversation.state == "queued"
+
+
 async def test_disabling_says_and_does_what_happens_to_open_chats(hub) -> None:
     admin, ann = await sign_in(hub, "admin"), await sign_in(hub)
     conversation_id, _, _ = await claimed(hub, ann)
@@ -34,14 +48,7 @@ async def test_disabling_says_and_does_what_happens_to_open_chats(hub) -> None:
     assert (before["open_chats"], before["open_follow_ups"]) == (1, 0)
     assert before["last_login_at"] is not None
 
-    status, changed = await admin.call(
-        hub, "PATCH", f"/api/admin/agents/{ann.id}", json={"active": False}
-    )
-    assert status == 200, changed
-    assert changed["released_chats"] == 1
-    assert changed["agent"]["open_chats"] == 0
-    conversation = await hub.ctx.conversations.get(conversation_id)
-    assert conversation is not None and conversation.state == "queued"
+    await disable_releasing_one_chat(admin, hub, ann, conversation_id)
 
 
 async def test_disabling_counts_the_chats_the_ownership_sweep_requeued_first(
@@ -61,14 +68,7 @@ async def test_disabling_counts_the_chats_the_ownership_sweep_requeued_first(
     monkeypatch.setattr(
         hub.ctx.handoffs, "release_unable_holders", the_sweep_came_first
     )
-    status, changed = await admin.call(
-        hub, "PATCH", f"/api/admin/agents/{ann.id}", json={"active": False}
-    )
-    assert status == 200, changed
-    assert changed["released_chats"] == 1
-    assert changed["agent"]["open_chats"] == 0
-    conversation = await hub.ctx.conversations.get(conversation_id)
-    assert conversation is not None and conversation.state == "queued"
+    await disable_releasing_one_chat(admin, hub, ann, conversation_id)
 
 
 async def test_admin_edits_name_and_email_and_refusals_change_nothing(hub) -> None:
