@@ -101,6 +101,30 @@ def event_flags(evidence: Any) -> dict[int, tuple[int, str | None]]:
     return found
 
 
+#: Handoffs whose flags were not worked out in their present state.
+_HANDOFFS_PENDING = sa.or_(
+    handoffs.c.inbox_state.is_(None), handoffs.c.inbox_state != handoffs.c.state
+)
+#: Feedback not taken in yet.
+_FEEDBACK_PENDING = feedback.c.inbox_applied.is_(None)
+#: Whether anything waits for :func:`apply_pending_events`, in one statement.
+_ANY_PENDING = sa.select(
+    sa.or_(
+        sa.select(handoffs.c.id).where(_HANDOFFS_PENDING).exists(),
+        sa.select(feedback.c.id).where(_FEEDBACK_PENDING).exists(),
+    )
+)
+
+
+async def events_pending(connection: AsyncConnection) -> bool:
+    """Whether a handoff or feedback waits for :func:`apply_pending_events`.
+
+    One statement that writes nothing: an inbox read asks it in its own
+    read, and opens a write transaction only when the answer is yes.
+    """
+    return bool((await connection.execute(_ANY_PENDING)).scalar())
+
+
 async def apply_pending_events(connection: AsyncConnection) -> int:
     """Refresh the conversations of handoffs and feedback not applied yet.
 
@@ -116,19 +140,14 @@ async def apply_pending_events(connection: AsyncConnection) -> int:
         await connection.execute(
             sa.select(
                 handoffs.c.id, handoffs.c.conversation_id, handoffs.c.state
-            ).where(
-                sa.or_(
-                    handoffs.c.inbox_state.is_(None),
-                    handoffs.c.inbox_state != handoffs.c.state,
-                )
-            )
+            ).where(_HANDOFFS_PENDING)
         )
     ).all()
     answered = (
         await connection.execute(
             sa.select(
                 feedback.c.id, feedback.c.conversation_id, unhappy().label("unhappy")
-            ).where(feedback.c.inbox_applied.is_(None))
+            ).where(_FEEDBACK_PENDING)
         )
     ).all()
     if not moved and not answered:

@@ -35,7 +35,7 @@ from bot.db.models import (
 )
 from bot.exceptions import Conflict, NotFound
 from bot.knowledge.repository import KnowledgeRepository
-from bot.training.flags import apply_pending_events
+from bot.training.flags import apply_pending_events, events_pending
 from bot.training.intents import NluRepository
 from bot.training.records import from_row, to_json
 
@@ -307,8 +307,15 @@ async def read_evidence(
 @contextlib.asynccontextmanager
 async def _reading(engine: AsyncEngine) -> AsyncIterator[InboxReader]:
     async with engine.connect() as connection:
-        async with connection.begin():
-            await apply_pending_events(connection)
+        # Mostly nothing is pending: one statement in the read's own
+        # transaction then, rather than a write transaction of its own
+        # (three round trips fewer to PostgreSQL).
+        if await events_pending(connection):
+            # SQLite refuses to turn a read into a write once another
+            # connection wrote: the read's snapshot ends first.
+            await connection.commit()
+            async with connection.begin():
+                await apply_pending_events(connection)
         yield InboxReader(connection)
 
 
@@ -345,7 +352,13 @@ class InboxReader:
         """The flagged customer messages since ``since``, newest first.
 
         Read through ``ix_messages_inbox_newest``: only flagged rows are
-        looked at, and not their vectors (:meth:`vectors`).
+        looked at, and not their vectors (:meth:`vectors`). Only customer
+        messages are ever flagged (both writers of the flags say so), so
+        the role is not asked for again: PostgreSQL, taking flags and role
+        for independent, guessed half the flagged rows and read every one
+        of the window to sort them (18 ms for 8,700 at 100,000 turns)
+        instead of reading the index newest first until it has enough
+        (4 ms).
 
         Args:
             since: Only messages at or after this time.
@@ -376,7 +389,6 @@ class InboxReader:
             .where(
                 messages.c.inbox_flags.is_not(None),
                 messages.c.created_at >= since,
-                messages.c.role == "customer",
                 ~annotated,
             )
             .order_by(messages.c.created_at.desc(), messages.c.id.desc())
@@ -483,7 +495,8 @@ class TrainingRepository:
 
         Handoffs and feedback stored since the last read are applied to the
         flags first (:func:`~bot.training.flags.apply_pending_events`, in
-        its own transaction; without pending events it writes nothing).
+        its own transaction; without pending events, found in the read's
+        own first statement, nothing is written).
         """
         return _reading(self.engine)
 

@@ -28,7 +28,7 @@ from bot.db.models import Feedback, Handoff, Message
 from bot.handoff.repository import HandoffRepository
 from bot.knowledge import KnowledgeRepository
 from bot.knowledge.feedback import ArticleFeedbackRepository
-from bot.training.flags import apply_pending_events
+from bot.training.flags import apply_pending_events, events_pending
 from bot.training.inbox import group
 from bot.training.repository import TrainingRepository
 from tests.conftest import scratch_postgres
@@ -209,6 +209,86 @@ async def test_a_handoff_and_an_agent_resolving_it_flag_the_message_before_it(
             )
         ).scalar()
     assert state == "resolved"
+
+
+async def test_only_customer_messages_are_ever_flagged(
+    engine: Any, chats: ConversationRepository
+) -> None:
+    """What the inbox's list of flagged messages relies on (it does not ask
+    for the role again)."""
+    chat = await new_chat(chats)
+    await relayed(chats, chat, "blorp", "nlu_fallback", 0.2, article="change-plan")
+    await relayed(chats, chat, "a person please", "human", 0.99)
+    handoff_repository = HandoffRepository(engine)
+    started = await handoff_repository.start(chat, "customer_request", 0)
+    assert started is not None
+    (reply,), _ = await chats.append(
+        chat, [NewMessage(role="agent", text="I can help")]
+    )
+    # A relay state stored on another role's message flags nothing.
+    await chats.set_relay_state(
+        reply.id, "done", {"_nlu": {"intent": "nlu_fallback", "confidence": 0.1}}
+    )
+    assert await handoff_repository.close(
+        started[0].id,
+        None,
+        handoff_state="resolved",
+        conversation_state="resolved",
+        outcome="answered",
+        expected=("queued",),
+    )
+    await ArticleFeedbackRepository(engine).record(chat, "change-plan", helped=False)
+    await chats.add_rating(chat, 1, "no")
+    await apply(engine)
+    async with engine.connect() as connection:
+        flagged = (
+            await connection.execute(
+                sa.select(messages.c.role, messages.c.inbox_flags).where(
+                    messages.c.conversation_id == chat,
+                    messages.c.inbox_flags.is_not(None),
+                )
+            )
+        ).all()
+    assert flagged
+    assert {role for role, _ in flagged} == {"customer"}
+
+
+async def test_a_read_asks_once_whether_events_wait_and_writes_only_if_so(
+    engine: Any, chats: ConversationRepository
+) -> None:
+    await apply(engine)  # what other tests left on the shared database
+    chat = await new_chat(chats)
+    asked = await relayed(chats, chat, "a person please", "human", 0.99)
+    repository = TrainingRepository(engine, KnowledgeRepository(engine))
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()).upper())
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with engine.connect() as connection:
+            assert not await events_pending(connection)
+        sent.clear()
+        assert asked not in [row.id for row in await repository.inbox_rows(since)]
+        # Nothing waits: the question and the flagged list, nothing written.
+        assert len(sent) == 2
+        assert not [text for text in sent if not text.startswith("SELECT")]
+        started = await HandoffRepository(engine).start(chat, "customer_request", 0)
+        assert started is not None
+        await ArticleFeedbackRepository(engine).record(chat, "a-slug", helped=False)
+        async with engine.connect() as connection:
+            assert await events_pending(connection)
+        sent.clear()
+        rows = await repository.inbox_rows(since)
+        assert any(text.startswith("UPDATE") for text in sent)
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert [row.id for row in rows if row.conversation_id == chat] == [asked]
+    assert await flags(engine, asked) == [(BITS["handoff"], "customer_request")]
+    async with engine.connect() as connection:
+        assert not await events_pending(connection)
 
 
 async def test_a_rejected_article_flags_the_question_it_answered(
