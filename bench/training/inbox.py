@@ -26,7 +26,13 @@ with the hub's knowledge base and sentence encoder): the default view
 (newest first), the most frequent first, and one reason, each ``--repeat``
 times after one warm-up read; the figures are seconds per read, with the
 CPU seconds of each read (this process, and on PostgreSQL the server's
-backends, from ``/proc``): on a shared machine a read waits for a core. The
+backends, from ``/proc``) and the statements and round trips it took
+(:class:`Traffic`): on a shared machine a read waits for a core. On
+PostgreSQL the planner's statistics are gathered as autovacuum would
+(on by default; off on this machine's server): of the filled tables after
+the fill (:func:`analyze`), of the annotations once the dismissals pass
+its threshold (:func:`analyze_annotations_when_due`); ``--no-statistics``
+reads without any. The
 first read embeds the flagged messages without a stored vector (those a low
 rating flagged) once and stores their vectors; its time is recorded as
 ``first_read_s``. Before it, the knowledge base's first index is built as a
@@ -47,6 +53,7 @@ import random
 import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -352,6 +359,98 @@ async def dismiss(engine: Any, message_ids: list[int]) -> None:
         )
 
 
+class Traffic:
+    """What the engine sends the database: statements and round trips.
+
+    Counted from SQLAlchemy's events: each statement, each transaction's
+    start and end, and each connection taken from the pool (PostgreSQL's
+    engine pings it first). On PostgreSQL each is a round trip to the
+    server (a statement's first use on a connection adds one more, to
+    prepare it, not counted); on SQLite they are calls into the library.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        self.statements = 0
+        self.round_trips = 0
+        target = engine.sync_engine
+        sa.event.listen(target, "before_cursor_execute", self._statement)
+        for name in ("begin", "commit", "rollback", "checkout"):
+            sa.event.listen(target, name, self._trip)
+
+    def _statement(self, *_: Any) -> None:
+        self.statements += 1
+        self.round_trips += 1
+
+    def _trip(self, *_: Any) -> None:
+        self.round_trips += 1
+
+    def counts(self) -> tuple[int, int]:
+        """Statements and round trips so far."""
+        return self.statements, self.round_trips
+
+
+#: The tables :func:`fill` writes.
+FILLED = ("conversations", "messages", "handoffs", "feedback")
+#: PostgreSQL's defaults for when autovacuum analyzes a table again: once
+#: more rows than this changed since the last pass ...
+ANALYZE_THRESHOLD = 50
+#: ... plus this share of the rows it had then.
+ANALYZE_SCALE_FACTOR = 0.1
+
+
+async def analyze(engine: Any, tables: Sequence[str] = FILLED) -> float | None:
+    """Gather the planner's statistics of ``tables``, as autovacuum would.
+
+    Autovacuum (on by default) analyzes a table within a minute of
+    :data:`ANALYZE_THRESHOLD` rows and :data:`ANALYZE_SCALE_FACTOR` of it
+    changing: after the fill, the tables it wrote. This machine's server
+    runs without autovacuum: a fill read at once was planned with no
+    statistics (a parallel sequential scan of every message for each
+    read's context turns). Returns the seconds taken (``None`` on SQLite,
+    whose hub never runs ``ANALYZE``).
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    started = time.perf_counter()
+    async with engine.connect() as connection:
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(sa.text(f"ANALYZE {', '.join(tables)}"))
+    return round(time.perf_counter() - started, 2)
+
+
+async def analyze_annotations_when_due(engine: Any) -> bool:
+    """Analyze ``training_annotations`` when autovacuum would have by now.
+
+    The reads' dismissals add annotations; autovacuum analyzes the table
+    again once they pass its threshold (only inserts happen here, so the
+    rows added since the last pass are the changes). Without that an
+    annotations table planned as (nearly) empty made PostgreSQL check
+    every flagged message against every annotation in a loop (50-100 ms a
+    read at 280 annotations). Called between reads, outside their timing.
+    Returns whether it analyzed.
+    """
+    if engine.dialect.name != "postgresql":
+        return False
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(
+                sa.text("SELECT count(*) FROM training_annotations")
+            )
+        ).scalar_one()
+        known = (
+            await connection.execute(
+                sa.text(
+                    "SELECT greatest(reltuples, 0) FROM pg_class"
+                    " WHERE oid = 'training_annotations'::regclass"
+                )
+            )
+        ).scalar_one()
+    if stored - known <= ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * known:
+        return False
+    await analyze(engine, ["training_annotations"])
+    return True
+
+
 async def server_cpu_s(engine: Any) -> float | None:
     """CPU seconds the PostgreSQL backends serving this database have used.
 
@@ -389,6 +488,7 @@ async def timed(
     repeat: int,
     engine: Any,
     encoder: SentenceEncoder | None = None,
+    statistics: bool = True,
 ) -> dict[str, Any]:
     """Seconds per read of ``query`` (after one warm-up read), and its size.
 
@@ -406,71 +506,80 @@ async def timed(
     yet (those a low rating flagged, on the first read after the fill): its
     time is kept.
     Besides the wall time, each read's CPU time in this process (all its
-    threads), and on PostgreSQL the server's CPU time for all the reads
-    together, per read: on a shared machine the wall time includes waiting
-    for a core.
+    threads), its statements and round trips (:class:`Traffic`), and on
+    PostgreSQL the server's CPU time for the reads of each kind, per read:
+    on a shared machine the wall time includes waiting for a core, and for
+    the server's answers. With ``statistics``, on PostgreSQL, the
+    annotations the dismissals add are analyzed as autovacuum would
+    (:func:`analyze_annotations_when_due`), between reads.
     """
+    traffic = Traffic(engine)
     started = time.perf_counter()
     cpu = time.process_time()
     groups = await inbox.groups(query)
     first_s = time.perf_counter() - started
     first_cpu_s = time.process_time() - cpu
-    samples, cpu_samples = [], []
-    server_before = await server_cpu_s(engine)
-    for _ in range(repeat):
+
+    async def read() -> tuple[float, float, float | None, int, int]:
+        if statistics:
+            await analyze_annotations_when_due(engine)
+        before = await server_cpu_s(engine)
+        statements, trips = traffic.counts()
         started = time.perf_counter()
         cpu = time.process_time()
-        groups = await inbox.groups(query)
-        samples.append(time.perf_counter() - started)
-        cpu_samples.append(time.process_time() - cpu)
-    server_after = await server_cpu_s(engine)
+        await inbox.groups(query)
+        wall, used = time.perf_counter() - started, time.process_time() - cpu
+        now_statements, now_trips = traffic.counts()
+        after = await server_cpu_s(engine)
+        server = after - before if before is not None and after is not None else None
+        return wall, used, server, now_statements - statements, now_trips - trips
+
+    def summary(reads: list[tuple[float, float, float | None, int, int]]) -> dict:
+        servers = [r[2] for r in reads if r[2] is not None]
+        figures: dict[str, Any] = {
+            "seconds": percentiles([r[0] for r in reads]),
+            "cpu_seconds": percentiles([r[1] for r in reads]),
+            "statements": percentiles([float(r[3]) for r in reads]),
+            "round_trips": percentiles([float(r[4]) for r in reads]),
+        }
+        if servers:
+            figures["server_cpu_s_per_read"] = round(sum(servers) / len(servers), 4)
+        return figures
+
+    unchanged = [await read() for _ in range(repeat)]
     # Each read after a new message was flagged: the list of flagged
     # messages changed, so nothing of a previous read's grouping holds.
     rng, pool = random.Random(repeat), phrasings()
-    changed, changed_cpu = [], []
+    changed = []
     for _ in range(repeat):
         await flag_one(engine, rng, pool, encoder)
-        started = time.perf_counter()
-        cpu = time.process_time()
-        await inbox.groups(query)
-        changed.append(time.perf_counter() - started)
-        changed_cpu.append(time.process_time() - cpu)
+        changed.append(await read())
     # Each read after the trainer dismissed the first group shown (as the
     # console's group annotation stores it): the flagged list lost a group.
-    dismissed, dismissed_cpu = [], []
+    dismissed = []
     for _ in range(repeat):
         shown = (await inbox.groups(query))[0]["group_id"]
         await dismiss(engine, [int(part) for part in shown.split(",")])
-        started = time.perf_counter()
-        cpu = time.process_time()
-        await inbox.groups(query)
-        dismissed.append(time.perf_counter() - started)
-        dismissed_cpu.append(time.process_time() - cpu)
-    figures = {
+        dismissed.append(await read())
+    return {
         "groups": len(groups),
         "messages": sum(group["count"] for group in groups),
-        "seconds": percentiles(samples),
-        "cpu_seconds": percentiles(cpu_samples),
-        "after_new_flag": {
-            "seconds": percentiles(changed),
-            "cpu_seconds": percentiles(changed_cpu),
-        },
-        "after_dismissing_a_group": {
-            "seconds": percentiles(dismissed),
-            "cpu_seconds": percentiles(dismissed_cpu),
-        },
+        **summary(unchanged),
+        "after_new_flag": summary(changed),
+        "after_dismissing_a_group": summary(dismissed),
         "first_read_s": round(first_s, 2),
         "first_read_cpu_s": round(first_cpu_s, 2),
     }
-    if server_before is not None and server_after is not None:
-        figures["server_cpu_s_per_read"] = round(
-            (server_after - server_before) / repeat, 4
-        )
-    return figures
 
 
-async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, Any]:
-    """Fill a database with ``turns`` turns and time the inbox on it."""
+async def run(
+    turns: int, repeat: int, database_url: str | None, statistics: bool = True
+) -> dict[str, Any]:
+    """Fill a database with ``turns`` turns and time the inbox on it.
+
+    With ``statistics`` (the default), PostgreSQL's planner statistics are
+    gathered after the fill (:func:`analyze`).
+    """
     with tempfile.TemporaryDirectory(prefix="baton-inbox-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'baton.db'}"
         engine = create_engine(url)
@@ -488,6 +597,7 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
             async with engine.begin() as connection:
                 applied = await apply_pending_events(connection)
             applied_s = time.perf_counter() - started
+            analyzed_s = await analyze(engine) if statistics else None
             inbox = Inbox(
                 TrainingRepository(
                     engine, knowledge.repository, NluRepository(engine, PROJECT_DIR)
@@ -506,12 +616,24 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
                 "cpu_seconds": round(time.process_time() - cpu, 2),
             }
             reads = {
-                "newest": await timed(inbox, InboxFilter(), repeat, engine, encoder),
+                "newest": await timed(
+                    inbox, InboxFilter(), repeat, engine, encoder, statistics
+                ),
                 "frequent": await timed(
-                    inbox, InboxFilter(sort="frequent"), repeat, engine, encoder
+                    inbox,
+                    InboxFilter(sort="frequent"),
+                    repeat,
+                    engine,
+                    encoder,
+                    statistics,
                 ),
                 "reason_fallback": await timed(
-                    inbox, InboxFilter(reason=Reason.FALLBACK), repeat, engine, encoder
+                    inbox,
+                    InboxFilter(reason=Reason.FALLBACK),
+                    repeat,
+                    engine,
+                    encoder,
+                    statistics,
                 ),
             }
         finally:
@@ -527,6 +649,14 @@ async def run(turns: int, repeat: int, database_url: str | None) -> dict[str, An
         "stored": counts,
         "fill_s": round(filled_s, 1),
         "events_applied": {"conversations": applied, "seconds": round(applied_s, 2)},
+        "planner_statistics": (
+            f"ANALYZE {', '.join(FILLED)} after the fill ({analyzed_s} s), "
+            "training_annotations when autovacuum would (between reads)"
+            if analyzed_s is not None
+            else "none gathered (SQLite: the hub never runs ANALYZE)"
+            if not database_url
+            else "none gathered (--no-statistics)"
+        ),
         "knowledge_index_first_build": index_first,
         "reads": reads,
         "repeat": repeat,
@@ -547,13 +677,21 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url", help="a PostgreSQL database to fill (default: SQLite)"
     )
     parser.add_argument(
+        "--no-statistics",
+        action="store_true",
+        help="on PostgreSQL, read without ANALYZE after the fill (as before "
+        "2026-12-04g: no planner statistics)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="a JSON file to add the figures to (default: today's "
         "bench/results/training-<date>.json)",
     )
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.turns, args.repeat, args.database_url))
+    figures = asyncio.run(
+        run(args.turns, args.repeat, args.database_url, not args.no_statistics)
+    )
     key = "inbox_postgresql" if args.database_url else "inbox"
     if args.output is None:
         print(record(key, figures))
