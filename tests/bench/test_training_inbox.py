@@ -1,0 +1,108 @@
+"""bench.training.inbox's accounting: what a read sends the database, and the
+annotations analyzed when PostgreSQL's autovacuum would (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench.training.inbox import (
+    ANALYZE_SCALE_FACTOR,
+    ANALYZE_THRESHOLD,
+    Traffic,
+    analyze_annotations_when_due,
+    dismiss,
+)
+from bot.db.models import Conversation, Message
+
+
+async def test_traffic_counts_statements_and_round_trips(engine: Any) -> None:
+    traffic = Traffic(engine)
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("SELECT 1"))
+        await connection.execute(sa.text("SELECT 2"))
+    # A checkout, the transaction's start, two statements, its end.
+    assert traffic.counts() == (2, 5)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("SELECT 3"))
+    assert traffic.counts() == (3, 9)
+
+
+async def one_message(engine: Any) -> int:
+    now = dt.datetime.now(dt.timezone.utc)
+    chat = secrets.token_hex(16)
+    async with engine.begin() as connection:
+        await connection.execute(
+            Conversation.__table__.insert(),
+            {
+                "id": chat,
+                "token_hash": secrets.token_hex(8),
+                "state": "bot",
+                "last_seq": 1,
+                "user_verified": False,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        result = await connection.execute(
+            Message.__table__.insert(),
+            {
+                "conversation_id": chat,
+                "seq": 1,
+                "role": "customer",
+                "text": "hello",
+                "buttons": [],
+                "meta": {},
+                "created_at": now,
+            },
+        )
+    return int(result.inserted_primary_key[0])
+
+
+async def test_annotations_are_analyzed_once_autovacuum_would(engine: Any) -> None:
+    if engine.dialect.name != "postgresql":
+        assert not await analyze_annotations_when_due(engine)
+        return
+    message = await one_message(engine)
+    # What other tests left on the shared database: analyzed or not, then
+    # nothing is due.
+    await analyze_annotations_when_due(engine)
+    assert not await analyze_annotations_when_due(engine)
+
+    async def known() -> float:
+        async with engine.connect() as connection:
+            return float(
+                (
+                    await connection.execute(
+                        sa.text(
+                            "SELECT greatest(reltuples, 0) FROM pg_class"
+                            " WHERE oid = 'training_annotations'::regclass"
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    async def stored() -> int:
+        async with engine.connect() as connection:
+            return int(
+                (
+                    await connection.execute(
+                        sa.text("SELECT count(*) FROM training_annotations")
+                    )
+                ).scalar_one()
+            )
+
+    before = await known()
+    allowed = ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * before
+    room = int(before + allowed) - await stored()
+    if room:
+        await dismiss(engine, [message] * room)
+    assert not await analyze_annotations_when_due(engine)
+    assert await known() == before
+    await dismiss(engine, [message])
+    assert await analyze_annotations_when_due(engine)
+    assert await known() == await stored()
+    assert not await analyze_annotations_when_due(engine)
