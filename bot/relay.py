@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.assistant.client import RasaClient, Turn
 from bot.contract import ConversationState, HandoffReason, SecretAnswer, TurnMetadata
-from bot.conversations.inbox_flags import EMBEDDING, KEEP_VECTOR
+from bot.conversations.inbox_flags import EMBEDDING, KEEP_VECTOR, keeps_vector
 from bot.conversations.repository import (
     EXPECTS,
     RELAY_ONLY,
@@ -222,11 +222,12 @@ class Relay:
             # later by a handoff or a rejected article (this turn hands over
             # or answers with an article), so the inbox never embeds it.
             understood[EMBEDDING] = turn.embedding
-            if (
-                turn.failed_actions
-                or turn.handoff_reason
-                or any(reply.custom.get("article") for reply in turn.messages)
-                or not any(reply.text or reply.buttons for reply in turn.messages)
+            if keeps_vector(
+                handed_over=bool(turn.failed_actions or turn.handoff_reason),
+                article_shown=any(
+                    reply.custom.get("article") for reply in turn.messages
+                ),
+                answered=any(reply.text or reply.buttons for reply in turn.messages),
             ):
                 understood[KEEP_VECTOR] = True
         if turn.failed_actions:

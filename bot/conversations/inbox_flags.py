@@ -30,7 +30,8 @@ The vector is the one the NLU computed while it parsed the message
 back with the turn): the relay hands it over under :data:`EMBEDDING`, and
 :func:`set_nlu_flags` stores it with the flags when the message is flagged
 by the NLU, or when the relay marks the turn as one an event may flag later
-(:data:`KEEP_VECTOR`: it handed over, or answered with an article). Other
+(:data:`KEEP_VECTOR`, :func:`keeps_vector`: it handed over, or answered
+with an article). Other
 messages' vectors are not kept (3.6 KB each). A flagged message without a
 stored vector of the inbox's model (flagged by a low rating, parsed by a
 pipeline without the embedder, stored before this) is embedded by the
@@ -122,6 +123,23 @@ def nlu_bits(text: str, meta: Mapping[str, Any]) -> int:
     return BITS[reason] if reason else 0
 
 
+def keeps_vector(*, handed_over: bool, article_shown: bool, answered: bool) -> bool:
+    """Whether a turn's customer message keeps its vector, flagged or not.
+
+    An event may flag it later (:data:`EVENT_BITS`): a handoff flags the
+    message before it (the turn handed over, its actions failed, or it
+    answered nothing: the hub hands over), a rejected article the question
+    it answered. The relay asks this of each turn and says so to
+    :func:`set_nlu_flags` with :data:`KEEP_VECTOR`.
+
+    Args:
+        handed_over: The turn handed over, or its actions failed.
+        article_shown: The turn answered with a knowledge-base article.
+        answered: The turn said anything (a text or buttons).
+    """
+    return handed_over or article_shown or not answered
+
+
 def unhappy() -> sa.sql.ColumnElement[bool]:
     """Feedback worth a trainer's look: a rejected article, a low rating."""
     return sa.or_(
@@ -203,6 +221,7 @@ __all__ = [
     "LOW_RATING",
     "NLU_BITS",
     "VECTOR_TAG",
+    "keeps_vector",
     "nlu_bits",
     "nlu_reason_of",
     "reasons_of",

@@ -21,6 +21,7 @@ from bot.conversations.inbox_flags import (
     EMBEDDING,
     KEEP_VECTOR,
     VECTOR_TAG,
+    keeps_vector,
     stored_vector,
     vector_of,
 )
@@ -218,3 +219,25 @@ async def test_the_relay_stores_the_turns_vector_of_a_message_the_inbox_may_list
     assert blob == (stored_vector(vector) if kept else None)
     assert meta["_nlu"]["intent"] == intent
     assert EMBEDDING not in meta and KEEP_VECTOR not in meta
+
+
+@pytest.mark.parametrize(
+    ("handed_over", "article_shown", "answered", "kept"),
+    [
+        (False, False, True, False),
+        (True, False, True, True),
+        (False, True, True, True),
+        (False, False, False, True),
+        (True, True, False, True),
+    ],
+    ids=["answered", "handed over", "article", "said nothing", "all"],
+)
+def test_a_turn_keeps_its_vector_when_an_event_may_flag_it_later(
+    handed_over: bool, article_shown: bool, answered: bool, kept: bool
+) -> None:
+    assert (
+        keeps_vector(
+            handed_over=handed_over, article_shown=article_shown, answered=answered
+        )
+        is kept
+    )
