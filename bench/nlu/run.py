@@ -27,6 +27,10 @@ The JSON goes to ``bench/results/nlu-<name>-<date>.json`` (``--out`` for
 another folder); a table with the published figures goes to stdout.
 ``python -m bench.nlu.run --public banking77|clinc150`` measures a public
 dataset (:func:`bench.nlu.data.public_splits`), as ``make bench-nlu`` does.
+``--hold-out-intents N --seed S`` makes out-of-scope data from data without
+any (:func:`bench.nlu.data.hold_out_intents`): N intents leave training and
+become out of scope; the validation split comes from the training data, the
+test split is the given one with those intents relabelled.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from bench.nlu.data import (
     DataError,
     Example,
     Splits,
+    hold_out_intents,
     public_splits,
     read_csv,
     slice_examples,
@@ -532,6 +537,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train on at most this many examples per label (seeded choice; "
         "a few-shot setting such as BANKING77's 10 per intent)",
     )
+    parser.add_argument(
+        "--hold-out-intents",
+        type=int,
+        metavar="N",
+        help="hold out N intents as out of scope (data without an out-of-scope "
+        "class): validation from the training data, test relabelled",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="the seed choosing the held-out intents and the validation split",
+    )
     parser.add_argument("--name", help="dataset name in the results file")
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="results folder (bench/results)"
@@ -567,6 +585,15 @@ def run(args: argparse.Namespace) -> int:
                 args.oos_label,
                 f"CSV files {args.train} / {args.test}"
                 + (f" / {args.valid}" if args.valid else ""),
+            )
+        if args.hold_out_intents is not None:
+            if splits.valid is not None:
+                raise DataError(
+                    "--hold-out-intents makes its validation split from the "
+                    "training data: give no --valid"
+                )
+            splits = hold_out_intents(
+                splits, args.hold_out_intents, args.seed, args.oos_label or "oos"
             )
         from rasa.utils.log_utils import configure_structlog
 

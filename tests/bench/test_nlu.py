@@ -20,7 +20,9 @@ import yaml
 from bench.nlu.data import (
     DataError,
     Example,
+    Splits,
     datasets_directory,
+    hold_out_intents,
     public_splits,
     read_csv,
     slice_examples,
@@ -298,11 +300,118 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "--per-label must be at least 1" in done.stderr
+    done = _bench(
+        "--train", str(train), "--test", str(train), "--valid", str(train),
+        "--hold-out-intents", "1", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "give no --valid" in done.stderr
+    done = _bench(
+        "--train", str(train), "--test", str(train), "--hold-out-intents", "1",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "can hold out 1 to 0 of 2 intents, not 1" in done.stderr
     missing = tmp_path / "missing.csv"
     done = _bench("--train", str(missing), "--test", str(test), "--out", str(tmp_path))
     assert done.returncode == 2
     assert "no such file" in done.stderr
     assert not list(tmp_path.glob("nlu-*.json"))
+
+
+def _tiny_splits(tmp_path: Path) -> Splits:
+    """Five intents of five training and two test examples each, from CSV."""
+    intents = ["balance", "card", "pin", "refund", "transfer"]
+    write_csv(
+        tmp_path / "train.csv",
+        [
+            Example(f"{intent} train {n}", intent)
+            for intent in intents
+            for n in range(5)
+        ],
+    )
+    write_csv(
+        tmp_path / "test.csv",
+        [Example(f"{intent} test {n}", intent) for intent in intents for n in range(2)],
+    )
+    return Splits(
+        "tiny",
+        read_csv(tmp_path / "train.csv"),
+        read_csv(tmp_path / "test.csv"),
+        None,
+        None,
+        "a tiny CSV",
+    )
+
+
+def test_held_out_intents_are_out_of_scope_in_validation_and_test(
+    tmp_path: Path,
+) -> None:
+    splits = _tiny_splits(tmp_path)
+    held = hold_out_intents(splits, 2, seed=3)
+    gone = {e.label for e in splits.train} - {e.label for e in held.train}
+    assert len(gone) == 2
+    assert held.name == "tiny-holdout2"
+    assert held.oos_label == "oos"
+    assert ", ".join(sorted(gone)) in held.provenance
+    # Training: 4 of each kept intent's 5 examples; validation: the 5th, and
+    # every training example of the held-out intents as out of scope.
+    assert len(held.train) == 3 * 4
+    assert held.valid is not None
+    assert sorted(e.label for e in held.valid) == sorted(
+        [label for label in {e.label for e in held.train}] + ["oos"] * 10
+    )
+    train_texts = {e.text for e in splits.train}
+    assert {e.text for e in held.valid} <= train_texts
+    assert not {e.text for e in held.valid} & {e.text for e in held.train}
+    assert {e.text for e in held.valid if e.label == "oos"} == {
+        e.text for e in splits.train if e.label in gone
+    }
+    # Test: the test split, in order, with the held-out intents relabelled.
+    assert [e.text for e in held.test] == [e.text for e in splits.test]
+    assert [e.label for e in held.test] == [
+        "oos" if e.label in gone else e.label for e in splits.test
+    ]
+    # The seed decides; the same seed, the same split.
+    assert hold_out_intents(splits, 2, seed=3) == held
+    others = [hold_out_intents(splits, 2, seed=seed) for seed in range(4)]
+    assert len({tuple(sorted(e.text for e in other.train)) for other in others}) > 1
+
+
+@needs_datasets
+def test_banking77s_held_out_split_is_the_recorded_one() -> None:
+    """Seed 0: the split of bench/results/nlu-banking77-holdout10-*.json."""
+    held = hold_out_intents(public_splits("banking77"), 10, seed=0)
+    assert held.valid is not None
+    assert (
+        "activate_my_card, age_limit, automatic_top_up, card_delivery_estimate, "
+        "card_swallowed, change_pin, extra_charge_on_statement, "
+        "lost_or_stolen_phone, top_up_by_card_charge, topping_up_by_card"
+        in held.provenance
+    )
+    assert (len(held.train), len(held.valid), len(held.test)) == (7016, 2987, 3080)
+    assert sum(e.label == "oos" for e in held.valid) == 1195
+    assert sum(e.label == "oos" for e in held.test) == 400
+
+
+@pytest.mark.parametrize(
+    ("change", "count", "message"),
+    [
+        ({}, 4, "can hold out 1 to 3 of 5 intents, not 4"),
+        ({}, 0, "can hold out 1 to 3 of 5 intents, not 0"),
+        ({"oos_label": "pin"}, 1, r"has out-of-scope examples \('pin'\) already"),
+    ],
+)
+def test_holding_out_intents_refuses_what_it_cannot_split(
+    tmp_path: Path, change: dict[str, Any], count: int, message: str
+) -> None:
+    import dataclasses
+
+    splits = dataclasses.replace(_tiny_splits(tmp_path), **change)
+    with pytest.raises(DataError, match=message):
+        hold_out_intents(splits, count)
+    with pytest.raises(DataError, match="'card' is an intent"):
+        hold_out_intents(_tiny_splits(tmp_path), 1, oos_label="card")
 
 
 #: Labels of five validation messages, and two ways a pipeline parsed them.
