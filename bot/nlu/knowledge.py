@@ -1,8 +1,9 @@
 """Answer first: a confident knowledge-base match counts as an understood intent.
 
 Rasa decides whether the knowledge base is asked at all: the intent model
-(DIET) names an intent, the ``FallbackClassifier`` turns an unsure one into
-``nlu_fallback`` (which starts "Did you mean …?"), and the rules send support
+(a linear classifier on sentence embeddings since issue #15; DIET when this
+was written) names an intent, the ``FallbackClassifier`` turns an unsure one
+into ``nlu_fallback`` (which starts "Did you mean …?"), and the rules send support
 intents to ``action_answer_from_kb`` and requests for a person to a handoff.
 Measured where the customer stands, that order cost about a quarter of the
 answerable questions their answer: the fallback asked customers to confirm

@@ -395,22 +395,20 @@ async def test_a_how_to_question_in_another_language_is_answered(
     assert not handed_over(frames)
 
 
-async def test_a_how_to_question_worded_as_a_request_is_asked_about(
+async def test_a_how_to_question_worded_as_a_request_gets_its_article(
     stack: Any,
 ) -> None:
-    """The intent model is sure it asks for a person, the search is very sure
-    of an article that is not about reaching people: the customer is asked
-    "Is your question about …?", a person one click away, not queued."""
+    """A how-to question asked of "someone on your team" is answered, not
+    queued for a person. (The DIET model took this one for a request for a
+    person at 0.99 and the customer was asked "Is your question about …?";
+    the linear model is not sure it asks for a person, and the search is sure
+    of the article. The ask path itself: tests/bot/nlu/test_knowledge.py.)"""
     frames = await first_turn(
         stack, "can someone on your team tell me how to export my notes as pdf"
     )
-    [question] = [f for f in frames if is_bot(f)]
-    assert question["text"].startswith("Sorry, I'm not sure I understood."), question
-    buttons = {b["title"]: b["payload"] for b in question["buttons"]}
-    assert choice_slug({"payload": buttons["Yes"]}) == "export-notes"
-    assert buttons["Talk to a person"] == "/request_human"
+    texts = [f["text"] for f in frames if is_bot(f)]
+    assert articles_shown(frames) == ["export-notes"], texts
     assert not handed_over(frames)
-    assert articles_shown(frames) == []
 
 
 @pytest.mark.parametrize(
