@@ -525,3 +525,88 @@ def test_a_learnt_similarity_threshold_is_kept_and_only_confidence_swept() -> No
     assert low is not None
     assert low.similarity_threshold == 0.1
     assert low.figures["oos_recall"] < 1.0
+
+
+def _predictions(tmp_path: Path, rows: list[tuple[str, str, float, float]]) -> Path:
+    """Validation and test messages (the same) as ``--predictions`` writes them."""
+    path = tmp_path / "predictions.jsonl"
+    lines = [
+        json.dumps(
+            {
+                "part": part,
+                "text": f"m{n}",
+                "label": label,
+                "first": first,
+                "confidence": confidence,
+                "second_confidence": 0.0,
+                "similarity": similarity,
+            }
+        )
+        for part in ("valid", "test")
+        for n, (label, first, confidence, similarity) in enumerate(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+#: Five in-scope messages (one wrong) and two out of scope: one unsure, one
+#: sure but far from every intent.
+RULE_ROWS = [
+    ("a", "a", 0.95, 0.9),
+    ("a", "a", 0.90, 0.8),
+    ("b", "b", 0.85, 0.85),
+    ("b", "b", 0.50, 0.8),
+    ("b", "a", 0.40, 0.5),
+    ("oos", "a", 0.45, 0.6),
+    ("oos", "b", 0.92, 0.3),
+]
+
+
+def test_a_floor_above_the_datas_own_accuracy_keeps_every_answer(
+    tmp_path: Path,
+) -> None:
+    from bench.nlu.oos_rules import read_predictions, weigh
+
+    parts = read_predictions(_predictions(tmp_path, RULE_ROWS))
+    # Top-intent accuracy is 80 %: a 94 % floor is never reached.
+    kept = weigh(parts, 0.0, "floor:0.94", "oos")
+    assert kept["threshold"] == 0.0
+    assert kept["test"]["oos_recall"] == 0.0  # type: ignore[index]
+    # Relative to the data's own accuracy, the same rule catches the unsure one.
+    dropped = weigh(parts, 0.0, "drop:0.0", "oos")
+    assert dropped["threshold"] == 0.46
+    assert dropped["valid"] == {  # the wrong answer is given up, not a right one
+        "top_intent_accuracy": 0.8,
+        "in_scope_accuracy": 0.8,
+        "oos_recall": 0.5,
+        "in_scope_fallback_rate": 0.2,
+    }
+
+
+def test_confidence_plus_similarity_catches_a_sure_but_far_message(
+    tmp_path: Path,
+) -> None:
+    from bench.nlu.oos_rules import read_predictions, weigh
+
+    parts = read_predictions(_predictions(tmp_path, RULE_ROWS))
+    alone = weigh(parts, 0.0, "drop:0.2", "oos")
+    both = weigh(parts, 1.0, "drop:0.2", "oos")
+    assert alone["test"]["oos_recall"] == 0.5  # type: ignore[index]
+    assert both["test"]["oos_recall"] == 1.0  # type: ignore[index]
+    assert both["test"]["in_scope_accuracy"] == 0.8  # type: ignore[index]
+    # A similarity threshold makes every message below it fall back too.
+    far = weigh(parts, 0.0, "drop:0.0", "oos", similarity_threshold=0.35)
+    assert far["test"]["oos_recall"] == 1.0  # type: ignore[index]
+
+
+def test_weighing_rules_refuses_what_it_cannot_weigh(tmp_path: Path) -> None:
+    from bench.nlu.oos_rules import main, read_predictions
+
+    path = _predictions(tmp_path, RULE_ROWS)
+    assert main([str(path), "--rule", "best"]) == 2
+    assert main([str(path), "--rule", "floor"]) == 2
+    assert main([str(path), "--weight", "1", "--rule", "drop:0.03"]) == 0
+    path.write_text(path.read_text().replace('"similarity": 0.3', '"similarity": null'))
+    with pytest.raises(ValueError, match="without a similarity"):
+        read_predictions(path)
+    assert main([str(tmp_path / "missing.jsonl")]) == 2
