@@ -74,6 +74,7 @@ INTENT_PHRASES: Mapping[str, str] = {
     "account_compromised": "that someone else got into your account",
     "payment_dispute": "that you don't recognise a charge",
     "legal_request": "a legal matter",
+    "person_in_danger": "that someone may be in danger",
     "account_reset_start": "that you'd like me to reset your password for you",
     "account_no_access": "that you can't get into the e-mail address of your account",
 }

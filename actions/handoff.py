@@ -39,6 +39,7 @@ _REASON_BY_INTENT: Mapping[str, HandoffReason] = {
     "account_compromised": HandoffReason.SENSITIVE,
     "payment_dispute": HandoffReason.SENSITIVE,
     "legal_request": HandoffReason.SENSITIVE,
+    "person_in_danger": HandoffReason.SENSITIVE,
 }
 
 #: Intents whose own rules hand over at once (data/rules/handoff.yml).

@@ -50,6 +50,7 @@ def tracker_after(
         ("complaint", HandoffReason.SENSITIVE),
         ("account_compromised", HandoffReason.SENSITIVE),
         ("payment_dispute", HandoffReason.SENSITIVE),
+        ("person_in_danger", HandoffReason.SENSITIVE),
         ("legal_request", HandoffReason.SENSITIVE),
         ("nlu_fallback", HandoffReason.FALLBACK),
         ("out_of_scope", HandoffReason.FALLBACK),

@@ -104,6 +104,7 @@ async def test_not_understood_twice_hands_over(stack) -> None:
         "someone logged into my account from another country and changed my email",
         "my bank statement shows a lumen charge that I never authorised",
         "my lawyer is going to contact your company",
+        "my sister wrote in a note she shared with me that she wants to kill herself",
     ],
 )
 async def test_a_sensitive_topic_goes_to_a_person(stack, text) -> None:

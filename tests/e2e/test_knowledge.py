@@ -373,6 +373,21 @@ async def test_a_sensitive_matter_hands_over_without_an_article(
     assert articles_shown(frames) == []
 
 
+async def test_someone_in_danger_hears_the_emergency_number_and_gets_a_person(
+    stack: Any,
+) -> None:
+    """Self-harm found in a shared note: the emergency number first, then a
+    person at once, never an article (however sure the search is)."""
+    frames = await first_turn(
+        stack,
+        "a friend posted in our shared notebook that she plans to end her life tonight",
+    )
+    texts = [f["text"] for f in frames if is_bot(f)]
+    assert texts and "emergency number" in texts[0], texts
+    assert handed_over(frames), texts
+    assert articles_shown(frames) == []
+
+
 @pytest.mark.parametrize(
     ("question", "slug"),
     [

@@ -93,6 +93,8 @@ def found(confidence: float, slug: str | None = "password-reset") -> SearchResul
         # plainly answers is answered: test_a_complaint_an_article_...).
         (parse("account_compromised", 0.99), found(0.995), None),
         (parse("payment_dispute", 0.99), found(0.995), None),
+        # Someone in danger: never an article, however unsure the model is.
+        (parse("person_in_danger", 0.4), found(1.0), None),
         # ... and one the search is not very sure about.
         (parse("request_human", 0.7), found(0.85), None),
         (parse("nlu_fallback", 0.5, ("request_human", 0.45)), found(0.85), None),
