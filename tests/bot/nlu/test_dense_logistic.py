@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.dense_logistic import DenseLogisticRegressionClassifier, FeatureMismatch
 from bot.nlu.sentence_features import SentenceFeaturizer
+from tests.bot.nlu.rasa_training import train_and_load, trains_and_runs
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -285,7 +284,6 @@ def test_a_model_with_it_trains_persists_and_parses(tmp_path: Path) -> None:
         if component["name"].endswith("DenseLogisticRegressionClassifier")
     ]
     config["pipeline"] = config["pipeline"][: position + 1]
-    (tmp_path / "config.yml").write_text(yaml.safe_dump(config))
     nlu = {
         "version": "3.1",
         "nlu": [
@@ -293,28 +291,10 @@ def test_a_model_with_it_trains_persists_and_parses(tmp_path: Path) -> None:
             for intent, texts in TRAINING.items()
         ],
     }
-    (tmp_path / "nlu.yml").write_text(yaml.safe_dump(nlu))
-    done = subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "nlu", "--config", "config.yml",
-         "--nlu", "nlu.yml", "--out", "models", "--fixed-model-name", "linear"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=1100,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(tmp_path / "models" / "linear.tar.gz"))
-    metadata = agent.processor.model_metadata
-    name = "bot.nlu.dense_logistic.DenseLogisticRegressionClassifier"
-
-    def uses(node: object) -> str:
-        used = node.uses  # type: ignore[attr-defined]
-        return f"{used.__module__}.{used.__name__}"
-
-    assert any(
-        uses(node) == name and node.fn == "train"
-        for node in metadata.train_schema.nodes.values()
+    agent = train_and_load(tmp_path, config, nlu, "linear")
+    assert trains_and_runs(
+        agent, "bot.nlu.dense_logistic.DenseLogisticRegressionClassifier"
     )
-    assert any(uses(node) == name for node in metadata.predict_schema.nodes.values())
 
     async def parse(text: str) -> dict[str, Any]:
         return await agent.parse_message(text)

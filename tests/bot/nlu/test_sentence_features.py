@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from bot.nlu.sentence_features import (
     EncoderMismatch,
     SentenceFeaturizer,
 )
+from tests.bot.nlu.rasa_training import train_and_load, trains_and_runs
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -121,30 +120,11 @@ def test_a_model_trains_persists_and_parses_with_the_features(
     for component in config["pipeline"]:
         if component["name"] == "DIETClassifier":
             component["epochs"] = 30
-    (tmp_path / "config.yml").write_text(yaml.safe_dump(config))
-    (tmp_path / "nlu.yml").write_text(yaml.safe_dump(NLU))
-    done = subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "nlu", "--config", "config.yml",
-         "--nlu", "nlu.yml", "--out", "models", "--fixed-model-name", "dense"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=1100,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(tmp_path / "models" / "dense.tar.gz"))
-    metadata = agent.processor.model_metadata  # type: ignore[union-attr]
-    name = f"{SentenceFeaturizer.__module__}.{SentenceFeaturizer.__name__}"
-
-    def uses(node: object) -> str:
-        used = node.uses  # type: ignore[attr-defined]
-        return f"{used.__module__}.{used.__name__}"
-
+    agent = train_and_load(tmp_path, config, NLU, "dense")
     # Trained (its fingerprint persisted) and run on every parsed message.
-    assert any(
-        uses(node) == name and node.fn == "train"
-        for node in metadata.train_schema.nodes.values()
+    assert trains_and_runs(
+        agent, f"{SentenceFeaturizer.__module__}.{SentenceFeaturizer.__name__}"
     )
-    assert any(uses(node) == name for node in metadata.predict_schema.nodes.values())
 
     async def parse(text: str) -> str:
         parsed = await agent.parse_message(text)
