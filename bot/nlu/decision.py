@@ -98,6 +98,15 @@ class DecisionSettings:
         own_products: The names of the product the knowledge base is about
             (Lumen): a message naming it is about it, whatever other product
             it names too.
+        handoff_tie_min_confidence: When the fallback fired although the
+            intent model's best guess reached this confidence, and its best
+            two guesses are both handoff intents, the fallback only saw a
+            tie between two ways to a person ("I'd like to escalate this to
+            your supervisor": complaint 0.39, request_human 0.39): asking
+            "Did you mean …?" would make the customer pick one, so the best
+            guess stands, unless the search answers with an article first.
+            Set it to the ``FallbackClassifier``'s threshold; 1.0 turns it
+            off.
     """
 
     handoff_intents: frozenset[str]
@@ -116,6 +125,7 @@ class DecisionSettings:
     how_to_phrases: tuple[str, ...] = ()
     frustrated_min_kb_confidence: float = 1.0
     own_products: tuple[str, ...] = ()
+    handoff_tie_min_confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -195,14 +205,16 @@ def decide(
     unsure = intent == FALLBACK_INTENT
     if not unsure and intent in settings.kept_intents:
         return None
+    tie = _handoff_tie(ranking, settings) if unsure else None
     if result.answer is None:
-        return _agreement(
+        agreed = _agreement(
             intent,
             (model_intent, model_confidence),
             result,
             [article_intents, *runner_up_intents],
             settings,
         )
+        return agreed if agreed is not None else tie
     if (
         not unsure
         and intent in settings.handoff_intents
@@ -242,7 +254,7 @@ def decide(
             and not about_people
         ):
             return Override(FALLBACK_INTENT, model_confidence)
-        return None
+        return tie
     if not unsure and intent not in overridable:
         # The intent model understood a question, and its rule asks the
         # knowledge base already.
@@ -252,6 +264,35 @@ def decide(
         result.confidence,
         acknowledge=unhappy and not about_people,
     )
+
+
+def _handoff_tie(
+    ranking: Sequence[Mapping[str, Any]], settings: DecisionSettings
+) -> Override | None:
+    """The intent model's best guess, when the fallback only saw a handoff tie.
+
+    Both of its best two guesses give the conversation to a person, and the
+    best was confident enough not to fall back on its own
+    (:attr:`DecisionSettings.handoff_tie_min_confidence`).
+    """
+    guesses = [
+        (
+            str(entry.get(INTENT_NAME_KEY)),
+            float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
+        )
+        for entry in ranking
+        if entry.get(INTENT_NAME_KEY) not in (None, FALLBACK_INTENT)
+    ][:2]
+    if len(guesses) < 2:
+        return None
+    (best, confidence), (second, _) = guesses
+    if (
+        best in settings.handoff_intents
+        and second in settings.handoff_intents
+        and confidence >= settings.handoff_tie_min_confidence
+    ):
+        return Override(best, confidence)
+    return None
 
 
 def _agreement(

@@ -268,6 +268,7 @@ class KnowledgeFirst(GraphComponent):
             "how_to_phrases": [],
             "frustrated_min_kb_confidence": 1.0,
             "own_products": ["Lumen"],
+            "handoff_tie_min_confidence": 1.0,
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -300,6 +301,7 @@ class KnowledgeFirst(GraphComponent):
             how_to_phrases=tuple(config["how_to_phrases"]),
             frustrated_min_kb_confidence=float(config["frustrated_min_kb_confidence"]),
             own_products=tuple(config["own_products"]),
+            handoff_tie_min_confidence=float(config["handoff_tie_min_confidence"]),
         )
         index = followed_index()
         if not index.start(wait_s=WARM_TIMEOUT_S):

@@ -195,6 +195,63 @@ def test_an_unsure_search_answers_when_the_intent_model_agrees(
     assert decided_article({PARSE_KEY: data}) == "password-reset"
 
 
+#: Answer-first settings with config.yml's handoff tie (the fallback's threshold).
+TIED = replace(SETTINGS, handoff_tie_min_confidence=0.3)
+
+
+@pytest.mark.parametrize(
+    ("parsed", "result", "expected"),
+    [
+        # "I'd like to escalate this to your supervisor": a tie between two
+        # ways to a person, no article: the best guess stands.
+        (
+            parse("nlu_fallback", 0.3, ("complaint", 0.39), ("request_human", 0.38)),
+            unsure_search(0.22),
+            "complaint",
+        ),
+        # "you took money from my account twice and nobody is helping me":
+        # the search has an article, but not sure enough to override a
+        # handoff intent.
+        (
+            parse(
+                "nlu_fallback",
+                0.3,
+                ("payment_dispute", 0.35),
+                ("account_compromised", 0.33),
+            ),
+            found(0.89),
+            "payment_dispute",
+        ),
+        # The search is sure enough to override a handoff intent: the article.
+        (
+            parse("nlu_fallback", 0.3, ("legal_request", 0.39), ("complaint", 0.36)),
+            found(0.99),
+            "password_reset",
+        ),
+        # The best guess too unsure on its own: the fallback asks.
+        (
+            parse("nlu_fallback", 0.3, ("complaint", 0.19), ("request_human", 0.18)),
+            unsure_search(0.2),
+            None,
+        ),
+        # A tie with an intent that is not a way to a person: the fallback asks.
+        (
+            parse("nlu_fallback", 0.3, ("complaint", 0.39), ("password_reset", 0.38)),
+            unsure_search(0.2),
+            None,
+        ),
+    ],
+)
+def test_a_tie_between_two_ways_to_a_person_is_not_asked_about(
+    parsed: dict, result: SearchResult, expected: str | None
+) -> None:
+    override = decide(parsed, result, ["password_reset"], TIED)
+    assert (override.intent if override else None) == expected
+    # Off by default: the fallback's question, as before.
+    if expected not in (None, "password_reset"):
+        assert decide(parsed, result, ["password_reset"], SETTINGS) is None
+
+
 def test_no_agreement_when_a_runner_up_of_the_intent_is_as_plausible() -> None:
     # "help with 2-step thing": both two-factor articles list the intent and
     # score alike; the customer is offered both rather than answered.
