@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import statistics
+import string
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,21 @@ def percentiles(samples: list[float]) -> dict[str, float | int]:
     }
 
 
-def record(part: str, figures: dict[str, Any]) -> Path:
-    """Write ``figures`` as ``part`` of today's results file (others kept)."""
+def record(part: str, figures: dict[str, Any], *, results: Path = RESULTS) -> Path:
+    """Write ``figures`` as ``part`` of today's results file (others kept).
+
+    A run never replaces another's figures: when today's file already holds
+    ``part``, they go to the first of ``training-<date>b.json``,
+    ``…c.json``, … that does not.
+    """
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    path = RESULTS / f"training-{today}.json"
-    document = json.loads(path.read_text()) if path.is_file() else {}
+    for suffix in ["", *string.ascii_lowercase[1:]]:
+        path = results / f"training-{today}{suffix}.json"
+        document = json.loads(path.read_text()) if path.is_file() else {}
+        if part not in document:
+            break
+    else:
+        raise RuntimeError(f"no free results file for {part!r} on {today}")
     document.update({"date": today, "machine": machine(), part: figures})
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return path

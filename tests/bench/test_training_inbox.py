@@ -4,7 +4,9 @@ annotations analyzed when PostgreSQL's autovacuum would (SQLite, PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,3 +108,18 @@ async def test_annotations_are_analyzed_once_autovacuum_would(engine: Any) -> No
     assert await analyze_annotations_when_due(engine)
     assert await known() == await stored()
     assert not await analyze_annotations_when_due(engine)
+
+
+def test_a_run_never_replaces_another_runs_figures(tmp_path: Path) -> None:
+    from bench.training.results import record
+
+    first = record("loop", {"run": 1}, results=tmp_path)
+    other = record("inbox", {"run": 1}, results=tmp_path)
+    second = record("loop", {"run": 2}, results=tmp_path)
+    third = record("loop", {"run": 3}, results=tmp_path)
+    assert first == other
+    assert second.name == first.name.replace(".json", "b.json")
+    assert third.name == first.name.replace(".json", "c.json")
+    assert json.loads(first.read_text())["loop"] == {"run": 1}
+    assert json.loads(first.read_text())["inbox"] == {"run": 1}
+    assert json.loads(third.read_text())["loop"] == {"run": 3}
