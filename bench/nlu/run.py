@@ -16,8 +16,16 @@ validation) message one at a time, as the server does. Reported:
   with :class:`bot.nlu.out_of_scope.OutOfScopeClassifier` in the config, the
   pair of its similarity threshold and the confidence threshold (only the
   confidence threshold when the component learns its own, ``fallback_rate``);
+  with the component's ``combined_threshold`` (confidence plus similarity),
+  that threshold alone, the others kept as configured;
   ``--min-in-scope`` changes the rule to the highest out-of-scope recall
-  whose in-scope accuracy reaches that floor;
+  whose in-scope accuracy reaches that floor, ``--max-drop`` to the highest
+  recall losing at most that much of the validation data's own top-intent
+  accuracy; the result's ``reported_at`` holds the chosen thresholds, the
+  config values the validated figures are reported at;
+- ``at_config_threshold_pipeline``: the same figures from what the pipeline
+  itself answered (its own fallbacks), a check that the components apply
+  the rule the bench weighs;
 - with ``--predictions``, each parsed message's label, top two intents and
   similarity as JSON lines (to weigh other rules without training again);
 - training time, parse throughput (messages/s, one at a time) and latency,
@@ -65,7 +73,13 @@ from bench.nlu.data import (
     read_csv,
     slice_examples,
 )
-from bench.nlu.metrics import Prediction, choose_threshold, scores
+from bench.nlu.metrics import (
+    Prediction,
+    choose_threshold,
+    describe_rule,
+    pipeline_scores,
+    scores,
+)
 from bench.nlu.published import PUBLISHED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +107,15 @@ def similarity_threshold(config: dict[str, Any]) -> float | None:
     for component in config.get("pipeline") or []:
         if component.get("name") == OUT_OF_SCOPE_COMPONENT:
             return float(component.get("threshold", 0.5))
+    return None
+
+
+def combined_threshold(config: dict[str, Any]) -> float | None:
+    """The out-of-scope component's ``combined_threshold`` (``None``: not used)."""
+    for component in config.get("pipeline") or []:
+        if component.get("name") == OUT_OF_SCOPE_COMPONENT:
+            value = component.get("combined_threshold")
+            return None if value is None else float(value)
     return None
 
 
@@ -187,14 +210,16 @@ def _prediction(parsed: dict[str, Any]) -> Prediction:
     similarity = (parsed.get(OUT_OF_SCOPE_KEY) or {}).get("similarity")
     if similarity is not None:
         similarity = float(similarity)
+    answered = str((parsed.get("intent") or {}).get("name") or FALLBACK_INTENT)
     if not ranking:
-        return Prediction("", 0.0, 0.0, similarity)
+        return Prediction("", 0.0, 0.0, similarity, answered)
     second = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
     return Prediction(
         str(ranking[0].get("name")),
         float(ranking[0].get("confidence") or 0.0),
         second,
         similarity,
+        answered,
     )
 
 
@@ -274,12 +299,14 @@ def benchmark(
     provenance: str,
     predictions_file: Path | None = None,
     min_in_scope: float | None = None,
+    max_drop: float | None = None,
 ) -> dict[str, Any]:
     """Train, parse and score; the result as JSON-ready data.
 
     With ``predictions_file``, every parsed message's label and top two
     intents go there as JSON lines (``part``: test or valid), for analysis
-    without training again. ``min_in_scope``: the validation rule's floor
+    without training again. ``min_in_scope``: the validation rule's floor,
+    ``max_drop``: its drop from the top-intent accuracy
     (:func:`bench.nlu.metrics.choose_threshold`).
     """
     config_text = config.read_text(encoding="utf-8")
@@ -287,6 +314,7 @@ def benchmark(
     threshold, ambiguity = fallback_thresholds(config_data)
     configured_similarity = similarity_threshold(config_data)
     rate = fallback_rate(config_data)
+    combined = combined_threshold(config_data)
     machine = _machine()
     # At the start: the code that trains and parses (others may commit meanwhile).
     commit = _commit()
@@ -351,6 +379,7 @@ def benchmark(
             "fallback_threshold": threshold,
             "ambiguity_threshold": ambiguity,
             "similarity_threshold": configured_similarity,
+            "combined_threshold": combined,
             "fallback_rate": rate,
         },
         "examples": {
@@ -361,7 +390,16 @@ def benchmark(
             "oos_label": oos_label,
         },
         "at_config_threshold": scores(
-            test_labels, parsed[0], threshold, ambiguity, oos_label, similarity
+            test_labels,
+            parsed[0],
+            threshold,
+            ambiguity,
+            oos_label,
+            similarity,
+            combined,
+        ),
+        "at_config_threshold_pipeline": pipeline_scores(
+            test_labels, parsed[0], oos_label
         ),
         "train_seconds": round(train_seconds, 1),
         "train_cpu_seconds": round(train_cpu, 1),
@@ -385,46 +423,83 @@ def benchmark(
             ambiguity,
             oos_label,
             min_in_scope=min_in_scope,
-            fixed_similarity=configured_similarity if rate is not None else None,
+            max_drop=max_drop,
+            fixed_similarity=configured_similarity
+            if rate is not None or combined is not None
+            else None,
+            combined=combined is not None,
+            fixed_threshold=threshold,
         )
         result["at_config_threshold_validation"] = scores(
-            valid_labels, parsed[1], threshold, ambiguity, oos_label, similarity
+            valid_labels,
+            parsed[1],
+            threshold,
+            ambiguity,
+            oos_label,
+            similarity,
+            combined,
+        )
+        result["at_config_threshold_validation_pipeline"] = pipeline_scores(
+            valid_labels, parsed[1], oos_label
         )
         if chosen is not None:
-            if min_in_scope is None:
-                rule = (
-                    "highest mean of in-scope accuracy and out-of-scope "
-                    "recall on the validation data"
+            if combined is not None:
+                sweep = (
+                    ", the combined threshold (confidence + similarity) at the "
+                    "validation scores' quantiles 0.00-0.99, the confidence "
+                    f"threshold kept at {threshold:g} and the similarity "
+                    f"threshold at {similarity:g}"
                 )
-            else:
-                rule = (
-                    "highest out-of-scope recall on the validation data among "
-                    f"thresholds with in-scope accuracy >= {min_in_scope:.4g}"
-                )
-            if configured_similarity is None:
-                sweep = ""
+            elif configured_similarity is None:
+                sweep = ", thresholds 0.00-0.99"
             elif rate is not None:
                 sweep = (
-                    " (confidence thresholds; the similarity threshold learnt at "
-                    f"training for a fallback rate of {rate:g})"
+                    ", thresholds 0.00-0.99 (confidence thresholds; the similarity "
+                    "threshold learnt at training for a fallback rate of "
+                    f"{rate:g})"
                 )
             else:
-                sweep = " (every pair of confidence and similarity thresholds)"
+                sweep = (
+                    ", thresholds 0.00-0.99 (every pair of confidence and "
+                    "similarity thresholds)"
+                )
+            test_at_choice = scores(
+                test_labels,
+                parsed[0],
+                chosen.threshold,
+                ambiguity,
+                oos_label,
+                chosen.similarity_threshold,
+                chosen.combined_threshold,
+            )
+            matches = (
+                abs(chosen.threshold - threshold) < 1e-9
+                and abs(chosen.similarity_threshold - similarity) < 1e-9
+                and (
+                    chosen.combined_threshold is None
+                    or (
+                        combined is not None
+                        and abs(chosen.combined_threshold - combined) < 1e-9
+                    )
+                )
+            )
             result["validation_choice"] = {
-                "rule": rule + ", thresholds 0.00-0.99" + sweep,
+                "rule": describe_rule(min_in_scope, max_drop) + sweep,
                 "threshold": chosen.threshold,
                 "similarity_threshold": chosen.similarity_threshold,
+                "combined_threshold": chosen.combined_threshold,
                 "validation": chosen.figures,
-                "test": scores(
-                    test_labels,
-                    parsed[0],
-                    chosen.threshold,
-                    ambiguity,
-                    oos_label,
-                    chosen.similarity_threshold,
-                ),
-                "matches_config": abs(chosen.threshold - threshold) < 1e-9
-                and abs(chosen.similarity_threshold - similarity) < 1e-9,
+                "test": test_at_choice,
+                "matches_config": matches,
+            }
+            # The config values the validated figures are reported at.
+            result["reported_at"] = {
+                "fallback_threshold": chosen.threshold,
+                "ambiguity_threshold": ambiguity,
+                "similarity_threshold": chosen.similarity_threshold,
+                "combined_threshold": chosen.combined_threshold,
+                "test": test_at_choice,
+                "config_carries_them": matches,
             }
     return result
 
@@ -461,7 +536,12 @@ def table(result: dict[str, Any]) -> str:
     threshold = result["config"]["fallback_threshold"]
     ambiguity = result["config"]["ambiguity_threshold"]
     similarity = result["config"].get("similarity_threshold")
-    at = f"{threshold:.2f}" + ("" if similarity is None else f"/{similarity:.2f}")
+    combined = result["config"].get("combined_threshold")
+    at = (
+        f"{threshold:.2f}"
+        + ("" if similarity is None else f"/{similarity:.2f}")
+        + ("" if combined is None else f"/{combined:.4f}")
+    )
     examples = result["examples"]
     lines = [
         f"NLU benchmark: {result['dataset']} ({examples['train']} train, "
@@ -476,8 +556,14 @@ def table(result: dict[str, Any]) -> str:
     choice = result.get("validation_choice")
     chosen = ""
     if choice:
-        chosen = f"{choice['threshold']:.2f}" + (
-            "" if similarity is None else f"/{choice['similarity_threshold']:.2f}"
+        chosen = (
+            f"{choice['threshold']:.2f}"
+            + ("" if similarity is None else f"/{choice['similarity_threshold']:.2f}")
+            + (
+                ""
+                if choice.get("combined_threshold") is None
+                else f"/{choice['combined_threshold']:.4f}"
+            )
         )
     if choice and not choice["matches_config"]:
         lines.append(_row(f"this pipeline @ {chosen} (valid.)", choice["test"]))
@@ -498,6 +584,11 @@ def table(result: dict[str, Any]) -> str:
             f"note: the threshold chosen on validation ({chosen}) "
             f"differs from the config's ({at})"
         )
+        if choice.get("combined_threshold") is not None:
+            lines.append(
+                "put it in the config: OutOfScopeClassifier combined_threshold: "
+                f"{choice['combined_threshold']!r}"
+            )
     return "\n".join(lines)
 
 
@@ -561,6 +652,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with at least this in-scope accuracy (default: the highest mean of both)",
     )
     parser.add_argument(
+        "--max-drop",
+        type=float,
+        help="validation rule: the highest out-of-scope recall among thresholds "
+        "losing at most this much of the validation data's own top-intent "
+        "accuracy (e.g. 0.03)",
+    )
+    parser.add_argument(
         "--predictions",
         type=Path,
         help="also write each parsed message's label and top intents (JSON lines)",
@@ -600,6 +698,11 @@ def run(args: argparse.Namespace) -> int:
         configure_structlog(logging.ERROR)
         if args.min_in_scope is not None and not 0.0 < args.min_in_scope <= 1.0:
             raise DataError("--min-in-scope must be in (0, 1]")
+        if args.max_drop is not None:
+            if args.min_in_scope is not None:
+                raise DataError("give --min-in-scope or --max-drop, not both")
+            if not 0.0 <= args.max_drop < 1.0:
+                raise DataError("--max-drop must be in [0, 1)")
         if args.per_label is not None:
             if args.per_label < 1:
                 raise DataError("--per-label must be at least 1")
@@ -623,6 +726,7 @@ def run(args: argparse.Namespace) -> int:
             provenance=splits.provenance,
             predictions_file=args.predictions,
             min_in_scope=args.min_in_scope,
+            max_drop=args.max_drop,
         )
     except (DataError, RuntimeError) as error:
         print(f"bench nlu: {error}", file=sys.stderr)

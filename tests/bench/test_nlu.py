@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -28,7 +29,17 @@ from bench.nlu.data import (
     slice_examples,
     write_csv,
 )
-from bench.nlu.metrics import OUT_OF_SCOPE, Prediction, choose_threshold, decide, scores
+from bench.nlu.metrics import (
+    OUT_OF_SCOPE,
+    Prediction,
+    choose_threshold,
+    combined_grid,
+    decide,
+    pipeline_scores,
+    read_predictions,
+    scores,
+)
+from bench.nlu.metrics import main as metrics_main
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "bench" / "nlu" / "configs"
@@ -562,51 +573,112 @@ RULE_ROWS = [
 ]
 
 
+def _rule_parts(tmp_path: Path) -> dict[str, tuple[list[str], list[Prediction]]]:
+    parts = read_predictions(_predictions(tmp_path, RULE_ROWS))
+    assert list(parts) == ["valid", "test"]
+    return parts
+
+
 def test_a_floor_above_the_datas_own_accuracy_keeps_every_answer(
     tmp_path: Path,
 ) -> None:
-    from bench.nlu.oos_rules import read_predictions, weigh
-
-    parts = read_predictions(_predictions(tmp_path, RULE_ROWS))
+    labels, predictions = _rule_parts(tmp_path)["valid"]
     # Top-intent accuracy is 80 %: a 94 % floor is never reached.
-    kept = weigh(parts, 0.0, "floor:0.94", "oos")
-    assert kept["threshold"] == 0.0
-    assert kept["test"]["oos_recall"] == 0.0  # type: ignore[index]
+    kept = choose_threshold(
+        labels, predictions, 0.0, "oos", min_in_scope=0.94, fixed_similarity=0.0
+    )
+    assert kept is not None
+    assert kept.threshold == 0.0
+    assert kept.figures["oos_recall"] == 0.0
     # Relative to the data's own accuracy, the same rule catches the unsure one.
-    dropped = weigh(parts, 0.0, "drop:0.0", "oos")
-    assert dropped["threshold"] == 0.46
-    assert dropped["valid"] == {  # the wrong answer is given up, not a right one
-        "top_intent_accuracy": 0.8,
+    dropped = choose_threshold(
+        labels, predictions, 0.0, "oos", max_drop=0.0, fixed_similarity=0.0
+    )
+    assert dropped is not None
+    assert dropped.threshold == 0.46
+    assert dropped.figures == {  # the wrong answer is given up, not a right one
+        "accuracy": 0.8,
         "in_scope_accuracy": 0.8,
         "oos_recall": 0.5,
         "in_scope_fallback_rate": 0.2,
     }
+    with pytest.raises(ValueError, match="not both"):
+        choose_threshold(labels, predictions, 0.0, "oos", min_in_scope=0.5, max_drop=0)
 
 
 def test_confidence_plus_similarity_catches_a_sure_but_far_message(
     tmp_path: Path,
 ) -> None:
-    from bench.nlu.oos_rules import read_predictions, weigh
-
-    parts = read_predictions(_predictions(tmp_path, RULE_ROWS))
-    alone = weigh(parts, 0.0, "drop:0.2", "oos")
-    both = weigh(parts, 1.0, "drop:0.2", "oos")
-    assert alone["test"]["oos_recall"] == 0.5  # type: ignore[index]
-    assert both["test"]["oos_recall"] == 1.0  # type: ignore[index]
-    assert both["test"]["in_scope_accuracy"] == 0.8  # type: ignore[index]
+    labels, predictions = _rule_parts(tmp_path)["valid"]
+    alone = choose_threshold(
+        labels, predictions, 0.0, "oos", max_drop=0.2, fixed_similarity=0.0
+    )
+    both = choose_threshold(
+        labels, predictions, 0.0, "oos", max_drop=0.2, combined=True
+    )
+    assert alone is not None and both is not None
+    assert alone.figures["oos_recall"] == 0.5
+    assert both.figures["oos_recall"] == 1.0
+    assert both.figures["in_scope_accuracy"] == 0.8
+    # Scores 0.90 (wrong), 1.05 and 1.22 (out of scope), then 1.30 and up:
+    # the lowest of the validation quantiles between 1.22 and 1.30.
+    assert both.combined_threshold is not None
+    assert 1.22 < both.combined_threshold <= 1.30
+    grid = combined_grid(np.array([c + s for _, _, c, s in RULE_ROWS]))
+    assert both.combined_threshold == min(value for value in grid if value > 1.22)
+    assert (both.threshold, both.similarity_threshold) == (0.0, 0.0)
+    assert both.figures == scores(
+        labels, predictions, 0.0, 0.0, "oos", 0.0, both.combined_threshold
+    )
+    # The confidence threshold and similarity threshold are kept, not swept.
+    kept = choose_threshold(
+        labels, predictions, 0.0, "oos", max_drop=0.2, combined=True,
+        fixed_threshold=0.42, fixed_similarity=0.35,
+    )  # fmt: skip
+    assert kept is not None
+    assert (kept.threshold, kept.similarity_threshold) == (0.42, 0.35)
     # A similarity threshold makes every message below it fall back too.
-    far = weigh(parts, 0.0, "drop:0.0", "oos", similarity_threshold=0.35)
-    assert far["test"]["oos_recall"] == 1.0  # type: ignore[index]
+    far = choose_threshold(
+        labels, predictions, 0.0, "oos", max_drop=0.0, fixed_similarity=0.35
+    )
+    assert far is not None
+    assert far.figures["oos_recall"] == 1.0
+    with pytest.raises(ValueError, match="needs similarities"):
+        choose_threshold(LABELS, CONFIDENT, 0.0, "oos", combined=True)
 
 
-def test_weighing_rules_refuses_what_it_cannot_weigh(tmp_path: Path) -> None:
-    from bench.nlu.oos_rules import main, read_predictions
+def test_the_pipelines_own_answers_give_the_same_figures() -> None:
+    answered = [
+        Prediction(p.first, p.confidence, p.second_confidence, p.similarity, name)
+        for p, name in zip(
+            NEAR_OR_FAR, ["a", "nlu_fallback", "b", "nlu_fallback", "a"], strict=True
+        )
+    ]
+    assert pipeline_scores(LABELS, answered, "oos") == {
+        "accuracy": 1.0,
+        "in_scope_accuracy": pytest.approx(2 / 3),
+        "oos_recall": 0.5,
+        "in_scope_fallback_rate": pytest.approx(1 / 3),
+    }
+    with pytest.raises(ValueError, match="own answer"):
+        pipeline_scores(LABELS, NEAR_OR_FAR, "oos")
 
+
+def test_weighing_rules_on_saved_predictions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _predictions(tmp_path, RULE_ROWS)
-    assert main([str(path), "--rule", "best"]) == 2
-    assert main([str(path), "--rule", "floor"]) == 2
-    assert main([str(path), "--weight", "1", "--rule", "drop:0.03"]) == 0
+    assert metrics_main([str(path), "--combined", "--max-drop", "0.2"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["test"]["oos_recall"] == 1.0
+    assert 1.22 < printed["combined_threshold"] <= 1.30
+    assert "losing at most 0.2" in printed["rule"]
+    with pytest.raises(SystemExit):
+        metrics_main([str(path), "--min-in-scope", "0.9", "--max-drop", "0.03"])
+    assert metrics_main([str(tmp_path / "missing.jsonl")]) == 2
     path.write_text(path.read_text().replace('"similarity": 0.3', '"similarity": null'))
-    with pytest.raises(ValueError, match="without a similarity"):
+    assert metrics_main([str(path), "--combined"]) == 0
+    path.write_text("{}\n")
+    with pytest.raises(ValueError, match="not a parsed message"):
         read_predictions(path)
-    assert main([str(tmp_path / "missing.jsonl")]) == 2
+    assert metrics_main([str(path)]) == 2
