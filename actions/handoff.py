@@ -39,14 +39,15 @@ _REASON_BY_INTENT: Mapping[str, HandoffReason] = {
     "account_compromised": HandoffReason.SENSITIVE,
     "payment_dispute": HandoffReason.SENSITIVE,
     "legal_request": HandoffReason.SENSITIVE,
-    "person_in_danger": HandoffReason.SENSITIVE,
+    # Someone may be in danger: first in the queue, never a follow-up for later.
+    "person_in_danger": HandoffReason.DANGER,
 }
 
 #: Intents whose own rules hand over at once (data/rules/handoff.yml).
 SENSITIVE_INTENTS = frozenset(
     intent
     for intent, reason in _REASON_BY_INTENT.items()
-    if reason is HandoffReason.SENSITIVE
+    if reason in {HandoffReason.SENSITIVE, HandoffReason.DANGER}
 )
 
 
@@ -59,17 +60,20 @@ def handoff_reason(intent: str | None, frustrated: bool = False) -> HandoffReaso
             slot).
 
     Returns:
-        ``FRUSTRATION`` for a frustrated message, whatever its intent: it is what
-        the agents' queue puts first, and the intent stays on the handoff card.
-        Otherwise ``CUSTOMER_REQUEST`` when the customer asked for (or accepted)
-        a person, ``SENSITIVE`` for a complaint, a compromised account, a
-        disputed payment or a legal matter, and ``FALLBACK`` for the rest:
-        the remaining ways into a handoff are messages the bot could not
-        understand.
+        ``DANGER`` when someone may be in danger, frustrated or not (a message
+        about self-harm often sounds upset, and ``DANGER`` goes before
+        everything in the agents' queue). ``FRUSTRATION`` for any other
+        frustrated message, whatever its intent: the intent stays on the
+        handoff card. Otherwise ``CUSTOMER_REQUEST`` when the customer asked
+        for (or accepted) a person, ``SENSITIVE`` for a complaint, a
+        compromised account, a disputed payment or a legal matter, and
+        ``FALLBACK`` for the rest: the remaining ways into a handoff are
+        messages the bot could not understand.
     """
-    if frustrated:
+    reason = _REASON_BY_INTENT.get(intent or "", HandoffReason.FALLBACK)
+    if frustrated and reason is not HandoffReason.DANGER:
         return HandoffReason.FRUSTRATION
-    return _REASON_BY_INTENT.get(intent or "", HandoffReason.FALLBACK)
+    return reason
 
 
 def is_frustrated(parse_data: Mapping[str, Any]) -> bool:

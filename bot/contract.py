@@ -49,8 +49,14 @@ OPEN_HANDOFF_STATES = (
 
 
 class HandoffReason(WireEnum):
-    """Why the bot hands over; the hub shows it on the agent's handoff card."""
+    """Why the bot hands over; the hub shows it on the agent's handoff card.
 
+    ``DANGER`` (someone may be in danger: self-harm, threats, abuse) is never
+    promised for later: it waits at the top of the live queue, in hours or
+    not, and the customer is pointed to emergency services meanwhile.
+    """
+
+    DANGER = "danger"
     CUSTOMER_REQUEST = "customer_request"
     FALLBACK = "fallback"
     SENSITIVE = "sensitive"

@@ -53,6 +53,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 SUMMARY_QUOTE_CHARS = 140
 
 REASON_TEXT: dict[str, str] = {
+    HandoffReason.DANGER: "someone may be in danger",
     HandoffReason.CUSTOMER_REQUEST: "the customer asked for a person",
     HandoffReason.FALLBACK: "the bot did not understand, twice",
     HandoffReason.KB_REJECTED: "knowledge-base answers did not help, twice",

@@ -2,8 +2,10 @@
 
 The live queue is ordered by priority (by the reason for the handoff) plus a
 point per minute waited; agents also see follow-ups, raised as their promised
-time nears. A wait is estimated only from how fast the team has really been
-taking chats, and not at all when there is nothing honest to say.
+time nears. A chat where someone may be in danger goes before all of them,
+however long the others have waited. A wait is estimated only from how fast
+the team has really been taking chats, and not at all when there is nothing
+honest to say.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from bot.contract import HandoffReason, HandoffState
 from bot.handoff.repository import HandoffRecord
 
 #: Base priority by reason: the unhappiest and the most sensitive go first.
+#: ``DANGER``'s is shown to agents; its place does not depend on it
+#: (:func:`tier`).
 REASON_PRIORITY: dict[str, int] = {
+    HandoffReason.DANGER: 100,
     HandoffReason.FRUSTRATION: 30,
     HandoffReason.SENSITIVE: 20,
     HandoffReason.KB_REJECTED: 15,
@@ -37,13 +42,29 @@ def effective_priority(handoff: HandoffRecord, now: dt.datetime) -> float:
     return handoff.priority + waited_minutes / MINUTES_PER_PRIORITY_POINT
 
 
+def tier(handoff: HandoffRecord) -> int:
+    """0 for a chat where someone may be in danger, 1 for the rest.
+
+    The queues sort by tier before priority: points for waiting are
+    unbounded (a follow-up from last night has hundreds), so no base priority
+    alone could keep these chats on top.
+    """
+    return 0 if handoff.reason == HandoffReason.DANGER else 1
+
+
 def queue_order(
     open_handoffs: list[HandoffRecord], now: dt.datetime
 ) -> list[HandoffRecord]:
-    """The live queue, highest effective priority first, then oldest first."""
+    """The live queue: danger first, then highest priority, then oldest."""
     waiting = [h for h in open_handoffs if h.state == HandoffState.QUEUED]
     return sorted(
-        waiting, key=lambda h: (-effective_priority(h, now), h.created_at, h.id)
+        waiting,
+        key=lambda h: (
+            tier(h),
+            -effective_priority(h, now),
+            h.created_at,
+            h.id,
+        ),
     )
 
 
@@ -66,14 +87,23 @@ def console_priority(handoff: HandoffRecord, now: dt.datetime) -> float:
 def console_queue(
     open_handoffs: list[HandoffRecord], now: dt.datetime
 ) -> list[HandoffRecord]:
-    """What agents may claim: the live queue and follow-ups, most urgent first."""
+    """What agents may claim: the live queue and follow-ups, most urgent first.
+
+    Danger first (:func:`tier`), then by :func:`console_priority`.
+    """
     waiting = [
         h
         for h in open_handoffs
         if h.state in {HandoffState.QUEUED, HandoffState.FOLLOW_UP}
     ]
     return sorted(
-        waiting, key=lambda h: (-console_priority(h, now), h.created_at, h.id)
+        waiting,
+        key=lambda h: (
+            tier(h),
+            -console_priority(h, now),
+            h.created_at,
+            h.id,
+        ),
     )
 
 

@@ -2,7 +2,10 @@
 
 ``start`` moves a conversation from the bot to the live queue — or, when
 nobody can take it (outside support hours, no agent online), to a follow-up
-with an owner and a due time. Agents claim (exactly one wins), transfer, hand
+with an owner and a due time. Not when someone may be in danger: no answer
+by e-mail tomorrow is right then, so the customer is pointed to emergency
+services and crisis lines, and the chat waits first in the live queue for
+whoever comes online first. Agents claim (exactly one wins), transfer, hand
 back to the bot, or resolve. Each change is announced to the customer's
 conversation channel and to every agent console on the bus.
 """
@@ -19,6 +22,7 @@ from bot.auth import AuthRepository
 from bot.bus import AGENTS_CHANNEL, conversation_channel
 from bot.contract import (
     ConversationState,
+    HandoffReason,
     HandoffState,
     StatusFrame,
 )
@@ -67,6 +71,23 @@ QUEUED_TEXT = (
 FOLLOW_UP_TEXT = (
     "Nobody from our team can join right now. Someone will get back to you by "
     "{due}; you can keep writing here and they will see everything."
+)
+#: Someone may be in danger (the bot gave the emergency number just before).
+EMERGENCY_TEXT = (
+    "If you or anyone else is in immediate danger, please call your local "
+    "emergency number now (112 in Europe, 911 in the US and Canada)."
+)
+#: ... and nobody from the team can join now: no promise of a time or of an
+#: e-mail, the emergency number again, crisis lines, and the truth about the
+#: queue.
+DANGER_NO_AGENT_TEXT = (
+    "Nobody from our team is online right now, so please don't wait for us. "
+    f"{EMERGENCY_TEXT} If you or someone close to you is thinking about "
+    "suicide or self-harm, a crisis line can help right now, day or night: "
+    "call or text 988 in the US and Canada, call 116 123 in the UK and "
+    "Ireland, or find a free line in your country at findahelpline.com. Your "
+    "message stays at the top of our queue, and the first person from our "
+    "team to come online will read it here."
 )
 #: How the promised time is written in the stored notice (agents, recaps);
 #: the widget rewrites it in the customer's time zone and language from
@@ -129,7 +150,10 @@ class HandoffService:
 
         The customer gets one notice, written here where the outcome is
         known: a person will join (:data:`QUEUED_TEXT`), or nobody can now and
-        someone gets back by the promised time (:data:`FOLLOW_UP_TEXT`).
+        someone gets back by the promised time (:data:`FOLLOW_UP_TEXT`). When
+        someone may be in danger (reason ``danger``) and nobody can join, no
+        time is promised: the chat waits first in the live queue and the
+        customer is told where to get help now (:data:`DANGER_NO_AGENT_TEXT`).
 
         Args:
             conversation_id: The conversation.
@@ -141,13 +165,21 @@ class HandoffService:
         """
         now = utcnow()
         follow_up = None
-        if (
+        danger = reason == HandoffReason.DANGER
+        nobody_can_join = (
             not self.policy.hours.is_open(now)
             or await self.accounts.agents_online() == 0
-        ):
+        )
+        if nobody_can_join and not danger:
             due = self.policy.hours.add_open_time(now, self.policy.follow_up_within)
             follow_up = (due, await self.accounts.least_busy_agent())
         text, meta = QUEUED_TEXT, {}
+        if danger and nobody_can_join:
+            text = DANGER_NO_AGENT_TEXT
+        elif danger and lead:
+            # A lead means the bot's own turn, the emergency number with it,
+            # was not delivered.
+            text = f"{EMERGENCY_TEXT} {QUEUED_TEXT}"
         if follow_up is not None:
             promised = follow_up[0].strftime(DUE_FORMAT)
             text = FOLLOW_UP_TEXT.format(due=promised)
@@ -170,6 +202,12 @@ class HandoffService:
             return None
         handoff, notice = started
         logger.info("handoff %s started (reason: %s)", handoff.id, reason)
+        if danger and nobody_can_join:
+            logger.warning(
+                "handoff %s: someone may be in danger and nobody can join now; "
+                "it waits first in the queue for the first agent online",
+                handoff.id,
+            )
         if follow_up is not None and follow_up[1] is None:
             logger.warning(
                 "handoff %s: the follow-up has no owner, as no account can take "
@@ -204,7 +242,7 @@ class HandoffService:
                 frame["position"] = position
                 eta = estimate_wait_s(
                     position,
-                    await self.accounts.agents_online(),
+                    await self._agents_at_work(now),
                     await self._claim_intervals(now),
                 )
                 if eta is not None:
@@ -408,6 +446,7 @@ class HandoffService:
         open_handoffs = await self.repository.open_handoffs()
         live = queue_order(open_handoffs, now)
         agents_online = await self.accounts.agents_online()
+        agents_at_work = await self._agents_at_work(now)
         intervals = await self._claim_intervals(now)
         entries = []
         for handoff in console_queue(open_handoffs, now):
@@ -416,7 +455,7 @@ class HandoffService:
             if handoff.state == HandoffState.QUEUED:
                 position = live.index(handoff) + 1
                 entry["position"] = position
-                entry["eta_s"] = estimate_wait_s(position, agents_online, intervals)
+                entry["eta_s"] = estimate_wait_s(position, agents_at_work, intervals)
             entries.append(entry)
         held = [
             handoff_view(h, now)
@@ -546,6 +585,17 @@ class HandoffService:
         note = await self.repository.add_note(conversation_id, agent_id, text.strip())
         await self.bus.publish(AGENTS_CHANNEL, {"type": "note", **note.public()})
         return note
+
+    async def _agents_at_work(self, now: dt.datetime) -> int:
+        """Agents online, or none outside support hours.
+
+        Outside hours only a chat where someone may be in danger joins the
+        live queue; an agent who happens to be signed in says nothing about
+        when it will be taken, so no wait is estimated.
+        """
+        if not self.policy.hours.is_open(now):
+            return 0
+        return await self.accounts.agents_online()
 
     async def _claim_intervals(self, now: dt.datetime) -> list[float]:
         claims = await self.repository.recent_claims(now - CLAIM_WINDOW)

@@ -89,6 +89,8 @@ class WaitPromise:
     conversation_id: str
     promised_at: dt.datetime
     due_at: dt.datetime
+    #: Why the customer waits (the handoff's reason).
+    reason: str
 
     def overrun(self, now: dt.datetime, grace: dt.timedelta) -> bool:
         """Whether the wait runs well past the estimate by ``now``.

@@ -179,6 +179,7 @@ class PromiseRepository:
                 promises.c.conversation_id,
                 promises.c.promised_at,
                 promises.c.due_at,
+                handoffs.c.reason,
             )
             .select_from(
                 promises.join(handoffs, handoffs.c.id == promises.c.handoff_id)
@@ -198,6 +199,7 @@ class PromiseRepository:
                 conversation_id=row.conversation_id,
                 promised_at=_due(row.promised_at),
                 due_at=_due(row.due_at),
+                reason=row.reason,
             )
             for row in rows
         ]

@@ -7,7 +7,8 @@ the one holding it does a round:
    estimate a newly queued customer is shown (the status frame the customer
    gets, read within a round of joining the queue);
 2. tells each queued customer whose wait runs well past the estimate, once,
-   and offers a follow-up instead;
+   and offers a follow-up instead (when someone may be in danger: the
+   emergency number instead);
 3. marks the customer of each new follow-up as asked where to reach them
    (the widget asks, seeing ``GET /api/conversations/{id}/contact``; a
    verified customer's address is offered to confirm);
@@ -38,9 +39,10 @@ from dataclasses import dataclass, field
 
 from bot.bus import AGENTS_CHANNEL, EventBus
 from bot.config import Settings
+from bot.contract import HandoffReason
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
-from bot.handoff.service import HandoffService
+from bot.handoff.service import EMERGENCY_TEXT, HandoffService
 from bot.mail import Mailer
 from bot.mail.templates import Letter, render
 from bot.periodic import Periodic
@@ -64,6 +66,13 @@ LONG_WAIT_TEXT = (
     "Sorry — this is taking much longer than the {minutes} minute{s} we "
     "estimated. You can keep waiting, or leave your question with us and "
     "someone will get back to you."
+)
+#: ... when someone may be in danger: no offer to answer later, the
+#: emergency number again.
+DANGER_LONG_WAIT_TEXT = (
+    "Sorry — this is taking longer than we estimated. You're still at the top "
+    "of our queue, and someone from our team will join as soon as they can. "
+    f"{EMERGENCY_TEXT}"
 )
 #: ``meta[OFFER_KEY] == FOLLOW_UP_OFFER``: the widget offers a follow-up.
 OFFER_KEY = "offer"
@@ -225,15 +234,23 @@ class PromiseScheduler:
         """Tell each customer whose wait runs well past the estimate, once.
 
         The message offers a follow-up (``meta.offer``); the widget asks
-        whether to keep waiting or be answered later. Marked before it is
-        posted: a hub dying in between loses the message rather than saying
-        it twice.
+        whether to keep waiting or be answered later. Not when someone may be
+        in danger: being answered later is no choice to offer then, the
+        emergency number is (:data:`DANGER_LONG_WAIT_TEXT`). Marked before it
+        is posted: a hub dying in between loses the message rather than
+        saying it twice.
         """
         offered = 0
         for wait in await self.repository.waits_past_due(now):
             if not wait.overrun(now, LONG_WAIT_GRACE):
                 continue
             if not await self.repository.tell_overrun(wait.id, now):
+                continue
+            offered += 1
+            if wait.reason == HandoffReason.DANGER:
+                await self.conversations.post_system(
+                    wait.conversation_id, DANGER_LONG_WAIT_TEXT
+                )
                 continue
             estimate = wait.due_at - wait.promised_at
             minutes = max(1, round(estimate.total_seconds() / 60))
@@ -242,7 +259,6 @@ class PromiseScheduler:
                 LONG_WAIT_TEXT.format(minutes=minutes, s="" if minutes == 1 else "s"),
                 {OFFER_KEY: FOLLOW_UP_OFFER},
             )
-            offered += 1
         return offered
 
     async def _ask(self) -> int:

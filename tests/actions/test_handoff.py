@@ -50,7 +50,7 @@ def tracker_after(
         ("complaint", HandoffReason.SENSITIVE),
         ("account_compromised", HandoffReason.SENSITIVE),
         ("payment_dispute", HandoffReason.SENSITIVE),
-        ("person_in_danger", HandoffReason.SENSITIVE),
+        ("person_in_danger", HandoffReason.DANGER),
         ("legal_request", HandoffReason.SENSITIVE),
         ("nlu_fallback", HandoffReason.FALLBACK),
         ("out_of_scope", HandoffReason.FALLBACK),
@@ -68,6 +68,22 @@ def test_handoff_reason(intent: str | None, reason: HandoffReason) -> None:
 )
 def test_frustration_is_the_reason_whatever_the_intent(intent: str | None) -> None:
     assert handoff_reason(intent, frustrated=True) is HandoffReason.FRUSTRATION
+
+
+def test_someone_in_danger_is_danger_even_when_the_message_sounds_frustrated() -> None:
+    """A message about self-harm often scores as upset; frustration must not
+    take it out of the first place in the queue (nor out of its hours rule)."""
+    assert handoff_reason("person_in_danger", frustrated=True) is HandoffReason.DANGER
+
+
+async def test_the_action_hands_someone_in_danger_over_as_danger() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_after("person_in_danger", frustrated=True)
+
+    assert await ActionHandoff().run(dispatcher, tracker, {}) == []
+    assert [m["custom"] for m in dispatcher.messages] == [
+        {"handoff": {"reason": "danger"}}
+    ]
 
 
 @pytest.mark.parametrize("reason", list(HandoffReason))

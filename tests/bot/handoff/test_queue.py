@@ -6,19 +6,32 @@ import datetime as dt
 
 import pytest
 
-from bot.handoff.queue import claim_intervals, estimate_wait_s, queue_order
+from bot.contract import HandoffReason
+from bot.handoff.card import REASON_TEXT
+from bot.handoff.queue import (
+    REASON_PRIORITY,
+    claim_intervals,
+    console_queue,
+    estimate_wait_s,
+    queue_order,
+)
 from bot.handoff.repository import HandoffRecord
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def handoff(
-    id: int, priority: int, waited_min: float, state: str = "queued"
+    id: int,
+    priority: int,
+    waited_min: float,
+    state: str = "queued",
+    reason: str = "x",
+    due_in_min: float | None = None,
 ) -> HandoffRecord:
     return HandoffRecord(
         id=id,
         conversation_id=f"c{id}",
-        reason="x",
+        reason=reason,
         state=state,
         priority=priority,
         agent_id=None,
@@ -28,6 +41,7 @@ def handoff(
         created_at=NOW - dt.timedelta(minutes=waited_min),
         claimed_at=None,
         closed_at=None,
+        due_at=None if due_in_min is None else NOW + dt.timedelta(minutes=due_in_min),
     )
 
 
@@ -38,6 +52,45 @@ def test_frustrated_customers_go_first_but_nobody_waits_forever() -> None:
     claimed = handoff(4, 99, waited_min=60, state="claimed")
     order = queue_order([calm_new, calm_long_wait, frustrated_new, claimed], NOW)
     assert [h.id for h in order] == [1, 2, 3]
+
+
+def test_someone_in_danger_goes_before_everyone_however_long_they_waited() -> None:
+    danger = REASON_PRIORITY[HandoffReason.DANGER]
+    overnight = handoff(1, 10, waited_min=14 * 60, reason="fallback")
+    frustrated = handoff(2, 30, waited_min=90, reason="frustration")
+    in_danger = handoff(3, danger, waited_min=0, reason="danger")
+    earlier_in_danger = handoff(4, danger, waited_min=3, reason="danger")
+    order = queue_order([overnight, frustrated, in_danger, earlier_in_danger], NOW)
+    assert [h.id for h in order] == [4, 3, 1, 2]
+
+
+def test_in_the_console_danger_goes_before_overdue_follow_ups() -> None:
+    overdue = handoff(
+        1,
+        30,
+        waited_min=16 * 60,
+        state="follow_up",
+        reason="frustration",
+        due_in_min=-120,
+    )
+    due_soon = handoff(
+        2, 20, waited_min=60, state="follow_up", reason="sensitive", due_in_min=10
+    )
+    in_danger = handoff(3, REASON_PRIORITY["danger"], waited_min=0, reason="danger")
+    claimed = handoff(4, 99, waited_min=60, state="claimed", reason="danger")
+    order = console_queue([overdue, due_soon, in_danger, claimed], NOW)
+    assert [h.id for h in order] == [3, 1, 2]
+
+
+@pytest.mark.parametrize("reason", list(HandoffReason))
+def test_every_reason_has_a_priority_and_a_label(reason: HandoffReason) -> None:
+    assert reason in REASON_PRIORITY
+    assert REASON_TEXT[reason]
+
+
+def test_danger_has_the_highest_base_priority() -> None:
+    others = [p for r, p in REASON_PRIORITY.items() if r != HandoffReason.DANGER]
+    assert REASON_PRIORITY[HandoffReason.DANGER] > max(others)
 
 
 def at(minute: float) -> dt.datetime:

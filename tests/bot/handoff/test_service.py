@@ -17,7 +17,14 @@ from bot.conversations.service import ConversationService
 from bot.db.models import Agent, Feedback, FollowUp, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
-from bot.handoff.service import REQUEUED_TEXT, HandoffPolicy, HandoffService
+from bot.handoff.service import (
+    DANGER_NO_AGENT_TEXT,
+    EMERGENCY_TEXT,
+    QUEUED_TEXT,
+    REQUEUED_TEXT,
+    HandoffPolicy,
+    HandoffService,
+)
 from bot.knowledge import ArticleFeedbackRepository
 from tests.bot.agents import add_agent
 
@@ -132,6 +139,118 @@ async def test_a_missed_follow_up_is_flagged_overdue_and_goes_first(
     assert entries[0]["follow_up"]["overdue"] is True
     assert entries[1]["follow_up"] is None
     assert entries[1]["position"] >= 1  # the customer's place in line
+
+
+async def follow_ups_of(engine, conversation_id: str) -> list:
+    table = FollowUp.__table__
+    async with engine.connect() as connection:
+        return list(
+            await connection.execute(
+                sa.select(table).where(table.c.conversation_id == conversation_id)
+            )
+        )
+
+
+async def test_outside_hours_someone_in_danger_waits_first_in_line_with_no_promise(
+    engine,
+) -> None:
+    """No "we'll get back to you by 13:00", no e-mail: the emergency number
+    and crisis lines again, and the chat first in the live queue for whoever
+    comes online first."""
+    service = service_for(engine, closed_today())
+    await add_agent(engine, presence="online")
+    frustrated = await new_conversation(service)
+    await service.start(frustrated, "frustration")
+    in_danger = await new_conversation(service)
+    handoff = await service.start(in_danger, "danger")
+    try:
+        assert handoff is not None
+        assert (handoff.state, handoff.reason, handoff.due_at) == (
+            "queued",
+            "danger",
+            None,
+        )
+        assert await follow_ups_of(engine, in_danger) == []
+        [notice] = await service.conversations.repository.messages_after(in_danger, 0)
+        assert (notice.role, notice.text, notice.meta) == (
+            "system",
+            DANGER_NO_AGENT_TEXT,
+            {},
+        )
+        assert "112" in notice.text and "911" in notice.text and "988" in notice.text
+        assert "get back to you" not in notice.text
+        assert "e-mail" not in notice.text and "UTC" not in notice.text
+        conversation = await service.conversations.repository.get(in_danger)
+        status = await service.status(conversation)
+        assert status["state"] == "queued" and "due_at" not in status
+        assert "eta_s" not in status  # nobody can say when, so nothing is said
+        entries = mine(await service.queue(), frustrated, in_danger)
+        assert [e["conversation_id"] for e in entries] == [in_danger, frustrated]
+        assert entries[0]["reason_text"] == "someone may be in danger"
+        assert entries[0]["follow_up"] is None
+        assert entries[1]["state"] == "follow_up"  # the others keep the promise
+    finally:
+        await service.assistant.close()
+
+
+async def test_with_nobody_online_someone_in_danger_is_queued_not_promised(
+    service, engine
+) -> None:
+    await nobody_online(engine)
+    await add_agent(engine, presence="away")
+    conversation_id = await new_conversation(service)
+    handoff = await service.start(conversation_id, "danger")
+    assert handoff is not None and handoff.state == "queued"
+    assert handoff.due_at is None
+    assert await follow_ups_of(engine, conversation_id) == []
+    messages = await service.conversations.repository.messages_after(conversation_id, 0)
+    assert messages[-1].text == DANGER_NO_AGENT_TEXT
+    # The first agent to come online finds it first, and takes it.
+    agent = await add_agent(engine, presence="online")
+    # (Only other chats in danger, oldest first, may be ahead: PostgreSQL is
+    # shared by the whole run.)
+    line = (await service.queue())["queue"]
+    ahead = line[: [e["conversation_id"] for e in line].index(conversation_id)]
+    assert {e["reason"] for e in ahead} <= {"danger"}
+    claimed = await service.claim(handoff.id, agent, "Ann")
+    assert claimed.state == "claimed"
+
+
+async def test_in_hours_someone_in_danger_gets_the_usual_notice_and_goes_first(
+    service, engine
+) -> None:
+    await add_agent(engine, presence="online")
+    waiting = await new_conversation(service)
+    await service.start(waiting, "frustration")
+    in_danger = await new_conversation(service)
+    handoff = await service.start(in_danger, "danger")
+    assert handoff is not None and handoff.state == "queued"
+    assert handoff.priority == 100
+    messages = await service.conversations.repository.messages_after(in_danger, 0)
+    assert messages[-1].text == QUEUED_TEXT
+    places = {}
+    for conversation_id in (waiting, in_danger):
+        conversation = await service.conversations.repository.get(conversation_id)
+        places[conversation_id] = (await service.status(conversation))["position"]
+    assert places[in_danger] < places[waiting]
+    entries = mine(await service.queue(), waiting, in_danger)
+    assert [e["conversation_id"] for e in entries] == [in_danger, waiting]
+
+
+async def test_someone_in_danger_hears_the_emergency_number_if_the_bot_could_not_say_it(
+    service, engine
+) -> None:
+    """A turn whose actions failed is not delivered (the relay's lead says so):
+    the notice carries the emergency number itself."""
+    await add_agent(engine, presence="online")
+    conversation_id = await new_conversation(service)
+    await service.start(
+        conversation_id, "danger", lead="Sorry, our assistant is having trouble."
+    )
+    messages = await service.conversations.repository.messages_after(conversation_id, 0)
+    assert messages[-1].text == (
+        f"Sorry, our assistant is having trouble. {EMERGENCY_TEXT} {QUEUED_TEXT}"
+    )
 
 
 def nlu(intent, confidence, *, score=0.0, actions=(), slots=None, entities=()):

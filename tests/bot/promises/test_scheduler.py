@@ -20,10 +20,15 @@ from bot.bus import AGENTS_CHANNEL
 from bot.config import Smtp
 from bot.db.models import Agent, Handoff, MailOutbox, utcnow
 from bot.handoff.hours import SupportHours
-from bot.handoff.service import HandoffPolicy, HandoffService
+from bot.handoff.service import EMERGENCY_TEXT, HandoffPolicy, HandoffService
 from bot.mail import OutboxRepository
 from bot.promises import OVERDUE_EVENT, REMINDER_EVENT, PromiseRepository
-from bot.promises.scheduler import FOLLOW_UP_OFFER, LONG_WAIT_GRACE, OFFER_KEY
+from bot.promises.scheduler import (
+    DANGER_LONG_WAIT_TEXT,
+    FOLLOW_UP_OFFER,
+    LONG_WAIT_GRACE,
+    OFFER_KEY,
+)
 from tests.bot.promises.conftest import LEAD, add_agent, new_follow_up
 from tests.conftest import free_port
 
@@ -266,6 +271,13 @@ class Queued:
 @pytest.fixture
 async def queued(own_engine: Any, handoffs: HandoffService) -> Queued:
     """A customer queued with an agent online and a history to estimate from."""
+    return await queue_customer(own_engine, handoffs, "customer_request")
+
+
+async def queue_customer(
+    own_engine: Any, handoffs: HandoffService, reason: str
+) -> Queued:
+    """A customer queued for ``reason``, an agent online, a history of claims."""
     agent, _ = await add_agent(own_engine, presence="online")
     handoffs.policy = HandoffPolicy(
         hours=SupportHours.parse("always", "UTC"),
@@ -292,7 +304,7 @@ async def queued(own_engine: Any, handoffs: HandoffService) -> Queued:
             )
     conversation_id = secrets.token_urlsafe(16)
     await handoffs.conversations.repository.create(conversation_id, "hash")
-    handoff = await handoffs.start(conversation_id, "customer_request")
+    handoff = await handoffs.start(conversation_id, reason)
     assert handoff is not None and handoff.state == "queued"
     conversation = await handoffs.conversations.get(conversation_id)
     assert conversation is not None
@@ -345,6 +357,26 @@ async def test_a_wait_well_past_the_estimate_is_told_once_with_a_follow_up_offer
     minutes = max(1, round(shown / 60))
     assert f"longer than the {minutes} minute" in offer.text
     assert "get back to you" in offer.text
+
+
+async def test_someone_in_danger_waiting_long_hears_the_emergency_number_not_an_offer(
+    own_engine, handoffs, make_scheduler, clock
+) -> None:
+    """Being answered later is no choice to offer someone who may be in
+    danger: the long wait is owned up to, with the emergency number again."""
+    in_danger = await queue_customer(own_engine, handoffs, "danger")
+    scheduler = make_scheduler()
+    await scheduler.tick()
+    [wait] = await PromiseRepository(own_engine).promises_of(in_danger.conversation_id)
+    late = max(wait.due_at - wait.promised_at, LONG_WAIT_GRACE)
+    clock.at(wait.due_at + late)
+    assert (await scheduler.tick()).offered == 1
+    assert (await scheduler.tick()).offered == 0
+    assert await offers_in(handoffs, in_danger.conversation_id) == []
+    messages = await handoffs.conversations.messages_after(in_danger.conversation_id, 0)
+    assert messages[-1].text == DANGER_LONG_WAIT_TEXT
+    assert EMERGENCY_TEXT in messages[-1].text
+    assert "get back to you" not in messages[-1].text
 
 
 async def test_a_customer_no_longer_waiting_is_not_told_the_wait_runs_long(
