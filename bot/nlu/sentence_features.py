@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,33 @@ logger = logging.getLogger(__name__)
 
 #: The file in the model's storage naming the encoder the model was trained with.
 FINGERPRINT_FILE = "encoder.json"
+
+#: Joiners and presentation selectors inside emoji sequences: no meaning of their own.
+_EMOJI_GLUE = {"\u200d", "\ufe0e", "\ufe0f"}
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with each pictograph replaced by its Unicode name.
+
+    Both encoders read every emoji as the same unknown piece, so "👍", "👎"
+    and "👋" got one vector (greet 0.49). Their names ("thumbs up sign",
+    "waving hand sign") carry what the customer meant. Symbols below
+    U+2000 (°, ©) and text without pictographs are left exactly as they are,
+    so their vectors do not change.
+    """
+    if all(ord(char) < 0x2000 for char in text):
+        return text
+    parts = []
+    for char in text:
+        if char in _EMOJI_GLUE or unicodedata.name(char, "").startswith(
+            "EMOJI MODIFIER"
+        ):
+            continue
+        if ord(char) >= 0x2000 and unicodedata.category(char) == "So":
+            parts.append(f" {unicodedata.name(char, '').lower()} ")
+        else:
+            parts.append(char)
+    return " ".join("".join(parts).split())
 
 
 class EncoderMismatch(RasaException):
@@ -208,7 +236,7 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
             return
         texts = [message.get(TEXT) for message in with_text]
         # One-off texts: kept out of the encoder's cache and store file.
-        vectors = self.encoder.encode(texts, cache=False)
+        vectors = self.encoder.encode([spelled_out(t) for t in texts], cache=False)
         if remember:
             # The message embedder and the knowledge base reuse the vector.
             for text, vector in zip(texts, vectors, strict=True):

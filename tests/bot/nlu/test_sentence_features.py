@@ -22,6 +22,7 @@ from bot.nlu.sentence_features import (
     FINGERPRINT_FILE,
     EncoderMismatch,
     SentenceFeaturizer,
+    spelled_out,
 )
 from tests.bot.nlu.rasa_training import train_and_load, trains_and_runs
 
@@ -58,6 +59,37 @@ def test_each_message_gets_its_embedding_as_a_sentence_feature(
         assert feature.attribute == TEXT
         assert feature.features.shape == (1, DIMENSION)
         assert np.allclose(feature.features[0], 2.0 * vector, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("👍", "thumbs up sign"),
+        # Skin tones, joiners and presentation selectors carry no meaning.
+        ("👍🏽", "thumbs up sign"),
+        ("ok 👍", "ok thumbs up sign"),
+        ("❤️", "heavy black heart"),
+        ("🤷\u200d♀️", "shrug female sign"),
+        # Text without pictographs is left exactly as it is.
+        ("30° and ©  spaced", "30° and ©  spaced"),
+        ("wie kann ich mein Passwort ändern?", "wie kann ich mein Passwort ändern?"),
+    ],
+)
+def test_pictographs_are_read_by_their_names(text: str, expected: str) -> None:
+    assert spelled_out(text) == expected
+
+
+def test_different_emoji_get_different_features(tmp_path: Path) -> None:
+    # Both encoders read every emoji as one unknown piece: 👍 and 👎 had the
+    # same vector, and the intent model took both for a greeting.
+    featurizer, *_ = _featurizer(tmp_path)
+    up, down = featurizer.process(_tokenized(["👍", "👎"]))
+    [up_vector] = [f.features for f in up.features]
+    [down_vector] = [f.features for f in down.features]
+    assert not np.allclose(up_vector, down_vector, atol=1e-3)
+    expected = shared_encoder().encode(["thumbs up sign"], cache=False)[0]
+    # The default scale is 1: the features are the name's embedding.
+    assert np.allclose(up_vector[0], expected, atol=1e-5)
 
 
 def test_training_examples_without_text_are_left_alone(tmp_path: Path) -> None:
