@@ -72,21 +72,23 @@ FOLLOW_UP_TEXT = (
     "Nobody from our team can join right now. Someone will get back to you by "
     "{due}; you can keep writing here and they will see everything."
 )
-#: Someone may be in danger (the bot gave the emergency number just before).
+#: The emergency number as the bot gives it (``utter_person_in_danger``), for
+#: when its turn was not delivered or the wait runs long.
 EMERGENCY_TEXT = (
     "If you or anyone else is in immediate danger, please call your local "
     "emergency number now (112 in Europe, 911 in the US and Canada)."
 )
 #: ... and nobody from the team can join now: no promise of a time or of an
-#: e-mail, the emergency number again, crisis lines, and the truth about the
+#: e-mail; the emergency number again, crisis lines, and the truth about the
 #: queue.
 DANGER_NO_AGENT_TEXT = (
-    "Nobody from our team is online right now, so please don't wait for us. "
-    f"{EMERGENCY_TEXT} If you or someone close to you is thinking about "
-    "suicide or self-harm, a crisis line can help right now, day or night: "
-    "call or text 988 in the US and Canada, call 116 123 in the UK and "
-    "Ireland, or find a free line in your country at findahelpline.com. Your "
-    "message stays at the top of our queue, and the first person from our "
+    "Nobody from our team is online right now. If anyone is in immediate "
+    "danger, please don't wait for us: call your local emergency number (112 "
+    "in Europe, 911 in the US and Canada). If you or someone close to you is "
+    "thinking about suicide or self-harm, a crisis line can talk with you now, "
+    "day or night: call or text 988 in the US and Canada, call 116\u00a0123 in the "
+    "UK and Ireland, or find a free line in your country at findahelpline.com. "
+    "Your message is at the top of our queue, and the first person from our "
     "team to come online will read it here."
 )
 #: How the promised time is written in the stored notice (agents, recaps);

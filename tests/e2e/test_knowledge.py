@@ -11,7 +11,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
+from bot.handoff.service import DANGER_NO_AGENT_TEXT, QUEUED_TEXT
 from bot.knowledge import KnowledgeIndex, load_seed, plausible_hits
 from tests.conftest import PROJECT_DIR
 from tests.e2e.test_stack import connect, is_bot, say, start
@@ -373,19 +375,54 @@ async def test_a_sensitive_matter_hands_over_without_an_article(
     assert articles_shown(frames) == []
 
 
+DANGER_NOTE = (
+    "a friend posted in our shared notebook that she plans to end her life tonight"
+)
+
+
 async def test_someone_in_danger_hears_the_emergency_number_and_gets_a_person(
     stack: Any,
 ) -> None:
     """Self-harm found in a shared note: the emergency number first, then a
-    person at once, never an article (however sure the search is)."""
-    frames = await first_turn(
-        stack,
-        "a friend posted in our shared notebook that she plans to end her life tonight",
-    )
+    person at once, never an article (however sure the search is). The chat
+    waits in the live queue as ``danger`` (first in line), never as a
+    follow-up with a due time, whether or not an agent is online: with none,
+    the notice repeats the emergency number and gives crisis lines instead of
+    a promise."""
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await ws.send(
+            json.dumps({"type": "message", "text": DANGER_NOTE, "client_id": "t-1"})
+        )
+        frames = await receive_until(
+            ws, lambda f: is_bot(f) or f.get("state") in HANDED_OVER, 60
+        ) + await drain(ws, 1.5)
     texts = [f["text"] for f in frames if is_bot(f)]
     assert texts and "emergency number" in texts[0], texts
     assert handed_over(frames), texts
     assert articles_shown(frames) == []
+    statuses = [f for f in frames if f.get("type") == "status"]
+    assert [f["state"] for f in statuses][-1] == "queued", statuses
+    assert not any("due_at" in f for f in statuses), statuses
+    [notice] = [f for f in frames if f.get("role") == "system"]
+    assert notice["text"] in {QUEUED_TEXT, DANGER_NO_AGENT_TEXT}, notice
+    assert "due_at" not in notice["meta"]
+    assert stored_handoff_reasons(stack, conversation_id) == ["danger"]
+
+
+def stored_handoff_reasons(stack: Any, conversation_id: str) -> list[str]:
+    engine = sa.create_engine(stack.database_url)
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    sa.text("SELECT reason FROM handoffs WHERE conversation_id = :c"),
+                    {"c": conversation_id},
+                )
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -74,8 +74,16 @@ function notify(fresh) {
   if (!settings.notify || !notificationsAllowed()) return;
   if (document.visibilityState === "visible" && document.hasFocus()) return;
   var title = fresh.length === 1 ? "New chat waiting" : fresh.length + " new chats waiting";
+  // Someone may be in danger: said first, and kept on screen until seen.
+  var danger = fresh.filter(function (e) { return e.reason === "danger"; });
+  if (danger.length) {
+    fresh = danger.concat(fresh.filter(function (e) { return e.reason !== "danger"; }));
+    title = "Someone may be in danger \u2014 " + title.charAt(0).toLowerCase() + title.slice(1);
+  }
   var body = fresh.slice(0, 3).map(describe).join("\n");
-  var shown = new window.Notification(title, { body: body, tag: "baton-queue", lang: "en" });
+  var shown = new window.Notification(title, {
+    body: body, tag: "baton-queue", lang: "en", requireInteraction: danger.length > 0
+  });
   shown.onclick = function () {
     window.focus();
     if (fresh.length === 1 && opener) opener(fresh[0].id, fresh[0].conversation_id, true);

@@ -150,6 +150,7 @@ function entryItem(entry, kind) {
   var selected = queue.selected === entry.id;
   var item = el("li", {
     class: "entry entry-" + kind + (selected ? " is-selected" : "") +
+      (entry.reason === "danger" ? " is-danger" : "") +
       (queue.unread[entry.conversation_id] ? " is-unread" : ""),
     "data-handoff": entry.id,
     "data-conversation": entry.conversation_id
