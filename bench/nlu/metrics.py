@@ -100,6 +100,26 @@ def decide(
     return prediction.first
 
 
+def _split(
+    labels: Sequence[str], predictions: Sequence[Prediction], oos_label: str | None
+) -> tuple[list[tuple[str, Prediction]], list[Prediction]]:
+    """The in-scope (label, prediction) pairs and the out-of-scope predictions.
+
+    Raises:
+        ValueError: No in-scope examples.
+    """
+    in_scope = []
+    out_of_scope = []
+    for label, prediction in zip(labels, predictions, strict=True):
+        if oos_label is not None and label == oos_label:
+            out_of_scope.append(prediction)
+        else:
+            in_scope.append((label, prediction))
+    if not in_scope:
+        raise ValueError("no in-scope examples to score")
+    return in_scope, out_of_scope
+
+
 def scores(
     labels: Sequence[str],
     predictions: Sequence[Prediction],
@@ -119,18 +139,7 @@ def scores(
       (``None`` without an out-of-scope label or examples).
     - ``in_scope_fallback_rate``: in-scope examples it falls back on.
     """
-    in_scope = [
-        (label, prediction)
-        for label, prediction in zip(labels, predictions, strict=True)
-        if label != oos_label
-    ]
-    out_of_scope = [
-        prediction
-        for label, prediction in zip(labels, predictions, strict=True)
-        if oos_label is not None and label == oos_label
-    ]
-    if not in_scope:
-        raise ValueError("no in-scope examples to score")
+    in_scope, out_of_scope = _split(labels, predictions, oos_label)
 
     def decided_for(prediction: Prediction) -> str:
         return decide(
@@ -362,18 +371,7 @@ def pipeline_scores(
     if any(prediction.answered is None for prediction in predictions):
         raise ValueError("predictions without the pipeline's own answer")
     gone = {fallback_intent, oos_label}
-    in_scope = [
-        (label, prediction)
-        for label, prediction in zip(labels, predictions, strict=True)
-        if label != oos_label
-    ]
-    outside = [
-        prediction
-        for label, prediction in zip(labels, predictions, strict=True)
-        if oos_label is not None and label == oos_label
-    ]
-    if not in_scope:
-        raise ValueError("no in-scope examples to score")
+    in_scope, outside = _split(labels, predictions, oos_label)
     count = len(in_scope)
     return {
         "accuracy": sum(p.first == label for label, p in in_scope) / count,

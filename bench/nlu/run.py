@@ -110,22 +110,23 @@ def similarity_threshold(config: dict[str, Any]) -> float | None:
     return None
 
 
-def combined_threshold(config: dict[str, Any]) -> float | None:
-    """The out-of-scope component's ``combined_threshold`` (``None``: not used)."""
+def _optional_setting(config: dict[str, Any], key: str) -> float | None:
+    """A setting of the out-of-scope component left empty by default."""
     for component in config.get("pipeline") or []:
         if component.get("name") == OUT_OF_SCOPE_COMPONENT:
-            value = component.get("combined_threshold")
+            value = component.get(key)
             return None if value is None else float(value)
     return None
 
 
+def combined_threshold(config: dict[str, Any]) -> float | None:
+    """The out-of-scope component's ``combined_threshold`` (``None``: not used)."""
+    return _optional_setting(config, "combined_threshold")
+
+
 def fallback_rate(config: dict[str, Any]) -> float | None:
     """The out-of-scope component's ``fallback_rate`` (``None``: a fixed threshold)."""
-    for component in config.get("pipeline") or []:
-        if component.get("name") == OUT_OF_SCOPE_COMPONENT:
-            rate = component.get("fallback_rate")
-            return None if rate is None else float(rate)
-    return None
+    return _optional_setting(config, "fallback_rate")
 
 
 def write_nlu_yaml(path: Path, examples: Sequence[Example]) -> None:

@@ -89,9 +89,12 @@ def _clinc_slice(folder: Path, labels: list[str], counts: dict[str, int]) -> Pat
 
 
 def _bench_clinc_slice(
-    tmp_path: Path, config_name: str, *options: str
+    tmp_path: Path, config_name: str | Path, *options: str
 ) -> tuple[Path, Path, subprocess.CompletedProcess[str], dict[str, Any]]:
     """The bench on 3 CLINC150 intents and oos; datasets, config, run, result.
+
+    ``config_name``: a file of bench/nlu/configs (DIET's epochs cut), or a
+    config's path (used as it is).
 
     The parsed messages go to ``tmp_path / "predictions.jsonl"``.
     """
@@ -101,7 +104,11 @@ def _bench_clinc_slice(
         {"train": 25, "oos_train": 25, "val": 10, "oos_val": 10, "test": 10,
          "oos_test": 10},
     )  # fmt: skip
-    config = _quick_config(config_name, tmp_path)
+    config = (
+        config_name
+        if isinstance(config_name, Path)
+        else _quick_config(config_name, tmp_path)
+    )
     done = _bench(
         "--public", "clinc150", "--config", str(config),
         "--out", str(tmp_path / "results"),
@@ -178,47 +185,51 @@ def test_a_clinc150_slice_with_out_of_scope_and_a_validated_threshold(
 # Training (no DIET) and loading Rasa once: under a minute on a quiet machine.
 @pytest.mark.timeout(1200)
 @needs_datasets
-def test_a_clinc150_slice_with_a_learnt_similarity_threshold_and_a_floor(
+def test_a_clinc150_slice_with_a_learnt_similarity_and_a_combined_threshold(
     tmp_path: Path,
 ) -> None:
-    _, config, _, result = _bench_clinc_slice(
-        tmp_path, "linear-oos.yml", "--min-in-scope", "0.9"
-    )
-    pipeline = yaml.safe_load(config.read_text())["pipeline"]
+    # linear-oos.yml (a learnt similarity threshold, confidence 0.31) with the
+    # combined rule on top, chosen by the drop rule: every threshold at once.
+    config = yaml.safe_load((CONFIGS / "linear-oos.yml").read_text())
+    pipeline = config["pipeline"]
     [far] = [c for c in pipeline if c["name"].endswith("OutOfScopeClassifier")]
+    far["combined_threshold"] = 1.0
+    path = tmp_path / "combined.yml"
+    path.write_text(yaml.safe_dump(config))
+    _, _, done, result = _bench_clinc_slice(tmp_path, path, "--max-drop", "0.03")
     assert result["config"]["fallback_rate"] == far["fallback_rate"]
+    assert result["config"]["combined_threshold"] == 1.0
     assert len(result["git_commit"]) == 40
     learnt = result["config"]["similarity_threshold"]
     # Learnt from the 75 in-scope training examples, not the config's default.
     assert learnt != 0.5
     assert 0.0 < learnt < 1.0
+    # The pipeline's own answers (its fallbacks) are the bench's rule's.
+    for part in ("", "_validation"):
+        bench = result[f"at_config_threshold{part}"]
+        assert result[f"at_config_threshold{part}_pipeline"] == pytest.approx(bench)
     rows = [json.loads(line) for line in (tmp_path / "predictions.jsonl").open()]
+    assert {row["answered"] for row in rows} >= {"nlu_fallback"}
     valid = [row for row in rows if row["part"] == "valid"]
-    predictions = [
-        Prediction(
-            row["first"], row["confidence"], row["second_confidence"], row["similarity"]
-        )
-        for row in valid
-    ]
+    _, predictions = read_predictions(tmp_path / "predictions.jsonl")["valid"]
     chosen = choose_threshold(
-        [row["label"] for row in valid],
-        predictions,
-        result["config"]["ambiguity_threshold"],
-        "oos",
-        min_in_scope=0.9,
-        fixed_similarity=learnt,
-    )
+        [row["label"] for row in valid], predictions,
+        result["config"]["ambiguity_threshold"], "oos", max_drop=0.03,
+        combined=True, fixed_threshold=0.31, fixed_similarity=learnt,
+    )  # fmt: skip
     assert chosen is not None
     choice = result["validation_choice"]
-    assert choice["similarity_threshold"] == learnt
-    assert choice["threshold"] == chosen.threshold
+    assert (choice["threshold"], choice["similarity_threshold"]) == (0.31, learnt)
+    assert choice["combined_threshold"] == chosen.combined_threshold
     assert choice["validation"] == chosen.figures
-    assert "in-scope accuracy >= 0.9" in choice["rule"]
-    assert "fallback rate of 0.02" in choice["rule"]
-    # The test figures at the learnt threshold: what the component itself did.
-    test = [row for row in rows if row["part"] == "test"]
-    below = sum(row["similarity"] < learnt for row in test if row["label"] != "oos")
-    assert result["at_config_threshold"]["in_scope_fallback_rate"] >= below / 30
+    assert "losing at most 0.03 of the validation data's own" in choice["rule"]
+    assert "the combined threshold (confidence + similarity)" in choice["rule"]
+    # The thresholds the figures are reported at, and whether the config has them.
+    reported = result["reported_at"]
+    assert reported["combined_threshold"] == chosen.combined_threshold
+    assert reported["test"] == choice["test"]
+    assert reported["config_carries_them"] is (chosen.combined_threshold == 1.0)
+    assert "/1.0000 (ambiguity 0.10)" in done.stdout
 
 
 def test_the_floor_must_be_a_fraction(tmp_path: Path) -> None:
@@ -228,6 +239,12 @@ def test_the_floor_must_be_a_fraction(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "--min-in-scope must be in (0, 1]" in done.stderr
+    done = _bench(
+        "--public", "clinc150", "--min-in-scope", "0.9", "--max-drop", "0.03",
+        "--out", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--min-in-scope or --max-drop, not both" in done.stderr
     assert not (tmp_path / "results").exists()
 
 

@@ -149,12 +149,62 @@ def test_the_directions_persist_and_need_the_same_encoder(tmp_path: Path) -> Non
         OutOfScopeClassifier.load(config, storage, trained, context)
 
 
+def test_confidence_plus_similarity_below_the_combined_threshold_falls_back(
+    tmp_path: Path,
+) -> None:
+    classifier, *_ = _classifier(
+        tmp_path, exclude_intents=["oos"], threshold=0.0, combined_threshold=1.3
+    )
+    classifier.train(_training_data())
+    text = "my new card never came"
+    sure, unsure = classifier.process(
+        [_parsed(text, "card_arrival", 0.95), _parsed(text, "card_arrival", 0.2)]
+    )
+    similarity = sure.get(PARSE_KEY)["similarity"]
+    # Near card_arrival: sure is kept, unsure (the same text) falls back.
+    assert 0.35 < similarity < 1.1
+    assert 0.95 + similarity >= 1.3 > 0.2 + similarity
+    assert sure.get(INTENT)["name"] == "card_arrival"
+    assert sure.get(PARSE_KEY)["combined_threshold"] == 1.3
+    # The confidence the top intent would have needed next to this similarity.
+    needed = min(max(1.3 - similarity, 0.0), 1.0)
+    assert unsure.get(INTENT) == {"name": "nlu_fallback", "confidence": needed}
+    assert [entry["name"] for entry in unsure.get("intent_ranking")] == [
+        "nlu_fallback",
+        "card_arrival",
+        "other",
+    ]
+    # Far from every intent, a sure top intent is not enough.
+    [far] = classifier.process(
+        [_parsed("what is the capital of peru", "card_arrival", 0.95)]
+    )
+    assert 0.95 + far.get(PARSE_KEY)["similarity"] < 1.3
+    assert far.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_without_a_combined_threshold_the_confidence_does_not_count(
+    tmp_path: Path,
+) -> None:
+    classifier, *_ = _classifier(tmp_path, exclude_intents=["oos"], threshold=0.3)
+    assert classifier.combined_threshold is None
+    classifier.train(_training_data())
+    [message] = classifier.process(
+        [_parsed("my new card never came", "card_arrival", 0.01)]
+    )
+    assert message.get(INTENT)["name"] == "card_arrival"
+    assert "combined_threshold" not in message.get(PARSE_KEY)
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
         ({"threshold": 1.5}, "threshold must be in"),
         ({"threshold": "high"}, "threshold must be in"),
         ({"exclude_intents": "oos"}, "exclude_intents must be a list"),
+        ({"combined_threshold": 2.5}, "combined_threshold must be empty or in"),
+        ({"combined_threshold": -0.1}, "combined_threshold must be empty or in"),
+        ({"combined_threshold": True}, "combined_threshold must be empty or in"),
+        ({"combined_threshold": "1.2"}, "combined_threshold must be empty or in"),
         ({"fallback_rate": 0}, "fallback_rate must be empty or in"),
         ({"fallback_rate": 0.6}, "fallback_rate must be empty or in"),
         ({"fallback_rate": True}, "fallback_rate must be empty or in"),
