@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from bot.contract import HandoffReason
-from bot.handoff.card import REASON_TEXT
 from bot.handoff.queue import (
     REASON_PRIORITY,
     claim_intervals,
@@ -80,12 +79,6 @@ def test_in_the_console_danger_goes_before_overdue_follow_ups() -> None:
     claimed = handoff(4, 99, waited_min=60, state="claimed", reason="danger")
     order = console_queue([overdue, due_soon, in_danger, claimed], NOW)
     assert [h.id for h in order] == [3, 1, 2]
-
-
-@pytest.mark.parametrize("reason", list(HandoffReason))
-def test_every_reason_has_a_priority_and_a_label(reason: HandoffReason) -> None:
-    assert reason in REASON_PRIORITY
-    assert REASON_TEXT[reason]
 
 
 def test_danger_has_the_highest_base_priority() -> None:
