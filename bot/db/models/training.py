@@ -136,8 +136,15 @@ class TrainingJob(Base):
     state = sa.Column(sa.String(16), nullable=False)
     active = sa.Column(sa.Boolean)
     stage = sa.Column(sa.String(32), nullable=False)
+    #: An epoch bar (DIET's, TED's) of the component training now.
     epoch = sa.Column(sa.Integer)
     epochs = sa.Column(sa.Integer)
+    #: Steps finished of all: components of Rasa's training graph while a
+    #: model trains, steps of its evaluation while one is evaluated.
+    step = sa.Column(sa.Integer)
+    steps = sa.Column(sa.Integer)
+    #: The step under way (a component's class name, an evaluation step).
+    step_name = sa.Column(sa.String(200))
     nlu_only = sa.Column(sa.Boolean, nullable=False)
     fingerprint = sa.Column(sa.String(64))
     model_version = sa.Column(sa.String(64))
