@@ -7,8 +7,9 @@ start fail in every hub while one is queued or running. The work itself is
 done by ``python -m bot.training.worker JOB_ID`` (:mod:`bot.training.worker`),
 started by the hub or ``baton train --job``, under ``nice``: it exports the
 training data, runs ``rasa train`` (which validates the data as ``rasa data
-validate`` does first), evaluates, and reports its stage, epoch and the tail
-of Rasa's output here as it goes. A worker that
+validate`` does first), evaluates, and reports its stage, step (a component of
+Rasa's training graph, a step of the evaluation), epoch and the tail of
+Rasa's output here as it goes. A worker that
 stops reporting (killed, machine restarted) is declared failed after
 :data:`STALE_AFTER`, so it cannot block training forever.
 """
@@ -45,6 +46,8 @@ STALE_AFTER = dt.timedelta(seconds=120)
 LOG_LINES = 40
 #: ``nice`` increment of the worker: customer replies come first.
 NICENESS = 15
+#: Characters of a step's name kept (its column's size).
+STEP_NAME_CHARS = 200
 
 
 class JobNotFound(NotFound):
@@ -69,6 +72,9 @@ class JobRecord:
     stage: str
     epoch: int | None
     epochs: int | None
+    step: int | None
+    steps: int | None
+    step_name: str | None
     nlu_only: bool
     fingerprint: str | None
     model_version: str | None
@@ -80,9 +86,28 @@ class JobRecord:
     finished_at: dt.datetime | None
 
     def public(self) -> dict[str, Any]:
-        """The JSON shape of the job in API answers."""
-        shape = to_json(self, leave_out=("epoch", "epochs"))
-        return {**shape, "progress": {"epoch": self.epoch, "epochs": self.epochs}}
+        """The JSON shape of the job in API answers.
+
+        ``progress``: ``step`` of ``steps`` finished and ``step_name`` under
+        way (components of Rasa's training graph, or an evaluation's
+        steps), and the epoch bar of the component training now (``epoch``
+        of ``epochs``); ``elapsed_s``: whole seconds since it started, until
+        it finished.
+        """
+        progress = ("epoch", "epochs", "step", "steps", "step_name")
+        shape = to_json(self, leave_out=progress)
+        return {
+            **shape,
+            "progress": {name: getattr(self, name) for name in progress},
+            "elapsed_s": self.elapsed_s(),
+        }
+
+    def elapsed_s(self) -> int | None:
+        """Whole seconds since the job started, until it finished (or now)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or utcnow()
+        return max(int((end - self.started_at).total_seconds()), 0)
 
 
 def _job(row: Any) -> JobRecord:
@@ -196,6 +221,8 @@ class JobRepository:
 
     async def report(self, job_id: int, **values: Any) -> None:
         """Record a running job's progress (and that its worker is alive)."""
+        if values.get("step_name"):
+            values["step_name"] = values["step_name"][:STEP_NAME_CHARS]
         async with self.engine.begin() as connection:
             await connection.execute(
                 job_rows.update()

@@ -10,12 +10,20 @@ TensorFlow start once (each start costs about 6 CPU seconds here):
   before it trains anything when the data is invalid. The line
   :data:`VALIDATED` is printed once validation has passed, so the job tells a
   validation failure from a training failure.
+- When Rasa has built the graph it trains (its recipe's train schema for
+  the training type, pruned of what its cache holds), a line
+  :data:`COMPONENTS` says how many components it has: each of them is then
+  logged by Rasa as trained ("Finished training component 'X'.") or
+  restored from the cache ("Restored component 'X' from cache."), so the
+  job shows "component k of N" for any pipeline, with or without an epoch
+  bar.
 - With ``--evaluate SPEC`` (a JSON file: ``model``, the file ``rasa train``
   writes; ``live``, the live model's version, file and SHA-256 or null;
   ``held_out``, ``messages`` as [text, intent] pairs and ``stories``;
   ``reports``, a folder; ``result``, a file), the new model and the live one
   are then evaluated side by side (:func:`bot.training.evaluation.compare`)
-  after :data:`EVALUATING`, and the evaluation is written to ``result``.
+  after :data:`EVALUATING`, each of its steps on a line starting
+  :data:`EVALUATION_STEP`, and the evaluation is written to ``result``.
   ``context`` is the evaluation's context and ``reusable`` the live model's
   report to reuse in it (or null), as the job found them; the knowledge
   base's revision is read again here, from ``BATON_DATABASE_URL``.
@@ -34,8 +42,13 @@ from typing import Any
 
 #: Printed when the data passed ``rasa data validate``'s checks.
 VALIDATED = "baton: the data passed validation; training"
+#: Starts the line that says how many components Rasa's training graph
+#: trains or restores from its cache (:func:`components_line`).
+COMPONENTS = "baton: components in Rasa's training graph:"
 #: Printed when the new model is trained and its evaluation starts.
 EVALUATING = "baton: trained; evaluating the new model and the live one"
+#: Starts the line of each step of the evaluation as it starts.
+EVALUATION_STEP = "baton: evaluation step: "
 #: Exit code when the model was trained but its evaluation failed.
 EVALUATION_FAILED = 3
 USAGE = (
@@ -68,6 +81,34 @@ class _Announcing:
         return result
 
 
+def components_line(total: int, cached: int) -> str:
+    """The line :data:`COMPONENTS`: ``total`` components, ``cached`` of them cached."""
+    return f"{COMPONENTS} {total} ({cached} to restore from its cache)"
+
+
+def _counting(hook: type[Any]) -> type[Any]:
+    """Rasa's ``LoggingHook`` that prints :func:`components_line` when made.
+
+    Rasa makes it with the pruned training graph it then runs; the hook logs
+    a component's end (trained, or restored from the cache) for exactly the
+    nodes it counts here, with its own two tests (Rasa 3.6's
+    ``rasa.engine.training.hooks``).
+    """
+
+    class Counting(hook):
+        def __init__(self, pruned_schema: Any) -> None:
+            super().__init__(pruned_schema)
+            trains = [
+                node
+                for node in pruned_schema.nodes.values()
+                if self._does_node_train(node)
+            ]
+            cached = sum(1 for node in trains if self._is_cached_node(node))
+            print(components_line(len(trains), cached), flush=True)
+
+    return Counting
+
+
 def evaluate(spec_file: Path) -> None:
     """Evaluate the new model and the live one as ``spec_file`` says."""
     from bot.config import Settings
@@ -90,7 +131,7 @@ def evaluate(spec_file: Path) -> None:
                     Path(stories) if stories else None,
                 ),
                 Path(spec["reports"]),
-                on_step=lambda line: print(f"baton: {line}", flush=True),
+                on_step=lambda line: print(f"{EVALUATION_STEP}{line}", flush=True),
                 context=spec.get("context"),
                 reusable=spec.get("reusable"),
                 knowledge_revision=knowledge_revision_reader(engine),
@@ -112,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         spec, arguments = Path(arguments[1]), arguments[2:]
     import rasa.cli.utils
+    import rasa.engine.training.graph_trainer
 
     # rasa train calls it through the module: the announcing one is used.
     rasa.cli.utils.validate_files = _Announcing(rasa.cli.utils.validate_files)
+    # The trainer makes its hook by this module's name: the counting one.
+    trainer = rasa.engine.training.graph_trainer
+    trainer.LoggingHook = _counting(trainer.LoggingHook)
     code = _rasa(["train", *arguments])
     if code != 0 or spec is None:
         return code

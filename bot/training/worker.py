@@ -55,12 +55,23 @@ from bot.training.jobs import LOG_LINES, NICENESS, JobRecord, JobRepository
 from bot.training.models import LiveModel, ModelNotFound, ModelRegistry, file_digest
 from bot.training.nlu_data import CONFIG, DOMAIN
 from bot.training.nlu_files import export_files, fingerprint, write_files
-from bot.training.rasa_train import EVALUATING, VALIDATED
+from bot.training.rasa_train import (
+    COMPONENTS,
+    EVALUATING,
+    EVALUATION_STEP,
+    VALIDATED,
+)
 
 logger = logging.getLogger(__name__)
 
 #: tqdm's epoch bar of Rasa's DIET: "Epochs:  10%|█ | 10/100 [...]".
 _EPOCH = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+#: Rasa's ``LoggingHook`` (rasa/engine/training/hooks.py): a component of
+#: the training graph starts, or ends trained or restored from the cache.
+_STARTS = re.compile(r"Starting to train component '([^']+)'")
+_ENDS = re.compile(
+    r"Finished training component '[^']+'|Restored component '[^']+' from cache"
+)
 _METRIC = re.compile(r"(t_loss|i_acc)=([0-9.]+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: Seconds between progress reports while Rasa runs.
@@ -77,14 +88,61 @@ def workspace(settings: Settings, job_id: int) -> Path:
     return settings.data_dir / "training" / f"job-{job_id}"
 
 
+class Steps:
+    """An evaluation's steps as a job's progress (step N of M, the last lines).
+
+    Told from the thread that evaluates (or by Rasa's output); read by the
+    job's reports.
+    """
+
+    def __init__(self, models: int) -> None:
+        self.started = 0
+        self.total = models * STEPS_PER_MODEL
+        self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+
+    def __call__(self, line: str) -> None:
+        """A step starts."""
+        self.started = min(self.started + 1, self.total)
+        self.lines.append(line)
+
+    def progress(self, *, done: bool = False) -> dict[str, Any]:
+        """The steps finished and the one under way, as a job reports them."""
+        return {
+            "step": self.total if done else max(self.started - 1, 0),
+            "steps": self.total,
+            "step_name": None if done or not self.lines else self.lines[-1],
+            "epoch": None,
+            "epochs": None,
+        }
+
+    def tail(self) -> str:
+        """The steps so far, one a line."""
+        return "\n".join(self.lines)
+
+
 class RasaOutput:
-    """Follows Rasa's output: the epoch, the last metrics, the last lines."""
+    """Follows Rasa's output: components, the epoch, the last metrics and lines.
+
+    ``components`` is how many components Rasa's training graph has
+    (:data:`~bot.training.rasa_train.COMPONENTS`), ``trained`` how many of
+    them were trained or restored from the cache, ``component`` the one
+    training now. ``epoch`` / ``epochs`` are the last epoch bar's;
+    :meth:`bar` is the epoch bar of the component training now, if it has
+    one.
+    """
 
     def __init__(self) -> None:
         self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
         self.epoch: int | None = None
         self.epochs: int | None = None
         self.metrics: dict[str, float] = {}
+        self.components: int | None = None
+        self.trained = 0
+        self.component: str | None = None
+        #: The last epoch bar was drawn after the last component started or ended.
+        self._bar_is_current = False
+        #: The evaluation's steps after :data:`EVALUATING`, when given.
+        self.evaluation: Steps | None = None
         #: The data passed validation (:data:`~bot.training.rasa_train.VALIDATED`).
         self.validated = False
         #: The model is trained and being evaluated.
@@ -110,9 +168,23 @@ class RasaOutput:
             return
         self.validated = self.validated or line == VALIDATED
         self.evaluating = self.evaluating or line == EVALUATING
+        steps = self.evaluation if self.evaluating else None
+        if steps is not None and line.startswith(EVALUATION_STEP):
+            steps(line[len(EVALUATION_STEP) :])
+        if line.startswith(COMPONENTS):
+            self.components = int(line[len(COMPONENTS) :].split()[0])
+        starts = _STARTS.search(line)
+        if starts or _ENDS.search(line):
+            self._bar_is_current = False
+            self.component = starts.group(1) if starts else None
+            if not starts:
+                self.trained += 1
+                if self.components is not None:
+                    self.trained = min(self.trained, self.components)
         epoch = _EPOCH.search(line)
         if epoch:
             self.epoch, self.epochs = int(epoch.group(1)), int(epoch.group(2))
+            self._bar_is_current = True
             self.metrics.update(
                 {name: float(value) for name, value in _METRIC.findall(line)}
             )
@@ -121,6 +193,38 @@ class RasaOutput:
         else:
             self.lines.append(line)
         self._transient = redrawn
+
+    def bar(self) -> tuple[int | None, int | None]:
+        """The epoch bar of the component training now: epoch, epochs.
+
+        ``(None, None)`` when that component draws none (or none trains).
+        """
+        if not self._bar_is_current:
+            return None, None
+        return self.epoch, self.epochs
+
+    def progress(self) -> dict[str, Any]:
+        """The training's progress as a job reports it.
+
+        The component training now is ``step`` + 1 of ``steps``; once the
+        evaluation started, its steps instead (when :attr:`evaluation` is
+        given).
+        """
+        if self.evaluating and self.evaluation is not None:
+            return self.evaluation.progress()
+        epoch, epochs = self.bar()
+        return {
+            "step": self.trained if self.components is not None else None,
+            "steps": self.components,
+            "step_name": self.component,
+            "epoch": epoch,
+            "epochs": epochs,
+        }
+
+    def step(self) -> tuple[Any, ...]:
+        """The step under way and those finished (of :meth:`progress`)."""
+        progress = self.progress()
+        return progress["step"], progress["steps"], progress["step_name"]
 
     def tail(self) -> str:
         """The last lines, with a line still being written."""
@@ -140,8 +244,8 @@ async def _rasa(
     """Run ``python -m MODULE ARGUMENTS``; report progress; return its exit code.
 
     ``on_progress`` is called every :data:`REPORT_EVERY_S` seconds of output,
-    and at once when the data passed validation and when the evaluation
-    starts.
+    and at once when the data passed validation, when the evaluation starts
+    and when a step of either starts or ends (not on each epoch).
     """
     env = {
         **settings.child_environment(),
@@ -166,12 +270,10 @@ async def _rasa(
         chunk = await process.stdout.read(4096)
         if not chunk:
             break
-        stage = (output.validated, output.evaluating)
+        stage = (output.validated, output.evaluating, output.step())
         output.feed(chunk.decode("utf-8", errors="replace"))
-        if (
-            time.monotonic() - last >= REPORT_EVERY_S
-            or (output.validated, output.evaluating) != stage
-        ):
+        moved = (output.validated, output.evaluating, output.step()) != stage
+        if time.monotonic() - last >= REPORT_EVERY_S or moved:
             last = time.monotonic()
             await on_progress()
     return await process.wait()
@@ -199,27 +301,6 @@ async def live_side(
     return context, reusable_live_report(evaluations, live.etag, context)
 
 
-class Steps:
-    """An evaluation's steps as a job's progress (step N of M, the last lines).
-
-    Told from the thread that evaluates; read by the job's reports.
-    """
-
-    def __init__(self, models: int) -> None:
-        self.done = 0
-        self.total = models * STEPS_PER_MODEL
-        self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
-
-    def __call__(self, line: str) -> None:
-        """A step starts."""
-        self.done = min(self.done + 1, self.total)
-        self.lines.append(line)
-
-    def tail(self) -> str:
-        """The steps so far, one a line."""
-        return "\n".join(self.lines)
-
-
 async def run_evaluation(
     settings: Settings, engine: AsyncEngine, job: JobRecord
 ) -> bool:
@@ -231,9 +312,7 @@ async def run_evaluation(
 
     async def reporting() -> None:
         while True:
-            await jobs.report(
-                job.id, epoch=steps.done, epochs=steps.total, log_tail=steps.tail()
-            )
+            await jobs.report(job.id, **steps.progress(), log_tail=steps.tail())
             await asyncio.sleep(REPORT_EVERY_S)
 
     await jobs.report(
@@ -254,7 +333,9 @@ async def run_evaluation(
         await reevaluate(settings, engine, version, on_step=steps)
         reports.cancel()
         stage = "record"
-        await jobs.report(job.id, stage=stage, epoch=steps.total, log_tail=steps.tail())
+        await jobs.report(
+            job.id, stage=stage, **steps.progress(done=True), log_tail=steps.tail()
+        )
         await jobs.finish(job.id, error=None, log_tail=steps.tail())
         return True
     except Exception as error:
@@ -305,11 +386,7 @@ async def train_and_evaluate(
         if stage == "train" and output.evaluating:
             stage = "evaluate"
         await jobs.report(
-            job_id,
-            stage=stage,
-            epoch=output.epoch,
-            epochs=output.epochs,
-            log_tail=output.tail(),
+            job_id, stage=stage, **output.progress(), log_tail=output.tail()
         )
 
     async def heartbeat() -> None:
@@ -343,6 +420,8 @@ async def train_and_evaluate(
         out = models_dir(settings)
         out.mkdir(parents=True, exist_ok=True)
         base = await ModelRegistry(engine, settings.model_dir).live()
+        evaluation_steps = Steps(models=1 if base is None else 2)
+        output.evaluation = evaluation_steps
         # The evaluation runs in Rasa's process too, against the model live
         # when the job started (a deploy meanwhile: the guard asks for
         # another evaluation); its report of the live model is reused when
@@ -418,7 +497,12 @@ async def train_and_evaluate(
             return False
         evaluation = json.loads(result.read_text(encoding="utf-8"))
         stage = "record"
-        await jobs.report(job_id, stage=stage, log_tail=output.tail())
+        await jobs.report(
+            job_id,
+            stage=stage,
+            **evaluation_steps.progress(done=True),
+            log_tail=output.tail(),
+        )
         await jobs.finish(
             job_id,
             error=None,

@@ -9,22 +9,40 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from bot.config import Settings
+from bot.db.engine import create_engine
+from bot.db.migrate import alembic_config, upgrade_database
 from bot.db.models import ModelDeployment, NluModel, TrainingJob
-from bot.training.jobs import STALE_AFTER, JobNotFound, JobRepository, JobRunning
-from bot.training.rasa_train import EVALUATING, VALIDATED
-from bot.training.worker import RasaOutput
+from bot.training.jobs import (
+    STALE_AFTER,
+    STEP_NAME_CHARS,
+    JobNotFound,
+    JobRepository,
+    JobRunning,
+)
+from bot.training.rasa_train import (
+    COMPONENTS,
+    EVALUATING,
+    EVALUATION_STEP,
+    VALIDATED,
+    components_line,
+)
+from bot.training.worker import RasaOutput, Steps
 from tests.bot.auth.test_auth_api import call, login, new_account
 from tests.bot.training.helpers import clear_training_data
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, scratch_postgres
 from tests.hub import RunningHub, running_hub
 
 JOBS = "/api/training/jobs"
@@ -51,12 +69,30 @@ async def test_one_job_at_a_time(jobs: JobRepository) -> None:
     with pytest.raises(JobRunning) as running:
         await jobs.start("u@x")
     assert f"job {first.id}" in running.value.message
-    await jobs.report(first.id, state="running", stage="train", epoch=3, epochs=100)
+    await jobs.report(
+        first.id,
+        state="running",
+        stage="train",
+        started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=42),
+        step=2,
+        steps=6,
+        step_name="DIETClassifier",
+        epoch=3,
+        epochs=100,
+    )
     shown = (await jobs.get(first.id)).public()
     assert (shown["state"], shown["progress"]) == (
         "running",
-        {"epoch": 3, "epochs": 100},
+        {
+            "epoch": 3,
+            "epochs": 100,
+            "step": 2,
+            "steps": 6,
+            "step_name": "DIETClassifier",
+        },
     )
+    assert 42 <= shown["elapsed_s"] < 100
+    assert "step" not in shown and "epoch" not in shown
     await jobs.finish(first.id, error="rasa train failed", log_tail="the end")
     failed = await jobs.get(first.id)
     assert (failed.state, failed.stage, failed.error) == (
@@ -64,8 +100,16 @@ async def test_one_job_at_a_time(jobs: JobRepository) -> None:
         "train",
         "rasa train failed",
     )
+    # How long it ran, no longer growing.
+    assert failed.finished_at is not None and failed.started_at is not None
+    took = int((failed.finished_at - failed.started_at).total_seconds())
+    assert took >= 42 and failed.public()["elapsed_s"] == took
     second = await jobs.start("u@x")
     assert second.id != first.id and (await jobs.active()) == second
+    assert second.public()["elapsed_s"] is None
+    assert second.public()["progress"]["steps"] is None
+    await jobs.report(second.id, step_name="x" * 300)
+    assert (await jobs.get(second.id)).step_name == "x" * STEP_NAME_CHARS
     with pytest.raises(JobNotFound):
         await jobs.get(2_000_000_000)
 
@@ -111,6 +155,187 @@ def test_rasas_output_tells_when_validation_passed_and_evaluation_started() -> N
     assert not output.evaluating
     output.feed(f"\nYour Rasa model is trained\n{EVALUATING}\n")
     assert output.evaluating
+
+
+def log(message: str) -> str:
+    """A line as Rasa's logging writes it."""
+    return f"2026-12-04 23:45:06 INFO     rasa.engine.training.hooks  - {message}\n"
+
+
+def test_rasas_output_gives_the_component_training_of_all_in_the_graph() -> None:
+    output = RasaOutput()
+    output.feed(f"{VALIDATED}\n")
+    assert output.progress()["steps"] is None
+    output.feed(components_line(6, 2) + "\n")
+    assert output.progress() == {
+        "step": 0,
+        "steps": 6,
+        "step_name": None,
+        "epoch": None,
+        "epochs": None,
+    }
+    output.feed(log("Starting to train component 'RegexEntityExtractor'."))
+    assert output.step() == (0, 6, "RegexEntityExtractor")
+    output.feed(log("Finished training component 'RegexEntityExtractor'."))
+    assert output.step() == (1, 6, None)
+    output.feed(log("Restored component 'MemoizationPolicy' from cache."))
+    output.feed(log("Starting to train component 'DIETClassifier'."))
+    output.feed("Epochs:  40%|####  | 40/100 [00:04<00:06, t_loss=1.2, i_acc=0.8]\r")
+    assert output.progress() == {
+        "step": 2,
+        "steps": 6,
+        "step_name": "DIETClassifier",
+        "epoch": 40,
+        "epochs": 100,
+    }
+    output.feed("Epochs: 100%|######| 100/100 [00:10<00:00, t_loss=0.5, i_acc=1.0]\n")
+    output.feed(log("Finished training component 'DIETClassifier'."))
+    output.feed(log("Starting to train component 'DenseLogisticRegressionClassifier'."))
+    # The bar was DIET's: this component draws none.
+    assert output.progress() == {
+        "step": 3,
+        "steps": 6,
+        "step_name": "DenseLogisticRegressionClassifier",
+        "epoch": None,
+        "epochs": None,
+    }
+    # The last bar's figures stay for the model's metrics.
+    assert (output.epoch, output.epochs) == (100, 100)
+    for name in ("DenseLogisticRegressionClassifier", "NoKnownWordFallback"):
+        output.feed(log(f"Finished training component '{name}'."))
+    output.feed(log("Restored component 'RulePolicy' from cache."))
+    assert output.step() == (6, 6, None)
+    # A line more than the graph has (none should come) does not pass 6 of 6.
+    output.feed(log("Restored component 'RulePolicy' from cache."))
+    assert output.step() == (6, 6, None)
+
+
+def test_without_component_lines_the_epoch_bar_still_shows() -> None:
+    output = RasaOutput()
+    output.feed("Epochs:  10%|#| 10/100 [00:01<00:09, i_acc=0.1]\r")
+    assert output.progress() == {
+        "step": None,
+        "steps": None,
+        "step_name": None,
+        "epoch": 10,
+        "epochs": 100,
+    }
+
+
+def test_once_evaluating_the_progress_is_the_evaluations_steps() -> None:
+    output = RasaOutput()
+    output.evaluation = Steps(models=2)
+    output.feed(components_line(1, 0) + "\n")
+    output.feed(log("Finished training component 'RulePolicy'."))
+    output.feed(f"{EVALUATING}\n")
+    assert output.step() == (0, 6, None)
+    output.feed(f"{EVALUATION_STEP}loading new.tar.gz\n")
+    output.feed(f"{EVALUATION_STEP}new.tar.gz: parsing 40 held-out messages\n")
+    assert output.step() == (1, 6, "new.tar.gz: parsing 40 held-out messages")
+    assert output.evaluation.progress(done=True)["step"] == 6
+    # Only after EVALUATING: such a line while training is Rasa's, not a step.
+    early = RasaOutput()
+    early.evaluation = Steps(models=1)
+    early.feed(f"{EVALUATION_STEP}loading x\n")
+    assert early.progress()["steps"] is None and early.evaluation.started == 0
+
+
+TINY_CONFIG = """recipe: default.v1
+assistant_id: tiny
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: LogisticRegressionClassifier
+policies:
+  - name: RulePolicy
+"""
+TINY_DOMAIN = """version: "3.1"
+intents: [greet, goodbye]
+responses:
+  utter_greet: [{text: "Hi"}]
+  utter_goodbye: [{text: "Bye"}]
+"""
+TINY_RULES = """version: "3.1"
+rules:
+- rule: greet
+  steps:
+  - intent: greet
+  - action: utter_greet
+"""
+
+
+def tiny_nlu(goodbyes: list[str]) -> str:
+    """Two intents' examples, in Rasa's YAML."""
+    examples = {"greet": ["hello", "hi there", "good morning"], "goodbye": goodbyes}
+    return 'version: "3.1"\nnlu:\n' + "".join(
+        f"- intent: {intent}\n  examples: |\n"
+        + "".join(f"    - {text}\n" for text in texts)
+        for intent, texts in examples.items()
+    )
+
+
+def train_tiny(folder: Path, name: str) -> tuple[RasaOutput, list[str]]:
+    """``bot.training.rasa_train`` on the project in ``folder``.
+
+    Returns:
+        Its output as a job reads it, and the components' lines of Rasa's log.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.training.rasa_train", "--domain", "domain.yml",
+         "--data", "data", "--config", "config.yml", "--out", "models",
+         "--fixed-model-name", name],
+        cwd=folder, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+    )  # fmt: skip
+    text = done.stdout + done.stderr
+    assert done.returncode == 0, text[-5000:]
+    output = RasaOutput()
+    output.feed(text)
+    components = [
+        line.split(" - ", 1)[1] if " - " in line else line
+        for line in text.splitlines()
+        if "component '" in line or line.startswith(COMPONENTS)
+    ]
+    return output, components
+
+
+# Two real trainings of a small config (about 7 CPU s each).
+@pytest.mark.timeout(1200)
+def test_a_training_counts_every_component_of_rasas_graph(tmp_path: Path) -> None:
+    """The count is Rasa's own, whether a component trains or is restored.
+
+    Of this config's train graph, the count features, the classifier and
+    the rule policy train (the tokenizer and the domain, data and story
+    providers do not). Its cache is the folder's own (``.rasa/cache``).
+    """
+    (tmp_path / "data").mkdir()
+    (tmp_path / "config.yml").write_text(TINY_CONFIG)
+    (tmp_path / "domain.yml").write_text(TINY_DOMAIN)
+    (tmp_path / "data" / "rules.yml").write_text(TINY_RULES)
+    (tmp_path / "data" / "nlu.yml").write_text(tiny_nlu(["bye", "see you later"]))
+    first, lines = train_tiny(tmp_path, "first")
+    assert lines == [components_line(3, 0)] + [
+        line
+        for name in (
+            "CountVectorsFeaturizer",
+            "LogisticRegressionClassifier",
+            "RulePolicy",
+        )
+        for line in (
+            f"Starting to train component '{name}'.",
+            f"Finished training component '{name}'.",
+        )
+    ]
+    assert first.step() == (3, 3, None)
+    # Only an example changed: the rule policy comes from the cache.
+    (tmp_path / "data" / "nlu.yml").write_text(tiny_nlu(["bye", "good night"]))
+    second, lines = train_tiny(tmp_path, "second")
+    assert lines[0] == components_line(3, 1)
+    assert "Restored component 'RulePolicy' from cache." in lines
+    assert "Starting to train component 'RulePolicy'." not in lines
+    assert len(lines) == 1 + 2 * 2 + 1
+    assert second.step() == (3, 3, None)
 
 
 @pytest.fixture
@@ -185,3 +410,61 @@ async def test_a_job_that_fails_validation_shows_why_and_trains_nothing(
     assert status == 400
     status, body, _ = await call(hub, "GET", f"{JOBS}/999999", session=session)
     assert (status, body["error"]["code"]) == (404, "job_not_found")
+
+
+def downgrade(connection: sa.engine.Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, to migrate step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with scratch_postgres("baton_jobs") as url:
+        yield url
+
+
+async def test_migration_0018_keeps_the_jobs_before_it(fresh_url: str) -> None:
+    engine = create_engine(fresh_url)
+    try:
+        await upgrade_database(engine, "0017")
+        now = dt.datetime.now(dt.timezone.utc)
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO training_jobs (id, kind, state, stage, epoch, "
+                    "epochs, nlu_only, log_tail, requested_by, created_at, "
+                    "started_at, finished_at) VALUES (7, 'train', 'succeeded', "
+                    "'done', 100, 100, false, '', 't@x', :now, :now, :end)"
+                ),
+                {"now": now, "end": now + dt.timedelta(seconds=65)},
+            )
+        await upgrade_database(engine)
+        old = (await JobRepository(engine).get(7)).public()
+        assert old["progress"] == {
+            "epoch": 100,
+            "epochs": 100,
+            "step": None,
+            "steps": None,
+            "step_name": None,
+        }
+        assert old["elapsed_s"] == 65
+        # Down and up again: the downgrade drops what the upgrade added.
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade, "0017")
+            columns = await connection.run_sync(
+                lambda sync: {
+                    column["name"]
+                    for column in sa.inspect(sync).get_columns("training_jobs")
+                }
+            )
+        assert "epoch" in columns and not {"step", "steps", "step_name"} & columns
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
