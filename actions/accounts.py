@@ -72,6 +72,9 @@ _STOPS = {
     "deny": HandoffReason.CUSTOMER_REQUEST,
     "goodbye": HandoffReason.CUSTOMER_REQUEST,
     "account_compromised": HandoffReason.SENSITIVE,
+    # Someone may be in danger: first in the queue; the hub's notice gives the
+    # emergency number (bot.handoff.service.DANGER_QUEUED_TEXT).
+    "person_in_danger": HandoffReason.DANGER,
 }
 #: Typed ways of stopping the NLU may not place (matched whole).
 _STOP_WORDS = frozenset(

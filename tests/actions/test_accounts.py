@@ -298,6 +298,13 @@ async def test_an_unknown_email_gets_the_same_words(
             "customer_request",
             "cannot get to that e-mail",
         ),
+        # Someone may be in danger: first in the queue (issue #19).
+        (
+            "my sister wrote that she wants to end her life tonight",
+            "person_in_danger",
+            "danger",
+            "the customer stopped",
+        ),
     ],
 )
 async def test_stopping_mid_form_hands_over_with_the_progress(
