@@ -88,11 +88,13 @@ def train_job(settings: Settings, requested_by: str) -> int:
         finished = worker.poll() is not None
         job = asyncio.run(state(job_id))
         progress = job["progress"]
-        line = f"{job['state']}: {job['stage']}" + (
-            f", epoch {progress['epoch']}/{progress['epochs']}"
-            if progress["epoch"] is not None
-            else ""
-        )
+        line = f"{job['state']}: {job['stage']}"
+        if progress["steps"] and job["stage"] in ("train", "evaluate"):
+            line += f", {progress['step']} of {progress['steps']} steps done" + (
+                f", now {progress['step_name']}" if progress["step_name"] else ""
+            )
+        if progress["epoch"] is not None:
+            line += f", epoch {progress['epoch']}/{progress['epochs']}"
         if line != shown:
             print(line, flush=True)
             shown = line

@@ -9,6 +9,7 @@ phone) go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -162,10 +163,35 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
 
     jobs = JobRepository(hub.ctx.engine)
     job = await jobs.start("trainer@example.com")
-    await jobs.report(job.id, state="running", stage="train", epoch=37, epochs=100)
+    await jobs.report(
+        job.id,
+        state="running",
+        stage="train",
+        started_at=dt.datetime.now(dt.timezone.utc),
+        step=2,
+        steps=6,
+        step_name="DenseLogisticRegressionClassifier",
+    )
     await page.click("#training-panel-models")
-    await page.locator("#train-state", has_text="epoch 37/100").wait_for()
+    state = page.locator("#train-state")
+    # The components of Rasa's training graph: two done, the third training.
+    await state.filter(
+        has_text=re.compile(
+            r"Training · step 3 of 6: DenseLogisticRegressionClassifier · \d+ s so far"
+        )
+    ).wait_for()
+    meter = page.get_by_role("progressbar", name="Components trained")
+    assert (await meter.get_attribute("max"), await meter.get_attribute("value")) == (
+        "6",
+        "2",
+    )
     assert await page.locator("#train-start").is_disabled()
+    # A component with an epoch bar (DIET): its epochs as its part of the bar.
+    await jobs.report(job.id, step=3, step_name="DIETClassifier", epoch=37, epochs=100)
+    await state.filter(has_text="step 4 of 6: DIETClassifier · epoch 37/100").wait_for(
+        timeout=10_000
+    )
+    assert await meter.get_attribute("value") == "3.37"
     await trained(
         hub,
         "20261203-120000-job1",
@@ -300,7 +326,9 @@ async def test_a_trainer_re_evaluates_a_model_after_the_live_one_changed(
     assert await page.locator("#train-start").is_disabled()
     assert await box.get_by_role("button", name="Re-evaluate").is_disabled()
     # One model to evaluate (the live one): three steps.
-    await state.filter(has_text=re.compile(r"step [123]/3")).wait_for(timeout=120_000)
+    await state.filter(has_text=re.compile(r"step [123] of 3: ")).wait_for(
+        timeout=120_000
+    )
     await page.screenshot(
         path=artifact("console-reevaluate-running-desktop.png"), full_page=True
     )

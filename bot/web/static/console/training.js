@@ -494,23 +494,61 @@ function offerOverride(version) {
 var STAGES = { queued: "Waiting to start", "export": "Exporting the data", validate: "Validating the data",
   train: "Training", evaluate: "Evaluating against the live model", record: "Recording the model", done: "Done" };
 
+/* "42 s", "3 min 5 s": how long a job ran. */
+function duration(seconds) {
+  return seconds < 60 ? seconds + " s" : Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+}
+
+/*
+ * A job's progress: the components of Rasa's training graph trained (or
+ * restored from its cache) of all, while a model trains, or the
+ * evaluation's steps, with the step under way; the epoch bar of the
+ * component training now, if it draws one (DIET, TED). One bar: steps
+ * finished, the epochs of the one under way as its fraction.
+ */
+function jobProgress(job) {
+  var p = job.progress;
+  var going = job.state === "queued" || job.state === "running";
+  var stepwise = going && p.steps && (job.stage === "train" || job.stage === "evaluate");
+  var bar = going && p.epoch !== null && p.epochs ? p.epoch / p.epochs : null;
+  var words = [];
+  if (stepwise) {
+    var components = job.stage === "train";
+    words.push(p.step_name
+      ? "step " + Math.min(p.step + 1, p.steps) + " of " + p.steps + ": " + p.step_name
+      : p.step + " of " + p.steps + (components ? " components trained" : " steps done"));
+  }
+  if (bar !== null) words.push("epoch " + p.epoch + "/" + p.epochs);
+  var meter = null;
+  if (stepwise) {
+    meter = el("progress", {
+      max: p.steps, value: Math.min(p.step + (p.step_name && bar !== null ? bar : 0), p.steps),
+      "aria-label": job.stage === "train" ? "Components trained" : "Evaluation steps done"
+    });
+  } else if (bar !== null) {
+    meter = el("progress", { max: p.epochs, value: p.epoch, "aria-label": "Epochs" });
+  }
+  return { words: words, meter: meter };
+}
+
 function renderJob(job) {
   var box = $("train-job");
   clear(box);
   var going = job.state === "queued" || job.state === "running";
   var evaluating = job.kind === "evaluate";
-  var unit = evaluating ? "step" : "epoch";
-  var epochs = going && job.progress.epoch !== null && job.progress.epochs;
-  var progress = epochs
-    ? el("progress", { max: job.progress.epochs, value: job.progress.epoch, "aria-label": unit + "s" }) : null;
+  var progress = jobProgress(job);
   var what = evaluating ? " (re-evaluating " + job.model_version + ")" : "";
+  var took = job.elapsed_s === null || job.elapsed_s === undefined ? []
+    : [going ? duration(job.elapsed_s) + " so far" : "took " + duration(job.elapsed_s)];
   var line = "Job " + job.id + what + ": " +
     (job.state === "failed" ? "failed at " + job.stage
       : evaluating && job.stage === "record" ? "Recording the evaluation" : STAGES[job.stage] || job.stage) +
-    (epochs ? " · " + unit + " " + job.progress.epoch + "/" + job.progress.epochs : "") +
-    (job.nlu_only && !evaluating ? " · NLU only" : "");
+    progress.words.concat(job.nlu_only && !evaluating ? ["NLU only"] : [], took).map(function (word) {
+      return " · " + word;
+    }).join("");
   box.appendChild(el("p", { id: "train-state", class: "train-state is-" + job.state, text: line }));
-  if (progress) box.appendChild(progress);
+  var meter = progress.meter;
+  if (meter) box.appendChild(meter);
   if (job.error) box.appendChild(el("p", { class: "alert alert-error", text: job.error }));
   if (job.model_version && job.state === "succeeded") {
     box.appendChild(el("p", { class: "small", text: evaluating
