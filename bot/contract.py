@@ -117,6 +117,10 @@ class StatusFrame(_StatusFrameRequired, total=False):
     eta_s: int
     agent: AgentOnStatus
     due_at: str
+    #: ``True`` while the open handoff is one where someone may be in danger
+    #: (:attr:`HandoffReason.DANGER`): leaving the queue changes nothing
+    #: then, so the widget does not offer it. Absent otherwise.
+    danger: bool
 
 
 class TypingFrame(TypedDict):
@@ -159,6 +163,33 @@ class SecretAnswer(WireEnum):
 #: question (its value): the widget keeps the answer out of its own storage,
 #: and shows it as the hub stored it (masked) once the hub has it.
 SECRET_ANSWER_META = "secret_answer"
+
+
+class NoticeKind(WireEnum):
+    """How a system message wants to be shown (``meta.notice``; optional).
+
+    A system message without it is a plain notice (small, centred). ``DANGER``:
+    someone may be in danger, and the message says where to get help now; the
+    widget shows it as a prominent card, read out at once, with the numbers
+    and sites of :data:`NOTICE_LINKS_META` as links.
+    """
+
+    DANGER = "danger"
+
+
+#: The wire ``meta`` key of a system message's :class:`NoticeKind`.
+NOTICE_META = "notice"
+#: The wire ``meta`` key of the parts of a notice's text that are links:
+#: ``[{"text": "112", "href": "tel:112"}, ...]``, each ``text`` found in the
+#: message's text; ``href`` is a ``tel:`` number or an ``https:`` address.
+NOTICE_LINKS_META = "links"
+
+
+class NoticeLink(TypedDict):
+    """A part of a notice's text that is a link (a phone number, a site)."""
+
+    text: str
+    href: str
 
 
 #: The name of the Rasa input channel the hub talks to (``bot.assistant.channel``):

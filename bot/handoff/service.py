@@ -21,9 +21,13 @@ from bot.assistant.client import RasaClient
 from bot.auth import AuthRepository
 from bot.bus import AGENTS_CHANNEL, conversation_channel
 from bot.contract import (
+    NOTICE_LINKS_META,
+    NOTICE_META,
     ConversationState,
     HandoffReason,
     HandoffState,
+    NoticeKind,
+    NoticeLink,
     StatusFrame,
 )
 from bot.conversations.repository import (
@@ -72,12 +76,16 @@ FOLLOW_UP_TEXT = (
     "Nobody from our team can join right now. Someone will get back to you by "
     "{due}; you can keep writing here and they will see everything."
 )
-#: The emergency number as the bot gives it (``utter_person_in_danger``), for
-#: when its turn was not delivered or the wait runs long.
+#: The emergency number as the bot gives it (``utter_person_in_danger``): in
+#: the notice of a danger handoff a person will join, and when the wait runs
+#: long.
 EMERGENCY_TEXT = (
     "If you or anyone else is in immediate danger, please call your local "
     "emergency number now (112 in Europe, 911 in the US and Canada)."
 )
+#: Someone may be in danger and a person will join: the emergency number again,
+#: this time with numbers to tap (the bot's own turn has none).
+DANGER_QUEUED_TEXT = f"{QUEUED_TEXT} {EMERGENCY_TEXT}"
 #: ... and nobody from the team can join now: no promise of a time or of an
 #: e-mail; the emergency number again, crisis lines, and the truth about the
 #: queue.
@@ -91,6 +99,29 @@ DANGER_NO_AGENT_TEXT = (
     "Your message is at the top of our queue, and the first person from our "
     "team to come online will read it here."
 )
+#: The numbers and sites the danger notices give, as the widget links them
+#: (``meta.links``): tap to call, or open the directory of crisis lines.
+DANGER_LINKS: tuple[NoticeLink, ...] = (
+    {"text": "112", "href": "tel:112"},
+    {"text": "911", "href": "tel:911"},
+    {"text": "988", "href": "tel:988"},
+    {"text": "116\u00a0123", "href": "tel:116123"},
+    {"text": "findahelpline.com", "href": "https://findahelpline.com"},
+)
+
+
+def danger_meta(text: str) -> dict[str, Any]:
+    """The ``meta`` of a notice telling someone in danger where to get help.
+
+    The widget shows it as a prominent notice, its numbers and sites as links.
+
+    Args:
+        text: The message's text; only the links it contains are listed.
+    """
+    links = [dict(link) for link in DANGER_LINKS if link["text"] in text]
+    return {NOTICE_META: NoticeKind.DANGER.value, NOTICE_LINKS_META: links}
+
+
 #: How the promised time is written in the stored notice (agents, recaps);
 #: the widget rewrites it in the customer's time zone and language from
 #: ``meta.due_at`` (the ISO time) and ``meta.due_text`` (this wording).
@@ -153,9 +184,12 @@ class HandoffService:
         The customer gets one notice, written here where the outcome is
         known: a person will join (:data:`QUEUED_TEXT`), or nobody can now and
         someone gets back by the promised time (:data:`FOLLOW_UP_TEXT`). When
-        someone may be in danger (reason ``danger``) and nobody can join, no
-        time is promised: the chat waits first in the live queue and the
-        customer is told where to get help now (:data:`DANGER_NO_AGENT_TEXT`).
+        someone may be in danger (reason ``danger``) no time is promised: the
+        chat waits first in the live queue, and the notice (a prominent one,
+        ``meta.notice``, its numbers to tap, :func:`danger_meta`) gives the
+        emergency number again (:data:`DANGER_QUEUED_TEXT`) or, when nobody
+        can join, crisis lines too (:data:`DANGER_NO_AGENT_TEXT`); the
+        escalation recipients are mailed then (the promise scheduler).
 
         Args:
             conversation_id: The conversation.
@@ -168,20 +202,14 @@ class HandoffService:
         now = utcnow()
         follow_up = None
         danger = reason == HandoffReason.DANGER
-        nobody_can_join = (
-            not self.policy.hours.is_open(now)
-            or await self.accounts.agents_online() == 0
-        )
+        nobody_can_join = await self.nobody_can_join(now)
         if nobody_can_join and not danger:
             due = self.policy.hours.add_open_time(now, self.policy.follow_up_within)
             follow_up = (due, await self.accounts.least_busy_agent())
         text, meta = QUEUED_TEXT, {}
-        if danger and nobody_can_join:
-            text = DANGER_NO_AGENT_TEXT
-        elif danger and lead:
-            # A lead means the bot's own turn, the emergency number with it,
-            # was not delivered.
-            text = f"{EMERGENCY_TEXT} {QUEUED_TEXT}"
+        if danger:
+            text = DANGER_NO_AGENT_TEXT if nobody_can_join else DANGER_QUEUED_TEXT
+            meta = danger_meta(text)
         if follow_up is not None:
             promised = follow_up[0].strftime(DUE_FORMAT)
             text = FOLLOW_UP_TEXT.format(due=promised)
@@ -249,6 +277,8 @@ class HandoffService:
                 )
                 if eta is not None:
                     frame["eta_s"] = eta
+        if handoff.reason == HandoffReason.DANGER:
+            frame["danger"] = True
         if fresh.state == ConversationState.AGENT and handoff.agent_name:
             frame["agent"] = {"name": handoff.agent_name}
         if handoff.due_at is not None:
@@ -587,6 +617,13 @@ class HandoffService:
         note = await self.repository.add_note(conversation_id, agent_id, text.strip())
         await self.bus.publish(AGENTS_CHANNEL, {"type": "note", **note.public()})
         return note
+
+    async def nobody_can_join(self, now: dt.datetime) -> bool:
+        """Whether nobody can take a chat now (outside hours, or nobody online)."""
+        return (
+            not self.policy.hours.is_open(now)
+            or await self.accounts.agents_online() == 0
+        )
 
     async def _agents_at_work(self, now: dt.datetime) -> int:
         """Agents online, or none outside support hours.

@@ -33,6 +33,15 @@ class FollowUpWork:
 
 
 @dataclass(frozen=True)
+class DangerWait:
+    """A chat where someone may be in danger, waiting in the live queue."""
+
+    handoff_id: int
+    conversation_id: str
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
 class AskWork:
     """A new follow-up whose customer is to be asked where to reach them."""
 

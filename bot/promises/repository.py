@@ -15,15 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.auth import CHAT_ROLES, unable_accounts
+from bot.contract import HandoffReason, HandoffState
 from bot.db.models import (
     Agent,
     Conversation,
     ConversationContact,
     FollowUp,
     Handoff,
+    MailOutbox,
     Message,
     Promise,
     PromiseNotice,
@@ -34,6 +36,7 @@ from bot.mail import OutboxRepository
 from bot.promises.records import (
     AskWork,
     Contact,
+    DangerWait,
     FollowUpWork,
     Mail,
     PromiseRecord,
@@ -49,6 +52,7 @@ conversations = Conversation.__table__
 messages = Message.__table__
 handoffs = Handoff.__table__
 agents = Agent.__table__
+outbox = MailOutbox.__table__
 
 
 def _answered() -> Any:
@@ -78,6 +82,22 @@ def _summary() -> Any:
         .limit(1)
         .scalar_subquery()
     )
+
+
+async def _store(connection: AsyncConnection, mails: list[Mail]) -> list[int]:
+    """Store the mails ``kept`` in the caller's transaction; their ids."""
+    return [
+        await OutboxRepository.add_in(
+            connection,
+            conversation_id=mail.conversation_id,
+            kind=mail.kind,
+            recipient=mail.recipient,
+            subject=mail.subject,
+            body=mail.text,
+            html=mail.html,
+        )
+        for mail in mails
+    ]
 
 
 def _due(value: Any) -> dt.datetime:
@@ -460,18 +480,7 @@ class PromiseRepository:
                         created_at=utcnow(),
                     )
                 )
-                mail_ids = [
-                    await OutboxRepository.add_in(
-                        connection,
-                        conversation_id=mail.conversation_id,
-                        kind=mail.kind,
-                        recipient=mail.recipient,
-                        subject=mail.subject,
-                        body=mail.text,
-                        html=mail.html,
-                    )
-                    for mail in mails
-                ]
+                mail_ids = await _store(connection, mails)
                 if mail_ids:
                     await connection.execute(
                         notices.update()
@@ -481,6 +490,43 @@ class PromiseRepository:
         except IntegrityError:
             return None
         return mail_ids
+
+    async def danger_unalerted(self, kind: str, limit: int = 100) -> list[DangerWait]:
+        """Queued chats in danger with no ``kind`` mail since they were queued.
+
+        The alert mails are their own record: each handoff is alerted once
+        (the scheduler's lease lets one hub do it), and a later handoff of
+        the same conversation again.
+        """
+        alerted = (
+            sa.exists()
+            .where(outbox.c.conversation_id == handoffs.c.conversation_id)
+            .where(outbox.c.kind == kind)
+            .where(outbox.c.created_at >= handoffs.c.created_at)
+        )
+        query = (
+            sa.select(handoffs.c.id, handoffs.c.conversation_id, handoffs.c.created_at)
+            .where(handoffs.c.reason == HandoffReason.DANGER.value)
+            .where(handoffs.c.state == HandoffState.QUEUED.value)
+            .where(~alerted)
+            .order_by(handoffs.c.created_at, handoffs.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            DangerWait(
+                handoff_id=row.id,
+                conversation_id=row.conversation_id,
+                since=_due(row.created_at),
+            )
+            for row in rows
+        ]
+
+    async def add_mails(self, mails: list[Mail]) -> list[int]:
+        """Store mails that are their own record (``kept``), in one transaction."""
+        async with self.engine.begin() as connection:
+            return await _store(connection, mails)
 
     async def notices_of(self, follow_up_id: int) -> list[tuple[str, str]]:
         """``(kind, target)`` of each notice of a follow-up, in order."""

@@ -17,10 +17,13 @@ the one holding it does a round:
    due reminds them;
 5. escalates each overdue, unanswered follow-up (console and e-mail to the
    escalation recipients), once;
-6. mails the customer of each answered follow-up the reply with a link back
+6. alerts the escalation recipients by e-mail, once per handoff, to each chat
+   where someone may be in danger that waits while nobody can take it
+   (outside support hours, or nobody online): nobody sees the console then;
+7. mails the customer of each answered follow-up the reply with a link back
    to the conversation, once;
-7. sends the mails of 4-6 (SMTP; kept in demo mode);
-8. settles the promises whose outcome is known.
+8. sends the mails of 4-7 (SMTP; kept in demo mode);
+9. settles the promises whose outcome is known.
 
 A notice and its mails are one transaction, so a hub that dies mid-round
 leaves each either done (its mails ``kept``, sent by the next holder in step
@@ -42,7 +45,7 @@ from bot.config import Settings
 from bot.contract import HandoffReason
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
-from bot.handoff.service import EMERGENCY_TEXT, HandoffService
+from bot.handoff.service import EMERGENCY_TEXT, HandoffService, danger_meta
 from bot.mail import Mailer
 from bot.mail.templates import Letter, render
 from bot.periodic import Periodic
@@ -52,8 +55,10 @@ from bot.promises.repository import FollowUpWork, Mail, PromiseRepository
 
 logger = logging.getLogger(__name__)
 
-#: Outbox kinds of the scheduler's mails (what step 6 sends).
-MAIL_KINDS = ("reminder", "escalation", "reply")
+#: The outbox kind of the alert that someone may be in danger (step 6).
+DANGER_MAIL = "danger"
+#: Outbox kinds of the scheduler's mails (what step 8 sends).
+MAIL_KINDS = ("reminder", "escalation", DANGER_MAIL, "reply")
 #: Mails sent at once (each its own SMTP connection), between lease checks.
 SEND_BATCH = 10
 #: Frames on the agents' channel (the console socket passes them on).
@@ -116,6 +121,7 @@ class Round:
     asked: int = 0
     reminded: int = 0
     escalated: int = 0
+    alerted: int = 0
     replied: int = 0
     sent: int = 0
     settled: int = 0
@@ -188,6 +194,9 @@ class PromiseScheduler:
         )
         # One round at a time in this process: two would share the lease.
         self._round = asyncio.Lock()
+        # Said once per process: with nobody to mail, every round finds the
+        # same chats unalerted.
+        self._warned_no_alert_recipients = False
 
     async def tick(self) -> Round:
         """Do one round if this hub holds the lease."""
@@ -205,6 +214,7 @@ class PromiseScheduler:
         done.asked = await self._ask()
         done.reminded = await self._remind(now, done.mails)
         done.escalated = await self._escalate(now, done.mails)
+        done.alerted = await self._alert_danger(now, done.mails)
         done.replied = await self._mail_replies(now, done.mails)
         done.sent = await self._send(now)
         done.settled = await self.repository.settle(now)
@@ -249,7 +259,9 @@ class PromiseScheduler:
             offered += 1
             if wait.reason == HandoffReason.DANGER:
                 await self.conversations.post_system(
-                    wait.conversation_id, DANGER_LONG_WAIT_TEXT
+                    wait.conversation_id,
+                    DANGER_LONG_WAIT_TEXT,
+                    danger_meta(DANGER_LONG_WAIT_TEXT),
                 )
                 continue
             estimate = wait.due_at - wait.promised_at
@@ -342,6 +354,56 @@ class PromiseScheduler:
             escalated += 1
             await self._tell_console(OVERDUE_EVENT, work)
         return escalated
+
+    async def _alert_danger(self, now: dt.datetime, mails: list[int]) -> int:
+        """Mail the escalation recipients about chats in danger nobody can take.
+
+        Once per handoff, while it waits in the queue and nobody can take it.
+        Only the conversation, since when and the console link: what the
+        customer wrote stays behind the console's sign-in. With no recipients
+        (no ``BATON_ESCALATION_EMAILS``, no admin account) a warning is logged
+        once and the chats still wait first in the queue.
+        """
+        if self.handoffs is None:
+            return 0
+        waiting = await self.repository.danger_unalerted(DANGER_MAIL)
+        if not waiting or not await self.handoffs.nobody_can_join(now):
+            return 0
+        recipients = list(self.policy.escalation_emails) or (
+            await self.repository.admin_emails()
+        )
+        if not recipients:
+            if not self._warned_no_alert_recipients:
+                self._warned_no_alert_recipients = True
+                logger.warning(
+                    "someone may be in danger in %d waiting chat(s), nobody can "
+                    "take them and nobody is mailed: set BATON_ESCALATION_EMAILS "
+                    "or create an admin account",
+                    len(waiting),
+                )
+            return 0
+        for wait in waiting:
+            letter = render(
+                "danger",
+                None,
+                {
+                    "conversation": wait.conversation_id,
+                    "since": when(wait.since),
+                    "console_url": self._console_url(),
+                },
+            )
+            mails.extend(
+                await self.repository.add_mails(
+                    _mails(letter, DANGER_MAIL, wait.conversation_id, recipients)
+                )
+            )
+            logger.warning(
+                "handoff %s: someone may be in danger and nobody can take the "
+                "chat; %d escalation recipient(s) mailed",
+                wait.handoff_id,
+                len(recipients),
+            )
+        return len(waiting)
 
     def resume_url(self, conversation_id: str, now: dt.datetime) -> str:
         """The link mailed to a customer to reopen the conversation."""

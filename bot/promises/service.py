@@ -17,12 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.bus import AGENTS_CHANNEL
-from bot.contract import HandoffState
+from bot.contract import HandoffReason, HandoffState
 from bot.conversations.repository import ConversationRecord
 from bot.conversations.service import ConversationService
 from bot.db.models import utcnow
 from bot.exceptions import BadRequest, Conflict
-from bot.handoff.service import HandoffService
+from bot.handoff.service import EMERGENCY_TEXT, HandoffService, danger_meta
 from bot.mail import valid_email
 from bot.promises.links import LinkRefused, verify_resume_link
 from bot.promises.repository import PromiseRepository
@@ -39,6 +39,12 @@ LEFT_QUEUE_TEXT = (
 KEPT_FOLLOW_UP_TEXT = (
     "You left the queue, and we kept your question: someone from our team will "
     "get back to you by {due}."
+)
+#: Someone may be in danger: leaving does not take the chat out of the queue.
+DANGER_STAYS_TEXT = (
+    "Your message stays at the top of our queue, because someone may be in "
+    "danger: a person from our team will read it and reply here, even if you "
+    f"close this chat. {EMERGENCY_TEXT}"
 )
 #: The agents' frame when a customer leaves the live queue (and why).
 QUEUE_LEFT_EVENT = "queue_left"
@@ -141,6 +147,14 @@ class PromiseDesk:
     ) -> dict[str, Any]:
         """The customer stops waiting in the live queue ("never mind", or closed).
 
+        When someone may be in danger (reason ``danger``) a person must still
+        read the chat, and no time is promised for it: it stays first in the
+        live queue whatever the customer chose, the customer is told so
+        (:data:`DANGER_STAYS_TEXT`, with the emergency number) and the agents
+        that the customer left (``kept_in_queue``). The widget does not offer
+        to leave then (the status frame's ``danger``); this is for clients
+        that do.
+
         Args:
             conversation: The customer's (authenticated) conversation.
             body: ``{"keep_follow_up": true}`` to be answered later instead
@@ -166,7 +180,11 @@ class PromiseDesk:
         handoff = await handoffs.current(conversation.id)
         if handoff is None or handoff.state != HandoffState.QUEUED:
             raise Conflict("you are not waiting in the queue", code="not_waiting")
-        if keep:
+        danger = handoff.reason == HandoffReason.DANGER
+        meta = None
+        if danger:
+            text, meta = DANGER_STAYS_TEXT, danger_meta(DANGER_STAYS_TEXT)
+        elif keep:
             due = await handoffs.keep_as_follow_up(handoff.id, left_at)
             if due is None:
                 raise Conflict("you are not waiting in the queue", code="not_waiting")
@@ -175,8 +193,12 @@ class PromiseDesk:
             if not await handoffs.cancel(conversation.id):
                 raise Conflict("you are not waiting in the queue", code="not_waiting")
             text = LEFT_QUEUE_TEXT
-        logger.info("a customer left the queue (follow-up kept: %s)", keep)
-        await self.conversations.post_system(conversation.id, text)
+        logger.info(
+            "a customer left the queue (follow-up kept: %s, kept in the queue: %s)",
+            keep and not danger,
+            danger,
+        )
+        await self.conversations.post_system(conversation.id, text, meta)
         await handoffs.announce(conversation.id)
         await handoffs.bus.publish(
             AGENTS_CHANNEL,
@@ -185,7 +207,8 @@ class PromiseDesk:
                 "conversation_id": conversation.id,
                 "handoff_id": handoff.id,
                 "reason": "customer_left",
-                "follow_up": keep,
+                "follow_up": keep and not danger,
+                "kept_in_queue": danger,
                 "summary": handoff.summary,
                 "at": left_at.isoformat(),
             },

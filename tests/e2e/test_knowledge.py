@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.handoff.service import DANGER_NO_AGENT_TEXT, QUEUED_TEXT
+from bot.handoff.service import DANGER_NO_AGENT_TEXT, DANGER_QUEUED_TEXT
 from bot.knowledge import KnowledgeIndex, load_seed, plausible_hits
 from tests.conftest import PROJECT_DIR
 from tests.e2e.test_stack import connect, is_bot, say, start
@@ -406,8 +406,10 @@ async def test_someone_in_danger_hears_the_emergency_number_and_gets_a_person(
     assert [f["state"] for f in statuses][-1] == "queued", statuses
     assert not any("due_at" in f for f in statuses), statuses
     [notice] = [f for f in frames if f.get("role") == "system"]
-    assert notice["text"] in {QUEUED_TEXT, DANGER_NO_AGENT_TEXT}, notice
+    assert notice["text"] in {DANGER_QUEUED_TEXT, DANGER_NO_AGENT_TEXT}, notice
     assert "due_at" not in notice["meta"]
+    assert notice["meta"]["notice"] == "danger"  # the widget makes it prominent
+    assert statuses[-1]["danger"] is True  # and offers no leaving
     assert stored_handoff_reasons(stack, conversation_id) == ["danger"]
 
 

@@ -19,6 +19,7 @@ from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import (
     DANGER_NO_AGENT_TEXT,
+    DANGER_QUEUED_TEXT,
     EMERGENCY_TEXT,
     QUEUED_TEXT,
     REQUEUED_TEXT,
@@ -172,11 +173,20 @@ async def test_outside_hours_someone_in_danger_waits_first_in_line_with_no_promi
         )
         assert await follow_ups_of(engine, in_danger) == []
         [notice] = await service.conversations.repository.messages_after(in_danger, 0)
-        assert (notice.role, notice.text, notice.meta) == (
-            "system",
-            DANGER_NO_AGENT_TEXT,
-            {},
-        )
+        assert (notice.role, notice.text) == ("system", DANGER_NO_AGENT_TEXT)
+        # A prominent notice, its numbers and the directory of crisis lines to
+        # tap, each where the text says it.
+        assert notice.meta == {
+            "notice": "danger",
+            "links": [
+                {"text": "112", "href": "tel:112"},
+                {"text": "911", "href": "tel:911"},
+                {"text": "988", "href": "tel:988"},
+                {"text": "116\u00a0123", "href": "tel:116123"},
+                {"text": "findahelpline.com", "href": "https://findahelpline.com"},
+            ],
+        }
+        assert all(link["text"] in notice.text for link in notice.meta["links"])
         assert "112" in notice.text and "911" in notice.text and "988" in notice.text
         assert "get back to you" not in notice.text
         assert "e-mail" not in notice.text and "UTC" not in notice.text
@@ -184,6 +194,7 @@ async def test_outside_hours_someone_in_danger_waits_first_in_line_with_no_promi
         status = await service.status(conversation)
         assert status["state"] == "queued" and "due_at" not in status
         assert "eta_s" not in status  # nobody can say when, so nothing is said
+        assert status["danger"] is True  # the widget offers no leaving
         entries = mine(await service.queue(), frustrated, in_danger)
         assert [e["conversation_id"] for e in entries] == [in_danger, frustrated]
         assert entries[0]["reason_text"] == "someone may be in danger"
@@ -216,7 +227,7 @@ async def test_with_nobody_online_someone_in_danger_is_queued_not_promised(
     assert claimed.state == "claimed"
 
 
-async def test_in_hours_someone_in_danger_gets_the_usual_notice_and_goes_first(
+async def test_in_hours_someone_in_danger_hears_the_emergency_number_and_goes_first(
     service, engine
 ) -> None:
     await add_agent(engine, presence="online")
@@ -227,12 +238,29 @@ async def test_in_hours_someone_in_danger_gets_the_usual_notice_and_goes_first(
     assert handoff is not None and handoff.state == "queued"
     assert handoff.priority == 100
     messages = await service.conversations.repository.messages_after(in_danger, 0)
-    assert messages[-1].text == QUEUED_TEXT
-    places = {}
+    # A person joins, and the emergency number again, this time to tap.
+    assert messages[-1].text == DANGER_QUEUED_TEXT == f"{QUEUED_TEXT} {EMERGENCY_TEXT}"
+    assert messages[-1].meta == {
+        "notice": "danger",
+        "links": [
+            {"text": "112", "href": "tel:112"},
+            {"text": "911", "href": "tel:911"},
+        ],
+    }
+    places, statuses = {}, {}
     for conversation_id in (waiting, in_danger):
         conversation = await service.conversations.repository.get(conversation_id)
-        places[conversation_id] = (await service.status(conversation))["position"]
+        statuses[conversation_id] = await service.status(conversation)
+        places[conversation_id] = statuses[conversation_id]["position"]
     assert places[in_danger] < places[waiting]
+    assert statuses[in_danger]["danger"] is True
+    assert "danger" not in statuses[waiting]
+    [ordinary] = [
+        m
+        for m in await service.conversations.repository.messages_after(waiting, 0)
+        if m.role == "system"
+    ]
+    assert (ordinary.text, ordinary.meta) == (QUEUED_TEXT, {})
     entries = mine(await service.queue(), waiting, in_danger)
     assert [e["conversation_id"] for e in entries] == [in_danger, waiting]
 
@@ -249,8 +277,9 @@ async def test_someone_in_danger_hears_the_emergency_number_if_the_bot_could_not
     )
     messages = await service.conversations.repository.messages_after(conversation_id, 0)
     assert messages[-1].text == (
-        f"Sorry, our assistant is having trouble. {EMERGENCY_TEXT} {QUEUED_TEXT}"
+        f"Sorry, our assistant is having trouble. {QUEUED_TEXT} {EMERGENCY_TEXT}"
     )
+    assert messages[-1].meta["notice"] == "danger"
 
 
 def nlu(intent, confidence, *, score=0.0, actions=(), slots=None, entities=()):

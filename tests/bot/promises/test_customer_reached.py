@@ -21,6 +21,7 @@ from bot.db.models import Conversation, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.service import HandoffPolicy
 from bot.promises import sign_resume_link
+from bot.promises.service import DANGER_STAYS_TEXT
 from tests.bot.promises.conftest import Clock, add_agent, emptied, smtp_of
 from tests.hub import RunningHub, running_hub
 
@@ -263,6 +264,52 @@ async def test_a_customer_leaving_the_queue_keeps_a_follow_up_or_not_and_agents_
         headers={"Authorization": f"Bearer {keeping_token}"},
     )
     assert body["state"] == "asked"
+
+
+async def test_leaving_the_queue_when_someone_may_be_in_danger_keeps_it_first_in_line(
+    hub: RunningHub,
+) -> None:
+    """Whatever the customer chooses, a person still reads the chat: it stays
+    first in the live queue with no time promised, the customer is told so
+    (with the emergency number, as a prominent notice), and the agents that
+    the customer left."""
+    handoffs = hub.ctx.handoffs
+    [(other, _)] = await in_the_queue(hub, 1)
+    conversation_id, token = await hub.new_conversation()
+    handoff = await handoffs.start(conversation_id, "danger")
+    assert handoff is not None and handoff.state == "queued"
+    url = f"{hub.url}/api/conversations/{conversation_id}/leave"
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with hub.ctx.bus.subscribe(AGENTS_CHANNEL) as events:
+        for keep in (False, True):
+            status, body, _ = await call(
+                "POST", url, headers=bearer, json={"keep_follow_up": keep}
+            )
+            assert (status, body["state"], body["danger"]) == (200, "queued", True)
+            assert body["position"] == 1 and "due_at" not in body
+            async for event in events:
+                if event.get("type") == "queue_left":
+                    break
+            assert (event["conversation_id"], event["follow_up"]) == (
+                conversation_id,
+                False,
+            )
+            assert event["kept_in_queue"] is True
+            notice = (await hub.ctx.conversations.transcript(conversation_id))[-1]
+            assert (notice.role, notice.text) == ("system", DANGER_STAYS_TEXT)
+            assert notice.meta == {
+                "notice": "danger",
+                "links": [
+                    {"text": "112", "href": "tel:112"},
+                    {"text": "911", "href": "tel:911"},
+                ],
+            }
+    queue = (await handoffs.queue())["queue"]
+    assert [e["conversation_id"] for e in queue][:2] == [conversation_id, other]
+    assert queue[0]["state"] == "queued" and queue[0]["follow_up"] is None
+    current = await handoffs.current(conversation_id)
+    assert current is not None and current.id == handoff.id
+    assert current.state == "queued" and current.due_at is None
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from bot.bus import AGENTS_CHANNEL
 from bot.config import Smtp
+from bot.conversations.repository import NewMessage
 from bot.db.models import Agent, Handoff, MailOutbox, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.service import EMERGENCY_TEXT, HandoffPolicy, HandoffService
@@ -25,6 +28,7 @@ from bot.mail import OutboxRepository
 from bot.promises import OVERDUE_EVENT, REMINDER_EVENT, PromiseRepository
 from bot.promises.scheduler import (
     DANGER_LONG_WAIT_TEXT,
+    DANGER_MAIL,
     FOLLOW_UP_OFFER,
     LONG_WAIT_GRACE,
     OFFER_KEY,
@@ -375,6 +379,7 @@ async def test_someone_in_danger_waiting_long_hears_the_emergency_number_not_an_
     assert await offers_in(handoffs, in_danger.conversation_id) == []
     messages = await handoffs.conversations.messages_after(in_danger.conversation_id, 0)
     assert messages[-1].text == DANGER_LONG_WAIT_TEXT
+    assert messages[-1].meta["notice"] == "danger"  # prominent, numbers to tap
     assert EMERGENCY_TEXT in messages[-1].text
     assert "get back to you" not in messages[-1].text
 
@@ -399,3 +404,115 @@ async def test_an_overdue_follow_up_is_escalated_not_reminded(
     done = await make_scheduler().tick()
     assert (done.reminded, done.escalated) == (0, 1)
     assert received_by(inbox, owner_email) == []
+
+
+#: What the customer wrote: never in an alert mail (the console has it).
+DANGER_WORDS = "my friend wrote in our notebook that she wants to end her life"
+
+
+async def someone_in_danger(handoffs: HandoffService) -> str:
+    """A customer's chat handed over as ``danger``; its conversation id."""
+    conversation_id = secrets.token_urlsafe(16)
+    await handoffs.conversations.repository.create(conversation_id, "hash")
+    await handoffs.conversations.repository.append(
+        conversation_id, [NewMessage(role="customer", text=DANGER_WORDS)]
+    )
+    handoff = await handoffs.start(conversation_id, "danger")
+    assert handoff is not None and handoff.state == "queued"
+    return conversation_id
+
+
+async def test_outside_hours_someone_in_danger_is_mailed_to_the_recipients_at_once(
+    own_engine, handoffs, make_scheduler, clock, inbox
+) -> None:
+    """Nobody sees the console out of hours: the escalation recipients are
+    mailed in the next round, once, with the console link and nothing of
+    what the customer wrote. An ordinary follow-up is not."""
+    await add_agent(own_engine, presence="online")  # online, but out of hours
+    ordinary, _, _ = await new_follow_up(handoffs)
+    in_danger = await someone_in_danger(handoffs)
+    scheduler = make_scheduler(
+        escalation_emails=("lead@example.com", "ops@example.com")
+    )
+    done = await scheduler.tick()
+    assert (done.alerted, done.escalated, done.sent) == (1, 0, 2)
+    assert (await scheduler.tick()).alerted == 0
+    clock.at(clock.now + dt.timedelta(hours=3))
+    assert (await scheduler.tick()).alerted == 0
+    assert await mails_of(own_engine, ordinary, DANGER_MAIL) == []
+    stored = await mails_of(own_engine, in_danger, DANGER_MAIL)
+    assert sorted(m.recipient for m in stored) == [
+        "lead@example.com",
+        "ops@example.com",
+    ]
+    assert all(m.status == "sent" for m in stored)
+    for address in ("lead@example.com", "ops@example.com"):
+        [mail] = received_by(inbox, address)
+        subject = str(make_header(decode_header(mail["Subject"])))
+        assert " ".join(subject.split()) == (
+            f"Someone may be in danger — conversation {in_danger} is waiting"
+        )
+        for content_type in ("text/plain", "text/html"):
+            [part] = [p for p in mail.walk() if p.get_content_type() == content_type]
+            body = part.get_payload(decode=True).decode(part.get_content_charset())
+            assert "http://support.example/console" in body
+            assert in_danger in body
+            assert "end her life" not in body and "notebook" not in body
+
+
+async def test_in_hours_with_someone_online_nobody_is_mailed_until_nobody_is(
+    own_engine, handoffs, make_scheduler, inbox
+) -> None:
+    agent, _ = await add_agent(own_engine, presence="online")
+    handoffs.policy = HandoffPolicy(
+        hours=SupportHours.parse("always", "UTC"),
+        follow_up_within=dt.timedelta(hours=4),
+    )
+    in_danger = await someone_in_danger(handoffs)
+    scheduler = make_scheduler()
+    assert (await scheduler.tick()).alerted == 0
+    # The last agent signs off with the chat still waiting: now someone must
+    # be told.
+    async with own_engine.begin() as connection:
+        await connection.execute(
+            Agent.__table__.update()
+            .where(Agent.__table__.c.id == agent)
+            .values(presence="offline")
+        )
+    assert (await scheduler.tick()).alerted == 1
+    [stored] = await mails_of(own_engine, in_danger, DANGER_MAIL)
+    assert stored.recipient == "boss@example.com"
+    assert len(received_by(inbox, "boss@example.com")) == 1
+
+
+async def test_a_claimed_chat_in_danger_is_not_mailed(
+    own_engine, handoffs, make_scheduler, inbox
+) -> None:
+    agent, _ = await add_agent(own_engine, presence="online")
+    in_danger = await someone_in_danger(handoffs)
+    handoff = await handoffs.repository.current(in_danger)
+    assert handoff is not None
+    await handoffs.claim(handoff.id, agent, "Ann")
+    assert (await make_scheduler().tick()).alerted == 0
+    assert await mails_of(own_engine, in_danger, DANGER_MAIL) == []
+
+
+async def test_with_nobody_to_mail_a_warning_is_logged_once_and_the_chat_waits(
+    own_engine, handoffs, make_scheduler, caplog
+) -> None:
+    in_danger = await someone_in_danger(handoffs)
+    scheduler = make_scheduler(escalation_emails=())  # and no admin account
+    with caplog.at_level(logging.WARNING, logger="bot.promises.scheduler"):
+        rounds = [await scheduler.tick() for _ in range(3)]
+    assert [r.alerted for r in rounds] == [0, 0, 0]
+    warnings = [r for r in caplog.records if "BATON_ESCALATION_EMAILS" in r.message]
+    assert len(warnings) == 1
+    assert "someone may be in danger" in warnings[0].message
+    assert await mails_of(own_engine, in_danger, DANGER_MAIL) == []
+    handoff = await handoffs.repository.current(in_danger)
+    assert handoff is not None and handoff.state == "queued"
+    # An admin account appears: the chat still waiting is mailed to them.
+    _, admin_email = await add_agent(own_engine, role="admin")
+    assert (await scheduler.tick()).alerted == 1
+    [stored] = await mails_of(own_engine, in_danger, DANGER_MAIL)
+    assert stored.recipient == admin_email
