@@ -526,7 +526,7 @@ def _percent(value: float | None) -> str:
 
 def _row(system: str, figures: dict[str, Any]) -> str:
     return (
-        f"{system[:44]:<44} {_percent(figures.get('accuracy')):>7} "
+        f"{system[:52]:<52} {_percent(figures.get('accuracy')):>7} "
         f"{_percent(figures.get('in_scope_accuracy')):>9} "
         f"{_percent(figures.get('oos_recall')):>8}"
     )
@@ -548,7 +548,7 @@ def table(result: dict[str, Any]) -> str:
         f"NLU benchmark: {result['dataset']} ({examples['train']} train, "
         f"{examples['test']} test, {examples['intents']} intents), "
         f"config {result['config']['path']}",
-        f"{'system':<44} {'acc':>7} {'in-scope':>9} {'oos rec':>8}",
+        f"{'system':<52} {'acc':>7} {'in-scope':>9} {'oos rec':>8}",
         _row(
             f"this pipeline @ {at} (ambiguity {ambiguity:.2f})",
             result["at_config_threshold"],
