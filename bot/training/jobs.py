@@ -16,8 +16,8 @@ stops reporting (killed, machine restarted) is declared failed after
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -291,19 +291,36 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def spawn_worker(settings: Settings, job_id: int) -> asyncio.subprocess.Process:
-    """Start ``python -m bot.training.worker JOB_ID`` in its own session."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.training.worker",
-        str(job_id),
+def start_detached(
+    command: list[str], *, cwd: str, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own session, with no input or output.
+
+    With :class:`subprocess.Popen`, which starts it without running the
+    process's fork handlers (CPython's vfork), not with the event loop's
+    subprocess: uvloop's forks, and OpenBLAS's fork handler (it stops
+    numpy's BLAS threads) then waits forever when another thread of the hub
+    is in a matrix product (the inbox's grouping, the knowledge search): the
+    hub hung on the Train button (issue #14). Reap it with
+    ``asyncio.to_thread(process.wait)``.
+    """
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def spawn_worker(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
+    """Start ``python -m bot.training.worker JOB_ID`` (:func:`start_detached`)."""
+    return start_detached(
+        [sys.executable, "-m", "bot.training.worker", str(job_id)],
         cwd=str(settings.project_dir),
         env=worker_environment(settings),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
     )
 
 
@@ -317,5 +334,6 @@ __all__ = [
     "JobRepository",
     "JobRunning",
     "spawn_worker",
+    "start_detached",
     "worker_environment",
 ]

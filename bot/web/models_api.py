@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
+import subprocess
 
 from sanic import Blueprint
 from sanic.request import Request
@@ -49,13 +50,13 @@ def _jobs(request: Request) -> JobRepository:
     return JobRepository(hub_of(request).engine)
 
 
-async def _reap(process: asyncio.subprocess.Process) -> None:
-    await process.wait()
+async def _reap(process: subprocess.Popen[bytes]) -> None:
+    await asyncio.to_thread(process.wait)
 
 
 async def _launch(request: Request, job: JobRecord) -> None:
     """Start the worker of a queued job."""
-    process = await spawn_worker(hub_of(request).settings, job.id)
+    process = spawn_worker(hub_of(request).settings, job.id)
     # Keep the task referenced until the worker ends (no zombie, no GC).
     workers: set[asyncio.Task[None]] | None = getattr(
         request.app.ctx, "training_workers", None

@@ -338,6 +338,47 @@ def test_a_training_counts_every_component_of_rasas_graph(tmp_path: Path) -> Non
     assert second.step() == (3, 3, None)
 
 
+#: The hub's situation: uvloop, and a thread in numpy's matrix products (with
+#: the inbox's one-thread BLAS limit) while the hub starts workers.
+SPAWNING_WHILE_BLAS_WORKS = """
+import asyncio, sys, threading
+import numpy as np
+import uvloop
+from threadpoolctl import ThreadpoolController
+from bot.training.jobs import start_detached
+
+blas = ThreadpoolController()
+
+def products():
+    while True:
+        with blas.limit(limits=1, user_api="blas"):
+            matrix = np.random.rand(200, 200)
+            (matrix @ matrix).sum()
+        matrix = np.random.rand(200, 200)
+        (matrix @ matrix).sum()
+
+async def spawn():
+    for _ in range(60):
+        process = start_detached(["true"], cwd="/", env={})
+        assert await asyncio.to_thread(process.wait) == 0
+
+threading.Thread(target=products, daemon=True).start()
+uvloop.install()
+asyncio.run(spawn())
+print("started 60")
+"""
+
+
+def test_starting_workers_never_hangs_while_blas_works() -> None:
+    """uvloop's subprocess hung here (OpenBLAS's fork handler) within 30 starts."""
+    done = subprocess.run(
+        [sys.executable, "-c", SPAWNING_WHILE_BLAS_WORKS],
+        capture_output=True, text=True, timeout=120, cwd=PROJECT_DIR,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.strip()) == (0, "started 60"), done.stderr
+
+
 @pytest.fixture
 def broken_project(tmp_path: Path) -> Path:
     """The project with a rule that names an action the domain lacks."""
