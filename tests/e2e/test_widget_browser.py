@@ -305,6 +305,60 @@ async def test_nobody_online_one_notice_in_the_customers_time(stack, browser) ->
         await context.close()
 
 
+DANGER_NOTE = (
+    "a friend posted in our shared notebook that she plans to end her life tonight"
+)
+NOTICE_STYLE = """(el) => {
+  const s = getComputedStyle(el);
+  return {size: parseFloat(s.fontSize), align: s.textAlign, border: s.borderLeftWidth};
+}"""
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_someone_in_danger_with_nobody_online_sees_where_to_get_help(
+    stack, page, phone
+) -> None:
+    """Nobody online (no agent exists yet): the crisis notice is a card that
+    stands out (left-aligned, readable, a warning border), said at once
+    (role=alert), its emergency and crisis numbers tap-to-call links and the
+    directory of crisis lines a safe link; the chat waits in the queue and
+    leaving it is not offered. Redrawn after a reload, it is not said again."""
+    for viewport, view in (("desktop", page), ("phone", phone)):
+        await view.goto(stack.url)
+        await view.click("button.launcher")
+        await send(view, DANGER_NOTE)
+        notice = view.locator(".msg.notice.danger")
+        await notice.wait_for(timeout=BOT_TIMEOUT_MS)
+        await view.locator(".status", has_text="in line").wait_for()
+        await view.wait_for_timeout(500)
+        await view.screenshot(path=artifact(f"widget-danger-{viewport}.png"))
+        assert await notice.get_attribute("role") == "alert"
+        assert "don't wait for us" in await notice.inner_text()
+        style = await notice.evaluate(NOTICE_STYLE)
+        assert style["size"] >= 15 and style["align"] == "left", style
+        assert float(style["border"].removesuffix("px")) >= 4, style
+        calls = notice.locator("a[href^='tel:']")
+        assert await calls.evaluate_all("as => as.map((a) => a.href)") == [
+            "tel:112",
+            "tel:911",
+            "tel:988",
+            "tel:116123",
+        ]
+        assert await calls.first.get_attribute("aria-label") == "Call 112"
+        site = notice.locator("a[href^='https:']")
+        assert await site.get_attribute("href") == "https://findahelpline.com"
+        assert await site.get_attribute("target") == "_blank"
+        assert "noopener" in (await site.get_attribute("rel") or "")
+        assert await view.locator("button.leave").is_hidden()
+        assert await serious_accessibility_problems(view) == []
+    await page.reload()
+    await page.click("button.launcher")
+    redrawn = page.locator(".msg.notice.danger")
+    await redrawn.wait_for()
+    assert await redrawn.get_attribute("role") is None
+    assert await redrawn.locator("a[href='tel:112']").count() == 1
+
+
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 async def test_handoff_agent_rating_and_recap(stack, page) -> None:
     create_agent(stack, "ann@example.com", "Ann")

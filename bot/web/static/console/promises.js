@@ -18,7 +18,8 @@ var state = { events: [], next: 1, listeners: [], opener: null };
 function describe(frame, at) {
   if (frame.type === "queue_left") {
     return "Customer left the queue at " + clock(at) + " \u2014 " +
-      (frame.follow_up ? "kept as follow-up" : "no follow-up");
+      (frame.kept_in_queue ? "someone may be in danger: still first in the queue" :
+        frame.follow_up ? "kept as follow-up" : "no follow-up");
   }
   if (frame.type === "follow_up_reminder") {
     return "Reminder: your follow-up is due at " + clock(frame.due_at);

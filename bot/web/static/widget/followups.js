@@ -36,7 +36,7 @@ function closeAsk(focus) {
 
 // Asked, or offered when the wait runs long: leave, keeping a follow-up or not.
 function showLeave(longWait, focus) {
-  if (!conv || lastState !== 'queued') return;
+  if (!conv || lastState !== 'queued' || dangerWait) return;
   const choice = (text, cls, keep) => {
     const button = h('button', { type: 'button', class: cls, text });
     button.addEventListener('click', () => (keep == null ? closeAsk(true) : leave(keep)));

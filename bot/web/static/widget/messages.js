@@ -35,6 +35,18 @@ const quickReplies = (buttons) => {
   }
   return set.firstChild && set;
 };
+// Someone may be in danger (meta.notice, set by the hub): where to get help
+// now, as a card that stands out from the transcript, its numbers to tap.
+// Said at once by screen readers when it arrives, not when redrawn.
+const dangerNotice = (text, meta, live) => {
+  const el = h(
+    'div',
+    { class: 'msg system notice danger', role: live ? 'alert' : null },
+    h('p', { class: 'notice-title' }, h('span', { 'aria-hidden': 'true', text: '⚠\uFE0E ' }), S.dangerTitle),
+  );
+  linkParts(el.appendChild(h('p')), text, noticeLinks(meta.links));
+  return el;
+};
 const greet = () => S.greeting && log.append(bubble('bot', S.greeting));
 
 function renderMessage(f, fromCache) {
@@ -70,6 +82,7 @@ function renderMessage(f, fromCache) {
     if (sent && text) sent.replaceWith((el = bubble(role, text, name, meta)));
   }
   if (role === 'bot') secretQuestion = meta && typeof meta.secret_answer === 'string' ? meta.secret_answer : '';
+  if (!el && text && role === 'system' && meta && meta.notice === 'danger') el = dangerNotice(text, meta, !fromCache);
   if (!el && text) el = bubble(role, text, name, meta);
   stamp(el, f.at);
   if (role !== 'system') disableReplies();

@@ -84,6 +84,8 @@ const S = {
   leaveGo: 'Just leave the queue',
   leaveStay: 'Keep waiting',
   notWaiting: "You're no longer waiting in the queue.",
+  dangerTitle: 'Help right now',
+  call: 'Call {number}',
   contactTitle: 'Where can we reach you?',
   contactAsk: "We'll e-mail you the answer, with a link back to this chat.",
   contactConfirm: "We'll e-mail you the answer at this address, with a link back to this chat.",

@@ -30,6 +30,10 @@ let lastState = ''; // who owned the conversation at the last status
 let asking = ''; // the question shown: 'leave', 'contact' or none
 let contactChecked = false; // asked the hub whether to ask for an address
 let offerPending = false; // the hub said the wait runs long: offer a follow-up
+// The chat waits as one where someone may be in danger (the status frame's
+// danger): it stays in the queue whatever the customer does, so leaving is
+// not offered.
+let dangerWait = false;
 let contactFocus = false; // the customer just chose a follow-up: focus the address
 const pending = new Map(); // client_id -> bubble waiting for its echo
 // The bot's latest question asks for an answer the hub keeps masked (the

@@ -25,9 +25,11 @@ function renderStatus(f) {
     }
   }
   lastState = state;
+  dangerWait = f.danger === true;
   statusText.textContent = text;
   statusEl.hidden = !text;
-  leaveBtn.hidden = state !== 'queued';
+  leaveBtn.hidden = state !== 'queued' || dangerWait;
+  if (dangerWait && asking === 'leave') closeAsk(false);
   if (state !== 'queued' && asking === 'leave') closeAsk(false);
   if (state === 'queued' && offerPending) showLeave(true, false);
   if (state !== 'queued') offerPending = false;

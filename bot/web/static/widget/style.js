@@ -28,6 +28,9 @@ h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;te
 .msg{max-width:85%;align-self:flex-start;padding:8px 12px;border-radius:14px 14px 14px 4px;background:#f1f2f6;white-space:pre-wrap;overflow-wrap:anywhere}
 .msg.customer{align-self:flex-end;border-radius:14px 14px 4px 14px;background:var(--accent);color:var(--on-accent)}
 .msg.system{align-self:center;background:none;color:#5b6070;font-size:13px;text-align:center}
+.msg.notice{align-self:stretch;max-width:none;padding:12px 14px;border:1px solid #f3c9a8;border-left:5px solid #c2410c;border-radius:10px;background:#fff7ed;color:#1f2330;font-size:15px;line-height:1.5;text-align:left;white-space:normal}
+.msg.notice p{margin:0}.msg.notice .notice-title{margin-bottom:4px;font-weight:700;color:#9a3412}
+.msg.notice a{color:#9a3412;font-weight:700;text-decoration:underline;text-underline-offset:2px;padding:2px 0}.msg.notice .at{text-align:left}
 .msg.agent{background:#fff;border:1px solid #d5d8e6;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .from{display:flex;align-items:center;gap:6px;margin-bottom:4px}.from .who{display:inline}
 .av{flex:none;width:24px;height:24px;border-radius:50%;background:var(--accent);color:var(--on-accent);font-size:11px;font-weight:700;line-height:24px;text-align:center;white-space:nowrap}

@@ -37,6 +37,41 @@ const linkify = (el, text) => {
   el.append(text.slice(last));
 };
 
+// A notice's numbers and sites, as the hub lists them in meta.links: each
+// {text, href} links the first place its text appears (after the previous
+// link). Only tel: numbers and https: addresses; anything else stays text.
+const TEL = /^tel:\+?[0-9]{2,15}$/;
+const noticeLinks = (links) =>
+  (Array.isArray(links) ? links : []).filter((l) => {
+    if (!l || typeof l.text !== 'string' || !l.text || typeof l.href !== 'string') return false;
+    if (TEL.test(l.href)) return true;
+    try {
+      return new URL(l.href).protocol === 'https:';
+    } catch {
+      return false;
+    }
+  });
+const linkParts = (el, text, links) => {
+  let at = 0;
+  for (;;) {
+    let next = null;
+    for (const l of links) {
+      const i = text.indexOf(l.text, at);
+      if (i >= 0 && (!next || i < next.i)) next = { i, l };
+    }
+    if (!next) break;
+    linkify(el, text.slice(at, next.i));
+    const tel = next.l.href.startsWith('tel:');
+    const a = tel
+      ? h('a', { class: 'call', 'aria-label': fmt(S.call, { number: next.l.text }), text: next.l.text })
+      : h('a', { target: '_blank', rel: 'noopener noreferrer', text: next.l.text });
+    a.href = next.l.href; // checked above: a tel: number or an https: address
+    el.append(a);
+    at = next.i + next.l.text.length;
+  }
+  linkify(el, text.slice(at));
+};
+
 // Bot and agent text: numbered ("1. ") and bulleted ("- ") lines become lists,
 // as knowledge-base answers carry their steps that way. Text nodes only.
 const LIST_ITEM = /^\s*(\d+[.)]|[-*•])\s+(.*)$/;
