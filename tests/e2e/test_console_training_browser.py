@@ -196,18 +196,22 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
         hub,
         "20261203-120000-job1",
         7,
-        evaluation(report(0.95), report(0.9), file_digest(SHIPPED)),
+        # 100 % against 90 %: better as a number, smaller as text.
+        evaluation(report(1.0), report(0.9), file_digest(SHIPPED)),
         job_id=job.id,
         log_tail="Your Rasa model is trained",
     )
     row = page.locator("#models-rows tr", has_text="20261203-120000-job1")
     await row.wait_for()
-    assert "95.0 % (90.0 %)" in await row.inner_text()
+    assert "100.0 % (90.0 %)" in await row.inner_text()
     await page.locator("#train-state", has_text="Done").wait_for()
     # The finished job's evaluation, side by side with the live model's.
     box = page.locator("#model-evaluation")
     await box.locator("h3", has_text="Evaluation of 20261203-120000-job1").wait_for()
-    assert "Accuracy\t95.0 %\t90.0 %" in (await box.locator("table").inner_text())
+    assert "Accuracy\t100.0 %\t90.0 %" in (await box.locator("table").inner_text())
+    better = box.locator("td.eval-candidate.is-better")
+    assert await better.count() == 2  # accuracy and macro F1; stories are equal
+    assert await box.locator("td.eval-candidate.is-worse").count() == 0
     assert await box.locator("svg.eval-chart rect.bar-candidate").count() == 3
     await page.screenshot(
         path=artifact("console-evaluation-desktop.png"), full_page=True
@@ -223,7 +227,7 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     await page.screenshot(path=artifact("console-models-phone.png"), full_page=True)
     await page.click("#training-panel-intents")
     locked = page.locator(".intent-row", has_text="account_locked")
-    await locked.locator(".intent-f1", has_text="F1 0.95").wait_for()
+    await locked.locator(".intent-f1", has_text="F1 1.00").wait_for()
     await page.screenshot(path=artifact("console-intents-phone.png"), full_page=True)
     await page.click("#training-panel-models")
     await row.get_by_role("button", name="Roll back").click()

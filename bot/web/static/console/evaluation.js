@@ -24,6 +24,10 @@ function percent(value) {
   return typeof value === "number" ? (Math.round(value * 1000) / 10).toFixed(1) + " %" : "–";
 }
 
+function passedStories(report) {
+  return report ? report.stories.passed.length : null;
+}
+
 function stories(report) {
   if (!report) return "–";
   var passed = report.stories.passed.length;
@@ -34,8 +38,10 @@ function summary(evaluation) {
   var candidate = evaluation.candidate;
   var live = evaluation.live;
   var liveName = live ? (live.version || "shipped model") : "no live model";
-  function row(label, a, b) {
-    var better = a !== b ? (a > b ? " is-better" : " is-worse") : "";
+  // Compared as numbers: "100.0 %" is less than "95.1 %" as text.
+  function row(label, a, b, aValue, bValue) {
+    var compared = typeof aValue === "number" && typeof bValue === "number" && aValue !== bValue;
+    var better = compared ? (aValue > bValue ? " is-better" : " is-worse") : "";
     return el("tr", {}, el("th", { scope: "row", text: label }),
       el("td", { class: "eval-candidate" + better, text: a }), el("td", { text: b }));
   }
@@ -44,9 +50,12 @@ function summary(evaluation) {
     el("thead", {}, el("tr", {}, el("th", { text: "" }),
       el("th", { scope: "col", text: "Candidate" }), el("th", { scope: "col", text: "Live: " + liveName }))),
     el("tbody", {},
-      row("Accuracy", percent(candidate.accuracy), live ? percent(live.accuracy) : "–"),
-      row("Macro F1", percent(candidate.macro_f1), live ? percent(live.macro_f1) : "–"),
-      row("Test stories passed", stories(candidate), stories(live))));
+      row("Accuracy", percent(candidate.accuracy), live ? percent(live.accuracy) : "–",
+        candidate.accuracy, live ? live.accuracy : null),
+      row("Macro F1", percent(candidate.macro_f1), live ? percent(live.macro_f1) : "–",
+        candidate.macro_f1, live ? live.macro_f1 : null),
+      row("Test stories passed", stories(candidate), stories(live),
+        passedStories(candidate), passedStories(live))));
 }
 
 /* Horizontal bars: per intent, the candidate's F1 above the live model's. */
