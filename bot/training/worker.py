@@ -95,9 +95,15 @@ class Steps:
     job's reports.
     """
 
-    def __init__(self, models: int) -> None:
+    def __init__(self, models: int, *, reused: bool = False) -> None:
+        """Steps of ``models`` models' evaluations.
+
+        ``reused``: the live model's report is reused, one step instead of
+        its evaluation's (unless the knowledge base changes meanwhile:
+        then it is evaluated, and its last steps are counted as the last).
+        """
         self.started = 0
-        self.total = models * STEPS_PER_MODEL
+        self.total = models * STEPS_PER_MODEL - (STEPS_PER_MODEL - 1 if reused else 0)
         self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
 
     def __call__(self, line: str) -> None:
@@ -420,13 +426,15 @@ async def train_and_evaluate(
         out = models_dir(settings)
         out.mkdir(parents=True, exist_ok=True)
         base = await ModelRegistry(engine, settings.model_dir).live()
-        evaluation_steps = Steps(models=1 if base is None else 2)
-        output.evaluation = evaluation_steps
         # The evaluation runs in Rasa's process too, against the model live
         # when the job started (a deploy meanwhile: the guard asks for
         # another evaluation); its report of the live model is reused when
         # an earlier evaluation made one in the same context.
         context, reusable = await live_side(settings, engine, held_out, base)
+        evaluation_steps = Steps(
+            models=1 if base is None else 2, reused=reusable is not None
+        )
+        output.evaluation = evaluation_steps
         model = out / f"{version}.tar.gz"
         result = folder / "evaluation.json"
         spec = folder / "evaluation-spec.json"

@@ -233,6 +233,17 @@ def test_once_evaluating_the_progress_is_the_evaluations_steps() -> None:
     output.feed(f"{EVALUATION_STEP}new.tar.gz: parsing 40 held-out messages\n")
     assert output.step() == (1, 6, "new.tar.gz: parsing 40 held-out messages")
     assert output.evaluation.progress(done=True)["step"] == 6
+    # The live model's report reused: one step for it, not three.
+    reused = Steps(models=2, reused=True)
+    for line in ("loading", "parsing", "stories", "reused", "one more"):
+        reused(line)
+    assert reused.progress() == {
+        "step": 3,
+        "steps": 4,
+        "step_name": "one more",
+        "epoch": None,
+        "epochs": None,
+    }
     # Only after EVALUATING: such a line while training is Rasa's, not a step.
     early = RasaOutput()
     early.evaluation = Steps(models=1)

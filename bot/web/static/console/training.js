@@ -540,13 +540,14 @@ function renderJob(job) {
   var what = evaluating ? " (re-evaluating " + job.model_version + ")" : "";
   var took = job.elapsed_s === null || job.elapsed_s === undefined ? []
     : [going ? duration(job.elapsed_s) + " so far" : "took " + duration(job.elapsed_s)];
-  var line = "Job " + job.id + what + ": " +
+  var head = "Job " + job.id + what + ": " +
     (job.state === "failed" ? "failed at " + job.stage
-      : evaluating && job.stage === "record" ? "Recording the evaluation" : STAGES[job.stage] || job.stage) +
-    progress.words.concat(job.nlu_only && !evaluating ? ["NLU only"] : [], took).map(function (word) {
-      return " · " + word;
-    }).join("");
-  box.appendChild(el("p", { id: "train-state", class: "train-state is-" + job.state, text: line }));
+      : evaluating && job.stage === "record" ? "Recording the evaluation" : STAGES[job.stage] || job.stage);
+  var details = progress.words.concat(job.nlu_only && !evaluating ? ["NLU only"] : [], took).map(function (word) {
+    return " · " + word;
+  }).join("");
+  box.appendChild(el("p", { id: "train-state", class: "train-state is-" + job.state },
+    el("span", { class: "train-stage", text: head }), el("span", { text: details })));
   var meter = progress.meter;
   if (meter) box.appendChild(meter);
   if (job.error) box.appendChild(el("p", { class: "alert alert-error", text: job.error }));
