@@ -13,7 +13,9 @@ const note = (text, el = noteEl) => {
 const atBottom = () => panel.hidden || log.scrollHeight - log.scrollTop - log.clientHeight < 40;
 // Bring the newest message into view: the end of the transcript, or the top
 // of a message taller than the view, which is read from its top.
+let newest = null; // the message last brought into view
 const toNewest = (el) => {
+  newest = el || null;
   log.scrollTop = log.scrollHeight;
   if (el && el.offsetTop - 8 < log.scrollTop) log.scrollTop = el.offsetTop - 8;
   stuck = true;
@@ -27,8 +29,17 @@ log.addEventListener('scroll', () => {
 // Focus stays in the transcript, as the pill goes away under it.
 pill.addEventListener('click', () => (toNewest(), log.focus({ preventScroll: true })));
 // The status line, the rating panel or the typing line take room from the
-// transcript: a customer at its end stays there.
-if (window.ResizeObserver) new ResizeObserver(() => stuck && (log.scrollTop = log.scrollHeight)).observe(log);
+// transcript: a customer at its end stays there. A newest message whose top
+// was in view keeps it there, should it no longer fit (the status line
+// comes just after the notice that a person is on the way).
+const keepEnd = () => {
+  if (!stuck) return;
+  const top = newest && newest.isConnected ? newest.offsetTop - 8 : -1;
+  const topInView = top >= log.scrollTop;
+  log.scrollTop = log.scrollHeight;
+  if (topInView && top < log.scrollTop) log.scrollTop = top;
+};
+if (window.ResizeObserver) new ResizeObserver(keepEnd).observe(log);
 
 const initials = (name) =>
   name
