@@ -307,7 +307,9 @@ def test_seed_has_required_slug(slug: str) -> None:
 
 @pytest.mark.parametrize("article", SEED, ids=lambda article: article.slug)
 def test_seed_article_is_complete(article: Article) -> None:
-    assert 5 <= len(article.examples) <= 40
+    # At most 40 in English, plus 12 in German, Spanish, French, Portuguese,
+    # Italian and Dutch (2 each, issue #19).
+    assert 5 <= len(article.examples) <= 52
     assert set(article.intents) <= KNOWN_INTENTS
     assert article.tags
     sentences = re.findall(r"[.!?](?:\s|$)", article.summary)
