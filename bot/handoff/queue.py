@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Callable
 
 from bot.contract import HandoffReason, HandoffState
 from bot.handoff.repository import HandoffRecord
@@ -57,14 +58,18 @@ def queue_order(
 ) -> list[HandoffRecord]:
     """The live queue: danger first, then highest priority, then oldest."""
     waiting = [h for h in open_handoffs if h.state == HandoffState.QUEUED]
+    return _most_urgent_first(waiting, effective_priority, now)
+
+
+def _most_urgent_first(
+    waiting: list[HandoffRecord],
+    priority: Callable[[HandoffRecord, dt.datetime], float],
+    now: dt.datetime,
+) -> list[HandoffRecord]:
+    """Danger first (:func:`tier`), then by ``priority``, then oldest."""
     return sorted(
         waiting,
-        key=lambda h: (
-            tier(h),
-            -effective_priority(h, now),
-            h.created_at,
-            h.id,
-        ),
+        key=lambda h: (tier(h), -priority(h, now), h.created_at, h.id),
     )
 
 
@@ -96,15 +101,7 @@ def console_queue(
         for h in open_handoffs
         if h.state in {HandoffState.QUEUED, HandoffState.FOLLOW_UP}
     ]
-    return sorted(
-        waiting,
-        key=lambda h: (
-            tier(h),
-            -console_priority(h, now),
-            h.created_at,
-            h.id,
-        ),
-    )
+    return _most_urgent_first(waiting, console_priority, now)
 
 
 #: Claims from this far back teach the wait estimate; at least this many.

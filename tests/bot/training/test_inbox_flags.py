@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +29,6 @@ from bot.knowledge.feedback import ArticleFeedbackRepository
 from bot.training.flags import apply_pending_events, events_pending
 from bot.training.inbox import group
 from bot.training.repository import TrainingRepository
-from tests.conftest import scratch_postgres
 
 messages = Message.__table__
 handoffs = Handoff.__table__
@@ -341,20 +338,6 @@ def test_blocked_grouping_finds_the_groups_one_row_at_a_time_does(rows: int) -> 
     expected = one_row_at_a_time(vectors, 0.7)
     assert group(vectors, 0.7) == expected
     assert 1 < len(expected) < rows or rows < 10
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-async def fresh_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    """A database of its own: migrated down and up again."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with scratch_postgres("baton_inbox") as url:
-        yield url
 
 
 async def test_migration_0016_flags_what_was_stored_before_it(fresh_url: str) -> None:

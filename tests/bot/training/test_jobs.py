@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from bot.training.rasa_train import (
 from bot.training.worker import RasaOutput, Steps
 from tests.bot.auth.test_auth_api import call, login, new_account
 from tests.bot.training.helpers import clear_training_data
-from tests.conftest import PROJECT_DIR, scratch_postgres
+from tests.conftest import PROJECT_DIR
 from tests.hub import RunningHub, running_hub
 
 JOBS = "/api/training/jobs"
@@ -468,18 +468,6 @@ def downgrade(connection: sa.engine.Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, to migrate step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with scratch_postgres("baton_jobs") as url:
-        yield url
 
 
 async def test_migration_0018_keeps_the_jobs_before_it(fresh_url: str) -> None:
