@@ -98,20 +98,27 @@ async def test_not_understood_twice_hands_over(stack) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reason"),
     [
-        "I want to make a formal complaint about your service",
-        "someone logged into my account from another country and changed my email",
-        "my bank statement shows a lumen charge that I never authorised",
-        "my lawyer is going to contact your company",
-        "my sister wrote in a note she shared with me that she wants to kill herself",
+        ("I want to make a formal complaint about your service", "sensitive"),
+        (
+            "someone logged into my account from another country and changed my email",
+            "sensitive",
+        ),
+        ("my bank statement shows a lumen charge that I never authorised", "sensitive"),
+        ("my lawyer is going to contact your company", "sensitive"),
+        # Someone who may be in danger has a reason of their own, first in
+        # the queue (bot/handoff/queue.py).
+        (
+            "my sister wrote in a note she shared with me "
+            "that she wants to kill herself",
+            "danger",
+        ),
     ],
 )
-async def test_a_sensitive_topic_goes_to_a_person(stack, text) -> None:
+async def test_a_sensitive_topic_goes_to_a_person(stack, text, reason) -> None:
     conversation_id, _, _ = await talk_until_handoff(stack, [text])
-    assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
-        "sensitive"
-    ]
+    assert [found for _, found, _ in handoffs_of(stack, conversation_id)] == [reason]
 
 
 async def test_a_frustrated_customer_goes_to_a_person_and_the_card_shows_it(
