@@ -11,11 +11,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
 
 from bot.handoff.service import DANGER_NO_AGENT_TEXT, DANGER_QUEUED_TEXT
 from bot.knowledge import KnowledgeIndex, load_seed, plausible_hits
 from tests.conftest import PROJECT_DIR
+from tests.e2e.helpers import handoffs_of
 from tests.e2e.test_stack import connect, is_bot, say, start
 from tests.hub import drain, receive_until
 
@@ -410,21 +410,9 @@ async def test_someone_in_danger_hears_the_emergency_number_and_gets_a_person(
     assert "due_at" not in notice["meta"]
     assert notice["meta"]["notice"] == "danger"  # the widget makes it prominent
     assert statuses[-1]["danger"] is True  # and offers no leaving
-    assert stored_handoff_reasons(stack, conversation_id) == ["danger"]
-
-
-def stored_handoff_reasons(stack: Any, conversation_id: str) -> list[str]:
-    engine = sa.create_engine(stack.database_url)
-    try:
-        with engine.connect() as connection:
-            return list(
-                connection.scalars(
-                    sa.text("SELECT reason FROM handoffs WHERE conversation_id = :c"),
-                    {"c": conversation_id},
-                )
-            )
-    finally:
-        engine.dispose()
+    assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
+        "danger"
+    ]
 
 
 @pytest.mark.parametrize(
