@@ -76,26 +76,28 @@ FOLLOW_UP_TEXT = (
     "Nobody from our team can join right now. Someone will get back to you by "
     "{due}; you can keep writing here and they will see everything."
 )
-#: The emergency number as the bot gives it (``utter_person_in_danger``): in
-#: the notice of a danger handoff a person will join, and when the wait runs
-#: long.
+#: The emergency number: first in the notice of a danger handoff a person will
+#: join, and again when the wait runs long. The bot's own turn
+#: (``utter_person_in_danger``) only says sorry, so that the customer reads
+#: the number once, in the notice the widget shows as a card with numbers to
+#: tap.
 EMERGENCY_TEXT = (
     "If you or anyone else is in immediate danger, please call your local "
     "emergency number now (112 in Europe, 911 in the US and Canada)."
 )
-#: Someone may be in danger and a person will join: the emergency number again,
-#: this time with numbers to tap (the bot's own turn has none).
-DANGER_QUEUED_TEXT = f"{QUEUED_TEXT} {EMERGENCY_TEXT}"
+#: Someone may be in danger and a person will join: the emergency number
+#: first, then the person.
+DANGER_QUEUED_TEXT = f"{EMERGENCY_TEXT} {QUEUED_TEXT}"
 #: ... and nobody from the team can join now: no promise of a time or of an
-#: e-mail; the emergency number again, crisis lines, and the truth about the
-#: queue.
+#: e-mail; the emergency number, crisis lines, and the truth about the queue.
 DANGER_NO_AGENT_TEXT = (
-    "Nobody from our team is online right now. If anyone is in immediate "
-    "danger, please don't wait for us: call your local emergency number (112 "
-    "in Europe, 911 in the US and Canada). If you or someone close to you is "
-    "thinking about suicide or self-harm, a crisis line can talk with you now, "
-    "day or night: call or text 988 in the US and Canada, call 116\u00a0123 in the "
-    "UK and Ireland, or find a free line in your country at findahelpline.com. "
+    "If anyone is in immediate danger, please call your local emergency "
+    "number now (112 in Europe, 911 in the US and Canada): don't wait for us, "
+    "as nobody from our team is online right now. If you or someone close to "
+    "you is thinking about suicide or self-harm, a crisis line can talk with "
+    "you now, day or night: call or text 988 in the US and Canada, call "
+    "116\u00a0123 in the UK and Ireland, or find a free line in your country "
+    "at findahelpline.com. "
     "Your message is at the top of our queue, and the first person from our "
     "team to come online will read it here."
 )
@@ -187,8 +189,9 @@ class HandoffService:
         someone may be in danger (reason ``danger``) no time is promised: the
         chat waits first in the live queue, and the notice (a prominent one,
         ``meta.notice``, its numbers to tap, :func:`danger_meta`) gives the
-        emergency number again (:data:`DANGER_QUEUED_TEXT`) or, when nobody
-        can join, crisis lines too (:data:`DANGER_NO_AGENT_TEXT`); the
+        emergency number, the only time the customer reads it in this turn
+        (:data:`DANGER_QUEUED_TEXT`), or, when nobody can join, crisis lines
+        too (:data:`DANGER_NO_AGENT_TEXT`); the
         escalation recipients are mailed then (the promise scheduler).
 
         Args:

@@ -11,11 +11,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
 from bot.handoff.service import DANGER_NO_AGENT_TEXT, DANGER_QUEUED_TEXT
 from bot.knowledge import KnowledgeIndex, load_seed, plausible_hits
 from tests.conftest import PROJECT_DIR
-from tests.e2e.helpers import handoffs_of
+from tests.e2e.helpers import DEMO_AGENT, DEMO_PASSWORD, handoffs_of, sign_in
 from tests.e2e.test_stack import connect, is_bot, say, start
 from tests.hub import drain, receive_until
 
@@ -380,15 +381,18 @@ DANGER_NOTE = (
 )
 
 
-async def test_someone_in_danger_hears_the_emergency_number_and_gets_a_person(
-    stack: Any,
-) -> None:
-    """Self-harm found in a shared note: the emergency number first, then a
-    person at once, never an article (however sure the search is). The chat
-    waits in the live queue as ``danger`` (first in line), never as a
-    follow-up with a due time, whether or not an agent is online: with none,
-    the notice repeats the emergency number and gives crisis lines instead of
-    a promise."""
+def nobody_online(stack: Any) -> None:
+    """Take every agent offline (PostgreSQL is shared by the whole run)."""
+    engine = sa.create_engine(stack.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE agents SET presence = 'offline'"))
+    finally:
+        engine.dispose()
+
+
+async def danger_turn(stack: Any) -> tuple[str, list[dict[str, Any]]]:
+    """What a new customer sees after typing :data:`DANGER_NOTE`."""
     conversation_id, token = await start(stack)
     async with connect(stack, conversation_id, token) as ws:
         await ws.recv()
@@ -396,19 +400,55 @@ async def test_someone_in_danger_hears_the_emergency_number_and_gets_a_person(
             json.dumps({"type": "message", "text": DANGER_NOTE, "client_id": "t-1"})
         )
         frames = await receive_until(
-            ws, lambda f: is_bot(f) or f.get("state") in HANDED_OVER, 60
+            ws, lambda f: f.get("state") in HANDED_OVER, 60
         ) + await drain(ws, 1.5)
-    texts = [f["text"] for f in frames if is_bot(f)]
-    assert texts and "emergency number" in texts[0], texts
+    return conversation_id, frames
+
+
+@pytest.mark.parametrize("agent_online", [True, False], ids=["agent", "nobody"])
+async def test_someone_in_danger_reads_the_emergency_number_once_and_gets_a_person(
+    stack: Any, seeded: None, agent_online: bool
+) -> None:
+    """Self-harm found in a shared note: a person at once, never an article
+    (however sure the search is). The bot only says sorry; the hub's notice
+    (the widget's "Help right now" card) gives the emergency number, first
+    and once, with the numbers to tap. The customer read it twice before
+    (the bot's turn, then the notice). The chat waits in the live queue as
+    ``danger`` (first in line), never as a follow-up with a due time: with
+    an agent online a person joins; with nobody online (the same notice as
+    outside support hours) crisis lines come instead of a promise."""
+    if agent_online:
+        agent = await sign_in(stack, DEMO_AGENT, DEMO_PASSWORD)
+        async with agent.socket():  # an open console keeps the agent online
+            conversation_id, frames = await danger_turn(stack)
+    else:
+        nobody_online(stack)
+        conversation_id, frames = await danger_turn(stack)
+    said = [
+        f
+        for f in frames
+        if f.get("type") == "message" and f.get("role") in {"bot", "system"}
+    ]
+    texts = [f["text"] for f in said]
+    assert [f["text"] for f in frames if is_bot(f)] == [
+        "I'm so sorry you're dealing with this."
+    ], texts
+    assert " ".join(texts).count("emergency number") == 1, texts
+    assert " ".join(texts).count("112") == 1, texts
     assert handed_over(frames), texts
     assert articles_shown(frames) == []
     statuses = [f for f in frames if f.get("type") == "status"]
     assert [f["state"] for f in statuses][-1] == "queued", statuses
     assert not any("due_at" in f for f in statuses), statuses
-    [notice] = [f for f in frames if f.get("role") == "system"]
-    assert notice["text"] in {DANGER_QUEUED_TEXT, DANGER_NO_AGENT_TEXT}, notice
+    [notice] = [f for f in said if f["role"] == "system"]
+    expected = DANGER_QUEUED_TEXT if agent_online else DANGER_NO_AGENT_TEXT
+    assert notice["text"] == expected, texts
+    assert "emergency number" in notice["text"].split(". ")[0]
     assert "due_at" not in notice["meta"]
-    assert notice["meta"]["notice"] == "danger"  # the widget makes it prominent
+    assert notice["meta"]["notice"] == "danger"  # the widget makes it a card
+    calls = [link["href"] for link in notice["meta"]["links"]]
+    assert calls[:2] == ["tel:112", "tel:911"], calls
+    assert ("tel:988" in calls) is not agent_online, calls
     assert statuses[-1]["danger"] is True  # and offers no leaving
     assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
         "danger"

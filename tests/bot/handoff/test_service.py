@@ -238,8 +238,9 @@ async def test_in_hours_someone_in_danger_hears_the_emergency_number_and_goes_fi
     assert handoff is not None and handoff.state == "queued"
     assert handoff.priority == 100
     messages = await service.conversations.repository.messages_after(in_danger, 0)
-    # A person joins, and the emergency number again, this time to tap.
-    assert messages[-1].text == DANGER_QUEUED_TEXT == f"{QUEUED_TEXT} {EMERGENCY_TEXT}"
+    # The emergency number first, to tap (the bot's own turn only says
+    # sorry), then that a person joins.
+    assert messages[-1].text == DANGER_QUEUED_TEXT == f"{EMERGENCY_TEXT} {QUEUED_TEXT}"
     assert messages[-1].meta == {
         "notice": "danger",
         "links": [
@@ -277,7 +278,7 @@ async def test_someone_in_danger_hears_the_emergency_number_if_the_bot_could_not
     )
     messages = await service.conversations.repository.messages_after(conversation_id, 0)
     assert messages[-1].text == (
-        f"Sorry, our assistant is having trouble. {QUEUED_TEXT} {EMERGENCY_TEXT}"
+        f"Sorry, our assistant is having trouble. {EMERGENCY_TEXT} {QUEUED_TEXT}"
     )
     assert messages[-1].meta["notice"] == "danger"
 
