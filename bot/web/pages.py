@@ -12,6 +12,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, file, raw
 
 from bot.exceptions import NotFound
+from bot.web.auth_api import SESSION_COOKIE
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -54,10 +55,28 @@ async def demo_page(_: Request) -> HTTPResponse:
     return await _static("index.html", "text/html; charset=utf-8")
 
 
+#: How the console page tells its script that the browser sent no session
+#: cookie: the sign-in form comes at once, without first asking
+#: ``/api/auth/me`` for an answer of 401 that the browser logs as an error.
+SIGNED_OUT_MARK = b'<html lang="en" data-session="none">'
+
+
 @pages.get("/console")
-async def console(_: Request) -> HTTPResponse:
+async def console(request: Request) -> HTTPResponse:
     """The agent console (sign-in, queue, chats, accounts)."""
-    return await _static("console.html", "text/html; charset=utf-8")
+    path = STATIC_DIR / "console.html"
+    try:
+        body = await asyncio.to_thread(path.read_bytes)
+    except FileNotFoundError as error:
+        raise NotFound("console.html is not available") from error
+    if not request.cookies.get(SESSION_COOKIE):
+        body = body.replace(b'<html lang="en">', SIGNED_OUT_MARK, 1)
+    # The page differs with the cookie: never served from a cache.
+    return raw(
+        body,
+        content_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 #: The widget's source, ``static/widget/``, one file per job; ``/widget.js``

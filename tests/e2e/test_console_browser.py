@@ -616,6 +616,64 @@ async def test_new_chats_get_noticed_told_apart_and_handled_by_keyboard(
         await context.close()
 
 
+#: Whether the top and the bottom of an element are on the screen, not under
+#: something else (a header) or outside its scrolled box.
+SEEN_TOP_AND_BOTTOM = """(el) => {
+  const box = el.getBoundingClientRect();
+  const x = box.left + box.width / 2;
+  return [box.top + 4, box.bottom - 4].map(
+    (y) => el.contains(document.elementFromPoint(x, y)));
+}"""
+
+
+async def test_on_a_phone_the_chat_fits_the_screen_and_signed_out_is_no_error(
+    hub_settings: Settings, browser
+) -> None:
+    """A 390 x 844 phone, on a hub in this process (Rasa down: the hub hands
+    the chat over). Signed out, the console shows the sign-in form with no
+    error in the browser's console (it asked ``/api/auth/me`` and logged the
+    401). Signed in, the header (three rows for an agent) scrolls away with
+    the page: the chat, transcript and composer together, fit the screen
+    (kept in place, the header left too little room for them); and the empty
+    chat pane does not send the agent to a queue "on the left", where there
+    is none."""
+    async with running_hub(hub_settings) as hub:
+        agent = await hub.ctx.auth.create_agent(
+            "pia@example.com", "Pia Phone", "agent", AGENT_PASSWORD
+        )
+        context = await browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True
+        )
+        page = await context.new_page()
+        problems = watch_problems(page)
+        errors: list[str] = []
+        page.on(
+            "console", lambda m: errors.append(m.text) if m.type == "error" else None
+        )
+        await page.goto(f"{hub.url}/console")
+        await page.locator("#signin-view").wait_for()
+        await page.fill("#signin-email", agent.email)
+        await page.fill("#signin-password", AGENT_PASSWORD)
+        await page.click("#signin-submit")
+        await page.locator(".connection.is-live").wait_for()
+        assert "left" not in await page.locator("#chat-empty").inner_text()
+        conversation_id, token = await hub.new_conversation(user={"name": "Sam Lee"})
+        async with hub.socket(conversation_id, token) as customer:
+            await say(customer, "My invoice shows the wrong company name")
+            await receive_until(customer, status_is("queued"))
+            waiting = entry(page, conversation_id)
+            await waiting.wait_for()
+            await waiting.locator("button.claim").click()
+            await page.locator("#composer").wait_for()
+            chat = page.locator("#chat")
+            await chat.scroll_into_view_if_needed()
+            assert await chat.evaluate(SEEN_TOP_AND_BOTTOM) == [True, True]
+            await page.screenshot(path=artifact("console-chat-phone.png"))
+        assert errors == []
+        assert problems == []
+        await context.close()
+
+
 def has_article(frame: dict) -> bool:
     return is_bot(frame) and isinstance((frame.get("meta") or {}).get("article"), str)
 

@@ -1,4 +1,5 @@
-"""``/widget.js``: one script joined from ``static/widget/``, cached by ETag.
+"""``/widget.js``: one script joined from ``static/widget/``, cached by ETag;
+``/console``: marked when no session came with it.
 
 The widget in a browser (that the joined script runs) is tested in
 ``tests/e2e/test_widget_browser.py``; here the hub's side of it.
@@ -82,3 +83,22 @@ async def test_a_changed_part_is_served_with_a_new_etag(
             assert response.status == 404
             body = await response.json()
         assert body["error"]["message"] == "widget.js is not available"
+
+
+@pytest.mark.parametrize(
+    ("cookie", "signed_out"), [({}, True), ({"baton_session": "expired"}, False)]
+)
+async def test_the_console_page_says_when_no_session_came_with_it(
+    hub, cookie: dict[str, str], signed_out: bool
+) -> None:
+    """Without a session cookie the page's script shows the sign-in form at
+    once, instead of asking ``/api/auth/me`` for a 401 the browser logs as an
+    error; with one (even one that ran out) it asks, to say which it was."""
+    async with aiohttp.ClientSession(cookies=cookie) as session:
+        async with session.get(f"{hub.url}/console") as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert response.headers["Cache-Control"] == "no-store"
+            page = await response.text()
+    assert ('<html lang="en" data-session="none">' in page) is signed_out
+    assert page.count("<html") == 1

@@ -189,6 +189,11 @@ function bind() {
 function start() {
   bind();
   if (startPasswordReset()) return;
+  // No session cookie came with the page (pages.py): nobody to ask about.
+  if (document.documentElement.dataset.session === "none") {
+    showSignIn("");
+    return;
+  }
   fetch("/api/auth/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (response) {
       return response.json().then(function (data) { return [response.status, data]; });
