@@ -322,7 +322,9 @@ async def test_someone_in_danger_with_nobody_online_sees_where_to_get_help(
     stands out (left-aligned, readable, a warning border), said at once
     (role=alert), its emergency and crisis numbers tap-to-call links and the
     directory of crisis lines a safe link; the chat waits in the queue and
-    leaving it is not offered. Redrawn after a reload, it is not said again."""
+    leaving it is not offered. The emergency number is in the card only,
+    not in the bot's turn before it too. Redrawn after a reload, it is not
+    said again."""
     for viewport, view in (("desktop", page), ("phone", phone)):
         await view.goto(stack.url)
         await view.click("button.launcher")
@@ -337,6 +339,9 @@ async def test_someone_in_danger_with_nobody_online_sees_where_to_get_help(
         assert await in_view(view, ".msg.notice .notice-title")
         assert await notice.get_attribute("role") == "alert"
         assert "don't wait for us" in await notice.inner_text()
+        # Said once, in the card: the bot's own turn only says sorry.
+        transcript = await view.locator(".log").inner_text()
+        assert transcript.count("emergency number") == 1, transcript
         style = await notice.evaluate(NOTICE_STYLE)
         assert style["size"] >= 15 and style["align"] == "left", style
         assert float(style["border"].removesuffix("px")) >= 4, style
