@@ -453,6 +453,11 @@ async def test_handoff_agent_rating_and_recap(stack, page) -> None:
             "POST", f"/api/handoffs/{handoff['id']}/resolve", {"outcome": "solved"}
         )
         await page.locator(".star").nth(3).wait_for()
+        # The whole panel shows, down to the recap's button, with nothing to
+        # scroll inside it (held to 45 % of the widget, it cut that in half).
+        assert await page.locator(".rate").evaluate(
+            "(el) => el.scrollHeight <= el.clientHeight"
+        )
         await page.locator(".star").nth(3).click()
         await page.fill("textarea#comment", "Ann was quick")
         await page.click("text=Send rating")

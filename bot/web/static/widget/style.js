@@ -21,7 +21,7 @@ h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;te
 .x{background:none;border:0;color:inherit;font-size:26px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}
 .status,.rate{margin:0;padding:8px 16px;border-bottom:1px solid #e4e6ee;font-size:13px}.status{display:flex;align-items:center;gap:8px;background:#f1f2f8}.status span{flex:1}
 .ask{flex:none;display:grid;gap:8px;max-height:60%;overflow-y:auto;padding:12px 16px;border-top:1px solid #e4e6ee;background:#f8f8fc;font-size:14px}.ask h3{margin:0;font-size:15px}.ask p{margin:0}.ask .err{padding:6px 10px;border-radius:8px}.contact{display:grid;gap:6px}.ask input{width:100%;padding:8px 10px;border:1px solid #cfd2dc;border-radius:10px;font:inherit;font-size:16px}.ask input[aria-invalid=true]{border-color:#b91c1c}.row.wrap{flex-wrap:wrap}
-.alt{border:1px solid #9aa0b4;border-radius:10px;padding:8px 12px;background:#fff;color:#1f2330;font:inherit;font-size:14px;cursor:pointer}.alt:disabled{opacity:.5}.rate{display:grid;gap:6px;flex:none;max-height:45%;overflow-y:auto}
+.alt{border:1px solid #9aa0b4;border-radius:10px;padding:8px 12px;background:#fff;color:#1f2330;font:inherit;font-size:14px;cursor:pointer}.alt:disabled{opacity:.5}.rate{display:grid;gap:6px;flex:none;max-height:60%;overflow-y:auto}
 .star{border:0;background:none;padding:0 2px;font-size:28px;line-height:1;color:#c3c6d1;cursor:pointer}.star.on{color:#f59e0b}
 .body{position:relative;flex:1;min-height:0;display:flex;flex-direction:column}
 .log{position:relative;flex:1;min-height:0;overflow-y:auto;overscroll-behavior:contain;padding:16px;display:flex;flex-direction:column;gap:8px}
