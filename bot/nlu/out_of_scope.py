@@ -74,6 +74,9 @@ PARSE_KEY = "out_of_scope"
 #: The files in the model's storage.
 CENTROIDS_FILE = "centroids.npy"
 INTENTS_FILE = "intents.json"
+#: The training examples' vectors (``neighbours``) and their intents' rows.
+EXAMPLES_FILE = "examples.npy"
+EXAMPLE_INTENTS_FILE = "example_intents.npy"
 
 
 class OutOfScopeConfigError(RasaException):
@@ -108,7 +111,11 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
         set (a fraction in (0, 0.5]), the threshold is learnt at training
         instead: the cosine below which this fraction of the in-scope training
         examples falls, each compared with the directions made without it
-        (``threshold`` is then unused); ``exclude_intents``:
+        (``threshold`` is then unused); ``neighbours``: 0 compares a
+        message with each intent's mean direction; k >= 1 with the training
+        examples themselves, the similarity being the cosine to the k-th
+        nearest (every in-scope example's vector is kept in the model; not
+        with ``fallback_rate``); ``exclude_intents``:
         intents whose examples are out of scope themselves (CLINC150's
         ``oos``), given no direction; ``model``: the encoder's directory
         (empty: ``BATON_EMBEDDING_MODEL`` or ``models/all-MiniLM-L6-v2``).
@@ -117,6 +124,7 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
             "threshold": 0.5,
             "combined_threshold": None,
             "fallback_rate": None,
+            "neighbours": 0,
             "exclude_intents": [],
             "model": "",
         }
@@ -151,6 +159,12 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
         combined = config.get("combined_threshold")
         #: The confidence-plus-similarity threshold (``None``: not used).
         self.combined_threshold = None if combined is None else float(combined)
+        #: Compared with the k-th nearest training example (0: the means).
+        self.neighbours = int(config.get("neighbours") or 0)
+        #: The in-scope training examples' unit vectors (``neighbours``).
+        self.examples = np.zeros((0, encoder.dimension), dtype=np.float32)
+        #: Each example's intent, as its row in :attr:`intents`.
+        self.example_intents = np.zeros(0, dtype=np.int32)
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -158,8 +172,9 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
 
         ``threshold`` must be a number in [0, 1], ``combined_threshold``
         empty or in [0, 2] (a confidence and a cosine, each at most 1),
-        ``fallback_rate`` empty or in (0, 0.5], ``exclude_intents`` a list of
-        names.
+        ``fallback_rate`` empty or in (0, 0.5], ``neighbours`` a whole
+        number >= 0 (and 0 with ``fallback_rate``), ``exclude_intents`` a
+        list of names.
 
         Raises:
             OutOfScopeConfigError: One is not.
@@ -192,6 +207,21 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
             raise OutOfScopeConfigError(
                 "OutOfScopeClassifier: fallback_rate must be empty or in (0, 0.5], "
                 f"not {rate!r}"
+            )
+        neighbours = config.get("neighbours", 0)
+        if (
+            isinstance(neighbours, bool)
+            or not isinstance(neighbours, int)
+            or (neighbours < 0)
+        ):
+            raise OutOfScopeConfigError(
+                "OutOfScopeClassifier: neighbours must be a whole number >= 0, "
+                f"not {neighbours!r}"
+            )
+        if neighbours and rate is not None:
+            raise OutOfScopeConfigError(
+                "OutOfScopeClassifier: fallback_rate is learnt with the intents' "
+                "mean directions: give neighbours 0 with it"
             )
         excluded = config.get("exclude_intents")
         if not isinstance(excluded, list) or not all(
@@ -242,6 +272,14 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
         with model_storage.read_from(resource) as path:
             stored = json.loads((path / INTENTS_FILE).read_text(encoding="utf-8"))
             centroids = np.load(path / CENTROIDS_FILE)
+            if classifier.neighbours:
+                if not (path / EXAMPLES_FILE).is_file():
+                    raise ValueError(
+                        "OutOfScopeClassifier: the model keeps no training "
+                        "examples: train it again with neighbours set"
+                    )
+                classifier.examples = np.load(path / EXAMPLES_FILE)
+                classifier.example_intents = np.load(path / EXAMPLE_INTENTS_FILE)
         check_encoder(stored["encoder"], classifier.directory)
         classifier.intents = list(stored["intents"])
         classifier.centroids = centroids.astype(np.float32)
@@ -252,7 +290,8 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         """Each intent's mean direction: the unit mean of its examples' vectors.
 
-        With ``fallback_rate``, also the threshold (:func:`calibrate`).
+        With ``fallback_rate``, also the threshold (:func:`calibrate`); with
+        ``neighbours``, the examples' vectors are kept too.
 
         Raises:
             OutOfScopeConfigError: No intent is left to compare with, or
@@ -288,10 +327,43 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
                 fallback_rate=float(rate),
                 calibration_examples=examples,
             )
+        if self.neighbours:
+            self.examples = np.concatenate(vectors).astype(np.float32)
+            self.example_intents = np.concatenate(
+                [
+                    np.full(len(group), row, dtype=np.int32)
+                    for row, group in enumerate(vectors)
+                ]
+            )
+            stored["neighbours"] = self.neighbours
         with self._model_storage.write_to(self._resource) as path:
             np.save(path / CENTROIDS_FILE, self.centroids)
+            if self.neighbours:
+                np.save(path / EXAMPLES_FILE, self.examples)
+                np.save(path / EXAMPLE_INTENTS_FILE, self.example_intents)
             (path / INTENTS_FILE).write_text(json.dumps(stored), encoding="utf-8")
         return self._resource
+
+    def _similarity(self, vector: np.ndarray) -> tuple[float, int]:
+        """The message's similarity and the row of its nearest intent.
+
+        The cosine to the nearest intent's mean direction, or
+        (``neighbours`` k) to the k-th nearest training example (the nearest
+        intent then being the nearest example's).
+        """
+        # Not ``@``: a matrix-vector product wakes OpenBLAS's second thread,
+        # which then spins through the rest of the parse (~2.5 ms CPU per
+        # parse, bench/results/nlu-encoder-2026-12-04c.json); einsum's own
+        # loop does these products in one thread.
+        if self.neighbours and len(self.examples):
+            similarities = np.einsum("ij,j->i", self.examples, vector)
+            nearest = int(np.argmax(similarities))
+            k = min(self.neighbours, len(similarities))
+            kth = float(np.partition(similarities, -k)[-k])
+            return kth, int(self.example_intents[nearest])
+        similarities = np.einsum("ij,j->i", self.centroids, vector)
+        nearest = int(np.argmax(similarities))
+        return float(similarities[nearest]), nearest
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Add the similarity; fall back below the threshold(s).
@@ -310,14 +382,7 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if not text or not self.intents:
                 continue
-            vector = self.encoder.embed_message(text)
-            # Not ``@``: a matrix-vector product wakes OpenBLAS's second thread,
-            # which then spins through the rest of the parse (~2.5 ms CPU per
-            # parse, bench/results/nlu-encoder-2026-12-04c.json); einsum's own
-            # loop does these 150 x 896 products in one thread.
-            similarities = np.einsum("ij,j->i", self.centroids, vector)
-            nearest = int(np.argmax(similarities))
-            similarity = float(similarities[nearest])
+            similarity, nearest = self._similarity(self.encoder.embed_message(text))
             intent = message.get(INTENT) or {}
             current = intent.get(INTENT_NAME_KEY)
             confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)

@@ -209,6 +209,13 @@ def test_without_a_combined_threshold_the_confidence_does_not_count(
         ({"fallback_rate": 0.6}, "fallback_rate must be empty or in"),
         ({"fallback_rate": True}, "fallback_rate must be empty or in"),
         ({"fallback_rate": "2%"}, "fallback_rate must be empty or in"),
+        ({"neighbours": -1}, "neighbours must be a whole number"),
+        ({"neighbours": 1.5}, "neighbours must be a whole number"),
+        ({"neighbours": True}, "neighbours must be a whole number"),
+        (
+            {"neighbours": 1, "fallback_rate": 0.1},
+            "give neighbours 0 with it",
+        ),
     ],
 )
 def test_bad_settings_are_refused(
@@ -216,6 +223,53 @@ def test_bad_settings_are_refused(
 ) -> None:
     with pytest.raises(OutOfScopeConfigError, match=message):
         _classifier(tmp_path, **config)
+
+
+@pytest.mark.parametrize("k", [1, 2, 9])
+def test_with_neighbours_the_similarity_is_the_kth_nearest_examples(
+    tmp_path: Path, k: int
+) -> None:
+    classifier, storage, _, context = _classifier(
+        tmp_path, exclude_intents=["oos"], neighbours=k, combined_threshold=1.5
+    )
+    trained = classifier.train(_training_data())
+    in_scope = EXAMPLES["card_arrival"] + EXAMPLES["change_pin"]
+    vectors = classifier.encoder.encode(in_scope, cache=False)
+    # Every in-scope example is kept, none of the excluded intent's.
+    assert np.allclose(classifier.examples, vectors, atol=1e-6)
+    text = "I want to pick a new PIN"
+    [message] = classifier.process([_parsed(text, "change_pin", 0.9)])
+    query = classifier.encoder.encode([text], cache=False)[0]
+    cosines = np.sort(vectors @ query)
+    reported = message.get(PARSE_KEY)
+    # The k-th highest (all 8 when k is larger).
+    assert reported["similarity"] == pytest.approx(cosines[-min(k, 8)], abs=1e-5)
+    assert reported["nearest_intent"] == "change_pin"
+    # Not the mean direction's cosine.
+    assert abs(reported["similarity"] - float(classifier.centroids[1] @ query)) > 1e-4
+    falls_back = 0.9 + reported["similarity"] < 1.5
+    assert (message.get(INTENT)["name"] == "nlu_fallback") is falls_back
+    config = {
+        **OutOfScopeClassifier.get_default_config(),
+        "exclude_intents": ["oos"],
+        "neighbours": k,
+    }
+    loaded = OutOfScopeClassifier.load(config, storage, trained, context)
+    assert np.array_equal(loaded.examples, classifier.examples)
+    [again] = loaded.process([_parsed(text, "change_pin", 0.9)])
+    assert again.get(PARSE_KEY)["similarity"] == reported["similarity"]
+
+
+def test_neighbours_need_a_model_that_kept_its_examples(tmp_path: Path) -> None:
+    classifier, storage, _, context = _classifier(tmp_path, exclude_intents=["oos"])
+    trained = classifier.train(_training_data())
+    config = {
+        **OutOfScopeClassifier.get_default_config(),
+        "exclude_intents": ["oos"],
+        "neighbours": 1,
+    }
+    with pytest.raises(ValueError, match="train it again with neighbours set"):
+        OutOfScopeClassifier.load(config, storage, trained, context)
 
 
 def test_training_without_any_in_scope_intent_is_refused(tmp_path: Path) -> None:
