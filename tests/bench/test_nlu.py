@@ -232,6 +232,45 @@ def test_a_clinc150_slice_with_a_learnt_similarity_and_a_combined_threshold(
     assert "/1.0000 (ambiguity 0.10)" in done.stdout
 
 
+# Training (no DIET) and loading Rasa once: under a minute on a quiet machine.
+@pytest.mark.timeout(1200)
+@needs_datasets
+def test_a_clinc150_slice_with_the_nearest_training_example(tmp_path: Path) -> None:
+    # linear-dense-knn.yml as it is: the combined rule with the cosine to the
+    # nearest training example (neighbours 1) instead of the nearest mean.
+    config = CONFIGS / "linear-dense-knn.yml"
+    pipeline = yaml.safe_load(config.read_text())["pipeline"]
+    [far] = [c for c in pipeline if c["name"].endswith("OutOfScopeClassifier")]
+    assert far["neighbours"] == 1
+    datasets, _, _, result = _bench_clinc_slice(tmp_path, config, "--max-drop", "0.03")
+    assert result["config"]["combined_threshold"] == far["combined_threshold"]
+    # The pipeline's own answers (its fallbacks) are the bench's rule's.
+    for part in ("", "_validation"):
+        bench = result[f"at_config_threshold{part}"]
+        assert result[f"at_config_threshold{part}_pipeline"] == pytest.approx(bench)
+    # Each reported similarity is the cosine to the nearest in-scope example.
+    from bot.knowledge.embedding import shared_encoder
+
+    data = json.loads((datasets / "clinc150" / "data_full.json").read_text())
+    encoder = shared_encoder()
+    examples = encoder.encode([text for text, _ in data["train"]], cache=False)
+    rows = [json.loads(line) for line in (tmp_path / "predictions.jsonl").open()]
+    vectors = encoder.encode([row["text"] for row in rows], cache=False)
+    nearest = (vectors @ examples.T).max(axis=1)
+    reported = np.array([row["similarity"] for row in rows])
+    assert np.allclose(reported, nearest, atol=1e-4)
+    # The combined threshold chosen on validation by the same rule.
+    _, predictions = read_predictions(tmp_path / "predictions.jsonl")["valid"]
+    valid = [row["label"] for row in rows if row["part"] == "valid"]
+    chosen = choose_threshold(
+        valid, predictions, 0.1, "oos", max_drop=0.03, combined=True
+    )
+    assert chosen is not None
+    assert result["validation_choice"]["combined_threshold"] == (
+        chosen.combined_threshold
+    )
+
+
 def test_the_floor_must_be_a_fraction(tmp_path: Path) -> None:
     done = _bench(
         "--public", "clinc150", "--min-in-scope", "92",
