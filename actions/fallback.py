@@ -70,6 +70,7 @@ INTENT_PHRASES: Mapping[str, str] = {
     "sync_problem": "that your notes aren't syncing between devices",
     "install_problem": "a problem installing or opening the Lumen app",
     "service_status": "whether Lumen is down or having problems",
+    "contact_support": "how to reach our support team (e-mail, hours)",
     "complaint": "that you want to make a complaint",
     "account_compromised": "that someone else got into your account",
     "payment_dispute": "that you don't recognise a charge",

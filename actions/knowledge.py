@@ -57,7 +57,12 @@ from bot.knowledge import (
 )
 from bot.knowledge.embedding import PARSE_KEY as EMBEDDING_KEY
 from bot.knowledge.embedding import vector_from_parse_data
-from bot.nlu.decision import acknowledged, decided_article, decided_other_product
+from bot.nlu.decision import (
+    acknowledged,
+    decided_article,
+    decided_other_product,
+    safety_line,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,14 +121,22 @@ def _offered(tracker: Tracker) -> list[str]:
 
 
 def _send_answer(
-    dispatcher: CollectingDispatcher, answer: Answer, *, acknowledge: bool = False
+    dispatcher: CollectingDispatcher,
+    answer: Answer,
+    *,
+    acknowledge: bool = False,
+    safety: bool = False,
 ) -> None:
     if acknowledge:
         # An unhappy customer (bot/nlu/decision.py): sorry first, and a
         # person one click away under the article.
         dispatcher.utter_message(response="utter_kb_acknowledge")
     dispatcher.utter_message(text=answer.text, json_message=article_payload(answer))
-    if acknowledge:
+    if safety:
+        # The intent model half thought someone may be in danger
+        # (bot/nlu/decision.py, Override.safety): where to get help now.
+        dispatcher.utter_message(response="utter_kb_safety")
+    if acknowledge or safety:
         question = "utter_did_that_help_or_person"
     else:
         # Under a sign-in article, "Reset it for me" when the bot can (#16).
@@ -279,6 +292,7 @@ class ActionAnswerFromKnowledgeBase(KnowledgeAction):
                 reply,
                 acknowledge=reply.slug == decided
                 and acknowledged(tracker.latest_message),
+                safety=reply.slug == decided and safety_line(tracker.latest_message),
             )
             return [
                 SlotSet(ARTICLE_SLOT, reply.slug),

@@ -343,6 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--name", help="results key (default: the file's name)")
     parser.add_argument("--no-record", action="store_true")
     parser.add_argument(
+        "--summary",
+        type=Path,
+        help="also write the figures and misses to this JSON file",
+    )
+    parser.add_argument(
         "--provenance", help="who wrote the questions and how (stored with them)"
     )
     args = parser.parse_args(argv)
@@ -370,6 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = measure(stack.url)
     summary = summarise(results)
     print_table(summary)
+    if args.summary:
+        args.summary.write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+        )
     if not args.no_record:
         name = args.name or "+".join(path.stem for path in files)
         record(name, summary, files, args.provenance)

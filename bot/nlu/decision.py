@@ -107,6 +107,21 @@ class DecisionSettings:
             guess stands, unless the search answers with an article first.
             Set it to the ``FallbackClassifier``'s threshold; 1.0 turns it
             off.
+        danger_intents: Intents saying someone may be in danger: kept (a
+            person sees the chat at once) unless the intent model is below
+            ``danger_max_confidence`` and the message is nearly one of an
+            article's own questions: the search at least
+            ``danger_min_kb_confidence`` sure of an article not about reaching
+            people, its best hit at least ``danger_min_similarity`` similar.
+            "I deleted a note by accident yesterday, is it gone forever?"
+            (person_in_danger 0.40; the restore article 0.998, similarity
+            0.85) gets the article then, with the emergency numbers under it
+            and a person one click away (:attr:`Override.safety`). Whenever an
+            article answers a message whose best guess was a danger intent
+            (under the fallback too), that safety line comes with it.
+        danger_max_confidence: See ``danger_intents``; 0.0 turns it off.
+        danger_min_kb_confidence: See ``danger_intents``.
+        danger_min_similarity: See ``danger_intents``.
     """
 
     handoff_intents: frozenset[str]
@@ -126,6 +141,10 @@ class DecisionSettings:
     frustrated_min_kb_confidence: float = 1.0
     own_products: tuple[str, ...] = ()
     handoff_tie_min_confidence: float = 1.0
+    danger_intents: frozenset[str] = frozenset()
+    danger_max_confidence: float = 0.0
+    danger_min_kb_confidence: float = 1.0
+    danger_min_similarity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,9 @@ class Override:
     answers): the answer says sorry first and keeps a person one click away.
     ``other_product``: the message is about another company's product
     (:func:`other_product`): no article answers it.
+    ``safety``: the intent model's best guess was that someone may be in
+    danger (:attr:`DecisionSettings.danger_intents`): the article comes with
+    the emergency numbers and a person one click away.
     """
 
     intent: str
@@ -145,6 +167,7 @@ class Override:
     article: str | None = None
     acknowledge: bool = False
     other_product: str | None = None
+    safety: bool = False
 
 
 def _top_intent(parse: Mapping[str, Any]) -> tuple[str | None, float]:
@@ -203,9 +226,19 @@ def decide(
     ranking = parse.get(INTENT_RANKING_KEY) or []
     model_intent, model_confidence = _model_intent(ranking)
     unsure = intent == FALLBACK_INTENT
+    tie = _handoff_tie(ranking, settings) if unsure else None
+    if model_intent in settings.danger_intents:
+        # Someone may be in danger: no other way to an article than this one.
+        danger = _danger_answer(
+            model_confidence,
+            result,
+            [article_intents, *runner_up_intents],
+            ranking,
+            settings,
+        )
+        return danger if danger is not None else tie
     if not unsure and intent in settings.kept_intents:
         return None
-    tie = _handoff_tie(ranking, settings) if unsure else None
     if result.answer is None:
         agreed = _agreement(
             intent,
@@ -263,6 +296,38 @@ def decide(
         answer_intent(article_intents, usable),
         result.confidence,
         acknowledge=unhappy and not about_people,
+    )
+
+
+def _danger_answer(
+    model_confidence: float,
+    result: SearchResult,
+    hit_intents: Sequence[Sequence[str]],
+    ranking: Sequence[Mapping[str, Any]],
+    settings: DecisionSettings,
+) -> Override | None:
+    """The article for a message whose best guess was a danger intent, if any.
+
+    Only when the model is unsure of the danger and the message is nearly one
+    of an article's own questions (:attr:`DecisionSettings.danger_intents`);
+    the answer then carries the safety line (:attr:`Override.safety`).
+    """
+    if (
+        result.answer is None
+        or not result.hits
+        or model_confidence >= settings.danger_max_confidence
+        or result.confidence < settings.danger_min_kb_confidence
+        or result.hits[0].score < settings.danger_min_similarity
+    ):
+        return None
+    near = hit_intents[: settings.people_hits]
+    if any(settings.handoff_intents.intersection(i) for i in near):
+        return None
+    overridable = settings.handoff_intents | settings.smalltalk_intents
+    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
+    usable = known - overridable - settings.kept_intents - {FALLBACK_INTENT}
+    return Override(
+        answer_intent(hit_intents[0], usable), result.confidence, safety=True
     )
 
 
@@ -483,6 +548,7 @@ def knowledge_parse_data(
             acknowledge or (override is not None and override.acknowledge)
         )
         and article is not None,
+        "safety": override is not None and override.safety and article is not None,
         "other_product": product,
     }
 
@@ -498,6 +564,12 @@ def acknowledged(parse: Mapping[str, Any]) -> bool:
     """Whether the message is answered with a sorry and a person one click away."""
     found = parse.get(PARSE_KEY)
     return isinstance(found, Mapping) and found.get("acknowledge") is True
+
+
+def safety_line(parse: Mapping[str, Any]) -> bool:
+    """Whether the message's article comes with the emergency numbers."""
+    found = parse.get(PARSE_KEY)
+    return isinstance(found, Mapping) and found.get("safety") is True
 
 
 def decided_other_product(parse: Mapping[str, Any]) -> str | None:

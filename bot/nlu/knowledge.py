@@ -269,6 +269,11 @@ class KnowledgeFirst(GraphComponent):
             "frustrated_min_kb_confidence": 1.0,
             "own_products": ["Lumen"],
             "handoff_tie_min_confidence": 1.0,
+            # Off unless set (config.yml): a danger intent is always kept.
+            "danger_intents": ["person_in_danger"],
+            "danger_max_confidence": 0.0,
+            "danger_min_kb_confidence": 1.0,
+            "danger_min_similarity": 1.0,
         }
 
     def __init__(self, settings: DecisionSettings, index: FollowedIndex) -> None:
@@ -302,6 +307,10 @@ class KnowledgeFirst(GraphComponent):
             frustrated_min_kb_confidence=float(config["frustrated_min_kb_confidence"]),
             own_products=tuple(config["own_products"]),
             handoff_tie_min_confidence=float(config["handoff_tie_min_confidence"]),
+            danger_intents=frozenset(config["danger_intents"]),
+            danger_max_confidence=float(config["danger_max_confidence"]),
+            danger_min_kb_confidence=float(config["danger_min_kb_confidence"]),
+            danger_min_similarity=float(config["danger_min_similarity"]),
         )
         index = followed_index()
         if not index.start(wait_s=WARM_TIMEOUT_S):

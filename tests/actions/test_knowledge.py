@@ -553,6 +553,28 @@ async def test_an_acknowledged_article_says_sorry_and_offers_a_person(
     assert slots(events)[ARTICLE_SLOT] == "notifications"
 
 
+async def test_an_article_for_a_message_half_taken_for_danger_gives_the_numbers(
+    knowledge: SharedKnowledgeBase,
+) -> None:
+    # "i deleted a note by accident yesterday is it gone forever"
+    # (bot/nlu/decision.py: danger_intents): the article, then where to get
+    # help right now, then a person one click away.
+    text = "i deleted a note by accident yesterday is it gone forever"
+    current = decided(text, "out_of_scope", None)
+    current.latest_message["knowledge"] = {
+        "article": "restore-deleted-note",
+        "safety": True,
+    }
+    messages, events = await run(ActionAnswerFromKnowledgeBase(knowledge), current)
+    answer, safety, question = messages
+    assert answer["custom"]["article"] == "restore-deleted-note"
+    assert safety["response"] == "utter_kb_safety"
+    line = DOMAIN_RESPONSES["utter_kb_safety"][0]["text"]
+    assert "112" in line and "911" in line and "Talk to a person" in line
+    assert question["response"] == "utter_did_that_help_or_person"
+    assert slots(events)[ARTICLE_SLOT] == "restore-deleted-note"
+
+
 async def test_a_question_about_another_product_gets_no_article(
     knowledge: SharedKnowledgeBase,
 ) -> None:

@@ -315,6 +315,13 @@ def handed_over(frames: list[dict[str, Any]]) -> bool:
         ("resend confirmation email", "verify-email"),
         ("how do i invite my colleagues", "team-invite"),
         ("can i use the web app with no wifi", "offline-mode"),
+        # Issue #19: where and when support can be reached is a how-to
+        # question (contact_support), not a request for a person (blind sets
+        # i and j handed both over).
+        (
+            "Is there an email address or phone number for support?",
+            "contact-support-hours",
+        ),
     ],
 )
 async def test_a_confident_article_is_the_first_answer(
@@ -545,6 +552,24 @@ async def test_an_angry_how_to_question_gets_its_article_and_a_person_nearby(
     buttons = {b["title"]: b["payload"] for b in replies[-1]["buttons"]}
     assert buttons["Talk to a person"] == "/request_human"
     assert "Yes, thanks" in buttons
+
+
+async def test_a_how_to_question_half_taken_for_danger_gets_the_article_and_numbers(
+    stack: Any,
+) -> None:
+    """Issue #19: person_in_danger 0.40 for a question nearly the restore
+    article's own (config.yml: danger_intents): the article, where to get
+    help right now in case, and a person one click away; no hand-over."""
+    frames = await first_turn(
+        stack, "i deleted a note by accident yesterday is it gone forever"
+    )
+    replies = [f for f in frames if is_bot(f)]
+    assert not handed_over(frames), [f["text"] for f in replies]
+    assert articles_shown(frames) == ["restore-deleted-note"]
+    safety = [f["text"] for f in replies if "emergency number" in f["text"]]
+    assert len(safety) == 1 and "112" in safety[0]
+    buttons = {b["title"]: b["payload"] for b in replies[-1]["buttons"]}
+    assert buttons["Talk to a person"] == "/request_human"
 
 
 @pytest.mark.parametrize(

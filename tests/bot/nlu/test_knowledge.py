@@ -30,6 +30,7 @@ from bot.nlu.decision import (
     decided_other_product,
     knowledge_parse_data,
     other_product,
+    safety_line,
     soften,
 )
 from bot.nlu.knowledge import FollowedIndex, KnowledgeFirst
@@ -250,6 +251,71 @@ def test_a_tie_between_two_ways_to_a_person_is_not_asked_about(
     # Off by default: the fallback's question, as before.
     if expected not in (None, "password_reset"):
         assert decide(parsed, result, ["password_reset"], SETTINGS) is None
+
+
+#: Answer-first settings with config.yml's rule for a how-to question taken
+#: for someone in danger.
+DANGER = replace(
+    SETTINGS,
+    danger_intents=frozenset({"person_in_danger"}),
+    danger_max_confidence=0.5,
+    danger_min_kb_confidence=0.95,
+    danger_min_similarity=0.75,
+)
+
+
+def near(similarity: float, confidence: float = 0.998) -> SearchResult:
+    """A search whose answer is ``similarity`` close to an article's question."""
+    hit = Hit(slug="restore-deleted-note", score=similarity, title="Restore a note")
+    return SearchResult(hits=[hit], answer=hit, confidence=confidence)
+
+
+@pytest.mark.parametrize(
+    ("parsed", "result", "intents", "expected"),
+    [
+        # "i deleted a note by accident yesterday is it gone forever":
+        # person_in_danger 0.40, nearly the restore article's own question.
+        (parse("person_in_danger", 0.40), near(0.85), ["out_of_scope"], "out_of_scope"),
+        # The same under the fallback.
+        (
+            parse("nlu_fallback", 0.3, ("person_in_danger", 0.25)),
+            near(0.85),
+            ["out_of_scope"],
+            "out_of_scope",
+        ),
+        # The model more sure of the danger: a person, whatever the search says.
+        (parse("person_in_danger", 0.51), near(0.99, 1.0), ["out_of_scope"], None),
+        # Not close enough to any article's question ("I won't be around much
+        # longer, so delete my account after": similarity 0.59).
+        (parse("person_in_danger", 0.40), near(0.59, 1.0), ["out_of_scope"], None),
+        # The search not sure enough.
+        (parse("person_in_danger", 0.40), near(0.85, 0.9), ["out_of_scope"], None),
+        # Under the fallback, no other way to an article than this one.
+        (parse("nlu_fallback", 0.3, ("person_in_danger", 0.25)), near(0.6), [], None),
+        # An article about reaching people: a person it is.
+        (parse("person_in_danger", 0.40), near(0.85), ["complaint"], None),
+    ],
+)
+def test_a_how_to_question_taken_for_danger_gets_its_article_and_the_numbers(
+    parsed: dict, result: SearchResult, intents: list[str], expected: str | None
+) -> None:
+    override = decide(parsed, result, intents, DANGER)
+    assert (override.intent if override else None) == expected
+    if override is not None:
+        assert override.safety
+        data = knowledge_parse_data(result, override)
+        assert data["article"] == "restore-deleted-note"
+        assert safety_line({PARSE_KEY: data})
+    if parsed["intent"]["name"] == "person_in_danger":
+        # Off by default: someone in danger is never answered with an article.
+        assert decide(parsed, result, intents, SETTINGS) is None
+
+
+def test_an_ordinary_answer_carries_no_safety_line() -> None:
+    override = decide(parse("greet", 0.98), found(0.7), ["password_reset"], DANGER)
+    assert override is not None and not override.safety
+    data = knowledge_parse_data(found(0.7), override)
+    assert not safety_line({PARSE_KEY: data}) and not safety_line({})
 
 
 def test_no_agreement_when_a_runner_up_of_the_intent_is_as_plausible() -> None:
