@@ -85,19 +85,24 @@ EMERGENCY_TEXT = (
     "If you or anyone else is in immediate danger, please call your local "
     "emergency number now (112 in Europe, 911 in the US and Canada)."
 )
+#: Crisis lines, in every danger notice that starts a handoff: a person from
+#: the support team is no counsellor, in support hours or out of them.
+CRISIS_LINES_TEXT = (
+    "If you or someone close to you is thinking about suicide or self-harm, a "
+    "crisis line can talk with you now, day or night: call or text 988 in the "
+    "US and Canada, call 116\u00a0123 in the UK and Ireland, or find a free "
+    "line in your country at findahelpline.com."
+)
 #: Someone may be in danger and a person will join: the emergency number
-#: first, then the person.
-DANGER_QUEUED_TEXT = f"{EMERGENCY_TEXT} {QUEUED_TEXT}"
+#: first, then the crisis lines, then the person.
+DANGER_QUEUED_TEXT = f"{EMERGENCY_TEXT} {CRISIS_LINES_TEXT} {QUEUED_TEXT}"
 #: ... and nobody from the team can join now: no promise of a time or of an
 #: e-mail; the emergency number, crisis lines, and the truth about the queue.
 DANGER_NO_AGENT_TEXT = (
     "If anyone is in immediate danger, please call your local emergency "
     "number now (112 in Europe, 911 in the US and Canada): don't wait for us, "
-    "as nobody from our team is online right now. If you or someone close to "
-    "you is thinking about suicide or self-harm, a crisis line can talk with "
-    "you now, day or night: call or text 988 in the US and Canada, call "
-    "116\u00a0123 in the UK and Ireland, or find a free line in your country "
-    "at findahelpline.com. "
+    "as nobody from our team is online right now. "
+    f"{CRISIS_LINES_TEXT} "
     "Your message is at the top of our queue, and the first person from our "
     "team to come online will read it here."
 )
@@ -189,10 +194,10 @@ class HandoffService:
         someone may be in danger (reason ``danger``) no time is promised: the
         chat waits first in the live queue, and the notice (a prominent one,
         ``meta.notice``, its numbers to tap, :func:`danger_meta`) gives the
-        emergency number, the only time the customer reads it in this turn
-        (:data:`DANGER_QUEUED_TEXT`), or, when nobody can join, crisis lines
-        too (:data:`DANGER_NO_AGENT_TEXT`); the
-        escalation recipients are mailed then (the promise scheduler).
+        emergency number, the only time the customer reads it in this turn,
+        and crisis lines (:data:`DANGER_QUEUED_TEXT`), or, when nobody can
+        join, says so too (:data:`DANGER_NO_AGENT_TEXT`); the escalation
+        recipients are mailed then (the promise scheduler).
 
         Args:
             conversation_id: The conversation.

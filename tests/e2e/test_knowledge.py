@@ -423,7 +423,8 @@ async def test_someone_in_danger_reads_the_emergency_number_once_and_gets_a_pers
     (the bot's turn, then the notice). The chat waits in the live queue as
     ``danger`` (first in line), never as a follow-up with a due time: with
     an agent online a person joins; with nobody online (the same notice as
-    outside support hours) crisis lines come instead of a promise."""
+    outside support hours) the notice says so instead of a promise. Crisis
+    lines come either way."""
     if agent_online:
         agent = await sign_in(stack, DEMO_AGENT, DEMO_PASSWORD)
         async with agent.socket():  # an open console keeps the agent online
@@ -442,6 +443,8 @@ async def test_someone_in_danger_reads_the_emergency_number_once_and_gets_a_pers
     ], texts
     assert " ".join(texts).count("emergency number") == 1, texts
     assert " ".join(texts).count("112") == 1, texts
+    assert " ".join(texts).count("988") == 1, texts
+    assert " ".join(texts).count("findahelpline.com") == 1, texts
     assert handed_over(frames), texts
     assert articles_shown(frames) == []
     statuses = [f for f in frames if f.get("type") == "status"]
@@ -454,8 +457,15 @@ async def test_someone_in_danger_reads_the_emergency_number_once_and_gets_a_pers
     assert "due_at" not in notice["meta"]
     assert notice["meta"]["notice"] == "danger"  # the widget makes it a card
     calls = [link["href"] for link in notice["meta"]["links"]]
-    assert calls[:2] == ["tel:112", "tel:911"], calls
-    assert ("tel:988" in calls) is not agent_online, calls
+    # The crisis lines too, a person online or not (in support hours the
+    # card gave 112 and 911 only).
+    assert calls == [
+        "tel:112",
+        "tel:911",
+        "tel:988",
+        "tel:116123",
+        "https://findahelpline.com",
+    ], calls
     assert statuses[-1]["danger"] is True  # and offers no leaving
     assert [reason for _, reason, _ in handoffs_of(stack, conversation_id)] == [
         "danger"

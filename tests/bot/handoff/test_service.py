@@ -18,6 +18,7 @@ from bot.db.models import Agent, Feedback, FollowUp, utcnow
 from bot.handoff.hours import SupportHours
 from bot.handoff.repository import HandoffRepository
 from bot.handoff.service import (
+    CRISIS_LINES_TEXT,
     DANGER_NO_AGENT_TEXT,
     DANGER_QUEUED_TEXT,
     EMERGENCY_TEXT,
@@ -227,9 +228,12 @@ async def test_with_nobody_online_someone_in_danger_is_queued_not_promised(
     assert claimed.state == "claimed"
 
 
-async def test_in_hours_someone_in_danger_hears_the_emergency_number_and_goes_first(
+async def test_in_hours_someone_in_danger_gets_crisis_lines_too_and_goes_first(
     service, engine
 ) -> None:
+    """A person joins, but a support agent is no counsellor: the crisis lines
+    as outside hours. (The notice gave 112 and 911 only, as if a suicidal
+    customer needed an ambulance or nothing.)"""
     await add_agent(engine, presence="online")
     waiting = await new_conversation(service)
     await service.start(waiting, "frustration")
@@ -239,13 +243,19 @@ async def test_in_hours_someone_in_danger_hears_the_emergency_number_and_goes_fi
     assert handoff.priority == 100
     messages = await service.conversations.repository.messages_after(in_danger, 0)
     # The emergency number first, to tap (the bot's own turn only says
-    # sorry), then that a person joins.
-    assert messages[-1].text == DANGER_QUEUED_TEXT == f"{EMERGENCY_TEXT} {QUEUED_TEXT}"
+    # sorry), then the crisis lines, then that a person joins.
+    assert messages[-1].text == DANGER_QUEUED_TEXT
+    assert DANGER_QUEUED_TEXT == f"{EMERGENCY_TEXT} {CRISIS_LINES_TEXT} {QUEUED_TEXT}"
+    assert CRISIS_LINES_TEXT in DANGER_NO_AGENT_TEXT  # the same lines out of hours
+    assert messages[-1].text.count("emergency number") == 1
     assert messages[-1].meta == {
         "notice": "danger",
         "links": [
             {"text": "112", "href": "tel:112"},
             {"text": "911", "href": "tel:911"},
+            {"text": "988", "href": "tel:988"},
+            {"text": "116\u00a0123", "href": "tel:116123"},
+            {"text": "findahelpline.com", "href": "https://findahelpline.com"},
         ],
     }
     places, statuses = {}, {}
@@ -278,7 +288,10 @@ async def test_someone_in_danger_hears_the_emergency_number_if_the_bot_could_not
     )
     messages = await service.conversations.repository.messages_after(conversation_id, 0)
     assert messages[-1].text == (
-        f"Sorry, our assistant is having trouble. {EMERGENCY_TEXT} {QUEUED_TEXT}"
+        f"Sorry, our assistant is having trouble. {DANGER_QUEUED_TEXT}"
+    )
+    assert messages[-1].text.startswith(
+        f"Sorry, our assistant is having trouble. {EMERGENCY_TEXT}"
     )
     assert messages[-1].meta["notice"] == "danger"
 
