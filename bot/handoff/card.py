@@ -62,6 +62,13 @@ REASON_TEXT: dict[str, str] = {
     HandoffReason.BOT_UNAVAILABLE: "the assistant was unavailable",
 }
 
+#: Intents that say no more than the reason they lead to: the summary gives
+#: the reason once, not the intent too ("(person in danger); someone may be
+#: in danger").
+_SAID_BY_REASON: dict[str, frozenset[str]] = {
+    HandoffReason.DANGER: frozenset({"person_in_danger"}),
+}
+
 
 def understood(message: MessageRecord) -> dict[str, Any]:
     """What Rasa understood of a customer message (empty if it never saw it)."""
@@ -157,13 +164,16 @@ def queue_context(
 def summarize(transcript: Sequence[MessageRecord], reason: str) -> str:
     """A one-line summary for the queue and the card.
 
-    The problem in the customer's words, the articles the bot showed, and why
-    it handed over.
+    The problem in the customer's words (with the topic the bot understood,
+    unless the reason says it), the articles the bot showed, and why it
+    handed over.
     """
     parts = []
     problem = problem_statement(transcript)
     if problem is not None:
         topic = understood(problem).get("intent")
+        if topic in _SAID_BY_REASON.get(reason, frozenset()):
+            topic = None
         quote = f'"{_quote(problem.text)}"'
         parts.append(f"{quote} ({topic.replace('_', ' ')})" if topic else quote)
     else:

@@ -118,6 +118,52 @@ async def test_the_next_reply_tells_whether_an_article_helped(service, engine) -
     assert "bot showed export, print" in card["summary"]
 
 
+@pytest.mark.parametrize(
+    ("intent", "reason", "summary"),
+    [
+        # The intent is the reason: said once.
+        (
+            "person_in_danger",
+            "danger",
+            '"my friend wrote she will end her life tonight"; someone may be in danger',
+        ),
+        # A topic beside the reason is kept.
+        (
+            "share_note",
+            "danger",
+            '"my friend wrote she will end her life tonight" (share note); '
+            "someone may be in danger",
+        ),
+        (
+            "person_in_danger",
+            "sensitive",
+            '"my friend wrote she will end her life tonight" (person in danger); '
+            "a sensitive topic",
+        ),
+    ],
+)
+async def test_the_summary_says_the_reason_once(
+    service, engine, intent: str, reason: str, summary: str
+) -> None:
+    """It read "(person in danger); someone may be in danger"."""
+    await add_agent(engine)
+    conversation_id = await new_conversation(service)
+    await service.conversations.repository.append(
+        conversation_id,
+        [
+            NewMessage(
+                "customer",
+                "my friend wrote she will end her life tonight",
+                meta=nlu(intent, 0.97),
+            )
+        ],
+    )
+    handoff = await service.start(conversation_id, reason)
+    assert handoff is not None
+    assert handoff.summary == summary
+    assert (await service.card(handoff.id))["summary"] == summary
+
+
 async def test_the_card_shows_the_notes_of_the_agent_holding_it(
     service, engine
 ) -> None:

@@ -211,9 +211,12 @@ function renderNoted(card) {
   if (shown && empty) empty.remove();
 }
 
-/* The stored one-line summary names articles by slug: say their titles. */
+/* The stored one-line summary names articles by slug: say their titles. It
+ * ends with the reason, which the tag above it says already. */
 function summaryText(card) {
   var text = card.summary || "";
+  var reason = "; " + card.handoff.reason_text;
+  if (text.slice(-reason.length) === reason) text = text.slice(0, -reason.length);
   var slugs = card.articles.map(function (article) { return article.slug; });
   // Longest first: one slug may start another.
   slugs.sort(function (a, b) { return b.length - a.length; }).forEach(function (slug) {
