@@ -22,10 +22,13 @@ import sqlalchemy as sa
 from bench.stack import create_agent, stack_settings
 from bot.auth.repository import agent_sessions, agents
 from bot.config import Limits, Settings
+from bot.contract import HandoffReason
+from bot.conversations.repository import NewMessage
+from bot.handoff.service import DANGER_QUEUED_TEXT
 from tests.e2e.conftest import artifact
 from tests.e2e.helpers import watch_problems
 from tests.e2e.test_stack import connect, is_bot, start
-from tests.e2e.test_widget_browser import AGENT_PASSWORD
+from tests.e2e.test_widget_browser import AGENT_PASSWORD, DANGER_NOTE
 from tests.hub import drain, receive_until, running_hub
 
 pytestmark = pytest.mark.browser
@@ -773,3 +776,120 @@ async def test_a_promised_time_is_shown_in_the_agents_time_zone(
         assert tokyo in shown, shown
         assert utc_text not in shown, shown
         await context.close()
+
+
+#: The console's red danger tag (the queue's), read from its style sheet.
+DANGER_TAG_COLOUR = """() => {
+  const tag = document.createElement("span");
+  tag.className = "reason-tag reason-danger";
+  document.body.appendChild(tag);
+  const colour = getComputedStyle(tag).backgroundColor;
+  tag.remove();
+  return colour;
+}"""
+NOTICE_LOOK = """(el) => {
+  const s = getComputedStyle(el);
+  return {style: s.fontStyle, border: s.borderLeftColor,
+          width: parseFloat(s.borderLeftWidth), align: s.textAlign};
+}"""
+
+
+async def test_a_chat_where_someone_is_in_danger_is_told_apart_in_the_console(
+    hub_settings: Settings, browser
+) -> None:
+    """On a hub in this process: the customer's words, as the relay keeps
+    them when Rasa finds someone in danger, and the handoff it starts. The
+    card says why once ("(person in danger); someone may be in danger" under
+    a tag saying it too); the notice the customer got stands out in the
+    transcript, red like the queue's danger tag (it was grey italic like any
+    system line); and no help-center article is suggested (a search with the
+    customer's words offered "Share a note or notebook" and "Is Lumen
+    down?"): the agent is told why and what the customer was given. On a
+    phone there is no "Shortcuts" button, which needs a keyboard."""
+    async with running_hub(hub_settings) as hub:
+        agent = await hub.ctx.auth.create_agent(
+            "dana@example.com", "Dana Desk", "agent", AGENT_PASSWORD
+        )
+        context = await browser.new_context(viewport={"width": 1366, "height": 800})
+        page = await context.new_page()
+        problems = watch_problems(page)
+        await page.goto(f"{hub.url}/console")
+        await page.fill("#signin-email", agent.email)
+        await page.fill("#signin-password", AGENT_PASSWORD)
+        await page.click("#signin-submit")
+        await page.locator(".connection.is-live").wait_for()
+        assert await page.locator("#shortcuts-open").is_visible()  # a keyboard
+
+        conversation_id, _ = await hub.new_conversation()
+        await hub.ctx.conversations.repository.append(
+            conversation_id,
+            [
+                NewMessage(
+                    "customer",
+                    DANGER_NOTE,
+                    meta={"_nlu": {"intent": "person_in_danger", "confidence": 0.97}},
+                )
+            ],
+        )
+        await hub.ctx.handoffs.start(conversation_id, HandoffReason.DANGER)
+        waiting = entry(page, conversation_id)
+        await waiting.wait_for()
+        await waiting.locator("button.claim").click()
+        await page.locator("#composer").wait_for()
+
+        why = page.locator("#card-reason")
+        await why.wait_for()
+        summary = await page.locator("#card-summary").inner_text()
+        said = f"{await why.inner_text()} {summary}"
+        assert said.lower().count("in danger") == 1, said
+        assert DANGER_NOTE in said
+
+        notice = page.locator(".msg-system.msg-danger")
+        await notice.wait_for()
+        assert await notice.locator(".msg-text").inner_text() == DANGER_QUEUED_TEXT
+        tag = notice.locator(".reason-tag.reason-danger")
+        assert "Help right now" in await tag.inner_text()
+        red = await page.evaluate(DANGER_TAG_COLOUR)
+        assert await tag.evaluate("el => getComputedStyle(el).backgroundColor") == red
+        look = await notice.locator(".msg-text").evaluate(NOTICE_LOOK)
+        assert look["style"] == "normal" and look["align"] == "left", look
+        assert look["border"] == red and look["width"] >= 4, look
+        # Other system lines stay small and grey.
+        plain = page.locator(".msg-system:not(.msg-danger) .msg-text").first
+        await plain.wait_for()
+        assert (await plain.evaluate(NOTICE_LOOK))["style"] == "italic"
+
+        suggested = page.locator("#kb-results")
+        await suggested.locator(
+            ".suggestion-note", has_text="someone may be in danger"
+        ).wait_for()
+        assert "crisis lines" in await suggested.inner_text()
+        assert await suggested.locator(".suggestion").count() == 0
+        # A search the agent asks for still finds articles.
+        await page.fill("#kb-query", "reset my password")
+        await page.click("#kb-search button[type=submit]")
+        await suggested.locator(".suggestion").first.wait_for()
+        await page.fill("#kb-query", "")
+        await page.click("#kb-search button[type=submit]")
+        await suggested.locator(".suggestion-note").wait_for()
+
+        await page.screenshot(path=artifact("console-danger-desktop.png"))
+        assert await serious_accessibility_problems(page) == []
+        await context.close()
+
+        phone = await browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True
+        )
+        page = await phone.new_page()
+        on_the_phone = watch_problems(page)
+        await page.goto(f"{hub.url}/console")
+        await page.fill("#signin-email", agent.email)
+        await page.fill("#signin-password", AGENT_PASSWORD)
+        await page.click("#signin-submit")
+        await page.locator(".connection.is-live").wait_for()
+        await page.locator("#mine-list .entry-open").first.click()
+        await page.locator(".msg-system.msg-danger").wait_for()
+        assert await page.locator("#shortcuts-open").is_hidden()
+        await page.screenshot(path=artifact("console-danger-phone.png"), full_page=True)
+        await phone.close()
+        assert problems == [] and on_the_phone == []

@@ -179,8 +179,17 @@ function addMessage(message, live) {
     who = message.meta.agent.name;
   }
   if (message.role === "customer" && chat.card) who = customerName(chat.card);
-  var item = el("li", { class: "msg msg-" + message.role, "data-seq": message.seq });
-  if (message.role === "system") {
+  var danger = message.role === "system" && message.meta && message.meta.notice === "danger";
+  var item = el("li", {
+    class: "msg msg-" + message.role + (danger ? " msg-danger" : ""), "data-seq": message.seq
+  });
+  if (danger) {
+    // What the customer was told to do now, marked as the queue marks the chat.
+    item.appendChild(el("p", { class: "msg-who" },
+      el("span", { class: "reason-tag reason-danger", text: "Help right now, shown to the customer" }),
+      el("time", { datetime: message.at, text: clock(message.at) })));
+    item.appendChild(el("p", { class: "msg-text", text: message.text }));
+  } else if (message.role === "system") {
     item.appendChild(el("p", { class: "msg-text", text: localDue(message) }));
   } else {
     item.appendChild(el("p", { class: "msg-who" },
@@ -482,11 +491,22 @@ function problemText() {
   return said.slice(-3).join(" ").slice(0, 500);
 }
 
+/* Someone may be in danger: no help-center article fits (the words of a
+ * crisis match articles about notes and outages), so none is suggested; the
+ * agent is told what the customer was already given. */
+var DANGER_SUGGESTION = "No article suggested: someone may be in danger. " +
+  "The customer has been given the emergency number and crisis lines (the " +
+  "red notice in the chat). Search if you need an article.";
+
 function suggestArticles(query) {
   var chat = state.chat;
   var text = query || problemText();
   var list = $("kb-results");
   clear(list);
+  if (chat && !query && chat.card && chat.card.handoff.reason === "danger") {
+    list.appendChild(el("li", { class: "suggestion-note", text: DANGER_SUGGESTION }));
+    return Promise.resolve();
+  }
   if (!chat || !text) {
     list.appendChild(el("li", { class: "muted", text: "Nothing to search for yet" }));
     return Promise.resolve();
