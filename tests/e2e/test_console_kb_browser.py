@@ -535,3 +535,40 @@ async def test_version_history_shows_edits_and_restores_an_old_version(
     assert answer is not None and answer.slug == slug
     assert answer.article.body == original.body
     assert page.problems == []
+
+
+#: Whether an element shows all its content, not scrolling inside itself.
+SHOWS_ALL = "el => el.scrollHeight <= el.clientHeight + 1"
+
+
+async def test_on_a_phone_the_article_list_takes_the_screen_until_one_is_open(
+    hub: RunningHub, browser: Any
+) -> None:
+    """390 x 844. With no article open the list is the page (it was held to
+    40 % of the screen, scrolling inside itself, above an empty pane that
+    said to pick one from the list); with one open, a part of the list stays
+    above the editor."""
+    email = await new_account(hub, "trainer")
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = await context.new_page()
+    problems = watch_problems(page)
+    await page.goto(f"{hub.url}/console")
+    await page.fill("#signin-email", email)
+    await page.fill("#signin-password", AGENT_PASSWORD)
+    await page.click("#signin-submit")
+    await open_articles(page)
+    pane = page.locator(".kb-list-pane")
+    assert await page.locator("#kb-list .kb-entry").count() > 10
+    assert await pane.evaluate(SHOWS_ALL)
+    assert await page.locator(".kb-editor-pane").is_hidden()
+    await page.screenshot(path=artifact("console-kb-list-phone.png"))
+
+    await open_article(page, "password-reset")
+    await page.locator("#kb-form").wait_for()
+    assert not await pane.evaluate(SHOWS_ALL)
+    assert (await pane.bounding_box())["height"] <= 0.4 * 844 + 1
+    await page.screenshot(path=artifact("console-kb-article-phone.png"))
+    await context.close()
+    assert problems == []
