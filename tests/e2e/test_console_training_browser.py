@@ -39,6 +39,8 @@ pytestmark = pytest.mark.browser
 #: The hub's first inbox loads the sentence-embedding model that groups the
 #: messages: on a busy 2-core machine that alone can pass Playwright's 30 s.
 FIRST_INBOX_MS = 120_000
+#: What Train & deploy says is live before any trained model is deployed.
+INSTALLED_LIVE = "Live: the model that came with this installation"
 
 
 async def active(hub: RunningHub) -> list[str]:
@@ -173,6 +175,18 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
         step_name="DenseLogisticRegressionClassifier",
     )
     await page.click("#training-panel-models")
+    # What is live before any deploy, in a trainer's words (it said "the
+    # shipped model (models/)"); the help text apart from the box below it
+    # (it touched it).
+    await page.locator("#models-live", has_text=INSTALLED_LIVE).wait_for()
+    assert await page.locator("#models-live").inner_text() == INSTALLED_LIVE
+    help_text = await page.locator("#training-models-panel > p.muted").bounding_box()
+    train_box = await page.locator(".train-box").bounding_box()
+    assert train_box["y"] - (help_text["y"] + help_text["height"]) >= 8
+    await page.screenshot(path=artifact("console-train-desktop.png"))
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=artifact("console-train-phone.png"), full_page=True)
+    await page.set_viewport_size({"width": 1400, "height": 1000})
     state = page.locator("#train-state")
     # The components of Rasa's training graph: two done, the third training.
     await state.filter(
@@ -231,7 +245,7 @@ async def test_a_trainer_labels_an_intent_edits_intents_trains_and_deploys(
     await page.screenshot(path=artifact("console-intents-phone.png"), full_page=True)
     await page.click("#training-panel-models")
     await row.get_by_role("button", name="Roll back").click()
-    await page.locator("#models-live", has_text="the shipped model").wait_for()
+    await page.locator("#models-live", has_text=INSTALLED_LIVE).wait_for()
     assert (
         await ModelRegistry(hub.ctx.engine, hub.settings.model_dir).live_version()
         is None

@@ -8,6 +8,10 @@
 import { el } from "./dom.js";
 import { dateTime } from "./time.js";
 
+/* The live model when no trained one was deployed, in a trainer's words
+ * (the model file under models/ that the installation came with). */
+export var INSTALLED_MODEL = "the model that came with this installation";
+
 var SVG = "http://www.w3.org/2000/svg";
 var ROW = 22;
 var LABEL = 170;
@@ -37,7 +41,7 @@ function stories(report) {
 function summary(evaluation) {
   var candidate = evaluation.candidate;
   var live = evaluation.live;
-  var liveName = live ? (live.version || "shipped model") : "no live model";
+  var liveName = live ? (live.version || INSTALLED_MODEL) : "no live model";
   // Compared as numbers: "100.0 %" is less than "95.1 %" as text.
   function row(label, a, b, aValue, bValue) {
     var compared = typeof aValue === "number" && typeof bValue === "number" && aValue !== bValue;
@@ -116,15 +120,15 @@ function measured(version, evaluation, options) {
   var live = evaluation.live;
   var against = !live ? "with no live model"
     : live.version === version ? "as the live model"
-    : "beside " + (live.version || "the shipped model");
+    : "beside " + (live.version || INSTALLED_MODEL);
   return "Evaluated " + dateTime(evaluation.evaluated_at) + ", " + against + ", on the same held-out set (" +
     evaluation.held_out.messages + " messages the models did not learn from, and the test stories)." +
-    (options.stale ? " The live model is " + (options.live || "the shipped model") +
+    (options.stale ? " The live model is " + (options.live || INSTALLED_MODEL) +
       " now: re-evaluate before deploying." : "");
 }
 
 /* The evaluation of model `version`, or a note when it has none.
- * options: live (the live version now, null: shipped), stale (evaluated
+ * options: live (the live version now, null: the installed one), stale (evaluated
  * against another live model), busy (a job runs), reevaluate (starts one). */
 export function evaluationView(version, evaluation, options) {
   options = options || {};

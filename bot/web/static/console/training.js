@@ -12,7 +12,7 @@
 
 import { api } from "./api.js";
 import { $, clear, el, setAlert, show } from "./dom.js";
-import { evaluationView } from "./evaluation.js";
+import { INSTALLED_MODEL, evaluationView } from "./evaluation.js";
 import { session } from "./session.js";
 import { dateTime } from "./time.js";
 
@@ -155,7 +155,7 @@ export function bindTraining() {
 var panel = "inbox";
 var knownIntents = [];
 var polling = null;
-/* The live model's version (null: the shipped one), and whether a job runs. */
+/* The live model's version (null: the installed one), and whether a job runs. */
 var liveVersion = null;
 var jobActive = false;
 var shownVersion = null;
@@ -350,7 +350,7 @@ function createIntent(event) {
 
 function modelsPanel() {
   return el("div", { id: "training-models-panel", hidden: true },
-    el("p", { class: "muted small", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, evaluates the new model and the live one on the same held-out set, and records the model. A model worse than the live one cannot be deployed (an admin may override with a reason). Deploying makes every Rasa server load it; the live model keeps answering until then. Re-evaluate a model after the data or the live model changed." }),
+    el("p", { class: "muted small models-help", text: "Training runs in the background at low priority: it validates the data (rasa data validate), trains, evaluates the new model and the live one on the same held-out set, and records the model. A model worse than the live one cannot be deployed (an admin may override with a reason). Deploying makes every Rasa server load it; the live model keeps answering until then. Re-evaluate a model after the data or the live model changed." }),
     el("p", { id: "models-error", class: "alert alert-error", role: "alert", hidden: true }),
     el("div", { class: "train-box" },
       el("button", { type: "button", id: "train-start", class: "button primary", text: "Train", onclick: startTraining }),
@@ -383,7 +383,7 @@ function loadModels() {
 
 function renderModels(data) {
   liveVersion = data.live;
-  $("models-live").textContent = "Live: " + (data.live || "the shipped model (models/)");
+  $("models-live").textContent = "Live: " + (data.live || INSTALLED_MODEL);
   var earlier = {};
   data.history.forEach(function (entry) { if (entry.version) earlier[entry.version] = true; });
   var rows = $("models-rows");
@@ -458,7 +458,7 @@ function changeModel(version, action, body) {
   setAlert($("models-error"), "");
   show($("model-override"), false);
   return api("POST", "/api/models/" + encodeURIComponent(version) + "/" + action, body).then(function (data) {
-    $("models-live").textContent = "Live: " + (data.live || "the shipped model") +
+    $("models-live").textContent = "Live: " + (data.live || INSTALLED_MODEL) +
       " — every Rasa server loads it within " + data.reaches_rasa_within_s + " s";
     return api("GET", "/api/models").then(renderModels);
   }).catch(function (error) {
