@@ -384,6 +384,57 @@ async def test_someone_in_danger_with_nobody_online_sees_where_to_get_help(
         await agent.session.close()
 
 
+#: Every number and site of the "Help right now" card, as the widget links them.
+CRISIS_LINKS = [
+    "tel:112",
+    "tel:911",
+    "tel:988",
+    "tel:116123",
+    "https://findahelpline.com/",
+]
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+async def test_someone_in_danger_in_support_hours_gets_crisis_lines_too(
+    stack, page, phone
+) -> None:
+    """An agent online: the card says a person joins, and gives the crisis
+    lines to tap as well as the emergency number (it gave 112 and 911 only,
+    while a person who wants to end their life needs a crisis line more than
+    a support agent). The emergency number is said once."""
+    create_agent(stack, "erin@example.com", "Erin")
+    agent = Agent(stack.url)
+    try:
+        await agent.login("erin@example.com")
+        await agent.call("POST", "/api/auth/presence", {"presence": "online"})
+        for viewport, view in (("desktop", page), ("phone", phone)):
+            await view.goto(stack.url)
+            await view.click("button.launcher")
+            await send(view, DANGER_NOTE)
+            notice = view.locator(".msg.notice.danger")
+            await notice.wait_for(timeout=BOT_TIMEOUT_MS)
+            await view.locator(".status", has_text="in line").wait_for()
+            await view.wait_for_timeout(500)
+            await view.screenshot(path=artifact(f"widget-danger-hours-{viewport}.png"))
+            text = await notice.inner_text()
+            assert "bringing in a person" in text and "findahelpline" in text
+            transcript = await view.locator(".log").inner_text()
+            assert transcript.count("emergency number") == 1, transcript
+            links = notice.locator("a")
+            hrefs = await links.evaluate_all("as => as.map((a) => a.href)")
+            assert hrefs == CRISIS_LINKS, hrefs
+            assert await in_view(view, ".msg.notice .notice-title")
+        queue = (await agent.call("GET", "/api/queue"))["queue"]
+        for handoff in [h for h in queue if h["reason"] == "danger"]:
+            await agent.call("POST", f"/api/handoffs/{handoff['id']}/claim")
+            await agent.call(
+                "POST", f"/api/handoffs/{handoff['id']}/resolve", {"outcome": "solved"}
+            )
+        await agent.call("POST", "/api/auth/presence", {"presence": "offline"})
+    finally:
+        await agent.session.close()
+
+
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 async def test_handoff_agent_rating_and_recap(stack, page) -> None:
     create_agent(stack, "ann@example.com", "Ann")
