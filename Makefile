@@ -73,14 +73,14 @@ bench-soak: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 ## bench-nlu: train the benchmark NLU pipelines on BANKING77 and CLINC150
 ## (full) from ../shared/datasets (or BATON_DATASETS): BANKING77 top-1 with
 ## bench/nlu/configs/linear-dense.yml; CLINC150, then BANKING77 with 10 intents
-## held out as out of scope, with linear-dense-combined.yml, its out-of-scope
+## held out as out of scope, with linear-dense-knn.yml, its out-of-scope
 ## threshold chosen on each validation split (--max-drop 0.03); accuracy,
 ## out-of-scope recall at that threshold, training time, parse speed, memory
 ## -> bench/results/nlu-<dataset>-<date>.json (about half an hour on 2 cores)
 bench-nlu: $(INSTALLED) $(EMBEDDINGS)
 	nice $(PY) -m bench.nlu.run --public banking77 --config bench/nlu/configs/linear-dense.yml
-	nice $(PY) -m bench.nlu.run --public clinc150 --config bench/nlu/configs/linear-dense-combined.yml --max-drop 0.03
-	nice $(PY) -m bench.nlu.run --public banking77 --hold-out-intents 10 --seed 0 --config bench/nlu/configs/linear-dense-combined.yml --max-drop 0.03
+	nice $(PY) -m bench.nlu.run --public clinc150 --config bench/nlu/configs/linear-dense-knn.yml --max-drop 0.03
+	nice $(PY) -m bench.nlu.run --public banking77 --hold-out-intents 10 --seed 0 --config bench/nlu/configs/linear-dense-knn.yml --max-drop 0.03
 
 clean:
 	rm -rf $(VENV) models var results .pytest_cache .mypy_cache .ruff_cache
