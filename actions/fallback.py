@@ -71,6 +71,7 @@ INTENT_PHRASES: Mapping[str, str] = {
     "install_problem": "a problem installing or opening the Lumen app",
     "service_status": "whether Lumen is down or having problems",
     "contact_support": "how to reach our support team (e-mail, hours)",
+    "data_privacy": "how we keep your notes private and secure",
     "complaint": "that you want to make a complaint",
     "account_compromised": "that someone else got into your account",
     "payment_dispute": "that you don't recognise a charge",

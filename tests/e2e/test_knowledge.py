@@ -322,6 +322,12 @@ def handed_over(frames: list[dict[str, Any]]) -> bool:
             "Is there an email address or phone number for support?",
             "contact-support-hours",
         ),
+        # How Lumen keeps notes private is a how-to question (data_privacy),
+        # not a hacked account (blind sets i and l handed it over).
+        (
+            "Is my stuff encrypted? Can your employees read my notes?",
+            "data-privacy",
+        ),
     ],
 )
 async def test_a_confident_article_is_the_first_answer(
