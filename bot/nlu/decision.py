@@ -258,10 +258,8 @@ def decide(
         # pls"): both say the customer wants people; a person it is.
         return None
     overridable = settings.handoff_intents | settings.smalltalk_intents
-    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
-    usable = known - overridable - settings.kept_intents - {FALLBACK_INTENT}
-    near = [article_intents, *runner_up_intents][: settings.people_hits]
-    about_people = any(settings.handoff_intents.intersection(i) for i in near)
+    usable = _usable(ranking, settings)
+    about_people = _about_people([article_intents, *runner_up_intents], settings)
     unhappy = model_intent in settings.soften_intents
     if (
         unhappy
@@ -299,6 +297,29 @@ def decide(
     )
 
 
+def _usable(
+    ranking: Sequence[Mapping[str, Any]], settings: DecisionSettings
+) -> set[str]:
+    """The intents an article's answer may count as (:func:`answer_intent`).
+
+    Known to the model; not a handoff, small talk, kept intent or the fallback.
+    """
+    overridable = settings.handoff_intents | settings.smalltalk_intents
+    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
+    return known - overridable - settings.kept_intents - {FALLBACK_INTENT}
+
+
+def _about_people(
+    hit_intents: Sequence[Sequence[str]], settings: DecisionSettings
+) -> bool:
+    """Whether an article about reaching people is among the best hits.
+
+    The search's ``people_hits`` best; such an article lists a handoff intent.
+    """
+    near = hit_intents[: settings.people_hits]
+    return any(settings.handoff_intents.intersection(i) for i in near)
+
+
 def _danger_answer(
     model_confidence: float,
     result: SearchResult,
@@ -320,14 +341,12 @@ def _danger_answer(
         or result.hits[0].score < settings.danger_min_similarity
     ):
         return None
-    near = hit_intents[: settings.people_hits]
-    if any(settings.handoff_intents.intersection(i) for i in near):
+    if _about_people(hit_intents, settings):
         return None
-    overridable = settings.handoff_intents | settings.smalltalk_intents
-    known = {str(entry.get(INTENT_NAME_KEY)) for entry in ranking}
-    usable = known - overridable - settings.kept_intents - {FALLBACK_INTENT}
     return Override(
-        answer_intent(hit_intents[0], usable), result.confidence, safety=True
+        answer_intent(hit_intents[0], _usable(ranking, settings)),
+        result.confidence,
+        safety=True,
     )
 
 
@@ -448,8 +467,7 @@ def soften(
         or result.confidence < settings.frustrated_min_kb_confidence
     ):
         return False
-    near = hit_intents[: settings.people_hits]
-    return not any(settings.handoff_intents.intersection(i) for i in near)
+    return not _about_people(hit_intents, settings)
 
 
 def asks_how(text: str, phrases: Iterable[str]) -> bool:
