@@ -409,14 +409,31 @@ class AgentSocket:
             await self.send({"type": "pong"})
         elif kind == "typing":
             conversation_id = str(frame.get("conversation_id") or "")
-            watch = self._watches.get(conversation_id)
-            if watch is None or not watch.held:
+            if not await self._holds(conversation_id):
                 raise BadRequest(
                     "you can only type in a conversation you hold", code="not_owner"
                 )
             await self.hub.conversations.announce_typing(conversation_id, "agent")
         else:
             raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
+
+
+    async def _holds(self, conversation_id: str) -> bool:
+        """Whether this agent holds the conversation now.
+
+        The watch says so once the queue has been refreshed; an agent who
+        types the moment their claim returns is ahead of that refresh, so
+        the handoff itself is asked.
+        """
+        watch = self._watches.get(conversation_id)
+        if watch is not None and watch.held:
+            return True
+        handoff = await self.hub.handoffs.current(conversation_id)
+        return (
+            handoff is not None
+            and handoff.state == "claimed"
+            and handoff.agent_id == self.agent.id
+        )
 
 
 async def serve_console(

@@ -290,6 +290,26 @@ async def test_the_agent_socket_streams_live_events_of_held_chats(hub) -> None:
         assert note[-1]["text"] == "customer is on the Pro plan"
 
 
+async def test_typing_the_moment_a_claim_returns_reaches_the_customer(hub) -> None:
+    """The console may type before its socket has seen the new queue."""
+    agent = await sign_in(hub)
+    conversation_id, token, handoff_id = await handed_off(hub)
+    async with agent.socket(hub) as console:
+        await receive_until(console, lambda f: f.get("type") == "queue")
+        # Claimed in the store only: no queue event, so the socket still
+        # thinks the chat is waiting, as it does for a moment after a claim.
+        assert await hub.ctx.handoffs.repository.claim(handoff_id, agent.id)
+        async with hub.socket(conversation_id, token) as customer:
+            await receive_until(customer, lambda f: f.get("type") == "status")
+            await console.send(
+                json.dumps({"type": "typing", "conversation_id": conversation_id})
+            )
+            await receive_until(
+                customer, lambda f: f.get("type") == "typing" and f["role"] == "agent"
+            )
+        assert [f for f in await drain(console) if f.get("type") == "error"] == []
+
+
 async def test_notes_are_kept_and_never_sent_to_the_customer(hub) -> None:
     agent = await sign_in(hub)
     conversation_id, token, handoff_id = await claimed(hub, agent)
