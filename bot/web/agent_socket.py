@@ -417,7 +417,6 @@ class AgentSocket:
         else:
             raise BadRequest(f"unknown frame type {kind!r}", code="unknown_type")
 
-
     async def _holds(self, conversation_id: str) -> bool:
         """Whether this agent holds the conversation now.
 
