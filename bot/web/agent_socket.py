@@ -45,7 +45,14 @@ from bot.auth import Principal, require_role
 from bot.bus import AGENTS_CHANNEL, RESYNC, Subscription, conversation_channel
 from bot.contract import INTERNAL_ERROR_FRAME
 from bot.conversations.service import dumps, message_frame
-from bot.exceptions import BadRequest, BatonError, Forbidden, Unauthorized
+from bot.exceptions import (
+    BadRequest,
+    BatonError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
 from bot.handoff.presence import Console, PresenceTracker
 from bot.promises import OVERDUE_EVENT, QUEUE_LEFT_EVENT, REMINDER_EVENT
 from bot.web.bodies import parse_json
@@ -422,17 +429,16 @@ class AgentSocket:
 
         The watch says so once the queue has been refreshed; an agent who
         types the moment their claim returns is ahead of that refresh, so
-        the handoff itself is asked.
+        the handoffs are asked, as for a reply.
         """
         watch = self._watches.get(conversation_id)
         if watch is not None and watch.held:
             return True
-        handoff = await self.hub.handoffs.current(conversation_id)
-        return (
-            handoff is not None
-            and handoff.state == "claimed"
-            and handoff.agent_id == self.agent.id
-        )
+        try:
+            await self.hub.handoffs.holding(conversation_id, self.agent.id)
+        except (Conflict, NotFound):
+            return False
+        return True
 
 
 async def serve_console(
