@@ -229,6 +229,11 @@ def decide(
     tie = _handoff_tie(ranking, settings) if unsure else None
     if model_intent in settings.danger_intents:
         # Someone may be in danger: no other way to an article than this one.
+        # When one sentence said so (the classifier's ``sentence_intent``),
+        # how sure the model is of the whole message decides.
+        sentence = parse.get("sentence_intent") or {}
+        if sentence.get(INTENT_NAME_KEY) == model_intent:
+            model_confidence = float(sentence.get("message_confidence") or 0.0)
         danger = _danger_answer(
             model_confidence,
             result,

@@ -15,6 +15,22 @@ scikit-learn's formulas for the probabilities. The intents come out in the
 same order with the same confidences, to float64 rounding
 (``tests/bot/nlu/test_dense_logistic.py``), for 0.2 ms per parse.
 
+**One sentence of several** (``sentence_intents``, off by default): a
+message of several sentences ("Is this a bot? I'd rather speak with a real
+person.") is also classified sentence by sentence, from the features
+:class:`bot.nlu.sentence_features.SentenceFeaturizer` keeps with
+``split_sentences``. When one sentence is one of ``sentence_intents`` at
+that intent's confidence or more, the message gets that sentence's intent
+and ranking, unless the message's own intent comes no later in
+``sentence_priority`` (someone in danger is not turned into a request for
+a person by "sorry, I just need to tell someone"). The message's parse says
+so under ``sentence_intent`` (the sentence, the intent, its confidence and
+the whole message's confidence of it). Whole messages read as one vector
+lose such a sentence among the others: the bot question outweighed the
+request (bot_challenge 0.75 against request_human 0.25), and "lately i
+just feel like disappearing. sorry, not really a lumen question" read as a
+service question (the first sentence alone: person_in_danger 0.74).
+
 The scores are a product of the row with the weights, done with ``einsum``'s
 own loop, not ``@``: one message's product is large enough to wake
 OpenBLAS's second thread, which then spins through the rest of the parse
@@ -52,7 +68,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.extmath import softmax
 from sklearn.utils.validation import check_is_fitted
 
+from bot.nlu.sentence_features import SENTENCES_KEY
+
 logger = logging.getLogger(__name__)
+
+#: The parse's record of an intent taken from one sentence of the message.
+SENTENCE_INTENT_KEY = "sentence_intent"
 
 
 class FeatureMismatch(RasaException):
@@ -161,6 +182,48 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
         """A dense featurizer (e.g. the sentence embedding) must run first."""
         return [DenseFeaturizer]
 
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Rasa's, and the sentence rule (off: no ``sentence_intents``).
+
+        ``sentence_intents`` maps an intent to the confidence one sentence
+        needs for the whole message to take it; ``sentence_priority`` lists
+        intents from the most urgent: a message's own intent listed no later
+        than the sentence's is kept.
+        """
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "sentence_intents": {},
+            "sentence_priority": [],
+        }
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Confidences between 0 and 1, priorities a list of names.
+
+        Raises:
+            ValueError: A setting is not as described.
+        """
+        wanted = config.get("sentence_intents") or {}
+        if not isinstance(wanted, dict) or not all(
+            isinstance(name, str)
+            and isinstance(value, (int, float))
+            and 0.0 < value <= 1.0
+            for name, value in wanted.items()
+        ):
+            raise ValueError(
+                "DenseLogisticRegressionClassifier: sentence_intents maps intent "
+                f"names to confidences in (0, 1], not {wanted!r}"
+            )
+        priority = config.get("sentence_priority") or []
+        if not isinstance(priority, list) or not all(
+            isinstance(name, str) for name in priority
+        ):
+            raise ValueError(
+                "DenseLogisticRegressionClassifier: sentence_priority is a list "
+                f"of intent names, not {priority!r}"
+            )
+
     def __init__(
         self,
         config: dict[str, Any],
@@ -169,8 +232,15 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
         resource: Resource,
     ) -> None:
         super().__init__(config, name, model_storage, resource)
+        self.validate_config(config)
         #: The fitted weights, read from the estimator at the first parse.
         self._model: LinearModel | None = None
+        self._sentence_intents = {
+            str(name): float(value)
+            for name, value in (config.get("sentence_intents") or {}).items()
+        }
+        priority = [str(name) for name in config.get("sentence_priority") or []]
+        self._urgency = {name: rank for rank, name in enumerate(priority)}
 
     def train(self, training_data: TrainingData) -> Resource:
         """Train as Rasa's classifier does (the same matrix and estimator)."""
@@ -209,20 +279,69 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
         if not featurized:
             return messages
         probabilities = model.probabilities(np.vstack([row for _, row in featurized]))
-        length = int(self.config[RANKING_LENGTH])
-        for (message, _), scores in zip(featurized, probabilities, strict=True):
-            # Rasa sorts by confidence with a stable sort: ties keep the
-            # classes' order, as here.
-            order = np.argsort(-scores, kind="stable")
-            if length > 0:
-                order = order[:length]
-            ranking = [
-                {
-                    INTENT_NAME_KEY: model.intents[index],
-                    PREDICTED_CONFIDENCE_KEY: float(scores[index]),
-                }
-                for index in order
-            ]
+        for (message, row), scores in zip(featurized, probabilities, strict=True):
+            ranking = self._ranking(model, scores)
+            taken = self._sentence(model, message, row.shape[1], scores)
+            if taken is not None:
+                ranking, record = taken
+                message.set(SENTENCE_INTENT_KEY, record, add_to_output=True)
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+    def _ranking(self, model: LinearModel, scores: np.ndarray) -> list[dict[str, Any]]:
+        """Rasa's ranking of one row's probabilities."""
+        length = int(self.config[RANKING_LENGTH])
+        # Rasa sorts by confidence with a stable sort: ties keep the classes'
+        # order, as here.
+        order = np.argsort(-scores, kind="stable")
+        if length > 0:
+            order = order[:length]
+        return [
+            {
+                INTENT_NAME_KEY: model.intents[index],
+                PREDICTED_CONFIDENCE_KEY: float(scores[index]),
+            }
+            for index in order
+        ]
+
+    def _sentence(
+        self, model: LinearModel, message: Message, width: int, scores: np.ndarray
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+        """The ranking of the sentence whose intent the message takes, if one.
+
+        ``None`` when the rule is off, the message has one sentence, its
+        sentences' features are not the message's kind (other featurizers
+        add sparse ones), no sentence is sure enough of a listed intent, or
+        the message's own intent is at least as urgent.
+        """
+        parts = message.get(SENTENCES_KEY) if self._sentence_intents else None
+        if not parts or any(row.shape[1] != width for _, row in parts):
+            return None
+        rows = np.vstack([row for _, row in parts]).astype(np.float64)
+        probabilities = model.probabilities(rows)
+        last = len(self._urgency)
+        candidates = []
+        for number, sentence_scores in enumerate(probabilities):
+            best = int(np.argmax(sentence_scores))
+            name = model.intents[best]
+            confidence = float(sentence_scores[best])
+            if confidence >= self._sentence_intents.get(name, 2.0):
+                urgency = self._urgency.get(name, last)
+                candidates.append((urgency, -confidence, number, best))
+        if not candidates:
+            return None
+        urgency, _, number, best = min(candidates)
+        name = model.intents[best]
+        own = model.intents[int(np.argmax(scores))]
+        if own == name or self._urgency.get(own, last + 1) <= urgency:
+            return None
+        sentence_scores = probabilities[number]
+        confidence = float(sentence_scores[best])
+        record = {
+            "text": parts[number][0],
+            INTENT_NAME_KEY: name,
+            PREDICTED_CONFIDENCE_KEY: confidence,
+            "message_confidence": float(scores[best]),
+        }
+        return self._ranking(model, sentence_scores), record

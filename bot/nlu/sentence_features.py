@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,13 @@ logger = logging.getLogger(__name__)
 #: The file in the model's storage naming the encoder the model was trained with.
 FINGERPRINT_FILE = "encoder.json"
 
+#: Where a parsed message keeps its sentences' features (``split_sentences``):
+#: a list of ``(sentence, row)`` pairs, the rows scaled as the message's own.
+SENTENCES_KEY = "sentence_features"
+
+#: A sentence ends at ., !, ?, ; or … followed by a space, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?;\u2026])\s+|\s*\n\s*")
+
 #: Joiners and presentation selectors inside emoji sequences: no meaning of their own.
 _EMOJI_GLUE = {"\u200d", "\ufe0e", "\ufe0f"}
 
@@ -74,6 +82,17 @@ def spelled_out(text: str) -> str:
         else:
             parts.append(char)
     return " ".join("".join(parts).split())
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message that has more than one, else ``[]``.
+
+    A part counts when it has a letter (a lone "?" or "..." is not a
+    sentence).
+    """
+    parts = [part.strip() for part in _SENTENCE_END.split(text)]
+    kept = [part for part in parts if any(char.isalpha() for char in part)]
+    return kept if len(kept) > 1 else []
 
 
 class EncoderMismatch(RasaException):
@@ -145,9 +164,17 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         ``model`` is the encoder's directory (empty: ``BATON_EMBEDDING_MODEL``
         or ``models/all-MiniLM-L6-v2``); ``scale`` multiplies the unit-length
         vector (DIET's sparse inputs are counts, so a larger scale gives the
-        embedding more weight early in training).
+        embedding more weight early in training). With ``split_sentences``,
+        a parsed message of several sentences also keeps each sentence's
+        features (:data:`SENTENCES_KEY`), for the intent classifier's
+        ``sentence_intents``; training examples are featurized whole only.
         """
-        return {**DenseFeaturizer.get_default_config(), "model": "", "scale": 1.0}
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "model": "",
+            "scale": 1.0,
+            "split_sentences": False,
+        }
 
     def __init__(
         self,
@@ -163,6 +190,7 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         self.directory = directory
         self._model_storage = model_storage
         self._resource = resource
+        self._split = bool(config.get("split_sentences", False))
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -235,15 +263,35 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         if not with_text:
             return
         texts = [message.get(TEXT) for message in with_text]
+        split = [sentences(t) if remember and self._split else [] for t in texts]
+        parts = [part for found in split for part in found]
         # One-off texts: kept out of the encoder's cache and store file.
         vectors = self.encoder.encode([spelled_out(t) for t in texts], cache=False)
         if remember:
             # The message embedder and the knowledge base reuse the vector.
             for text, vector in zip(texts, vectors, strict=True):
                 self.encoder.remember(text, vector)
-        scaled = vectors * np.float32(self._config["scale"])
-        for message, vector in zip(with_text, scaled, strict=True):
+        scale = np.float32(self._config["scale"])
+        scaled = vectors * scale
+        # The sentences apart from the messages: a message's own vector stays
+        # exactly what it was without them.
+        part_rows: np.ndarray | None = None
+        if parts:
+            encoded = self.encoder.encode([spelled_out(p) for p in parts], cache=False)
+            part_rows = encoded * scale
+        taken = 0
+        for message, vector, found in zip(with_text, scaled, split, strict=True):
             self.add_features_to_message(None, vector[None, :], TEXT, message)
+            if found and part_rows is not None:
+                rows = part_rows[taken : taken + len(found)]
+                taken += len(found)
+                message.set(
+                    SENTENCES_KEY,
+                    [
+                        (part, row[None, :])
+                        for part, row in zip(found, rows, strict=True)
+                    ],
+                )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Add the features to every training example with a text."""

@@ -144,6 +144,25 @@ async def test_asking_for_a_person_hands_off_and_silences_the_bot(stack) -> None
     assert [f["role"] for f in later if f["type"] == "message"] == ["customer"]
 
 
+async def test_a_request_for_a_person_after_a_bot_question_hands_off(stack) -> None:
+    # Read whole, the bot question outweighed the request (small talk).
+    conversation_id, token = await start(stack)
+    async with connect(stack, conversation_id, token) as ws:
+        await ws.recv()
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "message",
+                    "text": "Is this a bot? I'd rather speak with a real person.",
+                }
+            )
+        )
+        frames = await receive_until(
+            ws, lambda f: f.get("state") in {"queued", "follow_up"}, 60
+        )
+    assert frames[-1]["state"] in {"queued", "follow_up"}
+
+
 async def test_typed_slash_commands_reach_rasa_as_text(stack) -> None:
     """As a command, ``/intent@0.123`` would be parsed with confidence 0.123."""
     import sqlalchemy as sa

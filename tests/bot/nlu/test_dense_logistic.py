@@ -24,8 +24,12 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.dense_logistic import DenseLogisticRegressionClassifier, FeatureMismatch
-from bot.nlu.sentence_features import SentenceFeaturizer
+from bot.nlu.dense_logistic import (
+    SENTENCE_INTENT_KEY,
+    DenseLogisticRegressionClassifier,
+    FeatureMismatch,
+)
+from bot.nlu.sentence_features import SENTENCES_KEY, SentenceFeaturizer
 from tests.bot.nlu.rasa_training import train_and_load, trains_and_runs
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -304,3 +308,129 @@ def test_a_model_with_it_trains_persists_and_parses(tmp_path: Path) -> None:
     assert parsed["intent_ranking"][0]["name"] == "card_arrival"
     assert len(parsed["intent_ranking"]) == 3
     assert asyncio.run(parse("modify my PIN code"))["intent"]["name"] == "change_pin"
+
+
+def _sentence_setup(
+    tmp_path: Path, **config: Any
+) -> tuple[DenseLogisticRegressionClassifier, np.ndarray]:
+    """A classifier of three well-apart intents, and their centres."""
+    generator = np.random.default_rng(5)
+    centres = 4.0 * np.eye(3, 12)
+    intents = ["question", "request_human", "person_in_danger"]
+    rows = np.vstack(
+        [centre + generator.normal(scale=0.3, size=(30, 12)) for centre in centres]
+    )
+    labels = [intent for intent in intents for _ in range(30)]
+    data = TrainingData(training_examples=_messages(rows, labels))
+    classifier = _trained(
+        DenseLogisticRegressionClassifier, tmp_path, data, ranking_length=0, **config
+    )
+    assert isinstance(classifier, DenseLogisticRegressionClassifier)
+    return classifier, centres
+
+
+def _with_sentences(whole: np.ndarray, parts: list[np.ndarray]) -> Message:
+    [message] = _messages(whole[None, :])
+    message.set(
+        SENTENCES_KEY,
+        [
+            (f"sentence {n}", row[None, :].astype(np.float32))
+            for n, row in enumerate(parts)
+        ],
+    )
+    return message
+
+
+RULE = {
+    "sentence_intents": {"request_human": 0.75, "person_in_danger": 0.7},
+    "sentence_priority": ["person_in_danger", "request_human"],
+}
+
+
+def test_one_sure_sentence_of_a_listed_intent_decides_the_message(
+    tmp_path: Path,
+) -> None:
+    classifier, (question, human, _) = _sentence_setup(tmp_path, **RULE)
+    message = _with_sentences(0.9 * question + 0.3 * human, [question, human])
+    [parsed] = classifier.process([message])
+    assert parsed.get("intent")["name"] == "request_human"
+    assert parsed.get("intent")["confidence"] > 0.75
+    assert parsed.get("intent_ranking")[0]["name"] == "request_human"
+    record = parsed.get(SENTENCE_INTENT_KEY)
+    assert record["text"] == "sentence 1" and record["name"] == "request_human"
+    assert record["confidence"] == parsed.get("intent")["confidence"]
+    # The whole message's own confidence of it, for KnowledgeFirst.
+    [alone] = classifier.process(
+        [_messages((0.9 * question + 0.3 * human)[None, :])[0]]
+    )
+    own = {e["name"]: e["confidence"] for e in alone.get("intent_ranking")}
+    assert alone.get("intent")["name"] == "question"
+    assert record["message_confidence"] == pytest.approx(own["request_human"])
+    assert SENTENCE_INTENT_KEY in parsed.as_dict(only_output_properties=True)
+
+
+def test_the_sentence_rule_is_off_by_default(tmp_path: Path) -> None:
+    classifier, (question, human, _) = _sentence_setup(tmp_path)
+    [parsed] = classifier.process(
+        [_with_sentences(0.9 * question + 0.3 * human, [question, human])]
+    )
+    assert parsed.get("intent")["name"] == "question"
+    assert parsed.get(SENTENCE_INTENT_KEY) is None
+
+
+@pytest.mark.parametrize(
+    ("whole", "parts", "config", "expected"),
+    [
+        # Someone in danger is not made a request for a person by a sentence.
+        ((0.0, 0.3, 0.9), [(0, 0, 1), (0, 1, 0)], RULE, "person_in_danger"),
+        # A danger sentence outranks a request for a person.
+        ((0.2, 0.9, 0.0), [(0, 1, 0), (0, 0, 1)], RULE, "person_in_danger"),
+        # A sentence not sure enough.
+        (
+            (0.9, 0.3, 0.0),
+            [(1, 0, 0), (0, 1, 0)],
+            {**RULE, "sentence_intents": {"request_human": 1.0}},
+            "question",
+        ),
+        # The message is the sentence's intent already.
+        ((0.3, 0.9, 0.0), [(1, 0, 0), (0, 1, 0)], RULE, "request_human"),
+        # A sure sentence of an intent not listed decides nothing.
+        ((0.2, 0.9, 0.0), [(1, 0, 0), (0, 1, 0)], RULE, "request_human"),
+        ((0.9, 0.2, 0.0), [(1, 0, 0), (0, 0.1, 0)], RULE, "question"),
+    ],
+)
+def test_which_sentence_decides(
+    tmp_path: Path,
+    whole: tuple[float, ...],
+    parts: list[tuple[float, ...]],
+    config: dict[str, Any],
+    expected: str,
+) -> None:
+    classifier, centres = _sentence_setup(tmp_path, **config)
+    row = np.array(whole) @ centres
+    message = _with_sentences(row, [np.array(p) @ centres for p in parts])
+    [parsed] = classifier.process([message])
+    assert parsed.get("intent")["name"] == expected
+
+
+def test_sentences_of_other_features_are_not_read(tmp_path: Path) -> None:
+    # Other featurizers add sparse features the sentences lack.
+    classifier, (question, human, _) = _sentence_setup(tmp_path, **RULE)
+    message = _with_sentences(0.9 * question + 0.3 * human, [question[:6], human[:6]])
+    [parsed] = classifier.process([message])
+    assert parsed.get("intent")["name"] == "question"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"sentence_intents": {"request_human": 1.5}},
+        {"sentence_intents": ["request_human"]},
+        {"sentence_priority": "request_human"},
+    ],
+)
+def test_a_wrong_sentence_setting_is_refused(
+    tmp_path: Path, config: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError, match="sentence_"):
+        _sentence_setup(tmp_path, **config)

@@ -747,3 +747,23 @@ async def test_a_frustrated_how_to_question_is_answered_with_a_sorry(
     assert parsed.get(PARSE_KEY)["article"] == "password-reset"
     assert parsed.get(PARSE_KEY)["acknowledge"] is acknowledge
     assert parsed.get("intent")["name"] == "password_reset"
+
+
+def test_a_danger_sentence_in_a_question_an_article_answers_weighs_the_whole() -> None:
+    # "my notes won't sync. I'm scared I'll lose everything.": the second
+    # sentence alone is person_in_danger 0.84, the whole message 0.10.
+    parsed = parse("person_in_danger", 0.84)
+    parsed["sentence_intent"] = {
+        "text": "I'm scared I'll lose everything.",
+        "name": "person_in_danger",
+        "confidence": 0.84,
+        "message_confidence": 0.10,
+    }
+    override = decide(parsed, near(0.85), ["out_of_scope"], DANGER)
+    assert override is not None and override.safety
+    # The whole message as sure of the danger as its sentence: a person.
+    parsed["sentence_intent"]["message_confidence"] = 0.6
+    assert decide(parsed, near(0.85), ["out_of_scope"], DANGER) is None
+    # No article near enough: a person, with the numbers.
+    parsed["sentence_intent"]["message_confidence"] = 0.10
+    assert decide(parsed, near(0.59, 1.0), ["out_of_scope"], DANGER) is None

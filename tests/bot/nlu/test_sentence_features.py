@@ -20,8 +20,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.knowledge.embedding import DIMENSION, shared_encoder
 from bot.nlu.sentence_features import (
     FINGERPRINT_FILE,
+    SENTENCES_KEY,
     EncoderMismatch,
     SentenceFeaturizer,
+    sentences,
     spelled_out,
 )
 from tests.bot.nlu.rasa_training import train_and_load, trains_and_runs
@@ -186,3 +188,46 @@ def test_a_parsed_message_is_embedded_once_in_the_pipeline(
     [embedded] = embedder.process([message])
     assert embedded.get("embedding") is not None
     assert np.array_equal(encoder.encode([text], cache=False)[0], feature.features[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Is this a bot? I want a person.", ["Is this a bot?", "I want a person."]),
+        ("hi!\nmy sync is broken", ["hi!", "my sync is broken"]),
+        ("what?? ok... fine", ["what??", "ok...", "fine"]),
+        # One sentence, or none worth reading apart.
+        ("how do I export my notes", []),
+        ("version 2.3 is broken", []),
+        ("my sync is broken ?", []),
+    ],
+)
+def test_a_message_is_split_into_its_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def test_split_sentences_keeps_each_sentences_features_when_parsing(
+    tmp_path: Path,
+) -> None:
+    texts = ["Is this a bot? I'd rather speak with a real person.", "export notes"]
+    plain, *_ = _featurizer(tmp_path, scale=3.16)
+    featurizer, *_ = _featurizer(tmp_path, scale=3.16, split_sentences=True)
+    split = featurizer.process(_tokenized(texts))
+    whole = plain.process(_tokenized(texts))
+    for mine, theirs in zip(split, whole, strict=True):
+        # The message's own features are exactly what they are without it.
+        assert np.array_equal(mine.features[0].features, theirs.features[0].features)
+    parts = split[0].get(SENTENCES_KEY)
+    assert [text for text, _ in parts] == [
+        "Is this a bot?",
+        "I'd rather speak with a real person.",
+    ]
+    expected = shared_encoder().encode([text for text, _ in parts], cache=False)
+    for (_, row), vector in zip(parts, expected, strict=True):
+        assert row.shape == (1, DIMENSION)
+        assert np.allclose(row[0], 3.16 * vector, atol=1e-5)
+    assert split[1].get(SENTENCES_KEY) is None
+    # Training examples are featurized whole only.
+    data = TrainingData(training_examples=_tokenized(texts))
+    featurizer.process_training_data(data)
+    assert all(m.get(SENTENCES_KEY) is None for m in data.training_examples)
