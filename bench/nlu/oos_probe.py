@@ -330,6 +330,14 @@ def auroc(score: np.ndarray, truth: np.ndarray) -> float:
     return float(roc_auc_score(truth != OOS, score))
 
 
+def weighed(
+    score: np.ndarray, truth: np.ndarray, signals: Features
+) -> dict[str, float]:
+    """A score's chosen threshold, its figures there, and its AUROC."""
+    threshold, at = choose(score, truth, signals)
+    return {"threshold": threshold, **at, "auroc": auroc(score, truth)}
+
+
 ScoreFunction = Callable[[Features], np.ndarray]
 
 
@@ -413,13 +421,7 @@ def weigh(
             for name, function in SCORES.items():
                 if name in LIGHT_SKIPS:
                     continue
-                score = function(signals)
-                threshold, at = choose(score, truth, signals)
-                rows[setting][name] = {
-                    "threshold": threshold,
-                    **at,
-                    "auroc": auroc(score, truth),
-                }
+                rows[setting][name] = weighed(function(signals), truth, signals)
             if out is not None:
                 out.write_text(json.dumps({"validation": rows}, indent=2) + "\n")
             continue
@@ -446,13 +448,7 @@ def weigh(
         rows_meta = dict(zip(META_SIGNALS, meta[-1].coef_[0].tolist(), strict=True))  # type: ignore[index]
         rows[setting] = {"meta_weights (standardised)": rows_meta}
         for name, function in SCORES.items():
-            score = function(signals)
-            threshold, at = choose(score, truth, signals)
-            rows[setting][name] = {
-                "threshold": threshold,
-                **at,
-                "auroc": auroc(score, truth),
-            }
+            rows[setting][name] = weighed(function(signals), truth, signals)
         print(
             setting, round(time.process_time() - started, 1), "CPU s", file=sys.stderr
         )
