@@ -204,11 +204,7 @@ def summary(result: dict[str, object]) -> list[str]:
     names = next(iter(rows.values())).keys()
     lines = []
     for name in names:
-        banking = [
-            rows[s][name]
-            for s in rows
-            if s.startswith("banking77")
-        ]
+        banking = [rows[s][name] for s in rows if s.startswith("banking77")]
         clinc = rows.get("clinc150", {}).get(name)
         recall = (
             np.mean([b["oos_recall"] for b in banking]) if banking else float("nan")
