@@ -21,8 +21,8 @@ person.") is also classified sentence by sentence, from the features
 :class:`bot.nlu.sentence_features.SentenceFeaturizer` keeps with
 ``split_sentences``. When one sentence is one of ``sentence_intents`` at
 that intent's confidence or more, the message gets that sentence's intent
-and ranking, unless the message's own intent comes no later in
-``sentence_priority`` (someone in danger is not turned into a request for
+and ranking, unless the message's own intent comes earlier in
+``sentence_priority``, or is the same intent and as sure (someone in danger is not turned into a request for
 a person by "sorry, I just need to tell someone"). The message's parse says
 so under ``sentence_intent`` (the sentence, the intent, its confidence and
 the whole message's confidence of it). Whole messages read as one vector
@@ -313,7 +313,7 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
         ``None`` when the rule is off, the message has one sentence, its
         sentences' features are not the message's kind (other featurizers
         add sparse ones), no sentence is sure enough of a listed intent, or
-        the message's own intent is at least as urgent.
+        the message's own intent is more urgent, or the same and as sure.
         """
         parts = message.get(SENTENCES_KEY) if self._sentence_intents else None
         if not parts or any(row.shape[1] != width for _, row in parts):
@@ -333,11 +333,17 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
             return None
         urgency, _, number, best = min(candidates)
         name = model.intents[best]
-        own = model.intents[int(np.argmax(scores))]
-        if own == name or self._urgency.get(own, last + 1) <= urgency:
-            return None
         sentence_scores = probabilities[number]
         confidence = float(sentence_scores[best])
+        own = model.intents[int(np.argmax(scores))]
+        if self._urgency.get(own, last + 1) < urgency or (
+            own == name and float(scores[best]) >= confidence
+        ):
+            # The message is more urgent, or as sure of the same intent: its
+            # own ranking stands. Less sure of the same intent (a request
+            # for a person tied with the bot question before it, so that
+            # the fallback would ask), the sentence's ranking decides.
+            return None
         record = {
             "text": parts[number][0],
             INTENT_NAME_KEY: name,

@@ -392,8 +392,8 @@ def test_the_sentence_rule_is_off_by_default(tmp_path: Path) -> None:
             {**RULE, "sentence_intents": {"request_human": 1.0}},
             "question",
         ),
-        # The message is the sentence's intent already.
-        ((0.3, 0.9, 0.0), [(1, 0, 0), (0, 1, 0)], RULE, "request_human"),
+        # The message is the sentence's intent already, as sure.
+        ((0.0, 1.0, 0.0), [(1, 0, 0), (0, 1, 0)], RULE, "request_human"),
         # A sure sentence of an intent not listed decides nothing.
         ((0.2, 0.9, 0.0), [(1, 0, 0), (0, 1, 0)], RULE, "request_human"),
         ((0.9, 0.2, 0.0), [(1, 0, 0), (0, 0.1, 0)], RULE, "question"),
@@ -411,6 +411,26 @@ def test_which_sentence_decides(
     message = _with_sentences(row, [np.array(p) @ centres for p in parts])
     [parsed] = classifier.process([message])
     assert parsed.get("intent")["name"] == expected
+
+
+def test_a_surer_sentence_of_the_messages_own_intent_gives_its_ranking(
+    tmp_path: Path,
+) -> None:
+    # "Are you a bot? If so, I'd like to speak with a human being instead.":
+    # request_human 0.50 against bot_challenge 0.49 for the whole message
+    # (the fallback would ask), 0.98 for its second sentence.
+    classifier, (question, human, _) = _sentence_setup(tmp_path, **RULE)
+    whole = 0.5 * question + 0.52 * human
+    [alone] = classifier.process([_messages(whole[None, :])[0]])
+    assert alone.get("intent")["name"] == "request_human"
+    assert alone.get("intent")["confidence"] < 0.75
+    [parsed] = classifier.process([_with_sentences(whole, [question, human])])
+    assert parsed.get("intent")["name"] == "request_human"
+    assert parsed.get("intent")["confidence"] > 0.75
+    assert parsed.get(SENTENCE_INTENT_KEY)["text"] == "sentence 1"
+    assert parsed.get(SENTENCE_INTENT_KEY)["message_confidence"] == pytest.approx(
+        alone.get("intent")["confidence"]
+    )
 
 
 def test_sentences_of_other_features_are_not_read(tmp_path: Path) -> None:
