@@ -22,8 +22,9 @@ person.") is also classified sentence by sentence, from the features
 ``split_sentences``. When one sentence is one of ``sentence_intents`` at
 that intent's confidence or more, the message gets that sentence's intent
 and ranking, unless the message's own intent comes earlier in
-``sentence_priority``, or is the same intent and as sure (someone in danger is not turned into a request for
-a person by "sorry, I just need to tell someone"). The message's parse says
+``sentence_priority``, or is the same intent and as sure (someone in
+danger is not turned into a request for a person by "sorry, I just need
+to tell someone"). The message's parse says
 so under ``sentence_intent`` (the sentence, the intent, its confidence and
 the whole message's confidence of it). Whole messages read as one vector
 lose such a sentence among the others: the bot question outweighed the
