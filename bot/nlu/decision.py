@@ -19,6 +19,11 @@ PARSE_KEY = "knowledge"
 #: The intent an article without an intent of its own answers as.
 GENERIC_INTENT = "out_of_scope"
 FALLBACK_INTENT = "nlu_fallback"
+#: Where the intent classifier records an intent one sentence of the message
+#: gave it (bot.nlu.dense_logistic), and the whole message's own confidence
+#: of that intent within the record.
+SENTENCE_INTENT_KEY = "sentence_intent"
+MESSAGE_CONFIDENCE_KEY = "message_confidence"
 # Rasa's parse data (rasa.shared.nlu.constants), spelled here so that the
 # action server can read it without importing Rasa.
 INTENT = "intent"
@@ -231,9 +236,9 @@ def decide(
         # Someone may be in danger: no other way to an article than this one.
         # When one sentence said so (the classifier's ``sentence_intent``),
         # how sure the model is of the whole message decides.
-        sentence = parse.get("sentence_intent") or {}
+        sentence = parse.get(SENTENCE_INTENT_KEY) or {}
         if sentence.get(INTENT_NAME_KEY) == model_intent:
-            model_confidence = float(sentence.get("message_confidence") or 0.0)
+            model_confidence = float(sentence.get(MESSAGE_CONFIDENCE_KEY) or 0.0)
         danger = _danger_answer(
             model_confidence,
             result,

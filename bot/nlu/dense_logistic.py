@@ -24,9 +24,9 @@ that intent's confidence or more, the message gets that sentence's intent
 and ranking, unless the message's own intent comes earlier in
 ``sentence_priority``, or is the same intent and as sure (someone in
 danger is not turned into a request for a person by "sorry, I just need
-to tell someone"). The message's parse says
-so under ``sentence_intent`` (the sentence, the intent, its confidence and
-the whole message's confidence of it). Whole messages read as one vector
+to tell someone"). The message's parse says so under
+``sentence_intent`` (the sentence, the intent, its confidence and the whole
+message's confidence of it). Whole messages read as one vector
 lose such a sentence among the others: the bot question outweighed the
 request (bot_challenge 0.75 against request_human 0.25), and "lately i
 just feel like disappearing. sorry, not really a lumen question" read as a
@@ -69,12 +69,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.extmath import softmax
 from sklearn.utils.validation import check_is_fitted
 
+from bot.nlu.decision import MESSAGE_CONFIDENCE_KEY, SENTENCE_INTENT_KEY
 from bot.nlu.sentence_features import SENTENCES_KEY
 
 logger = logging.getLogger(__name__)
-
-#: The parse's record of an intent taken from one sentence of the message.
-SENTENCE_INTENT_KEY = "sentence_intent"
 
 
 class FeatureMismatch(RasaException):
@@ -189,8 +187,8 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
 
         ``sentence_intents`` maps an intent to the confidence one sentence
         needs for the whole message to take it; ``sentence_priority`` lists
-        intents from the most urgent: a message's own intent listed no later
-        than the sentence's is kept.
+        intents from the most urgent: a message's own intent listed earlier
+        than the sentence's, or the same intent as sure, is kept.
         """
         return {
             **LogisticRegressionClassifier.get_default_config(),
@@ -332,10 +330,9 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
                 candidates.append((urgency, -confidence, number, best))
         if not candidates:
             return None
-        urgency, _, number, best = min(candidates)
+        urgency, negative, number, best = min(candidates)
         name = model.intents[best]
-        sentence_scores = probabilities[number]
-        confidence = float(sentence_scores[best])
+        confidence = -negative
         own = model.intents[int(np.argmax(scores))]
         if self._urgency.get(own, last + 1) < urgency or (
             own == name and float(scores[best]) >= confidence
@@ -349,6 +346,6 @@ class DenseLogisticRegressionClassifier(LogisticRegressionClassifier):
             "text": parts[number][0],
             INTENT_NAME_KEY: name,
             PREDICTED_CONFIDENCE_KEY: confidence,
-            "message_confidence": float(scores[best]),
+            MESSAGE_CONFIDENCE_KEY: float(scores[best]),
         }
-        return self._ranking(model, sentence_scores), record
+        return self._ranking(model, probabilities[number]), record
