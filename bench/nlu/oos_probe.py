@@ -16,6 +16,9 @@ the classifier's own ``oos`` class kept.
 public dataset once (into ``--cache``); ``python -m bench.nlu.oos_probe
 weigh`` prints the validation figures of every score as JSON. Test splits
 are scored only with ``--test SCORE`` (once, for a score already chosen).
+``python -m bench.nlu.oos_probe absorbed`` shows, per held-out BANKING77
+intent, the share of its validation messages the current rule catches and
+the known intents that take the rest.
 """
 
 from __future__ import annotations
@@ -460,10 +463,47 @@ def weigh(
     return result
 
 
+def absorbed(cache: Path, seeds: Sequence[int]) -> dict[str, object]:
+    """Where each held-out intent's validation messages go at the rule's threshold.
+
+    For each seed: the current score (confidence plus the cosine to the
+    nearest training example) and its validation threshold; per held-out
+    intent, the share caught (sent to the fallback) and the known intents
+    that took the rest, most first. Validation splits only.
+    """
+    from collections import Counter
+
+    original = {e.text: e.label for e in public_splits("banking77").train}
+    lookup = Lookup.read("banking77", cache)
+    result: dict[str, object] = {}
+    for setting, splits in settings(seeds, clinc=False).items():
+        assert splits.valid is not None
+        fitted = Fitted.train(lookup.of(splits.train), [e.label for e in splits.train])
+        truth = np.array([e.label for e in splits.valid])
+        signals = features(fitted, lookup.of(splits.valid))
+        score = signals.confidence + signals.knn[1]
+        threshold, at = choose(score, truth, signals)
+        falls = (signals.margin < AMBIGUITY) | (score < threshold)
+        rows: dict[str, list[int]] = {}
+        for row, example in enumerate(splits.valid):
+            if truth[row] == OOS:
+                rows.setdefault(original[example.text], []).append(row)
+        intents = {}
+        for intent, mine in sorted(rows.items()):
+            taken = Counter(str(signals.first[r]) for r in mine if not falls[r])
+            intents[intent] = {
+                "messages": len(mine),
+                "caught": round(float(falls[mine].mean()), 4),
+                "taken_by": dict(taken.most_common(3)),
+            }
+        result[setting] = {"threshold": threshold, **at, "held_out": intents}
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bench.nlu.oos_probe``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nlu.oos_probe")
-    parser.add_argument("action", choices=("embed", "weigh"))
+    parser.add_argument("action", choices=("embed", "weigh", "absorbed"))
     parser.add_argument("dataset", nargs="?")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/oos-probe"))
     parser.add_argument("--seeds", default="0,1,2,3,4")
@@ -474,6 +514,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.action == "embed":
         embed(args.dataset, args.cache)
+        return 0
+    if args.action == "absorbed":
+        found = absorbed(args.cache, [int(s) for s in args.seeds.split(",")])
+        if args.out is not None:
+            args.out.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(found, indent=2))
         return 0
     seeds = [] if args.only_clinc else [int(s) for s in args.seeds.split(",")]
     result = weigh(args.cache, seeds, args.out, not args.no_clinc, args.light)
