@@ -44,6 +44,7 @@ import numpy as np
 
 from bench.nlu.neardomain_probe import relative_mahalanobis
 from bench.nlu.oos_probe import (
+    OOS,
     Fitted,
     Lookup,
     features,
@@ -51,17 +52,17 @@ from bench.nlu.oos_probe import (
     unit,
     weighed,
 )
+from bot.knowledge.embedding.encoder import MULTILINGUAL_WEIGHT
+from bot.knowledge.embedding.model import ENGLISH_DIMENSION
 
-#: MiniLM's shape.
-HIDDEN = 384
+#: MiniLM's shape (its width is the English half of the joined vector).
+HIDDEN = ENGLISH_DIMENSION
 HEADS = 12
 LAYERS = 6
 #: Word pieces kept per message while tuning (BANKING77's longest need ~90).
 MAX_PIECES = 64
 #: Messages per tuning step.
 BATCH = 64
-#: The multilingual half's share of the joined vector (the encoder's weight).
-MULTILINGUAL_WEIGHT = 0.5
 LOSSES = ("ce", "supcon+ce")
 
 
@@ -281,7 +282,7 @@ def scores(fitted: Fitted, vectors: np.ndarray, truth: np.ndarray) -> dict[str, 
     """The scores the other probes found best, judged by the bench's rule."""
     signals = features(fitted, vectors)
     return {
-        "accuracy": float((signals.first == truth)[truth != "oos"].mean()),
+        "accuracy": float((signals.first == truth)[truth != OOS].mean()),
         "conf+knn1": weighed(signals.confidence + signals.knn[1], truth, signals),
         "conf": weighed(signals.confidence, truth, signals),
         "knn1": weighed(signals.knn[1], truth, signals),

@@ -282,6 +282,12 @@ def sparse_agreement(
     return result
 
 
+def unsure_anyway(signals: Features) -> np.ndarray:
+    """Messages that fall back at any threshold: ambiguous, or the ``oos`` class."""
+    result: np.ndarray = (signals.margin < AMBIGUITY) | (signals.first == OOS)
+    return result
+
+
 def choose(
     score: np.ndarray,
     truth: np.ndarray,
@@ -290,7 +296,7 @@ def choose(
 ) -> tuple[float, dict[str, float]]:
     """The bench's rule for any score (higher: more in scope)."""
     out = truth == OOS
-    unsure = (signals.margin < AMBIGUITY) | (signals.first == OOS)
+    unsure = unsure_anyway(signals)
     right = (signals.first == truth)[~out]
     floor = float(right.mean()) - max_drop
     grid = np.unique(np.quantile(score[np.isfinite(score)], GRID))
@@ -315,8 +321,7 @@ def figures(
 ) -> dict[str, float]:
     """In-scope accuracy and out-of-scope recall at a threshold."""
     out = truth == OOS
-    unsure = (signals.margin < AMBIGUITY) | (signals.first == OOS)
-    falls = unsure | (score < threshold)
+    falls = unsure_anyway(signals) | (score < threshold)
     right = signals.first == truth
     return {
         "accuracy": float(right[~out].mean()),
@@ -483,7 +488,7 @@ def absorbed(cache: Path, seeds: Sequence[int]) -> dict[str, object]:
         signals = features(fitted, lookup.of(splits.valid))
         score = signals.confidence + signals.knn[1]
         threshold, at = choose(score, truth, signals)
-        falls = (signals.margin < AMBIGUITY) | (score < threshold)
+        falls = unsure_anyway(signals) | (score < threshold)
         rows: dict[str, list[int]] = {}
         for row, example in enumerate(splits.valid):
             if truth[row] == OOS:
