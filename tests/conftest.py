@@ -96,7 +96,18 @@ SLOW_FIRST = (
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Put the slow modules first, each module's own order kept."""
+    """Put the slow modules first, each module's own order kept.
+
+    A test marked ``only_with(fixture=value, ...)`` runs with those fixture
+    parameters only: the others are deselected (reported as such, not
+    skipped). For a slow test whose cost is in what the variants share
+    (a real evaluation, a benchmark through the stack), not in what they
+    change (the database, the bus).
+    """
+    dropped = [item for item in items if not _wanted_variant(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if _wanted_variant(item)]
 
     def rank(item: pytest.Item) -> int:
         path = item.nodeid.split("::", 1)[0]
@@ -106,6 +117,17 @@ def pytest_collection_modifyitems(
         return len(SLOW_FIRST)
 
     items.sort(key=rank)  # stable: a module's tests keep their order
+
+
+def _wanted_variant(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("only_with")
+    callspec = getattr(item, "callspec", None)
+    if marker is None or callspec is None:
+        return True
+    return all(
+        callspec.params.get(name, wanted) == wanted
+        for name, wanted in marker.kwargs.items()
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -614,6 +614,9 @@ async def test_another_product_the_article_names_still_gets_it(stack: Any) -> No
     assert articles_shown(frames) == ["import-from-other-apps"]
 
 
+# The benchmark's client and scoring are the same for both stacks, and every
+# test above asks both stacks questions: once is enough.
+@pytest.mark.only_with(stack="embedded")
 async def test_the_end_to_end_benchmark_runs_on_a_slice(stack: Any) -> None:
     """``python -m bench.e2e.run`` against the running stack, on the
     validation set (never the held-out one): every question gets a first

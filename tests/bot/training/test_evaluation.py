@@ -372,6 +372,9 @@ async def test_a_job_shows_its_evaluation_and_intents_their_f1(
 
 
 @pytest.mark.timeout(900)
+# A real evaluation runs Rasa for minutes on either database; the record it
+# writes is checked on both by the tests above and below.
+@pytest.mark.only_with(module_database_url="sqlite")
 async def test_baton_evaluate_records_a_side_by_side_evaluation(
     hub: RunningHub,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -483,6 +486,9 @@ async def test_a_trainer_re_evaluates_a_model_as_a_job_that_says_why_it_failed(
 
 
 @pytest.mark.timeout(900)
+# A real evaluation runs Rasa for minutes on either database; the record it
+# writes is checked on both by the tests above and below.
+@pytest.mark.only_with(module_database_url="sqlite")
 async def test_a_second_evaluation_reuses_the_live_models_report(
     hub: RunningHub,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
