@@ -79,8 +79,8 @@ bench-soak: $(INSTALLED) $(EMBEDDINGS) $(MODEL)
 ## -> bench/results/nlu-<dataset>-<date>.json (about half an hour on 2 cores)
 bench-nlu: $(INSTALLED) $(EMBEDDINGS)
 	nice $(PY) -m bench.nlu.run --public banking77 --config bench/nlu/configs/linear-dense.yml
-	nice $(PY) -m bench.nlu.run --public clinc150 --config bench/nlu/configs/linear-dense-knn.yml --max-drop 0.03
-	nice $(PY) -m bench.nlu.run --public banking77 --hold-out-intents 10 --seed 0 --config bench/nlu/configs/linear-dense-knn.yml --max-drop 0.03
+	nice $(PY) -m bench.nlu.run --public clinc150 --config bench/nlu/configs/linear-dense-knn-novelty.yml --max-drop 0.03
+	nice $(PY) -m bench.nlu.run --public banking77 --hold-out-intents 10 --seed 0 --config bench/nlu/configs/linear-dense-knn-novelty.yml --max-drop 0.03
 
 clean:
 	rm -rf $(VENV) models var results .pytest_cache .mypy_cache .ruff_cache

@@ -61,6 +61,9 @@ class Prediction:
     #: The intent the pipeline itself answered (``nlu_fallback`` when it fell
     #: back; ``None``: not recorded).
     answered: str | None = None
+    #: What the message's words take off its combined score (the component's
+    #: ``novelty_weight`` times its novelty; 0 without one).
+    penalty: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def decide(
         prediction.similarity < similarity_threshold
         or (
             combined_threshold is not None
-            and prediction.confidence + prediction.similarity < combined_threshold
+            and prediction.confidence + prediction.similarity - prediction.penalty
+            < combined_threshold
         )
     ):
         return OUT_OF_SCOPE
@@ -317,7 +321,8 @@ def choose_threshold(
             )
         threshold = fixed_threshold
         similarity_threshold = fixed_similarity or 0.0
-        score = confidence + similarity
+        penalty = np.array([prediction.penalty for prediction in predictions])
+        score = confidence + similarity - penalty
         grid = combined_grid(score)
         kept = unsure(threshold) | (similarity < similarity_threshold)
         ranked = keys(kept[:, None] | (score[:, None] < grid[None, :]))
@@ -396,7 +401,10 @@ def read_predictions(path: Path) -> dict[str, tuple[list[str], list[Prediction]]
             continue
         try:
             row = json.loads(line)
-            prediction = Prediction(**{key: row.get(key) for key in fields})
+            prediction = Prediction(
+                **{key: row.get(key) for key in fields},
+                penalty=float(row.get("penalty") or 0.0),
+            )
             labels, predictions = parts.setdefault(str(row["part"]), ([], []))
             labels.append(str(row["label"]))
         except (KeyError, TypeError, json.JSONDecodeError) as error:

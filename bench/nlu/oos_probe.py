@@ -18,7 +18,11 @@ weigh`` prints the validation figures of every score as JSON. Test splits
 are scored only with ``--test SCORE`` (once, for a score already chosen).
 ``python -m bench.nlu.oos_probe absorbed`` shows, per held-out BANKING77
 intent, the share of its validation messages the current rule catches and
-the known intents that take the rest.
+the known intents that take the rest. ``python -m bench.nlu.oos_probe
+novelty`` weighs the current score minus a weight times the message's
+lexical novelty for its top intent
+(:class:`bot.nlu.out_of_scope.Vocabulary`, the component's own code) at
+several weights.
 """
 
 from __future__ import annotations
@@ -505,10 +509,61 @@ def absorbed(cache: Path, seeds: Sequence[int]) -> dict[str, object]:
     return result
 
 
+NOVELTY_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+
+
+def novelty(cache: Path, seeds: Sequence[int]) -> dict[str, object]:
+    """Confidence + nearest example - w * novelty, by weight, validation only.
+
+    Per setting (BANKING77 held out by seed, CLINC150) and weight: the
+    rule's threshold and the figures there; then, per weight, the mean over
+    the BANKING77 settings.
+    """
+    from bot.nlu.out_of_scope import Vocabulary
+
+    rows: dict[str, dict[str, object]] = {}
+    for setting, splits in settings(seeds).items():
+        assert splits.valid is not None
+        lookup = Lookup.read(
+            "clinc150" if setting == "clinc150" else "banking77", cache
+        )
+        labels = [e.label for e in splits.train]
+        fitted = Fitted.train(lookup.of(splits.train), labels)
+        truth = np.array([e.label for e in splits.valid])
+        signals = features(fitted, lookup.of(splits.valid))
+        texts: dict[str, list[str]] = {}
+        for example in splits.train:
+            if example.label != OOS:
+                texts.setdefault(example.label, []).append(example.text)
+        vocabulary = Vocabulary.learn([e.text for e in splits.train], texts)
+        found = np.array(
+            [
+                vocabulary.novelty(e.text, str(first))
+                for e, first in zip(splits.valid, signals.first, strict=True)
+            ]
+        )
+        base = signals.confidence + signals.knn[1]
+        rows[setting] = {
+            f"w={weight}": weighed(base - weight * found, truth, signals)
+            for weight in NOVELTY_WEIGHTS
+        }
+    banking = [name for name in rows if name != "clinc150"]
+    means = {
+        f"w={weight}": {
+            key: float(
+                np.mean([rows[name][f"w={weight}"][key] for name in banking])  # type: ignore[index]
+            )
+            for key in ("oos_recall", "in_scope_accuracy", "auroc")
+        }
+        for weight in NOVELTY_WEIGHTS
+    }
+    return {"validation": rows, "banking77_holdout10_mean": means}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bench.nlu.oos_probe``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nlu.oos_probe")
-    parser.add_argument("action", choices=("embed", "weigh", "absorbed"))
+    parser.add_argument("action", choices=("embed", "weigh", "absorbed", "novelty"))
     parser.add_argument("dataset", nargs="?")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/oos-probe"))
     parser.add_argument("--seeds", default="0,1,2,3,4")
@@ -520,8 +575,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.action == "embed":
         embed(args.dataset, args.cache)
         return 0
-    if args.action == "absorbed":
-        found = absorbed(args.cache, [int(s) for s in args.seeds.split(",")])
+    if args.action in ("absorbed", "novelty"):
+        action = absorbed if args.action == "absorbed" else novelty
+        found = action(args.cache, [int(s) for s in args.seeds.split(",")])
         if args.out is not None:
             args.out.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
         print(json.dumps(found, indent=2))

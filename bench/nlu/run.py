@@ -208,12 +208,14 @@ def _prediction(parsed: dict[str, Any]) -> Prediction:
     if not ranking:
         intent = parsed.get("intent") or {}
         ranking = [intent] if intent.get("name") != FALLBACK_INTENT else []
-    similarity = (parsed.get(OUT_OF_SCOPE_KEY) or {}).get("similarity")
+    reported = parsed.get(OUT_OF_SCOPE_KEY) or {}
+    similarity = reported.get("similarity")
     if similarity is not None:
         similarity = float(similarity)
+    penalty = float(reported.get("penalty") or 0.0)
     answered = str((parsed.get("intent") or {}).get("name") or FALLBACK_INTENT)
     if not ranking:
-        return Prediction("", 0.0, 0.0, similarity, answered)
+        return Prediction("", 0.0, 0.0, similarity, answered, penalty)
     second = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
     return Prediction(
         str(ranking[0].get("name")),
@@ -221,6 +223,7 @@ def _prediction(parsed: dict[str, Any]) -> Prediction:
         second,
         similarity,
         answered,
+        penalty,
     )
 
 

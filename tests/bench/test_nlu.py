@@ -235,13 +235,17 @@ def test_a_clinc150_slice_with_a_learnt_similarity_and_a_combined_threshold(
 # Training (no DIET) and loading Rasa once: under a minute on a quiet machine.
 @pytest.mark.timeout(1200)
 @needs_datasets
-def test_a_clinc150_slice_with_the_nearest_training_example(tmp_path: Path) -> None:
-    # linear-dense-knn.yml as it is: the combined rule with the cosine to the
-    # nearest training example (neighbours 1) instead of the nearest mean.
-    config = CONFIGS / "linear-dense-knn.yml"
+def test_a_clinc150_slice_with_the_nearest_training_example_and_novelty(
+    tmp_path: Path,
+) -> None:
+    # linear-dense-knn-novelty.yml as it is: the combined rule with the cosine
+    # to the nearest training example (neighbours 1) instead of the nearest
+    # mean, less half the message's lexical novelty for its top intent.
+    config = CONFIGS / "linear-dense-knn-novelty.yml"
     pipeline = yaml.safe_load(config.read_text())["pipeline"]
     [far] = [c for c in pipeline if c["name"].endswith("OutOfScopeClassifier")]
     assert far["neighbours"] == 1
+    assert far["novelty_weight"] == 0.5
     datasets, _, _, result = _bench_clinc_slice(tmp_path, config, "--max-drop", "0.03")
     assert result["config"]["combined_threshold"] == far["combined_threshold"]
     # The pipeline's own answers (its fallbacks) are the bench's rule's.
@@ -259,6 +263,11 @@ def test_a_clinc150_slice_with_the_nearest_training_example(tmp_path: Path) -> N
     nearest = (vectors @ examples.T).max(axis=1)
     reported = np.array([row["similarity"] for row in rows])
     assert np.allclose(reported, nearest, atol=1e-4)
+    # Some messages use words their top intent's examples never do, and pay
+    # for them; the pipeline's answers above include that.
+    penalties = [row["penalty"] for row in rows]
+    assert min(penalties) >= 0.0 and max(penalties) > 0.0
+    assert max(penalties) <= 0.5
     # The combined threshold chosen on validation by the same rule.
     _, predictions = read_predictions(tmp_path / "predictions.jsonl")["valid"]
     valid = [row["label"] for row in rows if row["part"] == "valid"]

@@ -23,6 +23,7 @@ from bot.nlu.out_of_scope import (
     PARSE_KEY,
     OutOfScopeClassifier,
     OutOfScopeConfigError,
+    Vocabulary,
     calibrate,
 )
 from bot.nlu.sentence_features import EncoderMismatch
@@ -47,7 +48,7 @@ EXAMPLES = {
 def _classifier(
     tmp_path: Path, **config: object
 ) -> tuple[OutOfScopeClassifier, LocalModelStorage, Resource, ExecutionContext]:
-    (tmp_path / "storage").mkdir(exist_ok=True)
+    (tmp_path / "storage").mkdir(parents=True, exist_ok=True)
     storage = LocalModelStorage(tmp_path / "storage")
     resource = Resource("out_of_scope")
     context = ExecutionContext(GraphSchema({}), node_name="out_of_scope")
@@ -216,6 +217,10 @@ def test_without_a_combined_threshold_the_confidence_does_not_count(
             {"neighbours": 1, "fallback_rate": 0.1},
             "give neighbours 0 with it",
         ),
+        ({"novelty_weight": -0.5, "combined_threshold": 1.0}, "novelty_weight must"),
+        ({"novelty_weight": "0.5", "combined_threshold": 1.0}, "novelty_weight must"),
+        ({"novelty_weight": True, "combined_threshold": 1.0}, "novelty_weight must"),
+        ({"novelty_weight": 0.5}, "give combined_threshold with it"),
     ],
 )
 def test_bad_settings_are_refused(
@@ -258,6 +263,109 @@ def test_with_neighbours_the_similarity_is_the_kth_nearest_examples(
     assert np.array_equal(loaded.examples, classifier.examples)
     [again] = loaded.process([_parsed(text, "change_pin", 0.9)])
     assert again.get(PARSE_KEY)["similarity"] == reported["similarity"]
+
+
+def test_novelty_weighs_the_words_the_top_intents_examples_never_use() -> None:
+    vocabulary = Vocabulary.learn(
+        [text for texts in EXAMPLES.values() for text in texts],
+        {k: v for k, v in EXAMPLES.items() if k != "oos"},
+    )
+    # Every word is one of change_pin's: nothing new.
+    assert vocabulary.novelty("Change my PIN!", "change_pin") == 0.0
+    # "swallowed" and "atm" appear in no example: they weigh most.
+    swallowed = vocabulary.novelty("the ATM swallowed my card", "card_arrival")
+    assert 0.5 < swallowed < 1.0
+    # A word another intent's example uses weighs less than one no example
+    # uses: "arrived" (card_arrival's) against "atm".
+    assert vocabulary.weights["arrived"] < vocabulary.unseen
+    seen_elsewhere = vocabulary.novelty("PIN arrived", "change_pin")
+    never_seen = vocabulary.novelty("PIN atm", "change_pin")
+    assert 0.0 < seen_elsewhere < never_seen < 1.0
+    assert vocabulary.novelty("atm swallowed", "change_pin") == 1.0
+    # No words, or an intent without examples: no evidence either way.
+    assert vocabulary.novelty("?!", "change_pin") == 0.0
+    assert vocabulary.novelty("the ATM swallowed my card", "oos") == 0.0
+    assert Vocabulary.from_json(vocabulary.to_json()) == vocabulary
+
+
+def test_with_a_novelty_weight_new_words_lower_the_combined_score(
+    tmp_path: Path,
+) -> None:
+    settings = {
+        "exclude_intents": ["oos"],
+        "neighbours": 1,
+        "threshold": 0.0,
+        "combined_threshold": 1.3,
+    }
+    plain, *_ = _classifier(tmp_path / "plain", **settings)
+    plain.train(_training_data())
+    weighed, storage, _, context = _classifier(
+        tmp_path / "weighed", **settings, novelty_weight=0.5
+    )
+    trained = weighed.train(_training_data())
+    text = "the cash machine swallowed my card"
+    confidence = 0.9
+    [kept] = plain.process([_parsed(text, "card_arrival", confidence)])
+    [fell] = weighed.process([_parsed(text, "card_arrival", confidence)])
+    similarity = kept.get(PARSE_KEY)["similarity"]
+    reported = fell.get(PARSE_KEY)
+    assert "novelty" not in kept.get(PARSE_KEY)
+    assert reported["similarity"] == pytest.approx(similarity)
+    assert reported["penalty"] == pytest.approx(0.5 * reported["novelty"])
+    # Kept on meaning alone, the words no card_arrival example uses tip it.
+    assert (
+        confidence + similarity >= 1.3 > confidence + similarity - reported["penalty"]
+    )
+    assert kept.get(INTENT)["name"] == "card_arrival"
+    needed = min(max(1.3 - similarity + reported["penalty"], 0.0), 1.0)
+    assert fell.get(INTENT) == {"name": "nlu_fallback", "confidence": needed}
+    # The known words of a known intent cost nothing.
+    [pin] = weighed.process([_parsed("reset the PIN of my card", "change_pin", 0.9)])
+    assert pin.get(PARSE_KEY)["penalty"] == 0.0
+    # A message the FallbackClassifier already set aside reports its top
+    # intent's novelty too (a benchmark weighs every message's score).
+    unsure = Message(
+        data={
+            TEXT: text,
+            INTENT: {"name": "nlu_fallback", "confidence": 0.3},
+            "intent_ranking": [
+                {"name": "nlu_fallback", "confidence": 0.3},
+                {"name": "card_arrival", "confidence": 0.55},
+                {"name": "change_pin", "confidence": 0.45},
+            ],
+        }
+    )
+    [unsure] = weighed.process([unsure])
+    assert unsure.get(PARSE_KEY)["novelty"] == reported["novelty"]
+    assert unsure.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.3}
+    assert [e["name"] for e in unsure.get("intent_ranking")].count("nlu_fallback") == 1
+    # The words persist with the model.
+    loaded = OutOfScopeClassifier.load(
+        {
+            **OutOfScopeClassifier.get_default_config(),
+            **settings,
+            "novelty_weight": 0.5,
+        },
+        storage,
+        trained,
+        context,
+    )
+    assert loaded.vocabulary == weighed.vocabulary
+    [again] = loaded.process([_parsed(text, "card_arrival", confidence)])
+    assert again.get(PARSE_KEY) == reported
+
+
+def test_a_novelty_weight_needs_a_model_that_kept_its_words(tmp_path: Path) -> None:
+    settings = {"exclude_intents": ["oos"], "combined_threshold": 1.0}
+    classifier, storage, _, context = _classifier(tmp_path, **settings)
+    trained = classifier.train(_training_data())
+    config = {
+        **OutOfScopeClassifier.get_default_config(),
+        **settings,
+        "novelty_weight": 0.5,
+    }
+    with pytest.raises(ValueError, match="train it again with novelty_weight set"):
+        OutOfScopeClassifier.load(config, storage, trained, context)
 
 
 def test_neighbours_need_a_model_that_kept_its_examples(tmp_path: Path) -> None:
