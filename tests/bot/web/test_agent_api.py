@@ -119,16 +119,17 @@ async def snapshot(hub: RunningHub, conversation_id: str) -> dict[str, Any]:
     async with hub.ctx.engine.connect() as connection:
         handoffs = (
             await connection.execute(
-                sa.select(Handoff.__table__).where(
-                    Handoff.__table__.c.conversation_id == conversation_id
-                )
+                sa.select(Handoff.__table__)
+                .where(Handoff.__table__.c.conversation_id == conversation_id)
+                .order_by(Handoff.__table__.c.id)
             )
         ).all()
+        # In order: PostgreSQL returns an updated row where it now lies.
         messages = (
             await connection.execute(
-                sa.select(Message.__table__.c.seq, Message.__table__.c.text).where(
-                    Message.__table__.c.conversation_id == conversation_id
-                )
+                sa.select(Message.__table__.c.seq, Message.__table__.c.text)
+                .where(Message.__table__.c.conversation_id == conversation_id)
+                .order_by(Message.__table__.c.seq)
             )
         ).all()
         notes = (
