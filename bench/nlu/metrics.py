@@ -177,6 +177,76 @@ def scores(
     }
 
 
+def open_intent_scores(
+    labels: Sequence[str],
+    predictions: Sequence[Prediction],
+    threshold: float,
+    ambiguity_threshold: float,
+    oos_label: str,
+    similarity_threshold: float = 0.0,
+    combined_threshold: float | None = None,
+) -> dict[str, float]:
+    """Open intent classification's figures: the known intents plus one open class.
+
+    The metrics of the open-intent literature (Zhang et al. 2021, AAAI,
+    "Deep Open Intent Classification with Adaptive Decision Boundary", and
+    its TEXTOIR toolkit): every test message is one of the known intents or
+    the open class (``oos_label``); what the pipeline would not answer
+    (:func:`decide`) is predicted open.
+
+    - ``accuracy``: over all test messages, open ones included;
+    - ``macro_f1``: the F1 score of each known intent and of the open class,
+      averaged (each class weighs the same);
+    - ``open_f1`` and ``known_f1``: the open class's F1, and the known
+      intents' mean F1.
+
+    A class with neither precision nor recall scores 0.
+
+    Raises:
+        ValueError: No in-scope or no out-of-scope examples.
+    """
+    in_scope, out_of_scope = _split(labels, predictions, oos_label)
+    if not out_of_scope:
+        raise ValueError(f"no examples labelled {oos_label!r} to score")
+    truth = list(labels)
+    guessed = [
+        oos_label
+        if (
+            choice := decide(
+                prediction,
+                threshold,
+                ambiguity_threshold,
+                oos_label,
+                similarity_threshold,
+                combined_threshold,
+            )
+        )
+        == OUT_OF_SCOPE
+        else choice
+        for prediction in predictions
+    ]
+    known = sorted({label for label, _ in in_scope})
+
+    def f1(name: str) -> float:
+        hits = sum(t == name and g == name for t, g in zip(truth, guessed, strict=True))
+        said = sum(g == name for g in guessed)
+        real = sum(t == name for t in truth)
+        if not hits:
+            return 0.0
+        precision, recall = hits / said, hits / real
+        return 2 * precision * recall / (precision + recall)
+
+    known_f1 = [f1(name) for name in known]
+    open_f1 = f1(oos_label)
+    right = sum(t == g for t, g in zip(truth, guessed, strict=True))
+    return {
+        "accuracy": right / len(truth),
+        "macro_f1": (sum(known_f1) + open_f1) / (len(known_f1) + 1),
+        "open_f1": open_f1,
+        "known_f1": sum(known_f1) / len(known_f1),
+    }
+
+
 def _better(key: tuple[float, float], than: tuple[float, float]) -> bool:
     """Whether ``key`` beats ``than`` by more than rounding (first, then second)."""
     if key[0] > than[0] + 1e-12:

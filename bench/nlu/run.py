@@ -77,10 +77,11 @@ from bench.nlu.metrics import (
     Prediction,
     choose_threshold,
     describe_rule,
+    open_intent_scores,
     pipeline_scores,
     scores,
 )
-from bench.nlu.published import PUBLISHED
+from bench.nlu.published import OPEN_INTENT, PUBLISHED
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "bench" / "nlu" / "configs" / "dense.yml"
@@ -304,6 +305,7 @@ def benchmark(
     predictions_file: Path | None = None,
     min_in_scope: float | None = None,
     max_drop: float | None = None,
+    known_ratio: float | None = None,
 ) -> dict[str, Any]:
     """Train, parse and score; the result as JSON-ready data.
 
@@ -311,7 +313,11 @@ def benchmark(
     intents go there as JSON lines (``part``: test or valid), for analysis
     without training again. ``min_in_scope``: the validation rule's floor,
     ``max_drop``: its drop from the top-intent accuracy
-    (:func:`bench.nlu.metrics.choose_threshold`).
+    (:func:`bench.nlu.metrics.choose_threshold`). With out-of-scope test
+    examples the result also has open intent classification's figures at the
+    config's thresholds (:func:`bench.nlu.metrics.open_intent_scores`), and
+    ``known_ratio`` (the share of the dataset's intents kept known) puts the
+    published figures for that setting beside them.
     """
     config_text = config.read_text(encoding="utf-8")
     config_data = yaml.safe_load(config_text) or {}
@@ -367,6 +373,8 @@ def benchmark(
             parsed,
         )
     test_labels = [example.label for example in test_examples]
+    # The config's rule: what the figures "at the config's thresholds" use.
+    rule = (threshold, ambiguity, oos_label, similarity, combined)
     result: dict[str, Any] = {
         "dataset": name,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -393,15 +401,7 @@ def benchmark(
             "intents": len(labels - ({oos_label} if oos_label else set())),
             "oos_label": oos_label,
         },
-        "at_config_threshold": scores(
-            test_labels,
-            parsed[0],
-            threshold,
-            ambiguity,
-            oos_label,
-            similarity,
-            combined,
-        ),
+        "at_config_threshold": scores(test_labels, parsed[0], *rule),
         "at_config_threshold_pipeline": pipeline_scores(
             test_labels, parsed[0], oos_label
         ),
@@ -419,6 +419,27 @@ def benchmark(
         "machine_load_average_at_end": list(os.getloadavg()),
         "published": PUBLISHED.get(name.split("-")[0]),
     }
+    if oos_label is not None:
+        result["open_intent"] = open_intent_scores(
+            test_labels,
+            parsed[0],
+            threshold,
+            ambiguity,
+            oos_label,
+            similarity,
+            combined,
+        )
+    if known_ratio is not None:
+        result["known_ratio"] = known_ratio
+        published = OPEN_INTENT.get(name.split("-")[0], {}).get(known_ratio)
+        if published:
+            result["published_open_intent"] = {
+                "source": OPEN_INTENT["source"],
+                "results": {
+                    system: dict(zip(OPEN_INTENT["fields"], figures, strict=True))
+                    for system, figures in published.items()
+                },
+            }
     if valid_examples:
         valid_labels = [example.label for example in valid_examples]
         chosen = choose_threshold(
@@ -435,13 +456,7 @@ def benchmark(
             fixed_threshold=threshold,
         )
         result["at_config_threshold_validation"] = scores(
-            valid_labels,
-            parsed[1],
-            threshold,
-            ambiguity,
-            oos_label,
-            similarity,
-            combined,
+            valid_labels, parsed[1], *rule
         )
         result["at_config_threshold_validation_pipeline"] = pipeline_scores(
             valid_labels, parsed[1], oos_label
@@ -535,6 +550,32 @@ def _row(system: str, figures: dict[str, Any]) -> str:
     )
 
 
+def _open_intent_rows(result: dict[str, Any]) -> list[str]:
+    """Open intent classification's figures, and the published ones beside."""
+    mine = result.get("open_intent")
+    if not mine:
+        return []
+    ratio = result.get("known_ratio")
+    header = "open intent classification" + (
+        "" if ratio is None else f", {ratio:.0%} of the intents known"
+    )
+    lines = [
+        f"{header:<52} {'acc':>7} {'macro F1':>9} {'open F1':>8} {'known F1':>9}",
+        f"{'this pipeline':<52} {100 * mine['accuracy']:>7.2f} "
+        f"{100 * mine['macro_f1']:>9.2f} {100 * mine['open_f1']:>8.2f} "
+        f"{100 * mine['known_f1']:>9.2f}",
+    ]
+    published = result.get("published_open_intent")
+    if published:
+        for system, figures in published["results"].items():
+            lines.append(
+                f"{system:<52} {figures['accuracy']:>7.2f} {figures['macro_f1']:>9.2f} "
+                f"{figures['open_f1']:>8.2f} {figures['known_f1']:>9.2f}"
+            )
+        lines.append(f"published: {published['source']}")
+    return lines
+
+
 def table(result: dict[str, Any]) -> str:
     """The result and the published figures as a plain-text table."""
     threshold = result["config"]["fallback_threshold"]
@@ -575,6 +616,7 @@ def table(result: dict[str, Any]) -> str:
     if published:
         lines.extend(_row(row["system"], row) for row in published["results"])
         lines.append(f"published: {published['source']}")
+    lines.extend(_open_intent_rows(result))
     lines.append(
         f"training {result['train_seconds']} s ({result['train_cpu_seconds']} s "
         f"CPU, peak {result['train_peak_memory_mb']} MB); "
@@ -640,6 +682,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "class): validation from the training data, test relabelled",
     )
     parser.add_argument(
+        "--known-ratio",
+        type=float,
+        metavar="R",
+        help="open intent classification: keep round(R x intents) intents known "
+        "and hold out the rest as out of scope, as --hold-out-intents does "
+        "(e.g. 0.25, 0.5, 0.75, the literature's settings)",
+    )
+    parser.add_argument(
+        "--test-only",
+        action="store_true",
+        help="parse the test split only: the figures at the config's thresholds, "
+        "none chosen on validation data",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -688,6 +744,13 @@ def run(args: argparse.Namespace) -> int:
                 f"CSV files {args.train} / {args.test}"
                 + (f" / {args.valid}" if args.valid else ""),
             )
+        if args.known_ratio is not None:
+            if args.hold_out_intents is not None:
+                raise DataError("give --known-ratio or --hold-out-intents, not both")
+            if not 0.0 < args.known_ratio < 1.0:
+                raise DataError("--known-ratio must be between 0 and 1")
+            intents = len({example.label for example in splits.train})
+            args.hold_out_intents = intents - round(intents * args.known_ratio)
         if args.hold_out_intents is not None:
             if splits.valid is not None:
                 raise DataError(
@@ -707,6 +770,13 @@ def run(args: argparse.Namespace) -> int:
                 raise DataError("give --min-in-scope or --max-drop, not both")
             if not 0.0 <= args.max_drop < 1.0:
                 raise DataError("--max-drop must be in [0, 1)")
+        if args.test_only:
+            if args.min_in_scope is not None or args.max_drop is not None:
+                raise DataError(
+                    "--test-only chooses no threshold: give no --min-in-scope "
+                    "or --max-drop"
+                )
+            splits = dataclasses.replace(splits, valid=None)
         if args.per_label is not None:
             if args.per_label < 1:
                 raise DataError("--per-label must be at least 1")
@@ -731,6 +801,7 @@ def run(args: argparse.Namespace) -> int:
             predictions_file=args.predictions,
             min_in_scope=args.min_in_scope,
             max_drop=args.max_drop,
+            known_ratio=args.known_ratio,
         )
     except (DataError, RuntimeError) as error:
         print(f"bench nlu: {error}", file=sys.stderr)

@@ -159,8 +159,10 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
         document frequency) lowers its score (0: not at all; see the
         module's docstring); ``exclude_intents``:
         intents whose examples are out of scope themselves (CLINC150's
-        ``oos``), given no direction; ``model``: the encoder's directory
-        (empty: ``BATON_EMBEDDING_MODEL`` or ``models/all-MiniLM-L6-v2``).
+        ``oos``, the project's ``out_of_scope``), given no direction; a
+        message the intent classifier gave one keeps it; ``model``: the
+        encoder's directory (empty: ``BATON_EMBEDDING_MODEL`` or
+        ``models/all-MiniLM-L6-v2``).
         """
         return {
             "threshold": 0.5,
@@ -212,6 +214,9 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
         self.novelty_weight = float(config.get("novelty_weight") or 0.0)
         #: The training examples' words (``novelty_weight``).
         self.vocabulary: Vocabulary | None = None
+        #: Intents whose examples are out of scope themselves: no direction,
+        #: and a message already given one is left as it is.
+        self.excluded = frozenset(config.get("exclude_intents") or [])
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -486,7 +491,9 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
                 penalty = self.novelty_weight * novelty
                 reported.update(novelty=novelty, penalty=penalty)
             message.set(PARSE_KEY, reported, add_to_output=True)
-            if current == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            if current == DEFAULT_NLU_FALLBACK_INTENT_NAME or current in self.excluded:
+                # Already set aside, or an intent that is out of scope itself
+                # (the project's ``out_of_scope``, which has its own reply).
                 continue
             if similarity < threshold:
                 # As the FallbackClassifier: the confidence is the threshold.

@@ -35,6 +35,7 @@ from bench.nlu.metrics import (
     choose_threshold,
     combined_grid,
     decide,
+    open_intent_scores,
     pipeline_scores,
     read_predictions,
     scores,
@@ -336,6 +337,48 @@ def test_a_banking77_slice_reports_accuracy_and_no_out_of_scope(
     assert "BERT-Large fine-tuned" in done.stdout
 
 
+# Training and loading Rasa once: under a minute alone.
+@pytest.mark.timeout(1200)
+@needs_datasets
+def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None:
+    # Four intents, three kept known (round(4 x 0.75)), one held out as the
+    # open class; the test split only, at the config's own thresholds.
+    splits = public_splits("banking77")
+    labels = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked"]
+    write_csv(tmp_path / "train.csv", slice_examples(splits.train, labels, 25))
+    write_csv(tmp_path / "test.csv", slice_examples(splits.test, labels, 10))
+    done = _bench(
+        "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+        "--config", str(CONFIGS / "linear-dense-knn-novelty.yml"),
+        "--known-ratio", "0.75", "--test-only", "--name", "banking77-slice",
+        "--out", str(tmp_path), "--predictions", str(tmp_path / "predictions.jsonl"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    [path] = tmp_path.glob("nlu-banking77-slice-*.json")
+    result = json.loads(path.read_text())
+    assert result["known_ratio"] == 0.75
+    assert result["examples"]["intents"] == 3
+    assert result["examples"]["valid"] == 0
+    assert "validation_choice" not in result
+    # The figures are the open-intent metrics of what was parsed, at the
+    # config's combined threshold.
+    saved = read_predictions(tmp_path / "predictions.jsonl")
+    [(test_labels, predictions)] = saved.values()
+    assert test_labels.count("oos") == 10
+    assert result["open_intent"] == pytest.approx(
+        open_intent_scores(
+            test_labels, predictions, 0.0, 0.1, "oos", 0.0,
+            result["config"]["combined_threshold"],
+        )
+    )  # fmt: skip
+    assert result["open_intent"]["accuracy"] >= 0.5
+    # The published systems for the same setting, beside them.
+    published = result["published_open_intent"]["results"]
+    assert published["ADB"]["open_f1"] == 67.34
+    assert "DA-ADB" in done.stdout
+    assert "75% of the intents known" in done.stdout
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -388,6 +431,17 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "can hold out 1 to 0 of 2 intents, not 1" in done.stderr
+    for options, message in [
+        (("--known-ratio", "0.75", "--hold-out-intents", "1"), "not both"),
+        (("--known-ratio", "1"), "--known-ratio must be between 0 and 1"),
+        (("--test-only", "--max-drop", "0.03"), "--test-only chooses no threshold"),
+    ]:
+        done = _bench(
+            "--train", str(train), "--test", str(train), *options,
+            "--out", str(tmp_path),
+        )  # fmt: skip
+        assert done.returncode == 2
+        assert message in done.stderr
     missing = tmp_path / "missing.csv"
     done = _bench("--train", str(missing), "--test", str(test), "--out", str(tmp_path))
     assert done.returncode == 2
@@ -540,6 +594,35 @@ def test_scores_and_the_validated_threshold() -> None:
     assert chosen.figures["oos_recall"] == 1.0
     assert chosen.figures == scores(labels, predictions, 0.66, 0.0, "oos")
     assert choose_threshold(labels[:3], predictions[:3], 0.0, "oos") is None
+
+
+def test_open_intent_figures_count_the_open_class_as_one_more_intent() -> None:
+    # At 0.5: a, a, a (truly b), b (truly open), open.
+    figures = open_intent_scores(LABELS, CONFIDENT, 0.5, 0.0, "oos")
+    assert figures["accuracy"] == pytest.approx(3 / 5)
+    # F1: a 0.8 (2 of 3 said, both found), b 0, open 2/3 (1 of 1, 1 of 2).
+    assert figures["open_f1"] == pytest.approx(2 / 3)
+    assert figures["known_f1"] == pytest.approx(0.4)
+    assert figures["macro_f1"] == pytest.approx((0.8 + 0 + 2 / 3) / 3)
+    # The same as scikit-learn's per-class F1 on a larger random case.
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(7)
+    names = ["a", "b", "c", "oos"]
+    truth = [str(name) for name in rng.choice(names, 200)]
+    guesses = [
+        Prediction(str(rng.choice(names)), float(rng.random()), 0.0) for _ in truth
+    ]
+    figures = open_intent_scores(truth, guesses, 0.3, 0.0, "oos")
+    said = [decide(g, 0.3, 0.0, "oos") for g in guesses]
+    said = ["oos" if s == OUT_OF_SCOPE else s for s in said]
+    per_class = f1_score(truth, said, labels=names, average=None, zero_division=0)
+    assert figures["open_f1"] == pytest.approx(per_class[3])
+    assert figures["known_f1"] == pytest.approx(per_class[:3].mean())
+    assert figures["macro_f1"] == pytest.approx(per_class.mean())
+    assert figures["accuracy"] == pytest.approx(accuracy_score(truth, said))
+    with pytest.raises(ValueError, match="no examples labelled 'oos'"):
+        open_intent_scores(LABELS[:3], CONFIDENT[:3], 0.5, 0.0, "oos")
 
 
 def test_a_message_far_from_every_intent_falls_back() -> None:
@@ -747,3 +830,64 @@ def test_weighing_rules_on_saved_predictions(
     with pytest.raises(ValueError, match="not a parsed message"):
         read_predictions(path)
     assert metrics_main([str(path)]) == 2
+
+
+#: ADB's published figures with 75 % of BANKING77's intents known.
+ADB_AT_75 = {"accuracy": 81.39, "macro_f1": 86.11, "open_f1": 67.34, "known_f1": 86.44}
+
+
+def _open_run(folder: Path, name: str, ratio: float, accuracy: float, sha: str) -> Path:
+    """A ``--known-ratio`` run file with the fields the summary reads."""
+    result = {
+        "known_ratio": ratio,
+        "config": {"sha256": sha, "path": "c.yml"},
+        "machine": {"cpu": "x"},
+        "git_commit": "abc",
+        "open_intent": {
+            "accuracy": accuracy,
+            "macro_f1": 0.8,
+            "open_f1": 0.5,
+            "known_f1": 0.9,
+        },
+        "at_config_threshold": {"oos_recall": 0.4, "in_scope_accuracy": 0.9},
+        "train_cpu_seconds": 100.0,
+        "parse_per_second": 90.0,
+        "published_open_intent": {"results": {"ADB": ADB_AT_75}},
+    }
+    path = folder / f"nlu-{name}.json"
+    path.write_text(json.dumps(result))
+    return path
+
+
+def test_open_intent_runs_are_averaged_per_known_ratio(tmp_path: Path) -> None:
+    from bench.nlu.open_intent import main as open_main
+    from bench.nlu.open_intent import summarise
+
+    paths = [
+        _open_run(tmp_path, "a", 0.75, 0.80, "s"),
+        _open_run(tmp_path, "b", 0.75, 0.70, "s"),
+        _open_run(tmp_path, "c", 0.25, 0.60, "s"),
+    ]
+    summary = summarise(paths)
+    assert list(summary["ratios"]) == ["0.25", "0.75"]
+    three_quarters = summary["ratios"]["0.75"]
+    assert three_quarters["seeds"] == 2
+    assert three_quarters["mean"]["accuracy"] == pytest.approx(75.0)
+    assert three_quarters["per_seed"]["accuracy"] == [80.0, 70.0]
+    assert three_quarters["mean"]["oos_recall"] == pytest.approx(40.0)
+    assert three_quarters["published"] == {"ADB": ADB_AT_75}
+    # Runs of different configs, or a file of another kind, are refused.
+    other = _open_run(tmp_path, "d", 0.75, 0.5, "t")
+    with pytest.raises(ValueError, match="different configs"):
+        summarise([*paths, other])
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({"config": {"sha256": "s"}}))
+    with pytest.raises(ValueError, match="not a --known-ratio run"):
+        summarise([plain])
+    assert open_main(["--summarise", str(plain), "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
+    assert (
+        open_main(["--summarise", *map(str, paths), "--out", str(tmp_path / "o")]) == 0
+    )
+    [written] = (tmp_path / "o").glob("nlu-banking77-open-intent-*.json")
+    assert json.loads(written.read_text())["ratios"] == summary["ratios"]

@@ -150,6 +150,26 @@ def test_the_directions_persist_and_need_the_same_encoder(tmp_path: Path) -> Non
         OutOfScopeClassifier.load(config, storage, trained, context)
 
 
+def test_a_message_given_an_excluded_intent_keeps_it(tmp_path: Path) -> None:
+    # The project's own out_of_scope intent has its own reply: a message the
+    # intent model gave it is out of scope already, however far or unsure.
+    classifier, *_ = _classifier(
+        tmp_path, exclude_intents=["oos"], threshold=0.99, combined_threshold=1.9
+    )
+    classifier.train(_training_data())
+    outside, inside = classifier.process(
+        [
+            _parsed("what is the capital of peru", "oos", 0.4),
+            _parsed("what is the capital of peru", "card_arrival", 0.4),
+        ]
+    )
+    assert outside.get(INTENT) == {"name": "oos", "confidence": 0.4}
+    ranking = [entry["name"] for entry in outside.get("intent_ranking")]
+    assert ranking == ["oos", "other"]
+    assert outside.get(PARSE_KEY)["similarity"] < 0.99
+    assert inside.get(INTENT)["name"] == "nlu_fallback"
+
+
 def test_confidence_plus_similarity_below_the_combined_threshold_falls_back(
     tmp_path: Path,
 ) -> None:

@@ -1,0 +1,187 @@
+"""Open intent classification on BANKING77, next to the published systems.
+
+The open-intent literature's setting (Zhang et al. 2021, AAAI; the TEXTOIR
+benchmark table in :data:`bench.nlu.published.OPEN_INTENT`): a share of
+BANKING77's intents is kept known (25, 50 or 75 %), the rest become one open
+class, and a system must answer the known ones and set the open ones aside.
+Each (ratio, seed) is one ``python -m bench.nlu.run --public banking77
+--known-ratio R --seed S --test-only`` run of the given config, unchanged:
+its thresholds are the config's (chosen on CLINC150's validation split), so
+no BANKING77 message, validation or test, tunes anything.
+
+``python -m bench.nlu.open_intent`` runs every (ratio, seed) in a child
+process each, then writes the mean over seeds per ratio beside the published
+figures to ``bench/results/nlu-banking77-open-intent-<date>.json``;
+``--summarise FILE ...`` only averages run files already written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.nlu.published import OPEN_INTENT
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results"
+CONFIG = ROOT / "bench" / "nlu" / "configs" / "linear-dense-knn-novelty.yml"
+FIELDS = ("accuracy", "macro_f1", "open_f1", "known_f1")
+
+
+def run_one(ratio: float, seed: int, config: Path, out: Path) -> Path:
+    """One ``bench.nlu.run`` child process; the path of the result it wrote.
+
+    Raises:
+        RuntimeError: The run failed.
+    """
+    name = f"banking77-known{round(100 * ratio)}-seed{seed}"
+    command = [sys.executable, "-m", "bench.nlu.run", "--public", "banking77"]
+    command += ["--known-ratio", str(ratio), "--seed", str(seed), "--test-only"]
+    command += ["--config", str(config), "--name", name, "--out", str(out)]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name}: {done.stderr.strip()[-2000:]}")
+    print(done.stdout, flush=True)
+    paths = sorted(out.glob(f"nlu-{name}-*.json"))
+    if not paths:
+        raise RuntimeError(f"{name}: no result file in {out}")
+    return paths[-1]
+
+
+def summarise(paths: Sequence[Path]) -> dict[str, Any]:
+    """The mean (and spread) over seeds of each known ratio's runs.
+
+    Raises:
+        ValueError: A file that is not an open-intent run, or two runs of one
+            config that differ in it.
+    """
+    runs: dict[float, list[dict[str, Any]]] = {}
+    configs = set()
+    for path in paths:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        if "known_ratio" not in result or "open_intent" not in result:
+            raise ValueError(f"{path}: not a --known-ratio run")
+        configs.add(result["config"]["sha256"])
+        runs.setdefault(float(result["known_ratio"]), []).append(
+            {"file": path.name, **result}
+        )
+    if len(configs) > 1:
+        raise ValueError("the runs used different configs")
+    ratios = {}
+    for ratio, group in sorted(runs.items()):
+        figures = {
+            field: [100 * run["open_intent"][field] for run in group]
+            for field in FIELDS
+        }
+        recall = [100 * run["at_config_threshold"]["oos_recall"] for run in group]
+        in_scope = [
+            100 * run["at_config_threshold"]["in_scope_accuracy"] for run in group
+        ]
+        ratios[f"{ratio:g}"] = {
+            "runs": [run["file"] for run in group],
+            "seeds": len(group),
+            "mean": {
+                **{field: round(statistics.mean(v), 2) for field, v in figures.items()},
+                "oos_recall": round(statistics.mean(recall), 2),
+                "in_scope_accuracy": round(statistics.mean(in_scope), 2),
+            },
+            "per_seed": {
+                **{field: [round(x, 2) for x in v] for field, v in figures.items()},
+                "oos_recall": [round(x, 2) for x in recall],
+            },
+            "train_cpu_seconds": [run["train_cpu_seconds"] for run in group],
+            "parse_per_second": [run["parse_per_second"] for run in group],
+            "published": group[0].get("published_open_intent", {}).get("results"),
+        }
+    first = next(iter(runs.values()))[0]
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "what": "open intent classification on BANKING77 (bench.nlu.open_intent)",
+        "config": first["config"],
+        "machine": first["machine"],
+        "git_commit": first["git_commit"],
+        "data": "BANKING77, Casanueva et al. 2020, CC BY 4.0, from "
+        "../shared/datasets (not copied); each seed keeps round(77 x ratio) "
+        "intents drawn by bench.nlu.data.hold_out_intents, trains on 80 % of "
+        "their training examples, tests on all 3,080 test messages",
+        "published_source": OPEN_INTENT["source"],
+        "ratios": ratios,
+    }
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The means beside the published figures, as plain text."""
+    lines = [
+        f"{'known':<6} {'system':<14} {'acc':>7} {'macro F1':>9} {'open F1':>8} "
+        f"{'known F1':>9}"
+    ]
+    for ratio, entry in summary["ratios"].items():
+        mean = entry["mean"]
+        label = f"this pipeline ({entry['seeds']})"
+        lines.append(
+            f"{ratio:<6} {label:<14} "
+            + " ".join(
+                f"{mean[field]:>{w}.2f}"
+                for field, w in zip(FIELDS, (7, 9, 8, 9), strict=True)
+            )
+        )
+        for system, figures in (entry["published"] or {}).items():
+            lines.append(
+                f"{'':<6} {system:<14} "
+                + " ".join(
+                    f"{figures[field]:>{w}.2f}"
+                    for field, w in zip(FIELDS, (7, 9, 8, 9), strict=True)
+                )
+            )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench.nlu.open_intent``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu.open_intent")
+    parser.add_argument("--ratios", default="0.25,0.5,0.75")
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--config", type=Path, default=CONFIG)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--summarise", nargs="+", type=Path, help="average these run files only"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.summarise:
+            paths = list(args.summarise)
+        else:
+            paths = [
+                run_one(float(ratio), int(seed), args.config, args.out)
+                for ratio in args.ratios.split(",")
+                for seed in args.seeds.split(",")
+            ]
+        summary = summarise(paths)
+    except (RuntimeError, ValueError) as error:
+        print(f"open intent: {error}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"nlu-banking77-open-intent-{summary['date'][:10]}.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(table(summary))
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
