@@ -322,9 +322,17 @@ def choose_threshold(
     similarity), the confidence threshold kept at ``fixed_threshold`` and
     the similarity threshold at ``fixed_similarity`` (or 0).
 
+    Validation data without out-of-scope examples (the known intents only,
+    as the open-intent literature's development splits) has no recall to
+    weigh; with a floor (``min_in_scope`` or ``max_drop``) the choice is then
+    the setting that sets aside the most validation messages while reaching
+    the floor (the lowest of equals), which is what the rule chooses with
+    out-of-scope examples too, as a higher threshold never catches fewer of
+    them (only the grid, the validation scores' quantiles, differs).
+
     Returns:
         The thresholds and their validation figures, or ``None`` when the
-        validation data has no out-of-scope examples to weigh against.
+        validation data has no out-of-scope examples and no floor is given.
 
     Raises:
         ValueError: Both ``min_in_scope`` and ``max_drop``; ``combined``
@@ -332,7 +340,9 @@ def choose_threshold(
     """
     if min_in_scope is not None and max_drop is not None:
         raise ValueError("give a floor (min_in_scope) or a drop (max_drop), not both")
-    if oos_label is None or oos_label not in labels:
+    if oos_label is None or (
+        oos_label not in labels and min_in_scope is None and max_drop is None
+    ):
         return None
     truth = np.array(labels)
     out = truth == oos_label
@@ -356,7 +366,9 @@ def choose_threshold(
     def keys(falls_back: np.ndarray) -> list[tuple[float, float]]:
         """Each column's rank (one column per setting, one row per message)."""
         in_scope = (~falls_back[~out] & right[:, None]).mean(axis=0)
-        recall = falls_back[out].mean(axis=0)
+        # Known intents only: what falls back is what recall would count,
+        # so the share of messages set aside ranks the settings instead.
+        recall = falls_back[out].mean(axis=0) if out.any() else falls_back.mean(axis=0)
         if floor is None:
             return [(float(value), 0.0) for value in (in_scope + recall) / 2]
         # Reaching the floor first, then recall, then in-scope accuracy.
@@ -485,6 +497,44 @@ def read_predictions(path: Path) -> dict[str, tuple[list[str], list[Prediction]]
     return parts
 
 
+def _at_config(predictions: Path, config: Path, oos_label: str) -> int:
+    """Print each part's figures at a config's thresholds as JSON; exit status."""
+    import yaml
+
+    from bench.nlu.run import combined_threshold, fallback_thresholds
+    from bench.nlu.run import similarity_threshold as configured_similarity
+
+    try:
+        settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        parts = read_predictions(predictions)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        print(f"bench.nlu.metrics: {error}", file=sys.stderr)
+        return 2
+    threshold, ambiguity = fallback_thresholds(settings)
+    rule = (
+        threshold,
+        ambiguity,
+        oos_label,
+        configured_similarity(settings) or 0.0,
+        combined_threshold(settings),
+    )
+    result: dict[str, object] = {
+        "config": str(config),
+        "fallback_threshold": rule[0],
+        "ambiguity_threshold": rule[1],
+        "similarity_threshold": rule[3],
+        "combined_threshold": rule[4],
+    }
+    for part, (labels, predicted) in parts.items():
+        result[part] = scores(labels, predicted, *rule)
+        if oos_label in labels:
+            result[f"{part}_open_intent"] = open_intent_scores(
+                labels, predicted, *rule[:2], oos_label, *rule[3:]
+            )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bench.nlu.metrics``: a rule weighed on saved predictions."""
     parser = argparse.ArgumentParser(
@@ -514,7 +564,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rule = parser.add_mutually_exclusive_group()
     rule.add_argument("--min-in-scope", type=float)
     rule.add_argument("--max-drop", type=float)
+    rule.add_argument(
+        "--config",
+        type=Path,
+        help="choose nothing: the figures at this Rasa config's thresholds (its "
+        "FallbackClassifier's and out-of-scope component's), e.g. config.yml",
+    )
     args = parser.parse_args(argv)
+    if args.config is not None:
+        return _at_config(args.predictions, args.config, args.oos_label)
     try:
         parts = read_predictions(args.predictions)
         if "valid" not in parts:

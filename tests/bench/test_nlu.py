@@ -41,6 +41,7 @@ from bench.nlu.metrics import (
     scores,
 )
 from bench.nlu.metrics import main as metrics_main
+from bench.nlu.run import OUT_OF_SCOPE_COMPONENT
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "bench" / "nlu" / "configs"
@@ -342,7 +343,8 @@ def test_a_banking77_slice_reports_accuracy_and_no_out_of_scope(
 @needs_datasets
 def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None:
     # Four intents, three kept known (round(4 x 0.75)), one held out as the
-    # open class; the test split only, at the config's own thresholds.
+    # open class; the threshold chosen on the known intents' validation
+    # examples alone.
     splits = public_splits("banking77")
     labels = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked"]
     write_csv(tmp_path / "train.csv", slice_examples(splits.train, labels, 25))
@@ -350,7 +352,8 @@ def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None
     done = _bench(
         "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
         "--config", str(CONFIGS / "linear-dense-knn-novelty.yml"),
-        "--known-ratio", "0.75", "--test-only", "--name", "banking77-slice",
+        "--known-ratio", "0.75", "--known-only-validation", "--max-drop", "0.03",
+        "--name", "banking77-slice",
         "--out", str(tmp_path), "--predictions", str(tmp_path / "predictions.jsonl"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -358,12 +361,15 @@ def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None
     result = json.loads(path.read_text())
     assert result["known_ratio"] == 0.75
     assert result["examples"]["intents"] == 3
-    assert result["examples"]["valid"] == 0
-    assert "validation_choice" not in result
+    # 5 of each known intent's 25 training examples, no held-out one.
+    assert result["examples"]["valid"] == 15
+    assert "known intents' examples only" in result["provenance"]
     # The figures are the open-intent metrics of what was parsed, at the
     # config's combined threshold.
     saved = read_predictions(tmp_path / "predictions.jsonl")
-    [(test_labels, predictions)] = saved.values()
+    test_labels, predictions = saved["test"]
+    valid_labels, valid_predictions = saved["valid"]
+    assert "oos" not in valid_labels
     assert test_labels.count("oos") == 10
     assert result["open_intent"] == pytest.approx(
         open_intent_scores(
@@ -372,6 +378,19 @@ def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None
         )
     )  # fmt: skip
     assert result["open_intent"]["accuracy"] >= 0.5
+    # The choice: the highest combined threshold within 3 points of the
+    # validation split's own top-intent accuracy, and the test figures there.
+    chosen = choose_threshold(
+        valid_labels, valid_predictions, 0.1, "oos", max_drop=0.03, combined=True
+    )
+    assert chosen is not None
+    choice = result["validation_choice"]
+    assert choice["combined_threshold"] == chosen.combined_threshold
+    assert result["open_intent_at_validation_choice"] == pytest.approx(
+        open_intent_scores(
+            test_labels, predictions, 0.0, 0.1, "oos", 0.0, chosen.combined_threshold
+        )
+    )
     # The published systems for the same setting, beside them.
     published = result["published_open_intent"]["results"]
     assert published["ADB"]["open_f1"] == 67.34
@@ -435,6 +454,7 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
         (("--known-ratio", "0.75", "--hold-out-intents", "1"), "not both"),
         (("--known-ratio", "1"), "--known-ratio must be between 0 and 1"),
         (("--test-only", "--max-drop", "0.03"), "--test-only chooses no threshold"),
+        (("--known-only-validation", "--max-drop", "0.03"), "needs --hold-out"),
     ]:
         done = _bench(
             "--train", str(train), "--test", str(train), *options,
@@ -623,6 +643,27 @@ def test_open_intent_figures_count_the_open_class_as_one_more_intent() -> None:
     assert figures["accuracy"] == pytest.approx(accuracy_score(truth, said))
     with pytest.raises(ValueError, match="no examples labelled 'oos'"):
         open_intent_scores(LABELS[:3], CONFIDENT[:3], 0.5, 0.0, "oos")
+
+
+def test_known_intents_alone_choose_the_most_set_aside_within_the_drop() -> None:
+    # In-scope only: a (right, 0.95), a (right, 0.6), a (wrong, 0.7); top-1
+    # accuracy 2/3. Within 0.34 of it (>= 1/3), 0.71-0.95 set aside two of
+    # three and keep one right answer: the lowest of them, as the rule breaks
+    # ties.
+    labels, predictions = LABELS[:3], CONFIDENT[:3]
+    chosen = choose_threshold(labels, predictions, 0.0, "oos", max_drop=0.34)
+    assert chosen is not None
+    assert chosen.threshold == pytest.approx(0.71)
+    assert chosen.figures["in_scope_accuracy"] == pytest.approx(1 / 3)
+    assert chosen.figures["oos_recall"] is None
+    # Within 0.1 (>= 0.57): both right answers kept, so at most 0.60; all of
+    # 0.00-0.60 set aside nothing.
+    chosen = choose_threshold(labels, predictions, 0.0, "oos", max_drop=0.1)
+    assert chosen is not None
+    assert chosen.threshold == 0.0
+    assert chosen.figures["in_scope_accuracy"] == pytest.approx(2 / 3)
+    # Without a floor there is nothing to weigh.
+    assert choose_threshold(labels, predictions, 0.0, "oos") is None
 
 
 def test_a_message_far_from_every_intent_falls_back() -> None:
@@ -832,6 +873,42 @@ def test_weighing_rules_on_saved_predictions(
     assert metrics_main([str(path)]) == 2
 
 
+def test_saved_predictions_scored_at_a_configs_own_thresholds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _predictions(tmp_path, RULE_ROWS)
+    config = tmp_path / "config.yml"
+    # The project's shape: a FallbackClassifier and no out-of-scope component.
+    pipeline = [
+        {"name": "FallbackClassifier", "threshold": 0.5, "ambiguity_threshold": 0.0}
+    ]
+    config.write_text(yaml.safe_dump({"pipeline": pipeline}))
+    assert metrics_main([str(path), "--config", str(config)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["fallback_threshold"] == 0.5
+    assert printed["combined_threshold"] is None
+    # At 0.5: both a and both b kept and right, the b taken for a (0.40) set
+    # aside; the sure out-of-scope message answered, the unsure one set aside.
+    labels, predictions = _rule_parts(tmp_path)["test"]
+    assert printed["test"] == scores(labels, predictions, 0.5, 0.0, "oos")
+    assert printed["test"]["oos_recall"] == 0.5
+    assert printed["test_open_intent"] == pytest.approx(
+        open_intent_scores(labels, predictions, 0.5, 0.0, "oos")
+    )
+    # With the out-of-scope component, its combined threshold counts too.
+    pipeline.append(
+        {"name": OUT_OF_SCOPE_COMPONENT, "threshold": 0.0, "combined_threshold": 1.3}
+    )
+    config.write_text(yaml.safe_dump({"pipeline": pipeline}))
+    assert metrics_main([str(path), "--config", str(config)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["test"]["oos_recall"] == 1.0
+    assert printed["test"] == scores(labels, predictions, 0.5, 0.0, "oos", 0.0, 1.3)
+    config.write_text("pipeline: [")
+    assert metrics_main([str(path), "--config", str(config)]) == 2
+    assert metrics_main([str(path), "--config", str(tmp_path / "none.yml")]) == 2
+
+
 #: ADB's published figures with 75 % of BANKING77's intents known.
 ADB_AT_75 = {"accuracy": 81.39, "macro_f1": 86.11, "open_f1": 67.34, "known_f1": 86.44}
 
@@ -872,10 +949,13 @@ def test_open_intent_runs_are_averaged_per_known_ratio(tmp_path: Path) -> None:
     assert list(summary["ratios"]) == ["0.25", "0.75"]
     three_quarters = summary["ratios"]["0.75"]
     assert three_quarters["seeds"] == 2
-    assert three_quarters["mean"]["accuracy"] == pytest.approx(75.0)
-    assert three_quarters["per_seed"]["accuracy"] == [80.0, 70.0]
-    assert three_quarters["mean"]["oos_recall"] == pytest.approx(40.0)
+    at_config = three_quarters["at_config_threshold"]
+    assert at_config["mean"]["accuracy"] == pytest.approx(75.0)
+    assert at_config["per_seed"]["accuracy"] == [80.0, 70.0]
+    assert at_config["mean"]["oos_recall"] == pytest.approx(40.0)
     assert three_quarters["published"] == {"ADB": ADB_AT_75}
+    # The runs chose no threshold on validation data.
+    assert "at_validation_choice" not in three_quarters
     # Runs of different configs, or a file of another kind, are refused.
     other = _open_run(tmp_path, "d", 0.75, 0.5, "t")
     with pytest.raises(ValueError, match="different configs"):
