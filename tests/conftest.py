@@ -104,10 +104,13 @@ def pytest_collection_modifyitems(
     (a real evaluation, a benchmark through the stack), not in what they
     change (the database, the bus).
     """
-    dropped = [item for item in items if not _wanted_variant(item)]
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (kept if _wanted_variant(item) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if _wanted_variant(item)]
+        items[:] = kept
 
     def rank(item: pytest.Item) -> int:
         path = item.nodeid.split("::", 1)[0]
