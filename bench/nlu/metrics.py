@@ -271,8 +271,24 @@ def combined_grid(scores_: np.ndarray) -> np.ndarray:
     return grid
 
 
-def describe_rule(min_in_scope: float | None, max_drop: float | None) -> str:
+def describe_rule(
+    min_in_scope: float | None,
+    max_drop: float | None,
+    set_aside: float | None = None,
+    groups: int | None = None,
+) -> str:
     """The rule :func:`choose_threshold` applies, in words."""
+    if set_aside is not None:
+        source = (
+            ""
+            if groups is None
+            else f" (learnt by simulating unknown intents among the known ones, "
+            f"{groups} groups left out by turns: bench.nlu.simulated_open)"
+        )
+        return (
+            "the highest threshold setting aside at most "
+            f"{set_aside:.4f} of the in-scope validation messages{source}"
+        )
     if max_drop is not None:
         return (
             "highest out-of-scope recall on the validation data among thresholds "
@@ -301,6 +317,7 @@ def choose_threshold(
     fixed_similarity: float | None = None,
     combined: bool = False,
     fixed_threshold: float = 0.0,
+    set_aside: float | None = None,
 ) -> Choice | None:
     """The fallback threshold(s) that serve validation data best.
 
@@ -330,18 +347,32 @@ def choose_threshold(
     out-of-scope examples too, as a higher threshold never catches fewer of
     them (only the grid, the validation scores' quantiles, differs).
 
+    With ``set_aside`` (a share learnt elsewhere, such as
+    :mod:`bench.nlu.simulated_open`'s): the setting that sets aside the most
+    in-scope validation messages without exceeding that share (the lowest
+    of equals); out-of-scope examples, if any, are not weighed.
+
     Returns:
         The thresholds and their validation figures, or ``None`` when the
         validation data has no out-of-scope examples and no floor is given.
 
     Raises:
-        ValueError: Both ``min_in_scope`` and ``max_drop``; ``combined``
-            without similarities; no in-scope examples.
+        ValueError: More than one of ``min_in_scope``, ``max_drop`` and
+            ``set_aside``, or a share outside [0, 1]; ``combined`` without
+            similarities; no in-scope examples.
     """
-    if min_in_scope is not None and max_drop is not None:
-        raise ValueError("give a floor (min_in_scope) or a drop (max_drop), not both")
+    if sum(rule is not None for rule in (min_in_scope, max_drop, set_aside)) > 1:
+        raise ValueError(
+            "give one rule: a floor (min_in_scope), a drop (max_drop) or a "
+            "share (set_aside)"
+        )
+    if set_aside is not None and not 0.0 <= set_aside <= 1.0:
+        raise ValueError(f"set_aside must be a share in [0, 1], not {set_aside}")
     if oos_label is None or (
-        oos_label not in labels and min_in_scope is None and max_drop is None
+        oos_label not in labels
+        and min_in_scope is None
+        and max_drop is None
+        and set_aside is None
     ):
         return None
     truth = np.array(labels)
@@ -366,6 +397,12 @@ def choose_threshold(
     def keys(falls_back: np.ndarray) -> list[tuple[float, float]]:
         """Each column's rank (one column per setting, one row per message)."""
         in_scope = (~falls_back[~out] & right[:, None]).mean(axis=0)
+        if set_aside is not None:
+            share = falls_back[~out].mean(axis=0)
+            return [
+                (float(value), 0.0) if value <= set_aside + 1e-12 else (-1.0, 0.0)
+                for value in share
+            ]
         # Known intents only: what falls back is what recall would count,
         # so the share of messages set aside ranks the settings instead.
         recall = falls_back[out].mean(axis=0) if out.any() else falls_back.mean(axis=0)

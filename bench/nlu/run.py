@@ -82,6 +82,7 @@ from bench.nlu.metrics import (
     scores,
 )
 from bench.nlu.published import OPEN_INTENT, PUBLISHED
+from bench.nlu.simulated_open import Replica, simulated_share
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "bench" / "nlu" / "configs" / "dense.yml"
@@ -306,6 +307,8 @@ def benchmark(
     min_in_scope: float | None = None,
     max_drop: float | None = None,
     known_ratio: float | None = None,
+    simulated_open: int | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Train, parse and score; the result as JSON-ready data.
 
@@ -317,7 +320,11 @@ def benchmark(
     examples the result also has open intent classification's figures at the
     config's thresholds (:func:`bench.nlu.metrics.open_intent_scores`), and
     ``known_ratio`` (the share of the dataset's intents kept known) puts the
-    published figures for that setting beside them.
+    published figures for that setting beside them. ``simulated_open`` (a
+    number of groups, with known-only validation data): the threshold sets
+    aside the share of the known validation messages that simulating
+    unknown intents among the known ones chose
+    (:func:`bench.nlu.simulated_open.simulated_share`, ``seed`` its turns).
     """
     config_text = config.read_text(encoding="utf-8")
     config_data = yaml.safe_load(config_text) or {}
@@ -325,6 +332,8 @@ def benchmark(
     configured_similarity = similarity_threshold(config_data)
     rate = fallback_rate(config_data)
     combined = combined_threshold(config_data)
+    if simulated_open is not None:
+        Replica.of(config_data)  # refuses a config it does not copy, before training
     machine = _machine()
     # At the start: the code that trains and parses (others may commit meanwhile).
     commit = _commit()
@@ -442,6 +451,18 @@ def benchmark(
             }
     if valid_examples:
         valid_labels = [example.label for example in valid_examples]
+        set_aside = None
+        if simulated_open is not None:
+            started = time.process_time()
+            set_aside = simulated_share(
+                config_data, train_examples, valid_examples, simulated_open, seed
+            )
+            result["simulated_open"] = {
+                "groups": simulated_open,
+                "seed": seed,
+                "set_aside": set_aside,
+                "cpu_seconds": round(time.process_time() - started, 1),
+            }
         chosen = choose_threshold(
             valid_labels,
             parsed[1],
@@ -449,6 +470,7 @@ def benchmark(
             oos_label,
             min_in_scope=min_in_scope,
             max_drop=max_drop,
+            set_aside=set_aside,
             fixed_similarity=configured_similarity
             if rate is not None or combined is not None
             else None,
@@ -513,7 +535,8 @@ def benchmark(
                     chosen.combined_threshold,
                 )
             result["validation_choice"] = {
-                "rule": describe_rule(min_in_scope, max_drop) + sweep,
+                "rule": describe_rule(min_in_scope, max_drop, set_aside, simulated_open)
+                + sweep,
                 "threshold": chosen.threshold,
                 "similarity_threshold": chosen.similarity_threshold,
                 "combined_threshold": chosen.combined_threshold,
@@ -711,7 +734,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with held-out intents: validate on the known intents only (no "
         "out-of-scope message tunes anything, as the open-intent literature's "
         "development splits); --max-drop then chooses the highest threshold "
-        "within the drop",
+        "within the drop, --simulated-open by simulation",
+    )
+    parser.add_argument(
+        "--simulated-open",
+        type=int,
+        metavar="GROUPS",
+        help="with --known-only-validation: split the known intents into GROUPS, "
+        "leave each group out of training by turns to play the unknown "
+        "intents, and set aside the share of the known validation messages "
+        "that served that simulation best (the highest mean of in-scope "
+        "accuracy and out-of-scope recall); linear configs only "
+        "(bench/nlu/configs/linear-dense-knn*.yml). The literature's setting: 4",
     )
     parser.add_argument(
         "--test-only",
@@ -800,11 +834,16 @@ def run(args: argparse.Namespace) -> int:
                     "--known-only-validation needs --hold-out-intents or "
                     "--known-ratio, and no --test-only"
                 )
-            if args.min_in_scope is None and args.max_drop is None:
+            rules = (args.min_in_scope, args.max_drop, args.simulated_open)
+            if sum(rule is not None for rule in rules) != 1:
                 raise DataError(
-                    "--known-only-validation chooses by a floor: give "
-                    "--max-drop or --min-in-scope"
+                    "--known-only-validation chooses by one rule: give "
+                    "--max-drop, --min-in-scope or --simulated-open"
                 )
+            if args.simulated_open is not None:
+                Replica.of(yaml.safe_load(args.config.read_text(encoding="utf-8")))
+        elif args.simulated_open is not None:
+            raise DataError("--simulated-open needs --known-only-validation")
             splits = dataclasses.replace(
                 splits,
                 valid=[e for e in splits.valid or [] if e.label != splits.oos_label],
@@ -843,6 +882,8 @@ def run(args: argparse.Namespace) -> int:
             min_in_scope=args.min_in_scope,
             max_drop=args.max_drop,
             known_ratio=args.known_ratio,
+            simulated_open=args.simulated_open,
+            seed=args.seed,
         )
     except (DataError, RuntimeError) as error:
         print(f"bench nlu: {error}", file=sys.stderr)

@@ -791,7 +791,7 @@ def test_a_floor_above_the_datas_own_accuracy_keeps_every_answer(
         "oos_recall": 0.5,
         "in_scope_fallback_rate": 0.2,
     }
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="give one rule"):
         choose_threshold(labels, predictions, 0.0, "oos", min_in_scope=0.5, max_drop=0)
 
 
