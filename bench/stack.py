@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.ports import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 600.0
@@ -55,13 +56,6 @@ class RunningStack:
     log: Path
     database_url: str
     pid: int
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def health(url: str) -> tuple[int, dict[str, Any]]:

@@ -11,7 +11,6 @@ import contextlib
 import faulthandler
 import os
 import secrets
-import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +29,7 @@ from sanic import Sanic
 # their loop themselves (sanic).
 os.environ.setdefault("DISABLE_UVLOOP", "1")
 
+from bench.ports import free_port
 from bot.bus import EventBus, create_bus
 from bot.config import Settings
 from bot.db.engine import create_engine
@@ -158,13 +158,6 @@ async def empty_knowledge_base(engine: Any) -> None:
         await connection.execute(kb_versions.delete())
         await connection.execute(kb_articles.delete())
         await connection.execute(kb_state.update().values(seeded=False))
-
-
-def free_port() -> int:
-    """Return a TCP port that is free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

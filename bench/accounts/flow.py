@@ -38,6 +38,7 @@ import aiohttp
 import websockets
 from aiosmtpd.controller import Controller
 
+from bench.ports import free_port
 from bench.stack import running_stack
 from bot.accounts import BuiltinAccounts
 from bot.config import Smtp
@@ -72,14 +73,6 @@ class Inbox:
                     return found.group(found.lastindex or 0)
             await asyncio.sleep(0.05)
         raise RuntimeError(f"no mail #{count} to {email}")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _turn(ws: Any, frame: dict[str, Any]) -> tuple[float, list[dict[str, Any]]]:
@@ -198,7 +191,7 @@ def main() -> None:
     parser.add_argument("--model-dir", default="")
     args = parser.parse_args()
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     env = {
         "BATON_ACCOUNTS": "builtin",

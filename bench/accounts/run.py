@@ -35,6 +35,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from bench.ports import free_port
 from bot.accounts import BuiltinAccounts, ResetDesk
 from bot.config import Accounts, Smtp
 from bot.conversations.repository import ConversationRepository
@@ -57,14 +58,6 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received += 1
         return "250 OK"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _database(kind: str, folder: Path) -> tuple[str, Any]:
@@ -164,7 +157,7 @@ def main() -> None:
     import tempfile
 
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder:
         database_url, cleanup = _database(args.database, Path(folder))

@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ import aiohttp
 import websockets
 
 from bench.machine import machine
+from bench.ports import free_port
 from bench.stack import create_agent
 
 HERE = Path(__file__).resolve().parent
@@ -54,12 +54,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "bench-password-123"
 WARMUP = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(samples: Sequence[float], share: float) -> float:

@@ -31,7 +31,6 @@ import os
 import platform
 import random
 import secrets
-import socket
 import statistics
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from bench.ports import free_port
 from bot.bus import InMemoryEventBus
 from bot.config import Limits, Smtp
 from bot.conversations.repository import ConversationRepository
@@ -302,10 +302,7 @@ async def main(args: argparse.Namespace) -> dict:
         cursor.execute(f'CREATE DATABASE "{name}"')
     url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     arrivals = Arrivals()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(arrivals, hostname="127.0.0.1", port=port)
+    controller = Controller(arrivals, hostname="127.0.0.1", port=free_port())
     controller.start()
     smtp = Smtp(host="127.0.0.1", port=controller.port, security="none", timeout_s=10)
     try:
