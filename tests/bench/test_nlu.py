@@ -398,6 +398,55 @@ def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None
     assert "75% of the intents known" in done.stdout
 
 
+# Training and loading Rasa once: under a minute alone.
+@pytest.mark.timeout(1200)
+@needs_datasets
+def test_a_banking77_slice_with_the_share_set_aside_learnt_by_simulation(
+    tmp_path: Path,
+) -> None:
+    # Five intents, four known (round(5 x 0.8)); the known ones split into
+    # two groups that play the unknown intents by turns.
+    splits = public_splits("banking77")
+    labels = [
+        "card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked",
+        "top_up_failed",
+    ]  # fmt: skip
+    write_csv(tmp_path / "train.csv", slice_examples(splits.train, labels, 25))
+    write_csv(tmp_path / "test.csv", slice_examples(splits.test, labels, 10))
+    done = _bench(
+        "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+        "--config", str(CONFIGS / "linear-dense-knn-novelty.yml"),
+        "--known-ratio", "0.8", "--known-only-validation", "--simulated-open", "2",
+        "--name", "banking77-slice",
+        "--out", str(tmp_path), "--predictions", str(tmp_path / "predictions.jsonl"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    [path] = tmp_path.glob("nlu-banking77-slice-*.json")
+    result = json.loads(path.read_text())
+    simulated = result["simulated_open"]
+    assert simulated["groups"] == 2
+    assert 0.0 <= simulated["set_aside"] < 1.0
+    # The pipeline's own validation parses: the highest combined threshold
+    # setting aside at most that share of them.
+    saved = read_predictions(tmp_path / "predictions.jsonl")
+    valid_labels, valid_predictions = saved["valid"]
+    chosen = choose_threshold(
+        valid_labels, valid_predictions, 0.1, "oos", combined=True,
+        set_aside=simulated["set_aside"],
+    )  # fmt: skip
+    assert chosen is not None
+    choice = result["validation_choice"]
+    assert choice["combined_threshold"] == chosen.combined_threshold
+    assert choice["validation"]["in_scope_fallback_rate"] <= simulated["set_aside"]
+    assert "simulating unknown intents" in choice["rule"]
+    test_labels, predictions = saved["test"]
+    assert result["open_intent_at_validation_choice"] == pytest.approx(
+        open_intent_scores(
+            test_labels, predictions, 0.0, 0.1, "oos", 0.0, chosen.combined_threshold
+        )
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -455,9 +504,31 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
         (("--known-ratio", "1"), "--known-ratio must be between 0 and 1"),
         (("--test-only", "--max-drop", "0.03"), "--test-only chooses no threshold"),
         (("--known-only-validation", "--max-drop", "0.03"), "needs --hold-out"),
+        (("--simulated-open", "4"), "--simulated-open needs --known-only-validation"),
     ]:
         done = _bench(
             "--train", str(train), "--test", str(train), *options,
+            "--out", str(tmp_path),
+        )  # fmt: skip
+        assert done.returncode == 2
+        assert message in done.stderr
+    # Five intents: three known, two held out.
+    five = tmp_path / "five.csv"
+    write_csv(
+        five,
+        [Example(f"{i} example {n}", i) for i in "abcde" for n in range(5)],
+    )
+    open_setting = ("--known-ratio", "0.6", "--known-only-validation")
+    for options, message in [
+        (("--simulated-open", "2", "--max-drop", "0.03"), "by one rule"),
+        ((), "by one rule"),
+        (
+            ("--simulated-open", "2", "--config", str(ROOT / "config.yml")),
+            "copies the linear pipeline",
+        ),
+    ]:
+        done = _bench(
+            "--train", str(five), "--test", str(five), *open_setting, *options,
             "--out", str(tmp_path),
         )  # fmt: skip
         assert done.returncode == 2
@@ -664,6 +735,29 @@ def test_known_intents_alone_choose_the_most_set_aside_within_the_drop() -> None
     assert chosen.figures["in_scope_accuracy"] == pytest.approx(2 / 3)
     # Without a floor there is nothing to weigh.
     assert choose_threshold(labels, predictions, 0.0, "oos") is None
+
+
+def test_a_learnt_share_sets_aside_at_most_that_many_known_messages() -> None:
+    # In-scope only: a (right, 0.95), a (right, 0.6), a (wrong, 0.7). At most
+    # a third set aside: 0.61-0.70 set aside the 0.6 (the lowest of them);
+    # at most two thirds: 0.71; none: 0.00. Out-of-scope examples are not
+    # weighed (the share is the rule).
+    labels, predictions = LABELS[:3], CONFIDENT[:3]
+    for share, threshold, kept in [(0.34, 0.61, 1 / 3), (0.67, 0.71, 1 / 3)]:
+        chosen = choose_threshold(labels, predictions, 0.0, "oos", set_aside=share)
+        assert chosen is not None
+        assert chosen.threshold == pytest.approx(threshold)
+        assert chosen.figures["in_scope_accuracy"] == pytest.approx(kept)
+    chosen = choose_threshold(labels, predictions, 0.0, "oos", set_aside=0.0)
+    assert chosen is not None
+    assert chosen.threshold == 0.0
+    with_oos = choose_threshold(LABELS, CONFIDENT, 0.0, "oos", set_aside=0.34)
+    assert with_oos is not None
+    assert with_oos.threshold == pytest.approx(0.61)
+    with pytest.raises(ValueError, match="give one rule"):
+        choose_threshold(labels, predictions, 0.0, "oos", max_drop=0.1, set_aside=0.1)
+    with pytest.raises(ValueError, match="a share in"):
+        choose_threshold(labels, predictions, 0.0, "oos", set_aside=1.5)
 
 
 def test_a_message_far_from_every_intent_falls_back() -> None:
