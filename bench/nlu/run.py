@@ -82,7 +82,7 @@ from bench.nlu.metrics import (
     scores,
 )
 from bench.nlu.published import OPEN_INTENT, PUBLISHED
-from bench.nlu.simulated_open import Replica, simulated_share
+from bench.nlu.simulated_open import CRITERION, Replica, simulated_shares
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "bench" / "nlu" / "configs" / "dense.yml"
@@ -324,7 +324,8 @@ def benchmark(
     number of groups, with known-only validation data): the threshold sets
     aside the share of the known validation messages that simulating
     unknown intents among the known ones chose
-    (:func:`bench.nlu.simulated_open.simulated_share`, ``seed`` its turns).
+    (:func:`bench.nlu.simulated_open.simulated_shares`, ``seed`` its turns;
+    the other criteria's shares and test figures are recorded beside it).
     """
     config_text = config.read_text(encoding="utf-8")
     config_data = yaml.safe_load(config_text) or {}
@@ -452,16 +453,25 @@ def benchmark(
     if valid_examples:
         valid_labels = [example.label for example in valid_examples]
         set_aside = None
+        shares: dict[str, float] = {}
         if simulated_open is not None:
             started = time.process_time()
-            set_aside = simulated_share(
-                config_data, train_examples, valid_examples, simulated_open, seed
+            shares = simulated_shares(
+                config_data,
+                train_examples,
+                valid_examples,
+                simulated_open,
+                seed,
+                oos_label,
             )
+            set_aside = shares[CRITERION]
             result["simulated_open"] = {
                 "groups": simulated_open,
                 "seed": seed,
+                "criterion": CRITERION,
                 "set_aside": set_aside,
                 "cpu_seconds": round(time.process_time() - started, 1),
+                "by_criterion": {},
             }
         chosen = choose_threshold(
             valid_labels,
@@ -534,6 +544,39 @@ def benchmark(
                     chosen.similarity_threshold,
                     chosen.combined_threshold,
                 )
+            for criterion, share in shares.items():
+                # Every criterion's share, at the pipeline's own validation
+                # parses (the rule's is the choice above).
+                other = choose_threshold(
+                    valid_labels,
+                    parsed[1],
+                    ambiguity,
+                    oos_label,
+                    set_aside=share,
+                    fixed_similarity=configured_similarity
+                    if rate is not None or combined is not None
+                    else None,
+                    combined=combined is not None,
+                    fixed_threshold=threshold,
+                )
+                assert other is not None
+                at_other = (other.threshold, ambiguity, oos_label)
+                at_other += (other.similarity_threshold, other.combined_threshold)
+                result["simulated_open"]["by_criterion"][criterion] = {
+                    "set_aside": share,
+                    "combined_threshold": other.combined_threshold,
+                    "validation": other.figures,
+                    "test": scores(test_labels, parsed[0], *at_other),
+                    **(
+                        {
+                            "open_intent": open_intent_scores(
+                                test_labels, parsed[0], *at_other
+                            )
+                        }
+                        if oos_label is not None
+                        else {}
+                    ),
+                }
             result["validation_choice"] = {
                 "rule": describe_rule(min_in_scope, max_drop, set_aside, simulated_open)
                 + sweep,
@@ -743,8 +786,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --known-only-validation: split the known intents into GROUPS, "
         "leave each group out of training by turns to play the unknown "
         "intents, and set aside the share of the known validation messages "
-        "that served that simulation best (the highest mean of in-scope "
-        "accuracy and out-of-scope recall); linear configs only "
+        "that served that simulation best (its highest macro F1 over the known "
+        "intents and the open class); linear configs only "
         "(bench/nlu/configs/linear-dense-knn*.yml). The literature's setting: 4",
     )
     parser.add_argument(
@@ -842,14 +885,14 @@ def run(args: argparse.Namespace) -> int:
                 )
             if args.simulated_open is not None:
                 Replica.of(yaml.safe_load(args.config.read_text(encoding="utf-8")))
-        elif args.simulated_open is not None:
-            raise DataError("--simulated-open needs --known-only-validation")
             splits = dataclasses.replace(
                 splits,
                 valid=[e for e in splits.valid or [] if e.label != splits.oos_label],
                 provenance=f"{splits.provenance}; validation: the known intents' "
                 "examples only",
             )
+        elif args.simulated_open is not None:
+            raise DataError("--simulated-open needs --known-only-validation")
         if args.test_only:
             if args.min_in_scope is not None or args.max_drop is not None:
                 raise DataError(

@@ -423,9 +423,15 @@ def test_a_banking77_slice_with_the_share_set_aside_learnt_by_simulation(
     assert done.returncode == 0, done.stderr[-3000:]
     [path] = tmp_path.glob("nlu-banking77-slice-*.json")
     result = json.loads(path.read_text())
+    # 5 of each known intent's 25 training examples, no held-out one.
+    assert result["examples"]["valid"] == 20
     simulated = result["simulated_open"]
     assert simulated["groups"] == 2
+    assert simulated["criterion"] == "macro_f1"
     assert 0.0 <= simulated["set_aside"] < 1.0
+    others = simulated["by_criterion"]
+    assert set(others) == {"macro_f1", "balanced", "youden"}
+    assert others["macro_f1"]["set_aside"] == simulated["set_aside"]
     # The pipeline's own validation parses: the highest combined threshold
     # setting aside at most that share of them.
     saved = read_predictions(tmp_path / "predictions.jsonl")
@@ -445,6 +451,15 @@ def test_a_banking77_slice_with_the_share_set_aside_learnt_by_simulation(
             test_labels, predictions, 0.0, 0.1, "oos", 0.0, chosen.combined_threshold
         )
     )
+    assert others["macro_f1"]["open_intent"] == pytest.approx(
+        result["open_intent_at_validation_choice"]
+    )
+    balanced = choose_threshold(
+        valid_labels, valid_predictions, 0.1, "oos", combined=True,
+        set_aside=others["balanced"]["set_aside"],
+    )  # fmt: skip
+    assert balanced is not None
+    assert others["balanced"]["combined_threshold"] == balanced.combined_threshold
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,9 @@ from bench.nlu.simulated_open import (
     Replica,
     Scored,
     Vectors,
-    chosen_share,
+    chosen_shares,
     scored,
+    simulated_shares,
     turns,
 )
 from bot.nlu.out_of_scope import Vocabulary
@@ -45,12 +46,17 @@ def test_the_share_is_where_in_scope_accuracy_and_open_recall_meet_best() -> Non
     truth = np.array(["a", "b", "a", "b", OPEN, OPEN, OPEN])
     first = ["a", "b", "a", "b", "a", "b", "a"]
     turn = _scored([0.9, 0.8, 0.7, 0.3, 0.2, 0.25, 0.35], first)
-    assert chosen_share([(turn, truth)]) == pytest.approx(0.25)
+    shares = chosen_shares([(turn, truth)])
+    assert shares["balanced"] == pytest.approx(0.25)
+    assert shares["youden"] == pytest.approx(0.25)
+    # Macro F1 keeps it: the b it answers right (F1 2/3 -> 1) outweighs the
+    # open message left to a (open 6/7 -> 4/5, a 1 -> 4/5): 0.867 > 0.841.
+    assert shares["macro_f1"] == pytest.approx(0.0)
     # Each turn weighs the same: one where nothing in scope need go.
     clear = _scored([0.9, 0.8, 0.7, 0.6, 0.2, 0.25, 0.3], first)
-    assert chosen_share([(clear, truth)]) == pytest.approx(0.0)
-    shares = chosen_share([(turn, truth), (clear, truth)])
-    assert 0.0 <= shares <= 0.25
+    assert chosen_shares([(clear, truth)])["balanced"] == pytest.approx(0.0)
+    both = chosen_shares([(turn, truth), (clear, truth)])["balanced"]
+    assert 0.0 <= both <= 0.25
 
 
 def test_an_ambiguous_message_falls_back_at_any_threshold() -> None:
@@ -125,3 +131,23 @@ def test_each_turn_leaves_a_group_of_intents_out_as_the_open_class() -> None:
         turns(replica, three, valid, vectors, groups=2, seed=0)
     with pytest.raises(DataError, match="at least 2 groups"):
         turns(replica, train, valid, vectors, groups=1, seed=0)
+
+
+def test_an_out_of_scope_class_stays_in_training_and_falls_back() -> None:
+    # "fees" as the data's own out-of-scope class (CLINC150's oos_train): never
+    # left out, its examples nobody's nearest, a message it takes falls back.
+    train, valid = _examples(6, "train"), _examples(2, "valid")
+    vectors = _vectors(train + valid, DIRECTIONS)
+    replica = Replica(scale=3.16, max_iter=300, ambiguity=0.1, novelty_weight=0.0)
+    known_valid = [e for e in valid if e.label != "fees"]
+    simulated = turns(replica, train, known_valid, vectors, 3, 0, oos_label="fees")
+    assert len(simulated) == 3
+    for s, truth in simulated:
+        assert "fees" not in truth.tolist()
+        assert (truth == OPEN).sum() == 2  # one intent of three left out
+    s = scored(replica, train, valid, vectors, oos_label="fees")
+    fees = np.array([e.label == "fees" for e in valid])
+    assert s.first[fees].tolist() == ["fees", "fees"]
+    assert s.falls(-10.0)[fees].all()
+    with pytest.raises(DataError, match="the validation data has 'fees' examples"):
+        simulated_shares({}, train, valid, 3, 0, oos_label="fees")
