@@ -142,7 +142,7 @@ def test_an_out_of_scope_class_stays_in_training_and_falls_back() -> None:
     known_valid = [e for e in valid if e.label != "fees"]
     simulated = turns(replica, train, known_valid, vectors, 3, 0, oos_label="fees")
     assert len(simulated) == 3
-    for s, truth in simulated:
+    for _, truth in simulated:
         assert "fees" not in truth.tolist()
         assert (truth == OPEN).sum() == 2  # one intent of three left out
     s = scored(replica, train, valid, vectors, oos_label="fees")
