@@ -774,7 +774,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--known-only-validation",
         action="store_true",
-        help="with held-out intents: validate on the known intents only (no "
+        help="with held-out intents (or a dataset's own validation split): "
+        "validate on the known intents only (no "
         "out-of-scope message tunes anything, as the open-intent literature's "
         "development splits); --max-drop then chooses the highest threshold "
         "within the drop, --simulated-open by simulation",
@@ -872,10 +873,11 @@ def run(args: argparse.Namespace) -> int:
             if not 0.0 <= args.max_drop < 1.0:
                 raise DataError("--max-drop must be in [0, 1)")
         if args.known_only_validation:
-            if args.hold_out_intents is None or args.test_only:
+            if not splits.valid or splits.oos_label is None or args.test_only:
                 raise DataError(
-                    "--known-only-validation needs --hold-out-intents or "
-                    "--known-ratio, and no --test-only"
+                    "--known-only-validation needs validation data with an "
+                    "out-of-scope label (--hold-out-intents, --known-ratio, or a "
+                    "dataset's own, such as CLINC150's), and no --test-only"
                 )
             rules = (args.min_in_scope, args.max_drop, args.simulated_open)
             if sum(rule is not None for rule in rules) != 1:

@@ -518,7 +518,7 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
         (("--known-ratio", "0.75", "--hold-out-intents", "1"), "not both"),
         (("--known-ratio", "1"), "--known-ratio must be between 0 and 1"),
         (("--test-only", "--max-drop", "0.03"), "--test-only chooses no threshold"),
-        (("--known-only-validation", "--max-drop", "0.03"), "needs --hold-out"),
+        (("--known-only-validation", "--max-drop", "0.03"), "needs validation data"),
         (("--simulated-open", "4"), "--simulated-open needs --known-only-validation"),
     ]:
         done = _bench(
