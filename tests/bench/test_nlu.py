@@ -282,6 +282,41 @@ def test_a_clinc150_slice_with_the_nearest_training_example_and_novelty(
     )
 
 
+# Training and loading Rasa once: under a minute alone.
+@pytest.mark.timeout(1200)
+@needs_datasets
+def test_a_clinc150_slice_chooses_on_its_known_validation_messages_alone(
+    tmp_path: Path,
+) -> None:
+    # CLINC150's own validation split without oos_val; oos_train stays in
+    # training as its own class. The three intents play the unknown ones by
+    # turns (three groups: each turn keeps two).
+    _, _, _, result = _bench_clinc_slice(
+        tmp_path,
+        CONFIGS / "linear-dense-knn-novelty.yml",
+        "--known-only-validation",
+        "--simulated-open",
+        "3",
+    )
+    assert result["examples"]["valid"] == 30
+    assert "known intents' examples only" in result["provenance"]
+    valid_labels, valid_predictions = read_predictions(tmp_path / "predictions.jsonl")[
+        "valid"
+    ]
+    assert "oos" not in valid_labels
+    simulated = result["simulated_open"]
+    chosen = choose_threshold(
+        valid_labels, valid_predictions, 0.1, "oos", combined=True,
+        set_aside=simulated["set_aside"],
+    )  # fmt: skip
+    assert chosen is not None
+    assert result["validation_choice"]["combined_threshold"] == (
+        chosen.combined_threshold
+    )
+    # The test split keeps its out-of-scope messages: recall is reported.
+    assert result["validation_choice"]["test"]["oos_recall"] is not None
+
+
 def test_the_floor_must_be_a_fraction(tmp_path: Path) -> None:
     done = _bench(
         "--public", "clinc150", "--min-in-scope", "92",
