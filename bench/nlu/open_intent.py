@@ -148,6 +148,23 @@ def summarise(paths: Sequence[Path]) -> dict[str, Any]:
                 entry["at_validation_choice"]["set_aside"] = [
                     round(s["set_aside"], 4) for s in simulated
                 ]
+                # What the simulation's other criteria would have given.
+                entry["simulated_criteria"] = {
+                    criterion: {
+                        "set_aside": [
+                            round(s["by_criterion"][criterion]["set_aside"], 4)
+                            for s in simulated
+                        ],
+                        **_averaged(
+                            [
+                                s["by_criterion"][criterion]["open_intent"]
+                                for s in simulated
+                            ],
+                            [s["by_criterion"][criterion]["test"] for s in simulated],
+                        ),
+                    }
+                    for criterion in simulated[0]["by_criterion"]
+                }
         entry["train_cpu_seconds"] = [run["train_cpu_seconds"] for run in group]
         entry["parse_per_second"] = [run["parse_per_second"] for run in group]
         entry["published"] = group[0].get("published_open_intent", {}).get("results")

@@ -1115,3 +1115,51 @@ def test_open_intent_runs_are_averaged_per_known_ratio(tmp_path: Path) -> None:
     )
     [written] = (tmp_path / "o").glob("nlu-banking77-open-intent-*.json")
     assert json.loads(written.read_text())["ratios"] == summary["ratios"]
+
+
+def test_simulated_rule_runs_are_averaged_with_each_criterion(tmp_path: Path) -> None:
+    from bench.nlu.open_intent import main as open_main
+    from bench.nlu.open_intent import summarise
+
+    paths = []
+    for name, recall in (("a", 0.6), ("b", 0.8)):
+        path = _open_run(tmp_path, name, 0.5, 0.7, "s")
+        result = json.loads(path.read_text())
+        figures = {"accuracy": 0.7, "macro_f1": 0.8, "open_f1": recall, "known_f1": 0.8}
+        test = {"oos_recall": recall, "in_scope_accuracy": 0.9}
+        result["validation_choice"] = {
+            "rule": "the highest threshold setting aside at most 0.1000 of the "
+            "in-scope validation messages (learnt by simulating ...)",
+            "combined_threshold": 1.2,
+            "test": test,
+        }
+        result["open_intent_at_validation_choice"] = figures
+        result["simulated_open"] = {
+            "set_aside": 0.1,
+            "by_criterion": {
+                "macro_f1": {"set_aside": 0.1, "open_intent": figures, "test": test},
+                "balanced": {
+                    "set_aside": 0.2,
+                    "open_intent": {**figures, "open_f1": 0.9},
+                    "test": {**test, "oos_recall": 0.9},
+                },
+            },
+        }
+        path.write_text(json.dumps(result))
+        paths.append(path)
+    summary = summarise(paths)
+    assert summary["simulated"] is True
+    half = summary["ratios"]["0.5"]
+    chosen = half["at_validation_choice"]
+    assert chosen["rule"] == "the highest threshold setting aside at most 0.1000"
+    assert chosen["set_aside"] == [0.1, 0.1]
+    assert chosen["mean"]["open_f1"] == pytest.approx(70.0)
+    assert chosen["mean"]["oos_recall"] == pytest.approx(70.0)
+    others = half["simulated_criteria"]
+    assert others["balanced"]["set_aside"] == [0.2, 0.2]
+    assert others["balanced"]["mean"]["open_f1"] == pytest.approx(90.0)
+    assert others["macro_f1"]["mean"] == chosen["mean"]
+    out = tmp_path / "o"
+    assert open_main(["--summarise", *map(str, paths), "--out", str(out)]) == 0
+    [written] = out.glob("nlu-banking77-open-intent-simulated-*.json")
+    assert json.loads(written.read_text())["ratios"] == summary["ratios"]
