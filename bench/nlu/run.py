@@ -82,7 +82,12 @@ from bench.nlu.metrics import (
     scores,
 )
 from bench.nlu.published import OPEN_INTENT, PUBLISHED
-from bench.nlu.simulated_open import CRITERION, Replica, simulated_shares
+from bench.nlu.simulated_open import (
+    CRITERION,
+    Replica,
+    check_groups,
+    simulated_shares,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "bench" / "nlu" / "configs" / "dense.yml"
@@ -473,6 +478,14 @@ def benchmark(
                 "cpu_seconds": round(time.process_time() - started, 1),
                 "by_criterion": {},
             }
+        # What the sweep keeps fixed, for every rule.
+        sweep_options: dict[str, Any] = {
+            "fixed_similarity": configured_similarity
+            if rate is not None or combined is not None
+            else None,
+            "combined": combined is not None,
+            "fixed_threshold": threshold,
+        }
         chosen = choose_threshold(
             valid_labels,
             parsed[1],
@@ -481,11 +494,7 @@ def benchmark(
             min_in_scope=min_in_scope,
             max_drop=max_drop,
             set_aside=set_aside,
-            fixed_similarity=configured_similarity
-            if rate is not None or combined is not None
-            else None,
-            combined=combined is not None,
-            fixed_threshold=threshold,
+            **sweep_options,
         )
         result["at_config_threshold_validation"] = scores(
             valid_labels, parsed[1], *rule
@@ -553,15 +562,16 @@ def benchmark(
                     ambiguity,
                     oos_label,
                     set_aside=share,
-                    fixed_similarity=configured_similarity
-                    if rate is not None or combined is not None
-                    else None,
-                    combined=combined is not None,
-                    fixed_threshold=threshold,
+                    **sweep_options,
                 )
                 assert other is not None
-                at_other = (other.threshold, ambiguity, oos_label)
-                at_other += (other.similarity_threshold, other.combined_threshold)
+                at_other = (
+                    other.threshold,
+                    ambiguity,
+                    oos_label,
+                    other.similarity_threshold,
+                    other.combined_threshold,
+                )
                 result["simulated_open"]["by_criterion"][criterion] = {
                     "set_aside": share,
                     "combined_threshold": other.combined_threshold,
@@ -887,6 +897,8 @@ def run(args: argparse.Namespace) -> int:
                 )
             if args.simulated_open is not None:
                 Replica.of(yaml.safe_load(args.config.read_text(encoding="utf-8")))
+                known = {e.label for e in splits.train} - {splits.oos_label}
+                check_groups(args.simulated_open, len(known))
             splits = dataclasses.replace(
                 splits,
                 valid=[e for e in splits.valid or [] if e.label != splits.oos_label],

@@ -190,6 +190,20 @@ def scored(
     return Scored(first, (margin < replica.ambiguity) | (first == oos_label), score)
 
 
+def check_groups(groups: int, intents: int) -> None:
+    """Refuse groups the known intents cannot fill.
+
+    Raises:
+        DataError: Fewer than 2 groups, or a turn would keep fewer than two
+            intents (the largest group is ``ceil(intents / groups)``).
+    """
+    if groups < 2 or intents - -(-intents // groups) < 2:
+        raise DataError(
+            f"--simulated-open {groups}: needs at least 2 groups, and enough "
+            f"known intents that each turn keeps two ({intents} known)"
+        )
+
+
 def turns(
     replica: Replica,
     train: Sequence[Example],
@@ -207,11 +221,7 @@ def turns(
         DataError: Too few intents for the groups (every turn must keep two).
     """
     intents = sorted({e.label for e in train} - {oos_label})
-    if groups < 2 or len(intents) - -(-len(intents) // groups) < 2:
-        raise DataError(
-            f"--simulated-open {groups}: needs at least 2 groups, and enough "
-            f"known intents that each turn keeps two ({len(intents)} known)"
-        )
+    check_groups(groups, len(intents))
     order = np.random.default_rng(2000 + seed).permutation(len(intents))
     result = []
     for group in range(groups):

@@ -569,9 +569,13 @@ def test_the_command_refuses_bad_input_before_training(tmp_path: Path) -> None:
         [Example(f"{i} example {n}", i) for i in "abcde" for n in range(5)],
     )
     open_setting = ("--known-ratio", "0.6", "--known-only-validation")
+    linear = CONFIGS / "linear-dense-knn-novelty.yml"
     for options, message in [
         (("--simulated-open", "2", "--max-drop", "0.03"), "by one rule"),
         ((), "by one rule"),
+        (("--simulated-open", "1", "--config", str(linear)), "at least 2 groups"),
+        # Three known intents in two groups: one turn would keep one.
+        (("--simulated-open", "2", "--config", str(linear)), "keeps two (3 known)"),
         (
             ("--simulated-open", "2", "--config", str(ROOT / "config.yml")),
             "copies the linear pipeline",
