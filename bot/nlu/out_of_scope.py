@@ -375,7 +375,7 @@ class OutOfScopeClassifier(GraphComponent, IntentClassifier):
             OutOfScopeConfigError: No intent is left to compare with, or
                 (``fallback_rate``) no intent has two examples.
         """
-        excluded = set(self.component_config["exclude_intents"])
+        excluded = self.excluded
         texts: dict[str, list[str]] = {}
         every: list[str] = []
         for example in training_data.intent_examples:
