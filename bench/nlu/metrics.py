@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,15 +227,14 @@ def open_intent_scores(
         for prediction in predictions
     ]
     known = sorted({label for label, _ in in_scope})
+    # Each class's counts in one pass: right, guessed, and real.
+    hits = Counter(t for t, g in zip(truth, guessed, strict=True) if t == g)
+    said = Counter(guessed)
+    real = Counter(truth)
 
     def f1(name: str) -> float:
-        hits = sum(t == name and g == name for t, g in zip(truth, guessed, strict=True))
-        said = sum(g == name for g in guessed)
-        real = sum(t == name for t in truth)
-        if not hits:
-            return 0.0
-        precision, recall = hits / said, hits / real
-        return 2 * precision * recall / (precision + recall)
+        # 2PR / (P + R) = 2 hits / (said + real).
+        return 2 * hits[name] / (said[name] + real[name]) if hits[name] else 0.0
 
     known_f1 = [f1(name) for name in known]
     open_f1 = f1(oos_label)
