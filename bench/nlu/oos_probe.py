@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.nlu.data import Example, Splits, hold_out_intents, public_splits
+from bench.nlu.data import Splits, hold_out_intents, public_splits
+from bench.nlu.simulated_open import Vectors, logistic_regression
 
 OOS = "oos"
 SCALE = 3.16
@@ -65,12 +66,8 @@ def embed(name: str, cache: Path) -> None:
     (cache / f"{name}-texts.json").write_text(json.dumps(texts), encoding="utf-8")
 
 
-@dataclass
-class Lookup:
-    """Texts' vectors from the cache."""
-
-    index: dict[str, int]
-    vectors: np.ndarray
+class Lookup(Vectors):
+    """Texts' vectors from the cache (``embed``)."""
 
     @classmethod
     def read(cls, name: str, cache: Path) -> Lookup:
@@ -79,22 +76,10 @@ class Lookup:
         vectors = np.load(cache / f"{name}-vectors.npy").astype(np.float64)
         return cls({text: row for row, text in enumerate(texts)}, vectors)
 
-    def of(self, examples: Sequence[Example]) -> np.ndarray:
-        """The examples' unit vectors."""
-        return self.vectors[[self.index[e.text] for e in examples]]
-
 
 def fit_logistic(vectors: np.ndarray, labels: Sequence[str]) -> object:
     """Rasa's ``LogisticRegressionClassifier`` estimator, as the config sets it."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(
-        solver="lbfgs",
-        max_iter=300,
-        class_weight="balanced",
-        tol=1e-4,
-        random_state=42,
-    )
+    model = logistic_regression(max_iter=300)
     model.fit(vectors * SCALE, np.array(labels))
     return model
 

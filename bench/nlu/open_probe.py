@@ -41,7 +41,6 @@ from bench.nlu.oos_probe import GRID, OOS, Lookup
 from bench.nlu.simulated_open import (
     Replica,
     Scored,
-    Vectors,
     chosen_shares,
     scored,
     turns,
@@ -112,7 +111,7 @@ def probe(
     lookup: Lookup, ratio: float, seed: int, groups: int
 ) -> dict[str, dict[str, float]]:
     replica = Replica.of(yaml.safe_load(CONFIG.read_text(encoding="utf-8")))
-    vectors = Vectors(lookup.index, lookup.vectors)
+    vectors = lookup
     """Every rule's validation figures for one ratio and seed."""
     banking = public_splits("banking77")
     intents = len({e.label for e in banking.train})
@@ -147,7 +146,7 @@ def clinc(lookup: Lookup, seed: int, groups: int) -> dict[str, dict[str, float]]
     in-scope messages and is weighed on ``val`` + ``oos_val``.
     """
     replica = Replica.of(yaml.safe_load(CONFIG.read_text(encoding="utf-8")))
-    vectors = Vectors(lookup.index, lookup.vectors)
+    vectors = lookup
     splits = public_splits("clinc150")
     assert splits.valid is not None
     train = [e for e in splits.train if e.label != OOS]

@@ -339,7 +339,11 @@ def benchmark(
     rate = fallback_rate(config_data)
     combined = combined_threshold(config_data)
     if simulated_open is not None:
-        Replica.of(config_data)  # refuses a config it does not copy, before training
+        # Refused before training: a config the replica does not copy, or
+        # groups the known intents cannot fill.
+        Replica.of(config_data)
+        known = {example.label for example in train_examples} - {oos_label}
+        check_groups(simulated_open, len(known))
     machine = _machine()
     # At the start: the code that trains and parses (others may commit meanwhile).
     commit = _commit()
@@ -895,10 +899,6 @@ def run(args: argparse.Namespace) -> int:
                     "--known-only-validation chooses by one rule: give "
                     "--max-drop, --min-in-scope or --simulated-open"
                 )
-            if args.simulated_open is not None:
-                Replica.of(yaml.safe_load(args.config.read_text(encoding="utf-8")))
-                known = {e.label for e in splits.train} - {splits.oos_label}
-                check_groups(args.simulated_open, len(known))
             splits = dataclasses.replace(
                 splits,
                 valid=[e for e in splits.valid or [] if e.label != splits.oos_label],

@@ -121,20 +121,28 @@ class Vectors:
         from bot.nlu.sentence_features import spelled_out
 
         unique = sorted(set(texts))
+        # The encoder's rows are unit length already.
         vectors = shared_encoder().encode([spelled_out(t) for t in unique], cache=False)
-        return cls({text: row for row, text in enumerate(unique)}, _unit(vectors))
+        return cls(
+            {text: row for row, text in enumerate(unique)}, vectors.astype(float)
+        )
 
     def of(self, examples: Sequence[Example]) -> np.ndarray:
         """The examples' vectors."""
         return self.vectors[[self.index[e.text] for e in examples]]
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float64)
-    result: np.ndarray = rows / np.maximum(
-        np.linalg.norm(rows, axis=1, keepdims=True), 1e-12
+def logistic_regression(max_iter: int) -> Any:
+    """scikit-learn's estimator as Rasa's ``LogisticRegressionClassifier`` sets it."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        solver="lbfgs",
+        max_iter=max_iter,
+        class_weight="balanced",
+        tol=1e-4,
+        random_state=42,
     )
-    return result
 
 
 def scored(
@@ -150,19 +158,11 @@ def scored(
     and that class's examples are not anyone's nearest (the component's
     ``exclude_intents``).
     """
-    from sklearn.linear_model import LogisticRegression
-
     from bot.nlu.out_of_scope import Vocabulary
 
     labels = np.array([e.label for e in train])
     bank = vectors.of(train)
-    model = LogisticRegression(
-        solver="lbfgs",
-        max_iter=replica.max_iter,
-        class_weight="balanced",
-        tol=1e-4,
-        random_state=42,
-    )
+    model = logistic_regression(replica.max_iter)
     model.fit(bank * replica.scale, labels)
     bank = bank[labels != oos_label]
     rows = vectors.of(probe)

@@ -373,6 +373,29 @@ def test_a_banking77_slice_reports_accuracy_and_no_out_of_scope(
     assert "BERT-Large fine-tuned" in done.stdout
 
 
+def _bench_banking_slice(
+    tmp_path: Path, labels: list[str], *options: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """The bench on BANKING77's ``labels`` (25 training, 10 test examples each).
+
+    With ``linear-dense-knn-novelty.yml``, validation on the known intents
+    only, and ``options``; the parsed messages go to
+    ``tmp_path / "predictions.jsonl"``. Returns the run and its result.
+    """
+    splits = public_splits("banking77")
+    write_csv(tmp_path / "train.csv", slice_examples(splits.train, labels, 25))
+    write_csv(tmp_path / "test.csv", slice_examples(splits.test, labels, 10))
+    done = _bench(
+        "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+        "--config", str(CONFIGS / "linear-dense-knn-novelty.yml"),
+        "--known-only-validation", *options, "--name", "banking77-slice",
+        "--out", str(tmp_path), "--predictions", str(tmp_path / "predictions.jsonl"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    [path] = tmp_path.glob("nlu-banking77-slice-*.json")
+    return done, json.loads(path.read_text())
+
+
 # Training and loading Rasa once: under a minute alone.
 @pytest.mark.timeout(1200)
 @needs_datasets
@@ -380,20 +403,10 @@ def test_a_banking77_slice_as_open_intent_classification(tmp_path: Path) -> None
     # Four intents, three kept known (round(4 x 0.75)), one held out as the
     # open class; the threshold chosen on the known intents' validation
     # examples alone.
-    splits = public_splits("banking77")
     labels = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked"]
-    write_csv(tmp_path / "train.csv", slice_examples(splits.train, labels, 25))
-    write_csv(tmp_path / "test.csv", slice_examples(splits.test, labels, 10))
-    done = _bench(
-        "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
-        "--config", str(CONFIGS / "linear-dense-knn-novelty.yml"),
-        "--known-ratio", "0.75", "--known-only-validation", "--max-drop", "0.03",
-        "--name", "banking77-slice",
-        "--out", str(tmp_path), "--predictions", str(tmp_path / "predictions.jsonl"),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    [path] = tmp_path.glob("nlu-banking77-slice-*.json")
-    result = json.loads(path.read_text())
+    done, result = _bench_banking_slice(
+        tmp_path, labels, "--known-ratio", "0.75", "--max-drop", "0.03"
+    )
     assert result["known_ratio"] == 0.75
     assert result["examples"]["intents"] == 3
     # 5 of each known intent's 25 training examples, no held-out one.
@@ -441,23 +454,13 @@ def test_a_banking77_slice_with_the_share_set_aside_learnt_by_simulation(
 ) -> None:
     # Five intents, four known (round(5 x 0.8)); the known ones split into
     # two groups that play the unknown intents by turns.
-    splits = public_splits("banking77")
     labels = [
         "card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked",
         "top_up_failed",
     ]  # fmt: skip
-    write_csv(tmp_path / "train.csv", slice_examples(splits.train, labels, 25))
-    write_csv(tmp_path / "test.csv", slice_examples(splits.test, labels, 10))
-    done = _bench(
-        "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
-        "--config", str(CONFIGS / "linear-dense-knn-novelty.yml"),
-        "--known-ratio", "0.8", "--known-only-validation", "--simulated-open", "2",
-        "--name", "banking77-slice",
-        "--out", str(tmp_path), "--predictions", str(tmp_path / "predictions.jsonl"),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    [path] = tmp_path.glob("nlu-banking77-slice-*.json")
-    result = json.loads(path.read_text())
+    _, result = _bench_banking_slice(
+        tmp_path, labels, "--known-ratio", "0.8", "--simulated-open", "2"
+    )
     # 5 of each known intent's 25 training examples, no held-out one.
     assert result["examples"]["valid"] == 20
     simulated = result["simulated_open"]
